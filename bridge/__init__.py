@@ -1,0 +1,1 @@
+"""diffjam bridge: OSC server, MIDI ports, live jam and the ``diffjam`` command line."""

@@ -1,0 +1,81 @@
+"""The ``diffjam`` command line: engine, bridge and panel sub-commands in one parser."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import engine
+from bridge import serve as serve_cli
+from bridge import jam_bench as jam_cli
+from engine import cli as engine_cli
+from engine.errors import InputError
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the bridge's own commands (server and jam helpers add theirs here)."""
+    serve_cli.add_commands(subparsers)
+    jam_cli.add_commands(subparsers)
+
+
+def _add_gui_commands(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("panel", help="open the diffjam control panel", add_help=False)
+    parser.set_defaults(handler=_run_panel)
+
+
+def _run_panel(args: argparse.Namespace) -> int:
+    """Build the real ``panel`` parser from ``gui.cli`` (imports Qt only now) and run it."""
+    from gui import cli as gui_cli
+
+    parser = argparse.ArgumentParser(prog="diffjam")
+    gui_cli.add_commands(parser.add_subparsers(dest="command", required=True))
+    gui_args = parser.parse_args(["panel", *args.panel_argv])
+    gui_args.log_level = args.log_level
+    return int(gui_args.handler(gui_args) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="diffjam",
+        description="diffjam: piano-roll diffusion models for your DAW, served over OSC/MIDI.",
+    )
+    parser.add_argument("--version", action="version", version=f"diffjam {engine.__version__}")
+    parser.add_argument(
+        "-v",
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="logging level (default info)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    engine_cli.add_commands(subparsers)
+    add_commands(subparsers)
+    _add_gui_commands(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "panel":
+        args.panel_argv = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except InputError as err:
+        print(f"diffjam {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

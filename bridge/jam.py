@@ -1,0 +1,690 @@
+"""Live jam: listen to the player on a MIDI input, play an accompaniment on a MIDI output.
+
+How a session runs (all times on the 16th-note grid of the transport; bar 0 starts at
+the transport start, 4/4 only):
+
+1. The clock (:mod:`bridge.clock`) ticks 24 times a quarter note, following the DAW's MIDI
+   clock or its own tempo. Every 6th tick is a step; the jam does its work on steps, on
+   the clock's thread, and never waits there for the model.
+2. Player notes arriving on the input are put on the grid (nearest step) and kept for the
+   last ``context_bars`` bars. Each bar's chord is recognised from them
+   (:func:`engine.harmony.recognize_chord_from_notes`); ``state()["chord"]`` follows it
+   beat by beat.
+3. During bar ``b`` the jam asks the worker thread for bar ``b + 1``: it sends
+   ``Pipeline.accompany`` the player's notes of bars ``b - context_bars + 1 .. b`` (bar
+   ``b`` up to now) as the melody, their recognised chords, and the chord of bar ``b``
+   held over the coming bar; the last bar of the result is the accompaniment. The
+   request leaves as late as the measured latency allows (latest latency x 1.5 + 50 ms
+   before the bar; beat 3 before any latency is known), so the chord is as fresh as
+   possible.
+4. On bar ``b + 1``'s downbeat the result is scheduled if it is there. A result that comes
+   later is dropped and counted, never played out of time; its request is cancelled.
+5. Every note-on has its note-off scheduled, at the latest on the next downbeat (notes
+   are cut at the bar line so that nothing rings into the next chord). Transport stop,
+   jam stop and errors send a note-off for every sounding note and All Notes Off
+   (CC 123); a MIDI clock that falls silent for a second silences the output too.
+
+Why ``accompany`` and not ``infill``: infill continues the whole texture of the context,
+so with the player's notes as context the new bar holds the continuation of the player's
+own line as well, which doubles or contradicts what the player plays next. Accompany
+conditions on the player's notes as the melody and on the chords and writes only the
+accompaniment, which is what should come out of the jam's output.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import mido
+from engine.pipeline import Cancelled, Result, SamplingOptions
+
+from bridge.clock import (
+    MAX_TEMPO,
+    MIN_TEMPO,
+    TICKS_PER_BAR,
+    TICKS_PER_STEP,
+    Clock,
+    InternalClock,
+    MidiClock,
+    tick_seconds,
+)
+from bridge.midiports import MidiBackend, PortError, open_input, open_output
+from engine.errors import InputError
+from engine.harmony import Chord, ChordSpan, parse_key, recognize_chord_from_notes
+from engine.pianoroll import STEPS_PER_BAR, Note
+
+__all__ = ["CLOCK_KINDS", "JamConfig", "JamSession"]
+
+log = logging.getLogger(__name__)
+
+CLOCK_KINDS = ("midi", "internal")
+CHANNEL = 0                  # output channel (MIDI channel 1)
+ALL_NOTES_OFF = 123          # channel mode message
+LATENCY_MARGIN = 1.5         # lead = latest latency x margin + safety
+SAFETY_SECONDS = 0.05
+FIRST_REQUEST_STEP = 8       # beat 3: before any latency is measured
+LATENCY_MEMORY = 8           # requests the latency estimate looks back on
+CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all notes off
+WATCHDOG_SECONDS = 0.25
+DRAIN_SECONDS = 0.1         # wait before closing the output, so the note-offs get out
+MAX_CONTEXT_BARS = 16
+MAX_STEPS = 1000
+
+
+class JamPipeline(Protocol):
+    """The part of ``engine.pipeline.Pipeline`` the jam calls."""
+
+    def accompany(self, chords: list[ChordSpan], *, n_bars: int,
+                  melody: Sequence[Note] | None = None, options: SamplingOptions,
+                  progress: Callable[[float], None] | None = None,
+                  cancel: threading.Event | None = None) -> Result: ...
+
+
+@dataclass(frozen=True)
+class JamConfig:
+    """Settings of one jam.
+
+    ``input`` / ``output``: MIDI port names (exact, or a part of exactly one port's name);
+    None opens virtual ports named "diffjam in" / "diffjam out". ``clock``: ``"midi"``
+    follows the DAW's MIDI clock on the input, ``"internal"`` ticks at ``tempo`` BPM.
+    ``guidance``, ``in_key``, ``key`` (a key name such as "Am"; None: estimated),
+    ``steps`` and ``seed`` go to the sampler (bar ``n`` uses ``seed + n``).
+    ``context_bars``: bars of the player's notes the model sees before the new bar.
+    """
+
+    input: str | None = None
+    output: str | None = None
+    clock: str = "internal"
+    tempo: float = 120.0
+    guidance: float = 2.0
+    in_key: bool = True
+    key: str | None = None
+    steps: int = 8
+    seed: int | None = None
+    context_bars: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("input", "output"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InputError(f"jam {name} must be a port name or null, got {value!r}")
+        if self.clock not in CLOCK_KINDS:
+            raise InputError(f"jam clock must be 'midi' or 'internal', got {self.clock!r}")
+        if not _is_number(self.tempo) or not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
+            raise InputError(
+                f"jam tempo must be {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo!r}")
+        if not _is_number(self.guidance) or not 0.0 <= self.guidance <= 20.0:
+            raise InputError(f"jam guidance must be 0..20, got {self.guidance!r}")
+        if not isinstance(self.in_key, bool):
+            raise InputError(f"jam in_key must be true or false, got {self.in_key!r}")
+        if self.key is not None and not isinstance(self.key, str):
+            raise InputError(f"jam key must be a key name or null, got {self.key!r}")
+        if not _is_int(self.steps) or not 1 <= self.steps <= MAX_STEPS:
+            raise InputError(f"jam steps must be 1..{MAX_STEPS}, got {self.steps!r}")
+        if self.seed is not None and not _is_int(self.seed):
+            raise InputError(f"jam seed must be an integer or null, got {self.seed!r}")
+        if not _is_int(self.context_bars) or not 1 <= self.context_bars <= MAX_CONTEXT_BARS:
+            raise InputError(
+                f"jam context_bars must be 1..{MAX_CONTEXT_BARS}, got {self.context_bars!r}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(
+        value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One call to the model: accompaniment for ``bar`` (None: the warm-up call)."""
+
+    epoch: int
+    bar: int | None
+    context_bars: int
+    melody: tuple[Note, ...]
+    chords: tuple[ChordSpan, ...]
+    options: SamplingOptions
+    cancel: threading.Event
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A note of a generated bar: ``offset`` steps after the bar's downbeat."""
+
+    offset: int
+    pitch: int
+    duration: int
+    velocity: int
+
+
+class JamSession:
+    """One live jam on a pipeline; :meth:`start` opens the ports, :meth:`stop` ends it.
+
+    ``backend``: MIDI backend (:mod:`bridge.midiports`; None: mido's default).
+    ``clock``: a :class:`bridge.clock.MidiClock` or :class:`bridge.clock.InternalClock`
+    of the config's kind (None: a real-time one); tests hand in clocks on simulated time.
+    ``on_state(state)`` is called with :meth:`state` when it changes (start, stop, error,
+    and at most once a beat), on the clock's or the worker's thread: keep it short.
+    A session runs once; make a new one to jam again.
+    """
+
+    def __init__(self, pipeline: JamPipeline, config: JamConfig, *,
+                 backend: MidiBackend | str | None = None, clock: Clock | None = None,
+                 on_state: Callable[[dict[str, Any]], None] | None = None) -> None:
+        if not isinstance(config, JamConfig):
+            raise TypeError(f"config must be a JamConfig, got {type(config).__name__}")
+        if clock is None:
+            clock = MidiClock() if config.clock == "midi" else InternalClock(config.tempo)
+        elif clock.kind != config.clock:
+            raise ValueError(f"clock is {clock.kind!r} but the config asks for {config.clock!r}")
+        self._pipeline = pipeline
+        self._config = config
+        self._backend = backend
+        self._clock = clock
+        self._time = clock.time
+        self._on_state = on_state
+        self._options = SamplingOptions(
+            guidance=config.guidance, in_key=config.in_key,
+            key=parse_key(config.key) if config.key else None, steps=config.steps,
+            seed=config.seed)
+
+        self._lock = threading.RLock()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._teardown_thread: threading.Thread | None = None
+        self._inport: Any = None
+        self._outport: Any = None
+        self._started = False
+        self._running = False
+        self._error: str | None = None
+        self._last_emitted: dict[str, Any] | None = None
+        self._latencies: deque[float] = deque(maxlen=LATENCY_MEMORY)
+        self._warmup_latency: float | None = None
+        self._dropped = 0
+        self._played_bars = 0
+        self._clear_transport()
+
+    # ------------------------------------------------------------------ public API
+
+    def start(self) -> None:
+        """Open the ports and start listening; raises :class:`PortError` for a missing,
+        busy or dead port (nothing stays open then)."""
+        with self._lock:
+            if self._started:
+                raise RuntimeError("this jam session was already started; make a new one")
+            self._started = True
+        outport = open_output(self._config.output, backend=self._backend)
+        try:
+            inport = open_input(self._config.input, callback=self._on_message,
+                                backend=self._backend)
+        except PortError:
+            outport.close()
+            with self._lock:
+                self._started = False
+            raise
+        with self._lock:
+            self._outport, self._inport = outport, inport
+            self._running = True
+        log.info("jam: input %r, output %r, %s clock", inport.name, outport.name,
+                 self._config.clock)
+        self._worker = threading.Thread(target=self._work, name="diffjam-jam-worker",
+                                         daemon=True)
+        self._worker.start()
+        self._submit(self._warmup_request())
+        self._clock.attach(self)
+        self._clock.start()
+        self._emit(force=True)
+
+    def stop(self) -> None:
+        """Stop the jam: all notes off, ports closed, worker ended. Safe to call twice and
+        after an error; do not call it from ``on_state``."""
+        self._shutdown(error=None)
+        self._teardown()
+        thread = self._teardown_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def state(self) -> dict[str, Any]:
+        """``running``, ``playing`` (transport), ``bar`` (1-based, 0 before the start),
+        ``chord`` (symbol or None), ``tempo`` (BPM or None before the MIDI clock ran),
+        ``clock``, ``error`` (message or None), ``dropped`` (bars whose accompaniment came
+        too late), ``latency_ms`` (last generation)."""
+        with self._lock:
+            tempo = self._clock.tempo
+            latency = self._latencies[-1] if self._latencies else None
+            return {
+                "running": self._running,
+                "playing": self._playing,
+                "bar": self._bar + 1,
+                "chord": self._chord.symbol() if self._chord is not None else None,
+                "tempo": None if tempo is None else round(tempo, 1),
+                "clock": self._clock.kind,
+                "error": self._error,
+                "dropped": self._dropped,
+                "latency_ms": None if latency is None else round(latency * 1000.0, 1),
+            }
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until the worker has no request queued or running; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def watchdog(self) -> None:
+        """Silence the output when the MIDI clock has been silent for a second while the
+        transport runs (the worker calls this every quarter second)."""
+        with self._lock:
+            if self._clock.kind != "midi" or not (
+                    self._running and self._playing and self._sounding):
+                return
+            if self._time.now() - self._last_tick_at < CLOCK_TIMEOUT_SECONDS:
+                return
+            log.warning("jam: the clock stopped ticking; all notes off")
+            self._silence()
+
+    # ------------------------------------------------------------- clock listener
+
+    def clock_started(self, *, position: int, at: float) -> None:
+        with self._lock:
+            if not self._running:
+                return
+            self._guarded(self._restart, position, at)
+        self._emit(force=True)
+
+    def clock_stopped(self, *, at: float) -> None:
+        with self._lock:
+            if not self._running:
+                return
+            self._playing = False
+            self._epoch += 1
+            self._cancel_requests()
+            self._guarded(self._silence)
+        self._emit(force=True)
+
+    def clock_tick(self, *, position: int, at: float) -> None:
+        beat = False
+        with self._lock:
+            if not (self._running and self._playing):
+                return
+            self._position = position
+            self._last_tick_at = at
+            if position % TICKS_PER_STEP == 0:
+                step = position // TICKS_PER_STEP
+                beat = step % 4 == 0
+                self._guarded(self._on_step, step)
+        if beat:
+            self._emit()
+
+    # --------------------------------------------------------------- transport
+
+    def _clear_transport(self) -> None:
+        self._playing = False
+        self._epoch = 0
+        self._position = -1
+        self._last_tick_at = 0.0
+        self._bar = -1
+        self._chord: Chord | None = None
+        self._held: dict[int, tuple[int, int]] = {}   # pitch -> (start step, velocity)
+        self._played: list[Note] = []                  # absolute steps
+        self._schedule: dict[int, list[_Planned]] = {}  # step -> notes starting there
+        self._sounding: dict[int, int] = {}            # pitch -> step of its note-off
+        self._ready: dict[int, list[_Planned]] = {}    # bar -> generated notes
+        self._requested: dict[int, _Request | None] = {}  # bar -> request (None: none)
+
+    def _restart(self, position: int, at: float) -> None:
+        """The transport (re)starts at tick ``position``; keys still held count from here."""
+        if self._sounding:
+            self._silence()
+        self._cancel_requests()
+        epoch = self._epoch + 1
+        held = {pitch: (position // TICKS_PER_STEP, velocity)
+                for pitch, (_start, velocity) in self._held.items()}
+        if position == 0:
+            self._clear_transport()
+        self._epoch = epoch
+        self._playing = True
+        self._position = position - 1
+        self._last_tick_at = at
+        self._bar = position // TICKS_PER_BAR - (1 if position % TICKS_PER_BAR == 0 else 0)
+        self._held = held
+        self._ready.clear()
+        self._requested.clear()
+
+    def _on_step(self, step: int) -> None:
+        bar, in_bar = divmod(step, STEPS_PER_BAR)
+        if in_bar == 0:
+            self._on_downbeat(bar)
+        for pitch, off in list(self._sounding.items()):
+            if off <= step:
+                self._note_off(pitch)
+        for planned in self._schedule.pop(step, ()):
+            if planned.pitch in self._sounding:
+                self._note_off(planned.pitch)
+            self._send(mido.Message("note_on", channel=CHANNEL, note=planned.pitch,
+                                    velocity=planned.velocity))
+            self._sounding[planned.pitch] = step + planned.duration
+        if bar + 1 not in self._requested and in_bar >= self._request_step():
+            request = self._bar_request(bar + 1, step)
+            self._requested[bar + 1] = request
+            if request is not None:
+                self._submit(request)
+        if in_bar % 4 == 0:
+            chord = self._recognize(bar, step) if in_bar else None
+            if chord is None or chord.is_no_chord:
+                chord = self._recognize(bar - 1, step) if bar > 0 else None
+            if chord is not None and not chord.is_no_chord:
+                self._chord = chord
+
+    def _on_downbeat(self, bar: int) -> None:
+        self._bar = bar
+        planned = self._ready.pop(bar, None)
+        request = self._requested.get(bar)
+        if planned is not None:
+            for note in planned:
+                self._schedule.setdefault(bar * STEPS_PER_BAR + note.offset, []).append(note)
+            self._played_bars += 1
+        elif request is not None:
+            self._dropped += 1
+            request.cancel.set()
+            log.info("jam: bar %d dropped, its accompaniment was not ready in time", bar + 1)
+        for old in [b for b in self._requested if b <= bar]:
+            del self._requested[old]
+        for old in [b for b in self._ready if b < bar]:
+            del self._ready[old]
+        keep_from = (bar - self._config.context_bars - 1) * STEPS_PER_BAR
+        self._played = [n for n in self._played if n.end > keep_from]
+
+    def _request_step(self) -> int:
+        """The step of the bar at which the next bar's request leaves."""
+        if self._latencies:
+            latency = max(self._latencies)
+        elif self._warmup_latency is not None:
+            latency = self._warmup_latency
+        else:
+            return FIRST_REQUEST_STEP
+        tempo = self._clock.tempo or self._config.tempo
+        step_seconds = tick_seconds(tempo) * TICKS_PER_STEP
+        lead = latency * LATENCY_MARGIN + SAFETY_SECONDS
+        return max(0, STEPS_PER_BAR - math.ceil(lead / step_seconds))
+
+    # ------------------------------------------------------------------ output
+
+    def _send(self, message: mido.Message) -> None:
+        try:
+            self._outport.send(message)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise PortError(f"MIDI output {self._outport.name!r} failed: {err}") from err
+
+    def _note_off(self, pitch: int) -> None:
+        del self._sounding[pitch]
+        self._send(mido.Message("note_off", channel=CHANNEL, note=pitch, velocity=0))
+
+    def _silence(self) -> None:
+        """Note-off for every sounding note, then All Notes Off; forget the schedule."""
+        messages = [mido.Message("note_off", channel=CHANNEL, note=pitch, velocity=0)
+                    for pitch in self._sounding]
+        messages.append(mido.Message("control_change", channel=CHANNEL,
+                                     control=ALL_NOTES_OFF, value=0))
+        self._sounding.clear()
+        self._schedule.clear()
+        if self._outport is None:
+            return
+        failures = []
+        for message in messages:  # every one is tried, even after a failure
+            try:
+                self._send(message)
+            except PortError as err:
+                failures.append(err)
+        if failures:
+            raise failures[0]
+
+    # ------------------------------------------------------------------- input
+
+    def _on_message(self, message: mido.Message) -> None:
+        """Input callback, on the backend's thread."""
+        at = self._time.now()
+        try:
+            if self._clock.feed(message, at=at):
+                return
+            if message.type == "note_on" and message.velocity > 0:
+                self._player_note_on(message.note, message.velocity, at)
+            elif message.type in ("note_on", "note_off"):
+                self._player_note_off(message.note, at)
+        except Exception as err:  # noqa: BLE001 - the input thread must not die silently
+            log.exception("jam: failure on the MIDI input thread")
+            self._fail(f"{type(err).__name__}: {err}")
+
+    def _step_at(self, at: float) -> int:
+        """Nearest step to time ``at``, from the last tick and the tempo."""
+        tempo = self._clock.tempo or self._config.tempo
+        ticks = (at - self._last_tick_at) / tick_seconds(tempo)
+        position = self._position + min(max(ticks, 0.0), float(TICKS_PER_STEP))
+        return max(0, round(position / TICKS_PER_STEP))
+
+    def _player_note_on(self, pitch: int, velocity: int, at: float) -> None:
+        with self._lock:
+            if not self._playing:
+                return
+            step = self._step_at(at)
+            if pitch in self._held:
+                self._close_held(pitch, step)
+            self._held[pitch] = (step, velocity)
+
+    def _player_note_off(self, pitch: int, at: float) -> None:
+        with self._lock:
+            if self._playing and pitch in self._held:
+                self._close_held(pitch, self._step_at(at))
+
+    def _close_held(self, pitch: int, step: int) -> None:
+        start, velocity = self._held.pop(pitch)
+        self._played.append(Note(start=start, pitch=pitch, duration=max(1, step - start),
+                                 velocity=velocity))
+
+    def _player_notes(self, start: int, stop: int) -> list[Note]:
+        """The player's notes sounding in steps ``[start, stop)``, cut to that window and
+        shifted so that ``start`` is step 0 (held notes last until ``stop``)."""
+        notes = list(self._played)
+        notes += [Note(start=s, pitch=p, duration=max(1, stop - s), velocity=v)
+                  for p, (s, v) in self._held.items() if s < stop]
+        window = []
+        for note in notes:
+            lo, hi = max(note.start, start), min(note.end, stop)
+            if hi > lo:
+                window.append(Note(start=lo - start, pitch=note.pitch, duration=hi - lo,
+                                   velocity=note.velocity))
+        return sorted(window)
+
+    def _recognize(self, bar: int, now: int) -> Chord | None:
+        """Chord of the player's notes in ``bar`` up to step ``now`` (None: no notes)."""
+        start = bar * STEPS_PER_BAR
+        stop = min(start + STEPS_PER_BAR, now)
+        if stop <= start:
+            return None
+        notes = self._player_notes(start, stop)
+        if not notes:
+            return None
+        return recognize_chord_from_notes(notes, start=0, stop=stop - start)
+
+    # ------------------------------------------------------------------ requests
+
+    def _bar_request(self, bar: int, now: int) -> _Request | None:
+        """Request for ``bar``'s accompaniment with the player's bars before it as context;
+        None when the player played nothing in the context bars (nothing to accompany)."""
+        n_context = min(self._config.context_bars, bar)
+        first = bar - n_context
+        origin = first * STEPS_PER_BAR
+        melody = self._player_notes(origin, min(now, bar * STEPS_PER_BAR))
+        chords = []
+        latest: Chord | None = None
+        for index in range(n_context):
+            chord = self._recognize(first + index, now)
+            if chord is not None and not chord.is_no_chord:
+                chords.append(ChordSpan(start=index * STEPS_PER_BAR, duration=STEPS_PER_BAR,
+                                        chord=chord))
+                latest = chord
+        if latest is None:
+            return None
+        chords.append(ChordSpan(start=n_context * STEPS_PER_BAR, duration=STEPS_PER_BAR,
+                                chord=latest))
+        seed = None if self._config.seed is None else self._config.seed + bar
+        return _Request(epoch=self._epoch, bar=bar, context_bars=n_context,
+                        melody=tuple(melody), chords=tuple(chords),
+                        options=replace(self._options, seed=seed), cancel=threading.Event())
+
+    def _warmup_request(self) -> _Request:
+        """A call on an empty context, so that the first bar's lead is measured."""
+        return _Request(epoch=-1, bar=None, context_bars=self._config.context_bars,
+                        melody=(), chords=(), options=self._options, cancel=threading.Event())
+
+    def _cancel_requests(self) -> None:
+        for request in self._requested.values():
+            if request is not None:
+                request.cancel.set()
+
+    def _submit(self, request: _Request) -> None:
+        with self._idle:
+            self._pending += 1
+        self._queue.put(request)
+
+    # -------------------------------------------------------------------- worker
+
+    def _work(self) -> None:
+        """Worker thread: runs the model, hands results to the clock side."""
+        while True:
+            try:
+                request = self._queue.get(timeout=WATCHDOG_SECONDS)
+            except queue.Empty:
+                self.watchdog()
+                continue
+            if request is None:
+                return
+            try:
+                self._run_request(request)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+            self.watchdog()
+
+    def _run_request(self, request: _Request) -> None:
+        if request.cancel.is_set():
+            return
+        began = self._time.now()
+        try:
+            result = self._pipeline.accompany(
+                list(request.chords), n_bars=request.context_bars + 1,
+                melody=list(request.melody), options=request.options, cancel=request.cancel)
+        except Cancelled:
+            log.debug("jam: request for bar %s cancelled", request.bar)
+            return
+        except Exception as err:  # noqa: BLE001 - reported in state(), jam stopped
+            log.exception("jam: generation failed")
+            self._fail(f"generation failed: {type(err).__name__}: {err}")
+            return
+        latency = self._time.now() - began
+        lo = request.context_bars * STEPS_PER_BAR
+        hi = lo + STEPS_PER_BAR
+        planned = [
+            _Planned(offset=note.start - lo, pitch=note.pitch,
+                     duration=min(note.duration, hi - note.start), velocity=note.velocity)
+            for note in result.variations[0] if lo <= note.start < hi
+        ]
+        with self._lock:
+            if request.bar is None:
+                self._warmup_latency = latency
+                return
+            self._latencies.append(latency)
+            if not self._running or request.epoch != self._epoch:
+                return
+            if self._position >= request.bar * TICKS_PER_BAR:
+                log.debug("jam: bar %d came %.0f ms late, dropped", request.bar + 1,
+                          1000 * latency)
+                return
+            self._ready[request.bar] = planned
+
+    # ------------------------------------------------------------------- errors
+
+    def _guarded(self, action: Callable[..., None], *args: Any) -> None:
+        """Run a clock-side action; a failure stops the jam with the error reported."""
+        try:
+            action(*args)
+        except Exception as err:  # noqa: BLE001 - the clock thread must not die silently
+            log.exception("jam: failure on the clock thread")
+            self._fail(f"{type(err).__name__}: {err}")
+
+    def _fail(self, message: str) -> None:
+        """Stop because of an error; the ports are closed on a separate thread, since the
+        failing thread may be the one that closing waits for."""
+        if not self._shutdown(error=message):
+            return
+        thread = threading.Thread(target=self._teardown, name="diffjam-jam-teardown",
+                                  daemon=True)
+        self._teardown_thread = thread
+        thread.start()
+        self._emit(force=True)
+
+    def _shutdown(self, *, error: str | None) -> bool:
+        """Mark the jam stopped and silence it; False when it was not running."""
+        with self._lock:
+            if not self._running:
+                return False
+            self._running = False
+            self._playing = False
+            if error is not None:
+                self._error = error
+            self._epoch += 1
+            self._cancel_requests()
+            try:
+                self._silence()
+            except PortError as err:
+                log.warning("jam: could not silence the output: %s", err)
+                self._error = self._error or str(err)
+        return True
+
+    def _teardown(self) -> None:
+        """Stop the clock and the worker, close the ports (idempotent)."""
+        self._clock.stop()
+        self._clock.attach(None)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._queue.put(None)
+            if worker is not threading.current_thread():
+                worker.join()
+        with self._lock:
+            inport, self._inport = self._inport, None
+            outport, self._outport = self._outport, None
+        if outport is not None:
+            # python-rtmidi on JACK drops what is still queued when the port closes: give
+            # the last note-offs one process cycle and more to leave.
+            self._time.sleep_until(self._time.now() + DRAIN_SECONDS, threading.Event())
+        for port in (inport, outport):
+            if port is not None:
+                try:
+                    port.close()
+                except (OSError, ValueError, RuntimeError) as err:
+                    log.warning("jam: closing %r failed: %s", port.name, err)
+        if inport is not None:
+            self._emit(force=True)
+
+    def _emit(self, *, force: bool = False) -> None:
+        if self._on_state is None:
+            return
+        snapshot = self.state()
+        if not force and snapshot == self._last_emitted:
+            return
+        self._last_emitted = snapshot
+        try:
+            self._on_state(snapshot)
+        except Exception:  # noqa: BLE001 - a listener must not break the jam
+            log.exception("jam: on_state callback failed")

@@ -1,0 +1,518 @@
+"""``diffjam jam`` and ``diffjam bench-jam``: thin command handlers over :mod:`bridge.jam`.
+
+``jam`` opens the MIDI ports, loads the model and jams until Ctrl-C, SIGTERM or an error
+(exit status 1 for a missing or dead port, with the ports that exist in the message).
+
+``bench-jam`` measures three things and prints a table (``--json`` also writes them):
+
+1. *Latency*: the time the model takes for the next bar, as a fraction of the bar, at each
+   ``--bpm``. A jam on simulated time (the MIDI clock of :mod:`bridge.clock` on
+   :class:`~bridge.clock.SimulatedTime`, the in-memory MIDI backend, a scripted player)
+   sends the model exactly the requests a live jam sends; each call is timed on the real
+   clock. The jam asks ``1.5 x latency + 50 ms`` ahead, at most one bar ahead, so a p99
+   fraction under about 0.6 means no bar is dropped.
+2. *Jitter*: how late the accompaniment's note-ons arrive against the 16th grid of the
+   internal clock, in real time, with the same model generating meanwhile. On JACK when a
+   JACK server is running (python-rtmidi; includes JACK's period), else on the in-memory
+   backend (then it is the clock thread's own wake-up lateness). The table says which.
+3. *Long jam*: ten minutes of music (at 120 BPM) on simulated time with a fast fake model
+   (an arpeggio with overlapping and repeated notes), transport stops, continues and a
+   jump on the way: no stuck notes, no note longer than a bar, and the growth of the
+   process's resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import random
+import signal
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mido
+
+from bridge import midiports
+from bridge.clock import (
+    TICKS_PER_BAR,
+    TICKS_PER_STEP,
+    InternalClock,
+    MidiClock,
+    SimulatedTime,
+    tick_seconds,
+)
+
+__all__ = ["add_commands", "run_bench", "run_jam"]
+
+log = logging.getLogger(__name__)
+
+JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
+DEFAULT_BPMS = (90.0, 120.0, 160.0)
+LONG_JAM_TEMPO = 120.0
+WAIT_S = 600.0  # upper bound for one generation in the bench; not a timing figure
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``jam`` and ``bench-jam``."""
+    jam = subparsers.add_parser(
+        "jam",
+        help="jam live: follow a MIDI player and play an accompaniment bar by bar",
+        description="Listen on a MIDI input, recognise the player's chords and play the "
+                    "model's accompaniment for the coming bar on a MIDI output.",
+    )
+    jam.add_argument("--input", help="MIDI input port (default: a virtual port 'diffjam in')")
+    jam.add_argument("--output",
+                     help="MIDI output port (default: a virtual port 'diffjam out')")
+    jam.add_argument("--clock", choices=("midi", "internal"), default="internal",
+                     help="follow the DAW's MIDI clock on the input, or tick at --tempo "
+                          "(default internal)")
+    jam.add_argument("--tempo", type=float, default=120.0,
+                     help="BPM of the internal clock (default 120)")
+    jam.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    jam.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    jam.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
+    jam.add_argument("--guidance", type=float, default=2.0,
+                     help="classifier-free guidance scale (default 2.0)")
+    jam.add_argument("--key", help="key, e.g. 'Am' (default: estimated)")
+    jam.add_argument("--seed", type=int, help="random seed (bar n uses seed + n)")
+    jam.add_argument("--context-bars", type=int, default=3,
+                     help="bars of the player's notes the model sees (default 3)")
+    jam.add_argument("--backend",
+                     help="mido backend, e.g. 'mido.backends.rtmidi/UNIX_JACK' "
+                          "(default: $MIDO_BACKEND or python-rtmidi)")
+    jam.add_argument("--list-ports", action="store_true",
+                     help="print the MIDI ports and exit")
+    jam.set_defaults(handler=run_jam)
+
+    bench = subparsers.add_parser(
+        "bench-jam",
+        help="measure the jam: model latency per bar, output jitter, a long jam",
+        description="Latency of the next bar as a fraction of the bar, note-on jitter against "
+                    "the grid, and ten minutes of simulated jam (stuck notes, memory).",
+    )
+    bench.add_argument("--bpm", type=float, nargs="+", default=list(DEFAULT_BPMS),
+                       help="tempi for the latency figures (default 90 120 160)")
+    bench.add_argument("--bars", type=int, default=16,
+                       help="bars generated at each tempo (default 16)")
+    bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    bench.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
+    bench.add_argument("--fake-model", action="store_true",
+                       help="use the fast fake model everywhere (measures the bridge only)")
+    bench.add_argument("--jitter-bars", type=int, default=8,
+                       help="bars of real-time jam for the jitter figure (default 8)")
+    bench.add_argument("--minutes", type=float, default=10.0,
+                       help="minutes of music in the long simulated jam (default 10)")
+    bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    bench.set_defaults(handler=run_bench)
+
+
+def _error(command: str, message: str) -> int:
+    print(f"diffjam {command}: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _load_pipeline(model: Path | None, device: str) -> Any:
+    from engine.pipeline import Pipeline
+
+    started = time.perf_counter()
+    pipeline = Pipeline.load(model, device=None if device == "auto" else device)
+    info = pipeline.info()
+    log.info("model %s on %s loaded in %.1f s", info.get("name"), info.get("device"),
+             time.perf_counter() - started)
+    return pipeline
+
+
+# ------------------------------------------------------------------------------ jam
+
+
+def run_jam(args: argparse.Namespace) -> int:
+    from bridge.jam import JamConfig, JamSession  # imports the engine (torch): only now
+
+    try:
+        if args.list_ports:
+            ports = midiports.list_ports(args.backend)
+            print("inputs:")
+            for name in ports["inputs"]:
+                print(f"  {name}")
+            print("outputs:")
+            for name in ports["outputs"]:
+                print(f"  {name}")
+            return 0
+        config = JamConfig(input=args.input, output=args.output, clock=args.clock,
+                           tempo=args.tempo, guidance=args.guidance, key=args.key,
+                           steps=args.steps, seed=args.seed, context_bars=args.context_bars)
+        # a missing port fails now, before the model takes its seconds to load
+        for name, direction in ((config.input, "input"), (config.output, "output")):
+            if name is not None:
+                midiports.find_port(name, direction=direction, backend=args.backend)
+    except midiports.PortError as err:
+        return _error("jam", str(err))
+    if args.model is not None and not args.model.is_file():
+        return _error("jam", f"model file {args.model} not found")
+    pipeline = _load_pipeline(args.model, args.device)
+
+    ended = threading.Event()
+    last_bar = [0]
+
+    def on_state(state: dict[str, Any]) -> None:
+        if state["bar"] != last_bar[0]:
+            last_bar[0] = state["bar"]
+            log.info("bar %d  chord %s  tempo %s", state["bar"], state["chord"] or "-",
+                     state["tempo"])
+        if not state["running"]:
+            ended.set()
+
+    session = JamSession(pipeline, config, backend=args.backend, on_state=on_state)
+    try:
+        session.start()
+    except midiports.PortError as err:
+        return _error("jam", str(err))
+    if config.clock == "midi":
+        log.info("waiting for the DAW's MIDI clock (start / continue) on the input")
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: ended.set())
+    try:
+        while not ended.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        log.info("interrupted: all notes off")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        session.stop()
+    error = session.state()["error"]
+    return _error("jam", error) if error else 0
+
+
+# ------------------------------------------------------------------------------ bench
+
+
+class PatternPipeline:
+    """A fast fake model: in the last bar, an arpeggio of the last chord on 8th notes,
+    each note a quarter long (overlapping), the root repeated on beats 1 and 3."""
+
+    def info(self) -> dict[str, Any]:
+        return {"name": "pattern (fake)", "device": "none"}
+
+    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None):
+        from engine.pianoroll import Note
+        from engine.pipeline import BarRange, Result
+
+        notes: list[Note] = []
+        if chords and chords[-1].chord.root is not None:
+            chord = chords[-1].chord
+            tones = sorted(36 + chord.root + (pc - chord.root) % 12 for pc in range(12)
+                           if chord.chroma[pc])
+            start = 16 * (n_bars - 1)
+            for eighth in range(8):
+                pitch = tones[0] if eighth % 4 == 0 else tones[eighth % len(tones)] + 12
+                notes.append(Note(start=start + 2 * eighth, pitch=pitch, duration=4,
+                                  velocity=70 + 5 * (eighth % 3)))
+        return Result(variations=(tuple(notes),), n_bars=n_bars,
+                      generated=BarRange(n_bars - 1, n_bars), nfe=0, seconds=0.0)
+
+
+class TimedPipeline:
+    """Times every ``accompany`` call on the real clock (the first one, the warm-up,
+    separately)."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.seconds: list[float] = []
+        self.warmup: float | None = None
+
+    def accompany(self, chords, **kwargs):
+        began = time.perf_counter()
+        try:
+            return self.pipeline.accompany(chords, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - began
+            if self.warmup is None:
+                self.warmup = elapsed
+            else:
+                self.seconds.append(elapsed)
+
+
+# Voicings of the scripted player (C G Am F), left hand, and its melody scale (C major).
+_PLAYER_CHORDS = ((48, 52, 55), (43, 47, 50), (45, 48, 52), (41, 45, 48))
+_PLAYER_SCALE = (72, 74, 76, 77, 79, 81, 83, 84)
+
+
+@dataclass
+class SimulatedJam:
+    """A jam session on simulated time and the in-memory MIDI backend, with a scripted
+    player (a chord a bar, an 8th-note melody) and a synth that tracks sounding notes."""
+
+    pipeline: Any
+    tempo: float
+    steps: int = 8
+    seed: int = 0
+    sounding: dict[int, int] = field(default_factory=dict)   # pitch -> tick of its note-on
+    note_ons: int = 0
+    longest_ticks: int = 0
+    stuck_at_stops: int = 0
+    position: int = -1
+
+    def __post_init__(self) -> None:
+        from bridge.jam import JamConfig, JamSession
+
+        self.time = SimulatedTime()
+        backend = midiports.LoopbackBackend()
+        self.session = JamSession(
+            self.pipeline, JamConfig(clock="midi", tempo=self.tempo, steps=self.steps,
+                                     seed=self.seed),
+            backend=backend, clock=MidiClock(time=self.time))
+        self.session.start()
+        self.daw = backend.open_output(midiports.VIRTUAL_INPUT)
+        backend.open_input(midiports.VIRTUAL_OUTPUT, callback=self._heard)
+        self.random = random.Random(self.seed)
+        self.melody: int | None = None
+        self.chord: tuple[int, ...] = ()
+
+    def _heard(self, message: mido.Message) -> None:
+        if message.type == "note_on" and message.velocity > 0:
+            self.note_ons += 1
+            self.sounding[message.note] = self.position
+        elif message.type in ("note_on", "note_off") and message.note in self.sounding:
+            began = self.sounding.pop(message.note)
+            self.longest_ticks = max(self.longest_ticks, self.position - began)
+        elif message.is_cc(123):
+            self.sounding.clear()
+
+    def _send(self, kind: str, **fields: int) -> None:
+        self.daw.send(mido.Message(kind, **fields))
+
+    def start(self) -> None:
+        if not self.session.wait_idle(WAIT_S):
+            raise RuntimeError("the model's warm-up did not finish within the bench's limit")
+        self._send("start")
+        self.position = -1
+
+    def play(self, bars: int) -> None:
+        """Play ``bars`` bars: clock, the player's notes, and the worker finishing each
+        request before the next tick (generation takes no simulated time)."""
+        interval = tick_seconds(self.tempo)
+        for _ in range(bars * TICKS_PER_BAR):
+            self.position += 1
+            self.time.advance(interval)
+            self._send("clock")
+            self._player(self.position)
+            if not self.session.wait_idle(WAIT_S):
+                raise RuntimeError("the model did not answer within the bench's limit")
+
+    def _player(self, position: int) -> None:
+        bar, in_bar = divmod(position, TICKS_PER_BAR)
+        if in_bar == 0:
+            for pitch in self.chord:
+                self._send("note_off", note=pitch)
+            self.chord = _PLAYER_CHORDS[bar % len(_PLAYER_CHORDS)]
+            for pitch in self.chord:
+                self._send("note_on", note=pitch, velocity=80)
+        if in_bar % 12 == 0:
+            if self.melody is not None:
+                self._send("note_off", note=self.melody)
+                self.melody = None
+            if self.random.random() < 0.7:
+                self.melody = self.random.choice(_PLAYER_SCALE)
+                self._send("note_on", note=self.melody, velocity=self.random.randint(60, 110))
+
+    def transport_stop(self) -> None:
+        self._send("stop")
+        self.stuck_at_stops += len(self.sounding)
+
+    def transport_continue(self, *, bar: int | None = None) -> None:
+        if bar is not None:
+            self._send("songpos", pos=bar * 16)
+            self.position = bar * TICKS_PER_BAR - 1
+        self._send("continue")
+
+    def close(self) -> None:
+        self.session.stop()
+
+
+def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dict[str, Any]:
+    """Model time per bar on the requests of a simulated jam at ``tempo``."""
+    timed = TimedPipeline(pipeline)
+    jam = SimulatedJam(timed, tempo, steps=steps, seed=1)
+    try:
+        jam.start()
+        jam.play(bars + 1)
+    finally:
+        jam.close()
+    bar_seconds = 240.0 / tempo
+    seconds = sorted(timed.seconds)
+    return {
+        "bpm": tempo,
+        "bar_ms": 1000.0 * bar_seconds,
+        "n": len(seconds),
+        "warmup_ms": None if timed.warmup is None else 1000.0 * timed.warmup,
+        "p50_ms": 1000.0 * _percentile(seconds, 50),
+        "p99_ms": 1000.0 * _percentile(seconds, 99),
+        "p50_fraction": _percentile(seconds, 50) / bar_seconds,
+        "p99_fraction": _percentile(seconds, 99) / bar_seconds,
+        "dropped": jam.session.state()["dropped"],
+    }
+
+
+def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dict[str, Any]:
+    """Lateness of note-ons against the internal clock's 16th grid, in real time."""
+    from bridge.jam import JamConfig, JamSession
+
+    backend: Any
+    try:
+        midiports.list_ports(JACK_BACKEND)
+        backend, where = mido.Backend(JACK_BACKEND), "jack"
+    except midiports.PortError:
+        backend, where = midiports.LoopbackBackend(), "in-memory"
+    clock = InternalClock(tempo)
+    session = JamSession(pipeline, JamConfig(clock="internal", tempo=tempo, steps=steps,
+                                             seed=1),
+                         backend=backend, clock=clock)
+    arrivals: list[float] = []
+
+    def heard(message: mido.Message) -> None:
+        if message.type == "note_on" and message.velocity > 0:
+            arrivals.append(time.perf_counter())
+
+    session.start()
+    keys = midiports.open_output(midiports.VIRTUAL_INPUT, backend=backend)
+    synth = midiports.open_input(midiports.VIRTUAL_OUTPUT, callback=heard, backend=backend)
+    try:
+        for pitch in (48, 52, 55, 72):
+            keys.send(mido.Message("note_on", note=pitch, velocity=90))
+        time.sleep(bars * 240.0 / tempo)
+    finally:
+        session.stop()
+        keys.close()
+        synth.close()
+    step = tick_seconds(tempo) * TICKS_PER_STEP
+    t0 = clock.started_at or 0.0
+    late = sorted(((t - t0) - round((t - t0) / step) * step) * 1000.0 for t in arrivals)
+    return {
+        "backend": where,
+        "bpm": tempo,
+        "note_ons": len(late),
+        "p50_ms": _percentile(late, 50),
+        "p99_ms": _percentile(late, 99),
+        "max_ms": late[-1] if late else float("nan"),
+        "dropped": session.state()["dropped"],
+    }
+
+
+def long_jam(*, minutes: float, tempo: float = LONG_JAM_TEMPO) -> dict[str, Any]:
+    """Minutes of simulated jam with the fast fake model: stuck notes and memory."""
+    bars = max(8, round(minutes * tempo / 4.0))
+    jam = SimulatedJam(PatternPipeline(), tempo, seed=3)
+    began = time.perf_counter()
+    try:
+        jam.start()
+        jam.play(8)
+        rss_start = _rss_mb()
+        played = 8
+        while played < bars:
+            chunk = min(40, bars - played)
+            jam.play(chunk)
+            played += chunk
+            if played < bars:
+                jam.transport_stop()
+                jump = played if (played // 40) % 3 else max(0, played - 20)
+                jam.transport_continue(bar=jump)
+        rss_end = _rss_mb()
+    finally:
+        jam.close()
+    return {
+        "minutes": bars * 4.0 * 60.0 / tempo / 60.0,
+        "bpm": tempo,
+        "bars": bars,
+        "note_ons": jam.note_ons,
+        "stuck_after_stop": len(jam.sounding),
+        "stuck_at_transport_stops": jam.stuck_at_stops,
+        "longest_note_ticks": jam.longest_ticks,
+        "dropped": jam.session.state()["dropped"],
+        "error": jam.session.state()["error"],
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "rss_growth_mb": rss_end - rss_start,
+        "seconds": time.perf_counter() - began,
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process (Linux /proc), in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise OSError("VmRSS not found in /proc/self/status")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
+        return _error("bench-jam", "--bars, --jitter-bars, --steps and --minutes must be > 0")
+    if any(not 20.0 <= bpm <= 300.0 for bpm in args.bpm):
+        return _error("bench-jam", "--bpm must be 20..300")
+    if args.fake_model:
+        pipeline: Any = PatternPipeline()
+    else:
+        if args.model is not None and not args.model.is_file():
+            return _error("bench-jam", f"model file {args.model} not found")
+        pipeline = _load_pipeline(args.model, args.device)
+    info = pipeline.info()
+    latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps)
+               for bpm in args.bpm]
+    jitter = measure_jitter(pipeline, tempo=120.0, bars=args.jitter_bars, steps=args.steps)
+    long = long_jam(minutes=args.minutes)
+    report = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "python": platform.python_version()},
+        "model": info,
+        "steps": args.steps,
+        "latency": latency,
+        "jitter": jitter,
+        "long_jam": long,
+    }
+    print(_table(report))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    failed = long["stuck_after_stop"] or long["stuck_at_transport_stops"] or long["error"]
+    return 1 if failed else 0
+
+
+def _table(report: dict[str, Any]) -> str:
+    model = report["model"]
+    lines = [f"model {model.get('name')} on {model.get('device')}, {report['steps']} steps; "
+             f"{report['machine']['platform']}",
+             "",
+             "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   dropped",]
+    for row in report["latency"]:
+        lines.append(f"{'':9}{row['bpm']:5.0f}  {row['bar_ms']:7.0f}  {row['p50_ms']:7.1f}  "
+                     f"{row['p99_ms']:7.1f}  {row['p50_fraction']:9.3f}  "
+                     f"{row['p99_fraction']:9.3f}  {row['dropped']:8d}")
+    jitter = report["jitter"]
+    lines += ["",
+              f"jitter ({jitter['backend']}, {jitter['bpm']:.0f} BPM, {jitter['note_ons']} "
+              f"note-ons): p50 {jitter['p50_ms']:.2f} ms, p99 {jitter['p99_ms']:.2f} ms, "
+              f"max {jitter['max_ms']:.2f} ms, dropped bars {jitter['dropped']}"]
+    long = report["long_jam"]
+    lines += ["",
+              f"long jam ({long['minutes']:.1f} min, {long['bars']} bars at "
+              f"{long['bpm']:.0f} BPM, fake model, {long['seconds']:.1f} s): "
+              f"{long['note_ons']} note-ons, stuck after stop {long['stuck_after_stop']}, "
+              f"stuck at transport stops {long['stuck_at_transport_stops']}, longest note "
+              f"{long['longest_note_ticks']} ticks (bar = 96), RSS {long['rss_start_mb']:.1f}"
+              f" -> {long['rss_end_mb']:.1f} MiB ({long['rss_growth_mb']:+.1f})"]
+    return "\n".join(lines)

@@ -1,0 +1,606 @@
+"""The diffjam OSC protocol, version 1: message specs, request parsing, reply building.
+
+``docs/osc-protocol.md`` is the specification; this module is its executable form and a
+test checks every address and type tag of the doc's tables against :data:`CLIENT_SPECS`
+and :data:`ENGINE_SPECS`.
+
+Everything here is pure: no sockets, no threads, no engine calls. Incoming messages are
+turned into typed, validated request objects (or a :class:`ProtocolError` carrying the
+error code and a message for the user); outgoing messages are :class:`Reply` objects whose
+type tags are fixed by the spec, never guessed from Python types.
+
+Units: notes on the wire are in beats (quarter notes, float32) from the clip start; bars
+are 1-based and inclusive, as everywhere at the user edge.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+from typing import Any
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from bridge.clock import MAX_TEMPO, MIN_TEMPO
+
+__all__ = [
+    "CLIENT_SPECS",
+    "ENGINE_SPECS",
+    "MAX_BARS",
+    "MAX_NOTES",
+    "MAX_NOTES_PER_CHUNK",
+    "PROTOCOL_VERSION",
+    "BeatNote",
+    "Cancel",
+    "ClientMessage",
+    "EngineSettings",
+    "ErrorCode",
+    "Hello",
+    "JamPorts",
+    "JamStart",
+    "JamStop",
+    "MessageSpec",
+    "NotesChunk",
+    "ProtocolError",
+    "Reply",
+    "RequestKind",
+    "RequestMessage",
+    "RequestParams",
+    "SettingsGet",
+    "SettingsUpdate",
+    "StatusQuery",
+    "error_reply",
+    "json_reply",
+    "parse_message",
+]
+
+PROTOCOL_VERSION = 1
+MAX_NOTES_PER_CHUNK = 128
+MAX_NOTES = 20_000
+MAX_BARS = 256
+MAX_REQUEST_ID = 64
+MAX_VARIATIONS = 8
+MAX_SAMPLER_STEPS = 1000
+NOTE_TAGS = "ffii"
+
+
+class ErrorCode(IntEnum):
+    """Error codes of ``/diffjam/error`` (the doc's "Error codes" table)."""
+
+    MALFORMED = 1
+    UNKNOWN_ADDRESS = 2
+    BAD_TYPES = 3
+    BAD_JSON = 4
+    BAD_PARAMS = 5
+    BAD_CHORD = 6
+    BAD_BARS = 7
+    UNSUPPORTED_METER = 8
+    TOO_LARGE = 9
+    CHUNK = 10
+    BUSY = 11
+    DUPLICATE_ID = 12
+    TIMEOUT = 13
+    CANCELLED = 14
+    UNKNOWN_REQUEST = 15
+    JAM = 16
+    INTERNAL = 17
+
+
+class ProtocolError(Exception):
+    """A message the engine refuses; becomes one ``/diffjam/error`` reply."""
+
+    def __init__(self, code: ErrorCode, message: str, *, request_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """Allowed type tags of one address: one of ``fixed``, then ``repeat`` any number of times.
+
+    ``fixed`` holds the alternatives for the leading tags (``("", "i")`` for hello); with a
+    non-empty ``repeat`` the message is ``fixed[0]`` followed by k >= 0 copies of it.
+    """
+
+    address: str
+    fixed: tuple[str, ...]
+    repeat: str = ""
+
+    def matches(self, tags: str) -> bool:
+        for head in self.fixed:
+            if not tags.startswith(head):
+                continue
+            rest = tags[len(head) :]
+            if not self.repeat:
+                if not rest:
+                    return True
+            elif len(rest) % len(self.repeat) == 0 and rest == self.repeat * (
+                len(rest) // len(self.repeat)
+            ):
+                return True
+        return False
+
+    def describe(self) -> str:
+        shown = " or ".join(repr(tag) for tag in self.fixed)
+        return f"{shown} then {self.repeat!r} x k" if self.repeat else shown
+
+
+def _specs(*specs: MessageSpec) -> dict[str, MessageSpec]:
+    return {spec.address: spec for spec in specs}
+
+
+CLIENT_SPECS: dict[str, MessageSpec] = _specs(
+    MessageSpec("/diffjam/hello", ("", "i")),
+    MessageSpec("/diffjam/status", ("",)),
+    MessageSpec("/diffjam/notes", ("sii",), NOTE_TAGS),
+    MessageSpec("/diffjam/infill", ("ss",)),
+    MessageSpec("/diffjam/accompany", ("ss",)),
+    MessageSpec("/diffjam/generate", ("ss",)),
+    MessageSpec("/diffjam/cancel", ("s",)),
+    MessageSpec("/diffjam/settings", ("s",)),
+    MessageSpec("/diffjam/settings/get", ("",)),
+    MessageSpec("/diffjam/jam/start", ("s",)),
+    MessageSpec("/diffjam/jam/stop", ("",)),
+    MessageSpec("/diffjam/jam/ports", ("",)),
+)
+
+ENGINE_SPECS: dict[str, MessageSpec] = _specs(
+    MessageSpec("/diffjam/status", ("s",)),
+    MessageSpec("/diffjam/accepted", ("si",)),
+    MessageSpec("/diffjam/progress", ("sf",)),
+    MessageSpec("/diffjam/result", ("siii",), NOTE_TAGS),
+    MessageSpec("/diffjam/done", ("ss",)),
+    MessageSpec("/diffjam/error", ("siss",)),
+    MessageSpec("/diffjam/settings", ("s",)),
+    MessageSpec("/diffjam/jam/state", ("s",)),
+    MessageSpec("/diffjam/jam/ports", ("s",)),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Typed client messages
+
+
+@dataclass(frozen=True)
+class BeatNote:
+    """A note at the OSC edge: ``start`` and ``duration`` in beats, MIDI pitch and velocity."""
+
+    start: float
+    duration: float
+    pitch: int
+    velocity: int
+
+
+@dataclass(frozen=True)
+class Hello:
+    reply_port: int | None
+
+
+@dataclass(frozen=True)
+class StatusQuery:
+    pass
+
+
+@dataclass(frozen=True)
+class NotesChunk:
+    request_id: str
+    index: int
+    count: int
+    notes: tuple[BeatNote, ...]
+
+
+class RequestKind:
+    """The three request addresses' kinds (plain strings, as the pipeline methods are named)."""
+
+    INFILL = "infill"
+    ACCOMPANY = "accompany"
+    GENERATE = "generate"
+    ALL = (INFILL, ACCOMPANY, GENERATE)
+
+
+@dataclass(frozen=True)
+class RequestParams:
+    """The validated JSON params of a request (doc: "Request params").
+
+    ``None`` means "not given": the engine-wide default (or the documented fallback)
+    applies. ``bars`` is 1-based inclusive, as sent.
+    """
+
+    notes_chunks: int = 0
+    clip_beats: float | None = None
+    bars: tuple[int, int] | None = None
+    n_bars: int = 8
+    tempo: float = 120.0
+    chords: str | None = None
+    key: str | None = None
+    guidance: float | None = None
+    in_key: bool | None = None
+    steps: int | None = None
+    seed: int | None = None
+    variations: int | None = None
+    write_midi: bool = True
+
+
+@dataclass(frozen=True)
+class RequestMessage:
+    """``/diffjam/infill``, ``/diffjam/accompany`` or ``/diffjam/generate``."""
+
+    kind: str
+    request_id: str
+    params: RequestParams
+
+
+@dataclass(frozen=True)
+class Cancel:
+    request_id: str
+
+
+@dataclass(frozen=True)
+class SettingsUpdate:
+    """Validated subset of the engine-wide defaults to change."""
+
+    values: tuple[tuple[str, Any], ...]
+
+    def apply(self, current: EngineSettings) -> EngineSettings:
+        return replace(current, **dict(self.values))
+
+
+@dataclass(frozen=True)
+class SettingsGet:
+    pass
+
+
+@dataclass(frozen=True)
+class JamStart:
+    """``/diffjam/jam/start`` params; sampling fields left ``None`` take the engine defaults."""
+
+    input: str | None = None
+    output: str | None = None
+    clock: str = "internal"
+    tempo: float = 120.0
+    guidance: float | None = None
+    in_key: bool | None = None
+    key: str | None = None
+    steps: int | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class JamStop:
+    pass
+
+
+@dataclass(frozen=True)
+class JamPorts:
+    pass
+
+
+ClientMessage = (
+    Hello
+    | StatusQuery
+    | NotesChunk
+    | RequestMessage
+    | Cancel
+    | SettingsUpdate
+    | SettingsGet
+    | JamStart
+    | JamStop
+    | JamPorts
+)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Engine-wide sampling defaults, changed by ``/diffjam/settings``."""
+
+    guidance: float = 2.0
+    in_key: bool = True
+    key: str | None = None
+    steps: int = 10
+    variations: int = 1
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "guidance": self.guidance,
+            "in_key": self.in_key,
+            "key": self.key,
+            "steps": self.steps,
+            "variations": self.variations,
+            "seed": self.seed,
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# Value checks (each raises ProtocolError with the offending key named)
+
+
+def _bad(
+    message: str, request_id: str = "", code: ErrorCode = ErrorCode.BAD_PARAMS
+) -> ProtocolError:
+    return ProtocolError(code, message, request_id=request_id)
+
+
+def _int(key: str, value: Any, low: int, high: int, rid: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(f"'{key}' must be an integer, got {json.dumps(value)}", rid)
+    if not low <= value <= high:
+        raise _bad(f"'{key}' must be in {low}..{high}, got {value}", rid)
+    return value
+
+
+def _float(key: str, value: Any, low: float, high: float, rid: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(f"'{key}' must be a number, got {json.dumps(value)}", rid)
+    number = float(value)
+    if not math.isfinite(number) or not low <= number <= high:
+        raise _bad(f"'{key}' must be in {low:g}..{high:g}, got {value}", rid)
+    return number
+
+
+def _bool(key: str, value: Any, rid: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise _bad(f"'{key}' must be true/false or 0/1, got {json.dumps(value)}", rid)
+
+
+def _text(key: str, value: Any, rid: str, *, max_len: int = 1000) -> str:
+    if not isinstance(value, str):
+        raise _bad(f"'{key}' must be a string, got {json.dumps(value)}", rid)
+    if len(value) > max_len:
+        raise _bad(f"'{key}' is longer than {max_len} characters", rid)
+    return value
+
+
+def _optional_text(key: str, value: Any, rid: str) -> str | None:
+    return None if value is None else _text(key, value, rid)
+
+
+def _json_object(text: str, rid: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise _bad(f"params are not valid JSON: {err}", rid, ErrorCode.BAD_JSON) from err
+    if not isinstance(value, dict):
+        raise _bad("params must be a JSON object", rid, ErrorCode.BAD_JSON)
+    return value
+
+
+def _check_keys(values: dict[str, Any], allowed: tuple[str, ...], rid: str) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise _bad(f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
+                   f"{', '.join(allowed)}", rid)
+
+
+def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
+    """The sampling keys shared by request params, settings and jam start."""
+    out: dict[str, Any] = {}
+    if "guidance" in values:
+        out["guidance"] = _float("guidance", values["guidance"], 0.0, 20.0, rid)
+    if "in_key" in values:
+        out["in_key"] = _bool("in_key", values["in_key"], rid)
+    if "key" in values:
+        out["key"] = _optional_text("key", values["key"], rid)
+    if "steps" in values:
+        out["steps"] = _int("steps", values["steps"], 1, MAX_SAMPLER_STEPS, rid)
+    if "seed" in values:
+        seed = values["seed"]
+        out["seed"] = None if seed is None else _int("seed", seed, 0, 2**63 - 1, rid)
+    if "variations" in values:
+        out["variations"] = _int("variations", values["variations"], 1, MAX_VARIATIONS, rid)
+    return out
+
+
+_PARAM_KEYS = (
+    "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
+    "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi",
+)
+_SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
+_JAM_KEYS = ("input", "output", "clock", "tempo", "guidance", "in_key", "key", "steps", "seed")
+
+
+def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
+    """Validate a request's JSON params (doc: "Request params")."""
+    rid = request_id
+    values = _json_object(text, rid)
+    _check_keys(values, _PARAM_KEYS, rid)
+    fields: dict[str, Any] = _sampling_fields(values, rid)
+    if "time_signature" in values:
+        meter = values["time_signature"]
+        if (
+            not isinstance(meter, list)
+            or len(meter) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in meter)
+        ):
+            raise _bad(f"'time_signature' must be [numerator, denominator], got "
+                       f"{json.dumps(meter)}", rid)
+        if meter != [4, 4]:
+            raise _bad(f"time signature {meter[0]}/{meter[1]} is not supported; only 4/4 is",
+                       rid, ErrorCode.UNSUPPORTED_METER)
+    if "notes_chunks" in values:
+        fields["notes_chunks"] = _int(
+            "notes_chunks", values["notes_chunks"], 0, MAX_NOTES // MAX_NOTES_PER_CHUNK + 1, rid
+        )
+    if "clip_beats" in values:
+        clip = _float("clip_beats", values["clip_beats"], 0.0, 1e9, rid)
+        if clip > MAX_BARS * 4:
+            raise _bad(f"clip of {clip:g} beats is longer than {MAX_BARS} bars", rid,
+                       ErrorCode.TOO_LARGE)
+        if clip <= 0:
+            raise _bad("'clip_beats' must be > 0", rid)
+        fields["clip_beats"] = clip
+    if "n_bars" in values:
+        n_bars = _int("n_bars", values["n_bars"], 1, 2**31 - 1, rid)
+        if n_bars > MAX_BARS:
+            raise _bad(f"{n_bars} bars is more than the limit of {MAX_BARS}", rid,
+                       ErrorCode.TOO_LARGE)
+        fields["n_bars"] = n_bars
+    if "bars" in values:
+        bars = values["bars"]
+        if (
+            not isinstance(bars, list)
+            or len(bars) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in bars)
+        ):
+            raise _bad(f"'bars' must be [first, last] (1-based), got {json.dumps(bars)}", rid)
+        first, last = bars
+        if first < 1 or last < first:
+            raise _bad(f"bar range {first}-{last} is empty or starts before bar 1", rid,
+                       ErrorCode.BAD_BARS)
+        if last > MAX_BARS:
+            raise _bad(f"bar {last} is past the limit of {MAX_BARS} bars", rid,
+                       ErrorCode.TOO_LARGE)
+        fields["bars"] = (first, last)
+    if "tempo" in values:
+        fields["tempo"] = _float("tempo", values["tempo"], 1.0, 1000.0, rid)
+    if "chords" in values:
+        fields["chords"] = _optional_text("chords", values["chords"], rid)
+    if "write_midi" in values:
+        fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
+    if kind == RequestKind.INFILL and "bars" not in fields:
+        raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
+    if kind == RequestKind.ACCOMPANY and not fields.get("chords"):
+        raise _bad("accompany needs 'chords', e.g. \"C G Am F\"", rid)
+    return RequestParams(**fields)
+
+
+def _parse_settings(text: str) -> SettingsUpdate:
+    values = _json_object(text, "")
+    _check_keys(values, _SETTINGS_KEYS, "")
+    return SettingsUpdate(tuple(sorted(_sampling_fields(values, "").items())))
+
+
+def _parse_jam_start(text: str) -> JamStart:
+    values = _json_object(text, "")
+    _check_keys(values, _JAM_KEYS, "")
+    fields: dict[str, Any] = _sampling_fields(values, "")
+    for key in ("input", "output"):
+        if key in values:
+            fields[key] = _optional_text(key, values[key], "")
+    if "clock" in values:
+        clock = values["clock"]
+        if clock not in ("midi", "internal"):
+            raise _bad(f"'clock' must be \"midi\" or \"internal\", got {json.dumps(clock)}")
+        fields["clock"] = clock
+    if "tempo" in values:
+        fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO, MAX_TEMPO, "")
+    return JamStart(**fields)
+
+
+def _request_id(value: str) -> str:
+    if not 1 <= len(value) <= MAX_REQUEST_ID:
+        raise _bad(f"request id must be 1-{MAX_REQUEST_ID} characters, got {len(value)}")
+    if not value.isprintable():
+        raise _bad(f"request id {value!r} contains control characters")
+    return value
+
+
+def _beat_notes(args: list[Any], rid: str) -> tuple[BeatNote, ...]:
+    notes = []
+    for k in range(0, len(args), 4):
+        start, duration, pitch, velocity = args[k : k + 4]
+        where = f"note {k // 4} of the chunk"
+        if not (math.isfinite(start) and math.isfinite(duration)):
+            raise _bad(f"{where}: start and duration must be finite numbers", rid)
+        if start < 0:
+            raise _bad(f"{where}: start {start:g} beats is before the clip start", rid)
+        if duration <= 0:
+            raise _bad(f"{where}: duration {duration:g} beats must be > 0", rid)
+        if start + duration > MAX_BARS * 4:
+            raise _bad(f"{where}: ends at beat {start + duration:g}, past the limit of "
+                       f"{MAX_BARS} bars", rid, ErrorCode.TOO_LARGE)
+        if not 0 <= pitch <= 127:
+            raise _bad(f"{where}: pitch {pitch} is not a MIDI pitch 0..127", rid)
+        if not 1 <= velocity <= 127:
+            raise _bad(f"{where}: velocity {velocity} must be 1..127", rid)
+        notes.append(BeatNote(float(start), float(duration), int(pitch), int(velocity)))
+    return tuple(notes)
+
+
+def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
+    """Turn one decoded OSC message into a typed client message, or raise ProtocolError."""
+    spec = CLIENT_SPECS.get(address)
+    if spec is None:
+        raise _bad(f"no such address {address!r}", code=ErrorCode.UNKNOWN_ADDRESS)
+    if not spec.matches(tags):
+        raise _bad(f"{address} takes type tags {spec.describe()}, got {tags!r}",
+                   code=ErrorCode.BAD_TYPES)
+    if address == "/diffjam/hello":
+        port = args[0] if args else None
+        if port is not None and not 1 <= port <= 65535:
+            raise _bad(f"reply port {port} is not in 1..65535")
+        return Hello(port)
+    if address == "/diffjam/status":
+        return StatusQuery()
+    if address == "/diffjam/notes":
+        rid = _request_id(args[0])
+        index, count = args[1], args[2]
+        n_notes = (len(args) - 3) // 4
+        if not 1 <= count <= MAX_NOTES // MAX_NOTES_PER_CHUNK + 1:
+            raise _bad(f"chunk_count {count} is out of range", rid, ErrorCode.CHUNK)
+        if not 0 <= index < count:
+            raise _bad(f"chunk_index {index} is outside 0..{count - 1}", rid, ErrorCode.CHUNK)
+        if n_notes > MAX_NOTES_PER_CHUNK:
+            raise _bad(f"{n_notes} notes in one chunk; at most {MAX_NOTES_PER_CHUNK}", rid,
+                       ErrorCode.CHUNK)
+        return NotesChunk(rid, index, count, _beat_notes(args[3:], rid))
+    if address in ("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"):
+        rid = _request_id(args[0])
+        kind = address.rsplit("/", 1)[1]
+        return RequestMessage(kind, rid, parse_params(kind, args[1], request_id=rid))
+    if address == "/diffjam/cancel":
+        return Cancel(_request_id(args[0]))
+    if address == "/diffjam/settings":
+        return _parse_settings(args[0])
+    if address == "/diffjam/settings/get":
+        return SettingsGet()
+    if address == "/diffjam/jam/start":
+        return _parse_jam_start(args[0])
+    if address == "/diffjam/jam/stop":
+        return JamStop()
+    return JamPorts()
+
+
+# ---------------------------------------------------------------------------------------
+# Replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One engine -> client message; ``args`` are encoded with the spec's type tags."""
+
+    address: str
+    args: tuple[Any, ...] = field(default=())
+
+    def tags(self) -> str:
+        spec = ENGINE_SPECS[self.address]
+        head = spec.fixed[0]
+        if not spec.repeat:
+            return head
+        return head + spec.repeat * ((len(self.args) - len(head)) // len(spec.repeat))
+
+    def encode(self) -> bytes:
+        tags = self.tags()
+        if len(tags) != len(self.args):
+            raise ValueError(f"{self.address}: {len(self.args)} args for tags {tags!r}")
+        builder = OscMessageBuilder(self.address)
+        for tag, value in zip(tags, self.args, strict=True):
+            builder.add_arg(value, tag)
+        return builder.build().dgram
+
+
+def json_reply(address: str, value: dict[str, Any]) -> Reply:
+    """A one-string reply holding ``value`` as compact JSON (unknown types as strings)."""
+    return Reply(address, (json.dumps(value, separators=(",", ":"), default=str),))
+
+
+def error_reply(request_id: str, code: ErrorCode, message: str) -> Reply:
+    return Reply("/diffjam/error", (request_id, int(code), code.name, message))
+

@@ -1,0 +1,227 @@
+"""``diffjam serve`` and ``diffjam bench-osc``: thin command handlers over bridge.server.
+
+``serve`` loads the model once and runs the OSC server until Ctrl-C or SIGTERM.
+``bench-osc`` measures the OSC round trip (encode, UDP on 127.0.0.1, decode, routing,
+queueing, reply) with a zero-time fake pipeline, so the figures are the bridge's own
+overhead, not the model's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import signal
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+__all__ = ["add_commands", "run_bench", "run_serve"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUTPUT_DIR = Path(tempfile.gettempdir()) / "diffjam"
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``serve`` and ``bench-osc``."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the engine's OSC server",
+        description="Load the model once and serve OSC requests (docs/osc-protocol.md).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
+    serve.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    serve.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    serve.add_argument("--queue", type=int, default=8, help="requests that may wait (default 8)")
+    serve.add_argument("--timeout", type=float, default=120.0,
+                       help="seconds one generation may take (default 120)")
+    serve.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
+                       help=f"where .mid results go (default {DEFAULT_OUTPUT_DIR})")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host other than loopback (anyone on the network "
+                            "can then use the engine)")
+    serve.set_defaults(handler=run_serve)
+
+    bench = subparsers.add_parser(
+        "bench-osc",
+        help="measure OSC round-trip overhead with a zero-time fake model",
+        description="Round-trip latency of /diffjam/status and a small infill over UDP.",
+    )
+    bench.add_argument("--n", type=int, default=500, help="round trips per case (default 500)")
+    bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    bench.set_defaults(handler=run_bench)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        log.error("--port must be 0..65535, got %d", args.port)
+        return 2
+    if args.queue < 1 or not args.timeout > 0:
+        log.error("--queue must be >= 1 and --timeout > 0")
+        return 2
+    if not _is_loopback(args.host):
+        if not args.allow_remote:
+            log.error("refusing to listen on %s: not a loopback address; pass --allow-remote "
+                      "to serve the network", args.host)
+            return 2
+        log.warning("listening on %s: anyone who can reach this port can use the engine",
+                    args.host)
+    if args.model is not None and not args.model.is_file():
+        log.error("model file %s not found", args.model)
+        return 1
+    from bridge import jam, midiports
+    from bridge.server import JamControl, OscServer
+    from bridge.worker import PipelineRunner
+    from engine.pipeline import Pipeline
+
+    device = None if args.device == "auto" else args.device
+    started = time.perf_counter()
+    pipeline = Pipeline.load(args.model, device=device)
+    info = pipeline.info()
+    log.info("model %s on %s loaded in %.1f s", info.get("name"), info.get("device"),
+             time.perf_counter() - started)
+    control = JamControl(pipeline, session_factory=jam.JamSession, config_factory=jam.JamConfig,
+                         list_ports=midiports.list_ports, port_error=midiports.PortError)
+    try:
+        server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir), info=info,
+                           jam=control, host=args.host, port=args.port, queue=args.queue,
+                           timeout_s=args.timeout)
+    except OSError as err:
+        log.error("%s", err)
+        return 1
+    log.info("writing .mid results to %s", args.output_dir)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("%s: shutting down", signal.Signals(signum).name)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        log.info("interrupted: shutting down")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+# bench-osc
+
+
+class _ZeroTimePipeline:
+    """Returns the request's notes unchanged at once: the bench measures only the bridge."""
+
+    def info(self) -> dict[str, Any]:
+        return {"name": "zero-time", "device": "none"}
+
+    def infill(self, notes, *, n_bars, bars, chords=None, options, progress=None, cancel=None):
+        from engine.pipeline import Result
+
+        return Result(variations=(tuple(notes),), n_bars=n_bars, generated=bars, nfe=0,
+                      seconds=0.0)
+
+
+def _message(address: str, tags: str, *args: Any) -> bytes:
+    builder = OscMessageBuilder(address)
+    for tag, value in zip(tags, args, strict=True):
+        builder.add_arg(value, tag)
+    return builder.build().dgram
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
+    """p50/p99/mean round-trip ms for ``status`` and a 16-note infill (until ``done``)."""
+    from bridge.server import OscServer
+    from bridge.worker import PipelineRunner
+
+    server = OscServer(PipelineRunner(_ZeroTimePipeline(), output_dir=DEFAULT_OUTPUT_DIR),
+                       info=_ZeroTimePipeline().info(), port=0, queue=8)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(10.0)
+    target = ("127.0.0.1", server.address[1])
+    notes: list[Any] = []
+    for k in range(16):
+        notes += [k * 0.5, 0.5, 60 + k % 12, 90]
+    params = json.dumps({"notes_chunks": 1, "bars": [1, 2], "clip_beats": 8, "steps": 1,
+                         "write_midi": False})
+    status = _message("/diffjam/status", "")
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        cases: dict[str, list[float]] = {"status": [], "infill_16_notes": []}
+        for _ in range(n):
+            started = time.perf_counter()
+            sock.sendto(status, target)
+            while OscMessage(sock.recvfrom(65535)[0]).address != "/diffjam/status":
+                pass
+            cases["status"].append((time.perf_counter() - started) * 1000.0)
+        for i in range(n):
+            rid = f"b{i}"
+            started = time.perf_counter()
+            sock.sendto(_message("/diffjam/notes", "sii" + "ffii" * 16, rid, 0, 1, *notes),
+                        target)
+            sock.sendto(_message("/diffjam/infill", "ss", rid, params), target)
+            while True:
+                message = OscMessage(sock.recvfrom(65535)[0])
+                if message.address == "/diffjam/error":
+                    raise RuntimeError(f"bench request failed: {message.params}")
+                if message.address == "/diffjam/done":
+                    break
+            cases["infill_16_notes"].append((time.perf_counter() - started) * 1000.0)
+        for name, values in cases.items():
+            figures[name] = {
+                "n": len(values),
+                "p50_ms": round(_percentile(values, 0.50), 3),
+                "p99_ms": round(_percentile(values, 0.99), 3),
+                "mean_ms": round(statistics.fmean(values), 3),
+            }
+    finally:
+        sock.close()
+        server.shutdown()
+        thread.join(10.0)
+    return figures
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        log.error("--n must be >= 1")
+        return 2
+    logging.getLogger("bridge").setLevel(logging.WARNING)  # one log line per request is noise
+    figures = measure_round_trips(args.n)
+    print(f"{'case':<18} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
+    for name, row in figures.items():
+        print(f"{name:<18} {row['n']:>6} {row['p50_ms']:>9.3f} {row['p99_ms']:>9.3f} "
+              f"{row['mean_ms']:>9.3f}")
+    if args.json is not None:
+        report = {"machine": {"cpus": os.cpu_count()}, "cases": figures}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+

@@ -1,0 +1,471 @@
+"""The request worker: a bounded queue, one generating thread, cancellation and timeouts.
+
+OSC handlers only call :meth:`Worker.submit` and :meth:`Worker.cancel`, which never block on
+generation. One worker thread takes jobs in order and runs them through a :class:`Runner`
+(:class:`PipelineRunner` in the product, a fake in tests), sending progress and results.
+
+Reply guarantees (doc: "For a request the engine sends, in order"): ``accepted`` is sent by
+:meth:`Worker.submit` before the job becomes visible to the worker thread, then zero or
+more ``progress``, then either every ``result`` chunk and ``done``, or exactly one
+``error``. Every job is finished exactly once: by the worker thread, or by
+:meth:`Worker.cancel` while it is still queued, or by :meth:`Worker.stop`.
+
+A running job is cancelled by setting its ``threading.Event``; the pipeline checks it
+between sampler steps. The per-request timeout sets the same event (with the reason
+"timeout") when a job has been running for longer than ``timeout_s``. A job whose event is
+set when the pipeline returns is reported as cancelled / timed out, never as done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.pipeline import BarRange, Cancelled, SamplingOptions
+
+from bridge.chunks import ReadyRequest, result_replies
+from bridge.protocol import (
+    BeatNote,
+    EngineSettings,
+    ErrorCode,
+    ProtocolError,
+    Reply,
+    RequestKind,
+    error_reply,
+)
+from engine.errors import (
+    BarRangeError,
+    ChordSymbolError,
+    ClipTooLargeError,
+    InputError,
+    UnsupportedMeterError,
+)
+from engine.harmony import parse_key, parse_progression
+from engine.midifile import quantize, write_midi
+from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
+
+__all__ = [
+    "Job",
+    "JobCancelled",
+    "Outcome",
+    "PipelineRunner",
+    "Runner",
+    "Worker",
+    "beats_to_note",
+    "error_code",
+    "note_to_beats",
+]
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+Send = Callable[[Reply, Address], None]
+
+# Progress replies are sent when the fraction moved by at least this much (and at 1.0).
+PROGRESS_STEP = 0.01
+
+
+class JobCancelled(Exception):
+    """Raised by a runner when the job's cancel event stopped the generation."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a runner returns: notes in beats per variation, bars 1-based inclusive."""
+
+    variations: tuple[tuple[BeatNote, ...], ...]
+    bars: tuple[int, int]
+    n_bars: int
+    midi_paths: tuple[str, ...]
+    nfe: int
+
+
+@dataclass(eq=False)
+class Job:
+    """One accepted request on its way through the queue."""
+
+    request: ReadyRequest
+    settings: EngineSettings
+    accepted_at: float
+    cancel: threading.Event = field(default_factory=threading.Event)
+    reason: ErrorCode | None = None  # CANCELLED or TIMEOUT once the event is set
+
+    @property
+    def request_id(self) -> str:
+        return self.request.message.request_id
+
+    @property
+    def reply_to(self) -> Address:
+        return self.request.sender
+
+    def stop(self, reason: ErrorCode) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.set()
+
+
+class Runner(Protocol):
+    def run(
+        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
+    ) -> Outcome: ...
+
+
+class Worker:
+    """Bounded FIFO of jobs served by one thread; see the module docstring."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        send: Send,
+        *,
+        capacity: int = 8,
+        timeout_s: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if capacity < 1:
+            raise ValueError(f"queue capacity must be >= 1, got {capacity}")
+        if not timeout_s > 0:
+            raise ValueError(f"timeout must be > 0 s, got {timeout_s}")
+        self._runner = runner
+        self._send = send
+        self.capacity = capacity
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._queue: deque[Job] = deque()
+        self._in_flight: dict[str, Job] = {}
+        self._running: Job | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.last_latency_ms: float | None = None
+
+    # --- control -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="diffjam-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Cancel everything, answer queued jobs with CANCELLED, join the thread."""
+        with self._lock:
+            self._stopping = True
+            queued = list(self._queue)
+            self._queue.clear()
+            for job in queued:
+                self._in_flight.pop(job.request_id, None)
+            if self._running is not None:
+                self._running.stop(ErrorCode.CANCELLED)
+            self._lock.notify_all()
+        for job in queued:
+            self._send(error_reply(job.request_id, ErrorCode.CANCELLED, "engine shutting down"),
+                       job.reply_to)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # --- called from the OSC receive thread (never blocks on generation) -----------
+
+    def in_flight(self, request_id: str) -> bool:
+        with self._lock:
+            return request_id in self._in_flight
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "queue": len(self._queue),
+                "queue_capacity": self.capacity,
+                "busy": self._running is not None,
+                "last_latency_ms": self.last_latency_ms,
+            }
+
+    def submit(self, request: ReadyRequest, settings: EngineSettings) -> int:
+        """Queue a complete request and send ``accepted``; its 0-based queue position.
+
+        Raises ProtocolError DUPLICATE_ID when the id is in flight, BUSY when the queue
+        is full (a running job does not count against the capacity).
+        """
+        rid = request.message.request_id
+        with self._lock:
+            if self._stopping:
+                raise ProtocolError(ErrorCode.BUSY, "engine is shutting down", request_id=rid)
+            if rid in self._in_flight:
+                raise ProtocolError(
+                    ErrorCode.DUPLICATE_ID, f"request {rid!r} is already in flight",
+                    request_id=rid,
+                )
+            if len(self._queue) >= self.capacity:
+                raise ProtocolError(
+                    ErrorCode.BUSY,
+                    f"queue full ({self.capacity} waiting); try again later",
+                    request_id=rid,
+                )
+            job = Job(request, settings, accepted_at=self._clock())
+            position = len(self._queue)
+            # accepted goes out before the worker thread can see the job: order holds.
+            self._send(Reply("/diffjam/accepted", (rid, position)), request.sender)
+            self._queue.append(job)
+            self._in_flight[rid] = job
+            self._lock.notify_all()
+        return position
+
+    def cancel(self, request_id: str) -> None:
+        """Cancel a queued (answered now) or running (answered by the worker) job.
+
+        Raises ProtocolError UNKNOWN_REQUEST when the id is not in flight.
+        """
+        with self._lock:
+            job = self._in_flight.get(request_id)
+            if job is None:
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_REQUEST, f"no request {request_id!r} in flight",
+                    request_id=request_id,
+                )
+            if job is self._running:
+                job.stop(ErrorCode.CANCELLED)
+                return
+            self._queue.remove(job)
+            del self._in_flight[request_id]
+        log.info("request %s cancelled while queued", request_id)
+        self._send(error_reply(request_id, ErrorCode.CANCELLED, "cancelled by the client"),
+                   job.reply_to)
+
+    # --- worker thread ---------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                job = self._queue.popleft()
+                self._running = job
+            try:
+                self._run(job)
+            finally:
+                with self._lock:
+                    self._running = None
+                    self._in_flight.pop(job.request_id, None)
+
+    def _run(self, job: Job) -> None:
+        rid = job.request_id
+        timer = threading.Timer(self.timeout_s, job.stop, args=(ErrorCode.TIMEOUT,))
+        timer.daemon = True
+        timer.start()
+        last = -1.0
+
+        def progress(fraction: float) -> None:
+            nonlocal last
+            fraction = min(1.0, max(0.0, float(fraction)))
+            if fraction - last >= PROGRESS_STEP or (fraction == 1.0 and last < 1.0):
+                last = fraction
+                self._send(Reply("/diffjam/progress", (rid, fraction)), job.reply_to)
+
+        replies: list[Reply]
+        outcome_text = "done"
+        try:
+            try:
+                outcome = self._runner.run(job, progress=progress, cancel=job.cancel)
+            finally:
+                timer.cancel()
+            if job.cancel.is_set():
+                raise JobCancelled
+            latency_ms = (self._clock() - job.accepted_at) * 1000.0
+            replies = self._result_replies(job, outcome, latency_ms)
+        except JobCancelled:
+            code = job.reason or ErrorCode.CANCELLED
+            message = (
+                f"generation took longer than the engine's limit of {self.timeout_s:g} s"
+                if code == ErrorCode.TIMEOUT else "cancelled by the client"
+            )
+            replies = [error_reply(rid, code, message)]
+            outcome_text = code.name
+        except ProtocolError as err:
+            replies = [error_reply(rid, err.code, err.message)]
+            outcome_text = err.code.name
+        except Exception as err:  # noqa: BLE001 - the worker must keep serving
+            log.error("request %s failed:\n%s", rid, traceback.format_exc())
+            replies = [error_reply(rid, ErrorCode.INTERNAL,
+                                   f"internal error: {type(err).__name__}: {err}")]
+            outcome_text = ErrorCode.INTERNAL.name
+        latency_ms = (self._clock() - job.accepted_at) * 1000.0
+        with self._lock:
+            self.last_latency_ms = round(latency_ms, 3)
+        log.info("request %s %s %s in %.1f ms", rid, job.request.message.kind, outcome_text,
+                 latency_ms)
+        for reply in replies:
+            self._send(reply, job.reply_to)
+
+    @staticmethod
+    def _result_replies(job: Job, outcome: Outcome, latency_ms: float) -> list[Reply]:
+        rid = job.request_id
+        replies: list[Reply] = []
+        for index, notes in enumerate(outcome.variations):
+            replies += result_replies(rid, index, notes)
+        summary = {
+            "variations": len(outcome.variations),
+            "notes": [len(notes) for notes in outcome.variations],
+            "bars": list(outcome.bars),
+            "n_bars": outcome.n_bars,
+            "midi_paths": list(outcome.midi_paths),
+            "latency_ms": round(latency_ms, 3),
+            "nfe": outcome.nfe,
+        }
+        replies.append(Reply("/diffjam/done", (rid, json.dumps(summary, separators=(",", ":")))))
+        return replies
+
+
+# ---------------------------------------------------------------------------------------
+# The product runner: OSC request -> engine.pipeline call -> notes in beats
+
+
+def beats_to_note(note: BeatNote) -> Note:
+    """An OSC note (beats) on the 16th grid: onset and offset rounded to the nearest step.
+
+    Ties go to the later step; a note shorter than one step after rounding lasts one
+    step (``engine.midifile.quantize``).
+    """
+    start, duration = quantize(note.start, note.start + note.duration)
+    return Note(start=start, pitch=note.pitch, duration=duration, velocity=note.velocity)
+
+
+def note_to_beats(note: Note) -> BeatNote:
+    """An engine note (steps) in beats, exact."""
+    return BeatNote(
+        start=note.start / STEPS_PER_BEAT,
+        duration=note.duration / STEPS_PER_BEAT,
+        pitch=note.pitch,
+        velocity=note.velocity,
+    )
+
+
+_ERROR_CODES: tuple[tuple[type[InputError], ErrorCode], ...] = (
+    (UnsupportedMeterError, ErrorCode.UNSUPPORTED_METER),
+    (ChordSymbolError, ErrorCode.BAD_CHORD),
+    (BarRangeError, ErrorCode.BAD_BARS),
+    (ClipTooLargeError, ErrorCode.TOO_LARGE),
+)
+
+
+def error_code(err: InputError) -> ErrorCode:
+    """The protocol error code of an engine input error (BAD_PARAMS for the rest)."""
+    for cls, code in _ERROR_CODES:
+        if isinstance(err, cls):
+            return code
+    return ErrorCode.BAD_PARAMS
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class PipelineRunner:
+    """Runs requests on an ``engine.pipeline.Pipeline`` and writes ``.mid`` files.
+
+    ``pipeline`` is anything with the Pipeline's ``infill`` / ``accompany`` / ``generate``
+    methods. Engine input errors become :class:`ProtocolError` with the mapped code;
+    ``engine.pipeline.Cancelled`` becomes :class:`JobCancelled`.
+    """
+
+    def __init__(self, pipeline: Any, *, output_dir: Path) -> None:
+        self.pipeline = pipeline
+        self.output_dir = output_dir
+        self._serial = 0
+
+    def run(
+        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
+    ) -> Outcome:
+        rid = job.request_id
+        try:
+            return self._run(job, progress=progress, cancel=cancel)
+        except Cancelled as err:
+            raise JobCancelled from err
+        except InputError as err:
+            raise ProtocolError(error_code(err), str(err), request_id=rid) from err
+
+    def _run(
+        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
+    ) -> Outcome:
+        rid = job.request_id
+        message = job.request.message
+        params = message.params
+        settings = job.settings
+        key_text = params.key if params.key is not None else settings.key
+        options = SamplingOptions(
+            guidance=settings.guidance if params.guidance is None else params.guidance,
+            in_key=settings.in_key if params.in_key is None else params.in_key,
+            key=parse_key(key_text) if key_text else None,
+            steps=settings.steps if params.steps is None else params.steps,
+            seed=settings.seed if params.seed is None else params.seed,
+            variations=settings.variations if params.variations is None else params.variations,
+        )
+        chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
+            params.chords
+        ) else None
+        notes = [beats_to_note(note) for note in job.request.notes]
+        common: dict[str, Any] = {"options": options, "progress": progress, "cancel": cancel}
+        if message.kind == RequestKind.INFILL:
+            n_bars = _clip_bars(params.clip_beats, notes, rid)
+            first, last = params.bars or (1, n_bars)
+            if last > n_bars:
+                raise ProtocolError(
+                    ErrorCode.BAD_BARS,
+                    f"bars {first}-{last} lie outside the clip of {n_bars} bar(s)",
+                    request_id=rid,
+                )
+            result = self.pipeline.infill(
+                notes, n_bars=n_bars, bars=BarRange(first - 1, last), chords=chords, **common
+            )
+        elif message.kind == RequestKind.ACCOMPANY:
+            result = self.pipeline.accompany(
+                chords or [], n_bars=params.n_bars, melody=notes or None, **common
+            )
+        else:
+            result = self.pipeline.generate(n_bars=params.n_bars, chords=chords, **common)
+        variations = tuple(
+            tuple(note_to_beats(note) for note in variation) for variation in result.variations
+        )
+        paths = self._write(rid, result.variations, params.tempo) if params.write_midi else ()
+        return Outcome(
+            variations=variations,
+            bars=(result.generated.start + 1, result.generated.stop),
+            n_bars=result.n_bars,
+            midi_paths=paths,
+            nfe=result.nfe,
+        )
+
+    def _write(
+        self, request_id: str, variations: Sequence[Sequence[Note]], tempo: float
+    ) -> tuple[str, ...]:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._serial += 1
+        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self._serial:04d}-"
+        stem += _UNSAFE.sub("_", request_id)[:40]
+        paths = []
+        for index, notes in enumerate(variations):
+            path = self.output_dir / f"{stem}-v{index + 1}.mid"
+            write_midi(path, [("diffjam", notes)], bpm=tempo)
+            paths.append(str(path))
+        return tuple(paths)
+
+
+def _clip_bars(clip_beats: float | None, notes: Sequence[Note], request_id: str) -> int:
+    """Bars of an infill clip: from ``clip_beats`` if given, else from the last note end."""
+    if clip_beats is not None:
+        steps = math.ceil(clip_beats * STEPS_PER_BEAT - 1e-6)
+    elif notes:
+        steps = max(note.end for note in notes)
+    else:
+        raise ProtocolError(
+            ErrorCode.BAD_PARAMS, "infill needs notes or 'clip_beats' to know the clip length",
+            request_id=request_id,
+        )
+    return max(1, math.ceil(steps / STEPS_PER_BAR))

@@ -1,0 +1,406 @@
+"""Evaluation inputs and the systems ``diffjam eval`` compares (model and baselines).
+
+Tasks (all on an 8-bar window, time in 16th steps from the window start):
+
+- ``infill``: the whole arrangement (MELODY + BRIDGE + PIANO merged) is given except the
+  notes that start in bars 3-6 (0-based ``[2, 6)``); a system returns the notes that start
+  inside those bars. The window's chords are given too.
+- ``accompany``: the chords and the MELODY track are given; a system returns the PIANO
+  part of the whole window (BRIDGE is neither given nor expected).
+- ``generate``: nothing is given; a system returns the whole arrangement of 8 bars.
+
+Every system has one interface, :class:`System`: a name, the tasks it can do, and a
+function from a :class:`TaskInput` to the notes it produces (only the generated part,
+never the given context).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.harmony import Chord, ChordSpan, Key
+from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
+
+__all__ = [
+    "INFILL_BARS",
+    "TASKS",
+    "WINDOW_BARS",
+    "RetrievalLibrary",
+    "Segment",
+    "System",
+    "TaskInput",
+    "copy_neighbours_system",
+    "ground_truth_system",
+    "random_in_key_system",
+    "retrieval_system",
+    "rule_based_system",
+]
+
+TASKS = ("infill", "accompany", "generate")
+WINDOW_BARS = 8
+INFILL_BARS = (2, 6)  # 0-based, half-open: bars 3-6 as a user counts them
+
+
+@dataclass(frozen=True)
+class Segment:
+    """An evaluation window cut from a song; every time is relative to the window start.
+
+    ``melody``, ``bridge``, ``piano``: notes starting inside the window, cut at its end.
+    ``chords``: spans clipped to the window. ``keys``: ``(start step, Key)`` changes, the
+    first at step 0.
+    """
+
+    song_id: str
+    start_bar: int  # bar of the song where the window starts
+    n_bars: int
+    melody: tuple[Note, ...]
+    bridge: tuple[Note, ...]
+    piano: tuple[Note, ...]
+    chords: tuple[ChordSpan, ...]
+    keys: tuple[tuple[int, Key], ...]
+
+    @property
+    def n_steps(self) -> int:
+        return self.n_bars * STEPS_PER_BAR
+
+    @property
+    def key(self) -> Key:
+        """The key at the window start."""
+        return self.keys[0][1]
+
+    def arrangement(self) -> tuple[Note, ...]:
+        """All three tracks merged, sorted."""
+        return tuple(sorted(self.melody + self.bridge + self.piano))
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    """One task on one segment; ``seed`` makes every stochastic system reproducible."""
+
+    task: str
+    segment: Segment
+    seed: int
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+
+    @property
+    def bars(self) -> tuple[int, int]:
+        """Bars ``[start, stop)`` a system generates."""
+        return INFILL_BARS if self.task == "infill" else (0, self.segment.n_bars)
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        start, stop = self.bars
+        return start * STEPS_PER_BAR, stop * STEPS_PER_BAR
+
+    def given(self) -> tuple[Note, ...]:
+        """The notes a system is given: the context outside the infill bars (notes that
+        start before them and ring into them included), the melody, or nothing."""
+        if self.task == "infill":
+            lo, hi = self.steps
+            return tuple(n for n in self.segment.arrangement() if not lo <= n.start < hi)
+        if self.task == "accompany":
+            return self.segment.melody
+        return ()
+
+    def target(self) -> tuple[Note, ...]:
+        """The ground truth of what a system must produce."""
+        if self.task == "infill":
+            lo, hi = self.steps
+            return tuple(n for n in self.segment.arrangement() if lo <= n.start < hi)
+        if self.task == "accompany":
+            return self.segment.piano
+        return self.segment.arrangement()
+
+    def chords(self) -> tuple[ChordSpan, ...]:
+        """The conditioning chords (none for unconditional generation)."""
+        return () if self.task == "generate" else self.segment.chords
+
+
+@dataclass(frozen=True)
+class System:
+    """A named way of producing notes for a task (model or baseline)."""
+
+    name: str
+    tasks: frozenset[str]
+    produce: Callable[[TaskInput], tuple[Note, ...]] = field(repr=False)
+
+    def supports(self, task: str) -> bool:
+        return task in self.tasks
+
+
+# ------------------------------------------------------------------------ ground truth
+
+
+def ground_truth_system() -> System:
+    """The ground truth itself: the upper reference of every metric."""
+    return System("ground_truth", frozenset(TASKS), lambda task: task.target())
+
+
+# -------------------------------------------------------------------------- rule-based
+
+_BASS_LOW = 36  # C2: bass notes lie in C2..B2
+_VOICING_LOW = 55  # G3: chord voicings start at the first chord tone >= G3
+
+
+def _voicing(chord: Chord, *, low: int = _VOICING_LOW, size: int = 3) -> list[int]:
+    """Close-position voicing: the ``size`` lowest chord tones at or above ``low``."""
+    pcs = [pc for pc in range(12) if chord.chroma[pc]]
+    pitches = sorted(p for p in range(low, low + 12) if p % 12 in pcs)
+    while len(pitches) < size:
+        pitches.append(pitches[len(pitches) - len(pcs)] + 12)
+    return pitches[:size]
+
+
+def _bass(chord: Chord) -> int:
+    assert chord.bass is not None
+    return _BASS_LOW + chord.bass
+
+
+def rule_accompaniment(chords: Sequence[ChordSpan], *, lo: int, hi: int,
+                       style: str = "block") -> tuple[Note, ...]:
+    """Accompaniment from chord symbols in steps ``[lo, hi)``.
+
+    Each chord segment, cut at every half bar: the bass (chord bass in C2..B2) held for the
+    half bar, and above it the close voicing of the three lowest chord tones from G3:
+    ``"block"`` strikes it on every beat (quarter notes); ``"arpeggio"`` plays its notes
+    up and down in 8th notes (low, mid, high, mid). "N" spans stay silent.
+    """
+    if style not in ("block", "arpeggio"):
+        raise ValueError(f"style must be 'block' or 'arpeggio', got {style!r}")
+    notes: list[Note] = []
+    half = STEPS_PER_BAR // 2
+    for span in chords:
+        if span.chord.is_no_chord:
+            continue
+        a, b = max(lo, span.start), min(hi, span.stop)
+        if b <= a:
+            continue
+        cuts = sorted({a, b, *range((a // half + 1) * half, b, half)})
+        voicing = _voicing(span.chord)
+        for seg_lo, seg_hi in itertools.pairwise(cuts):
+            notes.append(Note(start=seg_lo, pitch=_bass(span.chord), duration=seg_hi - seg_lo,
+                              velocity=70))
+            if style == "block":
+                for beat_lo in range(seg_lo, seg_hi, STEPS_PER_BEAT):
+                    length = min(STEPS_PER_BEAT, seg_hi - beat_lo)
+                    notes.extend(Note(start=beat_lo, pitch=p, duration=length, velocity=60)
+                                 for p in voicing)
+            else:
+                pattern = [voicing[0], voicing[1], voicing[2], voicing[1]]
+                for i, step in enumerate(range(seg_lo, seg_hi, 2)):
+                    notes.append(Note(start=step, pitch=pattern[i % 4],
+                                      duration=min(2, seg_hi - step), velocity=60))
+    return tuple(sorted(notes))
+
+
+def rule_based_system(*, style: str = "block") -> System:
+    """Rule-based accompanist (:func:`rule_accompaniment`) for ``accompany`` and for the
+    infill bars (it fills them with an accompaniment of their chords, without a melody)."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        lo, hi = task.steps
+        return rule_accompaniment(task.chords(), lo=lo, hi=hi, style=style)
+
+    return System(f"rule_{style}", frozenset({"infill", "accompany"}), produce)
+
+
+# ------------------------------------------------------------------ copy the neighbours
+
+
+def copy_neighbours(notes: Sequence[Note], *, n_bars: int, start_bar: int, stop_bar: int
+                    ) -> tuple[Note, ...]:
+    """Fill bars ``[start_bar, stop_bar)`` by copying the bars next to them.
+
+    The gap is split in two halves (the left one gets the extra bar when the gap is odd):
+    the left half repeats the ``h`` bars just before the gap, the right half the bars just
+    after it (so for the gap [2, 6) of 8 bars, bars 0-1 are copied to 2-3 and bars 6-7 to
+    4-5). When one side lacks those bars, the whole gap is copied from the other side,
+    shifted by the gap length; bars with no source at all stay empty. Copied notes are cut
+    at the end of their destination bar.
+    """
+    gap = stop_bar - start_bar
+    if gap < 1:
+        raise ValueError(f"empty gap [{start_bar}, {stop_bar})")
+    left_len = math.ceil(gap / 2)
+    left_ok = start_bar - left_len >= 0
+    right_ok = stop_bar + gap - left_len <= n_bars
+    out: list[Note] = []
+    for dest in range(start_bar, stop_bar):
+        if left_ok and right_ok:
+            primary = dest - left_len if dest - start_bar < left_len else dest + gap - left_len
+        else:
+            primary = dest - gap if left_ok else dest + gap
+        candidates = (primary, dest - gap, dest + gap)
+        source = next((s for s in candidates if 0 <= s < n_bars and not start_bar <= s < stop_bar),
+                      None)
+        if source is None:
+            continue
+        lo, hi = source * STEPS_PER_BAR, (source + 1) * STEPS_PER_BAR
+        offset = (dest - source) * STEPS_PER_BAR
+        for note in notes:
+            if lo <= note.start < hi:
+                end = min(note.end + offset, (dest + 1) * STEPS_PER_BAR)
+                out.append(Note(start=note.start + offset, pitch=note.pitch,
+                                duration=end - (note.start + offset), velocity=note.velocity))
+    return tuple(sorted(out))
+
+
+def copy_neighbours_system() -> System:
+    """Infilling by copying the neighbouring bars (:func:`copy_neighbours`)."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        start, stop = task.bars
+        return copy_neighbours(task.given(), n_bars=task.segment.n_bars, start_bar=start,
+                               stop_bar=stop)
+
+    return System("copy_neighbours", frozenset({"infill"}), produce)
+
+
+# ------------------------------------------------------------------------ random in key
+
+_RANDOM_DURATIONS = (1, 2, 4, 8)
+
+
+def random_in_key(target: Sequence[Note], *, key: Key, lo: int, hi: int,
+                  rng: np.random.Generator) -> tuple[Note, ...]:
+    """As many notes as ``target`` has, at random grid steps of ``[lo, hi)``, with pitches
+    drawn uniformly from the key's scale inside the target's pitch range and durations
+    drawn from 1, 2, 4, 8 steps (cut at ``hi``)."""
+    count = len(target)
+    if count == 0:
+        return ()
+    low = min(n.pitch for n in target)
+    high = max(n.pitch for n in target)
+    scale = key.scale_mask()
+    pitches = [p for p in range(low, high + 1) if scale[p % 12]] or [low]
+    starts = rng.integers(lo, hi, size=count)
+    chosen = rng.choice(pitches, size=count)
+    durations = rng.choice(_RANDOM_DURATIONS, size=count)
+    return tuple(sorted(
+        Note(start=int(s), pitch=int(p), duration=int(min(d, hi - s)), velocity=80)
+        for s, p, d in zip(starts, chosen, durations, strict=True)
+    ))
+
+
+def random_in_key_system() -> System:
+    """Random in-key notes at the ground truth's density (:func:`random_in_key`)."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        lo, hi = task.steps
+        rng = np.random.default_rng([task.seed, int(task.segment.song_id),
+                                     task.segment.start_bar])
+        return random_in_key(task.target(), key=task.segment.key, lo=lo, hi=hi, rng=rng)
+
+    return System("random_in_key", frozenset(TASKS), produce)
+
+
+# ---------------------------------------------------------------------------- retrieval
+
+
+def chord_features(chords: Sequence[ChordSpan], *, n_beats: int) -> np.ndarray:
+    """(n_beats, 12) unit chroma of the chord sounding at the middle of each beat (zeros
+    for "N" or no chord)."""
+    features = np.zeros((n_beats, 12))
+    for span in chords:
+        if span.chord.is_no_chord:
+            continue
+        for beat in range(n_beats):
+            mid = beat * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
+            if span.start <= mid < span.stop:
+                features[beat] = span.chord.chroma
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    return np.divide(features, norms, out=np.zeros_like(features), where=norms > 0)
+
+
+def _transpose(notes: Sequence[Note], semitones: int) -> tuple[Note, ...]:
+    out = []
+    for n in notes:
+        pitch = n.pitch + semitones
+        while pitch > 127:
+            pitch -= 12
+        while pitch < 0:
+            pitch += 12
+        out.append(Note(start=n.start, pitch=pitch, duration=n.duration, velocity=n.velocity))
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
+class RetrievalLibrary:
+    """Windows to retrieve from: chord features for the search, segments on demand.
+
+    ``song_ids[m]`` and ``features[m]`` (float (M, 32, 12), :func:`chord_features` of an
+    8-bar window) describe window ``m``; ``fetch(m)`` builds its :class:`Segment` (only the
+    retrieved windows are ever built, so a library can cover a whole training set).
+    """
+
+    song_ids: tuple[str, ...]
+    features: np.ndarray
+    fetch: Callable[[int], Segment] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.features.ndim != 3 or self.features.shape[0] != len(self.song_ids):
+            raise ValueError(f"features must be (M, beats, 12) for {len(self.song_ids)} "
+                             f"windows, got {self.features.shape}")
+
+    def __len__(self) -> int:
+        return len(self.song_ids)
+
+    @classmethod
+    def from_segments(cls, segments: Sequence[Segment]) -> RetrievalLibrary:
+        items = tuple(segments)
+        n_beats = WINDOW_BARS * STEPS_PER_BAR // STEPS_PER_BEAT
+        features = (np.stack([chord_features(s.chords, n_beats=n_beats) for s in items])
+                    if items else np.zeros((0, n_beats, 12)))
+        return cls(tuple(s.song_id for s in items), features, items.__getitem__)
+
+
+def retrieval_system(library: RetrievalLibrary | Sequence[Segment]) -> System:
+    """Nearest library window by chord sequence, transposed to fit.
+
+    Query: the per-beat chord chroma (:func:`chord_features`) of the bars to generate.
+    Every library window from another song is compared over the same beats under all 12
+    transpositions; the score is the summed cosine similarity of the beats (ties: the
+    first window, the smallest transposition). The best (window, transposition) gives the
+    notes: its PIANO for ``accompany``, its whole arrangement in the infill bars for
+    ``infill``. For ``generate`` (no chords) a window is drawn with the task's seed.
+    """
+    lib = library if isinstance(library, RetrievalLibrary) else \
+        RetrievalLibrary.from_segments(library)
+    if len(lib) == 0:
+        raise ValueError("the retrieval library is empty")
+    n_beats = lib.features.shape[1]
+    lib_ids = np.array(lib.song_ids)
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        lo, hi = task.steps
+        if task.task == "generate":
+            rng = np.random.default_rng([task.seed, int(task.segment.song_id),
+                                         task.segment.start_bar])
+            return lib.fetch(int(rng.integers(len(lib)))).arrangement()
+        b_lo, b_hi = lo // STEPS_PER_BEAT, hi // STEPS_PER_BEAT
+        query = chord_features(task.chords(), n_beats=n_beats)[b_lo:b_hi]  # (b, 12)
+        cand = lib.features[:, b_lo:b_hi].reshape(len(lib), -1)  # (M, b * 12)
+        # score[m, k] = sum_b <roll(cand[m, b], k), query[b]> (candidate transposed up k)
+        #             = sum_b <cand[m, b], roll(query[b], -k)>: one matrix product
+        shifted = np.stack([np.roll(query, -k, axis=1).ravel() for k in range(12)])
+        scores = cand @ shifted.T.astype(cand.dtype)  # (M, 12)
+        scores[lib_ids == task.segment.song_id] = -np.inf
+        m, k = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        if not np.isfinite(scores[m, k]):
+            return ()
+        shift = int(k) if k <= 6 else int(k) - 12
+        best = lib.fetch(int(m))
+        if task.task == "accompany":
+            return _transpose(best.piano, shift)
+        inside = [n for n in best.arrangement() if lo <= n.start < hi]
+        return _transpose(inside, shift)
+
+    return System("retrieval", frozenset(TASKS), produce)

@@ -1,0 +1,320 @@
+"""``diffjam bench``: load time, sampling latency and peak memory of the model.
+
+What is measured (every latency is the median of ``--repeats`` runs after one warm-up
+run of the same configuration, wall clock around the :class:`engine.pipeline.Pipeline`
+call, notes decoded included):
+
+- model load time (``Pipeline.load``), on each device;
+- ``infill`` (the middle half of the clip regenerated) and ``accompany`` (piano under a
+  melody and chords) for clips of 4, 8 and 16 bars at 10, 20 and 50 sampler steps, with
+  one variation and with a batch of ``--variations`` variations;
+- the sampling cost of the seed papers' settings on the same 8-bar input, in the same
+  run: 1000 DDPM steps without guidance or key projection (Mittal et al. 2021 sample
+  with the full 1000-step chain) and the 10-step setting with fine-grained guidance (Zhu
+  et al. 2024/25: 10 DDIM steps with the in-key projection, one network pass a step);
+  the ratio to diffjam's default (10 DDIM steps, guidance 2.0, in key) is printed beside
+  them;
+- peak resident memory of the process (``ru_maxrss``) and, on CUDA, the peak allocated
+  by torch (``torch.cuda.max_memory_allocated``).
+
+The CPU runs use ``--threads`` torch threads (stated in the output); CUDA runs happen
+only when a GPU is present. The input clip is synthetic (a C G Am F progression with a
+block-chord piano and a stepwise melody), so the benchmark needs no data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.baselines import rule_accompaniment
+from engine.errors import InputError
+from engine.harmony import ChordSpan, Key, parse_symbol
+from engine.pianoroll import STEPS_PER_BAR, Note
+
+__all__ = [
+    "BenchCase",
+    "BenchRow",
+    "add_command",
+    "bench_cases",
+    "format_rows",
+    "machine_info",
+    "peak_rss_mb",
+    "run_case",
+    "synthetic_clip",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BARS = (4, 8, 16)
+DEFAULT_STEPS = (10, 20, 50)
+DEFAULT_VARIATIONS = 4
+REFERENCE_BARS = 8
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, logical cores, OS, Python and torch versions (and the GPU if any)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        info["torch"] = None
+    return info
+
+
+def synthetic_clip(n_bars: int) -> tuple[list[ChordSpan], list[Note], list[Note]]:
+    """(chords, melody, full arrangement) of ``n_bars`` bars of C G Am F in C major."""
+    symbols = ("C", "G", "Am", "F")
+    chords = [ChordSpan(start=STEPS_PER_BAR * b, duration=STEPS_PER_BAR,
+                        chord=parse_symbol(symbols[b % 4])) for b in range(n_bars)]
+    scale = (72, 74, 76, 77, 79, 81, 83, 84)
+    melody = [Note(start=STEPS_PER_BAR * b + 4 * i, pitch=scale[(2 * b + i) % 8], duration=4,
+                   velocity=90) for b in range(n_bars) for i in range(4)]
+    piano = list(rule_accompaniment(chords, lo=0, hi=n_bars * STEPS_PER_BAR, style="block"))
+    return chords, melody, sorted(melody + piano)
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One configuration to time."""
+
+    label: str  # "diffjam", "mittal-ddpm-1000", "fgg-10"
+    task: str  # "infill" | "accompany"
+    bars: int
+    steps: int
+    variations: int
+    sampler: str = "ddim"
+    guidance: float = 2.0
+    in_key: bool = True
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """Timing of one case on one device (seconds; ``error`` set when the call failed)."""
+
+    device: str
+    case: BenchCase
+    median_s: float | None
+    min_s: float | None
+    runs: int
+    nfe: int | None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"device": self.device, **asdict(self.case), "median_s": self.median_s,
+               "min_s": self.min_s, "runs": self.runs, "nfe": self.nfe}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = DEFAULT_STEPS,
+                variations: int = DEFAULT_VARIATIONS, reference: bool = True
+                ) -> list[BenchCase]:
+    """The grid of cases (tasks x bars x steps x batch), then the seed-paper references."""
+    cases = [BenchCase("diffjam", task, b, s, v)
+             for task in ("infill", "accompany") for b in bars for s in steps
+             for v in dict.fromkeys((1, variations))]
+    if reference:
+        for task in ("infill", "accompany"):
+            cases.append(BenchCase("mittal-ddpm-1000", task, REFERENCE_BARS, 1000, 1,
+                                   sampler="ddpm", guidance=1.0, in_key=False))
+            cases.append(BenchCase("fgg-10", task, REFERENCE_BARS, 10, 1, guidance=1.0,
+                                   in_key=True))
+    return cases
+
+
+def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
+    from engine.pipeline import BarRange, SamplingOptions
+
+    chords, melody, arrangement = synthetic_clip(case.bars)
+    options = SamplingOptions(guidance=case.guidance, in_key=case.in_key, key=Key(0, "major"),
+                              steps=case.steps, seed=seed, variations=case.variations,
+                              sampler=case.sampler)
+    if case.task == "infill":
+        lo, hi = case.bars // 4, case.bars - case.bars // 4
+        context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]
+        return pipeline.infill(context, n_bars=case.bars, bars=BarRange(lo, hi), chords=chords,
+                               options=options)
+    return pipeline.accompany(chords, n_bars=case.bars, melody=melody, options=options)
+
+
+def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
+             warmup: bool = True, clock: Callable[[], float] = time.perf_counter) -> BenchRow:
+    """Median wall time of ``repeats`` runs of ``case`` (after one warm-up run)."""
+    times: list[float] = []
+    nfe = None
+    try:
+        if warmup:
+            _call(pipeline, case, seed=0)
+        for i in range(repeats):
+            began = clock()
+            result = _call(pipeline, case, seed=i + 1)
+            times.append(clock() - began)
+            nfe = int(result.nfe)
+    except InputError as err:  # e.g. a clip longer than the model accepts: reported, go on
+        logger.warning("bench case %s failed on %s: %s", case, device, err)
+        return BenchRow(device, case, None, None, len(times), nfe, error=f"{type(err).__name__}: "
+                        f"{err}")
+    return BenchRow(device, case, statistics.median(times), min(times), len(times), nfe)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def format_rows(rows: Sequence[BenchRow], *, default_steps: int = 10) -> str:
+    """Text table; reference rows carry ``x default``: their median over the median of the
+    diffjam row with the same device, task, bars, one variation and ``default_steps``."""
+    base = {(r.device, r.case.task, r.case.bars): r.median_s for r in rows
+            if r.case.label == "diffjam" and r.case.variations == 1
+            and r.case.steps == default_steps and r.median_s}
+    header = ["device", "setting", "task", "bars", "steps", "batch", "median ms", "min ms",
+              "nfe", "ms/nfe", "x default"]
+    table = [header]
+    for r in rows:
+        ref = base.get((r.device, r.case.task, r.case.bars))
+        ratio = f"{r.median_s / ref:.1f}" if (r.median_s and ref and r.case.label != "diffjam") \
+            else ""
+        per_nfe = f"{1000 * r.median_s / r.nfe:.1f}" if r.median_s and r.nfe else ""
+        table.append([
+            r.device, r.case.label + (f" ({r.case.sampler})" if r.case.label == "diffjam" and
+                                      r.case.sampler != "ddim" else ""),
+            r.case.task, str(r.case.bars), str(r.case.steps), str(r.case.variations),
+            f"{1000 * r.median_s:.0f}" if r.median_s is not None else (r.error or "failed"),
+            f"{1000 * r.min_s:.0f}" if r.min_s is not None else "",
+            "" if r.nfe is None else str(r.nfe), per_nfe, ratio,
+        ])
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in
+                       enumerate(zip(row, widths, strict=True))) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``diffjam bench``."""
+    parser = subparsers.add_parser(
+        "bench", help="time model loading and sampling (CPU, and CUDA when present)",
+        description="Latency of infill/accompany for several clip lengths and step counts, "
+                    "load time, peak memory, and the seed papers' sampling cost.")
+    parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (3)")
+    parser.add_argument("--bars", default="4,8,16", help="clip lengths (default 4,8,16)")
+    parser.add_argument("--steps", default="10,20,50", help="sampler steps (default 10,20,50)")
+    parser.add_argument("--variations", type=int, default=DEFAULT_VARIATIONS,
+                        help="batch size of the variation rows (default 4)")
+    parser.add_argument("--reference-repeats", type=int, default=1,
+                        help="timed runs of the 1000-step reference rows (default 1)")
+    parser.add_argument("--no-reference", dest="reference", action="store_false",
+                        help="skip the seed papers' 1000-step / 10-step rows")
+    parser.add_argument("--devices", default="auto",
+                        help="cpu, cuda or auto (cpu, plus cuda when present)")
+    parser.set_defaults(handler=run_bench)
+
+
+def _int_list(text: str, name: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as err:
+        raise InputError(f"{name} must be comma-separated integers, got {text!r}") from err
+    if not values or min(values) < 1:
+        raise InputError(f"{name} must list positive integers, got {text!r}")
+    return values
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.pipeline import Pipeline
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.repeats < 1 or args.reference_repeats < 1:
+        raise InputError("--repeats and --reference-repeats must be >= 1")
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if args.devices != "auto":
+        devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+        if "cuda" in devices and not torch.cuda.is_available():
+            raise InputError("--devices cuda: no CUDA device is available")
+    cases = bench_cases(bars=_int_list(args.bars, "--bars"),
+                        steps=_int_list(args.steps, "--steps"),
+                        variations=args.variations, reference=args.reference)
+    machine = machine_info()
+    threads = torch.get_num_threads()
+    print(f"machine: {machine['cpu']}, {machine['logical_cores']} logical cores, "
+          f"torch {machine['torch']}, {threads} CPU threads"
+          + (f", GPU {machine['cuda']}" if machine.get("cuda") else ""))
+    rows: list[BenchRow] = []
+    loads: dict[str, float] = {}
+    info: dict[str, Any] = {}
+    cuda_peak = None
+    for device in devices:
+        began = time.perf_counter()
+        pipeline = Pipeline.load(args.model, device=device)
+        loads[device] = time.perf_counter() - began
+        info = pipeline.info()
+        print(f"{device}: model {info.get('name')} loaded in {1000 * loads[device]:.0f} ms")
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        for case in cases:
+            reference = case.label != "diffjam"
+            repeats = args.reference_repeats if reference else args.repeats
+            row = run_case(pipeline, case, device=device, repeats=repeats, warmup=not reference)
+            rows.append(row)
+            logger.info("%s %s: %s", device, case, row.median_s)
+        if device == "cuda":
+            cuda_peak = torch.cuda.max_memory_allocated() / 2**20
+        del pipeline
+    print(format_rows(rows))
+    print("model load: " + ", ".join(f"{d} {1000 * s:.0f} ms" for d, s in loads.items()))
+    print(f"peak RSS: {peak_rss_mb():.0f} MiB"
+          + (f", CUDA max allocated: {cuda_peak:.0f} MiB" if cuda_peak is not None else ""))
+    if args.json is not None:
+        report = {
+            "machine": machine, "threads": threads, "model": info,
+            "load_seconds": loads, "peak_rss_mib": peak_rss_mb(),
+            "cuda_max_allocated_mib": cuda_peak, "repeats": args.repeats,
+            "reference_repeats": args.reference_repeats,
+            "rows": [r.to_json() for r in rows],
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+

@@ -1,0 +1,93 @@
+"""The engine's sub-commands of ``diffjam`` (``cache``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from engine.errors import InputError
+
+DEFAULT_CACHE = Path("cache/pop909.npz")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register the engine's commands on the ``diffjam`` parser."""
+    cache = subparsers.add_parser(
+        "cache",
+        help="build the POP909 training cache (.npz)",
+        description="Read POP909 songs onto the 16th grid and write the training cache.",
+    )
+    cache.add_argument(
+        "--data",
+        type=Path,
+        default=os.environ.get("DIFFJAM_DATA"),
+        help="data folder holding pop909/ and pop909_phrase/ (default: $DIFFJAM_DATA)",
+    )
+    cache.add_argument(
+        "--split-file", type=Path, help="split file (default: DATA/splits/split.txt)"
+    )
+    cache.add_argument("--out", type=Path, default=DEFAULT_CACHE, help="output .npz file")
+    cache.add_argument(
+        "--songs", help="only these song ids, comma-separated (e.g. 001,002,003)"
+    )
+    cache.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    cache.set_defaults(handler=run_cache)
+
+    from engine import bench, evaluate, results, train
+
+    train.add_command(subparsers)
+
+    evaluate.add_command(subparsers)
+    bench.add_command(subparsers)
+    results.add_command(subparsers)
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    from engine.cache import build_cache
+    from engine.pop909 import read_split_file
+
+    if args.data is None:
+        raise InputError("no data folder: pass --data DIR or set DIFFJAM_DATA")
+    data = Path(args.data)
+    if not (data / "pop909").is_dir():
+        raise InputError(f"{data} has no pop909/ folder")
+    split_file = args.split_file or data / "splits" / "split.txt"
+    splits = read_split_file(split_file)
+    if args.songs:
+        wanted = [s.strip().zfill(3) for s in args.songs.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in splits]
+        if unknown:
+            raise InputError(f"songs not in {split_file}: {', '.join(unknown)}")
+        splits = {s: splits[s] for s in wanted}
+    if args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+
+    def progress(done: int, total: int) -> None:
+        if done % 100 == 0 or done == total:
+            print(f"  {done}/{total} songs read", file=sys.stderr, flush=True)
+
+    report = build_cache(data, splits, args.out, workers=args.workers, progress=progress)
+    print(f"wrote {args.out}")
+    print(f"songs kept: {report.songs_kept} of {report.songs_requested}, bars: {report.bars_kept},"
+          f" notes: {report.notes_kept}")
+    if report.dropped_songs:
+        print(f"songs dropped: {len(report.dropped_songs)}")
+        for sid, reason in sorted(report.dropped_songs.items()):
+            print(f"  {sid}: {reason}")
+    else:
+        print("songs dropped: none")
+    print(f"notes dropped (onset before bar 0): {report.notes_dropped_before_bar0}")
+    print(f"notes outside the roll's pitch range (kept in the cache): "
+          f"{report.notes_outside_pitch_range}")
+    print(f"quantisation: {100 * report.onset_moved_over_64th:.2f}% of onsets moved more than "
+          f"a 64th note (none can move more than a 32nd with nearest rounding); "
+          f"mean move {report.onset_shift_mean_steps:.4f} steps")
+    print(f"phrases: {report.phrase_aligned} of {report.phrase_songs} songs aligned, mean root "
+          f"match {100 * report.phrase_match_rate_mean:.1f}% over their first 32 bars, "
+          f"{100 * report.phrase_whole_match_rate_mean:.1f}% over whole songs; "
+          f"{report.phrase_off_bar_line} aligned songs start between bar lines "
+          f"(labels moved to the nearest bar)")
+    print(f"time: {report.seconds:.1f} s, size: {report.file_bytes / 1e6:.2f} MB")
+    return 0

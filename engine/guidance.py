@@ -1,0 +1,97 @@
+"""Denoiser wrappers: the network as a denoiser, classifier-free guidance, in-key
+projection and inpainting. They stack: ``Inpaint(InKeyProjection(Guided(...)))``.
+
+Shapes: x_t and every returned x0 estimate are float32 (B, 2, T, P) in data units
+(-1 silence, +1 note); t is float32 (B,) in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from engine.diffusion import x0_from_v
+from engine.model import Conditioning, DenoiserNet
+from engine.samplers import Denoiser
+
+
+@dataclass(frozen=True)
+class GuidedDenoiser:
+    """The network as a denoiser, with classifier-free guidance (Ho & Salimans 2022).
+
+    1. v = net(x_t, t, cond)                                   when ``scale == 1``;
+    2. v = v_u + scale * (v_c - v_u), with v_c from ``cond`` and v_u from ``uncond``,
+       evaluated as one batch of 2B                             otherwise (eq. 6);
+    3. x0 = alpha x_t - sigma v, clipped to the data range [-1, 1].
+
+    ``uncond`` is the same conditioning with the guided conditions marked absent.
+    At scale 1 there is no unconditional pass.
+    """
+
+    net: DenoiserNet
+    cond: Conditioning
+    uncond: Conditioning | None = None
+    scale: float = 1.0
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if self.scale == 1.0 or self.uncond is None:
+            v = self.net(x_t, t, self.cond)
+        else:
+            both = _concat_conditioning(self.cond, self.uncond)
+            v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), both).chunk(2)
+            v = v_u + self.scale * (v_c - v_u)
+        return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
+
+
+def _concat_conditioning(a: Conditioning, b: Conditioning) -> Conditioning:
+    values = {}
+    for name in Conditioning.__dataclass_fields__:
+        left, right = getattr(a, name), getattr(b, name)
+        if left is None and right is None:
+            values[name] = None
+            continue
+        if left is None or right is None:
+            raise ValueError(f"condition {name!r} is set in only one branch of the guidance")
+        values[name] = torch.cat([left, right])
+    return Conditioning(**values)
+
+
+@dataclass(frozen=True)
+class InKeyProjection:
+    """Fine-grained in-key projection (after Zhu et al. 2024, section 3.3).
+
+    At every step the x0 estimate is edited so that every pitch outside the allowed set
+    is silent (-1 in both channels); the sampler then recomputes the noise from the
+    edited x0, so the trajectory itself moves onto in-key pitches. ``allowed`` is a bool
+    tensor (T, P) or (B, T, P): the allowed pitches per step (the key's scale, or the key
+    and the chord of that step). After the last step the output is exactly in key.
+    """
+
+    inner: Denoiser
+    allowed: torch.Tensor
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        x0 = self.inner(x_t, t)
+        allowed = self.allowed if self.allowed.dim() == 3 else self.allowed[None]
+        return torch.where(allowed[:, None], x0, torch.full_like(x0, -1.0))
+
+
+@dataclass(frozen=True)
+class Inpaint:
+    """Inpainting by x0 replacement: the known part of the roll is written into every x0
+    estimate, so each DDIM step moves x_t towards a roll that agrees with it exactly
+    (the network also sees ``known`` and ``mask`` as conditions, which is what keeps the
+    seams continuous; the replacement only guarantees the known steps are kept).
+
+    ``known``: (B, 2, T, P) data units; ``mask``: (B, T) float, 1 where known.
+    """
+
+    inner: Denoiser
+    known: torch.Tensor
+    mask: torch.Tensor
+
+    def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        x0 = self.inner(x_t, t)
+        keep = self.mask[:, None, :, None] > 0.5
+        return torch.where(keep, self.known, x0)

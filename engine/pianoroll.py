@@ -1,0 +1,222 @@
+"""Notes and piano rolls: the engine's internal representation of a clip.
+
+Time is in 16th-note steps (``STEPS_PER_BEAT`` a quarter note), bar 1 beat 1 = step 0.
+A roll is a float32 array of shape ``(3, n_steps, N_PITCHES)`` with the channels
+onset, sustain and velocity/127, all in [0, 1]:
+
+- ``onset[t, p] = 1`` on the step a note starts;
+- ``sustain[t, p] = 1`` on every *following* step it still sounds (not the onset step);
+- ``velocity[t, p] = velocity / 127`` on every step the note sounds.
+
+Only 4/4 is supported; any other meter raises :class:`UnsupportedMeterError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.errors import UnsupportedMeterError
+
+__all__ = [
+    "CHANNELS",
+    "N_PITCHES",
+    "PITCH_HIGH",
+    "PITCH_LOW",
+    "STEPS_PER_BAR",
+    "STEPS_PER_BEAT",
+    "Note",
+    "PianoRoll",
+    "TimeSignature",
+    "UnsupportedMeterError",
+    "notes_to_roll",
+    "roll_to_notes",
+]
+
+STEPS_PER_BEAT = 4
+STEPS_PER_BAR = 16
+PITCH_LOW = 24  # C1, inclusive
+N_PITCHES = 80  # C1..G7 (24..103)
+PITCH_HIGH = PITCH_LOW + N_PITCHES - 1  # 103, inclusive
+CHANNELS = ("onset", "sustain", "velocity")
+
+_VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class TimeSignature:
+    """A time signature such as 4/4; only 4/4 is supported by the models."""
+
+    numerator: int = 4
+    denominator: int = 4
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.numerator, int) or not 1 <= self.numerator <= 64:
+            raise ValueError(f"time signature numerator must be 1..64, got {self.numerator!r}")
+        if self.denominator not in _VALID_DENOMINATORS:
+            raise ValueError(
+                f"time signature denominator must be a power of two 1..64, "
+                f"got {self.denominator!r}"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+    @property
+    def is_supported(self) -> bool:
+        return (self.numerator, self.denominator) == (4, 4)
+
+    @property
+    def steps_per_bar(self) -> int:
+        """16th-note steps in one bar (16 for 4/4, 12 for 3/4, 6 for 6/8)."""
+        return self.numerator * 16 // self.denominator
+
+    def require_supported(self) -> None:
+        """Raise :class:`UnsupportedMeterError` unless this is 4/4."""
+        if not self.is_supported:
+            raise UnsupportedMeterError(
+                f"Time signature {self} is not supported: diffjam only handles 4/4."
+            )
+
+
+@dataclass(frozen=True, order=True)
+class Note:
+    """One note on the 16th grid.
+
+    ``start`` in steps from the clip start (>= 0), ``pitch`` MIDI 0..127,
+    ``duration`` in steps (>= 1), ``velocity`` 1..127.
+    """
+
+    start: int
+    pitch: int
+    duration: int
+    velocity: int = 80
+
+    def __post_init__(self) -> None:
+        for name in ("start", "pitch", "duration", "velocity"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"Note.{name} must be an int, got {value!r}")
+            object.__setattr__(self, name, int(value))
+        if self.start < 0:
+            raise ValueError(f"Note.start must be >= 0, got {self.start}")
+        if not 0 <= self.pitch <= 127:
+            raise ValueError(f"Note.pitch must be a MIDI pitch 0..127, got {self.pitch}")
+        if self.duration < 1:
+            raise ValueError(f"Note.duration must be >= 1 step, got {self.duration}")
+        if not 1 <= self.velocity <= 127:
+            raise ValueError(f"Note.velocity must be 1..127, got {self.velocity}")
+
+    @property
+    def end(self) -> int:
+        """First step after the note (exclusive)."""
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class PianoRoll:
+    """A clip as a roll; ``dropped`` holds the notes that fell outside the pitch range."""
+
+    data: np.ndarray = field(repr=False)  # float32 (3, n_steps, N_PITCHES), values in [0, 1]
+    time_signature: TimeSignature = TimeSignature()
+    pitch_low: int = PITCH_LOW
+    dropped: tuple[Note, ...] = ()
+
+    def __post_init__(self) -> None:
+        data = self.data
+        if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[0] != 3:
+            raise ValueError(
+                f"PianoRoll.data must be an array of shape (3, n_steps, n_pitches), "
+                f"got {getattr(data, 'shape', type(data))}"
+            )
+        if data.dtype != np.float32:
+            raise ValueError(f"PianoRoll.data must be float32, got {data.dtype}")
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.data.shape[1])
+
+    @property
+    def n_pitches(self) -> int:
+        return int(self.data.shape[2])
+
+    def to_notes(self, *, threshold: float = 0.5, default_velocity: int = 80) -> list[Note]:
+        return roll_to_notes(
+            self.data,
+            pitch_low=self.pitch_low,
+            threshold=threshold,
+            default_velocity=default_velocity,
+        )
+
+
+def notes_to_roll(
+    notes: Iterable[Note],
+    *,
+    n_steps: int,
+    time_signature: TimeSignature = TimeSignature(),
+) -> PianoRoll:
+    """Render notes into a ``(3, n_steps, N_PITCHES)`` roll.
+
+    Notes outside ``PITCH_LOW..PITCH_HIGH`` are not drawn; they are returned in
+    ``PianoRoll.dropped``. Notes are cut at ``n_steps``; a note starting at or after
+    ``n_steps`` is not drawn either and is also reported in ``dropped``. Where notes
+    overlap at one pitch, the later onset wins the shared steps.
+    """
+    time_signature.require_supported()
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    data = np.zeros((3, n_steps, N_PITCHES), dtype=np.float32)
+    dropped: list[Note] = []
+    for note in sorted(notes):
+        column = note.pitch - PITCH_LOW
+        if not 0 <= column < N_PITCHES or note.start >= n_steps:
+            dropped.append(note)
+            continue
+        end = min(note.end, n_steps)
+        data[0, note.start, column] = 1.0
+        data[1, note.start, column] = 0.0
+        data[1, note.start + 1 : end, column] = 1.0
+        data[2, note.start : end, column] = note.velocity / 127.0
+    return PianoRoll(
+        data=data, time_signature=time_signature, pitch_low=PITCH_LOW, dropped=tuple(dropped)
+    )
+
+
+def roll_to_notes(
+    data: np.ndarray,
+    *,
+    pitch_low: int = PITCH_LOW,
+    threshold: float = 0.5,
+    default_velocity: int = 80,
+) -> list[Note]:
+    """Decode a ``(3, n_steps, n_pitches)`` roll into notes, sorted.
+
+    A note starts where onset > ``threshold`` and lasts while sustain > ``threshold``
+    and no new onset comes. Its velocity is the mean of the velocity channel over
+    the note, times 127, rounded and clipped to 1..127; ``default_velocity`` is used
+    when that mean is 0 (a roll without velocity information).
+    """
+    if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[0] != 3:
+        raise ValueError(
+            f"roll must have shape (3, n_steps, n_pitches), got {getattr(data, 'shape', data)}"
+        )
+    onset = data[0] > threshold
+    sustain = data[1] > threshold
+    n_steps = data.shape[1]
+    notes: list[Note] = []
+    starts_t, starts_p = np.nonzero(onset)
+    for t, p in zip(starts_t.tolist(), starts_p.tolist(), strict=True):
+        end = t + 1
+        while end < n_steps and sustain[end, p] and not onset[end, p]:
+            end += 1
+        mean_velocity = float(data[2, t:end, p].mean())
+        velocity = round(mean_velocity * 127) if mean_velocity > 0 else default_velocity
+        velocity = min(127, max(1, velocity))
+        pitch = pitch_low + p
+        if not 0 <= pitch <= 127:
+            raise ValueError(f"roll column {p} maps to MIDI pitch {pitch}, outside 0..127")
+        notes.append(Note(start=t, pitch=pitch, duration=end - t, velocity=velocity))
+    notes.sort()
+    return notes

@@ -1,0 +1,16 @@
+"""diffjam panel: a PyQt6 desktop client of the engine, over OSC only.
+
+The panel never imports :mod:`engine` or :mod:`bridge` (a test scans the imports): it
+speaks ``docs/osc-protocol.md`` like any DAW would, and starts ``diffjam serve`` as a
+child process when asked to. Modules:
+
+- :mod:`gui.qt` — the one place Qt is imported from;
+- :mod:`gui.protocol` — OSC messages in and out, result reassembly (no Qt, no sockets);
+- :mod:`gui.client` — the UDP socket, its receiving thread and the Qt signals;
+- :mod:`gui.clip`, :mod:`gui.chords`, :mod:`gui.form` — notes in beats and MIDI files,
+  chord-progression and form validation;
+- :mod:`gui.throttle`, :mod:`gui.rollview`, :mod:`gui.editors`, :mod:`gui.jam`,
+  :mod:`gui.panel` — the widgets and the main window;
+- :mod:`gui.app`, :mod:`gui.cli`, :mod:`gui.engine_process` — ``diffjam panel``;
+- :mod:`gui.screenshots` — the documentation screenshots.
+"""

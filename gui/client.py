@@ -1,0 +1,288 @@
+"""The engine client: OSC over UDP, a receiving thread, Qt signals.
+
+One UDP socket sends and receives (so replies come back whichever way the engine routes
+them: to the sender, or to the reply port announced with ``/diffjam/hello``). A daemon
+thread blocks on the socket and hands decoded events to the GUI thread through a queued
+signal; all request bookkeeping happens on the GUI thread. A timer sends
+``/diffjam/hello`` periodically: the first ``status`` marks the engine connected, and
+when none has come for ``timeout_ms`` it is marked disconnected until it answers again
+(which is how the panel reconnects to a restarted engine).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gui.clip import ClipNote
+from gui.protocol import (
+    Accepted,
+    Done,
+    EngineError,
+    Event,
+    JamPorts,
+    JamState,
+    Progress,
+    ProtocolError,
+    ResultAssembler,
+    ResultChunk,
+    SettingsReply,
+    Status,
+    decode,
+    encode,
+    request_datagrams,
+)
+from gui.qt import QObject, QTimer, Signal
+
+__all__ = ["EngineClient", "RequestResult", "SentRequest"]
+
+log = logging.getLogger(__name__)
+
+_MAX_DATAGRAM = 65536
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """A request as the panel sent it (kept until ``done`` or ``error``)."""
+
+    request_id: str
+    task: str
+    params: Mapping[str, Any]
+    notes: tuple[ClipNote, ...]
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """A finished request: every variation as a whole clip, plus the engine's summary."""
+
+    request: SentRequest
+    variations: tuple[tuple[ClipNote, ...], ...]
+    done: Done
+
+
+class EngineClient(QObject):
+    """Talks to one engine at ``host:port``. Create, connect signals, then :meth:`start`."""
+
+    connection_changed = Signal(bool)
+    status_received = Signal(object)  # Status
+    settings_received = Signal(object)  # dict of engine-wide defaults
+    accepted = Signal(str, int)  # request id, queue position
+    progress = Signal(str, float)  # request id, fraction 0..1
+    result_ready = Signal(object)  # RequestResult
+    request_failed = Signal(object, object)  # SentRequest, EngineError
+    engine_error = Signal(object)  # EngineError that belongs to no request of ours
+    jam_state = Signal(object)  # JamState
+    jam_ports = Signal(object)  # JamPorts
+    _events = Signal(object)  # list[Event], from the receiving thread
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        hello_interval_ms: int = 1000,
+        timeout_ms: int = 3000,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {port} is outside 1..65535")
+        self.host = host
+        self.port = port
+        self._timeout_s = timeout_ms / 1000
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._connected = False
+        self._last_status_at = 0.0
+        self._status: Status | None = None
+        self._pending: dict[str, SentRequest] = {}
+        self._assembler = ResultAssembler()
+        self._hello_timer = QTimer(self)
+        self._hello_timer.setInterval(hello_interval_ms)
+        self._hello_timer.timeout.connect(self._on_hello_timer)
+        self._events.connect(self._dispatch)
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def status(self) -> Status | None:
+        return self._status
+
+    @property
+    def local_port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("the client is not started")
+        return int(self._socket.getsockname()[1])
+
+    def start(self) -> None:
+        """Open the socket, start the receiving thread and the hello timer."""
+        if self._socket is not None:
+            return
+        bind_host = "127.0.0.1" if self.host in ("127.0.0.1", "localhost") else "0.0.0.0"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((bind_host, 0))
+        sock.settimeout(0.2)
+        self._socket = sock
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._receive_loop, name="diffjam-panel-osc", daemon=True
+        )
+        self._thread.start()
+        self._hello_timer.start()
+        self.hello()
+
+    def close(self) -> None:
+        """Stop the timer and the thread and close the socket (idempotent)."""
+        self._hello_timer.stop()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._set_connected(False)
+
+    # ---- sending ---------------------------------------------------------------------
+
+    def hello(self) -> None:
+        if self._socket is not None:
+            self._send(encode("/diffjam/hello", self.local_port))
+
+    def submit(self, task: str, params: Mapping[str, Any], notes: Sequence[ClipNote] = ()) -> str:
+        """Send a request; return its id. The outcome arrives as a signal."""
+        request_id = "panel-" + uuid.uuid4().hex[:12]
+        datagrams = request_datagrams(task, request_id, params, notes)
+        self._pending[request_id] = SentRequest(
+            request_id=request_id, task=task, params=dict(params), notes=tuple(notes)
+        )
+        for datagram in datagrams:
+            self._send(datagram)
+        return request_id
+
+    def cancel(self, request_id: str) -> None:
+        self._send(encode("/diffjam/cancel", request_id))
+
+    def send_settings(self, values: Mapping[str, Any]) -> None:
+        self._send(encode("/diffjam/settings", json.dumps(dict(values))))
+
+    def request_settings(self) -> None:
+        self._send(encode("/diffjam/settings/get"))
+
+    def request_jam_ports(self) -> None:
+        self._send(encode("/diffjam/jam/ports"))
+
+    def start_jam(self, config: Mapping[str, Any]) -> None:
+        self._send(encode("/diffjam/jam/start", json.dumps(dict(config))))
+
+    def stop_jam(self) -> None:
+        self._send(encode("/diffjam/jam/stop"))
+
+    def _send(self, datagram: bytes) -> None:
+        if self._socket is None:
+            raise RuntimeError("the client is not started")
+        try:
+            self._socket.sendto(datagram, (self.host, self.port))
+        except OSError as err:
+            log.warning("cannot send to %s:%d: %s", self.host, self.port, err)
+
+    # ---- receiving -------------------------------------------------------------------
+
+    def _receive_loop(self) -> None:
+        sock = self._socket
+        assert sock is not None
+        while not self._stop.is_set():
+            try:
+                datagram = sock.recv(_MAX_DATAGRAM)
+            except TimeoutError:
+                continue
+            except OSError as err:  # ICMP port unreachable while the engine is down, or closed
+                if self._stop.is_set():
+                    return
+                log.debug("receive: %s", err)
+                time.sleep(0.05)
+                continue
+            try:
+                events = decode(datagram)
+            except ProtocolError as err:
+                log.warning("ignoring a datagram from the engine: %s", err)
+                continue
+            self._events.emit(events)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        if self._socket is None:  # queued before close(): nobody is listening any more
+            return
+        for event in events:
+            self._handle(event)
+
+    def _handle(self, event: Event) -> None:  # noqa: C901 - one branch per message kind
+        if isinstance(event, Status):
+            self._status = event
+            self._last_status_at = time.monotonic()
+            self._set_connected(True)
+            self.status_received.emit(event)
+        elif isinstance(event, SettingsReply):
+            self.settings_received.emit(dict(event.values))
+        elif isinstance(event, Accepted):
+            self.accepted.emit(event.request_id, event.position)
+        elif isinstance(event, Progress):
+            self.progress.emit(event.request_id, event.fraction)
+        elif isinstance(event, ResultChunk):
+            if event.request_id in self._pending:
+                try:
+                    self._assembler.add(event)
+                except ProtocolError as err:
+                    log.warning("%s", err)
+        elif isinstance(event, Done):
+            self._finish(event)
+        elif isinstance(event, EngineError):
+            request = self._pending.pop(event.request_id, None)
+            if request is None:
+                self.engine_error.emit(event)
+            else:
+                self._assembler.discard(event.request_id)
+                self.request_failed.emit(request, event)
+        elif isinstance(event, JamState):
+            self.jam_state.emit(event)
+        elif isinstance(event, JamPorts):
+            self.jam_ports.emit(event)
+
+    def _finish(self, done: Done) -> None:
+        request = self._pending.pop(done.request_id, None)
+        if request is None:
+            return
+        n_variations = int(done.info.get("variations", 1))
+        try:
+            variations = self._assembler.finish(done.request_id, n_variations=n_variations)
+        except ProtocolError as err:
+            self.request_failed.emit(
+                request, EngineError(done.request_id, 0, "INCOMPLETE_RESULT", str(err))
+            )
+            return
+        self.result_ready.emit(RequestResult(request=request, variations=variations, done=done))
+
+    def _on_hello_timer(self) -> None:
+        if self._connected and time.monotonic() - self._last_status_at > self._timeout_s:
+            self._set_connected(False)
+        self.hello()
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected:
+            return
+        self._connected = connected
+        if connected:
+            self.request_settings()
+            self.request_jam_ports()
+        self.connection_changed.emit(connected)

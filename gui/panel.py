@@ -1,0 +1,846 @@
+"""The control panel's main window.
+
+Everything it does goes through :class:`gui.client.EngineClient` (OSC), so anything the
+panel can do, a DAW can do too. Layout at 1280x800: a connection bar on top; on the left,
+tabs for the request controls and the live jam; on the right, the piano roll of the
+input clip or the result, with the variation switcher, export, progress and a status
+area where engine errors appear in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from gui.client import EngineClient, RequestResult, SentRequest
+from gui.clip import BEATS_PER_BAR, Clip, ClipNote, MidiClipError, read_clip, write_clip
+from gui.editors import FormEditor, ProgressionEditor
+from gui.engine_process import EngineProcess
+from gui.jam import JamPanel
+from gui.protocol import TASKS, EngineError, Status
+from gui.qt import (
+    QCheckBox,
+    QCloseEvent,
+    QComboBox,
+    QDrag,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QKeySequence,
+    QLabel,
+    QMainWindow,
+    QMimeData,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSettings,
+    QShortcut,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    Qt,
+    QTabWidget,
+    QTimer,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+)
+from gui.rollview import RollView
+from gui.throttle import Throttle
+
+__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text"]
+
+log = logging.getLogger(__name__)
+
+TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+FORM_UNSUPPORTED = "form conditioning: not supported by this engine"
+_AUTO_KEY = "Auto (estimated)"
+_TASK_LABELS = {"infill": "Infill bars", "accompany": "Accompany", "generate": "Generate"}
+_ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; border-radius: 4px; }"
+_INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
+_GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
+_SETTINGS_DELAY_MS = 150
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The result on screen: its request and variations, and which one is shown."""
+
+    result: RequestResult
+    index: int = 0
+
+    @property
+    def notes(self) -> tuple[ClipNote, ...]:
+        return self.result.variations[self.index]
+
+
+class PanelWindow(QMainWindow):
+    """The panel. ``settings`` is where its state persists (tests pass a temp ini)."""
+
+    def __init__(
+        self,
+        *,
+        client: EngineClient,
+        settings: QSettings,
+        engine_process: EngineProcess | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.settings = settings
+        self.engine_process = engine_process
+        self._clip: Clip | None = None
+        self._shown: _Shown | None = None
+        self._in_flight: str | None = None
+        self._form_supported: bool | None = None
+        self._engine_version: str | None = None
+        self._drag_dir: str | None = None
+        self._loading = False
+        self.setWindowTitle("diffjam panel")
+        self.resize(1280, 800)
+        self._settings_throttle = Throttle(
+            self._push_settings, delay_ms=_SETTINGS_DELAY_MS, parent=self
+        )
+        self._build()
+        self._connect_signals()
+        self.load_settings()
+        self._update_task_controls()
+        self._show_input()
+        self._on_connection_changed(client.connected)
+        if engine_process is not None:
+            self._engine_watch = QTimer(self)
+            self._engine_watch.setInterval(1000)
+            self._engine_watch.timeout.connect(self._check_engine_process)
+            self._engine_watch.start()
+
+    # ---- construction ----------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.addWidget(self._build_connection_bar())
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._scrolled(self._build_request_tab()), "Request")
+        self.jam = JamPanel(client=self.client, settings=self.settings, sampling=self.jam_sampling)
+        self.tabs.addTab(self._scrolled(self.jam), "Live jam")
+        self.tabs.setMinimumWidth(420)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self._build_result_area())
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([460, 820])
+        outer.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.generate_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
+        self.generate_shortcut.activated.connect(self.generate)
+        self.jam_shortcut = QShortcut(QKeySequence("Ctrl+J"), self)
+        self.jam_shortcut.activated.connect(self.jam.toggle)
+        for keys, step in (("Alt+Left", -1), ("Alt+Right", 1)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(lambda step=step: self.show_variation(self._index() + step))
+
+    @staticmethod
+    def _scrolled(widget: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        return area
+
+    def _build_connection_bar(self) -> QWidget:
+        bar = QFrame()
+        bar.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(8, 4, 8, 4)
+        self.connection_label = QLabel()
+        self.protocol_label = QLabel("protocol –")
+        self.model_label = QLabel("model –")
+        self.device_label = QLabel("device –")
+        self.latency_label = QLabel("last latency –")
+        self.defaults_label = QLabel()
+        self.defaults_label.setStyleSheet("color: #8a8f98;")
+        layout.addWidget(self.connection_label)
+        for label in (self.protocol_label, self.model_label, self.device_label,
+                      self.latency_label):  # fmt: skip
+            separator = QFrame()
+            separator.setFrameShape(QFrame.Shape.VLine)
+            layout.addWidget(separator)
+            layout.addWidget(label)
+        layout.addStretch(1)
+        layout.addWidget(self.defaults_label)
+        return bar
+
+    def _build_request_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+
+        task_box = QGroupBox("Task and clip")
+        form = QFormLayout(task_box)
+        self.task_combo = QComboBox()
+        for task in TASKS:
+            self.task_combo.addItem(_TASK_LABELS[task], task)
+        form.addRow("Task", self.task_combo)
+        self.clip_label = QLabel("no input clip")
+        self.clip_label.setWordWrap(True)
+        form.addRow("Input clip", self.clip_label)
+        clip_row = QHBoxLayout()
+        self.open_button = QPushButton("Open MIDI…")
+        self.clear_clip_button = QPushButton("Clear")
+        clip_row.addWidget(self.open_button)
+        clip_row.addWidget(self.clear_clip_button)
+        clip_row.addStretch(1)
+        form.addRow("", clip_row)
+        self.bars_spin = QSpinBox()
+        self.bars_spin.setRange(1, 256)
+        self.bars_spin.setValue(8)
+        self.bars_spin.setSuffix(" bars")
+        form.addRow("Length", self.bars_spin)
+        range_row = QHBoxLayout()
+        self.first_bar_spin = QSpinBox()
+        self.last_bar_spin = QSpinBox()
+        for spin in (self.first_bar_spin, self.last_bar_spin):
+            spin.setRange(1, 256)
+        self.first_bar_spin.setValue(5)
+        self.last_bar_spin.setValue(8)
+        range_row.addWidget(QLabel("bars"))
+        range_row.addWidget(self.first_bar_spin)
+        range_row.addWidget(QLabel("to"))
+        range_row.addWidget(self.last_bar_spin)
+        range_row.addStretch(1)
+        self.range_label = QLabel("Infill range")
+        form.addRow(self.range_label, range_row)
+        layout.addWidget(task_box)
+
+        harmony_box = QGroupBox("Harmony")
+        form = QFormLayout(harmony_box)
+        self.chords_editor = ProgressionEditor()
+        form.addRow("Chords", self.chords_editor)
+        key_row = QHBoxLayout()
+        self.in_key_check = QCheckBox("In-key projection")
+        self.in_key_check.setChecked(True)
+        self.key_combo = QComboBox()
+        self.key_combo.addItem(_AUTO_KEY, None)
+        for tonic in TONICS:
+            self.key_combo.addItem(tonic, tonic)
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("major", "major")
+        self.mode_combo.addItem("minor", "minor")
+        key_row.addWidget(self.key_combo, 1)
+        key_row.addWidget(self.mode_combo)
+        form.addRow("", self.in_key_check)
+        form.addRow("Key", key_row)
+        layout.addWidget(harmony_box)
+
+        form_box = QGroupBox("Form")
+        form_layout = QVBoxLayout(form_box)
+        self.form_editor = FormEditor()
+        form_layout.addWidget(self.form_editor)
+        layout.addWidget(form_box)
+
+        sampling_box = QGroupBox("Sampling (engine-wide defaults)")
+        form = QFormLayout(sampling_box)
+        guidance_row = QHBoxLayout()
+        self.guidance_slider = QSlider(Qt.Orientation.Horizontal)
+        self.guidance_slider.setRange(0, 10 * _GUIDANCE_SCALE)
+        self.guidance_slider.setValue(2 * _GUIDANCE_SCALE)
+        self.guidance_value = QLabel()
+        self.guidance_value.setMinimumWidth(32)
+        guidance_row.addWidget(self.guidance_slider, 1)
+        guidance_row.addWidget(self.guidance_value)
+        form.addRow("Guidance", guidance_row)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 1000)
+        self.steps_spin.setValue(10)
+        form.addRow("Sampler steps", self.steps_spin)
+        self.variations_spin = QSpinBox()
+        self.variations_spin.setRange(1, 8)
+        form.addRow("Variations", self.variations_spin)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(-1, 2**31 - 1)
+        self.seed_spin.setValue(-1)
+        self.seed_spin.setSpecialValueText("random")
+        form.addRow("Seed", self.seed_spin)
+        layout.addWidget(sampling_box)
+
+        buttons = QHBoxLayout()
+        self.generate_button = QPushButton("Generate  (Ctrl+Return)")
+        self.generate_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        return page
+
+    def _build_result_area(self) -> QWidget:
+        area = QWidget()
+        layout = QVBoxLayout(area)
+        layout.setContentsMargins(6, 0, 0, 0)
+        self.roll_title = QLabel()
+        layout.addWidget(self.roll_title)
+        self.roll = RollView()
+        layout.addWidget(self.roll, 1)
+        legend = QLabel(
+            '<span style="color:#608aa0">■</span> context &nbsp; '
+            '<span style="color:#f08c28">■</span> generated (shaded bars) &nbsp; '
+            '<span style="color:#f08c28">┅</span> bars to regenerate'
+        )
+        layout.addWidget(legend)
+        row = QHBoxLayout()
+        self.prev_button = QPushButton("◀")
+        self.next_button = QPushButton("▶")
+        for button in (self.prev_button, self.next_button):
+            button.setFixedWidth(36)
+        self.variation_label = QLabel("no result")
+        self.save_button = QPushButton("Save .mid…")
+        self.drag_handle = QPushButton("⇲ Drag to DAW")
+        self.drag_handle.setToolTip("Press and drag onto a DAW track to drop the result as MIDI")
+        row.addWidget(self.prev_button)
+        row.addWidget(self.variation_label)
+        row.addWidget(self.next_button)
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        row.addWidget(self.drag_handle)
+        layout.addLayout(row)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("idle")
+        self.progress_bar.setTextVisible(True)
+        layout.addWidget(self.progress_bar)
+        self.status_area = QLabel()
+        self.status_area.setWordWrap(True)
+        self.status_area.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_area.setMinimumHeight(44)
+        layout.addWidget(self.status_area)
+        self.show_info("Ready.")
+        return area
+
+    def _connect_signals(self) -> None:
+        client = self.client
+        client.connection_changed.connect(self._on_connection_changed)
+        client.status_received.connect(self._on_status)
+        client.settings_received.connect(self._on_settings)
+        client.accepted.connect(self._on_accepted)
+        client.progress.connect(self._on_progress)
+        client.result_ready.connect(self._on_result)
+        client.request_failed.connect(self._on_request_failed)
+        client.engine_error.connect(self._on_engine_error)
+
+        self.task_combo.currentIndexChanged.connect(self._update_task_controls)
+        self.bars_spin.valueChanged.connect(self._update_task_controls)
+        self.first_bar_spin.valueChanged.connect(self._on_range_changed)
+        self.last_bar_spin.valueChanged.connect(self._on_range_changed)
+        self.guidance_slider.valueChanged.connect(self._on_sampling_changed)
+        self.steps_spin.valueChanged.connect(self._on_sampling_changed)
+        self.variations_spin.valueChanged.connect(self._on_sampling_changed)
+        self.in_key_check.toggled.connect(self._on_sampling_changed)
+        self.key_combo.currentIndexChanged.connect(self._on_sampling_changed)
+        self.mode_combo.currentIndexChanged.connect(self._on_sampling_changed)
+        self.open_button.clicked.connect(self._choose_clip)
+        self.clear_clip_button.clicked.connect(self.clear_clip)
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.prev_button.clicked.connect(lambda: self.show_variation(self._index() - 1))
+        self.next_button.clicked.connect(lambda: self.show_variation(self._index() + 1))
+        self.save_button.clicked.connect(self._choose_save_path)
+        self.drag_handle.pressed.connect(self.start_drag)
+        self.roll.drag_requested.connect(self.start_drag)
+
+    # ---- values ----------------------------------------------------------------------
+
+    @property
+    def task(self) -> str:
+        return str(self.task_combo.currentData())
+
+    def set_task(self, task: str) -> None:
+        self.task_combo.setCurrentIndex(TASKS.index(task))
+
+    @property
+    def guidance(self) -> float:
+        return self.guidance_slider.value() / _GUIDANCE_SCALE
+
+    def set_guidance(self, value: float) -> None:
+        self.guidance_slider.setValue(round(value * _GUIDANCE_SCALE))
+
+    @property
+    def key(self) -> str | None:
+        """The key as the engine reads it (``"F# minor"``), ``None`` for estimated."""
+        tonic = self.key_combo.currentData()
+        return None if tonic is None else f"{tonic} {self.mode_combo.currentData()}"
+
+    def sampling_settings(self) -> dict[str, Any]:
+        """The engine-wide defaults the panel controls (sent as ``/diffjam/settings``)."""
+        return {
+            "guidance": self.guidance,
+            "in_key": self.in_key_check.isChecked(),
+            "key": self.key,
+            "steps": self.steps_spin.value(),
+            "variations": self.variations_spin.value(),
+        }
+
+    def request_params(self) -> tuple[dict[str, Any], tuple[ClipNote, ...]]:
+        """The params and notes of a request for the current controls.
+
+        Raises :class:`ValueError` with a user-facing message when the controls cannot
+        make a valid request (an invalid chord or form, accompany without chords).
+        """
+        task = self.task
+        progression = self.chords_editor.progression
+        if progression is None:
+            raise ValueError(f"fix the chord progression first: {self.chords_editor.error}")
+        phrases = self.form_editor.phrases
+        if phrases is None:
+            raise ValueError(f"fix the form first: {self.form_editor.error}")
+        params: dict[str, Any] = {
+            key: value for key, value in self.sampling_settings().items() if value is not None
+        }
+        if self.seed_spin.value() >= 0:
+            params["seed"] = self.seed_spin.value()
+        if progression.n_bars:
+            params["chords"] = progression.text()
+        notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
+        if self._clip is not None:
+            params["tempo"] = self._clip.tempo
+        n_bars = self.bars_spin.value()
+        if task == "infill":
+            first, last = self.first_bar_spin.value(), self.last_bar_spin.value()
+            if first > last:
+                raise ValueError(f"the infill range {first}–{last} is empty")
+            params["bars"] = [first, last]
+            params["clip_beats"] = float(n_bars * BEATS_PER_BAR)
+        else:
+            params["n_bars"] = n_bars
+            if task == "accompany" and not progression.n_bars:
+                raise ValueError("accompany needs a chord progression")
+            if task == "generate":
+                notes = ()
+        if phrases and self._form_supported is not False:
+            params["form"] = self.form_editor.text()
+        return params, notes
+
+    # ---- actions ---------------------------------------------------------------------
+
+    def generate(self) -> str | None:
+        """Send a request for the current controls; return its id (``None`` if refused)."""
+        if self._in_flight is not None:
+            self.show_info("A request is still running; cancel it or wait.")
+            return None
+        try:
+            params, notes = self.request_params()
+        except ValueError as err:
+            self.show_error(str(err))
+            return None
+        self._settings_throttle.flush()
+        return self.submit_request(self.task, params, notes)
+
+    def submit_request(self, task: str, params: dict[str, Any], notes: tuple[ClipNote, ...]) -> str:
+        """Send exactly these params and notes (no checks here: the engine answers)."""
+        request_id = self.client.submit(task, params, notes)
+        self._in_flight = request_id
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("sent…")
+        self.show_info(f"{_TASK_LABELS[task]}: request sent ({len(notes)} notes).")
+        return request_id
+
+    def jam_sampling(self) -> dict[str, Any]:
+        """The sampling options a jam starts with (the engine-wide ones, key when set)."""
+        values = self.sampling_settings()
+        del values["variations"]
+        if values["key"] is None:
+            del values["key"]
+        return values
+
+    def cancel(self) -> None:
+        if self._in_flight is not None:
+            self.client.cancel(self._in_flight)
+
+    def open_clip(self, path: str) -> bool:
+        """Use a MIDI file as the input clip; errors go to the status area."""
+        try:
+            clip = read_clip(path)
+        except MidiClipError as err:
+            self.show_error(str(err))
+            return False
+        self._clip = clip
+        self.settings.setValue("files/last_dir", os.path.dirname(os.path.abspath(path)))
+        self.clip_label.setText(f"{clip.name}: {len(clip.notes)} notes, {clip.n_bars} bars")
+        self.bars_spin.setValue(clip.n_bars)
+        self._shown = None
+        self._show_input()
+        self.show_info(f"Opened {clip.name} ({clip.tempo:g} BPM).")
+        return True
+
+    def clear_clip(self) -> None:
+        self._clip = None
+        self.clip_label.setText("no input clip")
+        self._shown = None
+        self._show_input()
+
+    def save_result(self, path: str) -> None:
+        """Write the variation on screen to ``path`` as a MIDI file."""
+        if self._shown is None:
+            raise ValueError("there is no result to save yet")
+        write_clip(path, self._shown.notes, tempo=self._result_tempo())
+        self.show_info(f"Saved {os.path.basename(path)}.")
+
+    def drag_mime(self) -> QMimeData:
+        """Mime data for dragging the shown clip out: a temp ``.mid`` file URL."""
+        notes = (
+            self._shown.notes
+            if self._shown is not None
+            else (self._clip.notes if self._clip is not None else ())
+        )
+        if not notes:
+            raise ValueError("there is nothing to drag yet")
+        if self._drag_dir is None:
+            self._drag_dir = tempfile.mkdtemp(prefix="diffjam-panel-")
+        name = "diffjam-clip.mid"
+        if self._shown is not None:
+            task = self._shown.result.request.task
+            name = f"diffjam-{task}-v{self._shown.index + 1}.mid"
+        path = os.path.join(self._drag_dir, name)
+        write_clip(path, notes, tempo=self._result_tempo())
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(path)])
+        with open(path, "rb") as handle:
+            mime.setData("audio/midi", handle.read())
+        return mime
+
+    def start_drag(self) -> None:
+        try:
+            mime = self.drag_mime()
+        except ValueError as err:
+            self.show_info(str(err))
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.exec(Qt.DropAction.CopyAction)
+
+    def show_variation(self, index: int) -> None:
+        if self._shown is None:
+            return
+        count = len(self._shown.result.variations)
+        self._shown = _Shown(result=self._shown.result, index=index % count)
+        self._show_result()
+
+    # ---- status ----------------------------------------------------------------------
+
+    def show_error(self, text: str) -> None:
+        self.status_area.setStyleSheet(_ERROR_STYLE)
+        self.status_area.setText(text)
+
+    def show_info(self, text: str) -> None:
+        self.status_area.setStyleSheet(_INFO_STYLE)
+        self.status_area.setText(text)
+
+    # ---- engine events ---------------------------------------------------------------
+
+    def _on_connection_changed(self, connected: bool) -> None:
+        where = f"{self.client.host}:{self.client.port}"
+        if connected:
+            self.connection_label.setText(f'<span style="color:#5ac05a">●</span> engine at {where}')
+            self._push_settings()
+        else:
+            self.connection_label.setText(
+                f'<span style="color:#d05050">●</span> no engine at {where} (retrying)'
+            )
+            if self._in_flight is not None:
+                self._in_flight = None
+                self._request_finished()
+                self.show_error("The engine stopped answering; the request was lost.")
+
+    def _on_status(self, status: Status) -> None:
+        if status.version != self._engine_version:
+            self._engine_version = status.version
+            self._form_supported = None
+            self.form_editor.set_engine_note("")
+        self.protocol_label.setText(f"protocol {status.protocol}")
+        self.model_label.setText(f"model {status.model} {status.version}".strip())
+        self.device_label.setText(f"device {device_text(status.device)}")
+        if status.last_latency_ms is not None:
+            self.latency_label.setText(f"last latency {status.last_latency_ms:.0f} ms")
+
+    def _on_settings(self, values: dict[str, Any]) -> None:
+        parts = []
+        if "guidance" in values:
+            parts.append(f"guidance {values['guidance']:g}")
+        if "in_key" in values:
+            parts.append("in-key " + ("on" if values["in_key"] else "off"))
+        if "key" in values:
+            parts.append(f"key {values['key'] or 'auto'}")
+        for key in ("steps", "variations"):
+            if key in values:
+                parts.append(f"{key} {values[key]}")
+        self.defaults_label.setText("engine defaults: " + " · ".join(parts))
+
+    def _on_accepted(self, request_id: str, position: int) -> None:
+        if request_id == self._in_flight:
+            self.progress_bar.setFormat(f"queued (position {position})" if position else "working…")
+
+    def _on_progress(self, request_id: str, fraction: float) -> None:
+        if request_id == self._in_flight:
+            self.progress_bar.setValue(round(100 * max(0.0, min(1.0, fraction))))
+            self.progress_bar.setFormat("%p%")
+
+    def _on_result(self, result: RequestResult) -> None:
+        if result.request.request_id != self._in_flight:
+            return
+        self._in_flight = None
+        self._request_finished()
+        self.progress_bar.setValue(100)
+        self.progress_bar.setFormat("done")
+        self._shown = _Shown(result=result)
+        self._show_result()
+        done = result.done
+        latency = done.latency_ms
+        if latency is not None:
+            self.latency_label.setText(f"last latency {latency:.0f} ms")
+        counts = done.info.get("notes", [])
+        bars = done.bars
+        where = f"bars {bars[0]}–{bars[1]}" if bars else ""
+        self.show_info(
+            f"Done: {len(result.variations)} variation(s), {where}, notes {counts}"
+            + (f", {latency:.0f} ms" if latency is not None else "")
+            + (f", nfe {done.info['nfe']}" if "nfe" in done.info else "")
+            + "."
+        )
+
+    def _on_request_failed(self, request: SentRequest, error: EngineError) -> None:
+        if request.request_id != self._in_flight:
+            return
+        self._in_flight = None
+        self._request_finished()
+        if error.name == "BAD_PARAMS" and "form" in request.params and "'form'" in error.message:
+            self._form_supported = False
+            self.form_editor.set_engine_note(FORM_UNSUPPORTED)
+            params = {key: value for key, value in request.params.items() if key != "form"}
+            params.pop("notes_chunks", None)
+            self.submit_request(request.task, params, request.notes)
+            self.show_info(f"{FORM_UNSUPPORTED}; sent again without the form.")
+            return
+        self.progress_bar.setFormat("failed")
+        self.show_error(f"{error.name} (code {error.code}): {error.message}")
+
+    def _on_engine_error(self, error: EngineError) -> None:
+        self.show_error(f"{error.name} (code {error.code}): {error.message}")
+
+    def _check_engine_process(self) -> None:
+        assert self.engine_process is not None
+        code = self.engine_process.exit_code()
+        if code is not None:
+            self._engine_watch.stop()
+            self.show_error(f"The engine the panel started exited with status {code}.")
+
+    # ---- internal --------------------------------------------------------------------
+
+    def _request_finished(self) -> None:
+        self.generate_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def _index(self) -> int:
+        return self._shown.index if self._shown is not None else 0
+
+    def _result_tempo(self) -> float:
+        if self._shown is not None:
+            return float(self._shown.result.request.params.get("tempo", 120.0))
+        return self._clip.tempo if self._clip is not None else 120.0
+
+    def _infill_range(self) -> tuple[int, int]:
+        return self.first_bar_spin.value(), self.last_bar_spin.value()
+
+    def _show_input(self) -> None:
+        notes = self._clip.notes if self._clip is not None else ()
+        target = self._infill_range() if self.task == "infill" else None
+        self.roll.set_clip(notes, n_bars=self.bars_spin.value(), target=target)
+        title = self._clip.name if self._clip is not None else "empty clip"
+        self.roll_title.setText(f"<b>Input</b>: {title}")
+        self.variation_label.setText("no result")
+        self._update_result_controls()
+
+    def _show_result(self) -> None:
+        assert self._shown is not None
+        result = self._shown.result
+        n_bars = int(result.done.info.get("n_bars", self.bars_spin.value()))
+        given = result.request.notes if result.request.task == "accompany" else ()
+        self.roll.set_clip(
+            self._shown.notes, n_bars=n_bars, generated=result.done.bars, given=given
+        )
+        count = len(result.variations)
+        self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
+        self.roll_title.setText(
+            f"<b>Result</b>: {_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes"
+        )
+        self._update_result_controls()
+
+    def _update_result_controls(self) -> None:
+        count = len(self._shown.result.variations) if self._shown is not None else 0
+        self.prev_button.setEnabled(count > 1)
+        self.next_button.setEnabled(count > 1)
+        self.save_button.setEnabled(self._shown is not None)
+        self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
+
+    def _update_task_controls(self) -> None:
+        infill = self.task == "infill"
+        bars = self.bars_spin.value()
+        for spin in (self.first_bar_spin, self.last_bar_spin):
+            spin.setEnabled(infill)
+            spin.setMaximum(bars)
+        self.range_label.setEnabled(infill)
+        if self._shown is None:
+            self._show_input()
+
+    def _on_range_changed(self) -> None:
+        if self.first_bar_spin.value() > self.last_bar_spin.value():
+            sender = self.sender()
+            if sender is self.first_bar_spin:
+                self.last_bar_spin.setValue(self.first_bar_spin.value())
+            else:
+                self.first_bar_spin.setValue(self.last_bar_spin.value())
+        if self._shown is None:
+            self.roll.set_target(self._infill_range() if self.task == "infill" else None)
+
+    def _on_sampling_changed(self) -> None:
+        self.guidance_value.setText(f"{self.guidance:.1f}")
+        self.key_combo.setEnabled(True)
+        self.mode_combo.setEnabled(self.key_combo.currentData() is not None)
+        if not self._loading:
+            self._settings_throttle()
+
+    def _push_settings(self) -> None:
+        if self.client.connected:
+            self.client.send_settings(self.sampling_settings())
+
+    def _choose_clip(self) -> None:
+        start = str(self.settings.value("files/last_dir", os.path.expanduser("~")))
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a MIDI clip", start, "MIDI files (*.mid *.midi)"
+        )
+        if path:
+            self.open_clip(path)
+
+    def _choose_save_path(self) -> None:
+        if self._shown is None:
+            return
+        start = str(self.settings.value("files/last_dir", os.path.expanduser("~")))
+        name = f"diffjam-{self._shown.result.request.task}-v{self._shown.index + 1}.mid"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the result", os.path.join(start, name), "MIDI files (*.mid)"
+        )
+        if path:
+            self.save_result(path)
+
+    # ---- persistence -----------------------------------------------------------------
+
+    def load_settings(self) -> None:
+        """Restore the controls from :attr:`settings` (missing keys keep the defaults)."""
+        s = self.settings
+        self._loading = True
+        try:
+            task = s.value("request/task", "infill")
+            if task in TASKS:
+                self.set_task(str(task))
+            self.bars_spin.setValue(_int(s.value("request/bars"), self.bars_spin.value()))
+            self.first_bar_spin.setMaximum(self.bars_spin.value())
+            self.last_bar_spin.setMaximum(self.bars_spin.value())
+            self.last_bar_spin.setValue(_int(s.value("request/last_bar"), 8))
+            self.first_bar_spin.setValue(_int(s.value("request/first_bar"), 5))
+            self.chords_editor.set_text(str(s.value("request/chords", "")))
+            self.form_editor.set_text(str(s.value("request/form", "")))
+            self.set_guidance(_float(s.value("sampling/guidance"), 2.0))
+            self.in_key_check.setChecked(_bool(s.value("sampling/in_key"), True))
+            tonic = s.value("sampling/key_tonic", None)
+            self.key_combo.setCurrentIndex(max(0, self.key_combo.findData(tonic)) if tonic else 0)
+            self.mode_combo.setCurrentIndex(
+                max(0, self.mode_combo.findData(s.value("sampling/key_mode", "major")))
+            )
+            self.steps_spin.setValue(_int(s.value("sampling/steps"), 10))
+            self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
+            self.seed_spin.setValue(_int(s.value("sampling/seed"), -1))
+            geometry = s.value("window/geometry", None)
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+        finally:
+            self._loading = False
+        self._on_sampling_changed_quietly()
+        self.jam.load_settings()
+
+    def _on_sampling_changed_quietly(self) -> None:
+        self._loading = True
+        try:
+            self._on_sampling_changed()
+        finally:
+            self._loading = False
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("request/task", self.task)
+        s.setValue("request/bars", self.bars_spin.value())
+        s.setValue("request/first_bar", self.first_bar_spin.value())
+        s.setValue("request/last_bar", self.last_bar_spin.value())
+        s.setValue("request/chords", self.chords_editor.text())
+        s.setValue("request/form", self.form_editor.text())
+        s.setValue("sampling/guidance", self.guidance)
+        s.setValue("sampling/in_key", self.in_key_check.isChecked())
+        s.setValue("sampling/key_tonic", self.key_combo.currentData() or "")
+        s.setValue("sampling/key_mode", self.mode_combo.currentData())
+        s.setValue("sampling/steps", self.steps_spin.value())
+        s.setValue("sampling/variations", self.variations_spin.value())
+        s.setValue("sampling/seed", self.seed_spin.value())
+        s.setValue("window/geometry", self.saveGeometry())
+        self.jam.save_settings()
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.save_settings()
+        self._settings_throttle.flush()
+        self.client.close()
+        if self.engine_process is not None:
+            self.engine_process.stop()
+        if self._drag_dir is not None:
+            shutil.rmtree(self._drag_dir, ignore_errors=True)
+            self._drag_dir = None
+        super().closeEvent(event)
+
+
+def device_text(device: str) -> str:
+    """``"cuda:0"`` -> ``"GPU (cuda:0)"``, ``"cpu"`` -> ``"CPU"``, ``""`` -> ``"–"``."""
+    if not device:
+        return "–"
+    if device.lower().startswith(("cuda", "mps", "gpu", "rocm", "xpu")):
+        return f"GPU ({device})"
+    return "CPU" if device.lower() == "cpu" else device
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
+def _float(value: object, default: float) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+def _bool(value: object, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.lower() in ("true", "1", "yes")
+    return default

@@ -1,0 +1,232 @@
+"""The piano-roll view: a clip drawn with its generated bars told apart.
+
+Custom painting on a plain widget (a clip holds at most a few thousand notes, so a
+scene graph buys nothing). Context notes are drawn in blue-grey, generated ones in
+orange, and the generated bar range is shaded; before a result arrives, the bar range
+that is about to be regenerated is outlined instead. Pressing and dragging on the view
+emits :attr:`RollView.drag_requested` so the panel can drag the clip out as a MIDI file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gui.clip import BEATS_PER_BAR, ClipNote
+from gui.qt import (
+    QApplication,
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPointF,
+    QRectF,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QWidget,
+    Signal,
+)
+
+__all__ = ["CONTEXT_COLOR", "GENERATED_COLOR", "RollView"]
+
+CONTEXT_COLOR = QColor(96, 125, 160)
+GENERATED_COLOR = QColor(240, 140, 40)
+_SHADE = QColor(240, 140, 40, 38)
+_TARGET_OUTLINE = QColor(240, 140, 40)
+_BACKGROUND = QColor(28, 30, 34)
+_BLACK_KEY_LANE = QColor(22, 24, 27)
+_BAR_LINE = QColor(110, 114, 122)
+_BEAT_LINE = QColor(52, 55, 61)
+_TEXT = QColor(200, 203, 208)
+_BLACK_KEYS = {1, 3, 6, 8, 10}
+_KEYBOARD_WIDTH = 34
+_HEADER_HEIGHT = 18
+_NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+class RollView(QWidget):
+    """Shows one clip; ``generated`` is the 1-based inclusive bar range the engine wrote."""
+
+    drag_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._notes: tuple[ClipNote, ...] = ()
+        self._n_bars = 0
+        self._generated: tuple[int, int] | None = None
+        self._target: tuple[int, int] | None = None
+        self._given: set[tuple[float, int, float]] = set()
+        self._press: QPointF | None = None
+        self.setMinimumSize(400, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setToolTip("Drag the roll onto a DAW track to drop the result as a MIDI file")
+
+    # ---- state -----------------------------------------------------------------------
+
+    @property
+    def notes(self) -> tuple[ClipNote, ...]:
+        return self._notes
+
+    @property
+    def n_bars(self) -> int:
+        return self._n_bars
+
+    @property
+    def generated(self) -> tuple[int, int] | None:
+        return self._generated
+
+    def set_clip(
+        self,
+        notes: Sequence[ClipNote],
+        *,
+        n_bars: int,
+        generated: tuple[int, int] | None = None,
+        target: tuple[int, int] | None = None,
+        given: Sequence[ClipNote] = (),
+    ) -> None:
+        """Show ``notes`` over ``n_bars`` bars.
+
+        ``generated`` (a result) shades those bars and colours their notes as generated,
+        except notes the request itself sent (``given``: a melody to accompany keeps its
+        context colour inside the generated bars); ``target`` (an input clip) outlines the
+        bars a request would regenerate.
+        """
+        self._notes = tuple(notes)
+        self._given = {(note.start, note.pitch, note.duration) for note in given}
+        last_beat = max((note.end for note in self._notes), default=0.0)
+        self._n_bars = max(n_bars, int(-(-last_beat // BEATS_PER_BAR)))
+        self._generated = generated
+        self._target = target
+        self.update()
+
+    def set_target(self, target: tuple[int, int] | None) -> None:
+        self._target = target
+        self.update()
+
+    def is_generated(self, note: ClipNote) -> bool:
+        """Whether ``note`` starts inside the generated bars and is not one the user gave."""
+        if self._generated is None or (note.start, note.pitch, note.duration) in self._given:
+            return False
+        first, last = self._generated
+        return (first - 1) * BEATS_PER_BAR <= note.start < last * BEATS_PER_BAR
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(800, 420)
+
+    # ---- painting --------------------------------------------------------------------
+
+    def _pitch_span(self) -> tuple[int, int]:
+        if not self._notes:
+            return 48, 84
+        low = min(note.pitch for note in self._notes) - 2
+        high = max(note.pitch for note in self._notes) + 3
+        while high - low < 24:
+            low, high = low - 1, high + 1
+        return max(0, low), min(128, high)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.fillRect(self.rect(), _BACKGROUND)
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        painter.setFont(small)
+        if self._n_bars == 0:
+            painter.setPen(_TEXT)
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter,
+                "No clip yet: open a MIDI file, or generate",
+            )
+            painter.end()
+            return
+        low, high = self._pitch_span()
+        left, top = float(_KEYBOARD_WIDTH), float(_HEADER_HEIGHT)
+        width = max(1.0, self.width() - left - 4)
+        height = max(1.0, self.height() - top - 4)
+        beats = self._n_bars * BEATS_PER_BAR
+        x_per_beat = width / beats
+        lane = height / (high - low)
+
+        def y_of(pitch: int) -> float:
+            return top + (high - 1 - pitch) * lane
+
+        for pitch in range(low, high):
+            if pitch % 12 in _BLACK_KEYS:
+                painter.fillRect(QRectF(left, y_of(pitch), width, lane), _BLACK_KEY_LANE)
+            if pitch % 12 == 0:
+                painter.setPen(_TEXT)
+                painter.drawText(
+                    QRectF(0, y_of(pitch) - 6, left - 4, lane + 12),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    f"C{pitch // 12 - 1}",
+                )
+        for span, fill in ((self._generated, True), (self._target, False)):
+            if span is None:
+                continue
+            first, last = span
+            rect = QRectF(
+                left + (first - 1) * BEATS_PER_BAR * x_per_beat,
+                top,
+                (last - first + 1) * BEATS_PER_BAR * x_per_beat,
+                height,
+            )
+            if fill:
+                painter.fillRect(rect, _SHADE)
+            else:
+                pen = QPen(_TARGET_OUTLINE)
+                pen.setStyle(Qt.PenStyle.DashLine)
+                pen.setWidth(2)
+                painter.setPen(pen)
+                painter.drawRect(rect.adjusted(1, 1, -1, -1))
+        for beat in range(beats + 1):
+            x = left + beat * x_per_beat
+            on_bar = beat % BEATS_PER_BAR == 0
+            if not on_bar and x_per_beat < 6:
+                continue
+            painter.setPen(_BAR_LINE if on_bar else _BEAT_LINE)
+            painter.drawLine(QPointF(x, top), QPointF(x, top + height))
+        label_every = max(1, int(28 // max(1.0, BEATS_PER_BAR * x_per_beat)) + 1)
+        painter.setPen(_TEXT)
+        for bar in range(0, self._n_bars, label_every):
+            x = left + bar * BEATS_PER_BAR * x_per_beat
+            painter.drawText(QRectF(x + 3, 0, 40, top), Qt.AlignmentFlag.AlignVCenter, str(bar + 1))
+        for note in self._notes:
+            if not low <= note.pitch < high:
+                continue
+            color = GENERATED_COLOR if self.is_generated(note) else CONTEXT_COLOR
+            shade = QColor(color)
+            shade.setAlpha(110 + int(145 * note.velocity / 127))
+            rect = QRectF(
+                left + note.start * x_per_beat,
+                y_of(note.pitch),
+                max(2.0, note.duration * x_per_beat - 1),
+                max(2.0, lane - 1),
+            )
+            painter.fillRect(rect, shade)
+        painter.end()
+
+    @staticmethod
+    def pitch_name(pitch: int) -> str:
+        return f"{_NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+    # ---- dragging out ----------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.MouseButton.LeftButton and self._notes:
+            self._press = event.position()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._press is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            moved = (event.position() - self._press).manhattanLength()
+            if moved >= QApplication.startDragDistance():
+                self._press = None
+                self.drag_requested.emit()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self._press = None
+        super().mouseReleaseEvent(event)

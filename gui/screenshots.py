@@ -1,0 +1,160 @@
+"""Screenshots of the panel's main states, for the docs: ``python -m gui.screenshots``.
+
+Drives a real panel at 1280x800 against a running engine (``--port``; or
+``--start-engine`` to start one) and saves PNGs: the input clip with its infill range,
+a result with variations, errors shown in place, and the live-jam tab. The panel's
+settings go to a temp file, never the user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gui.client import EngineClient
+from gui.clip import ClipNote, write_clip
+from gui.engine_process import EngineProcess
+from gui.panel import PanelWindow
+from gui.qt import QApplication, QSettings
+
+__all__ = ["SHOTS", "capture", "demo_clip", "main"]
+
+log = logging.getLogger(__name__)
+
+SHOTS = ("panel-input.png", "panel-result.png", "panel-error.png", "panel-jam.png")
+_PROGRESSION = ((48, 60, 64, 67), (43, 59, 62, 67), (45, 60, 64, 69), (41, 60, 65, 69))
+_MELODY = (72, 74, 76, 79, 74, 71, 72, 67, 69, 72, 76, 74, 72, 69, 65, 67)
+
+
+def demo_clip() -> list[ClipNote]:
+    """Eight bars of C G Am F: block chords on each bar and a simple melody."""
+    notes: list[ClipNote] = []
+    for bar in range(8):
+        bass, *chord = _PROGRESSION[bar % 4]
+        notes.append(ClipNote(start=bar * 4.0, duration=4.0, pitch=bass, velocity=70))
+        for beat in (0.0, 2.0):
+            notes += [ClipNote(bar * 4.0 + beat, 1.5, pitch, 60) for pitch in chord]
+        for index in range(4):
+            pitch = _MELODY[(bar * 4 + index) % len(_MELODY)]
+            notes.append(ClipNote(bar * 4.0 + index, 0.9, pitch, 96))
+    return notes
+
+
+def _wait(app: QApplication, done: Callable[[], bool], *, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for {what}")
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()
+
+
+def capture(
+    *,
+    host: str,
+    port: int,
+    out_dir: str | os.PathLike[str],
+    timeout_s: float = 120.0,
+    steps: int = 4,
+) -> list[Path]:
+    """Save the screenshots in :data:`SHOTS` into ``out_dir``; return their paths."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="diffjam-shots-") as scratch:
+        settings = QSettings(str(Path(scratch) / "panel.ini"), QSettings.Format.IniFormat)
+        client = EngineClient(host=host, port=port)
+        window = PanelWindow(client=client, settings=settings)
+        client.start()
+        window.resize(1280, 800)
+        window.show()
+        try:
+            _wait(app, lambda: client.connected, timeout_s=timeout_s, what="the engine")
+            clip_path = Path(scratch) / "demo-8-bars.mid"
+            write_clip(clip_path, demo_clip(), tempo=100.0)
+            window.open_clip(str(clip_path))
+            window.set_task("infill")
+            window.last_bar_spin.setValue(6)
+            window.first_bar_spin.setValue(5)
+            window.chords_editor.set_text("C | G | Am | F | C | G Em | F | C")
+            window.form_editor.set_text("i2A4o2")
+            window.steps_spin.setValue(steps)
+            window.variations_spin.setValue(3)
+            window.seed_spin.setValue(7)
+            _wait(app, lambda: window.client.status is not None, timeout_s=5, what="status")
+            paths = [out / name for name in SHOTS]
+            window.grab().save(str(paths[0]))
+
+            results: list[object] = []
+            client.result_ready.connect(results.append)
+            window.generate()
+            _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
+                  timeout_s=timeout_s, what="the result")  # fmt: skip
+            if len(results) == 0 and "form" in window.status_area.text():
+                _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
+                      timeout_s=timeout_s, what="the result without the form")  # fmt: skip
+            window.show_variation(1)
+            window.grab().save(str(paths[1]))
+
+            failures: list[object] = []
+            client.request_failed.connect(lambda *args: failures.append(args))
+            window.submit_request("infill", {"bars": [9, 12], "clip_beats": 32.0}, ())
+            _wait(app, lambda: bool(failures), timeout_s=timeout_s, what="the error")
+            window.chords_editor.set_text("C G Hm7 F")
+            window.grab().save(str(paths[2]))
+
+            window.chords_editor.set_text("C G Am F")
+            window.show_info("Live jam: the engine follows your playing bar by bar.")
+            window.tabs.setCurrentIndex(1)
+            states: list[object] = []
+            client.jam_ports.connect(states.append)
+            client.request_jam_ports()
+            _wait(app, lambda: bool(states), timeout_s=10, what="the MIDI ports")
+            client.jam_state.connect(states.append)
+            window.jam.clock_combo.setCurrentIndex(window.jam.clock_combo.findData("internal"))
+            window.jam.toggle()
+            _wait(app, lambda: len(states) > 1, timeout_s=30, what="the jam state")
+            window.grab().save(str(paths[3]))
+            if window.jam.running:
+                window.jam.toggle()
+                _wait(app, lambda: not window.jam.running, timeout_s=10, what="the jam stop")
+        finally:
+            window.close()
+            client.close()
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gui.screenshots", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--out", default="docs/screenshots", help="output folder")
+    parser.add_argument("--start-engine", action="store_true", help="start `diffjam serve`")
+    parser.add_argument("--steps", type=int, default=4, help="sampler steps for the result")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    process = EngineProcess(host=args.host, port=args.port) if args.start_engine else None
+    if process is not None:
+        process.start()
+    try:
+        for path in capture(host=args.host, port=args.port, out_dir=args.out, steps=args.steps):
+            log.info("saved %s", path)
+    except TimeoutError as err:
+        log.error("%s", err)
+        return 1
+    finally:
+        if process is not None:
+            process.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

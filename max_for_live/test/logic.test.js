@@ -1,0 +1,230 @@
+'use strict';
+// The pure logic of diffjam.js: units, settings, request building, chunk assembly and the
+// reply state machine.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const dj = require('../diffjam');
+
+function clip(overrides = {}) {
+  return {
+    notes: [],
+    loop_start: 0,
+    loop_end: 16,
+    start_marker: 0,
+    end_marker: 16,
+    signature_numerator: 4,
+    signature_denominator: 4,
+    tempo: 96,
+    ...overrides,
+  };
+}
+
+function note(start, pitch, duration = 1, velocity = 100) {
+  return { start, duration, pitch, velocity };
+}
+
+test('beats, steps and bars convert both ways', () => {
+  assert.equal(dj.beatsToSteps(1.25), 5);
+  assert.equal(dj.beatsToSteps(0.13), 1); // nearest 16th
+  assert.equal(dj.stepsToBeats(6), 1.5);
+  assert.equal(dj.beatsPerBar(4, 4), 4);
+  assert.equal(dj.beatsPerBar(6, 8), 3);
+  assert.equal(dj.barStartBeat(1, 4), 0);
+  assert.equal(dj.barStartBeat(5, 4), 16);
+  assert.deepEqual(dj.barsCovering(0, 16, 4), [1, 4]);
+  assert.deepEqual(dj.barsCovering(4, 10, 4), [2, 3]);
+  assert.deepEqual(dj.barsCovering(8, 8, 4), [3, 3]);
+});
+
+test('the clip span covers loop and markers together', () => {
+  assert.deepEqual(dj.clipSpan(clip({ loop_start: 8, loop_end: 16, start_marker: 0,
+    end_marker: 12 })), { start: 0, end: 16 });
+  assert.deepEqual(dj.clipSpan(clip({ loop_start: 4, loop_end: 8, start_marker: 2,
+    end_marker: 20 })), { start: 2, end: 20 });
+});
+
+test('settings are validated with messages for the status line', () => {
+  let s = dj.defaultSettings();
+  assert.equal(s.keep_original, true);
+  assert.equal(s.mode, 'infill');
+  s = dj.applySetting(s, 'mode', 1);
+  assert.equal(s.mode, 'accompany');
+  s = dj.applySetting(s, 'keep_original', 0);
+  assert.equal(s.keep_original, false);
+  s = dj.applySetting(s, 'chords', '  C  G | Am F ');
+  assert.equal(s.chords, 'C G | Am F');
+  assert.throws(() => dj.applySetting(s, 'steps', 0), /steps must be a whole number from 1/);
+  assert.throws(() => dj.applySetting(s, 'variations', 9), /variations .* 1 to 8, got 9/);
+  assert.throws(() => dj.applySetting(s, 'mode', 'remix'), /infill or accompany, got remix/);
+  assert.throws(() => dj.applySetting(s, 'colour', 1), /unknown setting colour/);
+  assert.equal(dj.defaultSettings().keep_original, true, 'settings are copied, not changed');
+});
+
+test('the bar range defaults to the clip loop and is checked against the clip', () => {
+  const settings = dj.defaultSettings();
+  assert.deepEqual(dj.resolveBarRange(settings, clip({ loop_start: 4, loop_end: 12,
+    end_marker: 12 })), { first: 2, last: 3 });
+  const manual = dj.applySetting(dj.applySetting(settings, 'bar_from', 2), 'bar_to', 4);
+  assert.deepEqual(dj.resolveBarRange(manual, clip()), { first: 2, last: 4 });
+  const past = dj.applySetting(settings, 'bar_to', 5);
+  assert.throws(() => dj.resolveBarRange(past, clip()), /Bar 5 is past the end of the clip \(4 bars\)/);
+  const empty = dj.applySetting(dj.applySetting(settings, 'bar_from', 3), 'bar_to', 2);
+  assert.throws(() => dj.resolveBarRange(empty, clip()), /bar range 3-2 is empty/);
+});
+
+test('notes from Live: muted and negative-time notes are left out, sorted', () => {
+  const notes = dj.notesFromLive([
+    { note_id: 1, pitch: 64, start_time: 2, duration: 1, velocity: 90.4, mute: 0 },
+    { note_id: 2, pitch: 60, start_time: 0, duration: 0.5, velocity: 0.2, mute: 0 },
+    { note_id: 3, pitch: 67, start_time: 1, duration: 1, velocity: 100, mute: 1 },
+    { note_id: 4, pitch: 62, start_time: -1, duration: 1, velocity: 100, mute: 0 },
+  ]);
+  assert.deepEqual(notes, [note(0, 60, 0.5, 1), note(2, 64, 1, 90)]);
+});
+
+test('an infill request chunks the notes and carries the params', () => {
+  const notes = [];
+  for (let i = 0; i < 300; i++) {
+    notes.push(note(i * 0.25, 60 + (i % 12), 0.25));
+  }
+  const settings = dj.applySetting(dj.applySetting(dj.defaultSettings(), 'bar_from', 3),
+    'bar_to', 4);
+  const request = dj.buildRequest('r1', settings, clip({ notes, loop_end: 76,
+    end_marker: 76 }));
+  assert.equal(request.messages.length, 4);
+  const [c0, c1, c2, params] = request.messages;
+  assert.equal(c0.address, '/diffjam/notes');
+  assert.deepEqual(c0.args.slice(0, 3), ['r1', 0, 3]);
+  assert.deepEqual(c2.args.slice(0, 3), ['r1', 2, 3]);
+  assert.equal(c0.types, 'sii' + 'ffii'.repeat(128));
+  assert.equal(c1.args.length, 3 + 4 * 128);
+  assert.equal(c2.args.length, 3 + 4 * 44);
+  assert.deepEqual(c0.args.slice(3, 7), [0, 0.25, 60, 100]);
+  assert.equal(params.address, '/diffjam/infill');
+  assert.equal(params.types, 'ss');
+  assert.deepEqual(JSON.parse(params.args[1]), {
+    tempo: 96, time_signature: [4, 4], guidance: 2, in_key: true, steps: 10,
+    variations: 1, clip_beats: 76, bars: [3, 4], notes_chunks: 3,
+  });
+  assert.equal(request.rangeStart, 8);
+  assert.equal(request.rangeEnd, 16);
+});
+
+test('an accompany request sends the range as melody from beat 0', () => {
+  const settings = dj.applySetting(dj.applySetting(dj.applySetting(dj.defaultSettings(),
+    'mode', 'accompany'), 'bar_from', 2), 'chords', 'C G');
+  const request = dj.buildRequest('r2', settings, clip({
+    notes: [note(1, 60), note(4, 62), note(6.5, 64), note(8, 65)],
+    loop_start: 4, loop_end: 12, end_marker: 12,
+  }));
+  // range: bar 2 to the loop end (bar 3) = beats 4..12
+  assert.deepEqual(request.bars, [2, 3]);
+  const [chunk, params] = request.messages;
+  assert.deepEqual(chunk.args, ['r2', 0, 1, 0, 1, 62, 100, 2.5, 1, 64, 100, 4, 1, 65, 100]);
+  assert.equal(params.address, '/diffjam/accompany');
+  const json = JSON.parse(params.args[1]);
+  assert.equal(json.n_bars, 2);
+  assert.equal(json.chords, 'C G');
+  assert.equal(json.notes_chunks, 1);
+  assert.equal(json.bars, undefined);
+  assert.equal(request.offset, 4);
+});
+
+test('an empty clip sends no notes chunks', () => {
+  const request = dj.buildRequest('r3', dj.defaultSettings(), clip());
+  assert.equal(request.messages.length, 1);
+  assert.equal(JSON.parse(request.messages[0].args[1]).notes_chunks, 0);
+});
+
+test('only 4/4 clips are accepted', () => {
+  assert.throws(() => dj.buildRequest('r', dj.defaultSettings(),
+    clip({ signature_numerator: 3 })), /Only 4\/4 clips are supported; this clip is in 3\/4/);
+});
+
+test('chunks assemble in any order; repeats are ignored; gaps are reported', () => {
+  const a = new dj.ResultAssembler();
+  assert.equal(a.add(0, 1, 3, [note(4, 61)]), 'added');
+  assert.equal(a.add(0, 0, 3, [note(0, 60)]), 'added');
+  assert.equal(a.add(0, 1, 3, [note(4, 61)]), 'duplicate');
+  assert.deepEqual(a.missing(2), [{ variation: 0, chunk: 2 }, { variation: 1, chunk: 0 }]);
+  assert.equal(a.add(0, 2, 3, []), 'added');
+  assert.equal(a.add(1, 0, 1, [note(0, 50)]), 'added');
+  assert.deepEqual(a.missing(2), []);
+  assert.deepEqual(a.notes(0), [note(0, 60), note(4, 61)]);
+  assert.throws(() => a.add(0, 3, 3, []), /bad result chunk: variation 0, chunk 3 of 3/);
+  assert.throws(() => a.add(0, 0, 4, []), /chunk count changed from 3 to 4/);
+});
+
+function resultArgs(id, variation, index, count, notes) {
+  const args = [id, variation, index, count];
+  for (const n of notes) {
+    args.push(n.start, n.duration, n.pitch, n.velocity);
+  }
+  return args;
+}
+
+test('the reply state machine: accepted, progress, chunks, done', () => {
+  const t = new dj.RequestTracker('r', 1);
+  assert.equal(t.handle('/diffjam/accepted', ['other', 0]).kind, 'ignored');
+  assert.deepEqual(t.handle('/diffjam/accepted', ['r', 2]), { kind: 'accepted', position: 2 });
+  assert.deepEqual(t.handle('/diffjam/progress', ['r', 0.25]),
+    { kind: 'progress', fraction: 0.25 });
+  assert.deepEqual(t.handle('/diffjam/result', resultArgs('r', 0, 1, 2, [note(4, 62)])),
+    { kind: 'chunk', duplicate: false });
+  assert.deepEqual(t.handle('/diffjam/result', resultArgs('r', 0, 1, 2, [note(4, 62)])),
+    { kind: 'chunk', duplicate: true });
+  t.handle('/diffjam/result', resultArgs('r', 0, 0, 2, [note(0, 60)]));
+  const done = t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 1, notes: [2] })]);
+  assert.equal(done.kind, 'done');
+  assert.deepEqual(done.variations, [[note(0, 60), note(4, 62)]]);
+  assert.equal(t.handle('/diffjam/error', ['r', 17, 'INTERNAL', 'late']).kind, 'ignored');
+});
+
+test('a done with chunks missing fails with a clear message', () => {
+  const t = new dj.RequestTracker('r', 2);
+  t.handle('/diffjam/result', resultArgs('r', 0, 0, 2, [note(0, 60)]));
+  t.handle('/diffjam/result', resultArgs('r', 1, 0, 1, [note(0, 60)]));
+  const event = t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 2 })]);
+  assert.equal(event.kind, 'failed');
+  assert.match(event.message, /incomplete \(1 chunk\(s\) lost: variation 1 chunk 2\)/);
+  assert.ok(t.finished());
+});
+
+test('a done whose note count disagrees fails', () => {
+  const t = new dj.RequestTracker('r', 1);
+  t.handle('/diffjam/result', resultArgs('r', 0, 0, 1, [note(0, 60)]));
+  const event = t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 1, notes: [3] })]);
+  assert.match(event.message, /variation 1 has 1 notes, the engine sent 3/);
+});
+
+test('engine errors, malformed chunks and bad done JSON fail the request', () => {
+  const e = new dj.RequestTracker('r', 1).handle('/diffjam/error',
+    ['r', 11, 'BUSY', 'queue full (4)']);
+  assert.deepEqual(e, { kind: 'failed', message:
+    'Engine error BUSY (11): queue full (4) (the engine queue is full, try again in a moment)' });
+  const anonymous = new dj.RequestTracker('r', 1).handle('/diffjam/error',
+    ['', 1, 'MALFORMED', 'not OSC']);
+  assert.equal(anonymous.kind, 'failed');
+  const odd = new dj.RequestTracker('r', 1).handle('/diffjam/result', ['r', 0, 0, 1, 0.5, 1]);
+  assert.match(odd.message, /note list of 2 values is not a multiple of 4/);
+  const json = new dj.RequestTracker('r', 1).handle('/diffjam/done', ['r', '{oops']);
+  assert.match(json.message, /done info is not JSON/);
+});
+
+test('infill plans clear the range and refill it from the whole-clip result', () => {
+  const request = { mode: 'infill', rangeStart: 4, rangeEnd: 8, offset: 0 };
+  const plan = dj.planWrite(request, [], [note(0, 60), note(4, 62), note(7.5, 64),
+    note(8, 65)]);
+  assert.deepEqual(plan.remove, { from: 4, span: 4 });
+  assert.deepEqual(plan.add, [note(4, 62), note(7.5, 64)]);
+});
+
+test('accompany plans add shifted notes and skip ones already in the clip', () => {
+  const request = { mode: 'accompany', rangeStart: 4, rangeEnd: 12, offset: 4 };
+  const existing = [note(4, 72, 2)];
+  const plan = dj.planWrite(request, existing, [note(0, 72, 2), note(0, 48, 4),
+    note(8, 50, 4)]);
+  assert.equal(plan.remove, null);
+  assert.deepEqual(plan.add, [note(4, 48, 4)]); // beat 12 is past the range
+});

@@ -1,0 +1,210 @@
+"""bridge.protocol against docs/osc-protocol.md, and params validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pythonosc.osc_message import OscMessage
+
+from bridge.protocol import (
+    CLIENT_SPECS,
+    ENGINE_SPECS,
+    EngineSettings,
+    ErrorCode,
+    Hello,
+    MessageSpec,
+    NotesChunk,
+    ProtocolError,
+    Reply,
+    RequestMessage,
+    RequestParams,
+    SettingsUpdate,
+    error_reply,
+    parse_message,
+    parse_params,
+)
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "osc-protocol.md"
+
+
+def doc_tables() -> dict[str, list[list[str]]]:
+    """Markdown tables of the doc by the heading above them: rows of cell texts."""
+    tables: dict[str, list[list[str]]] = {}
+    heading = ""
+    for line in DOC.read_text().splitlines():
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+        elif line.startswith("|") and not re.match(r"^\|\s*-", line):
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+            tables.setdefault(heading, []).append(cells)
+    return {name: rows[1:] for name, rows in tables.items()}  # drop header rows
+
+
+def spec_from_doc(cell: str) -> tuple[tuple[str, ...], str]:
+    """'`sii` then `ffii`×k' -> (("sii",), "ffii"); '`` or `i`' -> (("", "i"), "")."""
+    head, _, repeat = cell.partition(" then ")
+    fixed = tuple(re.findall(r"`([^`]*)`", head.replace("``", "`\x00`")))
+    fixed = tuple(tag.replace("\x00", "") for tag in fixed)
+    repeats = re.findall(r"`([^`]*)`", repeat)
+    return fixed, repeats[0] if repeats else ""
+
+
+def addresses(rows: list[list[str]]) -> dict[str, tuple[tuple[str, ...], str]]:
+    return {row[0].strip("`"): spec_from_doc(row[1]) for row in rows}
+
+
+def test_doc_client_table_matches_specs() -> None:
+    table = addresses(doc_tables()["Client → engine"])
+    assert set(table) == set(CLIENT_SPECS)
+    for address, (fixed, repeat) in table.items():
+        assert (CLIENT_SPECS[address].fixed, CLIENT_SPECS[address].repeat) == (fixed, repeat)
+
+
+def test_doc_engine_table_matches_specs() -> None:
+    table = addresses(doc_tables()["Engine → client"])
+    assert set(table) == set(ENGINE_SPECS)
+    for address, (fixed, repeat) in table.items():
+        assert (ENGINE_SPECS[address].fixed, ENGINE_SPECS[address].repeat) == (fixed, repeat)
+
+
+def test_doc_error_codes_match_enum() -> None:
+    rows = doc_tables()["Error codes"]
+    assert [(int(row[0]), row[1].strip("`")) for row in rows] == [
+        (code.value, code.name) for code in ErrorCode
+    ]
+
+
+def test_doc_params_table_matches_dataclass() -> None:
+    keys = {row[0].strip("`") for row in doc_tables()["Request params (JSON object)"]}
+    assert keys == set(RequestParams.__dataclass_fields__) | {"time_signature"}
+
+
+def test_spec_matching() -> None:
+    notes = MessageSpec("/x", ("sii",), "ffii")
+    assert notes.matches("sii")
+    assert notes.matches("sii" + "ffii" * 3)
+    assert not notes.matches("siiffi")
+    assert not notes.matches("si")
+    hello = MessageSpec("/h", ("", "i"))
+    assert hello.matches("") and hello.matches("i")
+    assert not hello.matches("ii")
+
+
+def test_reply_encodes_spec_tags() -> None:
+    reply = Reply("/diffjam/result", ("r", 0, 0, 1, 1.0, 0.5, 60, 90))
+    assert reply.tags() == "siiiffii"
+    decoded = OscMessage(reply.encode())
+    assert decoded.params == ["r", 0, 0, 1, 1.0, 0.5, 60, 90]
+    error = OscMessage(error_reply("r", ErrorCode.BUSY, "full").encode())
+    assert error.params == ["r", 11, "BUSY", "full"]
+    with pytest.raises(ValueError, match="args for tags"):
+        Reply("/diffjam/progress", ("r",)).encode()
+
+
+def test_parse_notes_chunk() -> None:
+    message = parse_message("/diffjam/notes", "siiffii", ["id", 0, 1, 0.5, 1.0, 60, 100])
+    assert isinstance(message, NotesChunk)
+    assert message.notes[0].start == 0.5
+    assert message.notes[0].pitch == 60
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["id", 0, 1, -1.0, 1.0, 60, 100], ErrorCode.BAD_PARAMS, "before the clip start"),
+        (["id", 0, 1, 0.0, 0.0, 60, 100], ErrorCode.BAD_PARAMS, "duration"),
+        (["id", 0, 1, 0.0, float("nan"), 60, 100], ErrorCode.BAD_PARAMS, "finite"),
+        (["id", 0, 1, 0.0, 1.0, 128, 100], ErrorCode.BAD_PARAMS, "pitch 128"),
+        (["id", 0, 1, 0.0, 1.0, 60, 0], ErrorCode.BAD_PARAMS, "velocity 0"),
+        (["id", 1, 1, 0.0, 1.0, 60, 1], ErrorCode.CHUNK, "chunk_index 1"),
+        (["id", 0, 0], ErrorCode.CHUNK, "chunk_count 0"),
+        (["", 0, 1], ErrorCode.BAD_PARAMS, "request id"),
+        (["x" * 65, 0, 1], ErrorCode.BAD_PARAMS, "request id"),
+        (["a\nb", 0, 1], ErrorCode.BAD_PARAMS, "control characters"),
+        (["id", 0, 1, 1000.0, 100.0, 60, 1], ErrorCode.TOO_LARGE, "256 bars"),
+    ],
+)
+def test_bad_notes_chunks(args, code, text) -> None:
+    tags = "sii" + "ffii" * ((len(args) - 3) // 4)
+    with pytest.raises(ProtocolError, match=text) as info:
+        parse_message("/diffjam/notes", tags, args)
+    assert info.value.code == code
+
+
+def test_too_many_notes_in_one_chunk() -> None:
+    args = ["id", 0, 1] + [0.0, 1.0, 60, 90] * 129
+    with pytest.raises(ProtocolError, match="at most 128") as info:
+        parse_message("/diffjam/notes", "sii" + "ffii" * 129, args)
+    assert info.value.code == ErrorCode.CHUNK
+
+
+def test_params_defaults_and_values() -> None:
+    assert parse_params("generate", "{}", request_id="r") == RequestParams()
+    params = parse_params("infill", json.dumps({
+        "bars": [5, 8], "clip_beats": 32, "chords": "C G", "key": "Am", "guidance": 3,
+        "in_key": 0, "steps": 20, "seed": 7, "variations": 3, "write_midi": False,
+        "time_signature": [4, 4], "tempo": 96.5, "notes_chunks": 2}), request_id="r")
+    assert params == RequestParams(
+        notes_chunks=2, clip_beats=32.0, bars=(5, 8), n_bars=8, tempo=96.5, chords="C G",
+        key="Am", guidance=3.0, in_key=False, steps=20, seed=7, variations=3, write_midi=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "code", "text"),
+    [
+        ("infill", "{}", ErrorCode.BAD_PARAMS, "infill needs 'bars'"),
+        ("accompany", "{}", ErrorCode.BAD_PARAMS, "accompany needs 'chords'"),
+        ("generate", '{"steps": 0}', ErrorCode.BAD_PARAMS, "'steps' must be in 1..1000"),
+        ("generate", '{"steps": 2.5}', ErrorCode.BAD_PARAMS, "'steps' must be an integer"),
+        ("generate", '{"variations": 9}', ErrorCode.BAD_PARAMS, "'variations'"),
+        ("generate", '{"in_key": "yes"}', ErrorCode.BAD_PARAMS, "'in_key'"),
+        ("generate", '{"guidance": NaN}', ErrorCode.BAD_PARAMS, "'guidance'"),
+        ("generate", '{"n_bars": 0}', ErrorCode.BAD_PARAMS, "'n_bars'"),
+        ("generate", '{"n_bars": 257}', ErrorCode.TOO_LARGE, "257 bars"),
+        ("generate", '{"time_signature": [6, 8]}', ErrorCode.UNSUPPORTED_METER, "6/8"),
+        ("generate", '{"time_signature": "4/4"}', ErrorCode.BAD_PARAMS, "time_signature"),
+        ("infill", '{"bars": [0, 2]}', ErrorCode.BAD_BARS, "0-2"),
+        ("infill", '{"bars": [1]}', ErrorCode.BAD_PARAMS, "'bars'"),
+        ("infill", '{"bars": [1, 2], "clip_beats": 2000}', ErrorCode.TOO_LARGE, "256 bars"),
+        ("generate", '{"Steps": 3}', ErrorCode.BAD_PARAMS, "unknown key"),
+        ("generate", '"hi"', ErrorCode.BAD_JSON, "JSON object"),
+        ("generate", '{"a":', ErrorCode.BAD_JSON, "not valid JSON"),
+        ("generate", "[" * 100_000, ErrorCode.BAD_JSON, "not valid JSON"),
+    ],
+)
+def test_bad_params(kind, params, code, text) -> None:
+    with pytest.raises(ProtocolError, match=text) as info:
+        parse_params(kind, params, request_id="r")
+    assert info.value.code == code
+    assert info.value.request_id == "r"
+
+
+def test_messages_to_types() -> None:
+    assert parse_message("/diffjam/hello", "i", [9001]) == Hello(9001)
+    assert parse_message("/diffjam/hello", "", []) == Hello(None)
+    request = parse_message("/diffjam/generate", "ss", ["g1", "{}"])
+    assert request == RequestMessage("generate", "g1", RequestParams())
+    update = parse_message("/diffjam/settings", "s", ['{"steps": 4, "key": null}'])
+    assert isinstance(update, SettingsUpdate)
+    assert update.apply(EngineSettings(key="C")) == EngineSettings(steps=4, key=None)
+
+
+@pytest.mark.parametrize(
+    ("address", "tags", "args", "code"),
+    [
+        ("/diffjam/nope", "", [], ErrorCode.UNKNOWN_ADDRESS),
+        ("/diffjam/status", "s", ["x"], ErrorCode.BAD_TYPES),
+        ("/diffjam/infill", "si", ["x", 1], ErrorCode.BAD_TYPES),
+        ("/diffjam/hello", "i", [70000], ErrorCode.BAD_PARAMS),
+        ("/diffjam/settings", "s", ['{"tempo": 3}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/start", "s", ['{"clock": "sun"}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/start", "s", ['{"tempo": 1000}'], ErrorCode.BAD_PARAMS),
+    ],
+)
+def test_refused_messages(address, tags, args, code) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_message(address, tags, args)
+    assert info.value.code == code

@@ -1,0 +1,295 @@
+"""The OSC server over real UDP on 127.0.0.1 with a fake pipeline and a fake jam."""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+from pathlib import Path
+
+import mido
+import pytest
+
+from bridge.protocol import ErrorCode
+from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient, encode, start_server
+
+
+def error_of(reply):
+    address, args = reply
+    assert address == "/diffjam/error", reply
+    return args[0], ErrorCode(args[1]), args[2], args[3]
+
+
+def test_status_reports_model_and_queue(client: OscClient) -> None:
+    client.send("/diffjam/status")
+    address, args = client.recv()
+    assert address == "/diffjam/status"
+    status = json.loads(args[0])
+    assert status["protocol"] == 1
+    assert status["model"] == "fake-model"
+    assert status["device"] == "cpu"
+    assert status["queue"] == 0
+    assert status["queue_capacity"] == 2
+    assert status["busy"] is False
+    assert status["last_latency_ms"] is None
+
+
+def test_hello_reply_port_redirects_replies(running, client: OscClient) -> None:
+    listener = running.client()
+    client.send("/diffjam/hello", "i", listener.port)
+    address, _ = listener.recv()
+    assert address == "/diffjam/status"
+    client.send("/diffjam/settings/get")
+    assert listener.recv()[0] == "/diffjam/settings"
+    client.send("/diffjam/hello")  # no port: back to the sender
+    assert client.recv()[0] == "/diffjam/status"
+    listener.close()
+
+
+def test_infill_with_chunks_in_any_order(running, client: OscClient) -> None:
+    # two chunks, sent before and after the params, second chunk first
+    client.send("/diffjam/notes", "siiffii", "r1", 1, 2, 4.0, 1.0, 64, 100)
+    client.send("/diffjam/infill", "ss", "r1", json.dumps(
+        {"notes_chunks": 2, "bars": [2, 2], "clip_beats": 8, "seed": 3, "tempo": 90}))
+    client.send("/diffjam/notes", "siiffii", "r1", 0, 2, 0.0, 0.5, 62, 80)
+    replies = client.until("/diffjam/done", "r1")
+    addresses = [a for a, _ in replies]
+    assert addresses[0] == "/diffjam/accepted"
+    assert replies[0][1] == ["r1", 0]
+    assert addresses[-1] == "/diffjam/done"
+    progress = [args[1] for a, args in replies if a == "/diffjam/progress"]
+    assert progress == pytest.approx([k / 10 for k in range(1, 11)])
+    results = [args for a, args in replies if a == "/diffjam/result"]
+    assert len(results) == 1
+    rid, variation, index, count, *flat = results[0]
+    assert (rid, variation, index, count) == ("r1", 0, 0, 1)
+    # clip notes in beats back unchanged; the generated bar 2 note at beat 4
+    notes = [tuple(flat[k:k + 4]) for k in range(0, len(flat), 4)]
+    assert notes == [(0.0, 0.5, 62, 80), (4.0, 1.0, 60, 90), (4.0, 1.0, 64, 100)]
+    done = json.loads(replies[-1][1][1])
+    assert done["bars"] == [2, 2]
+    assert done["n_bars"] == 2
+    assert done["notes"] == [3]
+    assert done["nfe"] == 10
+    [path] = done["midi_paths"]
+    assert Path(path).parent == running.output_dir
+    midi = mido.MidiFile(path)
+    assert midi.ticks_per_beat == 480
+    assert any(m.type == "set_tempo" and round(mido.tempo2bpm(m.tempo)) == 90
+               for m in midi.tracks[0])
+    kind, call = running.pipeline.calls[0]
+    assert kind == "infill"
+    assert call["n_bars"] == 2
+    assert (call["bars"].start, call["bars"].stop) == (1, 2)
+    assert [(n.start, n.pitch, n.duration) for n in call["notes"]] == [(0, 62, 2), (16, 64, 4)]
+    assert call["options"].seed == 3
+
+
+def test_generate_variations_and_settings_defaults(running, client: OscClient) -> None:
+    client.send("/diffjam/settings", "s", json.dumps({"variations": 2, "steps": 4,
+                                                       "key": "Am"}))
+    address, args = client.recv()
+    assert address == "/diffjam/settings"
+    assert json.loads(args[0]) == {"guidance": 2.0, "in_key": True, "key": "Am", "steps": 4,
+                                   "variations": 2, "seed": None}
+    client.send("/diffjam/generate", "ss", "g", json.dumps(
+        {"n_bars": 2, "chords": "C | G", "write_midi": False}))
+    replies = client.until("/diffjam/done", "g")
+    results = [args for a, args in replies if a == "/diffjam/result"]
+    assert [args[1] for args in results] == [0, 1]
+    done = json.loads(replies[-1][1][1])
+    assert done["midi_paths"] == []
+    assert done["variations"] == 2
+    options = running.pipeline.calls[0][1]["options"]
+    assert (options.steps, options.variations, options.key.tonic, options.key.mode) == (
+        4, 2, 9, "minor")
+    assert len(running.pipeline.calls[0][1]["chords"]) == 2
+
+
+def test_accompany_passes_melody_and_chords(running, client: OscClient) -> None:
+    client.send("/diffjam/notes", "siiffii", "a", 0, 1, 0.0, 2.0, 72, 90)
+    client.send("/diffjam/accompany", "ss", "a", json.dumps(
+        {"notes_chunks": 1, "n_bars": 1, "chords": "F", "write_midi": 0}))
+    client.until("/diffjam/done", "a")
+    kind, call = running.pipeline.calls[0]
+    assert kind == "accompany"
+    assert [(n.start, n.duration) for n in call["melody"]] == [(0, 8)]
+    assert call["chords"][0].chord.root == 5
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", ErrorCode.MALFORMED),
+        (b"hello world!", ErrorCode.MALFORMED),
+        (b"/diffjam/status\x00,i\x00\x00", ErrorCode.MALFORMED),  # int tag, no int
+        (encode("/nope"), ErrorCode.UNKNOWN_ADDRESS),
+        (encode("/diffjam/status", "i", 1), ErrorCode.BAD_TYPES),
+        (encode("/diffjam/infill", "ss", "x", "{not json"), ErrorCode.BAD_JSON),
+        (encode("/diffjam/infill", "ss", "x", "[1]"), ErrorCode.BAD_JSON),
+        (encode("/diffjam/infill", "ss", "x", '{"bars":[1,1],"colour":1}'), ErrorCode.BAD_PARAMS),
+        (encode("/diffjam/infill", "ss", "x", '{"bars":[3,2]}'), ErrorCode.BAD_BARS),
+        (encode("/diffjam/generate", "ss", "x", '{"time_signature":[3,4]}'),
+         ErrorCode.UNSUPPORTED_METER),
+        (encode("/diffjam/generate", "ss", "x", '{"n_bars":300}'), ErrorCode.TOO_LARGE),
+        (encode("/diffjam/notes", "siiffii", "x", 2, 2, 0.0, 1.0, 60, 90), ErrorCode.CHUNK),
+        (encode("/diffjam/cancel", "s", "nobody"), ErrorCode.UNKNOWN_REQUEST),
+        (b"#bundle\x00" + bytes(8) + struct.pack(">i", 7) + b"/x\x00\x00", ErrorCode.MALFORMED),
+    ],
+)
+def test_every_bad_datagram_gets_one_error(client: OscClient, data: bytes, code) -> None:
+    client.send_raw(data)
+    _, got, name, message = error_of(client.recv())
+    assert got == code
+    assert name == code.name
+    assert message
+    client.send("/diffjam/status")
+    assert client.recv()[0] == "/diffjam/status"  # nothing else was queued in between
+
+
+def test_engine_errors_map_to_codes(running, client: OscClient) -> None:
+    client.send("/diffjam/generate", "ss", "k", json.dumps({"key": "H## major"}))
+    replies = client.until("/diffjam/error", "k")
+    assert [a for a, _ in replies] == ["/diffjam/accepted", "/diffjam/error"]
+    rid, code, _, message = error_of(replies[-1])
+    assert (rid, code) == ("k", ErrorCode.BAD_CHORD)
+    assert "H##" in message
+    client.send("/diffjam/infill", "ss", "b", json.dumps({"bars": [3, 4], "clip_beats": 8}))
+    rid, code, _, _ = error_of(client.until("/diffjam/error", "b")[-1])
+    assert (rid, code) == ("b", ErrorCode.BAD_BARS)
+
+
+def test_internal_error_keeps_serving(tmp_path: Path) -> None:
+    state, thread = start_server(FakePipeline(error=RuntimeError("boom")), tmp_path)
+    osc = state.client()
+    try:
+        osc.send("/diffjam/generate", "ss", "x", "{}")
+        rid, code, _, message = error_of(osc.until("/diffjam/error", "x")[-1])
+        assert (rid, code) == ("x", ErrorCode.INTERNAL)
+        assert "boom" in message
+        osc.send("/diffjam/status")
+        assert osc.recv()[0] == "/diffjam/status"
+    finally:
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_busy_cancel_and_duplicate_id(tmp_path: Path) -> None:
+    gate = threading.Event()
+    pipeline = FakePipeline(gate=gate)
+    state, thread = start_server(pipeline, tmp_path, queue=1)
+    osc = state.client()
+    try:
+        osc.send("/diffjam/generate", "ss", "run", '{"write_midi": false}')
+        assert osc.recv() == ("/diffjam/accepted", ["run", 0])
+        assert pipeline.started.wait(WAIT_S)
+        osc.send("/diffjam/generate", "ss", "wait", '{"write_midi": false}')
+        assert osc.recv() == ("/diffjam/accepted", ["wait", 0])
+        osc.send("/diffjam/generate", "ss", "more", "{}")
+        assert error_of(osc.recv())[:2] == ("more", ErrorCode.BUSY)
+        osc.send("/diffjam/generate", "ss", "run", "{}")
+        assert error_of(osc.recv())[:2] == ("run", ErrorCode.DUPLICATE_ID)
+        osc.send("/diffjam/status")
+        status = json.loads(osc.recv()[1][0])
+        assert (status["queue"], status["busy"]) == (1, True)
+        osc.send("/diffjam/cancel", "s", "wait")  # queued: answered at once
+        assert error_of(osc.recv())[:2] == ("wait", ErrorCode.CANCELLED)
+        osc.send("/diffjam/cancel", "s", "run")  # running: answered by the worker
+        assert error_of(osc.recv())[:2] == ("run", ErrorCode.CANCELLED)
+        gate.set()
+        osc.send("/diffjam/generate", "ss", "run", '{"write_midi": false, "n_bars": 1}')
+        assert osc.until("/diffjam/done", "run")[0] == ("/diffjam/accepted", ["run", 0])
+    finally:
+        gate.set()
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_timeout(tmp_path: Path) -> None:
+    pipeline = FakePipeline(gate=threading.Event())  # never opens
+    state, thread = start_server(pipeline, tmp_path, timeout_s=0.05)
+    osc = state.client()
+    try:
+        osc.send("/diffjam/generate", "ss", "slow", "{}")
+        replies = osc.until("/diffjam/error", "slow")
+        assert error_of(replies[-1])[:2] == ("slow", ErrorCode.TIMEOUT)
+    finally:
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_cancel_while_waiting_for_chunks(client: OscClient) -> None:
+    client.send("/diffjam/infill", "ss", "c", '{"notes_chunks": 2, "bars": [1, 1]}')
+    client.send("/diffjam/cancel", "s", "c")
+    assert error_of(client.recv())[:2] == ("c", ErrorCode.CANCELLED)
+
+
+def test_bundle_messages_handled_in_order(client: OscClient) -> None:
+    inner = [encode("/diffjam/status"), encode("/diffjam/settings/get")]
+    body = b"".join(struct.pack(">i", len(m)) + m for m in inner)
+    client.send_raw(b"#bundle\x00" + bytes(7) + b"\x01" + body)
+    assert client.recv()[0] == "/diffjam/status"
+    assert client.recv()[0] == "/diffjam/settings"
+
+
+def test_jam_start_ports_stop(running, client: OscClient) -> None:
+    client.send("/diffjam/jam/ports")
+    address, args = client.recv()
+    assert address == "/diffjam/jam/ports"
+    assert json.loads(args[0]) == {"inputs": ["Keys In"], "outputs": ["Synth Out"]}
+    client.send("/diffjam/jam/start", "s", json.dumps({"input": "Keys In", "clock": "midi",
+                                                       "steps": 3}))
+    address, args = client.recv()
+    assert address == "/diffjam/jam/state"
+    assert json.loads(args[0])["running"] is True
+    [session] = running.jam.sessions
+    assert (session.config.input, session.config.clock, session.config.steps,
+            session.config.guidance) == ("Keys In", "midi", 3, 2.0)
+    client.send("/diffjam/jam/start", "s", "{}")
+    assert error_of(client.recv())[1] == ErrorCode.JAM
+    client.send("/diffjam/jam/stop")
+    address, args = client.recv()
+    assert (address, json.loads(args[0])["running"]) == ("/diffjam/jam/state", False)
+    assert session.log == ["start", "stop"]
+
+
+def test_jam_port_error_and_bad_params(client: OscClient) -> None:
+    client.send("/diffjam/jam/start", "s", json.dumps({"input": "missing port"}))
+    _, code, _, message = error_of(client.recv())
+    assert code == ErrorCode.JAM
+    assert "missing port" in message
+    client.send("/diffjam/jam/start", "s", json.dumps({"clock": "sundial"}))
+    assert error_of(client.recv())[1] == ErrorCode.BAD_PARAMS
+
+
+def test_jam_control_builds_the_real_jam_config() -> None:
+    from bridge.jam import JamConfig
+    from bridge.protocol import EngineSettings, JamStart
+    from bridge.server import JamControl
+    from tests.bridge.conftest import FakePortError, JamFactory, fake_ports
+
+    factory = JamFactory()
+    control = JamControl(object(), session_factory=factory, config_factory=JamConfig,
+                         list_ports=fake_ports, port_error=FakePortError)
+    states: list[dict] = []
+    control.start(JamStart(output="Synth Out", tempo=100.0, seed=4),
+                  EngineSettings(guidance=1.5, key="Am", steps=6), states.append)
+    config = factory.sessions[0].config
+    assert isinstance(config, JamConfig)
+    assert (config.input, config.output, config.clock, config.tempo, config.guidance,
+            config.in_key, config.key, config.steps, config.seed) == (
+        None, "Synth Out", "internal", 100.0, 1.5, True, "Am", 6, 4)
+    assert states[0]["running"] is True
+    assert control.stop()["running"] is False
+
+
+def test_settings_refuse_unreadable_key(client: OscClient) -> None:
+    client.send("/diffjam/settings", "s", '{"key": "Q minor", "steps": 3}')
+    _, code, _, message = error_of(client.recv())
+    assert code == ErrorCode.BAD_CHORD
+    assert "Q minor" in message
+    client.send("/diffjam/settings/get")
+    assert json.loads(client.recv()[1][0])["steps"] == 10  # nothing changed

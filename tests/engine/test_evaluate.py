@@ -1,0 +1,369 @@
+"""``diffjam eval``: song lists, windows, scoring and the report, on synthetic songs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from engine import evaluate as ev
+from engine.baselines import (
+    RetrievalLibrary,
+    Segment,
+    System,
+    TaskInput,
+    ground_truth_system,
+    rule_accompaniment,
+)
+from engine.errors import InputError
+from engine.harmony import ChordSpan, Key, parse_symbol
+from engine.pianoroll import Note
+
+DATA = Path(os.environ.get("DIFFJAM_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+
+
+def n(start: int, pitch: int, duration: int = 4) -> Note:
+    return Note(start=start, pitch=pitch, duration=duration)
+
+
+def synthetic_song(song_id: str = "001", n_bars: int = 16) -> ev.Song:
+    symbols = ["C", "G", "Am", "F"]
+    chords = tuple(ChordSpan(start=16 * b, duration=16, chord=parse_symbol(symbols[b % 4]))
+                   for b in range(n_bars))
+    piano = rule_accompaniment(chords, lo=0, hi=16 * n_bars, style="block")
+    melody = tuple(n(16 * b + 4 * i, (72, 74, 76, 77, 79)[(b + i) % 5], 4) for b in range(n_bars)
+                   for i in range(4))
+    return ev.Song(song_id=song_id, n_bars=n_bars, tracks=(melody, (), piano), chords=chords,
+                   keys=((0, Key(0, "major")), (128, Key(7, "major"))), phrase_starts=(0, 4, 8))
+
+
+# ----------------------------------------------------------------------------- song ids
+
+
+def test_song_ids_from_a_comma_list() -> None:
+    assert ev.parse_song_ids("1, 002,3,2") == ["001", "002", "003"]
+    with pytest.raises(InputError, match="not a song id"):
+        ev.parse_song_ids("001,abc")
+
+
+def test_song_ids_from_files(tmp_path: Path) -> None:
+    plain = tmp_path / "ids.txt"
+    plain.write_text("001 002\n003,004\n")
+    assert ev.parse_song_ids(os.fspath(plain)) == ["001", "002", "003", "004"]
+    one_line = tmp_path / "valid.txt"
+    one_line.write_text("valid 010 011\n")
+    assert ev.parse_song_ids(os.fspath(one_line)) == ["010", "011"]
+    split = tmp_path / "split.txt"
+    split.write_text("train 001 002\nvalid 003\n")
+    assert ev.parse_song_ids(os.fspath(split), subset="valid") == ["003"]
+    with pytest.raises(InputError, match="--subset"):
+        ev.parse_song_ids(os.fspath(split))
+    with pytest.raises(InputError, match="no line named 'test'"):
+        ev.parse_song_ids(os.fspath(split), subset="test")
+
+
+# ------------------------------------------------------------------------------ windows
+
+
+def test_cut_segment_makes_times_relative() -> None:
+    song = synthetic_song()
+    long_note = n(16 * 11, 40, 40)  # from bar 11 to bar 13.5: cut at the window end (bar 12)
+    song = ev.Song(song.song_id, song.n_bars, (song.tracks[0], (long_note,), song.tracks[2]),
+                   song.chords, song.keys, song.phrase_starts)
+    seg = ev.cut_segment(song, 4)
+    assert seg.n_steps == 128 and seg.start_bar == 4
+    assert seg.bridge == (n(16 * 7, 40, 16),)
+    assert seg.chords[0].start == 0 and seg.chords[0].chord == parse_symbol("C")
+    assert len(seg.chords) == 8
+    assert seg.keys == ((0, Key(0, "major")), (64, Key(7, "major")))  # change at song bar 8
+    later = ev.cut_segment(song, 8)
+    assert later.keys == ((0, Key(7, "major")),)
+
+
+def test_choose_segments_is_deterministic_and_uses_phrases() -> None:
+    songs = [synthetic_song("001"), synthetic_song("002", n_bars=24)]
+    a = ev.choose_segments(songs, n_per_song=2, seed=3)
+    b = ev.choose_segments(songs, n_per_song=2, seed=3)
+    assert [(s.song_id, s.start_bar) for s in a] == [(s.song_id, s.start_bar) for s in b]
+    assert {s.start_bar for s in a} <= {0, 4, 8}
+    assert len(a) == 4
+    assert len(ev.choose_segments(songs, n_per_song=2, seed=3, total=3)) == 3
+    with pytest.raises(InputError, match="--n"):
+        ev.choose_segments(songs, n_per_song=0, seed=0)
+
+
+def test_windows_without_piano_are_not_used() -> None:
+    song = synthetic_song()
+    bare = ev.Song(song.song_id, song.n_bars, (song.tracks[0], (), ()), song.chords, song.keys)
+    assert ev.choose_segments([bare], n_per_song=1, seed=0) == []
+    assert len(ev.library_segments([song], hop_bars=2)) == 5  # starts 0, 2, 4, 6, 8
+
+
+# ------------------------------------------------------------------------------ scoring
+
+
+def test_ground_truth_scores_against_itself() -> None:
+    seg = ev.cut_segment(synthetic_song(), 0)
+    task = TaskInput(task="infill", segment=seg, seed=0)
+    score = ev.segment_metrics(task, task.target())
+    assert score.values["seam_pitch_err"] == 0.0 and score.values["seam_onsets_err"] == 0.0
+    assert score.values["chord_acc"] == pytest.approx(1.0)  # block chords: every span right
+    assert score.values["ook_step"] == 0.0
+    assert score.values["density"] == pytest.approx(len(task.target()) / 4)
+    assert len(score.oa_pitch) == 2 and len(score.oa_duration) == 2
+
+
+def test_generate_has_no_chord_metrics() -> None:
+    seg = ev.cut_segment(synthetic_song(), 0)
+    task = TaskInput(task="generate", segment=seg, seed=0)
+    score = ev.segment_metrics(task, task.target())
+    assert math.isnan(score.values["chord_acc"]) and math.isnan(score.values["ook_note"])
+    assert score.values["ook_step"] == 0.0
+
+
+def _silent_system() -> System:
+    return System("silent", frozenset({"infill", "accompany", "generate"}), lambda task: ())
+
+
+def test_evaluate_report_and_json() -> None:
+    segments = ev.choose_segments([synthetic_song("001"), synthetic_song("002")], n_per_song=2,
+                                  seed=0)
+    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="accompany",
+                         seed=0, config={"note": "test"})
+    gt, silent = report.systems["ground_truth"], report.systems["silent"]
+    assert gt["consistency_pitch"] == pytest.approx(1.0)
+    assert gt["consistency_duration"] == pytest.approx(1.0)
+    assert gt["chord_acc"] == pytest.approx(1.0)
+    assert silent["n_notes"] == 0.0 and silent["chord_sim"] == 0.0
+    assert math.isnan(silent["polyphony"]) and math.isnan(silent["consistency_pitch"])
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["systems"]["silent"]["polyphony"] is None
+    assert data["config"] == {"note": "test"}
+    assert len(data["segments"]) == 4 and len(data["per_segment"]["silent"]) == 4
+    table = ev.format_table(report)
+    assert table.splitlines()[0].startswith("system") and "silent" in table
+    markdown = ev.format_table(report, markdown=True)
+    assert markdown.splitlines()[1].startswith("|---|")
+    assert "seam" not in markdown and "chord acc" in markdown
+
+
+def test_evaluate_skips_systems_without_the_task() -> None:
+    segments = ev.choose_segments([synthetic_song()], n_per_song=1, seed=0)
+    only_infill = System("only_infill", frozenset({"infill"}), lambda task: ())
+    report = ev.evaluate(segments, [only_infill, ground_truth_system()], task="generate", seed=0)
+    assert list(report.systems) == ["ground_truth"]
+    with pytest.raises(InputError, match="no evaluation segments"):
+        ev.evaluate([], [ground_truth_system()], task="infill", seed=0)
+
+
+def test_build_systems_by_name() -> None:
+    lib = RetrievalLibrary.from_segments(ev.library_segments([synthetic_song("009")]))
+    systems = ev.build_systems(list(ev.BASELINES), library=lib, pipeline_loader=None, steps=10,
+                               guidance=2.0, in_key=True)
+    assert [s.name for s in systems] == list(ev.BASELINES)
+    with pytest.raises(InputError, match="unknown system"):
+        ev.build_systems(["oracle"], library=None, pipeline_loader=None, steps=10,
+                         guidance=2.0, in_key=True)
+    with pytest.raises(InputError, match="retrieval"):
+        ev.build_systems(["retrieval"], library=None, pipeline_loader=None, steps=10,
+                         guidance=2.0, in_key=True)
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+class FakePipeline:
+    """Records calls; answers with the context plus one C4 per generated bar."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+
+    def _result(self, notes: list[Note], lo_bar: int, hi_bar: int) -> SimpleNamespace:
+        added = [n(16 * b, 60, 16) for b in range(lo_bar, hi_bar)]
+        return SimpleNamespace(variations=(tuple(sorted(notes + added)),))
+
+    def infill(self, notes, *, n_bars, bars, chords=None, options):  # noqa: ANN001, ANN201
+        self.calls.append(("infill", {"bars": bars, "options": options, "chords": chords}))
+        return self._result(list(notes), bars.start, bars.stop)
+
+    def accompany(self, chords, *, n_bars, melody=None, options):  # noqa: ANN001, ANN201
+        self.calls.append(("accompany", {"options": options, "melody": melody}))
+        return self._result(list(melody or []), 0, n_bars)
+
+    def generate(self, *, n_bars, chords=None, options):  # noqa: ANN001, ANN201
+        self.calls.append(("generate", {"options": options, "chords": chords}))
+        return self._result([], 0, n_bars)
+
+
+def test_model_system_keeps_only_generated_notes() -> None:
+    pytest.importorskip("engine.pipeline", reason="engine.pipeline is not written yet")
+    fake = FakePipeline()
+    system = ev.model_system(fake, steps=7, guidance=1.5)
+    seg = ev.cut_segment(synthetic_song(), 0)
+    infill = system.produce(TaskInput(task="infill", segment=seg, seed=0))
+    assert infill == tuple(n(16 * b, 60, 16) for b in range(2, 6))
+    name, call = fake.calls[-1]
+    assert (call["bars"].start, call["bars"].stop) == (2, 6)
+    assert call["options"].steps == 7 and call["options"].guidance == 1.5
+    assert call["options"].key == Key(0, "major")
+    accompany = system.produce(TaskInput(task="accompany", segment=seg, seed=0))
+    assert accompany == tuple(n(16 * b, 60, 16) for b in range(8))  # melody removed
+    generate = system.produce(TaskInput(task="generate", segment=seg, seed=0))
+    assert len(generate) == 8 and fake.calls[-1][1]["options"].key is None
+    seeds = {c[1]["options"].seed for c in fake.calls}
+    assert len(seeds) == 1  # same seed, song and window -> same sampling seed
+
+
+# ------------------------------------------------------------------------------- cache
+
+
+def test_songs_from_a_cache_file(tmp_path: Path) -> None:
+    pytest.importorskip("engine.cache")
+    path = tmp_path / "tiny.npz"
+    meta = json.dumps({"format_version": 1})
+    np.savez(
+        path, meta=np.array(meta), song_ids=np.array(["005"]), splits=np.array(["train"]),
+        n_bars=np.array([2], dtype=np.int32), note_offsets=np.array([0, 2]),
+        notes=np.array([[2, 48, 0, 8, 70], [0, 72, 16, 4, 90]], dtype=np.int16),
+        chord_offsets=np.array([0, 2]), chords=np.array([[0, 16, 0], [16, 32, 1]],
+                                                        dtype=np.int32),
+        chord_vocab=np.array(["C:maj", "A:min7"]), key_offsets=np.array([0, 1]),
+        keys=np.array([[0, 9, 1]], dtype=np.int16), phrase_offsets=np.array([0, 1]),
+        phrases=np.array([[0, 2, ord("A")]], dtype=np.int32),
+    )
+    (song,) = ev.songs_from_cache(path)
+    assert song.song_id == "005" and song.n_bars == 2
+    assert song.tracks[2] == (Note(start=0, pitch=48, duration=8, velocity=70),)
+    assert song.tracks[0] == (Note(start=16, pitch=72, duration=4, velocity=90),)
+    assert song.chords[1].chord == parse_symbol("Am7") and song.chords[1].start == 16
+    assert song.keys == ((0, Key(9, "minor")),)
+    assert song.phrase_starts == (0,)
+    assert ev.songs_from_cache(path, ["006"]) == []
+
+
+def _write_cache(path: Path, songs: list[ev.Song], splits: list[str]) -> None:
+    vocab = sorted({c.chord.harte() for song in songs for c in song.chords})
+    notes, chords, keys, phrases = [], [], [], []
+    for song in songs:
+        notes.append(np.array([[t, x.pitch, x.start, x.duration, x.velocity]
+                               for t, track in enumerate(song.tracks) for x in track],
+                              dtype=np.int16))
+        chords.append(np.array([[c.start, c.stop, vocab.index(c.chord.harte())]
+                                for c in song.chords], dtype=np.int32))
+        keys.append(np.array([[s, k.tonic, int(k.mode == "minor")] for s, k in song.keys],
+                             dtype=np.int16))
+        phrases.append(np.array([[b, 4, ord("A")] for b in song.phrase_starts],
+                                dtype=np.int32).reshape(-1, 3))
+
+    def offsets(parts: list[np.ndarray]) -> np.ndarray:
+        return np.cumsum([0] + [len(p) for p in parts])
+
+    np.savez(
+        path, meta=np.array(json.dumps({"format_version": 1})),
+        song_ids=np.array([s.song_id for s in songs]), splits=np.array(splits),
+        n_bars=np.array([s.n_bars for s in songs], dtype=np.int32),
+        note_offsets=offsets(notes), notes=np.concatenate(notes),
+        chord_offsets=offsets(chords), chords=np.concatenate(chords),
+        chord_vocab=np.array(vocab), key_offsets=offsets(keys), keys=np.concatenate(keys),
+        phrase_offsets=offsets(phrases), phrases=np.concatenate(phrases),
+    )
+
+
+def test_cache_library_matches_the_segments(tmp_path: Path) -> None:
+    pytest.importorskip("engine.cache")
+    path = tmp_path / "lib.npz"
+    songs = [synthetic_song("007"), synthetic_song("008", n_bars=12), synthetic_song("009")]
+    _write_cache(path, songs, ["train", "train", "valid"])
+    library = ev.cache_library(path, split="train", exclude=["008"])
+    assert library.song_ids == ("007",) * 5  # 16 bars, hop 2: starts 0, 2, 4, 6, 8
+    assert library.fetch(2) == ev.cut_segment(songs[0], 4)
+    expected = RetrievalLibrary.from_segments(ev.library_segments(songs[:1]))
+    assert np.allclose(library.features, expected.features)
+    assert len(ev.cache_library(path, split=None)) == 5 + 3 + 5
+    assert len(ev.cache_library(path, split="test")) == 0
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def test_eval_command_on_real_songs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not (DATA / "pop909" / "001").is_dir():
+        pytest.skip(f"POP909 not found at {DATA} (set DIFFJAM_DATA)")
+    parser = argparse.ArgumentParser()
+    ev.add_command(parser.add_subparsers())
+    out = tmp_path / "report.json"
+    args = parser.parse_args([
+        "eval", "--data", os.fspath(DATA), "--songs", "001,002", "--task", "infill",
+        "--systems", "ground_truth,copy_neighbours,retrieval", "--retrieval-songs", "003",
+        "--out", os.fspath(out),
+    ])
+    assert args.handler(args) == 0
+    report = json.loads(out.read_text())
+    assert set(report["systems"]) == {"ground_truth", "copy_neighbours", "retrieval"}
+    assert len(report["segments"]) == 2
+    assert "copy_neighbours" in capsys.readouterr().out
+
+
+def test_segment_key_defaults() -> None:
+    seg = Segment(song_id="001", start_bar=0, n_bars=8, melody=(), bridge=(), piano=(),
+                  chords=(), keys=((0, Key(2, "minor")),))
+    assert seg.key == Key(2, "minor") and seg.arrangement() == ()
+
+
+# ------------------------------------------------------------- results page and bench table
+
+
+def _small_report(task: str = "accompany") -> ev.EvalReport:
+    segments = ev.choose_segments([synthetic_song()], n_per_song=1, seed=0)
+    return ev.evaluate(segments, [ground_truth_system()], task=task, seed=0,
+                       config={"songs": "001", "n": 1, "seed": 0, "steps": 10,
+                               "guidance": 2.0, "in_key": True})
+
+
+def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
+    from engine import results
+
+    page = results.render_results(
+        [_small_report("accompany"), _small_report("generate")],
+        machine={"cpu": "Test CPU", "logical_cores": 2, "torch": "2.13.0", "python": "3.11"},
+        commit="abc123", date="2026-01-01 00:00 UTC", command="diffjam results ...")
+    assert "commit: `abc123`" in page and "Test CPU, 2 logical cores, torch 2.13.0" in page
+    assert "## accompany" in page and "## generate" in page
+    assert page.count("| ground_truth |") == 2
+    assert results.COMMENTARY_HEADING in page and "_To be written" in page
+    out = tmp_path / "results.md"
+    out.write_text(page.replace("_To be written by whoever runs this", "Our notes"))
+    kept = results._existing_commentary(out)
+    assert kept is not None and kept.startswith("Our notes")
+    again = results.render_results([_small_report()], machine={}, commit="def", date="d",
+                                   command="c", commentary=kept)
+    assert "Our notes" in again and "_To be written" not in again
+
+
+def test_bench_grid_and_table() -> None:
+    from engine import bench
+
+    cases = bench.bench_cases(bars=(4, 8), steps=(10, 20), variations=4)
+    grid = [c for c in cases if c.label == "diffjam"]
+    assert len(grid) == 2 * 2 * 2 * 2  # tasks x bars x steps x (1, 4 variations)
+    refs = [c for c in cases if c.label != "diffjam"]
+    assert {(c.label, c.steps, c.sampler) for c in refs} == {
+        ("mittal-ddpm-1000", 1000, "ddpm"), ("fgg-10", 10, "ddim")}
+    base = next(c for c in grid if c.task == "infill" and c.bars == 8 and c.steps == 10
+                and c.variations == 1)
+    ddpm = next(c for c in refs if c.task == "infill" and c.label == "mittal-ddpm-1000")
+    rows = [bench.BenchRow("cpu", base, 0.2, 0.19, 3, 20),
+            bench.BenchRow("cpu", ddpm, 10.0, 10.0, 1, 1000)]
+    table = bench.format_rows(rows)
+    ddpm_line = table.splitlines()[-1]
+    assert "mittal-ddpm-1000" in ddpm_line and ddpm_line.rstrip().endswith("50.0")
+    assert "10.0" in table.splitlines()[2]  # 200 ms / 20 nfe
+    chords, melody, arrangement = bench.synthetic_clip(4)
+    assert len(chords) == 4 and len(melody) == 16
+    assert set(melody) <= set(arrangement)

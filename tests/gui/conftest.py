@@ -1,0 +1,73 @@
+"""Fixtures for the panel tests: offscreen Qt, a fake engine, a temp settings file."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from fake_engine import FakeEngine  # noqa: E402
+
+from gui.client import EngineClient  # noqa: E402
+from gui.panel import PanelWindow  # noqa: E402
+from gui.qt import QColor, QImage, QSettings  # noqa: E402
+
+CONNECT_TIMEOUT_MS = 5000
+
+
+def count_pixels(image: QImage, color: QColor, *, tolerance: int = 40, step: int = 2) -> int:
+    """Pixels within ``tolerance`` of ``color`` on each channel (sampling every ``step``)."""
+    count = 0
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            pixel = image.pixelColor(x, y)
+            if (abs(pixel.red() - color.red()) <= tolerance
+                    and abs(pixel.green() - color.green()) <= tolerance
+                    and abs(pixel.blue() - color.blue()) <= tolerance):  # fmt: skip
+                count += 1
+    return count
+
+
+@pytest.fixture
+def fake_engine() -> Iterator[FakeEngine]:
+    engine = FakeEngine().start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    """Panel settings in a temp ini file, never the user's own."""
+    return QSettings(str(tmp_path / "panel.ini"), QSettings.Format.IniFormat)
+
+
+def make_client(port: int) -> EngineClient:
+    return EngineClient(host="127.0.0.1", port=port, hello_interval_ms=100, timeout_ms=600)
+
+
+@pytest.fixture
+def client(qtbot, fake_engine: FakeEngine) -> Iterator[EngineClient]:
+    client = make_client(fake_engine.port)
+    client.start()
+    qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def panel(qtbot, fake_engine: FakeEngine, settings: QSettings) -> Iterator[PanelWindow]:
+    """A shown 1280x800 panel connected to the fake engine."""
+    client = make_client(fake_engine.port)
+    window = PanelWindow(client=client, settings=settings)
+    qtbot.addWidget(window)
+    client.start()
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+    yield window
+    client.close()

@@ -1,0 +1,68 @@
+"""``diffjam panel`` options and the engine command line it starts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pytest
+
+from gui import cli
+from gui.engine_process import EngineProcess, serve_command
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="diffjam")
+    cli.add_commands(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(["panel", *argv])
+
+
+def test_panel_options() -> None:
+    args = parse("--host", "10.0.0.2", "--port", "9100", "--start-engine")
+    assert (args.host, args.port, args.start_engine) == ("10.0.0.2", 9100, True)
+    assert args.handler is cli.run_panel
+
+
+def test_panel_defaults_come_from_settings_later() -> None:
+    args = parse()
+    assert (args.host, args.port, args.start_engine) == (None, None, False)
+
+
+def test_bridge_cli_hands_panel_options_to_gui() -> None:
+    bridge_cli = pytest.importorskip("bridge.cli", reason="bridge.cli not available")
+    parser = bridge_cli.build_parser()
+    args, rest = parser.parse_known_args(["panel", "--port", "9123"])
+    assert args.command == "panel" and rest == ["--port", "9123"]
+
+
+def test_serve_command_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert serve_command(host="127.0.0.1", port=9001) == [
+        sys.executable, "-m", "bridge.cli", "serve", "--port", "9001",
+    ]  # fmt: skip
+
+
+def test_serve_command_prefers_the_console_script_and_names_a_remote_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/diffjam")
+    assert serve_command(host="0.0.0.0", port=9000) == [
+        "/usr/bin/diffjam", "serve", "--port", "9000", "--host", "0.0.0.0", "--allow-remote",
+    ]  # fmt: skip
+
+
+def test_engine_process_runs_and_stops_a_child() -> None:
+    script = "import time\nwhile True: time.sleep(0.05)"
+    process = EngineProcess(host="127.0.0.1", port=9000, command=[sys.executable, "-c", script])
+    assert process.exit_code() is None
+    process.start()
+    assert process.exit_code() is None
+    process.stop()
+    assert process.exit_code() is not None
+    process.stop()  # idempotent
+
+
+def test_engine_process_reports_a_missing_command() -> None:
+    process = EngineProcess(host="127.0.0.1", port=9000, command=["/nonexistent/diffjam"])
+    with pytest.raises(OSError, match="cannot start the engine"):
+        process.start()

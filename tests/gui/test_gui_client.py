@@ -1,0 +1,108 @@
+"""The OSC client against the fake engine: status, settings, requests, reconnection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CONNECT_TIMEOUT_MS, make_client
+from fake_engine import ARPEGGIO, FakeEngine
+
+from gui.client import EngineClient, RequestResult
+from gui.clip import ClipNote
+
+
+def test_connects_and_reads_status(client: EngineClient, fake_engine: FakeEngine) -> None:
+    status = client.status
+    assert status is not None
+    assert (status.protocol, status.model, status.device) == (1, "fake-arpeggio", "cpu")
+    hellos = fake_engine.messages("/diffjam/hello")
+    assert hellos and hellos[0] == [client.local_port]
+
+
+def test_settings_round_trip(qtbot, client: EngineClient, fake_engine: FakeEngine) -> None:
+    with qtbot.waitSignal(client.settings_received, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.send_settings({"guidance": 3.5, "steps": 20})
+    assert blocker.args[0]["guidance"] == 3.5
+    assert fake_engine.settings["steps"] == 20
+
+
+def test_request_with_chunked_notes_is_reassembled(
+    qtbot, client: EngineClient, fake_engine: FakeEngine
+) -> None:
+    clip = [ClipNote(start=i * 0.125, duration=0.125, pitch=40 + i % 30, velocity=64)
+            for i in range(256)]  # 8 bars, 2 chunks  # fmt: skip
+    with qtbot.waitSignal(client.result_ready, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        request_id = client.submit(
+            "infill", {"bars": [3, 4], "clip_beats": 32.0, "variations": 2}, clip
+        )
+    result: RequestResult = blocker.args[0]
+    assert result.request.request_id == request_id
+    assert len(fake_engine.messages("/diffjam/notes")) == 2
+    assert len(result.variations) == 2
+    kept = [n for n in clip if not 8 <= n.start < 16]
+    for variation, notes in enumerate(result.variations):
+        generated = [n for n in notes if 8 <= n.start < 16]
+        assert [n.pitch for n in generated] == [p + variation for p in ARPEGGIO] * 2
+        assert sorted(n for n in notes if not 8 <= n.start < 16) == sorted(kept)
+    assert result.done.bars == (3, 4)
+    assert result.done.latency_ms == 42.0
+
+
+def test_engine_error_fails_the_request(qtbot, client: EngineClient) -> None:
+    with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.submit("generate", {"n_bars": 4, "chords": "C H7"})
+    request, error = blocker.args
+    assert request.task == "generate"
+    assert (error.code, error.name) == (6, "BAD_CHORD")
+    assert error.message == "unknown chord symbol 'H7'"
+
+
+def test_error_without_request_is_reported(qtbot, client: EngineClient) -> None:
+    with qtbot.waitSignal(client.engine_error, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.send_settings({"colour": "blue"})
+    assert blocker.args[0].name == "BAD_PARAMS"
+
+
+def test_jam_messages(qtbot, client: EngineClient, fake_engine: FakeEngine) -> None:
+    with qtbot.waitSignal(client.jam_ports, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.request_jam_ports()
+    assert blocker.args[0].inputs == ("Fake Keyboard",)
+    with qtbot.waitSignal(client.jam_state, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.start_jam({"input": None, "output": "Fake Synth", "clock": "internal",
+                          "tempo": 100.0})  # fmt: skip
+    assert (blocker.args[0].running, blocker.args[0].chord) == (True, "Am7")
+    assert json.loads(fake_engine.messages("/diffjam/jam/start")[0][0])["output"] == "Fake Synth"
+    with qtbot.waitSignal(client.jam_state, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        client.stop_jam()
+    assert blocker.args[0].running is False
+
+
+def test_reconnects_when_the_engine_restarts(qtbot) -> None:
+    first = FakeEngine().start()
+    client = make_client(first.port)
+    changes: list[bool] = []
+    client.connection_changed.connect(changes.append)
+    client.start()
+    try:
+        qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+        first.stop()
+        qtbot.waitUntil(lambda: not client.connected, timeout=CONNECT_TIMEOUT_MS)
+        second = FakeEngine(port=first.port).start()
+        try:
+            qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+            # on reconnecting the client asks again for the defaults and the ports
+            qtbot.waitUntil(
+                lambda: {"/diffjam/settings/get", "/diffjam/jam/ports"} <= set(second.addresses()),
+                timeout=CONNECT_TIMEOUT_MS,
+            )
+        finally:
+            second.stop()
+    finally:
+        client.close()
+    assert changes[:3] == [True, False, True]
+
+
+def test_port_is_validated() -> None:
+    with pytest.raises(ValueError, match="port 0 is outside 1..65535"):
+        EngineClient(port=0)

@@ -1,0 +1,330 @@
+"""The panel window against the fake engine (offscreen Qt)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mido
+import pytest
+from conftest import CONNECT_TIMEOUT_MS, count_pixels, make_client
+from fake_engine import ARPEGGIO, FakeEngine
+
+from gui.clip import ClipNote, read_clip, write_clip
+from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text
+from gui.qt import QImage, QSettings, Qt
+from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR
+
+WAIT = CONNECT_TIMEOUT_MS
+
+
+def generate_and_wait(qtbot, panel: PanelWindow) -> None:
+    with qtbot.waitSignal(panel.client.result_ready, timeout=WAIT):
+        assert panel.generate() is not None
+
+
+def write_input_clip(path: Path, *, bars: int = 8) -> Path:
+    notes = [ClipNote(start=bar * 4.0 + beat, duration=1.0, pitch=48 + beat * 3, velocity=70)
+             for bar in range(bars) for beat in range(4)]  # fmt: skip
+    write_clip(path, notes, tempo=100.0)
+    return path
+
+
+def test_shows_connection_and_engine_info(panel: PanelWindow) -> None:
+    assert "engine at 127.0.0.1" in panel.connection_label.text()
+    assert panel.protocol_label.text() == "protocol 1"
+    assert panel.model_label.text() == "model fake-arpeggio 0.0-fake"
+    assert panel.device_label.text() == "device CPU"
+    assert panel.latency_label.text() == "last latency 12 ms"
+
+
+def test_connection_loss_is_shown(qtbot, settings: QSettings) -> None:
+    engine = FakeEngine().start()
+    client = make_client(engine.port)
+    window = PanelWindow(client=client, settings=settings)
+    qtbot.addWidget(window)
+    client.start()
+    try:
+        qtbot.waitUntil(lambda: client.connected, timeout=WAIT)
+        engine.stop()
+        qtbot.waitUntil(lambda: "no engine at" in window.connection_label.text(), timeout=WAIT)
+    finally:
+        client.close()
+
+
+def test_sampling_changes_are_sent_as_throttled_settings(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine
+) -> None:
+    before = len(fake_engine.messages("/diffjam/settings"))
+    for value in range(21, 41):  # a slider drag: 20 moves
+        panel.guidance_slider.setValue(value)
+    panel.steps_spin.setValue(25)
+    panel.key_combo.setCurrentIndex(panel.key_combo.findData("F#"))
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("minor"))
+    qtbot.waitUntil(lambda: fake_engine.settings["key"] == "F# minor", timeout=WAIT)
+    sent = fake_engine.messages("/diffjam/settings")[before:]
+    assert 1 <= len(sent) < 23
+    assert json.loads(sent[-1][0]) == {
+        "guidance": 4.0, "in_key": True, "key": "F# minor", "steps": 25, "variations": 1,
+    }  # fmt: skip
+    assert fake_engine.settings["guidance"] == 4.0
+    qtbot.waitUntil(lambda: "key F# minor" in panel.defaults_label.text(), timeout=WAIT)
+    assert panel.guidance_value.text() == "4.0"
+
+
+def test_generate_draws_the_roll_with_generated_bars_apart(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    assert panel.open_clip(str(write_input_clip(tmp_path / "in.mid")))
+    assert panel.bars_spin.value() == 8
+    panel.set_task("infill")
+    panel.first_bar_spin.setValue(3)
+    panel.last_bar_spin.setValue(4)
+    panel.variations_spin.setValue(3)
+    panel.seed_spin.setValue(7)
+    generate_and_wait(qtbot, panel)
+    (params,) = [json.loads(args[1]) for args in fake_engine.messages("/diffjam/infill")]
+    assert params["bars"] == [3, 4] and params["clip_beats"] == 32.0
+    assert params["seed"] == 7 and params["variations"] == 3 and params["tempo"] == 100.0
+    assert params["notes_chunks"] == 1
+    assert panel.roll.generated == (3, 4)
+    generated = [note for note in panel.roll.notes if panel.roll.is_generated(note)]
+    assert [note.pitch for note in generated] == list(ARPEGGIO) * 2
+    assert len(panel.roll.notes) - len(generated) == 24  # the context outside bars 3-4
+    assert panel.variation_label.text() == "variation 1 / 3"
+    assert panel.progress_bar.value() == 100
+    image = panel.roll.grab().toImage()
+    assert count_pixels(image, GENERATED_COLOR) > 50
+    assert count_pixels(image, CONTEXT_COLOR) > 50
+    panel.next_button.click()
+    assert panel.variation_label.text() == "variation 2 / 3"
+    assert [n.pitch for n in panel.roll.notes if panel.roll.is_generated(n)][:4] == [
+        p + 1 for p in ARPEGGIO
+    ]
+    panel.prev_button.click()
+    panel.prev_button.click()
+    assert panel.variation_label.text() == "variation 3 / 3"
+
+
+def test_accompany_and_generate_params(qtbot, panel: PanelWindow, fake_engine) -> None:
+    panel.set_task("accompany")
+    panel.bars_spin.setValue(4)
+    panel.chords_editor.set_text("C G | Am F")
+    generate_and_wait(qtbot, panel)
+    params = json.loads(fake_engine.messages("/diffjam/accompany")[0][1])
+    assert params["chords"] == "C G | Am F" and params["n_bars"] == 4
+    assert "seed" not in params and "key" not in params
+    panel.set_task("generate")
+    generate_and_wait(qtbot, panel)
+    assert panel.roll.generated == (1, 4)
+
+
+def test_accompany_without_chords_is_refused_in_place(panel: PanelWindow, fake_engine) -> None:
+    panel.set_task("accompany")
+    panel.chords_editor.set_text("")
+    assert panel.generate() is None
+    assert panel.status_area.text() == "accompany needs a chord progression"
+    assert "/diffjam/accompany" not in fake_engine.addresses()
+
+
+def test_chord_editor_names_the_bad_symbol(panel: PanelWindow) -> None:
+    panel.chords_editor.edit.setText("C G Hm7 F")
+    assert panel.chords_editor.verdict.text() == "bar 3: unknown chord symbol 'Hm7'"
+    assert panel.generate() is None
+    assert "unknown chord symbol 'Hm7'" in panel.status_area.text()
+    panel.chords_editor.edit.setText("C G Am7 F")
+    assert panel.chords_editor.verdict.text() == "4 bars of chords"
+
+
+def test_engine_error_is_shown_in_place(qtbot, panel: PanelWindow) -> None:
+    panel.set_task("generate")
+    with qtbot.waitSignal(panel.client.request_failed, timeout=WAIT):
+        panel.submit_request("generate", {"n_bars": 4, "chords": "C Hx"}, ())
+    assert panel.status_area.text() == "BAD_CHORD (code 6): unknown chord symbol 'Hx'"
+    assert panel.progress_bar.format() == "failed"
+    assert panel.generate_button.isEnabled()
+
+
+def test_form_is_drawn_and_dropped_when_the_engine_rejects_it(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine
+) -> None:
+    panel.form_editor.edit.setText("i4A8B8A8o4")
+    assert [p.letter for p in panel.form_editor.blocks.phrases] == ["i", "A", "B", "A", "o"]
+    assert panel.form_editor.verdict.text() == "5 phrases, 32 bars"
+    panel.set_task("generate")
+    generate_and_wait(qtbot, panel)
+    sent = [json.loads(args[1]) for args in fake_engine.messages("/diffjam/generate")]
+    assert sent[0]["form"] == "i4A8B8A8o4" and "form" not in sent[1]
+    assert panel.form_editor.engine_note.text() == FORM_UNSUPPORTED
+    assert not panel.form_editor.engine_note.isHidden()
+    generate_and_wait(qtbot, panel)  # known now: not sent again
+    assert "form" not in json.loads(fake_engine.messages("/diffjam/generate")[2][1])
+
+
+def test_form_is_sent_to_an_engine_that_supports_it(qtbot, panel, fake_engine) -> None:
+    fake_engine.supports_form = True
+    panel.form_editor.edit.setText("A4B4")
+    panel.set_task("generate")
+    generate_and_wait(qtbot, panel)
+    assert json.loads(fake_engine.messages("/diffjam/generate")[0][1])["form"] == "A4B4"
+    assert panel.form_editor.engine_note.isHidden()
+
+
+def test_invalid_form_blocks_the_request(panel: PanelWindow) -> None:
+    panel.form_editor.edit.setText("A8B")
+    assert panel.form_editor.phrases is None
+    assert "'B' at character 3" in panel.form_editor.verdict.text()
+    assert panel.generate() is None
+
+
+def test_save_and_drag_out_the_result(qtbot, panel: PanelWindow, tmp_path: Path) -> None:
+    panel.set_task("generate")
+    panel.bars_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    path = tmp_path / "result.mid"
+    panel.save_result(str(path))
+    saved = read_clip(path)
+    assert saved.notes == panel.roll.notes
+    assert "Saved result.mid" in panel.status_area.text()
+    mime = panel.drag_mime()
+    (url,) = mime.urls()
+    assert url.isLocalFile() and url.toLocalFile().endswith("diffjam-generate-v1.mid")
+    dragged = mido.MidiFile(url.toLocalFile())
+    assert sum(1 for m in dragged.tracks[1] if m.type == "note_on") == len(panel.roll.notes)
+    assert bytes(mime.data("audio/midi")) == Path(url.toLocalFile()).read_bytes()
+
+
+def test_nothing_to_save_before_a_result(panel: PanelWindow) -> None:
+    with pytest.raises(ValueError, match="no result to save"):
+        panel.save_result("x.mid")
+    assert not panel.save_button.isEnabled()
+
+
+def test_bad_midi_file_is_reported(panel: PanelWindow, tmp_path: Path) -> None:
+    (tmp_path / "bad.mid").write_bytes(b"nope")
+    assert not panel.open_clip(str(tmp_path / "bad.mid"))
+    assert "cannot read" in panel.status_area.text()
+
+
+def test_jam_ports_state_and_shortcut(qtbot, panel: PanelWindow, fake_engine) -> None:
+    qtbot.waitUntil(lambda: panel.jam.output_combo.count() == 2, timeout=WAIT)
+    panel.jam.output_combo.setCurrentIndex(panel.jam.output_combo.findData("Fake Synth"))
+    panel.jam.clock_combo.setCurrentIndex(panel.jam.clock_combo.findData("internal"))
+    panel.jam.tempo_spin.setValue(96)
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: panel.jam.chord_label.text() == "Am7", timeout=WAIT)
+    config = json.loads(fake_engine.messages("/diffjam/jam/start")[0][0])
+    assert config["output"] == "Fake Synth" and config["input"] is None
+    assert (config["clock"], config["tempo"]) == ("internal", 96.0)
+    assert (config["guidance"], config["steps"]) == (panel.guidance, panel.steps_spin.value())
+    assert "key" not in config and "variations" not in config
+    assert panel.jam.bar_label.text() == "1"
+    assert panel.jam.running_label.text() == "running (internal clock, 96 BPM)"
+    assert panel.jam.button.text().startswith("Stop jam")
+    qtbot.keyClick(panel, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: panel.jam.running_label.text() == "stopped", timeout=WAIT)
+    assert not fake_engine.jam_running
+
+
+def test_ctrl_return_generates(qtbot, panel: PanelWindow, fake_engine) -> None:
+    panel.set_task("generate")
+    panel.activateWindow()
+    with qtbot.waitSignal(panel.client.result_ready, timeout=WAIT):
+        qtbot.keyClick(panel, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "/diffjam/generate" in fake_engine.addresses()
+
+
+def test_settings_persist_between_runs(qtbot, tmp_path: Path, fake_engine) -> None:
+    path = str(tmp_path / "persist.ini")
+    first = PanelWindow(client=make_client(fake_engine.port),
+                        settings=QSettings(path, QSettings.Format.IniFormat))  # fmt: skip
+    qtbot.addWidget(first)
+    first.set_task("accompany")
+    first.bars_spin.setValue(16)
+    first.last_bar_spin.setValue(12)
+    first.first_bar_spin.setValue(9)
+    first.chords_editor.set_text("Am F C G")
+    first.form_editor.set_text("A8B8")
+    first.set_guidance(3.5)
+    first.in_key_check.setChecked(False)
+    first.key_combo.setCurrentIndex(first.key_combo.findData("Bb"))
+    first.mode_combo.setCurrentIndex(first.mode_combo.findData("minor"))
+    first.steps_spin.setValue(30)
+    first.variations_spin.setValue(4)
+    first.seed_spin.setValue(1234)
+    first.jam.clock_combo.setCurrentIndex(first.jam.clock_combo.findData("internal"))
+    first.jam.tempo_spin.setValue(140)
+    first.close()
+    second = PanelWindow(client=make_client(fake_engine.port),
+                         settings=QSettings(path, QSettings.Format.IniFormat))  # fmt: skip
+    qtbot.addWidget(second)
+    assert second.task == "accompany"
+    assert (second.bars_spin.value(), second.first_bar_spin.value(),
+            second.last_bar_spin.value()) == (16, 9, 12)  # fmt: skip
+    assert second.chords_editor.text() == "Am F C G"
+    assert second.form_editor.text() == "A8B8"
+    assert second.sampling_settings() == {
+        "guidance": 3.5, "in_key": False, "key": "Bb minor", "steps": 30, "variations": 4,
+    }  # fmt: skip
+    assert second.seed_spin.value() == 1234
+    assert second.jam.config()["clock"] == "internal"
+    assert second.jam.tempo_spin.value() == 140
+
+
+def test_layout_fits_1280_by_800(panel: PanelWindow) -> None:
+    assert panel.minimumSizeHint().width() <= 1280
+    assert panel.minimumSizeHint().height() <= 800
+    assert panel.roll.width() >= 700
+    assert panel.roll.height() >= 400
+
+
+def test_screenshot_script_saves_every_state(qtbot, fake_engine, tmp_path: Path) -> None:
+    from gui.screenshots import SHOTS, capture
+
+    paths = capture(host="127.0.0.1", port=fake_engine.port, out_dir=tmp_path, timeout_s=10)
+    assert [path.name for path in paths] == list(SHOTS)
+    for path in paths:
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (1280, 800)
+
+
+@pytest.mark.parametrize(
+    ("device", "text"),
+    [
+        ("cpu", "CPU"),
+        ("cuda:0", "GPU (cuda:0)"),
+        ("cuda", "GPU (cuda)"),
+        ("", "–"),
+        ("none", "none"),
+    ],
+)
+def test_device_text(device: str, text: str) -> None:
+    assert device_text(device) == text
+
+
+def test_accompanied_melody_keeps_its_context_colour(
+    qtbot, panel: PanelWindow, tmp_path: Path
+) -> None:
+    melody = [ClipNote(start=beat * 2.0, duration=2.0, pitch=76, velocity=100) for beat in range(4)]
+    write_clip(tmp_path / "melody.mid", melody)
+    assert panel.open_clip(str(tmp_path / "melody.mid"))
+    panel.set_task("accompany")
+    panel.bars_spin.setValue(2)
+    panel.chords_editor.set_text("C G")
+    generate_and_wait(qtbot, panel)
+    given = [n for n in panel.roll.notes if n.pitch == 76]
+    generated = [n for n in panel.roll.notes if panel.roll.is_generated(n)]
+    assert given == melody
+    assert [n.pitch for n in generated] == list(ARPEGGIO) * 2
+
+
+def test_variation_shortcuts(qtbot, panel: PanelWindow) -> None:
+    panel.set_task("generate")
+    panel.variations_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert panel.variation_label.text() == "variation 2 / 2"
+    qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert panel.variation_label.text() == "variation 1 / 2"
