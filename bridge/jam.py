@@ -10,13 +10,17 @@ the transport start, 4/4 only):
    last ``context_bars`` bars. Each bar's chord is recognised from them
    (:func:`engine.harmony.recognize_chord_from_notes`); ``state()["chord"]`` follows it
    beat by beat.
-3. During bar ``b`` the jam asks the worker thread for bar ``b + 1``: it sends
-   ``Pipeline.accompany`` the player's notes of bars ``b - context_bars + 1 .. b`` (bar
-   ``b`` up to now) as the melody, their recognised chords, and the chord of bar ``b``
-   held over the coming bar; the last bar of the result is the accompaniment. The
-   request leaves as late as the measured latency allows (latest latency x 1.5 + 50 ms
-   before the bar; beat 3 before any latency is known), so the chord is as fresh as
-   possible.
+3. During bar ``b`` the jam asks the worker thread for bar ``b + 1``:
+   ``Pipeline.accompany`` gets, for the context bars ``b - context_bars + 1 .. b`` (bar
+   ``b`` up to now), the top line of the player's notes as the melody (skyline: the
+   highest note sounding), the recognised chords, the accompaniment the jam played in
+   those bars as known ``context``, and the chord of bar ``b`` held over the coming bar;
+   it writes ``bars`` = the coming bar only, so the accompaniment continues its own
+   texture bar after bar. Where the jam played nothing yet (the first bars, a dropped
+   bar) the context is shortened to the bars it did play, or, with none, the model
+   writes the context bars too and only the last one is kept. The request leaves as late
+   as the measured latency allows (latest latency x 1.5 + 50 ms before the bar; beat 3
+   before any latency is known), so the chord is as fresh as possible.
 4. On bar ``b + 1``'s downbeat the result is scheduled if it is there. A result that comes
    later is dropped and counted, never played out of time; its request is cancelled.
 5. Every note-on has its note-off scheduled, at the latest on the next downbeat (notes
@@ -27,8 +31,11 @@ the transport start, 4/4 only):
 Why ``accompany`` and not ``infill``: infill continues the whole texture of the context,
 so with the player's notes as context the new bar holds the continuation of the player's
 own line as well, which doubles or contradicts what the player plays next. Accompany
-conditions on the player's notes as the melody and on the chords and writes only the
-accompaniment, which is what should come out of the jam's output.
+conditions on the player's line as the melody and on the chords and writes only the
+accompaniment, which is what should come out of the jam's output; its ``context`` keeps
+the bars already played as they were heard. The skyline keeps the melody input like the
+model's training melodies (one line, POP909's MELODY track) when the player plays
+chords under a tune.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import mido
-from engine.pipeline import Cancelled, Result, SamplingOptions
+from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
 
 from bridge.clock import (
     MAX_TEMPO,
@@ -57,7 +64,13 @@ from bridge.clock import (
 )
 from bridge.midiports import MidiBackend, PortError, open_input, open_output
 from engine.errors import InputError
-from engine.harmony import Chord, ChordSpan, parse_key, recognize_chord_from_notes
+from engine.harmony import (
+    Chord,
+    ChordSpan,
+    parse_key,
+    parse_symbol,
+    recognize_chord_from_notes,
+)
 from engine.pianoroll import STEPS_PER_BAR, Note
 
 __all__ = ["CLOCK_KINDS", "JamConfig", "JamSession"]
@@ -73,7 +86,7 @@ FIRST_REQUEST_STEP = 8       # beat 3: before any latency is measured
 LATENCY_MEMORY = 8           # requests the latency estimate looks back on
 CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all notes off
 WATCHDOG_SECONDS = 0.25
-DRAIN_SECONDS = 0.1         # wait before closing the output, so the note-offs get out
+DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 MAX_CONTEXT_BARS = 16
 MAX_STEPS = 1000
 
@@ -81,10 +94,11 @@ MAX_STEPS = 1000
 class JamPipeline(Protocol):
     """The part of ``engine.pipeline.Pipeline`` the jam calls."""
 
-    def accompany(self, chords: list[ChordSpan], *, n_bars: int,
+    def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
                   melody: Sequence[Note] | None = None, options: SamplingOptions,
                   progress: Callable[[float], None] | None = None,
-                  cancel: threading.Event | None = None) -> Result: ...
+                  cancel: threading.Event | None = None, context: Sequence[Note] = (),
+                  bars: BarRange | None = None) -> Result: ...
 
 
 @dataclass(frozen=True)
@@ -146,13 +160,17 @@ def _is_int(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class _Request:
-    """One call to the model: accompaniment for ``bar`` (None: the warm-up call)."""
+    """One call to the model: accompaniment for ``bar`` (None: the warm-up call) in a clip
+    of ``context_bars + 1`` bars whose last bar is ``bar``; ``bars`` is what the model
+    writes (the last bar, or the whole clip when no accompaniment is known)."""
 
     epoch: int
     bar: int | None
     context_bars: int
     melody: tuple[Note, ...]
     chords: tuple[ChordSpan, ...]
+    context: tuple[Note, ...]
+    bars: BarRange
     options: SamplingOptions
     cancel: threading.Event
 
@@ -341,6 +359,7 @@ class JamSession:
         self._sounding: dict[int, int] = {}            # pitch -> step of its note-off
         self._ready: dict[int, list[_Planned]] = {}    # bar -> generated notes
         self._requested: dict[int, _Request | None] = {}  # bar -> request (None: none)
+        self._accompaniment: dict[int, list[_Planned]] = {}  # bar -> what was played
 
     def _restart(self, position: int, at: float) -> None:
         """The transport (re)starts at tick ``position``; keys still held count from here."""
@@ -359,6 +378,7 @@ class JamSession:
         self._bar = position // TICKS_PER_BAR - (1 if position % TICKS_PER_BAR == 0 else 0)
         self._held = held
         self._ready.clear()
+        self._accompaniment.clear()
         self._requested.clear()
 
     def _on_step(self, step: int) -> None:
@@ -393,6 +413,7 @@ class JamSession:
         if planned is not None:
             for note in planned:
                 self._schedule.setdefault(bar * STEPS_PER_BAR + note.offset, []).append(note)
+            self._accompaniment[bar] = planned
             self._played_bars += 1
         elif request is not None:
             self._dropped += 1
@@ -402,6 +423,8 @@ class JamSession:
             del self._requested[old]
         for old in [b for b in self._ready if b < bar]:
             del self._ready[old]
+        for old in [b for b in self._accompaniment if b < bar - self._config.context_bars]:
+            del self._accompaniment[old]
         keep_from = (bar - self._config.context_bars - 1) * STEPS_PER_BAR
         self._played = [n for n in self._played if n.end > keep_from]
 
@@ -519,12 +542,16 @@ class JamSession:
     # ------------------------------------------------------------------ requests
 
     def _bar_request(self, bar: int, now: int) -> _Request | None:
-        """Request for ``bar``'s accompaniment with the player's bars before it as context;
-        None when the player played nothing in the context bars (nothing to accompany)."""
+        """Request for ``bar``'s accompaniment with the bars before it as context; None
+        when the player played nothing in the context bars (nothing to accompany)."""
         n_context = min(self._config.context_bars, bar)
+        accompanied = 0   # context bars, counted back from the last, that the jam played
+        while accompanied < n_context and bar - 1 - accompanied in self._accompaniment:
+            accompanied += 1
+        if accompanied:
+            n_context = accompanied
         first = bar - n_context
         origin = first * STEPS_PER_BAR
-        melody = self._player_notes(origin, min(now, bar * STEPS_PER_BAR))
         chords = []
         latest: Chord | None = None
         for index in range(n_context):
@@ -537,15 +564,25 @@ class JamSession:
             return None
         chords.append(ChordSpan(start=n_context * STEPS_PER_BAR, duration=STEPS_PER_BAR,
                                 chord=latest))
+        melody = _skyline(self._player_notes(origin, min(now, bar * STEPS_PER_BAR)))
+        context = [Note(start=(played - first) * STEPS_PER_BAR + note.offset, pitch=note.pitch,
+                        duration=note.duration, velocity=note.velocity)
+                   for played in range(first, bar) if played in self._accompaniment
+                   for note in self._accompaniment[played]]
         seed = None if self._config.seed is None else self._config.seed + bar
         return _Request(epoch=self._epoch, bar=bar, context_bars=n_context,
-                        melody=tuple(melody), chords=tuple(chords),
+                        melody=tuple(melody), chords=tuple(chords), context=tuple(context),
+                        bars=BarRange(n_context if accompanied else 0, n_context + 1),
                         options=replace(self._options, seed=seed), cancel=threading.Event())
 
     def _warmup_request(self) -> _Request:
-        """A call on an empty context, so that the first bar's lead is measured."""
-        return _Request(epoch=-1, bar=None, context_bars=self._config.context_bars,
-                        melody=(), chords=(), options=self._options, cancel=threading.Event())
+        """A call like the jam's (a C major chord, nothing known), so that the first
+        bar's lead is measured."""
+        n_bars = self._config.context_bars + 1
+        chord = ChordSpan(start=0, duration=n_bars * STEPS_PER_BAR, chord=parse_symbol("C"))
+        return _Request(epoch=-1, bar=None, context_bars=n_bars - 1, melody=(),
+                        chords=(chord,), context=(), bars=BarRange(0, n_bars),
+                        options=self._options, cancel=threading.Event())
 
     def _cancel_requests(self) -> None:
         for request in self._requested.values():
@@ -584,7 +621,8 @@ class JamSession:
         try:
             result = self._pipeline.accompany(
                 list(request.chords), n_bars=request.context_bars + 1,
-                melody=list(request.melody), options=request.options, cancel=request.cancel)
+                melody=list(request.melody), options=request.options, cancel=request.cancel,
+                context=list(request.context), bars=request.bars)
         except Cancelled:
             log.debug("jam: request for bar %s cancelled", request.bar)
             return
@@ -666,8 +704,9 @@ class JamSession:
             outport, self._outport = self._outport, None
         if outport is not None:
             # python-rtmidi on JACK drops what is still queued when the port closes: give
-            # the last note-offs one process cycle and more to leave.
-            self._time.sleep_until(self._time.now() + DRAIN_SECONDS, threading.Event())
+            # the last note-offs a few process cycles to leave (real time, whatever the
+            # clock's time source).
+            threading.Event().wait(DRAIN_SECONDS)
         for port in (inport, outport):
             if port is not None:
                 try:
@@ -688,3 +727,19 @@ class JamSession:
             self._on_state(snapshot)
         except Exception:  # noqa: BLE001 - a listener must not break the jam
             log.exception("jam: on_state callback failed")
+
+
+def _skyline(notes: Sequence[Note]) -> list[Note]:
+    """The top line of ``notes`` (skyline, as in Uitdenbogerd & Zobel 1999): a note stays
+    when no higher note sounds at its onset, and ends where a higher note starts."""
+    line = []
+    for note in notes:
+        if any(other.pitch > note.pitch and other.start <= note.start < other.end
+               for other in notes):
+            continue
+        end = min([other.start for other in notes
+                   if other.pitch > note.pitch and note.start < other.start < note.end],
+                  default=note.end)
+        line.append(Note(start=note.start, pitch=note.pitch, duration=end - note.start,
+                         velocity=note.velocity))
+    return line

@@ -125,7 +125,7 @@ def _load_pipeline(model: Path | None, device: str) -> Any:
     started = time.perf_counter()
     pipeline = Pipeline.load(model, device=None if device == "auto" else device)
     info = pipeline.info()
-    log.info("model %s on %s loaded in %.1f s", info.get("name"), info.get("device"),
+    log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
     return pipeline
 
@@ -198,9 +198,10 @@ class PatternPipeline:
     each note a quarter long (overlapping), the root repeated on beats 1 and 3."""
 
     def info(self) -> dict[str, Any]:
-        return {"name": "pattern (fake)", "device": "none"}
+        return {"model": "pattern (fake)", "device": "none"}
 
-    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None):
+    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
+                  context=(), bars=None):
         from engine.pianoroll import Note
         from engine.pipeline import BarRange, Result
 
@@ -215,7 +216,7 @@ class PatternPipeline:
                 notes.append(Note(start=start + 2 * eighth, pitch=pitch, duration=4,
                                   velocity=70 + 5 * (eighth % 3)))
         return Result(variations=(tuple(notes),), n_bars=n_bars,
-                      generated=BarRange(n_bars - 1, n_bars), nfe=0, seconds=0.0)
+                      generated=bars or BarRange(0, n_bars), key=None, nfe=0, seconds=0.0)
 
 
 class TimedPipeline:
@@ -360,8 +361,43 @@ def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int) -> di
     }
 
 
+class _TickLateness:
+    """Clock listener in front of the jam: how late each tick's work is done, in ms."""
+
+    def __init__(self, listener: Any, time_source: Any) -> None:
+        self.listener = listener
+        self.time = time_source
+        self.late_ms: list[float] = []
+
+    def clock_started(self, *, position: int, at: float) -> None:
+        self.listener.clock_started(position=position, at=at)
+
+    def clock_stopped(self, *, at: float) -> None:
+        self.listener.clock_stopped(at=at)
+
+    def clock_tick(self, *, position: int, at: float) -> None:
+        self.listener.clock_tick(position=position, at=at)
+        self.late_ms.append(1000.0 * (self.time.now() - at))
+
+
+class _MeasuredClock(InternalClock):
+    """The internal clock, recording :class:`_TickLateness` of the jam it drives."""
+
+    def __init__(self, tempo: float) -> None:
+        super().__init__(tempo)
+        self.lateness: _TickLateness | None = None
+
+    def attach(self, listener: Any) -> None:
+        if listener is not None:
+            self.lateness = _TickLateness(listener, self.time)
+            listener = self.lateness
+        super().attach(listener)
+
+
 def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dict[str, Any]:
-    """Lateness of note-ons against the internal clock's 16th grid, in real time."""
+    """A real-time jam on the internal clock with a held C major chord: how late the
+    note-ons arrive against the 16th grid, and how late the clock thread finishes each
+    tick's work (the model generating on the worker thread meanwhile)."""
     from bridge.jam import JamConfig, JamSession
 
     backend: Any
@@ -370,7 +406,7 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dic
         backend, where = mido.Backend(JACK_BACKEND), "jack"
     except midiports.PortError:
         backend, where = midiports.LoopbackBackend(), "in-memory"
-    clock = InternalClock(tempo)
+    clock = _MeasuredClock(tempo)
     session = JamSession(pipeline, JamConfig(clock="internal", tempo=tempo, steps=steps,
                                              seed=1),
                          backend=backend, clock=clock)
@@ -394,14 +430,22 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dic
     step = tick_seconds(tempo) * TICKS_PER_STEP
     t0 = clock.started_at or 0.0
     late = sorted(((t - t0) - round((t - t0) / step) * step) * 1000.0 for t in arrivals)
+    ticks = sorted(clock.lateness.late_ms if clock.lateness is not None else [])
+    bars_heard = len({int((t - t0) // (4 * tick_seconds(tempo) * 24)) for t in arrivals})
     return {
         "backend": where,
+        "model": pipeline.info().get("model"),
         "bpm": tempo,
+        "bars": bars,
+        "bars_with_notes": bars_heard,
+        "dropped": session.state()["dropped"],
         "note_ons": len(late),
         "p50_ms": _percentile(late, 50),
         "p99_ms": _percentile(late, 99),
         "max_ms": late[-1] if late else float("nan"),
-        "dropped": session.state()["dropped"],
+        "tick_p50_ms": _percentile(ticks, 50),
+        "tick_p99_ms": _percentile(ticks, 99),
+        "tick_max_ms": ticks[-1] if ticks else float("nan"),
     }
 
 
@@ -474,7 +518,11 @@ def run_bench(args: argparse.Namespace) -> int:
     info = pipeline.info()
     latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps)
                for bpm in args.bpm]
-    jitter = measure_jitter(pipeline, tempo=120.0, bars=args.jitter_bars, steps=args.steps)
+    jitter = [measure_jitter(PatternPipeline(), tempo=120.0, bars=args.jitter_bars,
+                             steps=args.steps)]
+    if not args.fake_model:
+        jitter.append(measure_jitter(pipeline, tempo=120.0, bars=args.jitter_bars,
+                                     steps=args.steps))
     long = long_jam(minutes=args.minutes)
     report = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -494,7 +542,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def _table(report: dict[str, Any]) -> str:
     model = report["model"]
-    lines = [f"model {model.get('name')} on {model.get('device')}, {report['steps']} steps; "
+    lines = [f"model {model.get('model')} on {model.get('device')}, {report['steps']} steps; "
              f"{report['machine']['platform']}",
              "",
              "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   dropped",]
@@ -502,11 +550,14 @@ def _table(report: dict[str, Any]) -> str:
         lines.append(f"{'':9}{row['bpm']:5.0f}  {row['bar_ms']:7.0f}  {row['p50_ms']:7.1f}  "
                      f"{row['p99_ms']:7.1f}  {row['p50_fraction']:9.3f}  "
                      f"{row['p99_fraction']:9.3f}  {row['dropped']:8d}")
-    jitter = report["jitter"]
-    lines += ["",
-              f"jitter ({jitter['backend']}, {jitter['bpm']:.0f} BPM, {jitter['note_ons']} "
-              f"note-ons): p50 {jitter['p50_ms']:.2f} ms, p99 {jitter['p99_ms']:.2f} ms, "
-              f"max {jitter['max_ms']:.2f} ms, dropped bars {jitter['dropped']}"]
+    lines += ["", "real time  model              backend     BPM  bars  heard  dropped  "
+                  "note-on p50/p99/max ms   tick p50/p99/max ms"]
+    for row in report["jitter"]:
+        lines.append(
+            f"{'':11}{str(row['model'])[:18]:18} {row['backend']:10} {row['bpm']:4.0f}  "
+            f"{row['bars']:4d}  {row['bars_with_notes']:5d}  {row['dropped']:7d}  "
+            f"{row['p50_ms']:6.2f} {row['p99_ms']:6.2f} {row['max_ms']:6.2f}      "
+            f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}")
     long = report["long_jam"]
     lines += ["",
               f"long jam ({long['minutes']:.1f} min, {long['bars']} bars at "

@@ -466,8 +466,6 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
         fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
-    if kind == RequestKind.ACCOMPANY and not fields.get("chords"):
-        raise _bad("accompany needs 'chords', e.g. \"C G Am F\"", rid)
     return RequestParams(**fields)
 
 

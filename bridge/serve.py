@@ -98,7 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     pipeline = Pipeline.load(args.model, device=device)
     info = pipeline.info()
-    log.info("model %s on %s loaded in %.1f s", info.get("name"), info.get("device"),
+    log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
     control = JamControl(pipeline, session_factory=jam.JamSession, config_factory=jam.JamConfig,
                          list_ports=midiports.list_ports, port_error=midiports.PortError)
@@ -115,13 +115,13 @@ def run_serve(args: argparse.Namespace) -> int:
         log.info("%s: shutting down", signal.Signals(signum).name)
         threading.Thread(target=server.shutdown, daemon=True).start()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    previous = {signum: signal.signal(signum, on_signal)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("interrupted: shutting down")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0
 
 
@@ -133,13 +133,13 @@ class _ZeroTimePipeline:
     """Returns the request's notes unchanged at once: the bench measures only the bridge."""
 
     def info(self) -> dict[str, Any]:
-        return {"name": "zero-time", "device": "none"}
+        return {"model": "zero-time", "device": "none"}
 
     def infill(self, notes, *, n_bars, bars, chords=None, options, progress=None, cancel=None):
         from engine.pipeline import Result
 
-        return Result(variations=(tuple(notes),), n_bars=n_bars, generated=bars, nfe=0,
-                      seconds=0.0)
+        return Result(variations=(tuple(notes),), n_bars=n_bars, generated=bars, key=None,
+                      nfe=0, seconds=0.0)
 
 
 def _message(address: str, tags: str, *args: Any) -> bytes:

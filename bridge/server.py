@@ -378,7 +378,7 @@ class OscServer:
         status = {
             "protocol": PROTOCOL_VERSION,
             "version": self._version,
-            "model": self._info.get("name"),
+            "model": self._info.get("model"),
             "device": self._info.get("device"),
             **self._worker.status(),
         }

@@ -11,9 +11,10 @@ more ``progress``, then either every ``result`` chunk and ``done``, or exactly o
 :meth:`Worker.cancel` while it is still queued, or by :meth:`Worker.stop`.
 
 A running job is cancelled by setting its ``threading.Event``; the pipeline checks it
-between sampler steps. The per-request timeout sets the same event (with the reason
-"timeout") when a job has been running for longer than ``timeout_s``. A job whose event is
-set when the pipeline returns is reported as cancelled / timed out, never as done.
+between sampler steps. For the per-request timeout a watchdog thread sets the same event
+(with the reason TIMEOUT) when a job has been running for longer than ``timeout_s``. A job
+whose event is set when the pipeline returns is reported as cancelled / timed out, never as
+done.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class Worker:
         self._running: Job | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._deadline: float | None = None  # of the running job, on self._clock
         self.last_latency_ms: float | None = None
 
     # --- control -------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Worker:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="diffjam-worker", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._watch, name="diffjam-watchdog", daemon=True).start()
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Cancel everything, answer queued jobs with CANCELLED, join the thread."""
@@ -249,18 +252,35 @@ class Worker:
                     return
                 job = self._queue.popleft()
                 self._running = job
-            try:
-                self._run(job)
-            finally:
-                with self._lock:
-                    self._running = None
-                    self._in_flight.pop(job.request_id, None)
+                self._deadline = self._clock() + self.timeout_s
+                self._lock.notify_all()  # wake the watchdog
+            replies = self._run(job)
+            # The id is free again before the final reply goes out, so a client may reuse
+            # it as soon as it has the reply.
+            with self._lock:
+                self._running = None
+                self._deadline = None
+                self._in_flight.pop(job.request_id, None)
+            for reply in replies:
+                self._send(reply, job.reply_to)
 
-    def _run(self, job: Job) -> None:
+    def _watch(self) -> None:
+        """Watchdog thread: stops the running job when it passes its deadline (TIMEOUT)."""
+        with self._lock:
+            while not self._stopping:
+                if self._running is None or self._deadline is None:
+                    self._lock.wait()
+                    continue
+                left = self._deadline - self._clock()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
+                self._running.stop(ErrorCode.TIMEOUT)
+                self._deadline = None
+
+    def _run(self, job: Job) -> list[Reply]:
+        """Run one job; the replies that finish it (result chunks and done, or one error)."""
         rid = job.request_id
-        timer = threading.Timer(self.timeout_s, job.stop, args=(ErrorCode.TIMEOUT,))
-        timer.daemon = True
-        timer.start()
         last = -1.0
 
         def progress(fraction: float) -> None:
@@ -273,10 +293,7 @@ class Worker:
         replies: list[Reply]
         outcome_text = "done"
         try:
-            try:
-                outcome = self._runner.run(job, progress=progress, cancel=job.cancel)
-            finally:
-                timer.cancel()
+            outcome = self._runner.run(job, progress=progress, cancel=job.cancel)
             if job.cancel.is_set():
                 raise JobCancelled
             latency_ms = (self._clock() - job.accepted_at) * 1000.0
@@ -302,8 +319,7 @@ class Worker:
             self.last_latency_ms = round(latency_ms, 3)
         log.info("request %s %s %s in %.1f ms", rid, job.request.message.kind, outcome_text,
                  latency_ms)
-        for reply in replies:
-            self._send(reply, job.reply_to)
+        return replies
 
     @staticmethod
     def _result_replies(job: Job, outcome: Outcome, latency_ms: float) -> list[Reply]:

@@ -25,7 +25,6 @@ import logging
 import math
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -352,25 +351,13 @@ def _task_seed(task: TaskInput) -> int:
     return int(state[0])
 
 
-def _without(notes: Sequence[Note], given: Sequence[Note]) -> tuple[Note, ...]:
-    """``notes`` minus one copy of each note of ``given`` (multiset difference)."""
-    left = Counter(given)
-    out = []
-    for note in notes:
-        if left[note] > 0:
-            left[note] -= 1
-        else:
-            out.append(note)
-    return tuple(sorted(out))
-
-
 def model_system(pipeline: Any, *, steps: int = 10, guidance: float = 2.0, in_key: bool = True,
                  sampler: str = "ddim", name: str = "model") -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
     that start in the infill bars; accompany: ``pipeline.accompany`` of the chords and the
-    melody, minus the melody notes; generate: ``pipeline.generate`` with no chords. The
+    melody (it returns the accompaniment alone); generate: ``pipeline.generate`` with no chords. The
     key given to the sampler is the window's key (none for generate); the seed is derived
     from ``--seed``, the song id and the window's start bar.
     """
@@ -393,7 +380,7 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = 2.0, in_ke
         if task.task == "accompany":
             result = pipeline.accompany(list(task.chords()), n_bars=n_bars,
                                         melody=list(task.given()), options=options)
-            return _without(result.variations[0], task.given())
+            return tuple(sorted(result.variations[0]))  # the accompaniment only
         result = pipeline.generate(n_bars=n_bars, options=options)
         return tuple(sorted(result.variations[0]))
 

@@ -311,7 +311,13 @@ function buildRequest(requestId, settings, clip) {
         variations: settings.variations
     };
     var notes;
-    if (settings.mode === 'infill') {
+    // The engine's task; infill on an empty clip has nothing to fit around, so it becomes
+    // generate over the range (written back the same way).
+    var task = settings.mode;
+    if (task === 'infill' && clip.notes.length === 0) {
+        task = 'generate';
+    }
+    if (task === 'infill') {
         notes = clip.notes;
         params.clip_beats = Math.max(span.end, rangeEnd);
         params.bars = [bars.first, bars.last];
@@ -319,6 +325,10 @@ function buildRequest(requestId, settings, clip) {
         // accompany: the melody is what the clip holds in the range, from the range start.
         notes = shiftNotes(notesStartingIn(clip.notes, rangeStart, rangeEnd), -rangeStart);
         params.n_bars = bars.last - bars.first + 1;
+        if (task === 'accompany' && notes.length === 0 && !settings.chords) {
+            throw new Error('Accompany needs a melody in bars ' + bars.first + '-' +
+                bars.last + ' or chords to follow.');
+        }
     }
     if (settings.chords) {
         params.chords = settings.chords;
@@ -331,18 +341,19 @@ function buildRequest(requestId, settings, clip) {
         messages.push(notesMessage(requestId, i, chunks.length, chunks[i]));
     }
     messages.push({
-        address: '/diffjam/' + settings.mode,
+        address: '/diffjam/' + task,
         types: 'ss',
         args: [requestId, JSON.stringify(params)]
     });
     return {
         requestId: requestId,
         mode: settings.mode,
+        task: task,
         bars: [bars.first, bars.last],
         rangeStart: rangeStart,
         rangeEnd: rangeEnd,
         // beats to add to the reply's notes to place them in the clip
-        offset: settings.mode === 'infill' ? 0 : rangeStart,
+        offset: task === 'infill' ? 0 : rangeStart,
         variations: settings.variations,
         messages: messages
     };
@@ -812,7 +823,7 @@ Device.prototype.generate = function () {
     for (i = 0; i < request.messages.length; i++) {
         this.env.send(request.messages[i]);
     }
-    this.env.status('Sent ' + request.mode + ' for bars ' + request.bars[0] + '-' +
+    this.env.status('Sent ' + request.task + ' for bars ' + request.bars[0] + '-' +
         request.bars[1] + ' (' + clip.notes.length + ' notes), waiting for the engine...');
     this.armTimer(ACCEPT_TIMEOUT_MS, 'The engine did not answer on ' +
         this.settings.engine_host + ':' + this.settings.engine_port +

@@ -59,7 +59,7 @@ function sentRequest(outbox) {
         notes.push({ start: message.args[i], duration: message.args[i + 1],
           pitch: message.args[i + 2], velocity: message.args[i + 3] });
       }
-    } else if (message.address === '/diffjam/infill' || message.address === '/diffjam/accompany') {
+    } else if (/^\/diffjam\/(infill|accompany|generate)$/.test(message.address)) {
       mode = message.address.slice('/diffjam/'.length);
       params = JSON.parse(message.args[1]);
     }
@@ -229,6 +229,20 @@ test('accompany adds the accompaniment without doubling the melody', () => {
   const copy = r.world.notesOf(r.world.slotClip(r.track, 1));
   assert.deepEqual(copy.map((n) => [n.start_time, n.pitch]), [[0, 48], [0, 52], [0, 55],
     [0, 60], [4, 48], [4, 52], [4, 55], [4, 62], [9, 64], [13, 65]]);
+});
+
+test('infill on an empty clip asks for generate and fills the range', () => {
+  const r = rig({ clipOptions: { notes: [] } });
+  r.device.set('bar_from', 2);
+  r.device.set('bar_to', 2);
+  r.device.generate();
+  const { mode, params } = sentRequest(r.outbox);
+  assert.equal(mode, 'generate');
+  assert.equal(params.n_bars, 1);
+  assert.match(r.last(), /^Sent generate for bars 2-2 \(0 notes\)/);
+  answer(r.device, r.outbox);
+  assert.deepEqual(r.world.notesOf(r.world.slotClip(r.track, 1)).map((n) => [n.start_time,
+    n.pitch]), [[4, 48], [4, 52], [4, 55]]);
 });
 
 test('an engine that never answers times out with a message', () => {

@@ -5,7 +5,8 @@
 //   - against a small fake engine in node (always runs), including lost, repeated and
 //     reordered result chunks and an engine that never answers;
 //   - against a real `diffjam serve` started on a free port (skipped, with the reason, when
-//     the command or its model is not available).
+//     the command or its model is not available). $DIFFJAM_COMMAND replaces the command
+//     (e.g. "python3 -m bridge.cli"); $DIFFJAM_SERVE_ARGS is appended (e.g. "--model PATH").
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -163,7 +164,8 @@ test('real diffjam serve: the device infills a clip through the engine', async (
     return;
   }
   const port = await freeUdpPort();
-  const server = spawn(command.cmd, [...command.args, 'serve', '--port', String(port)], {
+  const extra = (process.env.DIFFJAM_SERVE_ARGS || '').split(/\s+/).filter(Boolean);
+  const server = spawn(command.cmd, [...command.args, 'serve', '--port', String(port), ...extra], {
     cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
   });
   let output = '';
@@ -192,6 +194,7 @@ test('real diffjam serve: the device infills a clip through the engine', async (
       t.skip(`the engine has no usable model: ${status}`);
       return;
     }
+    t.diagnostic(`engine: ${info.model} on ${info.device} (${command.how}); device: ${status}`);
     assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1\./);
     const { world, track, clip } = scene;
     const copy = world.slotClip(track, 1);

@@ -131,10 +131,30 @@ test('an accompany request sends the range as melody from beat 0', () => {
   assert.equal(request.offset, 4);
 });
 
-test('an empty clip sends no notes chunks', () => {
-  const request = dj.buildRequest('r3', dj.defaultSettings(), clip());
+test('infill on an empty clip becomes generate over the range', () => {
+  const settings = dj.applySetting(dj.defaultSettings(), 'bar_from', 3);
+  const request = dj.buildRequest('r3', settings, clip());
   assert.equal(request.messages.length, 1);
-  assert.equal(JSON.parse(request.messages[0].args[1]).notes_chunks, 0);
+  assert.equal(request.messages[0].address, '/diffjam/generate');
+  const params = JSON.parse(request.messages[0].args[1]);
+  assert.equal(params.notes_chunks, 0);
+  assert.equal(params.n_bars, 2);
+  assert.equal(params.bars, undefined);
+  assert.equal(request.task, 'generate');
+  assert.equal(request.mode, 'infill'); // written back like infill: range cleared, refilled
+  assert.equal(request.offset, 8);
+  const plan = dj.planWrite(request, [], [note(0, 60), note(7, 62), note(8, 64)]);
+  assert.deepEqual(plan.remove, { from: 8, span: 8 });
+  assert.deepEqual(plan.add, [note(8, 60), note(15, 62)]);
+});
+
+test('accompany without a melody in the range needs chords', () => {
+  const settings = dj.applySetting(dj.defaultSettings(), 'mode', 'accompany');
+  assert.throws(() => dj.buildRequest('r4', settings, clip()),
+    /Accompany needs a melody in bars 1-4 or chords to follow\./);
+  const withChords = dj.applySetting(settings, 'chords', 'C F');
+  assert.equal(dj.buildRequest('r4', withChords, clip()).messages[0].address,
+    '/diffjam/accompany');
 });
 
 test('only 4/4 clips are accepted', () => {

@@ -24,7 +24,9 @@ WAIT_S = 10.0  # generous upper bound for a reply on a loaded 2-core machine; no
 class FakePipeline:
     """Implements Pipeline's request methods without a model.
 
-    Each variation is the input notes plus, for each generated bar b (0-based), one note
+    Like the real one, infill keeps the clip's notes that start outside ``bars`` and
+    accompany returns the accompaniment only. Each variation holds, for each generated
+    bar b (0-based), one note
     ``Note(start=16*b, pitch=60+variation, duration=4, velocity=90)``. It runs
     ``options.steps`` "sampler steps", reporting progress after each and checking
     ``cancel`` before each; with ``gate`` set it waits for the gate before every step.
@@ -39,19 +41,20 @@ class FakePipeline:
         self.started = threading.Event()
 
     def info(self) -> dict[str, Any]:
-        return {"name": "fake-model", "params": 0, "device": "cpu", "window_bars": 8,
-                "version": "test"}
+        return {"model": "fake-model", "path": "fake.safetensors", "device": "cpu",
+                "parameters": 0, "window_bars": 8, "trained_steps": 0}
 
     def infill(self, notes, *, n_bars, bars, chords=None, options, progress=None, cancel=None):
         self.calls.append(("infill", {"notes": list(notes), "n_bars": n_bars, "bars": bars,
                                       "chords": chords, "options": options}))
-        return self._run(list(notes), n_bars, bars, options, progress, cancel)
+        lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
+        kept = [note for note in notes if not lo <= note.start < hi]
+        return self._run(kept, n_bars, bars, options, progress, cancel)
 
     def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None):
         self.calls.append(("accompany", {"chords": chords, "n_bars": n_bars, "melody": melody,
                                          "options": options}))
-        return self._run(list(melody or []), n_bars, BarRange(0, n_bars), options, progress,
-                         cancel)
+        return self._run([], n_bars, BarRange(0, n_bars), options, progress, cancel)
 
     def generate(self, *, n_bars, chords=None, options, progress=None, cancel=None):
         self.calls.append(("generate", {"n_bars": n_bars, "chords": chords, "options": options}))
@@ -75,7 +78,7 @@ class FakePipeline:
                                          velocity=90) for b in range(bars.start, bars.stop))]))
             for v in range(options.variations)
         )
-        return Result(variations=variations, n_bars=n_bars, generated=bars,
+        return Result(variations=variations, n_bars=n_bars, generated=bars, key=options.key,
                       nfe=options.steps * options.variations, seconds=0.0)
 
 

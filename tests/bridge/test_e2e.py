@@ -1,12 +1,13 @@
 """`diffjam serve` as a subprocess, driven by liblo's oscsend/oscdump and node's `osc`.
 
-Needs the bundled model (engine/pipeline.py), liblo-tools on PATH, and for the node part
-``npm ci --omit=optional`` in tests/bridge/node; each missing piece skips its tests with a message.
+The server loads a tiny random-weight model written by the test (``--model``), so the
+whole real path runs: OSC -> worker -> engine.pipeline -> .mid file -> OSC. Needs
+liblo-tools on PATH, and for the node part ``npm ci --omit=optional`` in
+tests/bridge/node; each missing piece skips its tests with a message.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -27,10 +28,20 @@ ENV = {**os.environ,
 NODE_DIR = Path(__file__).resolve().parent / "node"
 START_S = 120.0  # model loading on a busy 2-core box; an upper bound, not a timing assert
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("engine.pipeline") is None,
-    reason="engine/pipeline.py is not there yet: `diffjam serve` has no model to load",
-)
+
+
+def write_tiny_model(path: Path) -> Path:
+    """A random-weight model small enough to run a 2-step infill in about a second."""
+    import torch
+
+    from engine.checkpoint import save_model
+    from engine.model import DenoiserNet, ModelConfig
+
+    config = ModelConfig(widths=(16, 32), blocks_per_level=1, attention_layers=1,
+                         attention_heads=2, window_bars=4)
+    torch.manual_seed(0)
+    save_model(path, DenoiserNet(config).state_dict(), config, info={"name": "tiny-e2e"})
+    return path
 
 
 def free_udp_port() -> int:
@@ -83,13 +94,15 @@ class Serve:
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory) -> Iterator[tuple[Serve, int]]:
+def serve(tmp_path_factory) -> Iterator[tuple[Serve, int, Path]]:
     port = free_udp_port()
     out = tmp_path_factory.mktemp("serve-out")
-    server = Serve("--port", str(port), "--device", "cpu", "--output-dir", str(out), cwd=REPO)
+    model = write_tiny_model(tmp_path_factory.mktemp("model") / "tiny.safetensors")
+    server = Serve("--port", str(port), "--device", "cpu", "--model", str(model),
+                   "--output-dir", str(out), cwd=REPO)
     try:
         server.wait_for("listening on")
-        yield server, port
+        yield server, port, out
     finally:
         code = server.stop()
         assert code == 0, "\n".join(server.lines)
@@ -104,7 +117,7 @@ needs_liblo = pytest.mark.skipif(
 
 @needs_liblo
 def test_liblo_hello_gets_status_on_reply_port(serve) -> None:
-    server, port = serve
+    server, port, _ = serve
     listen = free_udp_port()
     dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE, text=True)
     try:
@@ -122,6 +135,7 @@ def test_liblo_hello_gets_status_on_reply_port(serve) -> None:
         status = json.loads(line[line.index("{"):line.rindex("}") + 1])
         assert status["protocol"] == 1
         assert status["queue_capacity"] == 8
+        assert status["model"] == "tiny-e2e"
     finally:
         dump.terminate()
         dump.wait(5)
@@ -129,7 +143,7 @@ def test_liblo_hello_gets_status_on_reply_port(serve) -> None:
 
 @needs_liblo
 def test_liblo_bad_message_is_logged(serve) -> None:
-    server, port = serve
+    server, port, _ = serve
     subprocess.run(["oscsend", "localhost", str(port), "/diffjam/bogus", "i", "3"], check=True)
     line = server.wait_for("UNKNOWN_ADDRESS", timeout=30)
     assert "/diffjam/bogus" in line
@@ -143,7 +157,7 @@ def test_node_osc_client_runs_an_infill(serve) -> None:
         pytest.skip("node is not installed")
     if not (NODE_DIR / "node_modules" / "osc").is_dir():
         pytest.skip(f"node_modules missing: run `npm ci --omit=optional` in {NODE_DIR}")
-    server, port = serve
+    server, port, out = serve
     run = subprocess.run(["node", "client.js", str(port)], cwd=NODE_DIR, capture_output=True,
                          text=True, timeout=180)
     assert run.returncode == 0, run.stdout + run.stderr + "\n".join(server.lines)
@@ -164,6 +178,10 @@ def test_node_osc_client_runs_an_infill(serve) -> None:
     done = json.loads(replies[-1]["args"][1])
     assert done["bars"] == [2, 2]
     assert done["n_bars"] == 2
+    assert done["notes"] == [len(notes)]
+    [midi_path] = done["midi_paths"]
+    assert Path(midi_path).parent == out
+    assert Path(midi_path).stat().st_size > 0
     server.wait_for("request node-1 infill done in")
 
 
@@ -188,3 +206,14 @@ def test_remote_host_needs_allow_remote() -> None:
     )
     assert run.returncode == 2
     assert "--allow-remote" in run.stderr
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path / "tiny.safetensors")
+    server = Serve("--port", str(free_udp_port()), "--model", str(model), "--output-dir",
+                   str(tmp_path / "out"), cwd=REPO)
+    server.wait_for("listening on")
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(30) == 0
+    server.wait_for("server stopped", timeout=5)
+    assert not any("Traceback" in line for line in server.lines)

@@ -47,9 +47,11 @@ class FakePipeline:
         self.cancel_seen: list[bool] = []
         self.entered = threading.Event()
 
-    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None):
+    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
+                  context=(), bars=None):
         self.calls.append({"chords": list(chords), "n_bars": n_bars,
-                           "melody": list(melody or []), "options": options})
+                           "melody": list(melody or []), "options": options,
+                           "context": list(context), "bars": bars})
         self.entered.set()
         if self.error is not None and (self.fail_after is None
                                        or len(self.calls) > self.fail_after):
@@ -61,14 +63,14 @@ class FakePipeline:
             raise Cancelled("cancelled")
         if self.time is not None:
             self.time.advance(self.latency)
-        notes = list(melody or [])
+        notes = []
         if chords:
             root = chords[-1].chord.root
             last = 16 * (n_bars - 1)
             notes += [Note(start=last, pitch=36 + root, duration=8, velocity=90),
                       Note(start=last + 8, pitch=43 + root, duration=16, velocity=70)]
-        return Result(variations=(tuple(notes),), n_bars=n_bars,
-                      generated=BarRange(0, n_bars), nfe=options.steps, seconds=0.0)
+        return Result(variations=(tuple(notes),), n_bars=n_bars, generated=bars, key=None,
+                      nfe=options.steps, seconds=0.0)
 
 
 @dataclass
@@ -160,13 +162,17 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
     rig.tick_to(2 * 96)
     assert rig.heard() == [(96, "note_on", 36), (144, "note_off", 36), (144, "note_on", 43),
                            (192, "note_off", 43), (192, "note_on", 36)]
-    warmup, call = rig.pipeline.calls[:2]
+    warmup, call, then = rig.pipeline.calls
     assert warmup["melody"] == [] and warmup["n_bars"] == 4
-    # bar 2 is asked for during bar 1, at its last 16th (the measured latency is 0 here)
-    assert call["n_bars"] == 2
-    assert call["melody"] == [Note(0, C, 15, 100), Note(0, E, 15, 100), Note(0, G, 15, 100)]
+    # bar 2 is asked for during bar 1, at its last 16th (the measured latency is 0 here);
+    # nothing was played before, so the model writes both bars and the last one is kept
+    assert call["n_bars"] == 2 and call["bars"] == BarRange(0, 2) and call["context"] == []
+    assert call["melody"] == [Note(0, G, 15, 100)]          # the top line of the chord
     assert [(s.start, s.duration, s.chord.symbol()) for s in call["chords"]] == [
         (0, 16, "C"), (16, 16, "C")]
+    # bar 3 continues what bar 2 played: bar 2 is known context, bar 3 is written
+    assert then["n_bars"] == 2 and then["bars"] == BarRange(1, 2)
+    assert then["context"] == [Note(0, 36, 8, 90), Note(8, 43, 8, 70)]
     assert call["options"] == SamplingOptions(guidance=2.0, in_key=True, key=None, steps=8,
                                               seed=8)
     assert rig.session.state() | {"latency_ms": None} == {
@@ -184,10 +190,11 @@ def test_context_is_the_last_bars_with_their_chords(rig: Rig) -> None:
         rig.notes_off(*chord)
     rig.tick_to(5 * 96)
     call = rig.pipeline.calls[-1]                 # for bar 6, with bars 3..5 as context
-    assert call["n_bars"] == 4
+    assert call["n_bars"] == 4 and call["bars"] == BarRange(3, 4)
+    assert [n.start for n in call["context"]] == [0, 8, 16, 24, 32, 40]
     assert [(s.start, s.chord.symbol()) for s in call["chords"]] == [
         (0, "C"), (16, "G"), (32, "Am"), (48, "Am")]
-    assert call["melody"][:3] == [Note(0, C, 8, 100), Note(0, E, 8, 100), Note(0, G, 8, 100)]
+    assert call["melody"] == [Note(0, G, 8, 100), Note(16, D, 8, 100), Note(32, E, 8, 100)]
     assert call["options"].seed == 7 + 5
     assert rig.session.state()["chord"] == "Am"
 
@@ -310,20 +317,21 @@ def test_restart_from_zero_forgets_the_old_bars(rig: Rig) -> None:
     rig.tick_to(96)
     assert rig.heard()[before:] == [(298, "note_off", 36), (298, "control_change", 123),
                                     (96, "note_on", 36)]
-    assert rig.pipeline.calls[-1]["melody"][0] == Note(0, C, 15, 100)
+    assert rig.pipeline.calls[-1]["melody"] == [Note(0, G, 15, 100)]
     assert rig.session.state()["bar"] == 2
 
 
 def test_repeated_pitch_is_released_before_it_sounds_again() -> None:
     class Repeats(FakePipeline):
         def accompany(self, chords, *, n_bars, melody=None, options, progress=None,
-                      cancel=None):
+                      cancel=None, context=(), bars=None):
             result = super().accompany(chords, n_bars=n_bars, melody=melody,
-                                       options=options, cancel=cancel)
+                                       options=options, cancel=cancel, context=context,
+                                       bars=bars)
             last = 16 * (n_bars - 1)
             notes = (Note(last, 50, 6), Note(last + 4, 50, 4))
             return Result(variations=(notes,), n_bars=n_bars, generated=result.generated,
-                          nfe=1, seconds=0.0)
+                          key=None, nfe=1, seconds=0.0)
 
     rig = Rig(Repeats(), midi_config())
     try:
@@ -483,7 +491,7 @@ def test_internal_clock_drives_the_jam() -> None:
                 target = self.ticks + ticks
                 self.allowed += ticks
                 self.turn.notify_all()
-                self.turn.wait_for(lambda: self.ticks >= target)
+                assert self.turn.wait_for(lambda: self.ticks >= target, WAIT_S)
 
     time = SteppedTime()
     backend = LoopbackBackend()

@@ -156,7 +156,6 @@ def test_params_defaults_and_values() -> None:
     ("kind", "params", "code", "text"),
     [
         ("infill", "{}", ErrorCode.BAD_PARAMS, "infill needs 'bars'"),
-        ("accompany", "{}", ErrorCode.BAD_PARAMS, "accompany needs 'chords'"),
         ("generate", '{"steps": 0}', ErrorCode.BAD_PARAMS, "'steps' must be in 1..1000"),
         ("generate", '{"steps": 2.5}', ErrorCode.BAD_PARAMS, "'steps' must be an integer"),
         ("generate", '{"variations": 9}', ErrorCode.BAD_PARAMS, "'variations'"),

@@ -194,7 +194,7 @@ class FakePipeline:
 
     def accompany(self, chords, *, n_bars, melody=None, options):  # noqa: ANN001, ANN201
         self.calls.append(("accompany", {"options": options, "melody": melody}))
-        return self._result(list(melody or []), 0, n_bars)
+        return self._result([], 0, n_bars)  # the accompaniment alone, as Pipeline does
 
     def generate(self, *, n_bars, chords=None, options):  # noqa: ANN001, ANN201
         self.calls.append(("generate", {"options": options, "chords": chords}))
@@ -213,7 +213,8 @@ def test_model_system_keeps_only_generated_notes() -> None:
     assert call["options"].steps == 7 and call["options"].guidance == 1.5
     assert call["options"].key == Key(0, "major")
     accompany = system.produce(TaskInput(task="accompany", segment=seg, seed=0))
-    assert accompany == tuple(n(16 * b, 60, 16) for b in range(8))  # melody removed
+    assert accompany == tuple(n(16 * b, 60, 16) for b in range(8))
+    assert fake.calls[-1][1]["melody"] == list(seg.melody)
     generate = system.produce(TaskInput(task="generate", segment=seg, seed=0))
     assert len(generate) == 8 and fake.calls[-1][1]["options"].key is None
     seeds = {c[1]["options"].seed for c in fake.calls}

@@ -1,9 +1,10 @@
 """The panel against a REAL engine process (``python -m bridge.cli serve``).
 
-One engine is started for the module on a free port. When the server cannot start in
-this checkout (the bridge or the engine's Pipeline missing, no bundled model), every test
-here is skipped with the server's last log line as the reason; an engine that starts but
-never answers is a failure.
+One engine is started for the module on a free port, loading a tiny random-weight model
+written by the test (``--model``), so the whole real path runs fast on a CPU: panel ->
+OSC -> worker -> engine.pipeline -> OSC -> roll. When the server cannot start in this
+checkout, every test here is skipped with the server's last log line as the reason; an
+engine that starts but never answers is a failure.
 """
 
 from __future__ import annotations
@@ -30,6 +31,34 @@ from gui.rollview import GENERATED_COLOR
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0
 RESULT_TIMEOUT_MS = 120_000
+
+
+def write_tiny_model(path: Path) -> Path:
+    """A random-weight model small enough for a 2-step request in about a second."""
+    try:
+        import torch
+
+        from engine.checkpoint import save_model
+        from engine.model import DenoiserNet, ModelConfig
+    except ImportError as err:
+        pytest.skip(f"cannot build a test model for `diffjam serve`: {err}")
+    config = ModelConfig(
+        widths=(16, 32), blocks_per_level=1, attention_layers=1, attention_heads=2,
+        window_bars=4,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    save_model(path, DenoiserNet(config).state_dict(), config, info={"name": "tiny-panel-e2e"})
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return write_tiny_model(tmp_path_factory.mktemp("model") / "tiny.safetensors")
+
+
+def serve_args(port: int, model: Path) -> list[str]:
+    return [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port), "--model",
+            str(model), "--device", "cpu"]  # fmt: skip
 
 
 def free_udp_port() -> int:
@@ -62,14 +91,13 @@ def wait_for_engine(process: subprocess.Popen[bytes], port: int, log: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def engine_port(tmp_path_factory) -> Iterator[int]:
+def engine_port(tmp_path_factory, tiny_model: Path) -> Iterator[int]:
     port = free_udp_port()
     scratch = tmp_path_factory.mktemp("engine")
     log = scratch / "serve.log"
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port),
-             "--output-dir", str(scratch / "midi")],
+            [*serve_args(port, tiny_model), "--output-dir", str(scratch / "midi")],
             cwd=REPO, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
@@ -179,9 +207,11 @@ def test_form_is_reported_when_the_engine_does_not_support_it(
     assert real_panel.form_editor.engine_note.text() == FORM_UNSUPPORTED
 
 
-def test_start_engine_and_reconnect_after_a_restart(qtbot, settings: QSettings) -> None:
+def test_start_engine_and_reconnect_after_a_restart(
+    qtbot, settings: QSettings, tiny_model: Path
+) -> None:
     port = free_udp_port()
-    command = [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)]
+    command = serve_args(port, tiny_model)
     first = EngineProcess(host="127.0.0.1", port=port, command=command)
     client = EngineClient(port=port, hello_interval_ms=200, timeout_ms=1500)
     window = PanelWindow(client=client, settings=settings, engine_process=first)

@@ -92,7 +92,7 @@ class FakeEngine {
       this.maybeRun(id, rinfo);
       return;
     }
-    if (address === '/diffjam/infill' || address === '/diffjam/accompany') {
+    if (['/diffjam/infill', '/diffjam/accompany', '/diffjam/generate'].includes(address)) {
       const [id, json] = args;
       const entry = this.entry(id);
       entry.mode = address.slice('/diffjam/'.length);

@@ -46,7 +46,7 @@ port.on("message", (message) => {
         send("/diffjam/infill", [
             { type: "s", value: "node-1" },
             { type: "s", value: JSON.stringify({ notes_chunks: 1, bars: [2, 2], clip_beats: 8,
-                                                 steps: 2, seed: 1, write_midi: false }) }
+                                                 steps: 2, seed: 1 }) }
         ]);
     } else if (message.address === "/diffjam/done" || message.address === "/diffjam/error") {
         clearTimeout(timer);

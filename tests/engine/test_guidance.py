@@ -1,0 +1,67 @@
+import torch
+
+from engine.diffusion import x0_from_v
+from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint
+from engine.model import Conditioning
+
+
+class FakeNet:
+    """Returns v = 1 for conditioned examples and v = 0 for unconditioned ones, and
+    records the batch sizes it was called with."""
+
+    def __init__(self):
+        self.batches = []
+
+    def __call__(self, x_t, t, cond):
+        self.batches.append(x_t.shape[0])
+        present = cond.chords_present if cond.chords_present is not None else torch.ones(
+            x_t.shape[0])
+        return present[:, None, None, None].expand_as(x_t).clone()
+
+
+def conds(batch):
+    task = torch.zeros(batch, dtype=torch.long)
+    chroma = torch.zeros(batch, 16, 12)
+    cond = Conditioning(task=task, chroma=chroma, bass=chroma, chords_present=torch.ones(batch))
+    uncond = Conditioning(task=task, chroma=chroma, bass=chroma,
+                          chords_present=torch.zeros(batch))
+    return cond, uncond
+
+
+def test_scale_one_makes_a_single_conditional_pass():
+    net = FakeNet()
+    cond, uncond = conds(2)
+    x, t = torch.zeros(2, 2, 16, 4), torch.full((2,), 0.5)
+    out = GuidedDenoiser(net, cond, uncond, scale=1.0)(x, t)
+    assert net.batches == [2]
+    torch.testing.assert_close(out, x0_from_v(x, torch.ones_like(x), t).clamp(-1, 1))
+
+
+def test_guidance_extrapolates_from_unconditional_to_conditional_in_one_batch():
+    net = FakeNet()
+    cond, uncond = conds(2)
+    x, t = torch.zeros(2, 2, 16, 4), torch.full((2,), 0.25)
+    out = GuidedDenoiser(net, cond, uncond, scale=0.5)(x, t)
+    assert net.batches == [4]  # cond and uncond evaluated together
+    # v = 0 + 0.5 * (1 - 0) = 0.5
+    torch.testing.assert_close(out, x0_from_v(x, torch.full_like(x, 0.5), t))
+
+
+def test_in_key_projection_silences_every_disallowed_pitch():
+    inner = lambda x, t: torch.ones_like(x)  # noqa: E731 - everything sounds
+    allowed = torch.zeros(16, 4, dtype=torch.bool)
+    allowed[:, 1] = True
+    out = InKeyProjection(inner, allowed)(torch.zeros(3, 2, 16, 4), torch.ones(3))
+    assert torch.all(out[:, :, :, 1] == 1.0)
+    assert torch.all(out[:, :, :, [0, 2, 3]] == -1.0)
+
+
+def test_inpaint_keeps_known_steps_exactly():
+    inner = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    known = torch.full((1, 2, 16, 4), -1.0)
+    known[0, 0, 2, 3] = 1.0
+    mask = torch.zeros(1, 16)
+    mask[0, :8] = 1.0
+    out = Inpaint(inner, known, mask)(torch.zeros(1, 2, 16, 4), torch.ones(1))
+    torch.testing.assert_close(out[:, :, :8], known[:, :, :8])
+    assert torch.all(out[:, :, 8:] == 0.0)

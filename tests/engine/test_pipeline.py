@@ -1,0 +1,141 @@
+import threading
+
+import numpy as np
+import pytest
+
+from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
+from engine.harmony import parse_key, parse_progression
+from engine.pianoroll import Note
+from engine.pipeline import (
+    BarRange,
+    Cancelled,
+    Pipeline,
+    SamplingOptions,
+    estimate_key,
+)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tiny_model_file):
+    return Pipeline.load(tiny_model_file, device="cpu")
+
+
+def clip(n_bars=8):
+    """A C-major clip: a triad on every beat, plus one note outside the model's range."""
+    notes = []
+    for bar in range(n_bars):
+        for beat in range(4):
+            start = bar * 16 + beat * 4
+            notes += [Note(start, p, 4, 90) for p in (48, 52, 55)]
+    notes.append(Note(0, 110, 16, 70))  # above G7: the model cannot see it
+    return notes
+
+
+FAST = SamplingOptions(steps=3, seed=1, key=parse_key("C"))
+
+
+def test_bar_range_parses_user_ranges():
+    assert BarRange.parse("5-8") == BarRange(4, 8)
+    assert BarRange.parse("3") == BarRange(2, 3)
+    assert str(BarRange(4, 8)) == "5-8"
+    for bad in ("0-2", "8-5", "a-b", ""):
+        with pytest.raises(BarRangeError):
+            BarRange.parse(bad)
+
+
+def test_infill_returns_every_note_outside_the_range_unchanged(pipeline):
+    notes = clip()
+    result = pipeline.infill(notes, n_bars=8, bars=BarRange(4, 8), options=FAST)
+    outside = sorted(n for n in notes if not 64 <= n.start < 128)
+    for variation in result.variations:
+        kept = sorted(n for n in variation if not 64 <= n.start < 128)
+        assert kept == outside  # including the out-of-range pitch 110
+        assert all(n.start + n.duration <= 128 for n in variation if n.start >= 64)
+    assert result.generated == BarRange(4, 8)
+
+
+def test_in_key_projection_leaves_no_out_of_key_note(pipeline):
+    options = SamplingOptions(steps=3, seed=2, key=parse_key("Eb"), variations=3)
+    result = pipeline.infill(clip(), n_bars=8, bars=BarRange(0, 8), options=options)
+    scale = parse_key("Eb").scale_mask()
+    generated = [n for v in result.variations for n in v if n.pitch != 110]
+    assert generated, "the tiny model should produce notes"
+    assert all(scale[n.pitch % 12] for n in generated)
+
+
+def test_without_projection_the_tiny_model_does_play_out_of_key(pipeline):
+    options = SamplingOptions(steps=3, seed=2, key=parse_key("Eb"), in_key=False,
+                              variations=3)
+    result = pipeline.infill(clip(), n_bars=8, bars=BarRange(0, 8), options=options)
+    scale = parse_key("Eb").scale_mask()
+    assert any(not scale[n.pitch % 12] for v in result.variations for n in v)
+
+
+def test_same_seed_same_output_and_variations_differ(pipeline):
+    options = SamplingOptions(steps=3, seed=5, variations=2)
+    chords = parse_progression("C G Am F")
+    a = pipeline.accompany(chords, n_bars=8, options=options)
+    b = pipeline.accompany(chords, n_bars=8, options=options)
+    assert a.variations == b.variations
+    assert a.variations[0] != a.variations[1]
+
+
+def test_guidance_costs_two_evaluations_per_step_only_when_it_applies(pipeline):
+    chords = parse_progression("C G Am F")
+    guided = pipeline.generate(n_bars=8, chords=chords, options=SamplingOptions(steps=4))
+    plain = pipeline.generate(n_bars=8, chords=chords,
+                              options=SamplingOptions(steps=4, guidance=1.0))
+    unconditional = pipeline.generate(n_bars=8, options=SamplingOptions(steps=4))
+    assert (guided.nfe, plain.nfe, unconditional.nfe) == (8, 4, 4)
+
+
+def test_long_clips_are_covered_by_overlapping_windows(pipeline):
+    progress = []
+    result = pipeline.infill(clip(20), n_bars=20, bars=BarRange(2, 18), options=FAST,
+                             progress=progress.append)
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    assert pipeline._windows(BarRange(2, 18), 20) == [0, 4, 8, 12]
+    new = [n for n in result.variations[0] if 32 <= n.start < 288]
+    assert max(n.start for n in new) >= 16 * 14  # the last window did generate
+
+
+def test_short_clips_and_short_progressions(pipeline):
+    result = pipeline.accompany(parse_progression("C G"), n_bars=3, options=FAST)
+    assert all(n.start < 48 for n in result.variations[0])
+
+
+def test_cancel_stops_a_generation(pipeline):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        pipeline.generate(n_bars=8, options=FAST, cancel=cancel)
+
+
+def test_bad_input_raises_input_errors(pipeline):
+    with pytest.raises(BarRangeError, match="outside the 8-bar clip"):
+        pipeline.infill(clip(), n_bars=8, bars=BarRange(6, 10), options=FAST)
+    with pytest.raises(InputError, match="no notes"):
+        pipeline.infill([], n_bars=8, bars=BarRange(0, 2), options=FAST)
+    with pytest.raises(ClipTooLargeError, match="50000 notes"):
+        pipeline.infill([Note(i % 128, 60, 1) for i in range(50_000)], n_bars=8,
+                        bars=BarRange(0, 2), options=FAST)
+    with pytest.raises(ClipTooLargeError):
+        pipeline.generate(n_bars=1000, options=FAST)
+    with pytest.raises(InputError, match="chords or a melody"):
+        pipeline.accompany([], n_bars=4, options=FAST)
+    with pytest.raises(InputError, match="steps"):
+        SamplingOptions(steps=0)
+    with pytest.raises(ModelFileError):
+        Pipeline.load("/nonexistent/model.safetensors")
+
+
+def test_key_estimation_finds_obvious_keys():
+    weights = np.zeros(12)
+    weights[[0, 4, 7]] = 3.0
+    weights[[2, 5, 9, 11]] = 1.0
+    assert estimate_key(weights) == parse_key("C")
+    a_minor = np.zeros(12)
+    a_minor[[9, 0, 4]] = 3.0
+    a_minor[[11, 2, 5, 7]] = 1.0
+    assert estimate_key(a_minor) == parse_key("Am")
+    assert estimate_key(np.zeros(12)) is None
