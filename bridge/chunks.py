@@ -8,12 +8,18 @@ request still incomplete :data:`EXPIRY_S` seconds after its first part is droppe
 reported by :meth:`ChunkAssembler.expire`. A request that fails a check is dropped at once;
 parts of it that arrive later start a new (incomplete) request that expires in turn.
 
+A request whose params the server refused (bad params, ``BUSY``) has had its one
+outcome: :meth:`ChunkAssembler.refuse` drops its chunks and remembers the id for
+:data:`REFUSED_MEMORY_S` seconds, during which :meth:`ChunkAssembler.was_refused` tells
+the server to log late chunks of that id instead of answering them with a second error.
+
 The assembler is not thread-safe: the server's receive loop owns it.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +35,19 @@ from bridge.protocol import (
     RequestMessage,
 )
 
-__all__ = ["EXPIRY_S", "ChunkAssembler", "ReadyRequest", "result_replies", "split_chunks"]
+__all__ = [
+    "EXPIRY_S",
+    "REFUSED_MEMORY_S",
+    "ChunkAssembler",
+    "ReadyRequest",
+    "result_replies",
+    "split_chunks",
+]
 
 EXPIRY_S = 5.0
+REFUSED_MEMORY_S = 10.0
 MAX_PENDING = 64
+MAX_REFUSED = 1024  # ids remembered at most; the oldest are forgotten first
 
 Address = tuple[str, int]
 
@@ -72,6 +87,7 @@ class ChunkAssembler:
         self._max_pending = max_pending
         self._clock = clock
         self._pending: dict[str, _Pending] = {}
+        self._refused: OrderedDict[str, float] = OrderedDict()  # id -> when refused
 
     def __contains__(self, request_id: str) -> bool:
         return request_id in self._pending
@@ -132,6 +148,25 @@ class ChunkAssembler:
             )
         return self._complete(rid, pending)
 
+    def refuse(self, request_id: str) -> int:
+        """The params of ``request_id`` were refused: drop its chunks and remember the id
+        for :data:`REFUSED_MEMORY_S` s (see :meth:`was_refused`); the chunks dropped."""
+        pending = self._pending.pop(request_id, None)
+        self._refused[request_id] = self._clock()
+        self._refused.move_to_end(request_id)
+        while len(self._refused) > MAX_REFUSED:
+            self._refused.popitem(last=False)
+        return 0 if pending is None else len(pending.chunks)
+
+    def was_refused(self, request_id: str) -> bool:
+        """Whether ``request_id``'s params were refused less than REFUSED_MEMORY_S s ago."""
+        refused_at = self._refused.get(request_id)
+        return refused_at is not None and self._clock() - refused_at < REFUSED_MEMORY_S
+
+    def forget_refusal(self, request_id: str) -> None:
+        """New params for a refused id start a new request: its chunks count again."""
+        self._refused.pop(request_id, None)
+
     def discard(self, request_id: str) -> bool:
         """Forget an incomplete request (cancelled by the client); whether it was held."""
         return self._pending.pop(request_id, None) is not None
@@ -139,6 +174,8 @@ class ChunkAssembler:
     def expire(self) -> list[tuple[Address, ProtocolError]]:
         """Drop requests incomplete for longer than the expiry; their errors, to reply."""
         now = self._clock()
+        while self._refused and now - next(iter(self._refused.values())) >= REFUSED_MEMORY_S:
+            self._refused.popitem(last=False)
         expired = []
         for rid, pending in list(self._pending.items()):
             if now - pending.first_seen < self._expiry_s:

@@ -42,6 +42,7 @@ TICKS_PER_STEP = PPQN // 4  # a 16th note
 TICKS_PER_BAR = 4 * PPQN  # 4/4 only
 MIN_TEMPO = 20.0
 MAX_TEMPO = 300.0
+STOP_JOIN_SECONDS = 5.0   # InternalClock.stop waits at most this long for its thread
 
 
 def tick_seconds(tempo: float) -> float:
@@ -256,7 +257,10 @@ class InternalClock:
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            thread.join(STOP_JOIN_SECONDS)
+            if thread.is_alive():
+                log.warning("clock thread did not end within %g s; leaving it (daemon)",
+                            STOP_JOIN_SECONDS)
 
     def run(self, *, ticks: int | None = None) -> None:
         """Tick until :meth:`stop` (or ``ticks`` ticks) on the calling thread."""

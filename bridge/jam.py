@@ -89,6 +89,7 @@ WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 MAX_CONTEXT_BARS = 16
 MAX_STEPS = 1000
+JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
 
 
 class JamPipeline(Protocol):
@@ -222,6 +223,7 @@ class JamSession:
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._teardown_thread: threading.Thread | None = None
+        self._warmup: _Request | None = None
         self._inport: Any = None
         self._outport: Any = None
         self._started = False
@@ -257,10 +259,14 @@ class JamSession:
             self._running = True
         log.info("jam: input %r, output %r, %s clock", inport.name, outport.name,
                  self._config.clock)
+        # the first chord recognition pays numpy's first-use costs (~0.1 s): not on the
+        # clock thread
+        recognize_chord_from_notes([Note(start=0, pitch=60, duration=1)], start=0, stop=1)
         self._worker = threading.Thread(target=self._work, name="diffjam-jam-worker",
                                          daemon=True)
         self._worker.start()
-        self._submit(self._warmup_request())
+        self._warmup = self._warmup_request()
+        self._submit(self._warmup)
         self._clock.attach(self)
         self._clock.start()
         self._emit(force=True)
@@ -272,13 +278,13 @@ class JamSession:
         self._teardown()
         thread = self._teardown_thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            _join(thread, JOIN_SECONDS)
 
     def state(self) -> dict[str, Any]:
         """``running``, ``playing`` (transport), ``bar`` (1-based, 0 before the start),
         ``chord`` (symbol or None), ``tempo`` (BPM or None before the MIDI clock ran),
-        ``clock``, ``error`` (message or None), ``dropped`` (bars whose accompaniment came
-        too late), ``latency_ms`` (last generation)."""
+        ``clock``, ``error`` (message or None), ``played`` (bars accompanied), ``dropped``
+        (bars whose accompaniment came too late), ``latency_ms`` (last generation)."""
         with self._lock:
             tempo = self._clock.tempo
             latency = self._latencies[-1] if self._latencies else None
@@ -290,6 +296,7 @@ class JamSession:
                 "tempo": None if tempo is None else round(tempo, 1),
                 "clock": self._clock.kind,
                 "error": self._error,
+                "played": self._played_bars,
                 "dropped": self._dropped,
                 "latency_ms": None if latency is None else round(latency * 1000.0, 1),
             }
@@ -309,7 +316,7 @@ class JamSession:
             if self._time.now() - self._last_tick_at < CLOCK_TIMEOUT_SECONDS:
                 return
             log.warning("jam: the clock stopped ticking; all notes off")
-            self._silence()
+            self._guarded(self._silence)
 
     # ------------------------------------------------------------- clock listener
 
@@ -362,7 +369,8 @@ class JamSession:
         self._accompaniment: dict[int, list[_Planned]] = {}  # bar -> what was played
 
     def _restart(self, position: int, at: float) -> None:
-        """The transport (re)starts at tick ``position``; keys still held count from here."""
+        """The transport (re)starts at tick ``position``: what was played before is
+        forgotten (the song position may have jumped); keys still held count from here."""
         if self._sounding:
             self._silence()
         self._cancel_requests()
@@ -377,6 +385,7 @@ class JamSession:
         self._last_tick_at = at
         self._bar = position // TICKS_PER_BAR - (1 if position % TICKS_PER_BAR == 0 else 0)
         self._held = held
+        self._played = []          # after a jump the old bars are no context of the new
         self._ready.clear()
         self._accompaniment.clear()
         self._requested.clear()
@@ -683,6 +692,8 @@ class JamSession:
                 self._error = error
             self._epoch += 1
             self._cancel_requests()
+            if self._warmup is not None:
+                self._warmup.cancel.set()
             try:
                 self._silence()
             except PortError as err:
@@ -698,7 +709,9 @@ class JamSession:
         if worker is not None:
             self._queue.put(None)
             if worker is not threading.current_thread():
-                worker.join()
+                # a generation in progress was cancelled by _shutdown and ends at its next
+                # sampler step; a stuck one (daemon thread) must not hang the engine's exit
+                _join(worker, JOIN_SECONDS)
         with self._lock:
             inport, self._inport = self._inport, None
             outport, self._outport = self._outport, None
@@ -727,6 +740,14 @@ class JamSession:
             self._on_state(snapshot)
         except Exception:  # noqa: BLE001 - a listener must not break the jam
             log.exception("jam: on_state callback failed")
+
+
+def _join(thread: threading.Thread, timeout: float) -> None:
+    """Join ``thread`` for at most ``timeout`` s; a thread still alive then is logged."""
+    thread.join(timeout)
+    if thread.is_alive():
+        log.warning("jam: thread %s did not end within %g s; leaving it (daemon)",
+                    thread.name, timeout)
 
 
 def _skyline(notes: Sequence[Note]) -> list[Note]:

@@ -57,6 +57,9 @@ JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 DEFAULT_BPMS = (90.0, 120.0, 160.0)
 LONG_JAM_TEMPO = 120.0
 WAIT_S = 600.0  # upper bound for one generation in the bench; not a timing figure
+# Real-time figures leave out the first bars: opening a JACK port takes python-rtmidi
+# most of a second during which it holds the GIL, and the bench opens two after the start.
+SETTLE_BARS = 2
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -104,6 +107,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     bench.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
+    bench.add_argument("--guidance", type=float, default=2.0,
+                       help="classifier-free guidance scale (default 2.0; 1.0 halves the "
+                            "network evaluations)")
     bench.add_argument("--fake-model", action="store_true",
                        help="use the fast fake model everywhere (measures the bridge only)")
     bench.add_argument("--jitter-bars", type=int, default=8,
@@ -221,15 +227,17 @@ class PatternPipeline:
 
 class TimedPipeline:
     """Times every ``accompany`` call on the real clock (the first one, the warm-up,
-    separately)."""
+    separately), and the CPU time the process spent meanwhile (all threads: on a busy
+    machine wall time grows, CPU time hardly)."""
 
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
         self.warmup: float | None = None
 
     def accompany(self, chords, **kwargs):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         try:
             return self.pipeline.accompany(chords, **kwargs)
         finally:
@@ -238,6 +246,7 @@ class TimedPipeline:
                 self.warmup = elapsed
             else:
                 self.seconds.append(elapsed)
+                self.cpu_seconds.append(time.process_time() - cpu)
 
 
 # Voicings of the scripted player (C G Am F), left hand, and its melody scale (C major).
@@ -253,6 +262,7 @@ class SimulatedJam:
     pipeline: Any
     tempo: float
     steps: int = 8
+    guidance: float = 2.0
     seed: int = 0
     sounding: dict[int, int] = field(default_factory=dict)   # pitch -> tick of its note-on
     note_ons: int = 0
@@ -267,7 +277,7 @@ class SimulatedJam:
         backend = midiports.LoopbackBackend()
         self.session = JamSession(
             self.pipeline, JamConfig(clock="midi", tempo=self.tempo, steps=self.steps,
-                                     seed=self.seed),
+                                     guidance=self.guidance, seed=self.seed),
             backend=backend, clock=MidiClock(time=self.time))
         self.session.start()
         self.daw = backend.open_output(midiports.VIRTUAL_INPUT)
@@ -337,10 +347,11 @@ class SimulatedJam:
         self.session.stop()
 
 
-def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dict[str, Any]:
+def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int,
+                    guidance: float = 2.0) -> dict[str, Any]:
     """Model time per bar on the requests of a simulated jam at ``tempo``."""
     timed = TimedPipeline(pipeline)
-    jam = SimulatedJam(timed, tempo, steps=steps, seed=1)
+    jam = SimulatedJam(timed, tempo, steps=steps, guidance=guidance, seed=1)
     try:
         jam.start()
         jam.play(bars + 1)
@@ -355,6 +366,7 @@ def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int) -> di
         "warmup_ms": None if timed.warmup is None else 1000.0 * timed.warmup,
         "p50_ms": 1000.0 * _percentile(seconds, 50),
         "p99_ms": 1000.0 * _percentile(seconds, 99),
+        "p50_cpu_ms": 1000.0 * _percentile(sorted(timed.cpu_seconds), 50),
         "p50_fraction": _percentile(seconds, 50) / bar_seconds,
         "p99_fraction": _percentile(seconds, 99) / bar_seconds,
         "dropped": jam.session.state()["dropped"],
@@ -377,7 +389,8 @@ class _TickLateness:
 
     def clock_tick(self, *, position: int, at: float) -> None:
         self.listener.clock_tick(position=position, at=at)
-        self.late_ms.append(1000.0 * (self.time.now() - at))
+        if position >= SETTLE_BARS * TICKS_PER_BAR:
+            self.late_ms.append(1000.0 * (self.time.now() - at))
 
 
 class _MeasuredClock(InternalClock):
@@ -394,10 +407,12 @@ class _MeasuredClock(InternalClock):
         super().attach(listener)
 
 
-def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dict[str, Any]:
+def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
+                   guidance: float = 2.0) -> dict[str, Any]:
     """A real-time jam on the internal clock with a held C major chord: how late the
     note-ons arrive against the 16th grid, and how late the clock thread finishes each
-    tick's work (the model generating on the worker thread meanwhile)."""
+    tick's work (the model generating on the worker thread meanwhile); both from bar
+    ``SETTLE_BARS + 1`` on."""
     from bridge.jam import JamConfig, JamSession
 
     backend: Any
@@ -408,7 +423,7 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dic
         backend, where = midiports.LoopbackBackend(), "in-memory"
     clock = _MeasuredClock(tempo)
     session = JamSession(pipeline, JamConfig(clock="internal", tempo=tempo, steps=steps,
-                                             seed=1),
+                                             guidance=guidance, seed=1),
                          backend=backend, clock=clock)
     arrivals: list[float] = []
 
@@ -429,7 +444,9 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int) -> dic
         synth.close()
     step = tick_seconds(tempo) * TICKS_PER_STEP
     t0 = clock.started_at or 0.0
-    late = sorted(((t - t0) - round((t - t0) / step) * step) * 1000.0 for t in arrivals)
+    settled = t0 + SETTLE_BARS * TICKS_PER_BAR * tick_seconds(tempo)
+    late = sorted(((t - t0) - round((t - t0) / step) * step) * 1000.0 for t in arrivals
+                  if t >= settled)
     ticks = sorted(clock.lateness.late_ms if clock.lateness is not None else [])
     bars_heard = len({int((t - t0) // (4 * tick_seconds(tempo) * 24)) for t in arrivals})
     return {
@@ -507,6 +524,8 @@ def _rss_mb() -> float:
 def run_bench(args: argparse.Namespace) -> int:
     if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
         return _error("bench-jam", "--bars, --jitter-bars, --steps and --minutes must be > 0")
+    if not 0.0 <= args.guidance <= 20.0:
+        return _error("bench-jam", "--guidance must be 0..20")
     if any(not 20.0 <= bpm <= 300.0 for bpm in args.bpm):
         return _error("bench-jam", "--bpm must be 20..300")
     if args.fake_model:
@@ -516,19 +535,20 @@ def run_bench(args: argparse.Namespace) -> int:
             return _error("bench-jam", f"model file {args.model} not found")
         pipeline = _load_pipeline(args.model, args.device)
     info = pipeline.info()
-    latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps)
-               for bpm in args.bpm]
-    jitter = [measure_jitter(PatternPipeline(), tempo=120.0, bars=args.jitter_bars,
+    latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps,
+                               guidance=args.guidance) for bpm in args.bpm]
+    jitter = [measure_jitter(PatternPipeline(), tempo=120.0, bars=SETTLE_BARS + args.jitter_bars,
                              steps=args.steps)]
     if not args.fake_model:
-        jitter.append(measure_jitter(pipeline, tempo=120.0, bars=args.jitter_bars,
-                                     steps=args.steps))
+        jitter.append(measure_jitter(pipeline, tempo=120.0, bars=SETTLE_BARS + args.jitter_bars,
+                                     steps=args.steps, guidance=args.guidance))
     long = long_jam(minutes=args.minutes)
     report = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "python": platform.python_version()},
         "model": info,
         "steps": args.steps,
+        "guidance": args.guidance,
         "latency": latency,
         "jitter": jitter,
         "long_jam": long,
@@ -542,14 +562,15 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def _table(report: dict[str, Any]) -> str:
     model = report["model"]
-    lines = [f"model {model.get('model')} on {model.get('device')}, {report['steps']} steps; "
+    lines = [f"model {model.get('model')} on {model.get('device')}, {report['steps']} steps, "
+             f"guidance {report['guidance']:g}; "
              f"{report['machine']['platform']}",
              "",
-             "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   dropped",]
+             "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   p50 CPU ms"]
     for row in report["latency"]:
         lines.append(f"{'':9}{row['bpm']:5.0f}  {row['bar_ms']:7.0f}  {row['p50_ms']:7.1f}  "
                      f"{row['p99_ms']:7.1f}  {row['p50_fraction']:9.3f}  "
-                     f"{row['p99_fraction']:9.3f}  {row['dropped']:8d}")
+                     f"{row['p99_fraction']:9.3f}  {row['p50_cpu_ms']:10.1f}")
     lines += ["", "real time  model              backend     BPM  bars  heard  dropped  "
                   "note-on p50/p99/max ms   tick p50/p99/max ms"]
     for row in report["jitter"]:

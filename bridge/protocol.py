@@ -63,6 +63,7 @@ MAX_BARS = 256
 MAX_REQUEST_ID = 64
 MAX_VARIATIONS = 8
 MAX_SAMPLER_STEPS = 1000
+MAX_JAM_CONTEXT_BARS = 16  # bridge.jam.MAX_CONTEXT_BARS (a test keeps them equal)
 NOTE_TAGS = "ffii"
 
 
@@ -111,15 +112,18 @@ class MessageSpec:
     repeat: str = ""
 
     def matches(self, tags: str) -> bool:
+        """Whether ``tags`` fit; an ``i`` is accepted where ``f`` is expected (Max sends
+        whole-valued floats as ints), never the other way round."""
         for head in self.fixed:
-            if not tags.startswith(head):
+            if not _tags_fit(tags[: len(head)], head):
                 continue
             rest = tags[len(head) :]
             if not self.repeat:
                 if not rest:
                     return True
-            elif len(rest) % len(self.repeat) == 0 and rest == self.repeat * (
-                len(rest) // len(self.repeat)
+            elif len(rest) % len(self.repeat) == 0 and all(
+                _tags_fit(rest[k : k + len(self.repeat)], self.repeat)
+                for k in range(0, len(rest), len(self.repeat))
             ):
                 return True
         return False
@@ -127,6 +131,13 @@ class MessageSpec:
     def describe(self) -> str:
         shown = " or ".join(repr(tag) for tag in self.fixed)
         return f"{shown} then {self.repeat!r} x k" if self.repeat else shown
+
+
+def _tags_fit(got: str, want: str) -> bool:
+    """``got`` has ``want``'s length and tags, with ``i`` allowed for ``f``."""
+    return len(got) == len(want) and all(
+        g == w or (w == "f" and g == "i") for g, w in zip(got, want, strict=True)
+    )
 
 
 def _specs(*specs: MessageSpec) -> dict[str, MessageSpec]:
@@ -256,7 +267,8 @@ class SettingsGet:
 
 @dataclass(frozen=True)
 class JamStart:
-    """``/diffjam/jam/start`` params; sampling fields left ``None`` take the engine defaults."""
+    """``/diffjam/jam/start`` params; sampling fields left ``None`` take the engine defaults,
+    ``context_bars`` left ``None`` the jam's own default."""
 
     input: str | None = None
     output: str | None = None
@@ -267,6 +279,7 @@ class JamStart:
     key: str | None = None
     steps: int | None = None
     seed: int | None = None
+    context_bars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -403,7 +416,10 @@ _PARAM_KEYS = (
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
-_JAM_KEYS = ("input", "output", "clock", "tempo", "guidance", "in_key", "key", "steps", "seed")
+_JAM_KEYS = (
+    "input", "output", "clock", "tempo", "guidance", "in_key", "key", "steps", "seed",
+    "context_bars",
+)
 
 
 def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
@@ -489,6 +505,10 @@ def _parse_jam_start(text: str) -> JamStart:
         fields["clock"] = clock
     if "tempo" in values:
         fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO, MAX_TEMPO, "")
+    if "context_bars" in values:
+        fields["context_bars"] = _int(
+            "context_bars", values["context_bars"], 1, MAX_JAM_CONTEXT_BARS, ""
+        )
     return JamStart(**fields)
 
 

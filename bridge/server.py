@@ -20,7 +20,8 @@ import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import queue
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from pythonosc import osc_message
 from pythonosc.parsing import osc_types
 
 import engine
-from bridge.chunks import ChunkAssembler
+from bridge.chunks import REFUSED_MEMORY_S, ChunkAssembler
 from bridge.protocol import (
     PROTOCOL_VERSION,
     Cancel,
@@ -62,10 +63,12 @@ Address = tuple[str, int]
 MAX_DATAGRAM = 65_535
 MAX_BUNDLE_DEPTH = 8
 MAX_REPLY_PORTS = 256
+STOP_TIMEOUT_S = 5.0  # shutdown waits at most this long for each of the worker and the jam
 _BUNDLE = b"#bundle\x00"
 # Type tags python-osc's OscMessage decodes; any other tag makes the datagram MALFORMED
 # (python-osc would skip it without consuming its bytes).
 _KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
+_REQUEST_ADDRESSES = frozenset(("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"))
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,42 @@ def _decode(data: bytes, out: list[DecodedMessage], *, depth: int) -> None:
     out.append(DecodedMessage(address, tags, args))
 
 
+class _ControlThread:
+    """One daemon thread running submitted calls in order (jam port operations).
+
+    Not a ``ThreadPoolExecutor``: its threads are joined without a time limit when the
+    interpreter exits, so a jam call stuck in a port or a generation would keep
+    ``diffjam serve`` alive after "server stopped".
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future, Callable[..., Any], tuple] | None] = (
+            queue.SimpleQueue())
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        self._calls.put((future, call, args))
+        return future
+
+    def shutdown(self, *, timeout: float) -> bool:
+        """Let the queued calls finish, wait at most ``timeout`` s; whether it ended."""
+        self._calls.put(None)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, call, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call(*args))
+            except BaseException as err:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(err)
+
+
 class JamControl:
     """Owns the live jam: at most one session; all calls run on the control thread."""
 
@@ -152,6 +191,9 @@ class JamControl:
     ) -> None:
         if self._session is not None and self._session.state().get("running"):
             raise ProtocolError(ErrorCode.JAM, "a jam is already running; stop it first")
+        extra: dict[str, Any] = {}
+        if message.context_bars is not None:
+            extra["context_bars"] = message.context_bars
         config = self._config_factory(
             input=message.input,
             output=message.output,
@@ -162,6 +204,7 @@ class JamControl:
             key=settings.key if message.key is None else message.key,
             steps=settings.steps if message.steps is None else message.steps,
             seed=settings.seed if message.seed is None else message.seed,
+            **extra,
         )
         session = self._session_factory(self._pipeline, config, on_state=on_state)
         try:
@@ -218,7 +261,7 @@ class OscServer:
         self._sock.settimeout(0.2)
         self.address: Address = self._sock.getsockname()[:2]
         self._worker = Worker(runner, self._send, capacity=queue, timeout_s=timeout_s)
-        self._control = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diffjam-jam")
+        self._control = _ControlThread("diffjam-jam-control")
         self._stop = threading.Event()
         self._stopped = threading.Event()
 
@@ -249,20 +292,29 @@ class OscServer:
         finally:
             self._close()
 
-    def shutdown(self, *, timeout: float = 5.0) -> None:
+    def shutdown(self, *, timeout: float = 4 * STOP_TIMEOUT_S) -> None:
         """Stop the loop (from any thread) and wait until it closed everything."""
         self._stop.set()
         self._stopped.wait(timeout)
 
     def _close(self) -> None:
+        """Cancel the running generation and the queue, stop the jam, close the socket.
+
+        Every wait is bounded (:data:`STOP_TIMEOUT_S` each) and every thread left behind
+        is a daemon, so the process can always exit after "server stopped".
+        """
         try:
-            self._worker.stop()
+            self._worker.stop(timeout=STOP_TIMEOUT_S)
             if self._jam is not None:
                 try:
-                    self._control.submit(self._jam.stop).result(timeout=5.0)
+                    self._control.submit(self._jam.stop).result(timeout=STOP_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("the jam did not stop within %g s; leaving it",
+                                STOP_TIMEOUT_S)
                 except Exception:
                     log.exception("stopping the jam failed")
-            self._control.shutdown(wait=False, cancel_futures=True)
+            if not self._control.shutdown(timeout=STOP_TIMEOUT_S):
+                log.warning("the jam control thread is still busy; leaving it")
             self._sock.close()
             log.info("server stopped")
         finally:
@@ -282,6 +334,16 @@ class OscServer:
                 self._dispatch(parse_message(message.address, message.tags, message.args),
                                sender)
             except ProtocolError as err:
+                rid = err.request_id
+                if message.address == "/diffjam/notes" and self._assembler.was_refused(rid):
+                    self._ignore_late_chunk(rid, f"{err.code.name} {err.message}")
+                    continue
+                if message.address in _REQUEST_ADDRESSES and rid and (
+                        err.code != ErrorCode.DUPLICATE_ID):
+                    # the request's one outcome is this error: its chunks go too
+                    dropped = self._assembler.refuse(rid)
+                    if dropped:
+                        log.info("request %s refused: dropped its %d chunk(s)", rid, dropped)
                 self._refuse(err, self._reply_to(sender), detail=message.address)
             except Exception as err:  # noqa: BLE001 - never let one message stop the server
                 log.error("handling %s from %s:%d failed:\n%s", message.address, *sender,
@@ -297,12 +359,17 @@ class OscServer:
             case StatusQuery():
                 self._send(self._status(), self._reply_to(sender))
             case NotesChunk():
+                if self._assembler.was_refused(message.request_id):
+                    self._ignore_late_chunk(message.request_id,
+                                            f"chunk {message.index + 1} of {message.count}")
+                    return
                 self._check_new(message.request_id)
                 ready = self._assembler.add_chunk(message, self._reply_to(sender))
                 if ready is not None:
                     self._worker.submit(ready, self._settings)
             case RequestMessage():
                 self._check_new(message.request_id)
+                self._assembler.forget_refusal(message.request_id)
                 ready = self._assembler.add_request(message, self._reply_to(sender))
                 if ready is not None:
                     self._worker.submit(ready, self._settings)
@@ -329,6 +396,11 @@ class OscServer:
                            self._reply_to(sender))
             case JamStart() | JamStop() | JamPorts():
                 self._jam_command(message, self._reply_to(sender))
+
+    @staticmethod
+    def _ignore_late_chunk(request_id: str, what: str) -> None:
+        log.warning("ignored %s for request %s: its params were refused less than %g s ago "
+                    "(it already had its error)", what, request_id, REFUSED_MEMORY_S)
 
     def _check_new(self, request_id: str) -> None:
         if self._worker.in_flight(request_id):

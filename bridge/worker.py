@@ -174,6 +174,9 @@ class Worker:
                        job.reply_to)
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the running generation did not stop within %g s; leaving its "
+                            "thread (daemon)", timeout)
 
     # --- called from the OSC receive thread (never blocks on generation) -----------
 

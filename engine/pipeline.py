@@ -28,7 +28,7 @@ import torch
 from engine.checkpoint import BUNDLED_MODEL, load_model
 from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
-from engine.guidance import GuidedDenoiser, Inpaint, InKeyProjection
+from engine.guidance import Binarize, GuidedDenoiser, Inpaint, InKeyProjection
 from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
@@ -83,6 +83,7 @@ class SamplingOptions:
     ``allowed`` picks the pitch set of the in-key projection: ``"key"`` (the key's scale:
     no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
     chord sounding at each step, for borrowed and secondary-dominant chords).
+    ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`).
     """
 
     guidance: float = 2.0
@@ -93,6 +94,7 @@ class SamplingOptions:
     variations: int = 1
     sampler: str = "ddim"
     allowed: str = "key"
+    binarize: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.guidance <= 20.0:
@@ -376,10 +378,14 @@ class Pipeline:
 
             task_t = torch.full((v,), task, dtype=torch.long, device=device)
             has_chords = bool(chroma[rows].any())
+            window_mask = mask[:, rows]
+            has_known = bool(window_mask.any())
             base = dict(
                 task=task_t,
-                known=tensor(state[:, :, rows]),
-                mask=tensor(mask[:, rows]),
+                # As in training: known steps hold the roll, unknown steps hold 0.
+                known=tensor(state[:, :, rows] * window_mask[:, None, :, None]),
+                mask=tensor(window_mask),
+                known_present=torch.full((v,), float(has_known), device=device),
                 chroma=tensor(np.repeat(chroma[None, rows], v, axis=0)),
                 bass=tensor(np.repeat(bass[None, rows], v, axis=0)),
                 melody=None if melody_roll is None
@@ -391,6 +397,8 @@ class Pipeline:
             uncond = Conditioning(**{**base, "chords_present": torch.zeros(v, device=device)})
             denoiser = GuidedDenoiser(self.net, cond, uncond if guided else None,
                                       options.guidance)
+            if options.binarize:
+                denoiser = Binarize(denoiser)
             if allowed is not None:
                 denoiser = InKeyProjection(denoiser, tensor(allowed[rows]))
             denoiser = Inpaint(denoiser, cond.known, cond.mask)

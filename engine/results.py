@@ -45,13 +45,19 @@ TASK_TEXT = {
 
 
 def git_commit(repo: str | os.PathLike[str] | None = None) -> str:
-    """``git rev-parse HEAD`` of ``repo`` (read only), or ``"unknown"``."""
+    """``git rev-parse HEAD`` of ``repo``, with ``" + uncommitted changes"`` when ``git
+    status --porcelain`` lists tracked changes (both read only), or ``"unknown"``."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
-                             text=True, timeout=10, check=True)
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=repo, capture_output=True, text=True, timeout=30,
+                                check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() or "unknown"
+    if not head:
+        return "unknown"
+    return head + (" + uncommitted changes" if status else "")
 
 
 def _existing_commentary(path: Path) -> str | None:
@@ -100,10 +106,13 @@ def render_results(reports: Sequence[ev.EvalReport], *, machine: dict[str, Any],
         f"torch {machine.get('torch')}, Python {machine.get('python')}"
         + (f", GPU {machine['cuda']}" if machine.get("cuda") else ""),
         f"- command: `{command}`",
-        f"- songs: `{config.get('songs')}`, {config.get('n')} window(s) of 8 bars per song, "
-        f"seed {config.get('seed')}; model `{config.get('model') or 'bundled'}`, "
-        f"{config.get('steps')} steps, guidance {config.get('guidance')}, in-key "
-        f"projection {'on' if config.get('in_key') else 'off'}",
+        f"- songs: `{config.get('songs')}`"
+        + (f" (line `{config['subset']}`)" if config.get("subset") else "")
+        + f", {config.get('n')} window(s) of 8 bars per song, seed {config.get('seed')}",
+        f"- model: `{config.get('model') or 'bundled'}`, {config.get('steps')} steps, "
+        f"guidance {config.get('guidance')}, in-key projection "
+        f"{'on' if config.get('in_key') else 'off'}"
+        if "model" in config.get("systems", ["model"]) else "- model: not evaluated in this run",
         "",
         "Columns: C/V = Consistency/Variance of the framewise overlapping areas of pitch and "
         "duration against the ground truth (1 is best); OOK % = share of 16th steps with an "
@@ -180,6 +189,7 @@ def run_results(args: argparse.Namespace) -> int:
             ("steps", args.steps), ("guidance", args.guidance), ("cache", args.cache),
             ("retrieval_data", args.retrieval_data),
             ("retrieval_songs", args.retrieval_songs), ("tasks", args.tasks),
+            ("systems", args.systems),
         ) if v is not None) + ("" if args.in_key else " --no-in-key")
     page = render_results(
         reports, machine=machine_info(), commit=git_commit(Path(__file__).resolve().parent),

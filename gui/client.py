@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = ["EngineClient", "RequestResult", "SentRequest"]
 log = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 65536
+_FINISHED_KEPT = 256  # ids of finished requests remembered, to recognise late replies
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class EngineClient(QObject):
         self._last_status_at = 0.0
         self._status: Status | None = None
         self._pending: dict[str, SentRequest] = {}
+        self._finished: deque[str] = deque(maxlen=_FINISHED_KEPT)
         self._assembler = ResultAssembler()
         self._hello_timer = QTimer(self)
         self._hello_timer.setInterval(hello_interval_ms)
@@ -249,11 +252,18 @@ class EngineClient(QObject):
             self._finish(event)
         elif isinstance(event, EngineError):
             request = self._pending.pop(event.request_id, None)
-            if request is None:
-                self.engine_error.emit(event)
-            else:
+            if request is not None:
+                self._finished.append(event.request_id)
                 self._assembler.discard(event.request_id)
                 self.request_failed.emit(request, event)
+            elif event.request_id and event.request_id in self._finished:
+                # the protocol promises one outcome per request; keep the first
+                log.warning(
+                    "ignoring a second outcome for finished request %s: %s %s",
+                    event.request_id, event.name, event.message,
+                )  # fmt: skip
+            else:
+                self.engine_error.emit(event)
         elif isinstance(event, JamState):
             self.jam_state.emit(event)
         elif isinstance(event, JamPorts):
@@ -263,6 +273,7 @@ class EngineClient(QObject):
         request = self._pending.pop(done.request_id, None)
         if request is None:
             return
+        self._finished.append(done.request_id)
         n_variations = int(done.info.get("variations", 1))
         try:
             variations = self._assembler.finish(done.request_id, n_variations=n_variations)

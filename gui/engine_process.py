@@ -49,7 +49,7 @@ class EngineProcess:
         """``None`` while running (or never started), else the exit status."""
         return None if self._process is None else self._process.poll()
 
-    def stop(self, *, timeout: float = 5.0) -> None:
+    def stop(self, *, timeout: float = 10.0) -> None:
         if self._process is None or self._process.poll() is not None:
             return
         self._process.send_signal(signal.SIGINT)  # the server's clean shutdown path

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gui.client import EngineClient
-from gui.protocol import JamPorts, JamState
+from gui.protocol import EngineError, JamPorts, JamState
 from gui.qt import (
     QComboBox,
     QFormLayout,
@@ -21,6 +21,7 @@ from gui.qt import (
     QSpinBox,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 
 __all__ = ["CLOCKS", "VIRTUAL_PORT", "JamPanel"]
@@ -30,7 +31,13 @@ CLOCKS = (("DAW MIDI clock", "midi"), ("Internal tempo", "internal"))
 
 
 class JamPanel(QWidget):
-    """The jam controls. ``sampling`` returns the sampling options a jam starts with."""
+    """The jam controls. ``sampling`` returns the sampling options a jam starts with.
+
+    Engine ``JAM`` errors are shown in the tab; :attr:`failed` also carries the ones that
+    answer the user's own start/stop (not those of the automatic port listing).
+    """
+
+    failed = Signal(str)
 
     def __init__(
         self,
@@ -45,9 +52,11 @@ class JamPanel(QWidget):
         self.settings = settings
         self._sampling = sampling
         self._running = False
+        self._awaiting = False
         self._build()
         client.jam_state.connect(self._on_state)
         client.jam_ports.connect(self._on_ports)
+        client.engine_error.connect(self._on_engine_error)
         self.refresh_button.clicked.connect(client.request_jam_ports)
         self.button.clicked.connect(self.toggle)
         self.clock_combo.currentIndexChanged.connect(self._update_clock_controls)
@@ -120,12 +129,15 @@ class JamPanel(QWidget):
 
     def toggle(self) -> None:
         """Start the jam, or stop it when the engine says it is running."""
+        self._awaiting = True
+        self.error_label.setText("")
         if self._running:
             self.client.stop_jam()
         else:
             self.client.start_jam(self.config())
 
     def _on_state(self, state: JamState) -> None:
+        self._awaiting = False
         self._running = state.running
         self.button.setText(("Stop jam" if state.running else "Start jam") + "  (Ctrl+J)")
         running = "running" if state.running else "stopped"
@@ -136,6 +148,15 @@ class JamPanel(QWidget):
         self.bar_label.setText(str(state.bar) if state.bar is not None else "–")
         self.chord_label.setText(state.chord or "–")
         self.error_label.setText(state.error or "")
+
+    def _on_engine_error(self, error: EngineError) -> None:
+        if error.name != "JAM":
+            return
+        text = f"{error.name} (code {error.code}): {error.message}"
+        self.error_label.setText(text)
+        if self._awaiting:
+            self._awaiting = False
+            self.failed.emit(text)
 
     def _on_ports(self, ports: JamPorts) -> None:
         for combo, names, key in (

@@ -54,7 +54,7 @@ from gui.qt import (
 from gui.rollview import RollView
 from gui.throttle import Throttle
 
-__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text"]
+__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text", "milliseconds"]
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class PanelWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._scrolled(self._build_request_tab()), "Request")
         self.jam = JamPanel(client=self.client, settings=self.settings, sampling=self.jam_sampling)
+        self.jam.failed.connect(self.show_error)
         self.tabs.addTab(self._scrolled(self.jam), "Live jam")
         self.tabs.setMinimumWidth(420)
         splitter.addWidget(self.tabs)
@@ -571,7 +572,7 @@ class PanelWindow(QMainWindow):
         self.model_label.setText(f"model {status.model} {status.version}".strip())
         self.device_label.setText(f"device {device_text(status.device)}")
         if status.last_latency_ms is not None:
-            self.latency_label.setText(f"last latency {status.last_latency_ms:.0f} ms")
+            self.latency_label.setText(f"last latency {milliseconds(status.last_latency_ms)}")
 
     def _on_settings(self, values: dict[str, Any]) -> None:
         parts = []
@@ -607,13 +608,13 @@ class PanelWindow(QMainWindow):
         done = result.done
         latency = done.latency_ms
         if latency is not None:
-            self.latency_label.setText(f"last latency {latency:.0f} ms")
+            self.latency_label.setText(f"last latency {milliseconds(latency)}")
         counts = done.info.get("notes", [])
         bars = done.bars
         where = f"bars {bars[0]}–{bars[1]}" if bars else ""
         self.show_info(
             f"Done: {len(result.variations)} variation(s), {where}, notes {counts}"
-            + (f", {latency:.0f} ms" if latency is not None else "")
+            + (f", {milliseconds(latency)}" if latency is not None else "")
             + (f", nfe {done.info['nfe']}" if "nfe" in done.info else "")
             + "."
         )
@@ -635,6 +636,8 @@ class PanelWindow(QMainWindow):
         self.show_error(f"{error.name} (code {error.code}): {error.message}")
 
     def _on_engine_error(self, error: EngineError) -> None:
+        if error.name == "JAM":  # the jam tab shows these (and forwards the user's own)
+            return
         self.show_error(f"{error.name} (code {error.code}): {error.message}")
 
     def _check_engine_process(self) -> None:
@@ -813,6 +816,11 @@ class PanelWindow(QMainWindow):
             shutil.rmtree(self._drag_dir, ignore_errors=True)
             self._drag_dir = None
         super().closeEvent(event)
+
+
+def milliseconds(value: float) -> str:
+    """A latency for people: ``"1234 ms"``, ``"42 ms"``, ``"0.4 ms"``."""
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
 def device_text(device: str) -> str:

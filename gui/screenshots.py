@@ -114,14 +114,14 @@ def capture(
             window.chords_editor.set_text("C G Am F")
             window.show_info("Live jam: the engine follows your playing bar by bar.")
             window.tabs.setCurrentIndex(1)
-            states: list[object] = []
-            client.jam_ports.connect(states.append)
+            replies: list[object] = []  # ports, jam states, or the engine's JAM error
+            for signal in (client.jam_ports, client.jam_state, client.engine_error):
+                signal.connect(replies.append)
             client.request_jam_ports()
-            _wait(app, lambda: bool(states), timeout_s=10, what="the MIDI ports")
-            client.jam_state.connect(states.append)
+            _wait(app, lambda: bool(replies), timeout_s=10, what="the MIDI ports")
             window.jam.clock_combo.setCurrentIndex(window.jam.clock_combo.findData("internal"))
             window.jam.toggle()
-            _wait(app, lambda: len(states) > 1, timeout_s=30, what="the jam state")
+            _wait(app, lambda: len(replies) > 1, timeout_s=30, what="the jam state")
             window.grab().save(str(paths[3]))
             if window.jam.running:
                 window.jam.toggle()

@@ -87,9 +87,10 @@ class Serve:
                                          + "\n".join(self.lines))
                 self._changed.wait(min(left, 0.5))
 
-    def stop(self) -> int:
+    def interrupt(self) -> int:
+        """Ctrl-C (SIGINT; SIGTERM takes the same handler); the exit status."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGINT)
         return self.proc.wait(30)
 
 
@@ -104,9 +105,11 @@ def serve(tmp_path_factory) -> Iterator[tuple[Serve, int, Path]]:
         server.wait_for("listening on")
         yield server, port, out
     finally:
-        code = server.stop()
+        code = server.interrupt()
+        # a clean shutdown: exit status 0, the closing log line, no traceback
         assert code == 0, "\n".join(server.lines)
         server.wait_for("server stopped", timeout=5)
+        assert not any("Traceback" in line for line in server.lines)
 
 
 needs_liblo = pytest.mark.skipif(
@@ -121,7 +124,7 @@ def test_liblo_hello_gets_status_on_reply_port(serve) -> None:
     listen = free_udp_port()
     dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         line = ""
         assert dump.stdout is not None
         os.set_blocking(dump.stdout.fileno(), False)
@@ -185,35 +188,19 @@ def test_node_osc_client_runs_an_infill(serve) -> None:
     server.wait_for("request node-1 infill done in")
 
 
-def test_missing_model_is_one_clear_error(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "serve", "--model", str(tmp_path / "none.st"),
-         "--port", str(free_udp_port())],
-        cwd=REPO, env=ENV, capture_output=True,
-        text=True, timeout=120,
-    )
-    assert run.returncode != 0
-    errors = [line for line in run.stderr.splitlines() if "none.st" in line]
-    assert len(errors) == 1, run.stderr
-    assert "not found" in errors[0]
+def test_missing_model_is_one_clear_error(tmp_path: Path, caplog) -> None:
+    from bridge.cli import main
+
+    code = main(["serve", "--model", str(tmp_path / "none.st"), "--port", "0"])
+    assert code != 0
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [f"model file {tmp_path / 'none.st'} not found"]
 
 
-def test_remote_host_needs_allow_remote() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
-        cwd=REPO, env=ENV, capture_output=True,
-        text=True, timeout=120,
-    )
-    assert run.returncode == 2
-    assert "--allow-remote" in run.stderr
+def test_remote_host_needs_allow_remote(caplog) -> None:
+    from bridge.cli import main
 
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
+    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "--allow-remote" in error.getMessage()
 
-def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
-    model = write_tiny_model(tmp_path / "tiny.safetensors")
-    server = Serve("--port", str(free_udp_port()), "--model", str(model), "--output-dir",
-                   str(tmp_path / "out"), cwd=REPO)
-    server.wait_for("listening on")
-    server.proc.send_signal(signal.SIGINT)
-    assert server.proc.wait(30) == 0
-    server.wait_for("server stopped", timeout=5)
-    assert not any("Traceback" in line for line in server.lines)

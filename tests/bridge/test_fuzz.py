@@ -91,6 +91,11 @@ def test_server_survives_fuzzing(running, client: OscClient) -> None:
             assert isinstance(args[0], str) and isinstance(args[1], int) and args[3]
     client.send("/diffjam/hello")  # undo any reply port a mutated hello may have set
     assert client.until("/diffjam/status")[-1][0] == "/diffjam/status"
+    for _ in range(1000):  # let fuzzed requests still queued finish (no BUSY for ours)
+        client.send("/diffjam/status")
+        status = json.loads(client.until("/diffjam/status")[-1][1][0])
+        if status["queue"] == 0 and not status["busy"]:
+            break
     client.send("/diffjam/infill", "ss", "after-fuzz", json.dumps(
         {"bars": [1, 1], "clip_beats": 4, "steps": 2, "write_midi": False}))
     final = client.until("/diffjam/done", "after-fuzz")

@@ -177,7 +177,7 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
                                               seed=8)
     assert rig.session.state() | {"latency_ms": None} == {
         "running": True, "playing": True, "bar": 3, "chord": "C", "tempo": TEMPO,
-        "clock": "midi", "error": None, "dropped": 0, "latency_ms": None}
+        "clock": "midi", "error": None, "played": 2, "dropped": 0, "latency_ms": None}
 
 
 def test_context_is_the_last_bars_with_their_chords(rig: Rig) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import mido
 import pytest
 
+from bridge.cli import main
 from bridge.clock import tick_seconds
 from bridge.jam import JamConfig, JamSession
 from bridge.midiports import PortError, list_ports, open_input, open_output
@@ -137,3 +138,11 @@ def test_missing_jack_port_is_a_port_error(jack: mido.Backend) -> None:
     with pytest.raises(PortError, match="no MIDI input port named 'no such keyboard'"):
         session.start()
     assert not any("diffjam out" in name for name in list_ports(jack)["inputs"])
+
+
+def test_cli_jam_with_a_missing_port_exits_non_zero(jack: mido.Backend,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    assert main(["jam", "--backend", JACK_BACKEND, "--output", "no such synth"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("diffjam jam: error: no MIDI output port named 'no such synth'; "
+                          "available: ")

@@ -11,6 +11,7 @@ from mido.ports import BaseOutput
 from bridge.midiports import (
     LoopbackBackend,
     PortError,
+    find_port,
     list_ports,
     open_input,
     open_output,
@@ -132,3 +133,13 @@ def test_port_error_is_an_os_error() -> None:
 def test_unknown_mido_backend_is_a_port_error() -> None:
     with pytest.raises(PortError, match="mido.backends.no_such_backend"):
         list_ports("mido.backends.no_such_backend")
+
+
+def test_find_port_gives_the_full_name() -> None:
+    backend = LoopbackBackend()
+    backend.open_output("Keystation 49 MIDI 1", virtual=True)
+    assert find_port("keystation", direction="input", backend=backend) == "Keystation 49 MIDI 1"
+    with pytest.raises(PortError, match="no MIDI output port named 'keystation'"):
+        find_port("keystation", direction="output", backend=backend)
+    with pytest.raises(ValueError, match="direction must be 'input' or 'output'"):
+        find_port("keystation", direction="both", backend=backend)

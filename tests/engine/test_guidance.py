@@ -65,3 +65,11 @@ def test_inpaint_keeps_known_steps_exactly():
     out = Inpaint(inner, known, mask)(torch.zeros(1, 2, 16, 4), torch.ones(1))
     torch.testing.assert_close(out[:, :, :8], known[:, :, :8])
     assert torch.all(out[:, :, 8:] == 0.0)
+
+
+def test_binarize_projects_onto_the_two_roll_values():
+    from engine.guidance import Binarize
+
+    inner = lambda x, t: torch.tensor([-0.7, -0.01, 0.0, 0.02, 0.9])  # noqa: E731
+    out = Binarize(inner)(torch.zeros(5), torch.ones(1))
+    assert out.tolist() == [-1.0, -1.0, -1.0, 1.0, 1.0]

@@ -61,3 +61,12 @@ def test_resume_continues_the_same_run(tiny_cache, tmp_path):
             torch.testing.assert_close(a[name], b[name], msg=name)
     assert resumed.history["valid"] and resumed.history["train"][-1][0] == 4
     assert (tmp_path / "b" / "model.safetensors").is_file()
+
+
+def test_loss_curve_draws_both_series():
+    from engine.loss_curve import render_svg
+
+    svg = render_svg({"train": [[25, 0.9], [50, 0.5]], "valid": [[50, 0.6]]}, title="t")
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    with pytest.raises(ValueError):
+        render_svg({"train": []}, title="t")

@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from fake_engine import FakeEngine  # noqa: E402
 
@@ -19,17 +20,14 @@ from gui.qt import QColor, QImage, QSettings  # noqa: E402
 CONNECT_TIMEOUT_MS = 5000
 
 
-def count_pixels(image: QImage, color: QColor, *, tolerance: int = 40, step: int = 2) -> int:
-    """Pixels within ``tolerance`` of ``color`` on each channel (sampling every ``step``)."""
-    count = 0
-    for y in range(0, image.height(), step):
-        for x in range(0, image.width(), step):
-            pixel = image.pixelColor(x, y)
-            if (abs(pixel.red() - color.red()) <= tolerance
-                    and abs(pixel.green() - color.green()) <= tolerance
-                    and abs(pixel.blue() - color.blue()) <= tolerance):  # fmt: skip
-                count += 1
-    return count
+def count_pixels(image: QImage, color: QColor, *, tolerance: int = 40) -> int:
+    """Pixels of ``image`` within ``tolerance`` of ``color`` on each of R, G and B."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    width, height = rgb.width(), rgb.height()
+    data = np.frombuffer(rgb.constBits().asstring(rgb.sizeInBytes()), dtype=np.uint8)
+    pixels = data.reshape(height, rgb.bytesPerLine() // 4, 4)[:, :width, :3].astype(int)
+    target = np.array([color.blue(), color.green(), color.red()])  # RGB32 is BGRA in memory
+    return int(np.all(np.abs(pixels - target) <= tolerance, axis=-1).sum())
 
 
 @pytest.fixture

@@ -39,8 +39,11 @@ class _Request:
 class FakeEngine:
     """Start with :meth:`start`; ``port`` is the UDP port it listens on."""
 
-    def __init__(self, *, port: int = 0, supports_form: bool = False) -> None:
+    def __init__(
+        self, *, port: int = 0, supports_form: bool = False, midi_ports: bool = True
+    ) -> None:
         self.supports_form = supports_form
+        self.midi_ports = midi_ports  # False: like a machine without a MIDI system
         self.settings: dict[str, Any] = {
             "guidance": 2.0, "in_key": True, "key": None, "steps": 10, "variations": 1,
             "seed": None,
@@ -138,12 +141,17 @@ class FakeEngine:
             request.params = json.loads(args[1])
             request.reply_to = to
             self._maybe_run(args[0], None)
+        elif address == "/diffjam/jam/ports" and not self.midi_ports:
+            self._error(to, "", 16, "JAM", "cannot list MIDI ports: no MIDI system")
         elif address == "/diffjam/jam/ports":
             self._send(to, "/diffjam/jam/ports", json.dumps(
                 {"inputs": ["Fake Keyboard"], "outputs": ["Fake Synth"]}
             ))  # fmt: skip
         elif address == "/diffjam/jam/start":
             config = json.loads(args[0])
+            if config.get("output") == "Missing Synth":
+                self._error(to, "", 16, "JAM", "no MIDI output named 'Missing Synth'")
+                return
             self.jam_running = True
             self._send(to, "/diffjam/jam/state", json.dumps({
                 "running": True, "bar": 1, "chord": "Am7", "tempo": config.get("tempo"),

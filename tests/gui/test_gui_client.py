@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 from conftest import CONNECT_TIMEOUT_MS, make_client
@@ -10,6 +11,7 @@ from fake_engine import ARPEGGIO, FakeEngine
 
 from gui.client import EngineClient, RequestResult
 from gui.clip import ClipNote
+from gui.protocol import encode
 
 
 def test_connects_and_reads_status(client: EngineClient, fake_engine: FakeEngine) -> None:
@@ -106,3 +108,19 @@ def test_reconnects_when_the_engine_restarts(qtbot) -> None:
 def test_port_is_validated() -> None:
     with pytest.raises(ValueError, match="port 0 is outside 1..65535"):
         EngineClient(port=0)
+
+
+def test_a_second_outcome_for_a_finished_request_is_ignored(qtbot, client: EngineClient) -> None:
+    with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
+        request_id = client.submit("generate", {"n_bars": 4, "chords": "C H7"})
+    assert blocker.args[1].name == "BAD_CHORD"
+    stray: list[object] = []
+    client.engine_error.connect(stray.append)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        # what a server does that reports leftover chunks of a refused request
+        sock.sendto(encode("/diffjam/error", request_id, 10, "CHUNK", "incomplete"),
+                    ("127.0.0.1", client.local_port))  # fmt: skip
+        sock.sendto(encode("/diffjam/error", "", 2, "UNKNOWN_ADDRESS", "no such address"),
+                    ("127.0.0.1", client.local_port))  # fmt: skip
+    qtbot.waitUntil(lambda: len(stray) == 1, timeout=CONNECT_TIMEOUT_MS)
+    assert stray[0].name == "UNKNOWN_ADDRESS"

@@ -11,7 +11,7 @@ from conftest import CONNECT_TIMEOUT_MS, count_pixels, make_client
 from fake_engine import ARPEGGIO, FakeEngine
 
 from gui.clip import ClipNote, read_clip, write_clip
-from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text
+from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
 from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR
 
@@ -35,7 +35,7 @@ def test_shows_connection_and_engine_info(panel: PanelWindow) -> None:
     assert panel.protocol_label.text() == "protocol 1"
     assert panel.model_label.text() == "model fake-arpeggio 0.0-fake"
     assert panel.device_label.text() == "device CPU"
-    assert panel.latency_label.text() == "last latency 12 ms"
+    assert panel.latency_label.text() == "last latency 12 ms"  # 12.5 rounded
 
 
 def test_connection_loss_is_shown(qtbot, settings: QSettings) -> None:
@@ -328,3 +328,29 @@ def test_variation_shortcuts(qtbot, panel: PanelWindow) -> None:
     assert panel.variation_label.text() == "variation 2 / 2"
     qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert panel.variation_label.text() == "variation 1 / 2"
+
+
+def test_milliseconds() -> None:
+    assert [milliseconds(v) for v in (5729.1, 42.0, 12.5, 0.4)] == [
+        "5729 ms", "42 ms", "12 ms", "0.4 ms",
+    ]  # fmt: skip
+
+
+def test_jam_error_is_shown_in_the_jam_tab(qtbot, panel: PanelWindow) -> None:
+    panel.jam.output_combo.addItem("Missing Synth", "Missing Synth")
+    panel.jam.output_combo.setCurrentIndex(panel.jam.output_combo.count() - 1)
+    panel.jam.button.click()
+    qtbot.waitUntil(lambda: bool(panel.jam.error_label.text()), timeout=WAIT)
+    expected = "JAM (code 16): no MIDI output named 'Missing Synth'"
+    assert panel.jam.error_label.text() == expected
+    assert panel.status_area.text() == expected
+    assert not panel.jam.running
+
+
+def test_port_listing_errors_stay_in_the_jam_tab(qtbot, panel: PanelWindow, fake_engine) -> None:
+    fake_engine.midi_ports = False
+    panel.show_info("Ready.")
+    panel.jam.refresh_button.click()
+    qtbot.waitUntil(lambda: bool(panel.jam.error_label.text()), timeout=WAIT)
+    assert panel.jam.error_label.text() == "JAM (code 16): cannot list MIDI ports: no MIDI system"
+    assert panel.status_area.text() == "Ready."

@@ -1,0 +1,70 @@
+"""``diffjam loss-curve``: draw a training run's loss history as a small SVG for the
+model card (no plotting library needed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+WIDTH, HEIGHT, MARGIN = 640, 320, 48
+COLOURS = {"train": "#1f77b4", "valid": "#d62728"}
+
+
+def render_svg(history: dict[str, list[list[float]]], *, title: str) -> str:
+    """An SVG line chart of ``history`` ({series: [[step, loss], ...]}), log-scaled loss."""
+    points = [p for series in history.values() for p in series]
+    if not points:
+        raise ValueError("the run has no loss history yet")
+    max_step = max(p[0] for p in points)
+    low = math.log10(min(p[1] for p in points))
+    high = math.log10(max(p[1] for p in points))
+    if high - low < 1e-6:
+        high = low + 1.0
+
+    def xy(step: float, loss: float) -> tuple[float, float]:
+        x = MARGIN + (WIDTH - 2 * MARGIN) * step / max_step
+        y = HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * (math.log10(loss) - low) / (high - low)
+        return x, y
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
+        f'<text x="{WIDTH / 2}" y="20" text-anchor="middle">{title}</text>',
+        f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{WIDTH - MARGIN}" '
+        f'y2="{HEIGHT - MARGIN}" stroke="black"/>',
+        f'<line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{HEIGHT - MARGIN}" stroke="black"/>',
+        f'<text x="{WIDTH / 2}" y="{HEIGHT - 12}" text-anchor="middle">step (0 to '
+        f'{int(max_step)})</text>',
+        f'<text x="{MARGIN - 4}" y="{MARGIN}" text-anchor="end">{10 ** high:.3f}</text>',
+        f'<text x="{MARGIN - 4}" y="{HEIGHT - MARGIN}" text-anchor="end">{10 ** low:.3f}</text>',
+    ]
+    for index, (name, series) in enumerate(sorted(history.items())):
+        if not series:
+            continue
+        colour = COLOURS.get(name, "#555555")
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(s, v) for s, v in series))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" '
+                     f'points="{path}"/>')
+        parts.append(f'<text x="{WIDTH - MARGIN}" y="{MARGIN + 16 * index}" fill="{colour}" '
+                     f'text-anchor="end">{name} loss (v-MSE)</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def add_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("loss-curve", help="draw a training run's loss curves (SVG)")
+    parser.add_argument("--run", type=Path, required=True, help="run directory of `diffjam train`")
+    parser.add_argument("--out", type=Path, required=True, help="output .svg file")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    state = json.loads((args.run / "state.json").read_text())
+    svg = render_svg(state["history"], title=f"{args.run.name}: {state['step']} steps")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(svg)
+    print(f"wrote {args.out}")
+    return 0

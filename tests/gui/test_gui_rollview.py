@@ -1,0 +1,64 @@
+"""The piano-roll view on its own."""
+
+from __future__ import annotations
+
+from conftest import count_pixels
+
+from gui.clip import ClipNote
+from gui.qt import QColor, QPoint, Qt
+from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR, RollView
+
+NOTES = [ClipNote(start=float(beat), duration=1.0, pitch=60 + beat % 5, velocity=100)
+         for beat in range(16)]  # fmt: skip
+
+
+def shown(qtbot) -> RollView:
+    view = RollView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    return view
+
+
+def test_generated_range_is_shaded_and_coloured(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip(NOTES, n_bars=4, generated=(2, 3))
+    assert [note.start for note in NOTES if view.is_generated(note)] == [4.0 + i for i in range(8)]
+    image = view.grab().toImage()
+    assert count_pixels(image, GENERATED_COLOR) > 20
+    assert count_pixels(image, CONTEXT_COLOR) > 20
+
+
+def test_input_clip_has_no_generated_notes_and_an_outlined_target(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip(NOTES, n_bars=4, target=(3, 4))
+    assert not any(view.is_generated(note) for note in NOTES)
+    image = view.grab().toImage()
+    assert count_pixels(image, GENERATED_COLOR) > 20  # the dashed outline
+    view.set_target(None)
+    assert count_pixels(view.grab().toImage(), GENERATED_COLOR) == 0
+
+
+def test_length_grows_to_hold_every_note(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip([ClipNote(start=17.0, duration=2.0, pitch=60)], n_bars=2)
+    assert view.n_bars == 5
+
+
+def test_empty_view_says_so(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip([], n_bars=0)
+    image = view.grab().toImage()
+    assert count_pixels(image, QColor(200, 203, 208), tolerance=30) > 0  # the hint text
+    assert view.notes == ()
+
+
+def test_drag_starts_after_the_drag_distance(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip(NOTES, n_bars=4)
+    drags: list[bool] = []
+    view.drag_requested.connect(lambda: drags.append(True))
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(view, QPoint(101, 100))
+    assert drags == []
+    qtbot.mouseMove(view, QPoint(160, 130))
+    assert drags == [True]
