@@ -122,6 +122,13 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    # every bridge thread is a daemon; anything else would keep the process alive
+    lingering = [thread.name for thread in threading.enumerate()
+                 if thread.is_alive() and not thread.daemon
+                 and thread is not threading.current_thread()]
+    if lingering:
+        log.warning("threads still running at exit (the process waits for them): %s",
+                    ", ".join(lingering))
     return 0
 
 

@@ -303,10 +303,12 @@ class Worker:
             replies = self._result_replies(job, outcome, latency_ms)
         except JobCancelled:
             code = job.reason or ErrorCode.CANCELLED
-            message = (
-                f"generation took longer than the engine's limit of {self.timeout_s:g} s"
-                if code == ErrorCode.TIMEOUT else "cancelled by the client"
-            )
+            if code == ErrorCode.TIMEOUT:
+                message = f"generation took longer than the engine's limit of {self.timeout_s:g} s"
+            elif self._stopping:
+                message = "engine shutting down"
+            else:
+                message = "cancelled by the client"
             replies = [error_reply(rid, code, message)]
             outcome_text = code.name
         except ProtocolError as err:

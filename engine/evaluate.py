@@ -69,6 +69,16 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# The shipped model as run by default (``model``) and the controls that isolate one
+# feature each: no chord conditioning, no in-key projection, no guidance, more guidance.
+MODEL_VARIANTS: dict[str, dict[str, Any]] = {
+    "model": {},
+    "model_no_chords": {"use_chords": False},
+    "model_no_key": {"in_key": False},
+    "model_g1": {"guidance": 1.0},
+    "model_g4": {"guidance": 4.0},
+}
+
 BASELINES = ("ground_truth", "rule_block", "rule_arpeggio", "copy_neighbours", "random_in_key",
              "retrieval")
 MIN_PIANO_NOTES = 8
@@ -352,14 +362,16 @@ def _task_seed(task: TaskInput) -> int:
 
 
 def model_system(pipeline: Any, *, steps: int = 10, guidance: float = 2.0, in_key: bool = True,
-                 sampler: str = "ddim", name: str = "model") -> System:
+                 sampler: str = "ddim", name: str = "model", use_chords: bool = True) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
     that start in the infill bars; accompany: ``pipeline.accompany`` of the chords and the
     melody (it returns the accompaniment alone); generate: ``pipeline.generate`` with no chords. The
     key given to the sampler is the window's key (none for generate); the seed is derived
-    from ``--seed``, the song id and the window's start bar.
+    from ``--seed``, the song id and the window's start bar. ``use_chords=False`` withholds
+    the chords from the model (the "no chord conditioning" control; chord metrics are
+    still scored against the window's chords).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -373,13 +385,15 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = 2.0, in_ke
         if task.task == "infill":
             start, stop = task.bars
             result = pipeline.infill(list(task.given()), n_bars=n_bars,
-                                     bars=BarRange(start, stop), chords=list(task.chords()),
+                                     bars=BarRange(start, stop),
+                                     chords=list(task.chords()) if use_chords else None,
                                      options=options)
             lo, hi = task.steps
             return tuple(sorted(n for n in result.variations[0] if lo <= n.start < hi))
         if task.task == "accompany":
-            result = pipeline.accompany(list(task.chords()), n_bars=n_bars,
-                                        melody=list(task.given()), options=options)
+            result = pipeline.accompany(list(task.chords()) if use_chords else [],
+                                        n_bars=n_bars, melody=list(task.given()),
+                                        options=options)
             return tuple(sorted(result.variations[0]))  # the accompaniment only
         result = pipeline.generate(n_bars=n_bars, options=options)
         return tuple(sorted(result.variations[0]))
@@ -604,17 +618,20 @@ def build_systems(names: Sequence[str], *, library: RetrievalLibrary | None,
                   pipeline_loader: Callable[[], Any] | None, steps: int, guidance: float,
                   in_key: bool) -> list[System]:
     """Systems by name (``model`` and :data:`BASELINES`); ``retrieval`` needs a library."""
-    known = ("model", *BASELINES)
+    known = (*MODEL_VARIANTS, *BASELINES)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise InputError(f"unknown system(s) {', '.join(unknown)}; known: {', '.join(known)}")
     systems = []
+    pipeline = None
     for name in names:
-        if name == "model":
+        if name in MODEL_VARIANTS:
             if pipeline_loader is None:
                 raise InputError("the model system needs a model")
-            systems.append(model_system(pipeline_loader(), steps=steps, guidance=guidance,
-                                        in_key=in_key))
+            pipeline = pipeline or pipeline_loader()
+            variant = {"steps": steps, "guidance": guidance, "in_key": in_key,
+                       **MODEL_VARIANTS[name]}
+            systems.append(model_system(pipeline, name=name, **variant))
         elif name == "ground_truth":
             systems.append(ground_truth_system())
         elif name in ("rule_block", "rule_arpeggio"):

@@ -182,7 +182,9 @@ class DenoiserNet(nn.Module):
         in_features = 6 * p + 2 + 24
         self.input = nn.Conv1d(in_features, w0, 3, padding=1)
         self.step_in_bar = nn.Embedding(STEPS_PER_BAR, w0)
-        self.time_mlp = nn.Sequential(nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.time_mlp = nn.Sequential(
+            nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
+        )
         self.flag_embed = nn.Linear(N_FLAGS, emb_dim)
         self.task_embed = nn.Embedding(2, emb_dim)
 
@@ -210,11 +212,15 @@ class DenoiserNet(nn.Module):
         for level, out_width in reversed(list(enumerate(config.widths))):
             blocks = nn.ModuleList()
             for _ in range(config.blocks_per_level):
-                blocks.append(ResBlock(width + skip_widths.pop(), out_width, emb_dim, config.dropout))
+                blocks.append(
+                    ResBlock(width + skip_widths.pop(), out_width, emb_dim, config.dropout)
+                )
                 width = out_width
             self.up.append(blocks)
             self.upsample.append(
-                nn.Identity() if level == 0 else nn.ConvTranspose1d(width, width, 4, stride=2, padding=1)
+                nn.Identity()
+                if level == 0
+                else nn.ConvTranspose1d(width, width, 4, stride=2, padding=1)
             )
         self.out_norm = nn.GroupNorm(8, width)
         self.output = nn.Conv1d(width, 2 * p, 3, padding=1)

@@ -41,6 +41,7 @@ MAX_BARS = 256
 MAX_VARIATIONS = 8
 MAX_STEPS = 1000
 OVERLAP_BARS = 4
+MIN_WINDOW_BARS = 4
 
 Progress = Callable[[float], None]
 
@@ -328,7 +329,7 @@ class Pipeline:
            Inpaint(InKeyProjection(GuidedDenoiser)) and DDIM (or DDPM);
         4. keep the window's new bars and move on, overlapping OVERLAP_BARS bars.
         """
-        window = self.window_bars
+        window = self._window_for(n_bars)
         total_bars = max(n_bars, window)
         steps = total_bars * STEPS_PER_BAR
         v = options.variations
@@ -362,7 +363,7 @@ class Pipeline:
             options.seed if options.seed is not None else int(torch.seed() % 2**63))
         state = np.repeat(known[None], v, axis=0)  # (V, 2, steps, P)
         mask = np.repeat(known_mask[None], v, axis=0)
-        windows = self._windows(target, total_bars)
+        windows = self._windows(target, total_bars, window)
         nfe = 0
         for w_index, first in enumerate(windows):
             rows = slice(first * STEPS_PER_BAR, (first + window) * STEPS_PER_BAR)
@@ -417,15 +418,23 @@ class Pipeline:
         rolls = [(state[i, :, : n_bars * STEPS_PER_BAR] > 0).astype(np.float32) for i in range(v)]
         return rolls, key, nfe
 
-    def _windows(self, target: BarRange, total_bars: int) -> list[int]:
+    def _window_for(self, n_bars: int) -> int:
+        """Window length in bars: the trained window, or a shorter one (at least
+        MIN_WINDOW_BARS) for short clips. The network is convolutional in time with no
+        absolute positions, so it runs on any whole number of bars; a 4-bar clip (live
+        jam: 3 bars of context and the next bar) costs half an 8-bar window."""
+        return min(self.window_bars, max(n_bars, MIN_WINDOW_BARS))
+
+    def _windows(self, target: BarRange, total_bars: int, window: int) -> list[int]:
         """First bars of the windows that cover ``target`` left to right, each after the
-        first overlapping the previous one by OVERLAP_BARS bars."""
-        window = self.window_bars
+        first overlapping the previous one by OVERLAP_BARS bars (half a window when the
+        window is shorter)."""
+        overlap = min(OVERLAP_BARS, window // 2)
         length = target.stop - target.start
         lead = (window - length) // 2 if length <= window else 2
         first = max(0, min(target.start - lead, total_bars - window))
         windows = [first]
         while first + window < target.stop:
-            first = min(first + window - OVERLAP_BARS, total_bars - window)
+            first = min(first + window - overlap, total_bars - window)
             windows.append(first)
         return windows

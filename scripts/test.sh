@@ -23,6 +23,9 @@ fi
 if [ -f max_for_live/package-lock.json ]; then
     (cd max_for_live && npm ci)
 fi
+if [ -f tests/bridge/node/package-lock.json ]; then
+    (cd tests/bridge/node && npm ci --omit=optional)
+fi
 
 export QT_QPA_PLATFORM=offscreen
 set +e

@@ -97,6 +97,7 @@ class FakeJamConfig:
     key: str | None
     steps: int
     seed: int | None
+    context_bars: int = 3
 
 
 @dataclass

@@ -131,3 +131,24 @@ def test_result_replies() -> None:
     assert [r.args[:4] for r in replies] == [("r", 0, 0, 2), ("r", 0, 1, 2)]
     assert replies[1].args[4:] == (128.0, 1.0, 60 + 128 % 12, 90)
     assert replies[0].tags() == "siii" + "ffii" * 128
+
+
+def test_refused_request_drops_its_chunks_and_is_remembered_ten_seconds() -> None:
+    clock = Clock()
+    assembler = ChunkAssembler(clock=clock)
+    assembler.add_chunk(chunk("a", 0, 2, 1, 2), SENDER)
+    assembler.add_chunk(chunk("b", 0, 2, 1), SENDER)
+    assert assembler.refuse("a") == 1                  # its params were refused
+    assert "a" not in assembler and "b" in assembler
+    assert assembler.was_refused("a") and not assembler.was_refused("b")
+    assert assembler.refuse("c") == 0                  # refused before any chunk came
+    clock.now += 9.9
+    assert assembler.was_refused("a")
+    [(_, error)] = assembler.expire()                  # "b" only: "a" has had its error
+    assert error.request_id == "b"
+    clock.now += 0.1
+    assert not assembler.was_refused("a")
+    assert assembler.expire() == []
+    assembler.refuse("d")
+    assembler.forget_refusal("d")                      # new params for "d" were accepted
+    assert not assembler.was_refused("d")

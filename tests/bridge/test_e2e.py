@@ -204,3 +204,45 @@ def test_remote_host_needs_allow_remote(caplog) -> None:
     [error] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert "--allow-remote" in error.getMessage()
 
+
+
+def test_sigint_during_a_generation_stops_the_server(tmp_path: Path) -> None:
+    # Ctrl-C while a long generation runs: it is cancelled and answered, the process
+    # exits 0 (it once logged "server stopped" and kept running)
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    port = free_udp_port()
+    model = write_tiny_model(tmp_path / "tiny.safetensors")
+    server = Serve("--port", str(port), "--device", "cpu", "--model", str(model),
+                   "--output-dir", str(tmp_path / "out"), "--timeout", "600", cwd=REPO)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        server.wait_for("listening on")
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(START_S)
+        builder = OscMessageBuilder("/diffjam/generate")
+        builder.add_arg("long", "s")
+        builder.add_arg(json.dumps({"n_bars": 4, "steps": 1000, "variations": 8,
+                                    "write_midi": False}), "s")
+        sock.sendto(builder.build().dgram, ("127.0.0.1", port))
+        replies = []
+        while not replies or replies[-1][0] != "/diffjam/progress":  # it is running
+            message = OscMessage(sock.recvfrom(65535)[0])
+            replies.append((message.address, list(message.params)))
+        assert replies[0] == ("/diffjam/accepted", ["long", 0])
+        server.proc.send_signal(signal.SIGINT)
+        while replies[-1][0] == "/diffjam/progress":
+            message = OscMessage(sock.recvfrom(65535)[0])
+            replies.append((message.address, list(message.params)))
+        assert replies[-1][1][:3] == ["long", 14, "CANCELLED"], replies[-1]
+        assert server.proc.wait(60) == 0, "\n".join(server.lines)
+    finally:
+        sock.close()
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait(10)
+    server.wait_for("server stopped", timeout=5)
+    server.wait_for("request long generate CANCELLED in", timeout=5)
+    assert not any("Traceback" in line or "did not" in line for line in server.lines), (
+        "\n".join(server.lines))

@@ -605,3 +605,36 @@ def test_cli_jam_reports_an_unreachable_midi_system(capsys: pytest.CaptureFixtur
 def test_cli_jam_refuses_a_bad_tempo(capsys: pytest.CaptureFixture) -> None:
     assert main(["jam", "--tempo", "500"]) == 2
     assert "jam tempo must be 20..300 BPM, got 500.0" in capsys.readouterr().err
+
+
+class _SlowWarmupPipeline:
+    """``accompany`` that runs until its cancel event is set (or WAIT_S passes), like a
+    long generation that checks for cancellation between sampler steps."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.cancelled: list[bool] = []
+
+    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
+                  context=(), bars=None):
+        self.entered.set()
+        self.cancelled.append(cancel is not None and cancel.wait(WAIT_S))
+        if self.cancelled[-1]:
+            raise Cancelled("cancelled")
+        return Result(variations=((),), n_bars=n_bars, generated=bars, key=None,
+                      nfe=options.steps, seconds=0.0)
+
+
+def test_stop_cancels_the_warmup_generation() -> None:
+    # the warm-up call runs while the jam is stopped (e.g. at engine shutdown): stop
+    # cancels it, so the worker ends at once instead of after the whole generation
+    pipeline = _SlowWarmupPipeline()
+    time = SimulatedTime()
+    session = JamSession(pipeline, midi_config(), backend=LoopbackBackend(),
+                         clock=MidiClock(time=time))
+    session.start()
+    assert pipeline.entered.wait(WAIT_S)
+    session.stop()
+    assert session.wait_idle(WAIT_S)
+    assert pipeline.cancelled == [True]
+    assert session.state()["running"] is False

@@ -12,6 +12,7 @@ from pythonosc.osc_message import OscMessage
 from bridge.protocol import (
     CLIENT_SPECS,
     ENGINE_SPECS,
+    BeatNote,
     EngineSettings,
     ErrorCode,
     Hello,
@@ -207,3 +208,40 @@ def test_refused_messages(address, tags, args, code) -> None:
     with pytest.raises(ProtocolError) as info:
         parse_message(address, tags, args)
     assert info.value.code == code
+
+
+def test_int_tags_are_accepted_for_floats() -> None:
+    # Max's [pack]/[js] send whole-valued floats (4., 2.) as OSC ints
+    message = parse_message("/diffjam/notes", "sii" + "iiii" + "fiii",
+                            ["id", 0, 1, 4, 2, 60, 100, 0.5, 1, 62, 90])
+    assert message == NotesChunk("id", 0, 1, (BeatNote(4.0, 2.0, 60, 100),
+                                              BeatNote(0.5, 1.0, 62, 90)))
+    assert all(isinstance(note.start, float) and isinstance(note.duration, float)
+               for note in message.notes)
+    assert MessageSpec("/x", ("sf",)).matches("si")
+    assert not MessageSpec("/x", ("si",)).matches("sf")     # never a float for an int
+    assert not MessageSpec("/x", ("sf",)).matches("ss")
+    assert not MessageSpec("/x", ("sf",)).matches("sii")
+
+
+@pytest.mark.parametrize("tags", ["sii" + "sfii", "sii" + "fsii", "sii" + "ffif", "sis" + "ffii"])
+def test_strings_and_floats_are_refused_where_they_do_not_belong(tags) -> None:
+    values = {"s": "4", "i": 4, "f": 4.0}
+    with pytest.raises(ProtocolError, match="takes type tags") as info:
+        parse_message("/diffjam/notes", tags, ["id" if k == 0 else values[t]
+                                               for k, t in enumerate(tags)])
+    assert info.value.code == ErrorCode.BAD_TYPES
+
+
+def test_jam_start_context_bars() -> None:
+    from bridge.jam import MAX_CONTEXT_BARS
+    from bridge.protocol import MAX_JAM_CONTEXT_BARS, JamStart
+
+    assert MAX_JAM_CONTEXT_BARS == MAX_CONTEXT_BARS
+    assert parse_message("/diffjam/jam/start", "s", ["{}"]) == JamStart()
+    assert parse_message("/diffjam/jam/start", "s", ['{"context_bars": 5}']) == JamStart(
+        context_bars=5)
+    for bad in ("0", "17", '"3"', "2.5"):
+        with pytest.raises(ProtocolError, match="'context_bars'") as info:
+            parse_message("/diffjam/jam/start", "s", [f'{{"context_bars": {bad}}}'])
+        assert info.value.code == ErrorCode.BAD_PARAMS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import threading
 from pathlib import Path
@@ -293,3 +294,105 @@ def test_settings_refuse_unreadable_key(client: OscClient) -> None:
     assert "Q minor" in message
     client.send("/diffjam/settings/get")
     assert json.loads(client.recv()[1][0])["steps"] == 10  # nothing changed
+
+
+def test_refused_params_drop_the_chunks_one_error_only(tmp_path: Path, caplog) -> None:
+    from bridge.chunks import ChunkAssembler
+
+    now = [0.0]
+    state, thread = start_server(FakePipeline(), tmp_path,
+                                 assembler=ChunkAssembler(clock=lambda: now[0]))
+    osc = state.client()
+    try:
+        with caplog.at_level(logging.INFO, logger="bridge"):
+            osc.send("/diffjam/notes", "siiffii", "r9", 0, 2, 0.0, 1.0, 60, 90)
+            osc.send("/diffjam/infill", "ss", "r9", json.dumps(
+                {"notes_chunks": 2, "bars": [1, 1], "form": "AABA"}))
+            rid, code, _, message = error_of(osc.recv())
+            assert (rid, code) == ("r9", ErrorCode.BAD_PARAMS)
+            assert "'form'" in message
+            osc.send("/diffjam/notes", "siiffii", "r9", 1, 2, 1.0, 1.0, 62, 90)  # late chunk
+            now[0] = 6.0  # past the 5 s chunk expiry: nothing is left to expire
+            osc.send("/diffjam/status")
+            assert osc.recv()[0] == "/diffjam/status"
+            osc.send("/diffjam/status")  # the loop has run expire() since the first one
+            assert osc.recv()[0] == "/diffjam/status"
+        logged = [r.getMessage() for r in caplog.records]
+        assert "request r9 refused: dropped its 1 chunk(s)" in logged
+        assert any(line.startswith("ignored chunk 2 of 2 for request r9") for line in logged)
+        # new params for the id start a new request; chunks after them count again
+        osc.send("/diffjam/infill", "ss", "r9", json.dumps(
+            {"notes_chunks": 1, "bars": [1, 1], "clip_beats": 4, "write_midi": False}))
+        osc.send("/diffjam/notes", "siiffii", "r9", 0, 1, 0.0, 1.0, 60, 90)
+        replies = osc.until("/diffjam/done", "r9")
+        assert replies[0] == ("/diffjam/accepted", ["r9", 0])
+    finally:
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_int_tags_for_note_times(running, client: OscClient) -> None:
+    # Max sends whole-valued floats as ints: `iiii` notes are read as `ffii`
+    client.send("/diffjam/notes", "sii" + "iiii" + "fiii", "max", 0, 1, 4, 2, 64, 100,
+                0.5, 1, 62, 80)
+    client.send("/diffjam/infill", "ss", "max", json.dumps(
+        {"notes_chunks": 1, "bars": [1, 1], "write_midi": False}))
+    assert client.until("/diffjam/done", "max")[0] == ("/diffjam/accepted", ["max", 0])
+    [(_, call)] = running.pipeline.calls
+    assert [(n.start, n.duration, n.pitch) for n in call["notes"]] == [(16, 8, 64), (2, 4, 62)]
+    client.send("/diffjam/notes", "siisfii", "str", 0, 1, "4", 1.0, 60, 90)
+    assert error_of(client.recv())[1] == ErrorCode.BAD_TYPES
+
+
+def test_jam_start_passes_context_bars(running, client: OscClient) -> None:
+    client.send("/diffjam/jam/start", "s", json.dumps({"context_bars": 5}))
+    assert client.recv()[0] == "/diffjam/jam/state"
+    [session] = running.jam.sessions
+    assert session.config.context_bars == 5
+    client.send("/diffjam/jam/stop")
+    assert client.recv()[0] == "/diffjam/jam/state"
+    client.send("/diffjam/jam/start", "s", "{}")  # not given: the jam's own default
+    assert client.recv()[0] == "/diffjam/jam/state"
+    assert running.jam.sessions[1].config.context_bars == 3
+
+
+def test_shutdown_with_a_stuck_jam_leaves_only_daemon_threads(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    # A jam whose stop hangs (its worker stuck in a generation) must not keep the
+    # process alive: the interpreter waits at exit for every non-daemon thread.
+    import bridge.server
+    from bridge.server import JamControl, OscServer
+    from bridge.worker import PipelineRunner
+    from tests.bridge.conftest import FakeJamConfig, FakePortError, JamFactory, fake_ports
+
+    release = threading.Event()
+
+    class StuckFactory(JamFactory):
+        def __call__(self, pipeline, config, *, on_state):
+            session = super().__call__(pipeline, config, on_state=on_state)
+            session.stop = lambda: release.wait(WAIT_S)  # type: ignore[method-assign]
+            return session
+
+    monkeypatch.setattr(bridge.server, "STOP_TIMEOUT_S", 0.2)
+    pipeline = FakePipeline()
+    control = JamControl(pipeline, session_factory=StuckFactory(),
+                         config_factory=FakeJamConfig, list_ports=fake_ports,
+                         port_error=FakePortError)
+    server = OscServer(PipelineRunner(pipeline, output_dir=tmp_path), info=pipeline.info(),
+                       jam=control, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    osc = OscClient(("127.0.0.1", server.address[1]))
+    try:
+        osc.send("/diffjam/jam/start", "s", "{}")
+        assert osc.recv()[0] == "/diffjam/jam/state"
+        server.shutdown()
+        thread.join(WAIT_S)
+        assert not thread.is_alive()
+        blocking = [t.name for t in threading.enumerate()
+                    if t.is_alive() and not t.daemon and t is not threading.main_thread()]
+        assert blocking == []
+    finally:
+        release.set()
+        osc.close()
