@@ -234,6 +234,7 @@ class RequestParams:
     seed: int | None = None
     variations: int | None = None
     write_midi: bool = True
+    reply_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -413,7 +414,7 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 
 _PARAM_KEYS = (
     "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
-    "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi",
+    "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
 _JAM_KEYS = (
@@ -480,6 +481,8 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
         fields["chords"] = _optional_text("chords", values["chords"], rid)
     if "write_midi" in values:
         fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
+    if "reply_port" in values:
+        fields["reply_port"] = _int("reply_port", values["reply_port"], 1, 65535, rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     return RequestParams(**fields)

@@ -370,7 +370,11 @@ class OscServer:
             case RequestMessage():
                 self._check_new(message.request_id)
                 self._assembler.forget_refusal(message.request_id)
-                ready = self._assembler.add_request(message, self._reply_to(sender))
+                reply = self._reply_to(sender)
+                if message.params.reply_port is not None:
+                    # One-shot senders such as oscsend use a new port per message.
+                    reply = (sender[0], message.params.reply_port)
+                ready = self._assembler.add_request(message, reply)
                 if ready is not None:
                     self._worker.submit(ready, self._settings)
             case Cancel(request_id=rid):

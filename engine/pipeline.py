@@ -248,7 +248,7 @@ class Pipeline:
         default all) let live jam continue an accompaniment bar by bar.
         """
         self._check_size(list(melody or ()) + list(context), n_bars)
-        if not chords and not melody:
+        if not chords and melody is None:
             raise InputError("accompany needs chords or a melody")
         target = bars or BarRange(0, n_bars)
         if target.stop > n_bars:

@@ -246,3 +246,48 @@ def test_sigint_during_a_generation_stops_the_server(tmp_path: Path) -> None:
     server.wait_for("request long generate CANCELLED in", timeout=5)
     assert not any("Traceback" in line or "did not" in line for line in server.lines), (
         "\n".join(server.lines))
+
+
+@needs_liblo
+def test_liblo_infill_round_trip_as_in_the_readme(serve) -> None:
+    """The README's DAW-less example: oscsend a clip and an infill request with a
+    reply_port, and oscdump receives the result notes and the done message."""
+    server, port, out = serve
+    listen = free_udp_port()
+    dump = subprocess.Popen(["oscdump", "-L", str(listen)], stdout=subprocess.PIPE)
+    try:
+        assert dump.stdout is not None
+        os.set_blocking(dump.stdout.fileno(), False)
+
+        def read_more() -> str:
+            try:
+                return os.read(dump.stdout.fileno(), 1 << 16).decode(errors="replace")
+            except BlockingIOError:
+                return ""
+
+        text = ""
+        deadline = time.monotonic() + 120
+        attempt = 0
+        while "/diffjam/done" not in text and time.monotonic() < deadline:
+            attempt += 1
+            rid = f"clip{attempt}"
+            subprocess.run(["oscsend", "localhost", str(port), "/diffjam/notes",
+                            "siiffiiffiiffiiffii", rid, "0", "1",
+                            "0", "4", "60", "90", "4", "4", "64", "90",
+                            "8", "4", "67", "90", "12", "4", "65", "90"], check=True)
+            params = {"notes_chunks": 1, "clip_beats": 16, "bars": [2, 3], "seed": 1,
+                      "steps": 2, "reply_port": listen}
+            subprocess.run(["oscsend", "localhost", str(port), "/diffjam/infill", "ss", rid,
+                            json.dumps(params)], check=True)
+            waited = time.monotonic() + 30
+            while "/diffjam/done" not in text and time.monotonic() < waited:
+                time.sleep(0.2)
+                text += read_more()
+        assert "/diffjam/accepted" in text and "/diffjam/result" in text
+        done = text[text.index("/diffjam/done"):]
+        summary = json.loads(done[done.index("{"):done.index("}", done.index("{")) + 1])
+        assert summary["bars"] == [2, 3]
+        assert all(Path(p).is_file() for p in summary["midi_paths"])
+    finally:
+        dump.terminate()
+        dump.wait(5)
