@@ -118,7 +118,7 @@ class JamConfig:
     output: str | None = None
     clock: str = "internal"
     tempo: float = 120.0
-    guidance: float = 2.0
+    guidance: float = 4.0
     in_key: bool = True
     key: str | None = None
     steps: int = 8

@@ -81,8 +81,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     jam.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     jam.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     jam.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
-    jam.add_argument("--guidance", type=float, default=2.0,
-                     help="classifier-free guidance scale (default 2.0)")
+    jam.add_argument("--guidance", type=float, default=4.0,
+                     help="classifier-free guidance scale (default 4.0)")
     jam.add_argument("--key", help="key, e.g. 'Am' (default: estimated)")
     jam.add_argument("--seed", type=int, help="random seed (bar n uses seed + n)")
     jam.add_argument("--context-bars", type=int, default=3,
@@ -107,8 +107,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     bench.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
-    bench.add_argument("--guidance", type=float, default=2.0,
-                       help="classifier-free guidance scale (default 2.0; 1.0 halves the "
+    bench.add_argument("--guidance", type=float, default=4.0,
+                       help="classifier-free guidance scale (default 4.0; 1.0 halves the "
                             "network evaluations)")
     bench.add_argument("--fake-model", action="store_true",
                        help="use the fast fake model everywhere (measures the bridge only)")
@@ -262,7 +262,7 @@ class SimulatedJam:
     pipeline: Any
     tempo: float
     steps: int = 8
-    guidance: float = 2.0
+    guidance: float = 4.0
     seed: int = 0
     sounding: dict[int, int] = field(default_factory=dict)   # pitch -> tick of its note-on
     note_ons: int = 0
@@ -348,7 +348,7 @@ class SimulatedJam:
 
 
 def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int,
-                    guidance: float = 2.0) -> dict[str, Any]:
+                    guidance: float = 4.0) -> dict[str, Any]:
     """Model time per bar on the requests of a simulated jam at ``tempo``."""
     timed = TimedPipeline(pipeline)
     jam = SimulatedJam(timed, tempo, steps=steps, guidance=guidance, seed=1)
@@ -408,7 +408,7 @@ class _MeasuredClock(InternalClock):
 
 
 def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
-                   guidance: float = 2.0) -> dict[str, Any]:
+                   guidance: float = 4.0) -> dict[str, Any]:
     """A real-time jam on the internal clock with a held C major chord: how late the
     note-ons arrive against the 16th grid, and how late the clock thread finishes each
     tick's work (the model generating on the worker thread meanwhile); both from bar

@@ -311,7 +311,7 @@ ClientMessage = (
 class EngineSettings:
     """Engine-wide sampling defaults, changed by ``/diffjam/settings``."""
 
-    guidance: float = 2.0
+    guidance: float = 4.0
     in_key: bool = True
     key: str | None = None
     steps: int = 10

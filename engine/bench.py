@@ -12,7 +12,7 @@ call, notes decoded included):
   run: 1000 DDPM steps without guidance or key projection (Mittal et al. 2021 sample
   with the full 1000-step chain) and the 10-step setting with fine-grained guidance (Zhu
   et al. 2024/25: 10 DDIM steps with the in-key projection, one network pass a step);
-  the ratio to diffjam's default (10 DDIM steps, guidance 2.0, in key) is printed beside
+  the ratio to diffjam's default (10 DDIM steps, guidance 4.0, in key) is printed beside
   them;
 - peak resident memory of the process (``ru_maxrss``) and, on CUDA, the peak allocated
   by torch (``torch.cuda.max_memory_allocated``).
@@ -111,7 +111,7 @@ class BenchCase:
     steps: int
     variations: int
     sampler: str = "ddim"
-    guidance: float = 2.0
+    guidance: float = 4.0
     in_key: bool = True
 
 

@@ -69,8 +69,8 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--key", help="key, e.g. 'C', 'Am', 'F# minor' (default: estimated)")
-    parser.add_argument("--guidance", type=float, default=2.0,
-                        help="classifier-free guidance scale (default 2.0; 1 = none)")
+    parser.add_argument("--guidance", type=float, default=4.0,
+                        help="classifier-free guidance scale (default 4.0; 1 = none)")
     parser.add_argument("--no-in-key", action="store_true",
                         help="turn off the per-step projection onto in-key pitches")
     parser.add_argument("--allowed", choices=("key", "key+chord"), default="key",

@@ -87,7 +87,7 @@ class SamplingOptions:
     ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`).
     """
 
-    guidance: float = 2.0
+    guidance: float = 4.0
     in_key: bool = True
     key: Key | None = None
     steps: int = 10
@@ -126,16 +126,27 @@ _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98,
 
 
 def estimate_key(weights: np.ndarray) -> Key | None:
-    """Krumhansl-Schmuckler key finding: the key whose profile correlates best with the
-    pitch-class weights (12,). None when the weights are all zero."""
+    """The key for the in-key projection, from pitch-class weights (12,); None when the
+    weights are all zero.
+
+    Score = share of the weight inside the key's scale + 0.05 x the Krumhansl-Schmuckler
+    profile correlation (Krumhansl 1990). The scale fit comes first because the projection
+    silences everything outside the scale: with the chords Fm Gm Ab Bb Cm the profile
+    correlation alone picks G minor, whose scale has no Ab; the fit picks C minor or Eb
+    major, and the correlation then decides between relative keys.
+    """
     if not np.any(weights > 0):
         return None
+    total = float(weights.sum())
     best, best_score = None, -np.inf
     for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
         for tonic in range(12):
-            score = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
+            key = Key(tonic=tonic, mode=mode)
+            fit = float(weights[key.scale_mask()].sum()) / total
+            corr = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
+            score = fit + 0.05 * (0.0 if np.isnan(corr) else corr)
             if score > best_score:
-                best, best_score = Key(tonic=tonic, mode=mode), score
+                best, best_score = key, score
     return best
 
 

@@ -196,8 +196,17 @@ class Trainer:
             "training %s: %d parameters, batch %d, from step %d",
             self.run_dir, count_parameters(self.net), config.batch_size, self.step,
         )
-        window_loss, window_start = [], time.monotonic()
         self.net.train()
+        try:
+            self._loop(max_steps, deadline)
+        except KeyboardInterrupt:
+            logger.info("interrupted at step %d; saving", self.step)
+        self.save()
+        logger.info("saved %s at step %d", self.run_dir, self.step)
+
+    def _loop(self, max_steps: int | None, deadline: float) -> None:
+        config = self.config
+        window_loss, window_start = [], time.monotonic()
         while (max_steps is None or self.step < max_steps) and time.monotonic() < deadline:
             started = time.monotonic()
             for group in self.optimizer.param_groups:
@@ -230,8 +239,6 @@ class Trainer:
                 logger.info("step %d valid loss (EMA) %.4f", self.step, valid)
             if self.step % config.save_every == 0:
                 self.save()
-        self.save()
-        logger.info("saved %s at step %d", self.run_dir, self.step)
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:

@@ -79,7 +79,7 @@ function defaultSettings() {
         mode: 'infill',
         bar_from: 0, // 0: the clip loop
         bar_to: 0,
-        guidance: 2.0,
+        guidance: 4.0,
         in_key: true,
         steps: 10,
         variations: 1,

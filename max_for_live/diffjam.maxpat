@@ -394,7 +394,7 @@
 							"parameter_type": 0,
 							"parameter_mmin": 0,
 							"parameter_mmax": 20,
-							"parameter_initial": [ 2 ],
+							"parameter_initial": [ 4 ],
 							"parameter_unitstyle": 1
 						}
 					}

@@ -104,7 +104,7 @@ test('an infill request chunks the notes and carries the params', () => {
   assert.equal(params.address, '/diffjam/infill');
   assert.equal(params.types, 'ss');
   assert.deepEqual(JSON.parse(params.args[1]), {
-    tempo: 96, time_signature: [4, 4], guidance: 2, in_key: true, steps: 10,
+    tempo: 96, time_signature: [4, 4], guidance: 4, in_key: true, steps: 10,
     variations: 1, clip_beats: 76, bars: [3, 4], notes_chunks: 3,
   });
   assert.equal(request.rangeStart, 8);

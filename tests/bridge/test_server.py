@@ -91,7 +91,7 @@ def test_generate_variations_and_settings_defaults(running, client: OscClient) -
                                                        "key": "Am"}))
     address, args = client.recv()
     assert address == "/diffjam/settings"
-    assert json.loads(args[0]) == {"guidance": 2.0, "in_key": True, "key": "Am", "steps": 4,
+    assert json.loads(args[0]) == {"guidance": 4.0, "in_key": True, "key": "Am", "steps": 4,
                                    "variations": 2, "seed": None}
     client.send("/diffjam/generate", "ss", "g", json.dumps(
         {"n_bars": 2, "chords": "C | G", "write_midi": False}))
@@ -248,7 +248,7 @@ def test_jam_start_ports_stop(running, client: OscClient) -> None:
     assert json.loads(args[0])["running"] is True
     [session] = running.jam.sessions
     assert (session.config.input, session.config.clock, session.config.steps,
-            session.config.guidance) == ("Keys In", "midi", 3, 2.0)
+            session.config.guidance) == ("Keys In", "midi", 3, 4.0)
     client.send("/diffjam/jam/start", "s", "{}")
     assert error_of(client.recv())[1] == ErrorCode.JAM
     client.send("/diffjam/jam/stop")

@@ -45,7 +45,7 @@ class FakeEngine:
         self.supports_form = supports_form
         self.midi_ports = midi_ports  # False: like a machine without a MIDI system
         self.settings: dict[str, Any] = {
-            "guidance": 2.0, "in_key": True, "key": None, "steps": 10, "variations": 1,
+            "guidance": 4.0, "in_key": True, "key": None, "steps": 10, "variations": 1,
             "seed": None,
         }  # fmt: skip
         self.received: list[tuple[str, list[Any]]] = []

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerate the sample MIDI files of the model card with the bundled model (CPU is fine).
+# Inputs: bars 17-24 of POP909 song 006 (valid split, never trained on).
+set -euo pipefail
+cd "$(dirname "$0")"
+DIFFJAM=${DIFFJAM:-diffjam}
+CHORDS_006="Fm Gm | Ab Bb | Cm Abmaj7 | Bb6 Gm | Cm Abmaj7 | Bb6 Gm | Cm Abmaj7 | Bb6 Gm"
+$DIFFJAM infill input-006-bars17-24.mid --bars 3-6 --chords "$CHORDS_006" --seed 1 \
+    -o sample-infill-006-bars3-6.mid
+$DIFFJAM accompany --chords "$CHORDS_006" --melody input-006-melody.mid --bars 8 --seed 1 \
+    -o sample-accompany-006.mid
+$DIFFJAM accompany --chords "C G Am F" --bars 8 --seed 1 -o sample-accompany-C-G-Am-F.mid
+$DIFFJAM generate --bars 8 --chords "Am F C G" --seed 1 -o sample-generate-Am-F-C-G.mid
+$DIFFJAM generate --bars 8 --seed 2 -o sample-generate-free.mid
