@@ -76,7 +76,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_no_chords": {"use_chords": False},
     "model_no_key": {"in_key": False},
     "model_g1": {"guidance": 1.0},
-    "model_g4": {"guidance": 4.0},
+    "model_g2": {"guidance": 2.0},
 }
 
 BASELINES = ("ground_truth", "rule_block", "rule_arpeggio", "copy_neighbours", "random_in_key",
