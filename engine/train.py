@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
 
 from engine.cache import load_cache
-from engine.checkpoint import save_model
+from engine.checkpoint import load_model, read_metadata, save_model
 from engine.dataset import DenseSong, WindowSampler, densify
 from engine.diffusion import add_noise, v_target
 from engine.model import DenoiserNet, ModelConfig, count_parameters
@@ -78,9 +78,10 @@ def diffusion_loss(net: DenoiserNet, x0: torch.Tensor, cond, *, generator=None) 
     return F.mse_loss(net(x_t, t, cond), v_target(x0, noise, t))
 
 
-def _lr(config: TrainConfig, step: int) -> float:
-    """Linear warm-up, then constant: a run can be continued indefinitely."""
-    return config.lr * min(1.0, (step + 1) / config.warmup_steps)
+def _lr(config: TrainConfig, step: int, start: int = 0) -> float:
+    """Linear warm-up from ``start`` (the step a run began or was initialised at), then
+    constant: a run can be continued indefinitely."""
+    return config.lr * min(1.0, (step - start + 1) / config.warmup_steps)
 
 
 class Trainer:
@@ -96,6 +97,7 @@ class Trainer:
             self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
         self.step = 0
+        self.warmup_from = 0  # step the learning-rate warm-up starts at
         self.history: dict[str, list] = {"train": [], "valid": []}
         self.seconds = 0.0
         cache = load_cache(config.cache)
@@ -125,6 +127,7 @@ class Trainer:
         state = {
             "config": asdict(self.config),
             "step": self.step,
+            "warmup_from": self.warmup_from,
             "seconds": self.seconds,
             "param_groups": opt["param_groups"],
             "sampler_rng": self.sampler.rng.bit_generator.state,
@@ -174,9 +177,20 @@ class Trainer:
         torch.set_rng_state(tensors["torch_rng"])
         self.sampler.rng.bit_generator.state = state["sampler_rng"]
         self.step = state["step"]
+        self.warmup_from = state.get("warmup_from", 0)
         self.seconds = state["seconds"]
         self.history = state["history"]
         logger.info("resumed %s at step %d", self.run_dir, self.step)
+
+    def init_from(self, path: Path) -> None:
+        """Start a new run from a model file: its (EMA) weights for both the network and
+        the EMA, and its step count, so the step numbers go on from where it stopped."""
+        net, info = load_model(path)
+        self.net.load_state_dict(net.state_dict())
+        self.ema.load_state_dict(net.state_dict())
+        self.step = self.warmup_from = int(info.get("steps") or 0)
+        self.seconds = float(info.get("train_seconds") or 0.0)
+        logger.info("initialised %s from %s at step %d", self.run_dir, path, self.step)
 
     # ---------------------------------------------------------------- the loop
 
@@ -210,7 +224,7 @@ class Trainer:
         while (max_steps is None or self.step < max_steps) and time.monotonic() < deadline:
             started = time.monotonic()
             for group in self.optimizer.param_groups:
-                group["lr"] = _lr(config, self.step)
+                group["lr"] = _lr(config, self.step, self.warmup_from)
             batch = self.sampler.batch(config.batch_size)
             loss = diffusion_loss(self.net, batch.x0, batch.cond)
             self.optimizer.zero_grad(set_to_none=True)
@@ -254,6 +268,11 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=int, help="batch size (new runs)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--init-from", type=Path,
+        help="new runs: start from this model file's weights and step count (e.g. the "
+             "bundled model, to keep improving it in a later session; the optimizer starts "
+             "fresh, warm-up included)")
     parser.set_defaults(handler=run_command)
 
 
@@ -272,9 +291,14 @@ def run_command(args: argparse.Namespace) -> int:
         config = TrainConfig(cache=args.cache, seed=args.seed)
         if args.batch_size:
             config = replace(config, batch_size=args.batch_size)
+    if args.init_from and not state_file.exists():
+        model_config, _ = read_metadata(args.init_from)
+        config = replace(config, model=model_config)
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(config, run_dir)
     if state_file.exists():
         trainer.load()
+    elif args.init_from:
+        trainer.init_from(args.init_from)
     trainer.run(max_steps=args.steps, minutes=args.minutes)
     return 0

@@ -70,3 +70,20 @@ def test_loss_curve_draws_both_series():
     assert svg.startswith("<svg") and svg.count("<polyline") == 2
     with pytest.raises(ValueError):
         render_svg({"train": []}, title="t")
+
+
+def test_a_new_run_can_start_from_a_shipped_model_file(tiny_cache, tmp_path):
+    from engine.checkpoint import load_model
+
+    (tmp_path / "a").mkdir()
+    first = Trainer(config(tiny_cache), tmp_path / "a")
+    first.run(max_steps=2, minutes=None)
+    (tmp_path / "b").mkdir()
+    later = Trainer(config(tiny_cache), tmp_path / "b")
+    later.init_from(tmp_path / "a" / "model.safetensors")
+    assert later.step == 2 and later.warmup_from == 2
+    shipped, _ = load_model(tmp_path / "a" / "model.safetensors")
+    for (name, a), (_, b) in zip(shipped.state_dict().items(), later.net.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=name)
+    later.run(max_steps=3, minutes=None)
+    assert later.step == 3
