@@ -50,7 +50,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import mido
-from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
+from engine.sampling import (
+    DEFAULT_GUIDANCE,
+    MAX_STEPS,
+    BarRange,
+    Cancelled,
+    Result,
+    SamplingOptions,
+)
 
 from bridge.clock import (
     MAX_TEMPO,
@@ -88,7 +95,6 @@ CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all no
 WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 MAX_CONTEXT_BARS = 16
-MAX_STEPS = 1000
 JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
 
 
@@ -118,7 +124,7 @@ class JamConfig:
     output: str | None = None
     clock: str = "internal"
     tempo: float = 120.0
-    guidance: float = 4.0
+    guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     key: str | None = None
     steps: int = 8

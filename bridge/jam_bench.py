@@ -40,6 +40,7 @@ from typing import Any
 import mido
 
 from bridge import midiports
+from bridge.jam import JamConfig, JamSession
 from bridge.clock import (
     TICKS_PER_BAR,
     TICKS_PER_STEP,
@@ -60,6 +61,7 @@ WAIT_S = 600.0  # upper bound for one generation in the bench; not a timing figu
 # Real-time figures leave out the first bars: opening a JACK port takes python-rtmidi
 # most of a second during which it holds the GIL, and the bench opens two after the start.
 SETTLE_BARS = 2
+_DEFAULTS = JamConfig()
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -76,17 +78,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     jam.add_argument("--clock", choices=("midi", "internal"), default="internal",
                      help="follow the DAW's MIDI clock on the input, or tick at --tempo "
                           "(default internal)")
-    jam.add_argument("--tempo", type=float, default=120.0,
-                     help="BPM of the internal clock (default 120)")
+    jam.add_argument("--tempo", type=float, default=_DEFAULTS.tempo,
+                     help=f"BPM of the internal clock (default {_DEFAULTS.tempo:g})")
     jam.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     jam.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    jam.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
-    jam.add_argument("--guidance", type=float, default=4.0,
-                     help="classifier-free guidance scale (default 4.0)")
+    jam.add_argument("--steps", type=int, default=_DEFAULTS.steps,
+                     help=f"sampler steps a bar (default {_DEFAULTS.steps})")
+    jam.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
+                     help=f"classifier-free guidance scale (default {_DEFAULTS.guidance:g})")
     jam.add_argument("--key", help="key, e.g. 'Am' (default: estimated)")
     jam.add_argument("--seed", type=int, help="random seed (bar n uses seed + n)")
-    jam.add_argument("--context-bars", type=int, default=3,
-                     help="bars of the player's notes the model sees (default 3)")
+    jam.add_argument("--context-bars", type=int, default=_DEFAULTS.context_bars,
+                     help="bars of the player's notes the model sees "
+                          f"(default {_DEFAULTS.context_bars})")
     jam.add_argument("--backend",
                      help="mido backend, e.g. 'mido.backends.rtmidi/UNIX_JACK' "
                           "(default: $MIDO_BACKEND or python-rtmidi)")
@@ -106,9 +110,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="bars generated at each tempo (default 16)")
     bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    bench.add_argument("--steps", type=int, default=8, help="sampler steps a bar (default 8)")
-    bench.add_argument("--guidance", type=float, default=4.0,
-                       help="classifier-free guidance scale (default 4.0; 1.0 halves the "
+    bench.add_argument("--steps", type=int, default=_DEFAULTS.steps,
+                       help=f"sampler steps a bar (default {_DEFAULTS.steps})")
+    bench.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
+                       help=f"classifier-free guidance scale (default {_DEFAULTS.guidance:g}; "
+                            "1.0 halves the "
                             "network evaluations)")
     bench.add_argument("--fake-model", action="store_true",
                        help="use the fast fake model everywhere (measures the bridge only)")
@@ -140,7 +146,6 @@ def _load_pipeline(model: Path | None, device: str) -> Any:
 
 
 def run_jam(args: argparse.Namespace) -> int:
-    from bridge.jam import JamConfig, JamSession  # imports the engine (torch): only now
 
     try:
         if args.list_ports:
@@ -261,8 +266,8 @@ class SimulatedJam:
 
     pipeline: Any
     tempo: float
-    steps: int = 8
-    guidance: float = 4.0
+    steps: int = _DEFAULTS.steps
+    guidance: float = _DEFAULTS.guidance
     seed: int = 0
     sounding: dict[int, int] = field(default_factory=dict)   # pitch -> tick of its note-on
     note_ons: int = 0
@@ -271,7 +276,6 @@ class SimulatedJam:
     position: int = -1
 
     def __post_init__(self) -> None:
-        from bridge.jam import JamConfig, JamSession
 
         self.time = SimulatedTime()
         backend = midiports.LoopbackBackend()
@@ -348,7 +352,7 @@ class SimulatedJam:
 
 
 def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int,
-                    guidance: float = 4.0) -> dict[str, Any]:
+                    guidance: float = _DEFAULTS.guidance) -> dict[str, Any]:
     """Model time per bar on the requests of a simulated jam at ``tempo``."""
     timed = TimedPipeline(pipeline)
     jam = SimulatedJam(timed, tempo, steps=steps, guidance=guidance, seed=1)
@@ -408,12 +412,11 @@ class _MeasuredClock(InternalClock):
 
 
 def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
-                   guidance: float = 4.0) -> dict[str, Any]:
+                   guidance: float = _DEFAULTS.guidance) -> dict[str, Any]:
     """A real-time jam on the internal clock with a held C major chord: how late the
     note-ons arrive against the 16th grid, and how late the clock thread finishes each
     tick's work (the model generating on the worker thread meanwhile); both from bar
     ``SETTLE_BARS + 1`` on."""
-    from bridge.jam import JamConfig, JamSession
 
     backend: Any
     try:

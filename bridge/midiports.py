@@ -110,40 +110,33 @@ def open_input(name: str | None, *, callback: MessageCallback,
     matches a port exactly, else as a case-insensitive substring of exactly one port
     (ALSA adds client and port numbers: ``"Midi Through:Midi Through Port-0 14:0"``).
     """
-    resolved = resolve_backend(backend)
-    if name is None:
-        try:
-            return resolved.open_input(virtual_name, virtual=True, callback=callback,
-                                       **_client_kwargs(resolved))
-        except _BACKEND_ERRORS as err:
-            raise PortError(
-                f"cannot create the virtual MIDI input {virtual_name!r} "
-                f"({_backend_name(resolved)}): {err}; name an existing input port instead"
-            ) from err
-    port_name = find_port(name, direction="input", backend=resolved)
-    try:
-        return resolved.open_input(port_name, callback=callback)
-    except _BACKEND_ERRORS as err:
-        raise PortError(f"cannot open MIDI input {port_name!r}: {err}") from err
+    return _open("input", name, resolve_backend(backend), virtual_name, callback=callback)
 
 
 def open_output(name: str | None, *, backend: MidiBackend | str | None = None,
                 virtual_name: str = VIRTUAL_OUTPUT) -> BaseOutput:
     """Open the output port ``name``, or a virtual output ``virtual_name`` when it is None."""
-    resolved = resolve_backend(backend)
+    return _open("output", name, resolve_backend(backend), virtual_name)
+
+
+def _open(direction: str, name: str | None, backend: MidiBackend, virtual_name: str,
+          **port_kwargs: Any) -> Any:
+    """Open a named or virtual port through ``backend.open_input/open_output``, turning
+    backend errors into :class:`PortError`."""
+    opener = getattr(backend, f"open_{direction}")
     if name is None:
         try:
-            return resolved.open_output(virtual_name, virtual=True, **_client_kwargs(resolved))
+            return opener(virtual_name, virtual=True, **port_kwargs, **_client_kwargs(backend))
         except _BACKEND_ERRORS as err:
             raise PortError(
-                f"cannot create the virtual MIDI output {virtual_name!r} "
-                f"({_backend_name(resolved)}): {err}; name an existing output port instead"
+                f"cannot create the virtual MIDI {direction} {virtual_name!r} "
+                f"({_backend_name(backend)}): {err}; name an existing {direction} port instead"
             ) from err
-    port_name = find_port(name, direction="output", backend=resolved)
+    port_name = find_port(name, direction=direction, backend=backend)
     try:
-        return resolved.open_output(port_name)
+        return opener(port_name, **port_kwargs)
     except _BACKEND_ERRORS as err:
-        raise PortError(f"cannot open MIDI output {port_name!r}: {err}") from err
+        raise PortError(f"cannot open MIDI {direction} {port_name!r}: {err}") from err
 
 
 def _match(name: str, available: list[str], direction: str) -> str:

@@ -24,6 +24,8 @@ from typing import Any
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.clock import MAX_TEMPO, MIN_TEMPO
+from bridge.jam import MAX_CONTEXT_BARS
+from engine.sampling import DEFAULT_GUIDANCE, MAX_BARS, MAX_NOTES, MAX_STEPS, MAX_VARIATIONS
 
 __all__ = [
     "CLIENT_SPECS",
@@ -58,12 +60,7 @@ __all__ = [
 
 PROTOCOL_VERSION = 1
 MAX_NOTES_PER_CHUNK = 128
-MAX_NOTES = 20_000
-MAX_BARS = 256
 MAX_REQUEST_ID = 64
-MAX_VARIATIONS = 8
-MAX_SAMPLER_STEPS = 1000
-MAX_JAM_CONTEXT_BARS = 16  # bridge.jam.MAX_CONTEXT_BARS (a test keeps them equal)
 NOTE_TAGS = "ffii"
 
 
@@ -311,7 +308,7 @@ ClientMessage = (
 class EngineSettings:
     """Engine-wide sampling defaults, changed by ``/diffjam/settings``."""
 
-    guidance: float = 4.0
+    guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     key: str | None = None
     steps: int = 10
@@ -403,7 +400,7 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
     if "key" in values:
         out["key"] = _optional_text("key", values["key"], rid)
     if "steps" in values:
-        out["steps"] = _int("steps", values["steps"], 1, MAX_SAMPLER_STEPS, rid)
+        out["steps"] = _int("steps", values["steps"], 1, MAX_STEPS, rid)
     if "seed" in values:
         seed = values["seed"]
         out["seed"] = None if seed is None else _int("seed", seed, 0, 2**63 - 1, rid)
@@ -510,7 +507,7 @@ def _parse_jam_start(text: str) -> JamStart:
         fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO, MAX_TEMPO, "")
     if "context_bars" in values:
         fields["context_bars"] = _int(
-            "context_bars", values["context_bars"], 1, MAX_JAM_CONTEXT_BARS, ""
+            "context_bars", values["context_bars"], 1, MAX_CONTEXT_BARS, ""
         )
     return JamStart(**fields)
 

@@ -12,7 +12,7 @@ call, notes decoded included):
   run: 1000 DDPM steps without guidance or key projection (Mittal et al. 2021 sample
   with the full 1000-step chain) and the 10-step setting with fine-grained guidance (Zhu
   et al. 2024/25: 10 DDIM steps with the in-key projection, one network pass a step);
-  the ratio to diffjam's default (10 DDIM steps, guidance 4.0, in key) is printed beside
+  the ratio to diffjam's default (10 DDIM steps, default guidance, in key) is printed beside
   them;
 - peak resident memory of the process (``ru_maxrss``) and, on CUDA, the peak allocated
   by torch (``torch.cuda.max_memory_allocated``).
@@ -41,6 +41,7 @@ from engine.baselines import rule_accompaniment
 from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.sampling import DEFAULT_GUIDANCE
 
 __all__ = [
     "BenchCase",
@@ -111,7 +112,7 @@ class BenchCase:
     steps: int
     variations: int
     sampler: str = "ddim"
-    guidance: float = 4.0
+    guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
 
 

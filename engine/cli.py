@@ -35,15 +35,42 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     cache.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     cache.set_defaults(handler=run_cache)
 
-    from engine import bench, clip_commands, evaluate, loss_curve, results, train
+    from engine import bench, clip_commands, evaluate, loss_curve, results
 
     clip_commands.add_commands(subparsers)
-    train.add_command(subparsers)
+    _add_train_command(subparsers)
     loss_curve.add_command(subparsers)
 
     evaluate.add_command(subparsers)
     bench.add_command(subparsers)
     results.add_command(subparsers)
+
+
+def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train (or continue training) a model from a cache file",
+        description="Train a diffjam model. Continues from RUN/state.json when it exists.",
+    )
+    parser.add_argument("--cache", help="cache file from `diffjam cache` (new runs)")
+    parser.add_argument("--run", required=True, help="run directory (created or resumed)")
+    parser.add_argument("--steps", type=int, help="stop at this total step count")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
+    parser.add_argument("--batch-size", type=int, help="batch size (new runs)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--init-from", type=Path,
+        help="new runs: start from this model file's weights and step count (e.g. the "
+             "bundled model, to keep improving it in a later session; the optimizer starts "
+             "fresh, warm-up included)")
+    parser.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from engine import train  # torch: imported only when training
+
+    return train.run_command(args)
 
 
 def run_cache(args: argparse.Namespace) -> int:

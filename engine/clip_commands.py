@@ -18,6 +18,7 @@ from engine.errors import InputError, UnsupportedMeterError
 from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import read_midi, write_midi, quantize
 from engine.pianoroll import STEPS_PER_BAR, Note, TimeSignature
+from engine.sampling import DEFAULT_GUIDANCE, SamplingOptions
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,9 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--key", help="key, e.g. 'C', 'Am', 'F# minor' (default: estimated)")
-    parser.add_argument("--guidance", type=float, default=4.0,
-                        help="classifier-free guidance scale (default 4.0; 1 = none)")
+    parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
+                        help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE}; "
+                             "1 = none)")
     parser.add_argument("--no-in-key", action="store_true",
                         help="turn off the per-step projection onto in-key pitches")
     parser.add_argument("--allowed", choices=("key", "key+chord"), default="key",
@@ -113,8 +115,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _options(args: argparse.Namespace):
-    from engine.pipeline import SamplingOptions
-
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,

@@ -9,13 +9,14 @@ classifier-free guidance and "any subset of conditions" possible at inference).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from engine.cache import CachedSong
-from engine.harmony import parse_harte
+from engine.harmony import Chord, parse_harte
 from engine.model import Conditioning
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR
 
@@ -50,8 +51,14 @@ class DenseSong:
         return self.bits.shape[0] // STEPS_PER_BAR
 
 
-def densify(song: CachedSong, chord_vocab: list[str]) -> DenseSong:
-    """Expand one cached song into per-step arrays."""
+def parse_vocab(chord_vocab: Sequence[str]) -> list[Chord]:
+    """The cache's chord labels parsed once, for :func:`densify`."""
+    return [parse_harte(label) for label in chord_vocab]
+
+
+def densify(song: CachedSong, chords: Sequence[Chord]) -> DenseSong:
+    """Expand one cached song into per-step arrays; ``chords`` is the parsed chord
+    vocabulary (:func:`parse_vocab`), indexed by the song's chord indices."""
     steps = song.n_bars * STEPS_PER_BAR
     bits = np.zeros((steps, 128), dtype=np.uint8)
     for track, pitch, start, duration, _velocity in song.notes.astype(np.int64):
@@ -63,9 +70,8 @@ def densify(song: CachedSong, chord_vocab: list[str]) -> DenseSong:
             bits[start + 1 : end, pitch] |= 1 << _BIT[(track, 1)]
     chroma = np.zeros((steps, 12), dtype=np.uint8)
     bass = np.full(steps, -1, dtype=np.int8)
-    parsed = [parse_harte(label) for label in chord_vocab]
     for start, end, index in song.chords.astype(np.int64):
-        chord = parsed[index]
+        chord = chords[index]
         if chord.root is None:
             continue
         start, end = max(start, 0), min(end, steps)

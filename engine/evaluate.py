@@ -50,6 +50,7 @@ from engine.baselines import (
 from engine.errors import InputError, UnsupportedMeterError
 from engine.harmony import ChordSpan, Key, parse_harte
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
+from engine.sampling import DEFAULT_GUIDANCE
 
 __all__ = [
     "BASELINES",
@@ -361,8 +362,9 @@ def _task_seed(task: TaskInput) -> int:
     return int(state[0])
 
 
-def model_system(pipeline: Any, *, steps: int = 10, guidance: float = 4.0, in_key: bool = True,
-                 sampler: str = "ddim", name: str = "model", use_chords: bool = True) -> System:
+def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GUIDANCE,
+                 in_key: bool = True, sampler: str = "ddim", name: str = "model",
+                 use_chords: bool = True) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -666,7 +668,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="window choice and sampling seed")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     parser.add_argument("--steps", type=int, default=10, help="sampler steps (default 10)")
-    parser.add_argument("--guidance", type=float, default=4.0, help="CFG scale (default 4.0)")
+    parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
+                        help=f"CFG scale (default {DEFAULT_GUIDANCE})")
     parser.add_argument("--no-in-key", dest="in_key", action="store_false",
                         help="sample without the in-key projection")
     parser.add_argument("--device", help="torch device for the model (default: auto)")

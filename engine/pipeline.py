@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,91 +32,21 @@ from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.samplers import sample_ddim, time_grid
+from engine.sampling import (
+    MAX_BARS,
+    MAX_NOTES,
+    BarRange,
+    Cancelled,
+    Result,
+    SamplingOptions,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_NOTES = 20_000
-MAX_BARS = 256
-MAX_VARIATIONS = 8
-MAX_STEPS = 1000
 OVERLAP_BARS = 4
 MIN_WINDOW_BARS = 4
 
 Progress = Callable[[float], None]
-
-
-class Cancelled(Exception):
-    """Raised inside a generation when its cancel event is set."""
-
-
-@dataclass(frozen=True)
-class BarRange:
-    """Bars ``start`` .. ``stop - 1``, 0-based (bar 1 of the user is ``start = 0``)."""
-
-    start: int
-    stop: int
-
-    def __post_init__(self) -> None:
-        if self.start < 0 or self.stop <= self.start:
-            raise BarRangeError(f"empty or negative bar range {self.start + 1}-{self.stop}")
-
-    @classmethod
-    def parse(cls, text: str) -> BarRange:
-        """Read a user's 1-based inclusive range: ``"5-8"`` or ``"5"``."""
-        try:
-            first, _, last = text.partition("-")
-            start, stop = int(first), int(last or first)
-        except ValueError as err:
-            raise BarRangeError(f"bar range {text!r} is not like '5-8'") from err
-        if start < 1 or stop < start:
-            raise BarRangeError(f"bar range {text!r}: bars count from 1 and first <= last")
-        return cls(start - 1, stop)
-
-    def __str__(self) -> str:
-        return f"{self.start + 1}-{self.stop}"
-
-
-@dataclass(frozen=True)
-class SamplingOptions:
-    """Per-request sampling settings.
-
-    ``allowed`` picks the pitch set of the in-key projection: ``"key"`` (the key's scale:
-    no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
-    chord sounding at each step, for borrowed and secondary-dominant chords).
-    ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`).
-    """
-
-    guidance: float = 4.0
-    in_key: bool = True
-    key: Key | None = None
-    steps: int = 10
-    seed: int | None = None
-    variations: int = 1
-    sampler: str = "ddim"
-    allowed: str = "key"
-    binarize: bool = True
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.guidance <= 20.0:
-            raise InputError(f"guidance must be in 0..20, got {self.guidance}")
-        if not 1 <= self.steps <= MAX_STEPS:
-            raise InputError(f"steps must be in 1..{MAX_STEPS}, got {self.steps}")
-        if not 1 <= self.variations <= MAX_VARIATIONS:
-            raise InputError(f"variations must be in 1..{MAX_VARIATIONS}, got {self.variations}")
-        if self.sampler not in ("ddim", "ddpm"):
-            raise InputError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
-        if self.allowed not in ("key", "key+chord"):
-            raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
-
-
-@dataclass(frozen=True)
-class Result:
-    variations: tuple[tuple[Note, ...], ...]
-    n_bars: int
-    generated: BarRange
-    key: Key | None
-    nfe: int
-    seconds: float
 
 
 # Krumhansl-Kessler key profiles (Krumhansl 1990), index 0 = tonic.
@@ -370,12 +299,21 @@ class Pipeline:
                 allowed = pcs[:, pitch_pc]  # (steps, P)
 
         # 3. + 4.
-        generator = torch.Generator().manual_seed(
-            options.seed if options.seed is not None else int(torch.seed() % 2**63))
+        generator = torch.Generator()
+        if options.seed is None:
+            generator.seed()  # fresh entropy, without touching the global torch RNG
+        else:
+            generator.manual_seed(options.seed)
         state = np.repeat(known[None], v, axis=0)  # (V, 2, steps, P)
         mask = np.repeat(known_mask[None], v, axis=0)
         windows = self._windows(target, total_bars, window)
         nfe = 0
+        eta = 1.0 if options.sampler == "ddpm" else 0.0  # DDPM = ancestral DDIM
+        task_t = torch.full((v,), task, dtype=torch.long, device=device)
+
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
         for w_index, first in enumerate(windows):
             rows = slice(first * STEPS_PER_BAR, (first + window) * STEPS_PER_BAR)
 
@@ -385,10 +323,6 @@ class Pipeline:
                 if progress is not None:
                     progress((w_index + (i + 1) / n) / len(windows))
 
-            def tensor(a: np.ndarray) -> torch.Tensor:
-                return torch.from_numpy(np.ascontiguousarray(a)).to(device)
-
-            task_t = torch.full((v,), task, dtype=torch.long, device=device)
             has_chords = bool(chroma[rows].any())
             window_mask = mask[:, rows]
             has_known = bool(window_mask.any())
@@ -406,9 +340,9 @@ class Pipeline:
             )
             cond = Conditioning(**base)
             guided = has_chords and options.guidance != 1.0
-            uncond = Conditioning(**{**base, "chords_present": torch.zeros(v, device=device)})
-            denoiser = GuidedDenoiser(self.net, cond, uncond if guided else None,
-                                      options.guidance)
+            uncond = (Conditioning(**{**base, "chords_present": torch.zeros(v, device=device)})
+                      if guided else None)
+            denoiser = GuidedDenoiser(self.net, cond, uncond, options.guidance)
             if options.binarize:
                 denoiser = Binarize(denoiser)
             if allowed is not None:
@@ -416,12 +350,8 @@ class Pipeline:
             denoiser = Inpaint(denoiser, cond.known, cond.mask)
             noise = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES), generator=generator)
             with torch.inference_mode():
-                if options.sampler == "ddpm":
-                    x0 = sample_ddim(denoiser, noise.to(device), time_grid(options.steps),
-                                     eta=1.0, generator=generator, callback=on_step)
-                else:
-                    x0 = sample_ddim(denoiser, noise.to(device), time_grid(options.steps),
-                                     callback=on_step)
+                x0 = sample_ddim(denoiser, noise.to(device), time_grid(options.steps),
+                                 eta=eta, generator=generator, callback=on_step)
             nfe += options.steps * (2 if guided else 1)
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)

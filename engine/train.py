@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from engine.cache import load_cache
 from engine.checkpoint import load_model, read_metadata, save_model
-from engine.dataset import DenseSong, WindowSampler, densify
+from engine.dataset import DenseSong, WindowSampler, densify, parse_vocab
 from engine.diffusion import add_noise, v_target
 from engine.model import DenoiserNet, ModelConfig, count_parameters
 
@@ -101,8 +101,9 @@ class Trainer:
         self.history: dict[str, list] = {"train": [], "valid": []}
         self.seconds = 0.0
         cache = load_cache(config.cache)
-        train = [densify(s, cache.chord_vocab) for s in cache.split(config.train_split)]
-        valid = [densify(s, cache.chord_vocab) for s in cache.split(config.valid_split)]
+        chords = parse_vocab(cache.chord_vocab)
+        train = [densify(s, chords) for s in cache.split(config.train_split)]
+        valid = [densify(s, chords) for s in cache.split(config.valid_split)]
         self.n_train_songs = len(train)
         self.sampler = WindowSampler(train, window_bars=config.model.window_bars, seed=config.seed)
         self.valid = self._fixed_batches(valid)
@@ -253,27 +254,6 @@ class Trainer:
                 logger.info("step %d valid loss (EMA) %.4f", self.step, valid)
             if self.step % config.save_every == 0:
                 self.save()
-
-
-def add_command(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "train",
-        help="train (or continue training) a model from a cache file",
-        description="Train a diffjam model. Continues from RUN/state.json when it exists.",
-    )
-    parser.add_argument("--cache", help="cache file from `diffjam cache` (new runs)")
-    parser.add_argument("--run", required=True, help="run directory (created or resumed)")
-    parser.add_argument("--steps", type=int, help="stop at this total step count")
-    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
-    parser.add_argument("--batch-size", type=int, help="batch size (new runs)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--init-from", type=Path,
-        help="new runs: start from this model file's weights and step count (e.g. the "
-             "bundled model, to keep improving it in a later session; the optimizer starts "
-             "fresh, warm-up included)")
-    parser.set_defaults(handler=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -27,15 +27,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"diffjam {engine.__version__}"
 
 
-def test_building_the_parser_does_not_import_qt() -> None:
+def test_building_the_parser_imports_neither_qt_nor_torch() -> None:
     code = (
         "import sys; from bridge.cli import build_parser; build_parser(); "
-        "print(any(m == 'gui' or m.startswith(('gui.', 'PyQt6')) for m in sys.modules))"
+        "print(any(m == 'gui' or m.startswith(('gui.', 'PyQt6')) for m in sys.modules), "
+        "'torch' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"
 
 
 def test_cache_without_data_is_a_clear_error(

@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.cache import build_cache
-from engine.dataset import TASK_ACCOMPANIMENT, WindowSampler, densify
+from engine.dataset import TASK_ACCOMPANIMENT, WindowSampler, densify, parse_vocab
 from engine.cache import load_cache
 from engine.train import TrainConfig, Trainer
 from tests.engine.conftest import TINY
@@ -27,7 +27,8 @@ def config(cache: Path) -> TrainConfig:
 
 def test_windows_are_transposed_and_conditioned(tiny_cache):
     cache = load_cache(tiny_cache)
-    songs = [densify(s, cache.chord_vocab) for s in cache.songs]
+    chords = parse_vocab(cache.chord_vocab)
+    songs = [densify(s, chords) for s in cache.songs]
     batch = WindowSampler(songs, seed=0).batch(16)
     assert batch.x0.shape == (16, 2, 128, 80)
     assert set(batch.x0.unique().tolist()) <= {-1.0, 1.0}

@@ -1,0 +1,96 @@
+"""The pipeline's request and result types: bar ranges, sampling options with their
+defaults, the request limits and the result.
+
+Kept free of torch so the CLI parsers, the OSC protocol, the live jam and the benchmarks
+can use them without loading the network code (:mod:`engine.pipeline` does that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.errors import BarRangeError, InputError
+from engine.harmony import Key
+from engine.pianoroll import Note
+
+# Classifier-free guidance scale every front end defaults to (docs/model-card.md: at 4 the
+# shipped model follows the chords best and comes closest to the data's note density).
+DEFAULT_GUIDANCE = 4.0
+MAX_VARIATIONS = 8
+MAX_STEPS = 1000
+MAX_NOTES = 20_000  # notes in one clip
+MAX_BARS = 256  # bars in one clip
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """Per-request sampling settings.
+
+    ``allowed`` picks the pitch set of the in-key projection: ``"key"`` (the key's scale:
+    no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
+    chord sounding at each step, for borrowed and secondary-dominant chords).
+    ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`).
+    """
+
+    guidance: float = DEFAULT_GUIDANCE
+    in_key: bool = True
+    key: Key | None = None
+    steps: int = 10
+    seed: int | None = None
+    variations: int = 1
+    sampler: str = "ddim"
+    allowed: str = "key"
+    binarize: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.guidance <= 20.0:
+            raise InputError(f"guidance must be in 0..20, got {self.guidance}")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise InputError(f"steps must be in 1..{MAX_STEPS}, got {self.steps}")
+        if not 1 <= self.variations <= MAX_VARIATIONS:
+            raise InputError(f"variations must be in 1..{MAX_VARIATIONS}, got {self.variations}")
+        if self.sampler not in ("ddim", "ddpm"):
+            raise InputError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
+        if self.allowed not in ("key", "key+chord"):
+            raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
+
+
+class Cancelled(Exception):
+    """Raised inside a generation when its cancel event is set."""
+
+
+@dataclass(frozen=True)
+class BarRange:
+    """Bars ``start`` .. ``stop - 1``, 0-based (bar 1 of the user is ``start = 0``)."""
+
+    start: int
+    stop: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.stop <= self.start:
+            raise BarRangeError(f"empty or negative bar range {self.start + 1}-{self.stop}")
+
+    @classmethod
+    def parse(cls, text: str) -> BarRange:
+        """Read a user's 1-based inclusive range: ``"5-8"`` or ``"5"``."""
+        try:
+            first, _, last = text.partition("-")
+            start, stop = int(first), int(last or first)
+        except ValueError as err:
+            raise BarRangeError(f"bar range {text!r} is not like '5-8'") from err
+        if start < 1 or stop < start:
+            raise BarRangeError(f"bar range {text!r}: bars count from 1 and first <= last")
+        return cls(start - 1, stop)
+
+    def __str__(self) -> str:
+        return f"{self.start + 1}-{self.stop}"
+
+
+@dataclass(frozen=True)
+class Result:
+    variations: tuple[tuple[Note, ...], ...]
+    n_bars: int
+    generated: BarRange
+    key: Key | None
+    nfe: int
+    seconds: float
