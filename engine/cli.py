@@ -50,21 +50,76 @@ def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train (or continue training) a model from a cache file",
-        description="Train a diffjam model. Continues from RUN/state.json when it exists.",
+        description=TRAIN_DESCRIPTION,
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--cache", help="cache file from `diffjam cache` (new runs)")
-    parser.add_argument("--run", required=True, help="run directory (created or resumed)")
-    parser.add_argument("--steps", type=int, help="stop at this total step count")
-    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
-    parser.add_argument("--batch-size", type=int, help="batch size (new runs)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--init-from", type=Path,
-        help="new runs: start from this model file's weights and step count (e.g. the "
-             "bundled model, to keep improving it in a later session; the optimizer starts "
-             "fresh, warm-up included)")
+    add_train_arguments(parser)
     parser.set_defaults(handler=_run_train)
+
+
+TRAIN_DESCRIPTION = """\
+Train a diffjam model, on the CPU or a CUDA GPU, in one process or data-parallel under
+torchrun. Continues from RUN/state.json when it exists (with the stored config)."""
+TRAIN_EPILOG = """\
+defaults: a new run takes TrainConfig's (engine/train.py) for what no flag sets; the
+  log's first lines show the values in use.
+schedule: linear warm-up to --lr over --warmup-steps, then a cosine down to a floor
+  (TrainConfig.min_lr_ratio of --lr) at --steps. Stopping early (--minutes, Ctrl-C)
+  and continuing keeps that plan; continuing with a larger --steps starts a new leg at
+  the current step (warm-up again, to --lr, then a cosine to the new end). Without
+  --steps the rate stays at --lr after the warm-up.
+resume: the windows and noise of each step come from seeds made of (--seed, rank,
+  step), so a continued run is the same run whatever --workers is.
+data-parallel: torchrun --standalone --nproc-per-node N $(which diffjam) train
+  --run-dir R ... (or torchrun ... -m engine.train --run-dir R ...): --batch-size
+  windows per process; gradients averaged (gloo on the CPU, NCCL on CUDA); rank 0
+  validates, logs and saves.
+output: RUN/model.safetensors holds the fp16 EMA weights, or shards
+  RUN/model-0000i-of-0000N.safetensors of at most 16 MiB each when larger, which the
+  model loader joins when given RUN/model.safetensors.
+"""
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``diffjam train`` (also ``python -m engine.train``); no torch here."""
+    parser.add_argument("--cache", help="cache file from `diffjam cache` (new runs; may "
+                        "move a continued run to another copy of it)")
+    parser.add_argument("--run", "--run-dir", dest="run", required=True,
+                        help="run directory (created or resumed); under torchrun spell it "
+                        "--run-dir (torchrun's parser takes --run for its own --run-path)")
+    parser.add_argument("--steps", type=int, help="stop at this total step count; also where "
+                        "the cosine decay ends (see below)")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where to train; auto = cuda when torch sees a GPU (default auto);"
+                        " CUDA trains under bf16 autocast, the CPU in float32")
+    parser.add_argument("--workers", type=int, help="processes that make the batches (0: "
+                        "this process, between steps; default: none on the CPU, most of "
+                        "this process's share of the cores on CUDA)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    new = parser.add_argument_group(
+        "new runs", "a continued run keeps its stored values: these must then agree with them")
+    new.add_argument("--model-config", metavar="JSON|FILE",
+                     help='the network, as JSON or a JSON file, e.g. \'{"widths": [128, 192, '
+                          '256], "attention_layers": 3}\'; keys left out take ModelConfig\'s '
+                          "defaults (default: the network of the bundled model)")
+    new.add_argument("--init-from", metavar="PATH|bundled",
+                     help="start from this model file's weights and step count (bundled: the "
+                          "shipped model), e.g. to keep improving it in a later session; the "
+                          "optimizer starts fresh, warm-up included")
+    new.add_argument("--batch-size", type=int, help="windows per step and process")
+    new.add_argument("--ema-decay", type=float, help="decay of the EMA of the weights")
+    new.add_argument("--seed", type=int, help="seed of the weights, windows and noise")
+    schedule = parser.add_argument_group(
+        "schedule and reports", "set for a new run; given to a continued run, they apply "
+        "from its current step on")
+    schedule.add_argument("--lr", type=float, help="peak learning rate of AdamW")
+    schedule.add_argument("--warmup-steps", type=int, help="steps of linear warm-up")
+    schedule.add_argument("--log-every", type=int, help="steps between progress lines")
+    schedule.add_argument("--valid-every", type=int, help="steps between validations of "
+                          "the EMA weights")
+    schedule.add_argument("--save-every", type=int, help="steps between saves")
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -1,42 +1,88 @@
-"""Training: one readable loop, resumable from its last checkpoint.
+"""Training: one readable loop, resumable from its last checkpoint, on a CPU or a CUDA GPU,
+in one process or data-parallel under torchrun.
 
-Needs only torch, numpy and the cache file, so it runs unchanged on a separate GPU
-machine. A run directory holds:
+Needs only torch, numpy, safetensors and the cache file, so ``PYTHONPATH=. python -m
+engine.train`` runs on a separate GPU machine (``scripts/gpu_train.sh``). A run directory
+holds:
 
-* ``state.safetensors``: weights, EMA weights, optimizer moments, torch RNG state;
-* ``state.json``: the train config, the step, the data sampler's RNG state and the loss
+* ``state.safetensors``: weights, EMA weights and optimizer moments (float32);
+* ``state.json``: the train config, the step, the learning-rate schedule and the loss
   history (the model card's loss curves come from here);
-* ``model.safetensors``: the EMA weights as a self-describing model file
-  (:mod:`engine.checkpoint`), refreshed at every save.
+* ``model.safetensors``: the EMA weights as a self-describing float16 model file
+  (:mod:`engine.checkpoint`), refreshed at every save; a model over 16 MiB is written as
+  shards ``model-00001-of-0000N.safetensors`` that :func:`~engine.checkpoint.load_model`
+  joins (give it ``RUN/model.safetensors`` either way).
 
-``diffjam train --cache cache/pop909.npz --run runs/v1 --minutes 60`` starts a run or,
+``diffjam train --cache cache/pop909.npz --run runs/v1 --steps 6000`` starts a run or,
 when ``runs/v1/state.json`` exists, continues it with the stored config.
+
+How a step runs (:meth:`Trainer._loop`):
+
+1. the learning rate of the step (:func:`learning_rate`): linear warm-up, then a cosine
+   down to ``min_lr_ratio`` of the peak at the end of the planned steps;
+2. the step's batch of windows, made ahead by ``--workers`` processes
+   (:class:`WindowStream`) and copied to the device (pinned memory on CUDA);
+3. the v-objective (:func:`diffusion_loss`) under bf16 autocast on CUDA (float32 on the
+   CPU), backward (under DDP the gradients are averaged over the processes here),
+   gradient clipping, AdamW;
+4. the exponential moving average of the weights, which the model file holds.
+
+Randomness. The windows of step ``s`` on rank ``r`` come from a generator seeded with
+``(seed, r, s)`` and the noise from a torch seed made of the same numbers
+(:func:`step_seed`). A run that stops and continues from its state is therefore the same
+run as one that never stopped, whatever ``--workers`` is, with no sampler state to store:
+bit for bit on the CPU; on CUDA up to the run-to-run nondeterminism of the GPU kernels.
+
+Learning-rate schedule. A run plans its end at ``--steps``: the cosine reaches the floor
+there. Stopping earlier (``--minutes``, Ctrl-C, a smaller ``--steps``) and continuing later
+keeps that plan. Continuing with ``--steps`` beyond the planned end starts a new leg at the
+current step: warm-up again (to ``--lr``, which may be lowered for the leg), then a cosine
+to the floor at the new end, as stage 2 of the reference GPU recipe did. A run given no
+``--steps`` has no planned end: the rate stays at its peak after the warm-up, and the
+first ``--steps`` given later starts a leg. Past the planned end (continuing with
+``--minutes`` alone) the rate stays at the floor.
+
+Data-parallel. Under ``torchrun --standalone --nproc-per-node N`` every process trains on
+its own windows (``--batch-size`` each, so the batch of a step is N times as large) and
+DistributedDataParallel averages the gradients (gloo on the CPU, NCCL on CUDA). Rank 0
+alone validates, logs and saves; the others wait at a barrier at save points. (Spell
+``--run`` as ``--run-dir`` there: torchrun's parser takes ``--run`` for its ``--run-path``.)
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import itertools
 import json
 import logging
 import math
 import os
+import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engine.cache import load_cache
-from engine.checkpoint import load_model, read_metadata, save_model
-from engine.dataset import DenseSong, WindowSampler, densify, parse_vocab
+from engine.checkpoint import BUNDLED_MODEL, load_model, read_metadata, save_model
+from engine.dataset import Batch, DenseSong, WindowSampler, densify, parse_vocab
 from engine.diffusion import add_noise, v_target
-from engine.model import DenoiserNet, ModelConfig, count_parameters
+from engine.errors import InputError
+from engine.model import Conditioning, DenoiserNet, ModelConfig, count_parameters
 
 logger = logging.getLogger(__name__)
+
+CLOCK_EVERY = 10  # under DDP the processes agree on whether time is up every this many steps
 
 
 @dataclass(frozen=True)
@@ -45,9 +91,10 @@ class TrainConfig:
 
     cache: str
     model: ModelConfig = ModelConfig(widths=(96, 128, 192), attention_layers=2)
-    batch_size: int = 32
-    lr: float = 4e-4
+    batch_size: int = 32  # per process: under DDP a step sees batch_size x processes windows
+    lr: float = 4e-4  # peak learning rate
     warmup_steps: int = 200
+    min_lr_ratio: float = 0.1  # the cosine ends at lr x min_lr_ratio
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     ema_decay: float = 0.999
@@ -59,8 +106,19 @@ class TrainConfig:
     valid_every: int = 250
     save_every: int = 250
 
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "valid_batches", "log_every", "valid_every", "save_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or self.warmup_steps < 0 or self.seed < 0:
+            raise ValueError("TrainConfig needs lr > 0, warmup_steps >= 0 and seed >= 0")
+        if not 0.0 <= self.min_lr_ratio <= 1.0 or not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError("TrainConfig needs min_lr_ratio in [0, 1] and ema_decay in [0, 1)")
+
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """A config from ``state.json``; unknown keys are errors, missing ones (runs from
+        older versions) take their defaults."""
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -70,68 +128,201 @@ class TrainConfig:
         return cls(**values)
 
 
-def diffusion_loss(net: DenoiserNet, x0: torch.Tensor, cond, *, generator=None) -> torch.Tensor:
-    """v-prediction MSE at uniformly drawn times (engine.diffusion)."""
-    t = torch.rand(x0.shape[0], generator=generator)
-    noise = torch.randn(x0.shape, generator=generator)
+@dataclass(frozen=True)
+class Schedule:
+    """The current leg of a run's learning-rate plan: warm-up from step ``start``, cosine
+    to the floor at step ``end`` (``None``: no end planned, the rate stays at its peak)."""
+
+    start: int
+    end: int | None = None
+
+
+def learning_rate(config: TrainConfig, step: int, schedule: Schedule) -> float:
+    """The rate of ``step``: ``config.lr`` x (step - start + 1) / warmup_steps during the
+    warm-up, then a half cosine from ``config.lr`` down to ``config.lr x min_lr_ratio`` at
+    ``schedule.end`` (Loshchilov & Hutter 2017, SGDR, eq. 5, one cycle), the floor after."""
+    done = step - schedule.start
+    if done < config.warmup_steps:
+        return config.lr * (done + 1) / config.warmup_steps
+    if schedule.end is None:
+        return config.lr
+    decay_steps = schedule.end - schedule.start - config.warmup_steps
+    progress = min(1.0, (done - config.warmup_steps) / decay_steps) if decay_steps > 0 else 1.0
+    floor = config.lr * config.min_lr_ratio
+    return floor + 0.5 * (config.lr - floor) * (1.0 + math.cos(math.pi * progress))
+
+
+def step_seed(seed: int, rank: int, step: int) -> int:
+    """The torch seed (64 bits) of the noise of ``step`` on ``rank``."""
+    words = np.random.SeedSequence([seed, rank, step, 1]).generate_state(2)
+    return int(words[0]) << 32 | int(words[1])
+
+
+def window_batch(
+    sampler: WindowSampler, batch_size: int, *, seed: int, rank: int, step: int
+) -> Batch:
+    """The training windows of ``step`` on ``rank``: a function of its arguments only."""
+    sampler.rng = np.random.default_rng(np.random.SeedSequence([seed, rank, step, 0]))
+    return sampler.batch(batch_size)
+
+
+def diffusion_loss(
+    net: torch.nn.Module,
+    x0: torch.Tensor,
+    cond: Conditioning,
+    *,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """v-prediction MSE (a float32 scalar) of ``net`` on clean rolls ``x0`` (B, 2, T, P) at
+    times drawn uniformly in [0, 1) (engine.diffusion). Times and noise are drawn from
+    ``generator`` on its device, else from the global generator of ``x0``'s device. Run it
+    under autocast for mixed precision: the network's output is cast back to float32."""
+    device = generator.device if generator is not None else x0.device
+    t = torch.rand(x0.shape[0], generator=generator, device=device).to(x0.device)
+    noise = torch.randn(x0.shape, generator=generator, device=device).to(x0.device)
     x_t = add_noise(x0, noise, t)
-    return F.mse_loss(net(x_t, t, cond), v_target(x0, noise, t))
+    return F.mse_loss(net(x_t, t, cond).float(), v_target(x0, noise, t))
 
 
-def _lr(config: TrainConfig, step: int, start: int = 0) -> float:
-    """Linear warm-up from ``start`` (the step a run began or was initialised at), then
-    constant: a run can be continued indefinitely."""
-    return config.lr * min(1.0, (step - start + 1) / config.warmup_steps)
+def batch_tensors(batch: Batch) -> dict[str, torch.Tensor]:
+    """A batch as a flat dict of CPU tensors (``x0`` and the conditions that are set):
+    what worker processes hand over, and what the DataLoader can pin."""
+    tensors = {"x0": batch.x0}
+    for field in fields(Conditioning):
+        value = getattr(batch.cond, field.name)
+        if value is not None:
+            tensors[field.name] = value
+    return tensors
+
+
+def batch_on(tensors: dict[str, torch.Tensor], device: torch.device) -> Batch:
+    """The inverse of :func:`batch_tensors`, on ``device`` (asynchronous copies from
+    pinned memory)."""
+    moved = {k: v.to(device, non_blocking=True) for k, v in tensors.items()}
+    x0 = moved.pop("x0")
+    return Batch(x0=x0, cond=Conditioning(**moved))
+
+
+class WindowStream(IterableDataset):
+    """The batches of steps ``first_step``, ``first_step + 1``, ... on one rank.
+
+    With W DataLoader workers, worker w makes the batches of steps first_step + w,
+    first_step + w + W, ...; the DataLoader takes one from each worker in turn, so they
+    arrive in step order, and each is :func:`window_batch` of its step whatever W is.
+    """
+
+    def __init__(
+        self, sampler: WindowSampler, batch_size: int, *, seed: int, rank: int, first_step: int
+    ) -> None:
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.seed = seed
+        self.rank = rank
+        self.first_step = first_step
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        for step in itertools.count(self.first_step + worker, workers):
+            batch = window_batch(
+                self.sampler, self.batch_size, seed=self.seed, rank=self.rank, step=step
+            )
+            yield batch_tensors(batch)
+
+
+def progress_line(
+    *,
+    step: int,
+    max_steps: int | None,
+    loss: float,
+    steps_per_s: float,
+    samples_per_s: float,
+    data_wait: float,
+    eta_s: float | None,
+) -> str:
+    """One console line of training progress; ``data_wait`` is a share of the time."""
+    total = f"/{max_steps}" if max_steps is not None else ""
+    if eta_s is None or not math.isfinite(eta_s):
+        eta = "-"
+    else:
+        minutes, seconds = divmod(round(eta_s), 60)
+        eta = f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+    return (
+        f"step {step}{total} | loss {loss:.4f} | {steps_per_s:.2f} steps/s, "
+        f"{samples_per_s:.0f} samples/s | data wait {100 * data_wait:.0f}% | ETA {eta}"
+    )
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, run_dir: Path) -> None:
+    """One training run in ``run_dir`` on ``device``; under torchrun, this process's part.
+
+    ``workers`` processes make the batches (0: made in this process, between steps).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        *,
+        device: str | torch.device = "cpu",
+        workers: int = 0,
+    ) -> None:
         self.config = config
-        self.run_dir = run_dir
-        torch.manual_seed(config.seed)
-        self.net = DenoiserNet(config.model)
-        self.ema = DenoiserNet(config.model)
-        self.ema.load_state_dict(self.net.state_dict())
-        self.ema.requires_grad_(False)
+        self.run_dir = Path(run_dir)
+        self.device = torch.device(device)
+        self.workers = workers
+        if dist.is_available() and dist.is_initialized():
+            self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        else:
+            self.rank, self.world_size = 0, 1
+        torch.manual_seed(config.seed)  # the same initial weights in every process
+        self.net = DenoiserNet(config.model).to(self.device)
+        self.ema = copy.deepcopy(self.net).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(
-            self.net.parameters(), lr=config.lr, weight_decay=config.weight_decay
+            self.net.parameters(),
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            fused=self.device.type == "cuda",  # one kernel for all parameters
         )
         self.step = 0
-        self.warmup_from = 0  # step the learning-rate warm-up starts at
+        self.schedule = Schedule(start=0)
+        self.init_from_path: str | None = None
         self.history: dict[str, list] = {"train": [], "valid": []}
         self.seconds = 0.0
         cache = load_cache(config.cache)
         chords = parse_vocab(cache.chord_vocab)
         train = [densify(s, chords) for s in cache.split(config.train_split)]
-        valid = [densify(s, chords) for s in cache.split(config.valid_split)]
         self.n_train_songs = len(train)
         self.sampler = WindowSampler(train, window_bars=config.model.window_bars, seed=config.seed)
-        self.valid = self._fixed_batches(valid)
+        self.valid: list[Batch] = []
+        if self.rank == 0:  # rank 0 alone validates
+            valid = [densify(s, chords) for s in cache.split(config.valid_split)]
+            self.valid = self._fixed_batches(valid)
 
-    def _fixed_batches(self, songs: list[DenseSong]) -> list:
+    def _fixed_batches(self, songs: list[DenseSong]) -> list[Batch]:
         sampler = WindowSampler(songs, window_bars=self.config.model.window_bars, seed=1234)
         return [sampler.batch(self.config.batch_size) for _ in range(self.config.valid_batches)]
 
     # ---------------------------------------------------------------- state on disk
 
     def save(self) -> None:
+        """Write the run's state and model file (rank 0 alone calls this)."""
         tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
         tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
         opt = self.optimizer.state_dict()
         for index, state in opt["state"].items():
             for name, value in state.items():
                 tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
-        tensors["torch_rng"] = torch.get_rng_state()
         tmp = self.run_dir / "state.safetensors.tmp"
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
         os.replace(tmp, self.run_dir / "state.safetensors")
         state = {
             "config": asdict(self.config),
             "step": self.step,
-            "warmup_from": self.warmup_from,
+            "schedule": asdict(self.schedule),
+            "init_from": self.init_from_path,
             "seconds": self.seconds,
             "param_groups": opt["param_groups"],
-            "sampler_rng": self.sampler.rng.bit_generator.state,
             "history": self.history,
         }
         tmp_json = self.run_dir / "state.json.tmp"
@@ -149,136 +340,356 @@ class Trainer:
         return {
             "name": f"diffjam-{self.run_dir.name}",
             "steps": self.step,
-            "batch_size": self.config.batch_size,
+            "batch_size": self.config.batch_size * self.world_size,
             "train_seconds": round(self.seconds, 1),
             "train_songs": self.n_train_songs,
             "data": "POP909 train split (splits/split.txt), 4/4 songs, transposed -5..+6",
             "parameters": count_parameters(self.net),
             "valid_loss": last_valid,
             "ema_decay": self.config.ema_decay,
+            "init_from": Path(self.init_from_path).name if self.init_from_path else None,
         }
 
     def load(self) -> None:
+        """Continue the run saved in ``run_dir``."""
         state = json.loads((self.run_dir / "state.json").read_text())
         tensors = load_file(str(self.run_dir / "state.safetensors"))
-        self.net.load_state_dict(
-            {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
-        )
-        self.ema.load_state_dict(
-            {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
-        )
+        self.net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
         opt_state: dict[int, dict[str, torch.Tensor]] = {}
         for key, value in tensors.items():
             if key.startswith("opt."):
                 _, index, name = key.split(".", 2)
                 opt_state.setdefault(int(index), {})[name] = value
-        self.optimizer.load_state_dict(
-            {"state": opt_state, "param_groups": state["param_groups"]}
-        )
-        torch.set_rng_state(tensors["torch_rng"])
-        self.sampler.rng.bit_generator.state = state["sampler_rng"]
+        # The saved hyper-parameters, with this process's choice of kernels.
+        groups = [
+            {**saved, **{k: v for k, v in current.items() if k in ("fused", "foreach")}}
+            for saved, current in zip(state["param_groups"], self.optimizer.param_groups)
+        ]
+        self.optimizer.load_state_dict({"state": opt_state, "param_groups": groups})
         self.step = state["step"]
-        self.warmup_from = state.get("warmup_from", 0)
+        if "schedule" in state:
+            self.schedule = Schedule(**state["schedule"])
+        else:  # saved by a version with a constant rate after the warm-up
+            self.schedule = Schedule(start=state.get("warmup_from", 0))
+            logger.info("%s predates per-step seeds: its windows continue from new seeds",
+                        self.run_dir)
+        self.init_from_path = state.get("init_from")
         self.seconds = state["seconds"]
         self.history = state["history"]
         logger.info("resumed %s at step %d", self.run_dir, self.step)
 
-    def init_from(self, path: Path) -> None:
+    def init_from(self, path: str | os.PathLike[str]) -> None:
         """Start a new run from a model file: its (EMA) weights for both the network and
         the EMA, and its step count, so the step numbers go on from where it stopped."""
         net, info = load_model(path)
         self.net.load_state_dict(net.state_dict())
         self.ema.load_state_dict(net.state_dict())
-        self.step = self.warmup_from = int(info.get("steps") or 0)
+        self.step = int(info.get("steps") or 0)
+        self.schedule = Schedule(start=self.step)
         self.seconds = float(info.get("train_seconds") or 0.0)
+        self.init_from_path = str(path)
         logger.info("initialised %s from %s at step %d", self.run_dir, path, self.step)
+
+    def plan(self, steps: int | None) -> None:
+        """Plan the run to end at ``steps``: a new run's first leg, or a new leg when
+        ``steps`` lies beyond the planned end (see the module docstring). A plan that
+        already reaches ``steps`` is kept."""
+        if steps is None or steps <= self.step:
+            return
+        if self.schedule.end is not None and steps <= self.schedule.end:
+            return
+        if self.step > self.schedule.start:
+            logger.info("new schedule leg: warm-up from step %d, cosine to step %d",
+                        self.step, steps)
+        self.schedule = Schedule(start=self.step, end=steps)
 
     # ---------------------------------------------------------------- the loop
 
+    def _autocast(self) -> torch.autocast:
+        """bf16 autocast on CUDA; float32 (no autocast) on the CPU."""
+        cuda = self.device.type == "cuda"
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=cuda)
+
     @torch.no_grad()
     def validate(self) -> float:
+        """Mean loss of the EMA weights on the fixed validation batches, fixed noise."""
         generator = torch.Generator().manual_seed(0)
-        losses = [
-            float(diffusion_loss(self.ema, b.x0, b.cond, generator=generator))
-            for b in self.valid
-        ]
-        return float(np.mean(losses))
+        losses = []
+        for batch in self.valid:
+            batch = batch_on(batch_tensors(batch), self.device)
+            with self._autocast():
+                losses.append(diffusion_loss(self.ema, batch.x0, batch.cond, generator=generator))
+        return float(torch.stack(losses).mean())
 
     def run(self, *, max_steps: int | None, minutes: float | None) -> None:
-        config = self.config
+        """Train until step ``max_steps`` or for ``minutes``, whichever comes first (or
+        until Ctrl-C), then save."""
         deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
         logger.info(
-            "training %s: %d parameters, batch %d, from step %d",
-            self.run_dir, count_parameters(self.net), config.batch_size, self.step,
+            "training %s on %s: %d parameters, batch %d x %d process(es), %d loader "
+            "worker(s), from step %d, schedule %s",
+            self.run_dir, self.device, count_parameters(self.net), self.config.batch_size,
+            self.world_size, self.workers, self.step, self.schedule,
         )
         self.net.train()
+        model: torch.nn.Module = self.net
+        if self.world_size > 1:  # broadcasts rank 0's weights, averages gradients
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            model = DistributedDataParallel(self.net, device_ids=device_ids)
         try:
-            self._loop(max_steps, deadline)
+            self._loop(model, max_steps, deadline)
         except KeyboardInterrupt:
             logger.info("interrupted at step %d; saving", self.step)
-        self.save()
+            if self.rank == 0:
+                self.save()
+            return
+        self._save_point()
         logger.info("saved %s at step %d", self.run_dir, self.step)
 
-    def _loop(self, max_steps: int | None, deadline: float) -> None:
+    def _loop(self, model: torch.nn.Module, max_steps: int | None, deadline: float) -> None:
         config = self.config
-        window_loss, window_start = [], time.monotonic()
-        while (max_steps is None or self.step < max_steps) and time.monotonic() < deadline:
-            started = time.monotonic()
+        stream = WindowStream(
+            self.sampler, config.batch_size, seed=config.seed, rank=self.rank,
+            first_step=self.step,
+        )
+        batches = iter(DataLoader(
+            stream, batch_size=None, num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+        ))
+        ema_params, net_params = list(self.ema.parameters()), list(self.net.parameters())
+        loss_sum = torch.zeros((), device=self.device)
+        window_steps, window_wait, window_start = 0, 0.0, time.monotonic()
+        last = time.monotonic()
+        while (max_steps is None or self.step < max_steps) and not self._time_is_up(deadline):
+            # 1. The learning rate of this step.
             for group in self.optimizer.param_groups:
-                group["lr"] = _lr(config, self.step, self.warmup_from)
-            batch = self.sampler.batch(config.batch_size)
-            loss = diffusion_loss(self.net, batch.x0, batch.cond)
+                group["lr"] = learning_rate(config, self.step, self.schedule)
+            # 2. This step's windows, made ahead by the workers; waiting here is data wait.
+            waiting = time.monotonic()
+            batch = batch_on(next(batches), self.device)
+            window_wait += time.monotonic() - waiting
+            # 3. Loss at random noise levels; under DDP backward averages the gradients.
+            torch.manual_seed(step_seed(config.seed, self.rank, self.step))
+            with self._autocast():
+                loss = diffusion_loss(model, batch.x0, batch.cond)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.net.parameters(), config.grad_clip)
+            torch.nn.utils.clip_grad_norm_(net_params, config.grad_clip)
             self.optimizer.step()
+            # 4. The moving average of the weights: e <- e + (1 - decay) (p - e).
             with torch.no_grad():
-                for e, p in zip(self.ema.parameters(), self.net.parameters()):
-                    e.lerp_(p, 1.0 - config.ema_decay)
+                torch._foreach_lerp_(ema_params, net_params, 1.0 - config.ema_decay)
                 for e, b in zip(self.ema.buffers(), self.net.buffers()):
                     e.copy_(b)
             self.step += 1
-            self.seconds += time.monotonic() - started
-            window_loss.append(loss.item())
+            loss_sum += loss.detach()  # read back at log time only: the GPU runs ahead
+            window_steps += 1
             if self.step % config.log_every == 0:
+                mean = self._mean_over_ranks(loss_sum) / window_steps  # waits for the GPU
                 elapsed = time.monotonic() - window_start
-                mean = float(np.mean(window_loss))
                 self.history["train"].append([self.step, round(mean, 5)])
-                logger.info(
-                    "step %d loss %.4f (%.2f s/step)", self.step, mean, elapsed / len(window_loss)
-                )
-                window_loss, window_start = [], time.monotonic()
-            if self.step % config.valid_every == 0:
+                rate = window_steps / elapsed
+                remaining = [math.inf, deadline - time.monotonic()]
+                if max_steps is not None:
+                    remaining[0] = (max_steps - self.step) / rate
+                logger.info(progress_line(
+                    step=self.step, max_steps=max_steps, loss=mean, steps_per_s=rate,
+                    samples_per_s=rate * config.batch_size * self.world_size,
+                    data_wait=window_wait / elapsed, eta_s=min(remaining),
+                ))
+                loss_sum.zero_()
+                window_steps, window_wait, window_start = 0, 0.0, time.monotonic()
+            if self.rank == 0 and self.step % config.valid_every == 0:
                 valid = self.validate()
                 self.history["valid"].append([self.step, round(valid, 5)])
                 logger.info("step %d valid loss (EMA) %.4f", self.step, valid)
+            now = time.monotonic()
+            self.seconds += now - last
+            last = now
             if self.step % config.save_every == 0:
-                self.save()
+                self._save_point()
+
+    def _time_is_up(self, deadline: float) -> bool:
+        """Whether the ``--minutes`` budget is spent; under DDP rank 0's clock decides, read
+        every ``CLOCK_EVERY`` steps, so that all processes stop at the same step."""
+        if math.isinf(deadline):  # no budget: the same in every process
+            return False
+        if self.world_size == 1:
+            return time.monotonic() >= deadline
+        if self.step % CLOCK_EVERY:
+            return False
+        up = torch.tensor(float(time.monotonic() >= deadline), device=self.device)
+        dist.broadcast(up, src=0)
+        return bool(up.item())
+
+    def _mean_over_ranks(self, value: torch.Tensor) -> float:
+        if self.world_size > 1:
+            value = value.clone()
+            dist.all_reduce(value)
+            value /= self.world_size
+        return float(value)
+
+    def _save_point(self) -> None:
+        if self.rank == 0:
+            self.save()
+        if self.world_size > 1:
+            dist.barrier()
+
+
+# -------------------------------------------------------------------- command line
+
+
+def _distributed_env() -> tuple[int, int, int] | None:
+    """(rank, world size, local rank) when started by torchrun with several processes."""
+    if "RANK" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return None
+    return int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"])
+
+
+def choose_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto``: CUDA when available, else the CPU; under torchrun GPU ``local_rank``."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return torch.device("cpu")
+    if name != "cuda":
+        raise InputError(f"--device must be auto, cpu or cuda, got {name!r}")
+    if not torch.cuda.is_available():
+        raise InputError("--device cuda: torch sees no CUDA device")
+    return torch.device("cuda", local_rank)
+
+
+def default_workers(device: torch.device, world_size: int) -> int:
+    """Loader processes: none on the CPU (they would take cores from the training), on
+    CUDA all this process's share of the cores but one, at most 7."""
+    if device.type != "cuda":
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(7, (cores or 2) // world_size - 1))
+
+
+def _parse_model_config(text: str) -> ModelConfig:
+    """``--model-config``: JSON (``'{"widths": [128, 192, 256]}'``) or a JSON file; keys
+    left out take :class:`ModelConfig`'s defaults."""
+    source = Path(text).read_text() if not text.lstrip().startswith("{") else text
+    try:
+        return ModelConfig.from_dict(json.loads(source))
+    except (ValueError, TypeError) as err:
+        raise InputError(f"--model-config: {err}") from err
+
+
+def _init_path(value: str) -> Path:
+    return BUNDLED_MODEL if value == "bundled" else Path(value)
+
+
+def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainConfig:
+    """The run's config: the stored one when continuing (``--cache`` may move it; the
+    schedule and interval flags apply from now on; flags that would make it another run
+    must agree with it), else one made from the flags."""
+    schedule_flags = {
+        "lr": args.lr, "warmup_steps": args.warmup_steps, "log_every": args.log_every,
+        "valid_every": args.valid_every, "save_every": args.save_every,
+    }
+    identity_flags = {
+        "batch_size": args.batch_size, "ema_decay": args.ema_decay, "seed": args.seed,
+    }
+    try:
+        if stored is not None:
+            for name, value in identity_flags.items():
+                if value is not None and value != getattr(stored, name):
+                    raise InputError(
+                        f"--{name.replace('_', '-')} {value}: the run continues with its "
+                        f"stored {getattr(stored, name)} (start a new run, perhaps with "
+                        "--init-from its model file, to change it)"
+                    )
+            if args.model_config and _parse_model_config(args.model_config) != stored.model:
+                raise InputError("--model-config differs from the run's stored model")
+            changes = {k: v for k, v in schedule_flags.items() if v is not None}
+            if args.cache:
+                changes["cache"] = args.cache
+            return replace(stored, **changes)
+        if not args.cache:
+            raise InputError("--cache is required for a new run")
+        values: dict[str, Any] = {
+            k: v for k, v in {**schedule_flags, **identity_flags}.items() if v is not None
+        }
+        if args.init_from and args.model_config:
+            raise InputError("--init-from and --model-config both give the model: use one")
+        if args.init_from:
+            values["model"], _ = read_metadata(_init_path(args.init_from))
+        elif args.model_config:
+            values["model"] = _parse_model_config(args.model_config)
+        return TrainConfig(cache=args.cache, **values)
+    except ValueError as err:  # TrainConfig's checks
+        if isinstance(err, InputError):
+            raise
+        raise InputError(str(err)) from err
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """``diffjam train`` (and ``python -m engine.train``, alone or under torchrun)."""
     if args.threads:
         torch.set_num_threads(args.threads)
+    distributed = _distributed_env()
+    rank, world_size, local_rank = distributed or (0, 1, 0)
+    device = choose_device(args.device, local_rank)
+    if rank > 0:  # rank 0 alone reports
+        logging.getLogger().setLevel(logging.WARNING)
     run_dir = Path(args.run)
     state_file = run_dir / "state.json"
+    stored = None
     if state_file.exists():
-        config = TrainConfig.from_dict(json.loads(state_file.read_text())["config"])
-        if args.cache:
-            config = replace(config, cache=args.cache)
-    else:
-        if not args.cache:
-            raise SystemExit("diffjam train: error: --cache is required for a new run")
-        config = TrainConfig(cache=args.cache, seed=args.seed)
-        if args.batch_size:
-            config = replace(config, batch_size=args.batch_size)
-    if args.init_from and not state_file.exists():
-        model_config, _ = read_metadata(args.init_from)
-        config = replace(config, model=model_config)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(config, run_dir)
-    if state_file.exists():
-        trainer.load()
-    elif args.init_from:
-        trainer.init_from(args.init_from)
-    trainer.run(max_steps=args.steps, minutes=args.minutes)
+        stored = TrainConfig.from_dict(json.loads(state_file.read_text())["config"])
+    config = build_config(args, stored)
+    logger.info("config: %s", json.dumps(asdict(config)))
+    if stored is not None and args.init_from:
+        origin = json.loads(state_file.read_text()).get("init_from")
+        if origin != str(_init_path(args.init_from)):
+            raise InputError(f"--init-from: {run_dir} already exists and started from "
+                             f"{origin or 'random weights'}")
+    workers = args.workers if args.workers is not None else default_workers(device, world_size)
+    if workers < 0:
+        raise InputError(f"--workers must be >= 0, got {workers}")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once
+    if distributed:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        trainer = Trainer(config, run_dir, device=device, workers=workers)
+        if stored is not None:
+            trainer.load()
+        elif args.init_from:
+            trainer.init_from(_init_path(args.init_from))
+        if args.steps is not None and args.steps <= trainer.step and stored is None:
+            raise InputError(f"--steps {args.steps}: the model is already at step {trainer.step}")
+        trainer.plan(args.steps)
+        trainer.run(max_steps=args.steps, minutes=args.minutes)
+    finally:
+        if distributed:
+            dist.destroy_process_group()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m engine.train``: ``diffjam train`` without the rest of diffjam (no MIDI,
+    OSC or GUI packages), for a machine that has only torch, numpy and safetensors."""
+    from engine.cli import add_train_arguments
+
+    parser = argparse.ArgumentParser(prog="python -m engine.train")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return run_command(args)
+    except InputError as err:
+        print(f"train: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
