@@ -29,7 +29,11 @@ class SamplingOptions:
     ``allowed`` picks the pitch set of the in-key projection: ``"key"`` (the key's scale:
     no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
     chord sounding at each step, for borrowed and secondary-dominant chords).
-    ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`).
+    ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`);
+    ``None`` takes the task's measured default (:data:`engine.pipeline.INFILL_BINARIZE`).
+    ``infer_chords``: an infill request without chords gets chords recognised around the
+    gap and carried into it along the clip's repeat period
+    (:func:`engine.context_chords.infer_gap_chords`).
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -40,7 +44,8 @@ class SamplingOptions:
     variations: int = 1
     sampler: str = "ddim"
     allowed: str = "key"
-    binarize: bool = True
+    binarize: bool | None = None
+    infer_chords: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.guidance <= 20.0:

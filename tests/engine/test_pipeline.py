@@ -95,7 +95,7 @@ def test_long_clips_are_covered_by_overlapping_windows(pipeline):
                              progress=progress.append)
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
     assert pipeline._windows(BarRange(2, 18), 20, 8) == [0, 4, 8, 12]
-    assert pipeline._window_for(3) == 4 and pipeline._window_for(6) == 6
+    assert pipeline._window_for(3, 8) == 4 and pipeline._window_for(6, 8) == 6
     new = [n for n in result.variations[0] if 32 <= n.start < 288]
     assert max(n.start for n in new) >= 16 * 14  # the last window did generate
 
