@@ -13,6 +13,16 @@ channel axis makes every layer see every pitch of a step at once (chords are glo
 over the pitch axis anyway) and costs ~0.2 GFLOP per window. Transposition invariance,
 which a 2-D convolution gets for free, is learned from transposition augmentation.
 
+The optional *pitch stem* (``ModelConfig.stem = "pitch2d"``) adds a path that never
+folds the pitch axis: 2-D convolutions over (time, pitch) and self-attention along time
+within each pitch row (rotary positions), weights shared across pitches, so a figure four
+bars back is one attention hop away at full pitch resolution and the path is
+transposition-equivariant (as the 2-D models of Min et al. 2023 and Zhu et al. 2024 are).
+It enters the 1-D U-Net as extra input channels and leaves through a 2-D head added to
+the U-Net's output; both joins start at zero, so a model with the stem initialised from a
+model without it computes exactly what that model computes, and training grows the stem
+from there. Cost: ~1 GFLOP more per 16-bar window at 16 stem channels.
+
 Conditions are all optional. Each comes with a presence flag that the network embeds
 together with the diffusion time, so "absent" is explicit, not a magic tensor value:
 
@@ -33,7 +43,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.pianoroll import N_PITCHES
+from engine.pianoroll import N_PITCHES, PITCH_LOW
 
 STEPS_PER_BAR = 16
 N_FLAGS = 4  # known, chords, melody, rhythm
@@ -50,12 +60,23 @@ class ModelConfig:
     attention_heads: int = 4
     dropout: float = 0.0
     window_bars: int = 8
+    stem: str = "none"  # "none" | "pitch2d" (see the module docstring)
+    stem_channels: int = 16
+    stem_layers: int = 2  # conv + time-attention pairs in the pitch stem
+    stem_heads: int = 2
 
     def __post_init__(self) -> None:
         if len(self.widths) < 2:
             raise ValueError("ModelConfig.widths needs at least two levels")
         if self.widths[-1] % self.attention_heads:
             raise ValueError("the last width must be divisible by attention_heads")
+        if self.stem not in ("none", "pitch2d"):
+            raise ValueError(f"ModelConfig.stem must be 'none' or 'pitch2d', got {self.stem!r}")
+        if self.stem == "pitch2d" and (
+            self.stem_channels % (2 * self.stem_heads) or self.stem_layers < 1
+        ):
+            raise ValueError("stem_channels must be a multiple of 2 x stem_heads, "
+                             "and stem_layers >= 1")
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
@@ -168,6 +189,68 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+def _rotate(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Rotary position embedding (Su et al. 2021, eq. 34) of x (N, heads, T, D) at
+    integer ``positions`` (T,): pairs of features turn by position x frequency."""
+    half = x.shape[-1] // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=x.device) / half)
+    angles = positions.float()[:, None] * freqs[None, :]  # (T, half)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    a, b = x[..., :half], x[..., half:]
+    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+
+
+class PitchRowAttention(nn.Module):
+    """Self-attention along time inside every pitch row of a (B, C, T, P) map, with
+    rotary positions in 16th steps; weights shared by all pitches."""
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm = nn.GroupNorm(min(8, channels), channels)
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.out = nn.Linear(channels, channels)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        b, c, steps, p = h.shape
+        rows = self.norm(h).permute(0, 3, 2, 1).reshape(b * p, steps, c)  # (B*P, T, C)
+        q, k, v = self.qkv(rows).reshape(b * p, steps, 3, self.heads, c // self.heads
+                                         ).permute(2, 0, 3, 1, 4)
+        positions = torch.arange(steps, device=h.device)
+        q, k = _rotate(q, positions), _rotate(k, positions)
+        a = F.scaled_dot_product_attention(q, k, v)  # (B*P, heads, T, D)
+        a = self.out(a.transpose(1, 2).reshape(b * p, steps, c))
+        return h + a.reshape(b, p, steps, c).permute(0, 3, 2, 1)
+
+
+class PitchConvBlock(nn.Module):
+    """Residual 3x3 convolution over (time, pitch) with FiLM from the embedding."""
+
+    def __init__(self, channels: int, emb_dim: int) -> None:
+        super().__init__()
+        groups = min(8, channels)
+        self.norm1 = nn.GroupNorm(groups, channels)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.film = nn.Linear(emb_dim, 2 * channels)
+        self.norm2 = nn.GroupNorm(groups, channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(F.silu(self.norm1(h)))
+        scale, shift = self.film(emb)[:, :, None, None].chunk(2, dim=1)
+        x = self.norm2(x) * (1 + scale) + shift
+        return h + self.conv2(F.silu(x))
+
+
+# Per-cell input planes of the pitch stem: x_t, known, melody (onset and sustain each),
+# mask, rhythm, and whether the cell's pitch class is a chord tone / the chord's bass.
+STEM_INPUTS = 10
+
+
 class DenoiserNet(nn.Module):
     """v-prediction network; see the module docstring for shapes."""
 
@@ -181,6 +264,21 @@ class DenoiserNet(nn.Module):
         # chroma and bass (12 each).
         in_features = 6 * p + 2 + 24
         self.input = nn.Conv1d(in_features, w0, 3, padding=1)
+        if config.stem == "pitch2d":
+            c = config.stem_channels
+            self.stem_in = nn.Conv2d(STEM_INPUTS, c, 3, padding=1)
+            self.stem_blocks = nn.ModuleList(
+                PitchConvBlock(c, 4 * w0) for _ in range(config.stem_layers))
+            self.stem_attention = nn.ModuleList(
+                PitchRowAttention(c, config.stem_heads) for _ in range(config.stem_layers))
+            self.stem_fold = nn.Conv1d(c * p, w0, 1)  # the stem into the U-Net
+            self.stem_unfold = nn.Conv1d(w0, c * p, 1)  # the U-Net back into the stem
+            self.stem_head = nn.Conv2d(c, 2, 3, padding=1)
+            for layer in (self.stem_fold, self.stem_head):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+            self.register_buffer(
+                "pitch_class", (torch.arange(p) + PITCH_LOW) % 12, persistent=False)
         self.step_in_bar = nn.Embedding(STEPS_PER_BAR, w0)
         self.time_mlp = nn.Sequential(
             nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
@@ -274,6 +372,19 @@ class DenoiserNet(nn.Module):
         h = h + self.step_in_bar(positions).T[None]
         emb = self.time_mlp(_timestep_embedding(t, self.config.widths[0]))
         emb = emb + self.flag_embed(flags) + self.task_embed(cond.task)
+        stem = None
+        if self.config.stem == "pitch2d":
+            cells = torch.cat([
+                x_t, known, melody,
+                mask[:, None, :, None].expand(b, 1, steps, p),
+                rhythm[:, None, :, None].expand(b, 1, steps, p),
+                chroma[:, None][..., self.pitch_class],
+                bass[:, None][..., self.pitch_class],
+            ], dim=1)  # (B, STEM_INPUTS, T, P)
+            stem = self.stem_in(cells)
+            for block, attention in zip(self.stem_blocks, self.stem_attention):
+                stem = attention(block(stem, emb))
+            h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, -1, steps))
 
         skips = []
         for blocks, downsample in zip(self.down, self.downsample):
@@ -289,8 +400,12 @@ class DenoiserNet(nn.Module):
             for block in blocks:
                 h = block(torch.cat([h, skips.pop()], dim=1), emb)
             h = upsample(h)
-        out = self.output(F.silu(self.out_norm(h)))  # (B, 2P, T)
-        return out.reshape(b, 2, p, steps).permute(0, 1, 3, 2)
+        h = F.silu(self.out_norm(h))
+        out = self.output(h).reshape(b, 2, p, steps).permute(0, 1, 3, 2)  # (B, 2, T, P)
+        if stem is not None:
+            back = self.stem_unfold(h).reshape(b, -1, p, steps).permute(0, 1, 3, 2)
+            out = out + self.stem_head(F.silu(stem + back))
+        return out
 
 
 def count_parameters(model: nn.Module) -> int:
