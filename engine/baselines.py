@@ -1,17 +1,21 @@
 """Evaluation inputs and the systems ``diffjam eval`` compares (model and baselines).
 
-Tasks (all on an 8-bar window, time in 16th steps from the window start):
+Tasks (on a window of ``n_bars`` bars, 8 by default; time in 16th steps from the window
+start):
 
 - ``infill``: the whole arrangement (MELODY + BRIDGE + PIANO merged) is given except the
-  notes that start in bars 3-6 (0-based ``[2, 6)``); a system returns the notes that start
-  inside those bars. The window's chords are given too.
+  notes that start in the gap (by default the middle half of the window: bars ``[2, 6)``
+  of 8, ``[8, 24)`` of 32; any gap with :attr:`TaskInput.gap`, e.g. ``[6, 10)`` of 16);
+  a system returns the notes that start inside the gap. The window's chords are given
+  too (a system may ignore them).
 - ``accompany``: the chords and the MELODY track are given; a system returns the PIANO
   part of the whole window (BRIDGE is neither given nor expected).
-- ``generate``: nothing is given; a system returns the whole arrangement of 8 bars.
+- ``generate``: nothing is given; a system returns the whole arrangement of the window.
 
 Every system has one interface, :class:`System`: a name, the tasks it can do, and a
 function from a :class:`TaskInput` to the notes it produces (only the generated part,
-never the given context).
+never the given context). No baseline reads the notes it is scored against
+(:meth:`TaskInput.target`), except ``ground_truth``, which *is* them.
 """
 
 from __future__ import annotations
@@ -27,15 +31,28 @@ from engine.harmony import Chord, ChordSpan, Key
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
 __all__ = [
+    "ARRANGEMENT_PRIOR",
     "INFILL_BARS",
-    "TASKS",
-    "WINDOW_BARS",
+    "NoteStatistics",
+    "PIANO_PRIOR",
     "RetrievalLibrary",
     "Segment",
     "System",
+    "TASKS",
     "TaskInput",
+    "WINDOW_BARS",
+    "centered_gap",
+    "context_shuffle",
+    "context_shuffle_system",
+    "context_statistics",
+    "copy_bars",
+    "copy_bars_system",
+    "copy_neighbours",
     "copy_neighbours_system",
     "ground_truth_system",
+    "label_pad",
+    "label_pad_system",
+    "random_in_key",
     "random_in_key_system",
     "retrieval_system",
     "rule_based_system",
@@ -43,7 +60,17 @@ __all__ = [
 
 TASKS = ("infill", "accompany", "generate")
 WINDOW_BARS = 8
-INFILL_BARS = (2, 6)  # 0-based, half-open: bars 3-6 as a user counts them
+INFILL_BARS = (2, 6)  # 0-based, half-open: the default gap of an 8-bar window (bars 3-6)
+
+
+def centered_gap(n_bars: int, gap_bars: int) -> tuple[int, int]:
+    """Bars ``[start, stop)`` of a gap of ``gap_bars`` bars in the middle of ``n_bars``
+    (the extra bar of an odd difference goes after the gap): ``(8, 4) -> (2, 6)``,
+    ``(16, 4) -> (6, 10)``, ``(32, 16) -> (8, 24)``."""
+    if not 1 <= gap_bars < n_bars:
+        raise ValueError(f"a gap needs 1 <= gap_bars < n_bars, got {gap_bars} of {n_bars}")
+    start = (n_bars - gap_bars) // 2
+    return start, start + gap_bars
 
 
 @dataclass(frozen=True)
@@ -80,20 +107,32 @@ class Segment:
 
 @dataclass(frozen=True)
 class TaskInput:
-    """One task on one segment; ``seed`` makes every stochastic system reproducible."""
+    """One task on one segment; ``seed`` makes every stochastic system reproducible.
+
+    ``gap``: the infill bars ``[start, stop)``; None means the middle half of the window
+    (:func:`centered_gap`). Ignored by the other tasks.
+    """
 
     task: str
     segment: Segment
     seed: int
+    gap: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
+        if self.gap is not None and not 0 <= self.gap[0] < self.gap[1] <= self.segment.n_bars:
+            raise ValueError(f"gap {self.gap} does not lie in the {self.segment.n_bars}-bar "
+                             "window")
 
     @property
     def bars(self) -> tuple[int, int]:
         """Bars ``[start, stop)`` a system generates."""
-        return INFILL_BARS if self.task == "infill" else (0, self.segment.n_bars)
+        if self.task != "infill":
+            return 0, self.segment.n_bars
+        if self.gap is not None:
+            return self.gap
+        return centered_gap(self.segment.n_bars, max(1, self.segment.n_bars // 2))
 
     @property
     def steps(self) -> tuple[int, int]:
@@ -123,6 +162,11 @@ class TaskInput:
         """The conditioning chords (none for unconditional generation)."""
         return () if self.task == "generate" else self.segment.chords
 
+    def rng(self) -> np.random.Generator:
+        """The generator of a stochastic baseline on this input (seed, song, window)."""
+        return np.random.default_rng([self.seed, int(self.segment.song_id),
+                                      self.segment.start_bar])
+
 
 @dataclass(frozen=True)
 class System:
@@ -142,6 +186,42 @@ class System:
 def ground_truth_system() -> System:
     """The ground truth itself: the upper reference of every metric."""
     return System("ground_truth", frozenset(TASKS), lambda task: task.target())
+
+
+# --------------------------------------------------------------------------- label pad
+
+_PAD_LOW = 55  # G3: the pad's upper chord tones lie in G3..F#4
+
+
+def label_pad(chords: Sequence[ChordSpan], *, lo: int, hi: int) -> tuple[Note, ...]:
+    """Each label's pitch classes held for its whole span (clipped to ``[lo, hi)``): the
+    bass pitch class in C2..B2 and every other chord tone once in G3..F#4. "N" is silent.
+
+    The notes' pitch-class weights are the label's own, over its bass, so the chord
+    metrics read the label back: the ceiling of chord accuracy, not a musical baseline.
+    """
+    notes: list[Note] = []
+    for span in chords:
+        chord = span.chord
+        a, b = max(lo, span.start), min(hi, span.stop)
+        if b <= a or chord.is_no_chord:
+            continue
+        notes.append(Note(start=a, pitch=_bass(chord), duration=b - a, velocity=60))
+        for pc in range(12):
+            if chord.chroma[pc] and pc != chord.bass:
+                pitch = _PAD_LOW + (pc - _PAD_LOW) % 12
+                notes.append(Note(start=a, pitch=pitch, duration=b - a, velocity=60))
+    return tuple(sorted(notes))
+
+
+def label_pad_system() -> System:
+    """:func:`label_pad` over the generated bars (a ceiling row for the chord metrics)."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        lo, hi = task.steps
+        return label_pad(task.chords(), lo=lo, hi=hi)
+
+    return System("label_pad", frozenset({"infill", "accompany"}), produce)
 
 
 # -------------------------------------------------------------------------- rule-based
@@ -264,23 +344,135 @@ def copy_neighbours_system() -> System:
     return System("copy_neighbours", frozenset({"infill"}), produce)
 
 
+def copy_bars(notes: Sequence[Note], *, n_bars: int, start_bar: int, stop_bar: int,
+              side: str) -> tuple[Note, ...]:
+    """Fill bars ``[start_bar, stop_bar)`` by repeating the context on one ``side``.
+
+    ``"previous"``: the ``L = min(gap, start_bar)`` bars just before the gap are repeated
+    from the gap's start, as often as needed (gap [6, 10) of 16 bars: bars 2-5 go to 6-9;
+    gap [2, 6) of 8: bars 0-1 go to 2-3 and again to 4-5). ``"next"``: the ``L = min(gap,
+    n_bars - stop_bar)`` bars just after the gap, repeated the same way from the gap's
+    start. Each copied block keeps its notes' onsets, pitches and velocities; a note is
+    cut at the end of its block. Empty when that side has no bars.
+    """
+    if side not in ("previous", "next"):
+        raise ValueError(f"side must be 'previous' or 'next', got {side!r}")
+    gap = stop_bar - start_bar
+    if gap < 1:
+        raise ValueError(f"empty gap [{start_bar}, {stop_bar})")
+    length = min(gap, start_bar) if side == "previous" else min(gap, n_bars - stop_bar)
+    if length < 1:
+        return ()
+    source = start_bar - length if side == "previous" else stop_bar
+    lo, hi = source * STEPS_PER_BAR, (source + length) * STEPS_PER_BAR
+    block = [n for n in notes if lo <= n.start < hi]
+    out: list[Note] = []
+    for dest in range(start_bar, stop_bar, length):
+        offset = (dest - source) * STEPS_PER_BAR
+        block_end = min(dest + length, stop_bar) * STEPS_PER_BAR
+        for note in block:
+            begin = note.start + offset
+            if begin < block_end:
+                out.append(Note(start=begin, pitch=note.pitch,
+                                duration=min(note.end + offset, block_end) - begin,
+                                velocity=note.velocity))
+    return tuple(sorted(out))
+
+
+def copy_bars_system(side: str) -> System:
+    """``copy_previous`` / ``copy_next``: infilling by :func:`copy_bars`. POP909 songs
+    repeat whole phrases, so these are strong baselines for fidelity to the real bars."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        start, stop = task.bars
+        return copy_bars(task.given(), n_bars=task.segment.n_bars, start_bar=start,
+                         stop_bar=stop, side=side)
+
+    return System(f"copy_{side}", frozenset({"infill"}), produce)
+
+
+# ---------------------------------------------------------------------- context shuffle
+
+
+def context_shuffle(context: Sequence[Note], *, context_bars: int, start_bar: int,
+                    stop_bar: int, rng: np.random.Generator) -> tuple[Note, ...]:
+    """The context's own notes dealt at random into the gap ``[start_bar, stop_bar)``.
+
+    1. Count: ``round(len(context) * gap_bars / context_bars)``, the context's density.
+    2. Notes: the context's notes in a random order (the order repeated when more are
+       needed), each keeping its pitch, duration, velocity and position inside its bar.
+    3. Each goes to a uniformly drawn bar of the gap; durations are cut at the gap end.
+
+    Pitch and duration statistics equal the context's, harmony and phrase structure are
+    gone: a sanity row that shows how far the self-similarity metrics can be met by
+    statistics alone.
+    """
+    if not context or context_bars < 1:
+        return ()
+    gap = stop_bar - start_bar
+    count = round(len(context) * gap / context_bars)
+    order = np.concatenate([rng.permutation(len(context))
+                            for _ in range(-(-count // len(context)))])[:count]
+    bars = rng.integers(start_bar, stop_bar, size=count)
+    hi = stop_bar * STEPS_PER_BAR
+    out = []
+    for index, bar in zip(order, bars, strict=True):
+        note = context[int(index)]
+        start = int(bar) * STEPS_PER_BAR + note.start % STEPS_PER_BAR
+        out.append(Note(start=start, pitch=note.pitch, duration=min(note.duration, hi - start),
+                        velocity=note.velocity))
+    return tuple(sorted(out))
+
+
+def context_shuffle_system() -> System:
+    """Infilling by :func:`context_shuffle` of the given context."""
+
+    def produce(task: TaskInput) -> tuple[Note, ...]:
+        start, stop = task.bars
+        return context_shuffle(task.given(), context_bars=task.segment.n_bars - (stop - start),
+                               start_bar=start, stop_bar=stop, rng=task.rng())
+
+    return System("context_shuffle", frozenset({"infill"}), produce)
+
+
 # ------------------------------------------------------------------------ random in key
 
 _RANDOM_DURATIONS = (1, 2, 4, 8)
 
 
-def random_in_key(target: Sequence[Note], *, key: Key, lo: int, hi: int,
+@dataclass(frozen=True)
+class NoteStatistics:
+    """What :func:`random_in_key` draws from: notes per bar and a pitch range."""
+
+    notes_per_bar: float
+    low: int
+    high: int
+
+
+# Priors where no notes of the kind asked for are given: medians over the 8-bar windows
+# (hop 8, at least 8 PIANO onsets) of POP909's train split, measured from the cache.
+PIANO_PRIOR = NoteStatistics(notes_per_bar=13.0, low=38, high=70)
+ARRANGEMENT_PRIOR = NoteStatistics(notes_per_bar=20.0, low=38, high=82)
+
+
+def context_statistics(context: Sequence[Note], *, context_bars: int) -> NoteStatistics | None:
+    """Notes per bar and pitch range of the context (None when it has no notes)."""
+    if not context or context_bars < 1:
+        return None
+    pitches = [n.pitch for n in context]
+    return NoteStatistics(len(context) / context_bars, min(pitches), max(pitches))
+
+
+def random_in_key(stats: NoteStatistics, *, key: Key, lo: int, hi: int,
                   rng: np.random.Generator) -> tuple[Note, ...]:
-    """As many notes as ``target`` has, at random grid steps of ``[lo, hi)``, with pitches
-    drawn uniformly from the key's scale inside the target's pitch range and durations
-    drawn from 1, 2, 4, 8 steps (cut at ``hi``)."""
-    count = len(target)
+    """``round(stats.notes_per_bar * bars)`` notes at uniform random grid steps of ``[lo,
+    hi)``, pitches uniform over the key's scale in ``[stats.low, stats.high]``, durations
+    uniform over 1, 2, 4, 8 steps (cut at ``hi``)."""
+    count = round(stats.notes_per_bar * (hi - lo) / STEPS_PER_BAR)
     if count == 0:
         return ()
-    low = min(n.pitch for n in target)
-    high = max(n.pitch for n in target)
     scale = key.scale_mask()
-    pitches = [p for p in range(low, high + 1) if scale[p % 12]] or [low]
+    pitches = [p for p in range(stats.low, stats.high + 1) if scale[p % 12]] or [stats.low]
     starts = rng.integers(lo, hi, size=count)
     chosen = rng.choice(pitches, size=count)
     durations = rng.choice(_RANDOM_DURATIONS, size=count)
@@ -291,13 +483,27 @@ def random_in_key(target: Sequence[Note], *, key: Key, lo: int, hi: int,
 
 
 def random_in_key_system() -> System:
-    """Random in-key notes at the ground truth's density (:func:`random_in_key`)."""
+    """Random in-key notes (:func:`random_in_key`) at statistics the system may know.
+
+    infill: the context's density and pitch range, the window's key; accompany:
+    :data:`PIANO_PRIOR` and the window's key; generate: :data:`ARRANGEMENT_PRIOR` in C
+    major (no key is given). The notes to be scored are never read.
+    """
 
     def produce(task: TaskInput) -> tuple[Note, ...]:
         lo, hi = task.steps
-        rng = np.random.default_rng([task.seed, int(task.segment.song_id),
-                                     task.segment.start_bar])
-        return random_in_key(task.target(), key=task.segment.key, lo=lo, hi=hi, rng=rng)
+        key = task.segment.key
+        if task.task == "infill":
+            start, stop = task.bars
+            stats = context_statistics(task.given(),
+                                       context_bars=task.segment.n_bars - (stop - start))
+            if stats is None:
+                return ()
+        elif task.task == "accompany":
+            stats = PIANO_PRIOR
+        else:
+            stats, key = ARRANGEMENT_PRIOR, Key(0, "major")
+        return random_in_key(stats, key=key, lo=lo, hi=hi, rng=task.rng())
 
     return System("random_in_key", frozenset(TASKS), produce)
 
@@ -336,9 +542,10 @@ def _transpose(notes: Sequence[Note], semitones: int) -> tuple[Note, ...]:
 class RetrievalLibrary:
     """Windows to retrieve from: chord features for the search, segments on demand.
 
-    ``song_ids[m]`` and ``features[m]`` (float (M, 32, 12), :func:`chord_features` of an
-    8-bar window) describe window ``m``; ``fetch(m)`` builds its :class:`Segment` (only the
-    retrieved windows are ever built, so a library can cover a whole training set).
+    ``song_ids[m]`` and ``features[m]`` (float (M, beats, 12), :func:`chord_features` of a
+    window of the evaluated length) describe window ``m``; ``fetch(m)`` builds its
+    :class:`Segment` (only the retrieved windows are ever built, so a library can cover a
+    whole training set).
     """
 
     song_ids: tuple[str, ...]
@@ -356,7 +563,8 @@ class RetrievalLibrary:
     @classmethod
     def from_segments(cls, segments: Sequence[Segment]) -> RetrievalLibrary:
         items = tuple(segments)
-        n_beats = WINDOW_BARS * STEPS_PER_BAR // STEPS_PER_BEAT
+        n_bars = items[0].n_bars if items else WINDOW_BARS
+        n_beats = n_bars * STEPS_PER_BAR // STEPS_PER_BEAT
         features = (np.stack([chord_features(s.chords, n_beats=n_beats) for s in items])
                     if items else np.zeros((0, n_beats, 12)))
         return cls(tuple(s.song_id for s in items), features, items.__getitem__)
@@ -370,7 +578,8 @@ def retrieval_system(library: RetrievalLibrary | Sequence[Segment]) -> System:
     transpositions; the score is the summed cosine similarity of the beats (ties: the
     first window, the smallest transposition). The best (window, transposition) gives the
     notes: its PIANO for ``accompany``, its whole arrangement in the infill bars for
-    ``infill``. For ``generate`` (no chords) a window is drawn with the task's seed.
+    ``infill``. Library windows have the evaluated windows' length. For ``generate`` (no
+    chords) a window is drawn with the task's seed.
     """
     lib = library if isinstance(library, RetrievalLibrary) else \
         RetrievalLibrary.from_segments(library)
@@ -382,9 +591,10 @@ def retrieval_system(library: RetrievalLibrary | Sequence[Segment]) -> System:
     def produce(task: TaskInput) -> tuple[Note, ...]:
         lo, hi = task.steps
         if task.task == "generate":
-            rng = np.random.default_rng([task.seed, int(task.segment.song_id),
-                                         task.segment.start_bar])
-            return lib.fetch(int(rng.integers(len(lib)))).arrangement()
+            return lib.fetch(int(task.rng().integers(len(lib)))).arrangement()
+        if task.segment.n_steps != n_beats * STEPS_PER_BEAT:
+            raise ValueError(f"the library holds {n_beats}-beat windows, the task a "
+                             f"{task.segment.n_bars}-bar one")
         b_lo, b_hi = lo // STEPS_PER_BEAT, hi // STEPS_PER_BEAT
         query = chord_features(task.chords(), n_beats=n_beats)[b_lo:b_hi]  # (b, 12)
         cand = lib.features[:, b_lo:b_hi].reshape(len(lib), -1)  # (M, b * 12)

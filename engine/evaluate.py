@@ -1,16 +1,35 @@
-"""``diffjam eval``: run systems on 8-bar windows of songs and score them.
+"""``diffjam eval``: run systems on windows of songs and score them.
 
 Songs come from any folder with the POP909 layout (``<data>/pop909/NNN``) or from a
 training cache, and from an explicit list of song ids: nothing here reads
 ``splits/split.txt`` unless it is passed as the song list.
 
+Protocols
+    Windows of ``--window-bars`` bars (8 by default); ``infill`` regenerates the
+    ``--gap-bars`` bars in the middle of each (half the window by default). Three are
+    documented in ``docs/metrics.md``: 8/4 (bars 3-6 of 8), 16/4 (bars 7-10 of 16) and
+    32/16 (the middle 16 bars of 32, the infilling setting of Mittal et al. 2021).
+
 Windows
-    From each song, ``n`` windows of 8 bars are drawn without replacement with
+    From each song, ``n`` windows are drawn without replacement with
     ``numpy.random.default_rng([seed, song id])`` among the candidate start bars: the
     phrase starts where the song has phrase labels (else every bar), kept only where the
     whole window lies in the song, at least 8 PIANO notes start in it and at least half
     of its steps have a chord other than "N". ``--total`` then keeps the first ``total``
     windows in song order.
+
+Reference
+    Consistency and Variance compare a system's framewise OA statistics with those of
+    real music: windows of *other* songs (``--reference-songs``, or the ``--cache-split``
+    songs of ``--cache``, never an evaluated song), ``--reference-n`` per song, cut and
+    scored like the evaluated ones. The ``ground_truth`` row then scores the real bars of
+    the evaluated songs against them, as the "test data" row of Mittal et al. does.
+    Without a reference set the evaluated ground truth is its own reference (its row is
+    1 by construction) and the report says so.
+
+Intervals
+    Every figure has a song-level bootstrap 95 % interval (``engine.bootstrap``);
+    :func:`paired_differences` compares two systems on the same resamples.
 
 Metrics are documented in ``engine/metrics.py`` and ``docs/metrics.md``; which notes each
 one sees is listed in :func:`segment_metrics`.
@@ -34,19 +53,23 @@ import numpy as np
 
 from engine import metrics
 from engine.baselines import (
-    INFILL_BARS,
     TASKS,
     WINDOW_BARS,
     RetrievalLibrary,
     Segment,
     System,
     TaskInput,
+    centered_gap,
+    context_shuffle_system,
+    copy_bars_system,
     copy_neighbours_system,
     ground_truth_system,
+    label_pad_system,
     random_in_key_system,
     retrieval_system,
     rule_based_system,
 )
+from engine.bootstrap import DEFAULT_RESAMPLES, SongBootstrap, excludes_zero, percentile_interval
 from engine.errors import InputError, UnsupportedMeterError
 from engine.harmony import ChordSpan, Key, parse_harte
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
@@ -54,15 +77,23 @@ from engine.sampling import DEFAULT_GUIDANCE
 
 __all__ = [
     "BASELINES",
+    "MODEL_VARIANTS",
+    "OA_KEYS",
+    "Difference",
     "EvalReport",
+    "Protocol",
     "Song",
     "add_command",
     "choose_segments",
+    "clip_overlaps",
     "cut_segment",
     "evaluate",
+    "figure_samples",
     "format_table",
+    "headline_system",
     "load_songs",
     "model_system",
+    "paired_differences",
     "parse_song_ids",
     "segment_metrics",
     "songs_from_cache",
@@ -80,10 +111,44 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_g2": {"guidance": 2.0},
 }
 
-BASELINES = ("ground_truth", "rule_block", "rule_arpeggio", "copy_neighbours", "random_in_key",
-             "retrieval")
+BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
+             "copy_next", "copy_neighbours", "context_shuffle", "random_in_key", "retrieval")
+# The model row other systems are compared with, per task, first one present: infill is
+# judged without chords (the model issue's target), the other tasks as shipped.
+HEADLINE = {"infill": ("model_no_chords", "model"), "accompany": ("model",),
+            "generate": ("model",)}
+# OA lists per clip: pitch and duration of all notes, and of the clip's top line.
+OA_KEYS = ("pitch", "duration", "melody_pitch", "melody_duration")
 MIN_PIANO_NOTES = 8
 MIN_CHORD_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Window length and infill gap, in bars (the gap sits in the middle of the window)."""
+
+    window_bars: int = WINDOW_BARS
+    gap_bars: int | None = None  # None: half the window
+
+    def __post_init__(self) -> None:
+        if self.window_bars < 2:
+            raise InputError(f"--window-bars must be >= 2, got {self.window_bars}")
+        if self.gap_bars is not None and not 1 <= self.gap_bars < self.window_bars:
+            raise InputError(f"--gap-bars must be in [1, {self.window_bars - 1}] for "
+                             f"{self.window_bars}-bar windows, got {self.gap_bars}")
+
+    @property
+    def gap(self) -> tuple[int, int]:
+        """Infill bars ``[start, stop)``, 0-based."""
+        gap_bars = self.window_bars // 2 if self.gap_bars is None else self.gap_bars
+        return centered_gap(self.window_bars, gap_bars)
+
+    def describe(self, task: str) -> str:
+        start, stop = self.gap
+        if task == "infill":
+            return (f"{self.window_bars}-bar windows, bars {start + 1}-{stop} "
+                    f"({stop - start} bars) regenerated")
+        return f"{self.window_bars}-bar windows"
 
 
 # --------------------------------------------------------------------------------- songs
@@ -201,16 +266,19 @@ def _song_from_cached(cs: Any, vocab: Sequence[Any]) -> Song:
     )
 
 
-def songs_from_cache(path: str | os.PathLike[str], song_ids: Sequence[str] | None = None
-                     ) -> list[Song]:
-    """Songs from a training cache (``engine.cache``), all or those of ``song_ids``."""
+def songs_from_cache(path: str | os.PathLike[str], song_ids: Sequence[str] | None = None,
+                     *, split: str | None = None, exclude: Iterable[str] = ()) -> list[Song]:
+    """Songs from a training cache (``engine.cache``): all, or those of ``song_ids``, of
+    ``split`` (any with None), less those of ``exclude``."""
     from engine.cache import load_cache
 
     cache = load_cache(path)
     vocab = _vocab(cache.chord_vocab)
     wanted = None if song_ids is None else set(song_ids)
+    excluded = set(exclude)
     return [_song_from_cached(cs, vocab) for cs in cache.songs
-            if wanted is None or cs.song_id in wanted]
+            if (wanted is None or cs.song_id in wanted)
+            and (split is None or cs.split == split) and cs.song_id not in excluded]
 
 
 # ------------------------------------------------------------------------------ segments
@@ -267,24 +335,40 @@ def _usable(segment: Segment) -> bool:
             and chord_steps >= MIN_CHORD_SHARE * segment.n_steps)
 
 
+def _usable_window(song: Song, start_bar: int, n_bars: int) -> bool:
+    """:func:`_usable` of ``cut_segment(song, start_bar, n_bars=n_bars)`` without cutting."""
+    lo, hi = start_bar * STEPS_PER_BAR, (start_bar + n_bars) * STEPS_PER_BAR
+    piano = _Starts(song.tracks[2])
+    if bisect.bisect_left(piano, hi) - bisect.bisect_left(piano, lo) < MIN_PIANO_NOTES:
+        return False
+    first = max(0, bisect.bisect_right(_Starts(song.chords), lo) - 1)
+    last = bisect.bisect_left(_Starts(song.chords), hi)
+    chord_steps = sum(max(0, min(hi, c.stop) - max(lo, c.start))
+                      for c in song.chords[first:last] if not c.chord.is_no_chord)
+    return chord_steps >= MIN_CHORD_SHARE * (hi - lo)
+
+
 def choose_segments(songs: Sequence[Song], *, n_per_song: int, seed: int,
-                    total: int | None = None, n_bars: int = WINDOW_BARS) -> list[Segment]:
-    """Windows drawn as the module docstring says; deterministic for a seed."""
+                    total: int | None = None, n_bars: int = WINDOW_BARS,
+                    warn: bool = True) -> list[Segment]:
+    """Windows drawn as the module docstring says; deterministic for a seed. ``warn``:
+    log songs without a usable window as warnings (else at debug level)."""
     if n_per_song < 1:
         raise InputError(f"--n must be >= 1, got {n_per_song}")
     chosen: list[Segment] = []
     for song in songs:
         starts = sorted(set(song.phrase_starts)) or list(range(song.n_bars))
-        candidates = [cut_segment(song, b, n_bars=n_bars) for b in starts
-                      if b + n_bars <= song.n_bars]
-        candidates = [c for c in candidates if _usable(c)]
+        candidates = [b for b in starts
+                      if b + n_bars <= song.n_bars and _usable_window(song, b, n_bars)]
         if not candidates:
-            logger.warning("song %s has no usable %d-bar window", song.song_id, n_bars)
+            logger.log(logging.WARNING if warn else logging.DEBUG,
+                       "song %s has no usable %d-bar window", song.song_id, n_bars)
             continue
         rng = np.random.default_rng([seed, int(song.song_id)])
         picks = rng.choice(len(candidates), size=min(n_per_song, len(candidates)),
                            replace=False)
-        chosen.extend(candidates[int(i)] for i in sorted(picks))
+        chosen.extend(cut_segment(song, candidates[int(i)], n_bars=n_bars)
+                      for i in sorted(picks))
     return chosen[:total] if total is not None else chosen
 
 
@@ -414,29 +498,51 @@ def _clip(task: TaskInput, produced: Sequence[Note]) -> tuple[Note, ...]:
     return tuple(produced)
 
 
+def clip_overlaps(task: TaskInput, produced: Sequence[Note]) -> dict[str, tuple[float, ...]]:
+    """Framewise OA lists (:func:`engine.metrics.framewise_overlap`: 4-bar frames, 2-bar
+    hop, an empty frame gives OA 0) of the clip (:func:`_clip`): ``pitch`` and
+    ``duration`` of all its notes and, except for ``accompany`` (a piano part has no
+    melody), ``melody_pitch`` and ``melody_duration`` of its top line
+    (:func:`engine.metrics.top_line`), the melody as far as pitch height tells."""
+    clip = _clip(task, produced)
+    n_bars = task.segment.n_bars
+    parts = {"": clip}
+    if task.task != "accompany":
+        parts["melody_"] = metrics.top_line(clip)
+    return {f"{prefix}{feature}": tuple(metrics.framewise_overlap(notes, n_bars=n_bars,
+                                                                  feature=feature))
+            for prefix, notes in parts.items() for feature in ("pitch", "duration")}
+
+
 @dataclass(frozen=True)
 class SegmentScore:
-    """Per-segment metric values and the OA lists pooled later."""
+    """Per-segment metric values and the OA lists (:func:`clip_overlaps`) pooled later."""
 
     values: dict[str, float]
-    oa_pitch: tuple[float, ...]
-    oa_duration: tuple[float, ...]
+    oa: dict[str, tuple[float, ...]]
 
 
 def segment_metrics(task: TaskInput, produced: Sequence[Note]) -> SegmentScore:
     """All metrics of one system output on one task input.
 
-    - OA lists (pitch, duration): on the clip (:func:`_clip`), 4-bar frames, 2-bar hop.
-    - ``ook_step``, ``ook_note``: generated notes over the generated steps, against the
-      window's annotated keys (per step); ``ook_given_key`` against the key at the window
-      start, the one key the model is given; for ``generate`` against the best-fitting key
-      (``ook_note`` then NaN).
-    - ``chord_acc``, ``chord_sim``: generated notes against the conditioning chords over
-      the generated steps (NaN for ``generate``).
-    - ``pcu``, ``tup``, ``pr``, ``density``, ``polyphony``: generated notes over the
-      generated bars/steps. ``si``: the clip.
-    - infill only: ``seam_pitch``, ``seam_onsets``: mean over the two borders (bars 2 and
-      6) of the clip's jumps (:func:`engine.metrics.seam_jump`); ``seam_pitch_err``,
+    - OA lists: :func:`clip_overlaps`.
+    - Harmony, on the generated notes over the generated steps: ``ook_step`` (share of
+      steps with a sounding note outside the window's annotated key, followed per step),
+      ``ook_note`` (share of notes outside it at their onset), ``ook_given_key`` (share
+      of notes outside the key at the window start, the one key the model is given),
+      ``ook_chord_step`` (share of steps with a note outside key and sounding chord label
+      both); ``generate`` has no key: ``ook_step`` against the best-fitting key, the rest
+      NaN. ``chord_acc`` (per span), ``chord_acc_beat`` (per beat), ``chord_sim``
+      against the chord labels (NaN for ``generate``); infill also
+      ``chord_acc_accomp``, ``chord_acc_beat_accomp`` on the notes below the top line.
+    - Fidelity, generated notes against the real ones of the same bars (infill and
+      accompany): ``note_f1``, ``beat_pc_f1``, ``density_ratio`` (notes generated / real),
+      ``polyphony_ratio``, ``topline_diff`` (mean pitch of the generated top line minus
+      the real one's, semitones) and ``topline_abs_diff``.
+    - Texture: ``pcu``, ``tup``, ``pr``, ``density`` (notes per bar), ``polyphony`` of the
+      generated notes; ``si`` (structure indicator) of the clip.
+    - infill only: ``seam_pitch``, ``seam_onsets``: mean over the gap's borders inside the
+      window of the clip's jumps (:func:`engine.metrics.seam_jump`); ``seam_pitch_err``,
       ``seam_onsets_err``: mean |jump - ground-truth jump|.
     """
     seg = task.segment
@@ -448,44 +554,66 @@ def segment_metrics(task: TaskInput, produced: Sequence[Note]) -> SegmentScore:
     local = [Note(start=n.start - lo, pitch=n.pitch, duration=max(1, min(n.end, hi) - n.start),
                   velocity=n.velocity) for n in notes if lo <= n.start < hi]
     values: dict[str, float] = {"n_notes": float(len(notes))}
+    nan = math.nan
+    # harmony
     if task.task == "generate":
         values["ook_step"] = metrics.best_key_out_of_key_step_rate(local, n_steps=n_steps)
-        values["ook_note"] = math.nan
-        values["chord_acc"] = values["chord_sim"] = math.nan
+        for key in ("ook_note", "ook_given_key", "ook_chord_step", "chord_acc",
+                    "chord_acc_beat", "chord_sim"):
+            values[key] = nan
     else:
+        chords = task.chords()
         scale = metrics.key_mask_per_step(list(seg.keys), seg.n_steps)[lo:hi]
+        chord_tones = metrics.chord_mask_per_step(chords, seg.n_steps)[lo:hi]
         values["ook_step"] = metrics.out_of_key_step_rate(local, scale, n_steps=n_steps)
         values["ook_note"] = metrics.out_of_key_note_rate(local, scale, n_steps=n_steps)
-        # Against the one key a sampler is given (the key at the window start): differs
-        # from ook_note only in windows whose annotated key changes inside the window.
         values["ook_given_key"] = metrics.out_of_key_note_rate(
             local, seg.key.scale_mask(), n_steps=n_steps)
-        values["chord_acc"] = metrics.chord_accuracy(notes, task.chords(), start=lo, stop=hi)
-        values["chord_sim"] = metrics.chord_similarity(notes, task.chords(), start=lo, stop=hi)
+        values["ook_chord_step"] = metrics.out_of_key_step_rate(local, scale | chord_tones,
+                                                                n_steps=n_steps)
+        values["chord_acc"] = metrics.chord_accuracy(notes, chords, start=lo, stop=hi)
+        values["chord_acc_beat"] = metrics.chord_accuracy(notes, chords, start=lo, stop=hi,
+                                                          window=STEPS_PER_BEAT)
+        values["chord_sim"] = metrics.chord_similarity(notes, chords, start=lo, stop=hi)
+        if task.task == "infill":
+            below = metrics.below_top_line(notes)
+            values["chord_acc_accomp"] = metrics.chord_accuracy(below, chords, start=lo,
+                                                                stop=hi)
+            values["chord_acc_beat_accomp"] = metrics.chord_accuracy(
+                below, chords, start=lo, stop=hi, window=STEPS_PER_BEAT)
+    # fidelity to the real notes of the same bars
+    if task.task != "generate":
+        real = task.target()
+        values["note_f1"] = metrics.note_f1(notes, real)
+        values["beat_pc_f1"] = metrics.beat_pitch_class_f1(notes, real, start=lo, stop=hi)
+        values["density_ratio"] = metrics.count_ratio(notes, real)
+        real_poly = metrics.polyphony(real, start=lo, stop=hi)
+        values["polyphony_ratio"] = metrics.polyphony(notes, start=lo, stop=hi) / real_poly
+        top_diff = (metrics.mean_pitch(metrics.top_line(notes))
+                    - metrics.mean_pitch(metrics.top_line(real)))
+        values["topline_diff"] = top_diff
+        values["topline_abs_diff"] = abs(top_diff)
+    # texture and structure
     values["pcu"] = float(metrics.pitch_class_count(notes))
     values["tup"] = float(metrics.unique_pitches(notes))
     values["pr"] = float(metrics.pitch_range(notes))
-    values["si"] = metrics.structureness(clip, n_bars=seg.n_bars)
+    values["si"] = metrics.structure_indicator(clip, n_bars=seg.n_bars)
     values["density"] = metrics.note_density(notes, start_bar=bar_lo, stop_bar=bar_hi)
     values["polyphony"] = metrics.polyphony(notes, start=lo, stop=hi)
     if task.task == "infill":
-        truth = task.segment.arrangement()
-        jumps = [metrics.seam_jump(clip, border_bar=b) for b in INFILL_BARS]
-        truth_jumps = [metrics.seam_jump(truth, border_bar=b) for b in INFILL_BARS]
+        borders = [b for b in (bar_lo, bar_hi) if 0 < b < seg.n_bars]
+        truth = seg.arrangement()
+        jumps = [metrics.seam_jump(clip, border_bar=b) for b in borders]
+        truth_jumps = [metrics.seam_jump(truth, border_bar=b) for b in borders]
         values["seam_pitch"] = _nanmean([j.pitch_centroid for j in jumps])
         values["seam_onsets"] = _nanmean([j.onset_density for j in jumps])
         values["seam_pitch_err"] = _nanmean(
-            [abs(j.pitch_centroid - t.pitch_centroid) for j, t in zip(jumps, truth_jumps,
-                                                                      strict=True)])
+            [abs(j.pitch_centroid - t.pitch_centroid)
+             for j, t in zip(jumps, truth_jumps, strict=True)])
         values["seam_onsets_err"] = _nanmean(
-            [abs(j.onset_density - t.onset_density) for j, t in zip(jumps, truth_jumps,
-                                                                    strict=True)])
-    return SegmentScore(
-        values=values,
-        oa_pitch=tuple(metrics.framewise_overlap(clip, n_bars=seg.n_bars, feature="pitch")),
-        oa_duration=tuple(metrics.framewise_overlap(clip, n_bars=seg.n_bars,
-                                                    feature="duration")),
-    )
+            [abs(j.onset_density - t.onset_density)
+             for j, t in zip(jumps, truth_jumps, strict=True)])
+    return SegmentScore(values=values, oa=clip_overlaps(task, notes))
 
 
 def _nanmean(values: Iterable[float]) -> float:
@@ -494,106 +622,335 @@ def _nanmean(values: Iterable[float]) -> float:
     return float(array.mean()) if array.size else math.nan
 
 
+def _pooled_moments(pools: Iterable[Sequence[float]]) -> tuple[float, float]:
+    values = np.array([v for pool in pools for v in pool], dtype=np.float64)
+    if values.size == 0:
+        return math.nan, math.nan
+    return float(values.mean()), float(values.var())
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 
 @dataclass(frozen=True)
 class EvalReport:
-    """Results of one task: per system the mean of every metric over the segments (NaN
-    where undefined) plus the OA Consistency/Variance against the ground truth."""
+    """Results of one task.
+
+    ``systems``: per system the mean of every per-window value over the windows (NaN
+    where undefined) and, per OA key, the pooled OA mean and variance (``oa_mean_<key>``,
+    ``oa_var_<key>``) and the Consistency/Variance against the reference
+    (``consistency_<key>``, ``variance_<key>``). ``per_segment``: the per-window values;
+    ``oa``: the per-window OA lists; ``truth_oa``: those of the evaluated ground truth;
+    ``reference``: where the reference OA moments come from and what they are;
+    ``intervals``: song-level bootstrap 95 % intervals of every figure of ``systems``.
+    """
 
     task: str
     segments: tuple[tuple[str, int], ...]  # (song id, start bar)
     systems: dict[str, dict[str, float]]
     per_segment: dict[str, list[dict[str, float]]] = field(repr=False)
     config: dict[str, Any] = field(default_factory=dict)
+    oa: dict[str, list[dict[str, list[float]]]] = field(default_factory=dict, repr=False)
+    truth_oa: list[dict[str, list[float]]] = field(default_factory=list, repr=False)
+    reference: dict[str, Any] = field(default_factory=dict)
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+
+    def reference_moments(self, key: str) -> tuple[float, float]:
+        """(mean, variance) of the reference's OA values of ``key``."""
+        if self.reference.get("independent"):
+            mean, var = self.reference.get("moments", {}).get(key, (math.nan, math.nan))
+            return (math.nan if mean is None else float(mean),
+                    math.nan if var is None else float(var))
+        return _pooled_moments(seg.get(key, ()) for seg in self.truth_oa)
 
     def to_json(self) -> dict[str, Any]:
-        def clean(value: float) -> float | None:
-            return None if isinstance(value, float) and not math.isfinite(value) else value
+        def clean(value: Any) -> Any:
+            if isinstance(value, float):
+                return round(value, 6) if math.isfinite(value) else None
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [clean(v) for v in value]
+            return value
 
         return {
+            "format": 2,
             "task": self.task,
             "config": self.config,
             "segments": [{"song_id": s, "start_bar": b} for s, b in self.segments],
-            "systems": {name: {k: clean(v) for k, v in row.items()}
-                        for name, row in self.systems.items()},
-            "per_segment": {name: [{k: clean(v) for k, v in row.items()} for row in rows]
-                            for name, rows in self.per_segment.items()},
+            "reference": clean(self.reference),
+            "systems": clean(self.systems),
+            "intervals": clean(self.intervals),
+            "per_segment": clean(self.per_segment),
+            "oa": clean(self.oa),
+            "truth_oa": clean(self.truth_oa),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EvalReport:
+        """A report from :meth:`to_json` output; reports written before intervals and OA
+        lists existed load with those left empty."""
+        def floats(row: dict[str, Any]) -> dict[str, float]:
+            return {k: math.nan if v is None else float(v) for k, v in row.items()}
+
+        try:
+            return cls(
+                task=data["task"],
+                segments=tuple((s["song_id"], int(s["start_bar"])) for s in data["segments"]),
+                systems={name: floats(row) for name, row in data["systems"].items()},
+                per_segment={name: [floats(r) for r in rows]
+                             for name, rows in data.get("per_segment", {}).items()},
+                config=dict(data.get("config", {})),
+                oa={name: [{k: [float(x) for x in v] for k, v in seg.items()} for seg in rows]
+                    for name, rows in data.get("oa", {}).items()},
+                truth_oa=[{k: [float(x) for x in v] for k, v in seg.items()}
+                          for seg in data.get("truth_oa", [])],
+                reference=dict(data.get("reference", {})),
+                intervals={name: {k: (math.nan if v[0] is None else float(v[0]),
+                                      math.nan if v[1] is None else float(v[1]))
+                                  for k, v in row.items()}
+                           for name, row in data.get("intervals", {}).items()},
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as err:
+            raise InputError(f"not an eval report: {err!r}") from err
+
+
+def _summary(rows: Sequence[dict[str, float]], oa: Sequence[dict[str, Sequence[float]]],
+             report_reference: Callable[[str], tuple[float, float]]) -> dict[str, float]:
+    summary = {key: _nanmean(row.get(key, math.nan) for row in rows) for key in rows[0]}
+    for key in OA_KEYS:
+        pools = [seg[key] for seg in oa if key in seg]
+        if not pools:
+            continue
+        mean, var = _pooled_moments(pools)
+        ref_mean, ref_var = report_reference(key)
+        score = metrics.consistency_variance_from_moments(mean, var, ref_mean, ref_var)
+        summary.update({f"oa_mean_{key}": mean, f"oa_var_{key}": var,
+                        f"consistency_{key}": score.consistency,
+                        f"variance_{key}": score.variance})
+    return summary
+
+
+def figure_samples(report: EvalReport, system: str, boot: SongBootstrap
+                   ) -> dict[str, np.ndarray]:
+    """Bootstrap samples (each ``(boot.n_resamples,)``) of every figure of ``system``
+    that the report's per-window data can give; ``boot`` must be built on the report's
+    window songs (``[s for s, _ in report.segments]``) so that systems pair up."""
+    rows = report.per_segment.get(system, [])
+    if not rows:
+        return {}
+    samples = {key: boot.means([row.get(key, math.nan) for row in rows]) for key in rows[0]}
+    oa = report.oa.get(system, [])
+    for key in OA_KEYS:
+        pools = [seg.get(key, []) for seg in oa]
+        if not pools or not any(key in seg for seg in oa):
+            continue
+        mean, var = boot.pooled_moments(pools)
+        if report.reference.get("independent"):
+            ref_mean = np.full(boot.n_resamples, report.reference_moments(key)[0])
+            ref_var = np.full(boot.n_resamples, report.reference_moments(key)[1])
+        else:
+            ref_mean, ref_var = boot.pooled_moments([seg.get(key, [])
+                                                     for seg in report.truth_oa])
+        scores = [metrics.consistency_variance_from_moments(float(m), float(v), float(rm),
+                                                            float(rv))
+                  for m, v, rm, rv in zip(mean, var, ref_mean, ref_var, strict=True)]
+        samples[f"oa_mean_{key}"] = mean
+        samples[f"oa_var_{key}"] = var
+        samples[f"consistency_{key}"] = np.array([s.consistency for s in scores])
+        samples[f"variance_{key}"] = np.array([s.variance for s in scores])
+    return samples
+
+
+def _bootstrap(report: EvalReport, n_resamples: int, seed: int) -> SongBootstrap:
+    return SongBootstrap([s for s, _ in report.segments], n_resamples=n_resamples, seed=seed)
+
+
+def report_intervals(report: EvalReport, *, n_resamples: int = DEFAULT_RESAMPLES,
+                     seed: int = 0) -> dict[str, dict[str, tuple[float, float]]]:
+    """Song-level bootstrap 95 % intervals of every figure of every system."""
+    boot = _bootstrap(report, n_resamples, seed)
+    return {name: {key: percentile_interval(values)
+                   for key, values in figure_samples(report, name, boot).items()}
+            for name in report.systems}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``value`` = figure of system A minus that of system B on the same windows, with the
+    paired song-level bootstrap 95 % interval ``(lo, hi)``; ``outside``: 0 lies outside
+    that interval."""
+
+    value: float
+    lo: float
+    hi: float
+
+    @property
+    def outside(self) -> bool:
+        return excludes_zero((self.lo, self.hi))
+
+
+def paired_differences(report: EvalReport, a: str, b: str, *,
+                       n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+                       ) -> dict[str, Difference]:
+    """Every figure of ``a`` minus that of ``b``, with paired bootstrap intervals (both
+    figures from the same song resamples)."""
+    boot = _bootstrap(report, n_resamples, seed)
+    first, second = figure_samples(report, a, boot), figure_samples(report, b, boot)
+    out = {}
+    for key in first.keys() & second.keys():
+        value = report.systems[a].get(key, math.nan) - report.systems[b].get(key, math.nan)
+        lo, hi = percentile_interval(first[key] - second[key])
+        out[key] = Difference(value, lo, hi)
+    return out
+
+
+def headline_system(report: EvalReport) -> str | None:
+    """The model row the baselines are compared with (:data:`HEADLINE`), if evaluated."""
+    return next((name for name in HEADLINE[report.task] if name in report.systems), None)
+
+
+def reference_overlaps(reference: Sequence[Segment], *, task: str, seed: int,
+                       gap: tuple[int, int] | None) -> list[dict[str, tuple[float, ...]]]:
+    """OA lists (:func:`clip_overlaps`) of the real clips of reference windows."""
+    inputs = [TaskInput(task=task, segment=s, seed=seed, gap=gap) for s in reference]
+    return [clip_overlaps(t, t.target()) for t in inputs]
 
 
 def evaluate(segments: Sequence[Segment], systems: Sequence[System], *, task: str, seed: int,
+             gap: tuple[int, int] | None = None,
+             reference: Sequence[Segment] | None = None, reference_source: str = "",
              config: dict[str, Any] | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> EvalReport:
-    """Run every system that supports ``task`` on every segment and score it."""
+             progress: Callable[[str, int, int], None] | None = None,
+             n_resamples: int = DEFAULT_RESAMPLES) -> EvalReport:
+    """Run every system that supports ``task`` on every segment and score it.
+
+    ``gap``: the infill bars (default: the middle half of the window). ``reference``:
+    windows of other songs whose real clips give the OA reference moments (see the
+    module docstring); without it the evaluated ground truth is the reference.
+    ``n_resamples``: bootstrap resamples for the intervals (0: none).
+    """
     if task not in TASKS:
         raise InputError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     if not segments:
         raise InputError("no evaluation segments: check the song ids and the data folder")
-    inputs = [TaskInput(task=task, segment=s, seed=seed) for s in segments]
-    truth_scores = [segment_metrics(t, t.target()) for t in inputs]
-    gt_pitch = [v for s in truth_scores for v in s.oa_pitch]
-    gt_duration = [v for s in truth_scores for v in s.oa_duration]
-    table: dict[str, dict[str, float]] = {}
-    per_segment: dict[str, list[dict[str, float]]] = {}
+    evaluated = {s.song_id for s in segments}
+    if reference and evaluated & {s.song_id for s in reference}:
+        raise InputError("the OA reference set must not hold an evaluated song")
+    inputs = [TaskInput(task=task, segment=s, seed=seed, gap=gap) for s in segments]
+    truth_oa = [clip_overlaps(t, t.target()) for t in inputs]
+    if reference:
+        ref_oa = reference_overlaps(reference, task=task, seed=seed, gap=gap)
+        moments = {key: list(_pooled_moments(seg[key] for seg in ref_oa if key in seg))
+                   for key in OA_KEYS if any(key in seg for seg in ref_oa)}
+        ref_info: dict[str, Any] = {
+            "source": reference_source or "reference windows", "independent": True,
+            "windows": len(reference), "songs": len({s.song_id for s in reference}),
+            "moments": moments}
+    else:
+        ref_info = {"source": "the evaluated ground truth (not independent: its row is 1 "
+                              "by construction)", "independent": False,
+                    "windows": len(segments), "songs": len(evaluated)}
+    report = EvalReport(task=task, segments=tuple((s.song_id, s.start_bar) for s in segments),
+                        systems={}, per_segment={}, config=dict(config or {}),
+                        truth_oa=[{k: list(v) for k, v in seg.items()} for seg in truth_oa],
+                        reference=ref_info)
     for system in systems:
         if not system.supports(task):
             logger.info("system %s does not do %s: skipped", system.name, task)
             continue
         rows: list[dict[str, float]] = []
-        oa_pitch: list[float] = []
-        oa_duration: list[float] = []
+        oa_rows: list[dict[str, list[float]]] = []
         for i, task_input in enumerate(inputs):
             began = time.perf_counter()
             produced = system.produce(task_input)
             seconds = time.perf_counter() - began
             score = segment_metrics(task_input, produced)
             rows.append({**score.values, "seconds": seconds})
-            oa_pitch.extend(score.oa_pitch)
-            oa_duration.extend(score.oa_duration)
+            oa_rows.append({k: list(v) for k, v in score.oa.items()})
             if progress is not None:
                 progress(system.name, i + 1, len(inputs))
-        summary = {key: _nanmean(row[key] for row in rows) for key in rows[0]}
-        pitch = metrics.consistency_variance(oa_pitch, gt_pitch)
-        duration = metrics.consistency_variance(oa_duration, gt_duration)
-        summary.update({
-            "consistency_pitch": pitch.consistency, "variance_pitch": pitch.variance,
-            "consistency_duration": duration.consistency,
-            "variance_duration": duration.variance,
-        })
-        table[system.name] = summary
-        per_segment[system.name] = rows
-    return EvalReport(task=task, segments=tuple((s.song_id, s.start_bar) for s in segments),
-                      systems=table, per_segment=per_segment, config=dict(config or {}))
+        report.per_segment[system.name] = rows
+        report.oa[system.name] = oa_rows
+        report.systems[system.name] = _summary(rows, oa_rows, report.reference_moments)
+    if n_resamples > 0:
+        report.intervals.update(report_intervals(report, n_resamples=n_resamples, seed=seed))
+    return report
 
 
-COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    # (metric key, header, format)
-    "common": (
-        ("consistency_pitch", "C pitch", ".3f"), ("variance_pitch", "V pitch", ".3f"),
-        ("consistency_duration", "C dur", ".3f"), ("variance_duration", "V dur", ".3f"),
-        ("ook_step", "OOK %", "pct"),
-    ),
-    "chords": (("ook_given_key", "OOK given key %", "pct"), ("chord_acc", "chord acc", ".3f"),
-               ("chord_sim", "chord sim", ".3f")),
-    "texture": (
-        ("pcu", "PCU", ".2f"), ("tup", "TUP", ".1f"), ("pr", "PR", ".1f"), ("si", "SI", ".3f"),
-        ("density", "notes/bar", ".1f"), ("polyphony", "poly", ".2f"),
-    ),
-    "seam": (("seam_pitch_err", "seam pitch err", ".2f"),
-             ("seam_onsets_err", "seam onset err", ".2f")),
-    "time": (("seconds", "s/seg", ".3f"),),
+# -------------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: metric key, header, format (a format spec, or ``pct`` for a share
+    shown in per cent)."""
+
+    key: str
+    title: str
+    fmt: str
+
+
+COLUMN_GROUPS: dict[str, tuple[str, tuple[Column, ...]]] = {
+    # group: (title, columns)
+    "oa": ("Self-similarity (Mittal et al.): Consistency / Variance of framewise OA "
+           "against the reference, 1 = like real music", (
+               Column("consistency_pitch", "C pitch", ".3f"),
+               Column("variance_pitch", "V pitch", ".3f"),
+               Column("consistency_duration", "C dur", ".3f"),
+               Column("variance_duration", "V dur", ".3f"),
+               Column("oa_mean_pitch", "OA mean pitch", ".3f"),
+               Column("oa_var_pitch", "OA var pitch", ".4f"))),
+    "oa_melody": ("Self-similarity of the top line (melody-only variant)", (
+        Column("consistency_melody_pitch", "C pitch", ".3f"),
+        Column("variance_melody_pitch", "V pitch", ".3f"),
+        Column("consistency_melody_duration", "C dur", ".3f"),
+        Column("variance_melody_duration", "V dur", ".3f"))),
+    "fidelity": ("Fidelity to the real bars (generated vs real, same bars)", (
+        Column("note_f1", "note F1", ".3f"),
+        Column("beat_pc_f1", "beat PC F1", ".3f"),
+        Column("density_ratio", "notes gen/real", ".2f"),
+        Column("polyphony_ratio", "poly gen/real", ".2f"),
+        Column("topline_diff", "top line Δ st", ".2f"),
+        Column("topline_abs_diff", "|top line Δ| st", ".2f"))),
+    "harmony": ("Harmony (labels: POP909 chords and keys)", (
+        Column("ook_step", "OOK steps %", "pct"),
+        Column("ook_note", "OOK notes %", "pct"),
+        Column("ook_chord_step", "OOK+chord steps %", "pct"),
+        Column("chord_acc", "chord acc/span", ".3f"),
+        Column("chord_acc_beat", "chord acc/beat", ".3f"),
+        Column("chord_acc_accomp", "chord acc accomp", ".3f"),
+        Column("chord_sim", "chord sim", ".3f"))),
+    "texture": ("Texture and structure (compare with ground_truth)", (
+        Column("pcu", "PCU", ".2f"), Column("tup", "TUP", ".1f"), Column("pr", "PR", ".1f"),
+        Column("si", "SI", ".3f"), Column("density", "notes/bar", ".1f"),
+        Column("polyphony", "poly", ".2f"),
+        Column("seam_pitch_err", "seam pitch err", ".2f"),
+        Column("seam_onsets_err", "seam onset err", ".2f"),
+        Column("seconds", "s/seg", ".3f"))),
+}
+
+TASK_GROUPS = {
+    "infill": ("oa", "oa_melody", "fidelity", "harmony", "texture"),
+    "accompany": ("oa", "fidelity", "harmony", "texture"),
+    "generate": ("oa", "oa_melody", "harmony", "texture"),
 }
 
 
-def table_columns(task: str) -> list[tuple[str, str, str]]:
-    groups = ["common"] + (["chords"] if task != "generate" else []) + ["texture"]
-    groups += (["seam"] if task == "infill" else []) + ["time"]
-    return [col for group in groups for col in COLUMNS[group]]
+def table_columns(task: str) -> list[tuple[str, list[Column]]]:
+    """(title, columns) of each table of a task; columns a task has no values for (seam
+    errors outside infill, the accompaniment-part chord accuracy outside infill, key-
+    and chord-based columns for generate) are left out."""
+    skip = set()
+    if task != "infill":
+        skip |= {"seam_pitch_err", "seam_onsets_err", "chord_acc_accomp"}
+    if task == "generate":
+        skip |= {"ook_note", "ook_chord_step", "chord_acc", "chord_acc_beat", "chord_sim"}
+    return [(COLUMN_GROUPS[g][0], [c for c in COLUMN_GROUPS[g][1] if c.key not in skip])
+            for g in TASK_GROUPS[task]]
 
 
-def _format_value(value: float | None, fmt: str) -> str:
+def _format_number(value: float | None, fmt: str) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     if fmt == "pct":
@@ -601,22 +958,59 @@ def _format_value(value: float | None, fmt: str) -> str:
     return format(value, fmt)
 
 
-def format_table(report: EvalReport, *, markdown: bool = False) -> str:
-    """The report as a text (or Markdown) table, one row per system."""
-    columns = table_columns(report.task)
-    header = ["system"] + [title for _, title, _ in columns]
-    rows = [[name] + [_format_value(values.get(key), fmt) for key, _, fmt in columns]
-            for name, values in report.systems.items()]
+def _format_cell(value: float | None, interval: tuple[float, float] | None, fmt: str,
+                 mark: bool) -> str:
+    text = _format_number(value, fmt)
+    if interval is not None and text != "-" and all(math.isfinite(x) for x in interval):
+        text += f" ({_format_number(interval[0], fmt)}–{_format_number(interval[1], fmt)})"
+    return text + (" †" if mark else "")
+
+
+def _render(header: list[str], rows: list[list[str]], *, markdown: bool) -> list[str]:
     if markdown:
         lines = ["| " + " | ".join(header) + " |",
-                 "|" + "|".join(["---"] + ["---:"] * len(columns)) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines)
+                 "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        return lines + ["| " + " | ".join(row) + " |" for row in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt_row = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-    return "\n".join([fmt_row(header), fmt_row(["-" * w for w in widths])]
-                     + [fmt_row(r) for r in rows])
+
+    def fmt_row(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+
+    return [fmt_row(header), fmt_row(["-" * w for w in widths])] + [fmt_row(r) for r in rows]
+
+
+def format_table(report: EvalReport, *, markdown: bool = False,
+                 marks: dict[str, set[str]] | None = None) -> str:
+    """The report as text (or Markdown) tables, one per group of metrics, one row per
+    system; cells hold the figure and, when computed, its 95 % interval in brackets.
+    ``marks[system]``: metric keys whose cell gets a ``†``."""
+    blocks = []
+    for title, columns in table_columns(report.task):
+        header = ["system"] + [c.title for c in columns]
+        rows = [[name] + [_format_cell(values.get(c.key),
+                                       report.intervals.get(name, {}).get(c.key), c.fmt,
+                                       c.key in (marks or {}).get(name, set()))
+                          for c in columns]
+                for name, values in report.systems.items()]
+        lines = _render(header, rows, markdown=markdown)
+        blocks.append("\n".join([f"**{title}**" if markdown else title, "", *lines]))
+    return "\n\n".join(blocks)
+
+
+def describe_report(report: EvalReport) -> str:
+    """A line on the windows, the protocol and the OA reference of a report."""
+    config = report.config
+    protocol = Protocol(int(config.get("window_bars", WINDOW_BARS)), config.get("gap_bars"))
+    songs = len({s for s, _ in report.segments})
+    reference = report.reference or {"source": "the evaluated ground truth"}
+    text = (f"task {report.task}: {len(report.segments)} windows from {songs} songs, "
+            f"{protocol.describe(report.task)}; OA reference: {reference.get('source')}")
+    if reference.get("independent"):
+        text += f" ({reference.get('windows')} windows of {reference.get('songs')} songs)"
+    if report.intervals:
+        text += "; (lo–hi): song-level bootstrap 95 % intervals"
+    return text
 
 
 # ------------------------------------------------------------------------------------ CLI
@@ -625,11 +1019,23 @@ def format_table(report: EvalReport, *, markdown: bool = False) -> str:
 def build_systems(names: Sequence[str], *, library: RetrievalLibrary | None,
                   pipeline_loader: Callable[[], Any] | None, steps: int, guidance: float,
                   in_key: bool) -> list[System]:
-    """Systems by name (``model`` and :data:`BASELINES`); ``retrieval`` needs a library."""
+    """Systems by name (:data:`MODEL_VARIANTS` and :data:`BASELINES`); ``retrieval``
+    needs a library."""
     known = (*MODEL_VARIANTS, *BASELINES)
     unknown = [n for n in names if n not in known]
     if unknown:
         raise InputError(f"unknown system(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    simple: dict[str, Callable[[], System]] = {
+        "ground_truth": ground_truth_system,
+        "label_pad": label_pad_system,
+        "rule_block": lambda: rule_based_system(style="block"),
+        "rule_arpeggio": lambda: rule_based_system(style="arpeggio"),
+        "copy_previous": lambda: copy_bars_system("previous"),
+        "copy_next": lambda: copy_bars_system("next"),
+        "copy_neighbours": copy_neighbours_system,
+        "context_shuffle": context_shuffle_system,
+        "random_in_key": random_in_key_system,
+    }
     systems = []
     pipeline = None
     for name in names:
@@ -640,32 +1046,35 @@ def build_systems(names: Sequence[str], *, library: RetrievalLibrary | None,
             variant = {"steps": steps, "guidance": guidance, "in_key": in_key,
                        **MODEL_VARIANTS[name]}
             systems.append(model_system(pipeline, name=name, **variant))
-        elif name == "ground_truth":
-            systems.append(ground_truth_system())
-        elif name in ("rule_block", "rule_arpeggio"):
-            systems.append(rule_based_system(style=name.removeprefix("rule_")))
-        elif name == "copy_neighbours":
-            systems.append(copy_neighbours_system())
-        elif name == "random_in_key":
-            systems.append(random_in_key_system())
         elif name == "retrieval":
             if library is None or len(library) == 0:
                 raise InputError("the retrieval baseline needs --retrieval-data with "
                                  "--retrieval-songs, or --cache")
             systems.append(retrieval_system(library))
+        else:
+            systems.append(simple[name]())
     return systems
 
 
-def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+DEFAULT_SYSTEMS = ",".join(("model", "model_no_chords", *BASELINES))
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser, *, songs_required: bool = True) -> None:
     """Arguments shared by ``eval`` and ``results``."""
     parser.add_argument("--data", type=Path, default=os.environ.get("DIFFJAM_DATA"),
                         help="folder with the POP909 layout (default: $DIFFJAM_DATA)")
-    parser.add_argument("--songs", required=True,
+    parser.add_argument("--songs", required=songs_required,
                         help="song ids (001,002,...) or a file of ids / split-style lines")
     parser.add_argument("--subset", help="line name to read when --songs is a split file")
     parser.add_argument("--n", type=int, default=1, help="windows per song (default 1)")
     parser.add_argument("--total", type=int, help="keep at most this many windows in all")
-    parser.add_argument("--seed", type=int, default=0, help="window choice and sampling seed")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="window choice, sampling and bootstrap seed")
+    parser.add_argument("--window-bars", type=int, default=WINDOW_BARS,
+                        help=f"window length in bars (default {WINDOW_BARS}; 16 with "
+                             "--gap-bars 4, or 32 with --gap-bars 16 as Mittal et al.)")
+    parser.add_argument("--gap-bars", type=int,
+                        help="infill gap in the middle of the window (default: half of it)")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     parser.add_argument("--steps", type=int, default=10, help="sampler steps (default 10)")
     parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
@@ -679,50 +1088,98 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                         help="song ids of the retrieval library (ids or a file)")
     parser.add_argument("--retrieval-subset", help="line name in the --retrieval-songs file")
     parser.add_argument("--cache", type=Path,
-                        help="training cache (.npz) to use as the retrieval library")
+                        help="training cache (.npz): the retrieval library and the OA "
+                             "reference songs")
     parser.add_argument("--cache-split", default="train",
-                        help="split of --cache to retrieve from ('all' for every song; "
-                             "default train); evaluated songs are always left out")
+                        help="split of --cache to retrieve from and to take the OA "
+                             "reference from ('all' for every song; default train); "
+                             "evaluated songs are always left out")
+    parser.add_argument("--reference-songs",
+                        help="OA reference song ids in --data (ids or a file; default: "
+                             "the --cache split); evaluated songs are left out")
+    parser.add_argument("--reference-subset", help="line name in the --reference-songs file")
+    parser.add_argument("--reference-n", type=int, default=1,
+                        help="reference windows per song (default 1)")
+    parser.add_argument("--bootstrap", type=int, default=DEFAULT_RESAMPLES,
+                        help=f"bootstrap resamples for the intervals (default "
+                             f"{DEFAULT_RESAMPLES}; 0: none)")
 
 
 def add_command(subparsers: argparse._SubParsersAction) -> None:
     """Register ``diffjam eval``."""
     parser = subparsers.add_parser(
         "eval", help="evaluate the model and baselines on song windows",
-        description="Score systems on 8-bar windows of the given songs; prints a table and "
-                    "writes JSON.")
+        description="Score systems on windows of the given songs; prints tables with "
+                    "bootstrap intervals and writes JSON.")
     add_eval_arguments(parser)
     parser.add_argument("--task", choices=TASKS, required=True)
-    parser.add_argument("--systems", default="model," + ",".join(BASELINES),
-                        help="comma-separated systems (default: model and every baseline)")
+    parser.add_argument("--systems", default=DEFAULT_SYSTEMS,
+                        help="comma-separated systems (default: model, model_no_chords and "
+                             "every baseline)")
     parser.add_argument("--out", type=Path, required=True, help="JSON report path")
     parser.set_defaults(handler=run_eval)
+
+
+def protocol_from_args(args: argparse.Namespace) -> Protocol:
+    return Protocol(args.window_bars, args.gap_bars)
 
 
 def segments_and_library(args: argparse.Namespace, *, need_library: bool
                          ) -> tuple[list[Segment], RetrievalLibrary | None]:
     """The evaluation windows and, when asked for, the retrieval library (never holding
-    an evaluated song)."""
+    an evaluated song), both of the protocol's window length."""
     if args.data is None:
         raise InputError("no data folder: pass --data DIR or set DIFFJAM_DATA")
     if not (Path(args.data) / "pop909").is_dir():
         raise InputError(f"{args.data} has no pop909/ folder")
+    if args.songs is None:
+        raise InputError("--songs is required")
+    n_bars = protocol_from_args(args).window_bars
+    hop = max(2, n_bars // 4)
     ids = parse_song_ids(args.songs, subset=args.subset)
     songs = load_songs(args.data, ids)
-    segments = choose_segments(songs, n_per_song=args.n, seed=args.seed, total=args.total)
+    segments = choose_segments(songs, n_per_song=args.n, seed=args.seed, total=args.total,
+                               n_bars=n_bars)
     library = None
     if need_library:
         if args.cache is not None:
             split = None if args.cache_split == "all" else args.cache_split
-            library = cache_library(args.cache, split=split, exclude=ids)
+            library = cache_library(args.cache, split=split, exclude=ids, n_bars=n_bars,
+                                    hop_bars=hop)
         elif args.retrieval_songs is not None:
             lib_ids = parse_song_ids(args.retrieval_songs, subset=args.retrieval_subset)
             lib_songs = load_songs(args.retrieval_data or args.data,
                                    [i for i in lib_ids if i not in ids])
-            library = RetrievalLibrary.from_segments(library_segments(lib_songs))
+            library = RetrievalLibrary.from_segments(
+                library_segments(lib_songs, n_bars=n_bars, hop_bars=hop))
         if library is not None:
             logger.info("retrieval library: %d windows", len(library))
     return segments, library
+
+
+def reference_segments(args: argparse.Namespace, evaluated: Iterable[str]
+                       ) -> tuple[list[Segment], str]:
+    """The OA reference windows (``--reference-songs`` in ``--data``, else the
+    ``--cache-split`` songs of ``--cache``; evaluated songs left out) and a description;
+    ``([], "")`` when neither is given."""
+    n_bars = protocol_from_args(args).window_bars
+    excluded = set(evaluated)
+    if args.reference_songs is not None:
+        ids = [i for i in parse_song_ids(args.reference_songs, subset=args.reference_subset)
+               if i not in excluded]
+        songs = load_songs(args.data, ids)
+        source = f"songs {args.reference_songs}" + (
+            f" (line {args.reference_subset})" if args.reference_subset else "")
+    elif args.cache is not None:
+        split = None if args.cache_split == "all" else args.cache_split
+        songs = songs_from_cache(args.cache, split=split, exclude=excluded)
+        source = f"{args.cache} split {args.cache_split}"
+    else:
+        return [], ""
+    windows = choose_segments(songs, n_per_song=args.reference_n, seed=args.seed,
+                              n_bars=n_bars, warn=False)
+    logger.info("OA reference: %d windows of %d songs", len(windows), len(songs))
+    return windows, source + ", less the evaluated songs"
 
 
 def pipeline_loader(args: argparse.Namespace) -> Callable[[], Any]:
@@ -735,30 +1192,61 @@ def pipeline_loader(args: argparse.Namespace) -> Callable[[], Any]:
 
 
 def eval_config(args: argparse.Namespace) -> dict[str, Any]:
+    protocol = protocol_from_args(args)
     return {
         "data": os.fspath(args.data), "songs": args.songs, "subset": args.subset, "n": args.n,
         "total": args.total, "seed": args.seed,
         "model": None if args.model is None else os.fspath(args.model),
         "steps": args.steps, "guidance": args.guidance, "in_key": args.in_key,
-        "window_bars": WINDOW_BARS, "infill_bars_0based": list(INFILL_BARS),
+        "window_bars": protocol.window_bars, "gap_bars": protocol.gap[1] - protocol.gap[0],
+        "infill_bars_0based": list(protocol.gap),
+        "reference_songs": args.reference_songs, "reference_n": args.reference_n,
+        "cache": None if args.cache is None else os.fspath(args.cache),
+        "cache_split": args.cache_split, "bootstrap": args.bootstrap,
     }
 
 
-def run_eval(args: argparse.Namespace) -> int:
-    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+def run_task(args: argparse.Namespace, task: str, names: list[str], *,
+             segments: Sequence[Segment], systems: Sequence[System],
+             reference: tuple[list[Segment], str]) -> EvalReport:
+    """One task of ``eval`` / ``results``, printed."""
+    protocol = protocol_from_args(args)
+    from engine.bench import machine_info
+
+    report = evaluate(segments, systems, task=task, seed=args.seed, gap=protocol.gap,
+                      reference=reference[0] or None, reference_source=reference[1],
+                      config={**eval_config(args), "systems": names,
+                              "machine": machine_info()},
+                      n_resamples=args.bootstrap)
+    print(describe_report(report))
+    print(format_table(report))
+    return report
+
+
+def prepare(args: argparse.Namespace, names: list[str]
+            ) -> tuple[list[Segment], list[System], tuple[list[Segment], str]]:
+    """Windows, systems and OA reference for ``eval`` / ``results``."""
+    protocol_from_args(args)  # validate before loading anything
     wants_library = "retrieval" in names
     segments, library = segments_and_library(args, need_library=wants_library)
     if wants_library and (library is None or len(library) == 0):
         logger.warning("no retrieval library (--cache or --retrieval-songs): retrieval skipped")
         names.remove("retrieval")
+    reference = reference_segments(args, {s.song_id for s in segments})
+    if not reference[0]:
+        logger.warning("no OA reference songs (--cache or --reference-songs): Consistency "
+                       "and Variance are taken against the evaluated ground truth")
     systems = build_systems(names, library=library, pipeline_loader=pipeline_loader(args),
                             steps=args.steps, guidance=args.guidance, in_key=args.in_key)
-    report = evaluate(segments, systems, task=args.task, seed=args.seed,
-                      config={**eval_config(args), "systems": names})
-    print(f"task {args.task}: {len(segments)} windows from "
-          f"{len({s for s, _ in report.segments})} songs")
-    print(format_table(report))
+    return segments, systems, reference
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    segments, systems, reference = prepare(args, names)
+    report = run_task(args, args.task, names, segments=segments, systems=systems,
+                      reference=reference)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report.to_json(), indent=1), encoding="utf-8")
+    args.out.write_text(json.dumps(report.to_json()), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

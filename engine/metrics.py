@@ -3,7 +3,7 @@
 Every metric is a plain function over notes on the 16th grid (:class:`engine.pianoroll.Note`,
 time in steps, 16 steps a bar) and returns a float (or a small frozen dataclass). Empty
 input gives the documented neutral value or NaN, never an exception: an evaluation run
-aggregates with ``nanmean``.
+aggregates with ``nanmean``. What each one cannot tell is written in ``docs/metrics.md``.
 
 Sources
     - Framewise self-similarity (overlapping area, Consistency, Variance): Mittal, Engel,
@@ -13,40 +13,64 @@ Sources
     - Chord accuracy / chord similarity: after the same paper; our recogniser and our
       chroma-cosine similarity are documented substitutions (``docs/metrics.md``).
     - PCU, TUP, PR: Dong et al. 2018 (MuseGAN) / Yang & Lerch 2020 / MusPy.
-    - Structureness indicator: after Wu & Yang, "The Jazz Transformer on the Front Line",
-      ISMIR 2020, §5 (a lag-diagonal simplification of their fitness scape plot).
+    - Structureness indicator: Wu & Yang, "The Jazz Transformer on the Front Line",
+      ISMIR 2020, §5, on the fitness of Müller, Grosche & Jiang, ISMIR 2011
+      (``engine.scape_plot``), computed on beat-level chroma of MIDI notes.
+    - Infill fidelity (note F1, beat pitch-class F1, count ratio, top-line register) and
+      the top line: our definitions against the real bars; the top line is a skyline
+      (Uitdenbogerd & Zobel, "Melodic matching techniques for large music databases",
+      ACM Multimedia 1999).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.harmony import ChordSpan, Key, recognize_chord, recognize_chord_from_notes
+from engine.harmony import (
+    Chord,
+    ChordSpan,
+    Key,
+    recognize_chord,
+    recognize_chord_from_notes,
+)
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
+from engine.scape_plot import fitness_by_start, threshold_ssm
 
 __all__ = [
     "OAScore",
     "SeamJump",
+    "beat_chroma",
+    "beat_pitch_class_f1",
+    "beat_pitch_classes",
+    "below_top_line",
     "best_key_out_of_key_step_rate",
     "chord_accuracy",
+    "chord_mask_per_step",
     "chord_similarity",
     "consistency_variance",
+    "consistency_variance_from_moments",
+    "count_ratio",
     "framewise_overlap",
     "gaussian_overlap",
     "key_mask_per_step",
+    "label_as_recognised",
+    "mean_pitch",
     "note_density",
+    "note_f1",
     "out_of_key_note_rate",
     "out_of_key_step_rate",
     "pitch_class_count",
     "pitch_range",
     "polyphony",
     "seam_jump",
-    "structureness",
+    "structure_indicator",
+    "top_line",
     "unique_pitches",
 ]
 
@@ -108,12 +132,14 @@ def framewise_overlap(
 ) -> list[float]:
     """Overlapping areas between Gaussians fitted to adjacent frames (Mittal et al. 2021).
 
-    The clip of ``n_bars`` bars is cut into frames of ``frame_bars`` bars every
-    ``hop_bars`` bars (8 bars -> frames at bars 0, 2, 4). In each frame a normal
-    distribution is fitted (mean, population standard deviation) to the ``feature`` of the
-    notes whose onset lies in the frame: ``"pitch"`` (MIDI number) or ``"duration"``
-    (steps). Returns the OA (:func:`gaussian_overlap`) of every pair of adjacent frames
-    where both frames have notes; frames without notes break the chain.
+    1. The clip of ``n_bars`` bars is cut into frames of ``frame_bars`` bars every
+       ``hop_bars`` bars (8 bars -> frames at bars 0, 2, 4).
+    2. In each frame a normal distribution is fitted (mean, population standard
+       deviation) to the ``feature`` of the notes whose onset lies in the frame:
+       ``"pitch"`` (MIDI number) or ``"duration"`` (steps).
+    3. Every pair of adjacent frames gives its OA (:func:`gaussian_overlap`); a pair in
+       which either frame has no onset gives OA 0, so silence counts as the least
+       self-similar material (the paper's melodies always have notes; ours may not).
     """
     if feature not in ("pitch", "duration"):
         raise ValueError(f"feature must be 'pitch' or 'duration', got {feature!r}")
@@ -127,7 +153,9 @@ def framewise_overlap(
         fits.append((float(np.mean(values)), float(np.std(values))) if values else None)
     overlaps = []
     for left, right in itertools.pairwise(fits):
-        if left is not None and right is not None:
+        if left is None or right is None:
+            overlaps.append(0.0)
+        else:
             overlaps.append(gaussian_overlap(left[0], left[1], right[0], right[1]))
     return overlaps
 
@@ -140,24 +168,35 @@ class OAScore:
     variance: float
 
 
-def consistency_variance(generated: Sequence[float], ground_truth: Sequence[float]) -> OAScore:
+def consistency_variance_from_moments(mean: float, var: float, ref_mean: float,
+                                      ref_var: float) -> OAScore:
     """Mittal et al. 2021, §4: with ``μ, σ²`` the mean and (population) variance of the OA
     values pooled over a set of clips,
 
         Consistency = max(0, 1 - |μ_gen - μ_gt| / μ_gt)
         Variance    = max(0, 1 - |σ²_gen - σ²_gt| / σ²_gt)
 
-    NaN when either set is empty or the ground-truth statistic is 0.
+    Variance is 0 as soon as ``σ²_gen >= 2 σ²_gt``, so it cannot rank systems that all
+    vary twice as much as the reference; the raw moments are reported beside it. NaN when
+    a moment is NaN or the reference's is 0.
     """
+    values = (mean, var, ref_mean, ref_var)
+    if not all(math.isfinite(v) for v in values):
+        return OAScore(math.nan, math.nan)
+    consistency = max(0.0, 1.0 - abs(mean - ref_mean) / ref_mean) if ref_mean > 0 else math.nan
+    variance = max(0.0, 1.0 - abs(var - ref_var) / ref_var) if ref_var > 0 else math.nan
+    return OAScore(consistency, variance)
+
+
+def consistency_variance(generated: Sequence[float], ground_truth: Sequence[float]) -> OAScore:
+    """:func:`consistency_variance_from_moments` of two pools of OA values (NaN when
+    either is empty)."""
     gen = np.asarray(generated, dtype=np.float64)
     gt = np.asarray(ground_truth, dtype=np.float64)
     if gen.size == 0 or gt.size == 0:
         return OAScore(math.nan, math.nan)
-    mu_gen, mu_gt = float(gen.mean()), float(gt.mean())
-    var_gen, var_gt = float(gen.var()), float(gt.var())
-    consistency = max(0.0, 1.0 - abs(mu_gen - mu_gt) / mu_gt) if mu_gt > 0 else math.nan
-    variance = max(0.0, 1.0 - abs(var_gen - var_gt) / var_gt) if var_gt > 0 else math.nan
-    return OAScore(consistency, variance)
+    return consistency_variance_from_moments(float(gen.mean()), float(gen.var()),
+                                             float(gt.mean()), float(gt.var()))
 
 
 # ------------------------------------------------------------------------------ harmony
@@ -225,32 +264,74 @@ def best_key_out_of_key_step_rate(notes: Iterable[Note], *, n_steps: int) -> flo
     return min(rates)
 
 
-def _chord_units(chords: Iterable[ChordSpan], lo: int, hi: int) -> list[tuple[int, int, ChordSpan]]:
-    """Chord spans clipped to ``[lo, hi)``, without "N" spans."""
+def chord_mask_per_step(chords: Iterable[ChordSpan], n_steps: int) -> np.ndarray:
+    """Bool (n_steps, 12): the pitch classes of the chord label sounding at each step (all
+    False where no label or "N" sounds)."""
+    mask = np.zeros((n_steps, 12), dtype=bool)
+    for span in chords:
+        lo, hi = max(0, span.start), min(n_steps, span.stop)
+        if hi > lo and not span.chord.is_no_chord:
+            mask[lo:hi] |= span.chord.pitch_classes()
+    return mask
+
+
+def _chord_units(chords: Iterable[ChordSpan], lo: int, hi: int, *, window: int | None = None
+                 ) -> list[tuple[int, int, ChordSpan]]:
+    """Chord spans clipped to ``[lo, hi)``, without "N" spans; with ``window``, each is
+    also cut at the multiples of ``window`` steps (a span over two beats gives two units
+    with ``window=STEPS_PER_BEAT``)."""
     units = []
     for span in chords:
         a, b = max(lo, span.start), min(hi, span.stop)
-        if b > a and not span.chord.is_no_chord:
-            units.append((a, b, span))
+        if b <= a or span.chord.is_no_chord:
+            continue
+        cuts = [a, b] if window is None else sorted(
+            {a, b, *range((a // window + 1) * window, b, window)})
+        units.extend((x, y, span) for x, y in itertools.pairwise(cuts))
     return units
 
 
+def label_as_recognised(chord: Chord) -> Chord:
+    """The chord a label is scored as: :func:`engine.harmony.recognize_chord` of the
+    label's own pitch classes with the label's bass as the bass weight.
+
+    The notes are read by the same recogniser with their lowest sounding pitch class as
+    the bass, so notes that play exactly the label's pitch classes over the label's bass
+    are recognised as this chord: ``C:sus4`` (the set of ``F:sus2``) stays ``C:sus4``,
+    ``C:maj6`` over C is read ``A:min7/C`` on both sides.
+    """
+    if chord.is_no_chord or chord.bass is None:
+        return chord
+    bass = np.zeros(12)
+    bass[chord.bass] = 1.0
+    return recognize_chord(np.asarray(chord.chroma, dtype=np.float64), bass_weights=bass)
+
+
 def chord_accuracy(
-    notes: Iterable[Note], chords: Iterable[ChordSpan], *, start: int, stop: int
+    notes: Iterable[Note], chords: Iterable[ChordSpan], *, start: int, stop: int,
+    window: int | None = None,
 ) -> float:
     """Duration-weighted share of the conditioning chords that are recognised in the notes.
 
-    For every conditioning span (clipped to steps ``[start, stop)``, "N" spans skipped) the
-    chord of the notes sounding in it is recognised with
-    :func:`engine.harmony.recognize_chord_from_notes`; the target is the conditioning chord
-    mapped into the same recognition vocabulary (``recognize_chord`` of its own chroma),
-    so a ``G:sus4(b7)`` label is not counted wrong for want of a template. A span counts as
-    correct when root and pitch-class set agree (the bass is ignored). NaN without spans.
+    1. Units: the conditioning spans clipped to steps ``[start, stop)``, "N" spans
+       skipped; with ``window`` (e.g. ``STEPS_PER_BEAT``) each span is cut at every
+       multiple of ``window`` steps, so a unit is one beat of one chord (per-beat scoring:
+       a chord must be audible in each of its beats, not only somewhere in its span).
+    2. The notes sounding in the unit are recognised with
+       :func:`engine.harmony.recognize_chord_from_notes` (sounding-duration weights, the
+       lowest sounding pitch class as the bass).
+    3. The label is recognised the same way from its own pitch classes and its bass
+       (:func:`label_as_recognised`), so both sides use a bass and the same templates.
+    4. A unit is correct when root and pitch-class set agree (the recognised bass is not
+       compared). Result: correct steps / unit steps; NaN without units.
     """
     note_list = list(notes)
     total = correct = 0
-    for a, b, span in _chord_units(chords, start, stop):
-        target = recognize_chord(np.asarray(span.chord.chroma, dtype=np.float64))
+    targets: dict[Chord, Chord] = {}
+    for a, b, span in _chord_units(chords, start, stop, window=window):
+        if span.chord not in targets:
+            targets[span.chord] = label_as_recognised(span.chord)
+        target = targets[span.chord]
         found = recognize_chord_from_notes(note_list, start=a, stop=b)
         total += b - a
         if found.root == target.root and found.chroma == target.chroma:
@@ -304,48 +385,151 @@ def pitch_range(notes: Iterable[Note]) -> int:
 # ----------------------------------------------------------------------------- structure
 
 
-def _beat_features(notes: Iterable[Note], n_beats: int) -> np.ndarray:
-    """(n_beats, 128) sounding steps of each MIDI pitch in each beat."""
-    features = np.zeros((n_beats, 128))
+def beat_chroma(notes: Iterable[Note], n_beats: int) -> np.ndarray:
+    """(n_beats, 12) sounding steps of each pitch class in each beat (a MIDI chromagram at
+    one frame per beat)."""
+    chroma = np.zeros((n_beats, 12))
     n_steps = n_beats * STEPS_PER_BEAT
     for note in notes:
         for step in range(max(0, note.start), min(n_steps, note.end)):
-            features[step // STEPS_PER_BEAT, note.pitch] += 1.0
-    return features
+            chroma[step // STEPS_PER_BEAT, note.pitch % 12] += 1.0
+    return chroma
 
 
-def structureness(
-    notes: Iterable[Note], *, n_bars: int, min_lag_bars: int = 1, max_lag_bars: int = 4
+def structure_indicator(
+    notes: Iterable[Note], *, n_bars: int, min_bars: int = 2, max_bars: int = 8,
+    keep: float = 0.15,
 ) -> float:
-    """Structureness indicator: the strongest repetition at a lag of ``min_lag_bars`` to
-    ``max_lag_bars`` bars, in [0, 1].
+    """Structureness indicator (Wu & Yang 2020, §5), a MIDI version, in [0, 1).
 
-    1. Per beat, a 128-d vector of the steps each MIDI pitch sounds.
-    2. Self-similarity matrix ``S[i, j]`` = cosine similarity of beats i and j (0 when
-       either beat is silent).
-    3. For each lag ``L`` (in beats, whole bars only) the mean of the L-th diagonal,
-       ``mean_i S[i, i + L]`` over the pairs where at least one of the two beats sounds
-       (two silent beats are neither evidence for nor against repetition); SI is the
-       largest of these means, 0 for a silent clip.
+    1. Beat-level chroma (:func:`beat_chroma`) in place of the audio chromagram.
+    2. Self-similarity ``S[i, j]`` = cosine similarity of beats i and j (0 when either is
+       silent), thresholded as in Müller's scape plots: the largest ``keep`` share kept
+       and scaled to [0, 1], the rest -2, diagonal 1 (:func:`engine.scape_plot.threshold_ssm`).
+    3. Fitness (Müller, Grosche & Jiang 2011: harmonic mean of how much of the clip the
+       segment's repetitions cover and how similar they are) of every segment that starts
+       on a beat and lasts ``min_bars`` to ``max_bars`` whole bars (at most the clip less
+       a bar); SI = the largest fitness, the peak of the fitness scape plot in that range
+       of segment lengths (Wu & Yang take 3-8 s, 8-15 s and 15 s and more of audio).
 
-    Wu & Yang (2020) take the maximum of a fitness scape plot over segment lengths; for an
-    8-bar window this lag-diagonal maximum measures the same thing (how strongly a bar
-    block recurs) without the scape plot. A 2-bar pattern played four times scores 1.
+    A pattern played k times scores at most ``(k - 1) / k``. A held chord or a drone is
+    "repetitive" too (it scores as high as a loop), and a silent clip scores 0.
     """
-    n_beats = n_bars * STEPS_PER_BAR // STEPS_PER_BEAT
-    features = _beat_features(notes, n_beats)
-    norms = np.linalg.norm(features, axis=1)
-    unit = np.divide(features, norms[:, None], out=np.zeros_like(features),
-                     where=norms[:, None] > 0)
-    ssm = unit @ unit.T
     beats_per_bar = STEPS_PER_BAR // STEPS_PER_BEAT
+    n_beats = n_bars * beats_per_bar
+    chroma = beat_chroma(notes, n_beats)
+    norms = np.linalg.norm(chroma, axis=1)
+    if not norms.any():
+        return 0.0
+    unit = np.divide(chroma, norms[:, None], out=np.zeros_like(chroma),
+                     where=norms[:, None] > 0)
+    ssm = threshold_ssm(unit @ unit.T, keep=keep)
     best = 0.0
-    for lag_bars in range(min_lag_bars, min(max_lag_bars, n_bars - 1) + 1):
-        lag = lag_bars * beats_per_bar
-        sounding = (norms[:-lag] > 0) | (norms[lag:] > 0)
-        if sounding.any():
-            best = max(best, float(np.diagonal(ssm, offset=lag)[sounding].mean()))
+    for bars in range(min_bars, min(max_bars, n_bars - 1) + 1):
+        for fit in fitness_by_start(ssm, bars * beats_per_bar):
+            best = max(best, fit.fitness)
     return best
+
+
+# ----------------------------------------------------------------- fidelity to real bars
+
+
+def top_line(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The top line (skyline, after Uitdenbogerd & Zobel 1999), sorted by onset.
+
+    1. At each onset step the highest note starting there is a candidate (one of equal
+       pitches).
+    2. It is dropped when a higher note that started earlier still sounds at that step
+       (a held melody note hides the chords struck under it).
+    3. Each kept note is cut at the next kept onset, so the line is monophonic.
+    """
+    ordered = sorted(notes, key=lambda x: (x.start, -x.pitch))
+    kept: list[Note] = []
+    ringing: list[Note] = []  # notes started earlier, possibly still sounding
+    i = 0
+    while i < len(ordered):
+        step = ordered[i].start
+        top = ordered[i]
+        j = i
+        while j < len(ordered) and ordered[j].start == step:
+            j += 1
+        ringing = [x for x in ringing if x.end > step]
+        if not any(x.pitch > top.pitch for x in ringing):
+            kept.append(top)
+        ringing.extend(ordered[i:j])
+        i = j
+    line = []
+    for note, nxt in itertools.zip_longest(kept, kept[1:]):
+        end = note.end if nxt is None else min(note.end, nxt.start)
+        line.append(Note(start=note.start, pitch=note.pitch, duration=end - note.start,
+                         velocity=note.velocity))
+    return tuple(line)
+
+
+def below_top_line(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """The notes that are not the top note of their onset in :func:`top_line` (the
+    accompaniment part of an arrangement, as far as pitch height tells)."""
+    note_list = sorted(notes)
+    line = {(x.start, x.pitch) for x in top_line(note_list)}
+    out = []
+    for note in note_list:
+        if (note.start, note.pitch) in line:
+            line.discard((note.start, note.pitch))  # one of equal notes is the line's
+            continue
+        out.append(note)
+    return tuple(out)
+
+
+def mean_pitch(notes: Iterable[Note]) -> float:
+    """Mean MIDI pitch of the notes, NaN without notes."""
+    pitches = [n.pitch for n in notes]
+    return float(np.mean(pitches)) if pitches else math.nan
+
+
+def _f1(hits: float, n_generated: float, n_real: float) -> float:
+    """``2 hits / (n_generated + n_real)`` (= harmonic mean of precision and recall); NaN
+    when both are 0."""
+    total = n_generated + n_real
+    return 2.0 * hits / total if total > 0 else math.nan
+
+
+def note_f1(generated: Iterable[Note], real: Iterable[Note]) -> float:
+    """F1 of notes matched by (onset step, MIDI pitch), durations ignored; each real note
+    matches at most one generated note. 0 when one side is empty, NaN when both are."""
+    gen = Counter((n.start, n.pitch) for n in generated)
+    ref = Counter((n.start, n.pitch) for n in real)
+    hits = sum((gen & ref).values())
+    return _f1(hits, sum(gen.values()), sum(ref.values()))
+
+
+def beat_pitch_classes(notes: Iterable[Note], *, start: int, stop: int) -> np.ndarray:
+    """Bool (beats, 12): the pitch classes sounding at any step of each beat of ``[start,
+    stop)`` (``start`` on a beat)."""
+    n_beats = -(-(stop - start) // STEPS_PER_BEAT)
+    active = np.zeros((n_beats, 12), dtype=bool)
+    for note in notes:
+        lo, hi = max(start, note.start), min(stop, note.end)
+        if hi > lo:
+            first, last = (lo - start) // STEPS_PER_BEAT, (hi - 1 - start) // STEPS_PER_BEAT
+            active[first : last + 1, note.pitch % 12] = True
+    return active
+
+
+def beat_pitch_class_f1(generated: Iterable[Note], real: Iterable[Note], *, start: int,
+                        stop: int) -> float:
+    """F1 of the (beat, pitch class) pairs sounding in ``[start, stop)``
+    (:func:`beat_pitch_classes`) of the generated and the real notes: the right harmony
+    and register-free pitch content at the right beat, whatever the voicing and rhythm.
+    NaN when neither sounds."""
+    gen = beat_pitch_classes(generated, start=start, stop=stop)
+    ref = beat_pitch_classes(real, start=start, stop=stop)
+    return _f1(float((gen & ref).sum()), float(gen.sum()), float(ref.sum()))
+
+
+def count_ratio(generated: Sized, real: Sized) -> float:
+    """``len(generated) / len(real)``: the density ratio of two note sets over the same
+    bars (NaN when ``real`` is empty)."""
+    return len(generated) / len(real) if len(real) else math.nan
 
 
 # ------------------------------------------------------------------------------ texture

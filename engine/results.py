@@ -1,10 +1,14 @@
-"""``diffjam results``: run ``eval`` for every task and write ``docs/results.md``.
+"""``diffjam results``: run ``eval`` for every task (or read its JSON), write ``docs/results.md``.
 
-The page holds, per task, the table of the shipped model and every baseline, with the
-machine (CPU model, cores, torch version), the commit (``git rev-parse HEAD``, read
-only), the date, the exact settings, optionally the benchmark JSON of ``diffjam bench``,
-and a commentary section. Regenerating the page keeps the commentary already written
-under its ``## Commentary`` heading.
+The page holds, per task, the tables of the model and every baseline with song-level
+bootstrap 95 % intervals, the machine (CPU model, cores, torch version), the commit
+(``git rev-parse HEAD``, read only), the date, the exact settings, optionally the
+benchmark JSON of ``diffjam bench``, and a commentary section. Each baseline cell whose
+difference from the headline model row (``model_no_chords`` for infill, ``model``
+otherwise) has a paired bootstrap interval that excludes 0 is marked ``†``, and a table
+lists those differences for the figures that decide the model issue. Regenerating the
+page keeps the commentary already written under its ``## Commentary`` heading.
+``--from-json`` renders the page from ``diffjam eval`` reports instead of running them.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from typing import Any
 from engine import evaluate as ev
 from engine.baselines import TASKS
 from engine.bench import machine_info
+from engine.bootstrap import DEFAULT_RESAMPLES
 from engine.errors import InputError
 
-__all__ = ["COMMENTARY_HEADING", "add_command", "git_commit", "render_results"]
+__all__ = ["COMMENTARY_HEADING", "add_command", "git_commit", "paired_section",
+           "render_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +40,34 @@ COMMENTARY_PLACEHOLDER = (
     "baseline and why, what the metrics cannot see (listen to the samples)._\n"
 )
 
-TASK_TEXT = {
-    "infill": "Infilling: the whole arrangement is given except bars 3-6 of each 8-bar window "
-              "(plus the chords); systems regenerate those four bars.",
-    "accompany": "Accompaniment: chords and melody given, systems write the PIANO part of the "
-                 "8 bars.",
-    "generate": "Unconditional generation of 8 bars (no chords, no key): chord metrics do not "
-                "apply; out-of-key is measured against the best-fitting key.",
+# Figures compared with the headline model in the differences table, per task.
+KEY_FIGURES = {
+    "infill": ("note_f1", "beat_pc_f1", "density_ratio", "topline_abs_diff", "chord_acc",
+               "chord_acc_accomp", "consistency_pitch", "variance_pitch", "ook_step", "si"),
+    "accompany": ("chord_acc", "chord_acc_beat", "density_ratio", "polyphony_ratio",
+                  "beat_pc_f1", "consistency_pitch", "variance_pitch", "ook_step", "si"),
+    "generate": ("consistency_pitch", "variance_pitch", "consistency_duration",
+                 "variance_duration", "ook_step", "si"),
 }
+
+
+def task_text(task: str, config: dict[str, Any]) -> str:
+    """One paragraph on what a task gives and asks, for the report's protocol."""
+    window = int(config.get("window_bars", ev.WINDOW_BARS))
+    protocol = ev.Protocol(window, config.get("gap_bars"))
+    start, stop = protocol.gap
+    if task == "infill":
+        return (f"Infilling: the whole arrangement of each {window}-bar window is given "
+                f"except bars {start + 1}-{stop} ({stop - start} bars), which systems "
+                "regenerate. `model_no_chords` (the headline row) gets no chord labels; the "
+                "other model rows, `label_pad`, the rule baselines and `retrieval` use them. "
+                "POP909 songs repeat whole phrases, so the copy baselines are strong on "
+                "fidelity to the real bars.")
+    if task == "accompany":
+        return (f"Accompaniment: chords and melody given, systems write the PIANO part of "
+                f"the {window} bars.")
+    return (f"Unconditional generation of {window} bars (no chords, no key): chord "
+            "metrics do not apply; out-of-key is measured against the best-fitting key.")
 
 
 def git_commit(repo: str | os.PathLike[str] | None = None) -> str:
@@ -91,12 +117,50 @@ def _bench_section(bench: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _format_difference(diff: ev.Difference, fmt: str) -> str:
+    scale = 100.0 if fmt == "pct" else 1.0
+    digits = 2 if fmt in ("pct", ".2f", ".1f") else 3
+    text = (f"{scale * diff.value:+.{digits}f} ({scale * diff.lo:+.{digits}f}, "
+            f"{scale * diff.hi:+.{digits}f})")
+    return text + (" †" if diff.outside else "")
+
+
+def paired_section(report: ev.EvalReport, *, n_resamples: int = DEFAULT_RESAMPLES,
+                   seed: int = 0) -> tuple[list[str], dict[str, set[str]]]:
+    """Markdown lines of the "headline model minus each baseline" table and the marks
+    (per system, the figures whose paired difference from the headline excludes 0).
+    Empty when the report has no model row or no per-window data."""
+    headline = ev.headline_system(report)
+    if headline is None or not report.per_segment.get(headline):
+        return [], {}
+    columns = {c.key: c for _, cols in ev.table_columns(report.task) for c in cols}
+    figures = [k for k in KEY_FIGURES[report.task] if k in columns]
+    marks: dict[str, set[str]] = {}
+    rows = []
+    for name in report.systems:
+        if name == headline or not report.per_segment.get(name):
+            continue
+        diffs = ev.paired_differences(report, headline, name, n_resamples=n_resamples,
+                                      seed=seed)
+        marks[name] = {k for k, d in diffs.items() if d.outside}
+        rows.append(f"| {name} | " + " | ".join(
+            _format_difference(diffs[k], columns[k].fmt) if k in diffs else "-"
+            for k in figures) + " |")
+    lines = [f"`{headline}` minus each system, paired song-level bootstrap 95 % interval "
+             "in brackets; † where the interval excludes 0 (percentage points for the "
+             "% columns).", "",
+             "| system | " + " | ".join(columns[k].title for k in figures) + " |",
+             "|" + "|".join(["---"] + ["---:"] * len(figures)) + "|", *rows, ""]
+    return lines, marks
+
+
 def render_results(reports: Sequence[ev.EvalReport], *, machine: dict[str, Any], commit: str,
                    date: str, command: str, bench: dict[str, Any] | None = None,
                    commentary: str | None = None) -> str:
     """The Markdown page (see the module docstring)."""
     first = reports[0] if reports else None
     config = first.config if first else {}
+    window = config.get("window_bars", ev.WINDOW_BARS)
     lines = [
         "# Results", "",
         "Generated by `diffjam results`; metric definitions in [metrics.md](metrics.md).", "",
@@ -108,25 +172,37 @@ def render_results(reports: Sequence[ev.EvalReport], *, machine: dict[str, Any],
         f"- command: `{command}`",
         f"- songs: `{config.get('songs')}`"
         + (f" (line `{config['subset']}`)" if config.get("subset") else "")
-        + f", {config.get('n')} window(s) of 8 bars per song, seed {config.get('seed')}",
+        + f", {config.get('n')} window(s) of {window} bars per song, seed {config.get('seed')}",
         f"- model: `{config.get('model') or 'bundled'}`, {config.get('steps')} steps, "
         f"guidance {config.get('guidance')}, in-key projection "
         f"{'on' if config.get('in_key') else 'off'}"
-        if "model" in config.get("systems", ["model"]) else "- model: not evaluated in this run",
+        if any(n in ev.MODEL_VARIANTS for n in config.get("systems", ["model"]))
+        else "- model: not evaluated in this run",
         "",
-        "Columns: C/V = Consistency/Variance of the framewise overlapping areas of pitch and "
-        "duration against the ground truth (1 is best); OOK % = share of 16th steps with an "
-        "out-of-key note (ground truth's own rate for reference); chord acc/sim against the "
-        "conditioning chords; PCU, TUP, PR, SI, notes/bar, poly: compare with the "
-        "ground_truth row; seam errors: |jump - ground-truth jump| at the infill borders "
+        "Cells: the mean over windows and, in brackets, its song-level bootstrap 95 % "
+        "interval; † marks a baseline figure whose paired difference from the headline "
+        "model row excludes 0. C/V = Consistency/Variance of the framewise overlapping "
+        "areas against the OA reference (1 is best; V is 0 for any system whose OA "
+        "variance is twice the reference's, so read the OA mean/var columns too); the "
+        "top-line tables are the melody-only variant. Fidelity: generated notes against "
+        "the real ones of the same bars (F1 and gen/real ratios, 1 is best; top line Δ "
+        "in semitones, 0 is best). OOK steps/notes % = share of 16th steps / of notes out "
+        "of the annotated key; OOK+chord also allows the sounding chord's tones. Chord "
+        "accuracy per span and per beat (and, for infill, on the notes below the top "
+        "line); `label_pad` is its ceiling. PCU, TUP, PR, SI, notes/bar, poly: compare "
+        "with `ground_truth`; seam errors: |jump - ground-truth jump| at the gap borders "
         "(0 is best); s/seg: seconds per window.",
         "",
     ]
     for report in reports:
-        songs = {s for s, _ in report.segments}
-        lines += [f"## {report.task}", "", TASK_TEXT[report.task], "",
-                  f"{len(report.segments)} windows from {len(songs)} songs.", "",
-                  ev.format_table(report, markdown=True), ""]
+        n_resamples = int(report.config.get("bootstrap") or DEFAULT_RESAMPLES)
+        seed = int(report.config.get("seed") or 0)
+        paired, marks = paired_section(report, n_resamples=n_resamples, seed=seed)
+        lines += [f"## {report.task}", "", task_text(report.task, report.config), "",
+                  ev.describe_report(report) + ".", "",
+                  ev.format_table(report, markdown=True, marks=marks), ""]
+        if paired:
+            lines += [f"### {ev.headline_system(report)} against each system", "", *paired]
     if bench is not None:
         lines += _bench_section(bench)
     lines += [COMMENTARY_HEADING, "", (commentary or COMMENTARY_PLACEHOLDER).rstrip("\n"), ""]
@@ -137,13 +213,17 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     """Register ``diffjam results``."""
     parser = subparsers.add_parser(
         "results", help="evaluate every task and write docs/results.md",
-        description="Run eval for each task with the model and every baseline and write "
-                    "the results page.")
-    ev.add_eval_arguments(parser)
+        description="Run eval for each task with the model and every baseline (or read "
+                    "eval JSON reports) and write the results page.")
+    ev.add_eval_arguments(parser, songs_required=False)
     parser.add_argument("--tasks", default=",".join(TASKS),
                         help="comma-separated tasks (default: all three)")
-    parser.add_argument("--systems", default="model," + ",".join(ev.BASELINES),
-                        help="comma-separated systems (default: model and every baseline)")
+    parser.add_argument("--systems", default=ev.DEFAULT_SYSTEMS,
+                        help="comma-separated systems (default: model, model_no_chords and "
+                             "every baseline)")
+    parser.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
+                        help="render the page from these `diffjam eval` reports instead of "
+                             "running eval (the other eval options are then ignored)")
     parser.add_argument("--bench", type=Path, help="JSON written by `diffjam bench --json`")
     parser.add_argument("--json-dir", type=Path,
                         help="also write each task's eval JSON into this folder")
@@ -152,47 +232,68 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_results)
 
 
-def run_results(args: argparse.Namespace) -> int:
+def load_reports(paths: Sequence[Path]) -> list[ev.EvalReport]:
+    """Eval reports from JSON files, in task order."""
+    reports = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read the eval report {path}: {err}") from err
+        reports.append(ev.EvalReport.from_json(data))
+    return sorted(reports, key=lambda r: TASKS.index(r.task) if r.task in TASKS else 99)
+
+
+def _run_reports(args: argparse.Namespace) -> list[ev.EvalReport]:
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     bad = [t for t in tasks if t not in TASKS]
     if bad or not tasks:
         raise InputError(f"--tasks must name tasks among {', '.join(TASKS)}, got {args.tasks!r}")
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
-    segments, library = ev.segments_and_library(args, need_library="retrieval" in names)
-    if "retrieval" in names and (library is None or len(library) == 0):
-        logger.warning("no retrieval library (--cache or --retrieval-songs): retrieval skipped")
-        names.remove("retrieval")
-    loader = ev.pipeline_loader(args)
-    systems = ev.build_systems(names, library=library, pipeline_loader=loader,
-                               steps=args.steps, guidance=args.guidance, in_key=args.in_key)
+    segments, systems, reference = ev.prepare(args, names)
     reports = []
     for task in tasks:
-        report = ev.evaluate(segments, systems, task=task, seed=args.seed,
-                             config={**ev.eval_config(args), "systems": names})
         print(f"== {task}: {len(segments)} windows")
-        print(ev.format_table(report))
+        report = ev.run_task(args, task, names, segments=segments, systems=systems,
+                             reference=reference)
         if args.json_dir is not None:
             args.json_dir.mkdir(parents=True, exist_ok=True)
             (args.json_dir / f"eval-{task}.json").write_text(
-                json.dumps(report.to_json(), indent=1), encoding="utf-8")
+                json.dumps(report.to_json()), encoding="utf-8")
         reports.append(report)
+    return reports
+
+
+def run_results(args: argparse.Namespace) -> int:
+    reports = load_reports(args.from_json) if args.from_json else _run_reports(args)
     bench = None
     if args.bench is not None:
         try:
             bench = json.loads(args.bench.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise InputError(f"cannot read the bench JSON {args.bench}: {err}") from err
-    command = "diffjam results " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in (
-            ("data", args.data), ("songs", args.songs), ("subset", args.subset), ("n", args.n),
-            ("total", args.total), ("seed", args.seed), ("model", args.model),
-            ("steps", args.steps), ("guidance", args.guidance), ("cache", args.cache),
-            ("retrieval_data", args.retrieval_data),
-            ("retrieval_songs", args.retrieval_songs), ("tasks", args.tasks),
-            ("systems", args.systems),
-        ) if v is not None) + ("" if args.in_key else " --no-in-key")
+    if args.from_json:
+        command = "diffjam results --from-json " + " ".join(os.fspath(p)
+                                                            for p in args.from_json)
+    else:
+        command = "diffjam results " + " ".join(
+            f"--{k.replace('_', '-')} {v}" for k, v in (
+                ("data", args.data), ("songs", args.songs), ("subset", args.subset),
+                ("n", args.n), ("total", args.total), ("seed", args.seed),
+                ("window_bars", args.window_bars), ("gap_bars", args.gap_bars),
+                ("model", args.model), ("steps", args.steps), ("guidance", args.guidance),
+                ("cache", args.cache), ("cache_split", args.cache_split),
+                ("reference_songs", args.reference_songs),
+                ("reference_n", args.reference_n), ("bootstrap", args.bootstrap),
+                ("retrieval_data", args.retrieval_data),
+                ("retrieval_songs", args.retrieval_songs), ("tasks", args.tasks),
+                ("systems", args.systems),
+            ) if v is not None) + ("" if args.in_key else " --no-in-key")
+    # the machine that ran eval when the reports say (--from-json), else this one
+    machine = reports[0].config.get("machine") if args.from_json and reports else None
     page = render_results(
-        reports, machine=machine_info(), commit=git_commit(Path(__file__).resolve().parent),
+        reports, machine=machine or machine_info(),
+        commit=git_commit(Path(__file__).resolve().parent),
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), command=command,
         bench=bench, commentary=_existing_commentary(args.out))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import baselines
+from engine import baselines, metrics
 from engine.baselines import Segment, TaskInput
-from engine.harmony import ChordSpan, Key, parse_symbol
+from engine.harmony import ChordSpan, Key, parse_harte, parse_symbol
 from engine.pianoroll import Note
 
 
@@ -28,6 +28,15 @@ def segment(*, song_id: str = "001", chords: tuple[ChordSpan, ...] | None = None
     return Segment(song_id=song_id, start_bar=start_bar, n_bars=8, melody=melody,
                    bridge=(n(40, 80),), piano=piano,
                    chords=chords if chords is not None else progression(["C", "G", "Am", "F"] * 2),
+                   keys=((0, Key(0, "major")),))
+
+
+def segment16() -> Segment:
+    """16 bars: bar b holds pitches 48 + b and 72 + b % 5 on its first two beats."""
+    piano = tuple(n(16 * bar + 4 * i, 48 + bar) for bar in range(16) for i in range(2))
+    melody = tuple(n(16 * bar, 72 + bar % 5, 8) for bar in range(16))
+    return Segment(song_id="001", start_bar=0, n_bars=16, melody=melody, bridge=(),
+                   piano=piano, chords=progression(["C", "G", "Am", "F"] * 4),
                    keys=((0, Key(0, "major")),))
 
 
@@ -123,21 +132,133 @@ def test_copy_neighbours_system_on_a_segment() -> None:
     assert sorted(x.pitch for x in out if 32 <= x.start < 48) == sorted(bar0)
 
 
+# -------------------------------------------------------------------- copy one side
+
+
+def test_copy_previous_and_next_bars_of_an_8_bar_window() -> None:
+    # gap [2, 6): two bars on each side, repeated: previous 0 1 0 1, next 6 7 6 7
+    context = [n(0, 60), n(16, 62), n(96, 70), n(112, 72, 30)]
+    prev = baselines.copy_bars(context, n_bars=8, start_bar=2, stop_bar=6, side="previous")
+    assert [(x.start, x.pitch) for x in prev] == [(32, 60), (48, 62), (64, 60), (80, 62)]
+    nxt = baselines.copy_bars(context, n_bars=8, start_bar=2, stop_bar=6, side="next")
+    assert [(x.start, x.pitch, x.duration) for x in nxt] == [
+        (32, 70, 4), (48, 72, 16), (64, 70, 4), (80, 72, 16)]  # cut at each block's end
+
+
+def test_copy_previous_four_bars_of_a_16_bar_window() -> None:
+    # gap [6, 10): bars 2-5 move to 6-9 as one block (a note held over a bar line stays)
+    context = [n(32, 60, 24), n(80, 64)]  # bar 2 (held into bar 3) and bar 5
+    out = baselines.copy_bars(context, n_bars=16, start_bar=6, stop_bar=10, side="previous")
+    assert [(x.start, x.pitch, x.duration) for x in out] == [(96, 60, 24), (144, 64, 4)]
+    assert baselines.copy_bars(context, n_bars=8, start_bar=0, stop_bar=2,
+                               side="previous") == ()
+    with pytest.raises(ValueError, match="side"):
+        baselines.copy_bars(context, n_bars=8, start_bar=2, stop_bar=4, side="both")
+
+
+def test_copy_systems_on_a_16_bar_window_with_a_4_bar_gap() -> None:
+    seg = segment16()
+    task = TaskInput(task="infill", segment=seg, seed=0, gap=(6, 10))
+    assert task.bars == (6, 10) and task.steps == (96, 160)
+    prev = baselines.copy_bars_system("previous").produce(task)
+    assert prev and all(96 <= x.start < 160 for x in prev)
+    source = sorted((x.start + 64, x.pitch) for x in seg.arrangement() if 32 <= x.start < 96)
+    assert sorted((x.start, x.pitch) for x in prev) == source
+    assert baselines.copy_bars_system("next").name == "copy_next"
+
+
+def test_default_gap_is_the_middle_half() -> None:
+    assert baselines.centered_gap(8, 4) == (2, 6)
+    assert baselines.centered_gap(16, 4) == (6, 10)
+    assert baselines.centered_gap(32, 16) == (8, 24)
+    assert TaskInput(task="infill", segment=segment16(), seed=0).bars == (4, 12)
+    with pytest.raises(ValueError, match="gap"):
+        TaskInput(task="infill", segment=segment(), seed=0, gap=(6, 10))
+
+
+# --------------------------------------------------------------------------- label pad
+
+
+def test_label_pad_holds_each_labels_tones_and_is_the_chord_ceiling() -> None:
+    chords = tuple(ChordSpan(start=16 * i, duration=16, chord=parse_harte(label))
+                   for i, label in enumerate(["C:sus4", "C:maj6", "A:min7/b3", "N", "G:7/b7"]))
+    pad = baselines.label_pad(chords, lo=0, hi=80)
+    first = sorted(x.pitch for x in pad if x.start == 0)
+    assert first == [36, 55, 65]  # C2 bass, then G3 and F4 (the tones in G3..F#4)
+    assert all(x.duration == 16 for x in pad)
+    assert not [x for x in pad if 48 <= x.start < 64]  # "N" is silent
+    inversion = sorted(x.pitch for x in pad if x.start == 32)
+    assert inversion == [36, 55, 57, 64]  # A:min7/C: C2 bass, G3 A3 E4
+    # the label's own tones over its bass: every span and every beat counts right
+    assert metrics.chord_accuracy(pad, chords, start=0, stop=80) == 1.0
+    assert metrics.chord_accuracy(pad, chords, start=0, stop=80, window=4) == 1.0
+    system = baselines.label_pad_system()
+    assert system.supports("infill") and not system.supports("generate")
+
+
+# ---------------------------------------------------------------------- context shuffle
+
+
+def test_context_shuffle_deals_the_contexts_notes_into_the_gap() -> None:
+    # four context bars with one note each (pitch 60 + bar, on step 2 of its bar): a
+    # 4-bar gap gets round(4 * 4 / 4) = 4 of them, each a context note in a gap bar
+    context = [n(16 * bar + 2, 60 + bar, 3) for bar in (0, 1, 6, 7)]
+    out = baselines.context_shuffle(context, context_bars=4, start_bar=2, stop_bar=6,
+                                    rng=np.random.default_rng(0))
+    assert len(out) == 4
+    assert sorted(x.pitch for x in out) == [60, 61, 66, 67]  # each note once
+    assert all(32 <= x.start < 96 and x.start % 16 == 2 and x.duration == 3 for x in out)
+    # a longer gap repeats the shuffled order
+    twice = baselines.context_shuffle(context, context_bars=4, start_bar=2, stop_bar=10,
+                                      rng=np.random.default_rng(0))
+    assert sorted(x.pitch for x in twice) == [60, 60, 61, 61, 66, 66, 67, 67]
+    assert baselines.context_shuffle([], context_bars=4, start_bar=2, stop_bar=6,
+                                     rng=np.random.default_rng(0)) == ()
+
+
+def test_context_shuffle_keeps_statistics_and_loses_harmony() -> None:
+    task = TaskInput(task="infill", segment=segment(), seed=0)
+    out = baselines.context_shuffle_system().produce(task)
+    context = task.given()
+    assert len(out) == len(context)  # 4 context bars, 4 gap bars
+    assert sorted(x.pitch for x in out) == sorted(x.pitch for x in context)
+    assert out == baselines.context_shuffle_system().produce(task)  # seeded
+
+
 # ------------------------------------------------------------------------ random in key
 
 
-def test_random_in_key_matches_count_range_and_key() -> None:
-    target = [n(4 * i, 60 + (i % 8), 2) for i in range(20)]
+def test_random_in_key_draws_count_range_and_key_from_statistics() -> None:
+    stats = baselines.NoteStatistics(notes_per_bar=5.0, low=60, high=67)
     key = Key(2, "major")
     rng = np.random.default_rng(0)
-    out = baselines.random_in_key(target, key=key, lo=32, hi=96, rng=rng)
-    assert len(out) == 20
+    out = baselines.random_in_key(stats, key=key, lo=32, hi=96, rng=rng)
+    assert len(out) == 20  # 5 a bar over 4 bars
     assert all(60 <= x.pitch <= 67 and key.scale_mask()[x.pitch % 12] for x in out)
     assert all(32 <= x.start < 96 and x.end <= 96 for x in out)
-    again = baselines.random_in_key(target, key=key, lo=32, hi=96,
+    again = baselines.random_in_key(stats, key=key, lo=32, hi=96,
                                     rng=np.random.default_rng(0))
     assert again == out
-    assert baselines.random_in_key([], key=key, lo=0, hi=16, rng=rng) == ()
+
+
+def test_random_in_key_reads_the_context_not_the_target() -> None:
+    system = baselines.random_in_key_system()
+    task = TaskInput(task="infill", segment=segment(), seed=1)
+    out = system.produce(task)
+    context = task.given()
+    # context: 4 bars -> its density times the 4 gap bars; pitches within its range
+    assert len(out) == round(len(context) / 4 * 4)
+    low, high = min(x.pitch for x in context), max(x.pitch for x in context)
+    assert all(low <= x.pitch <= high for x in out)
+    # a target of another size and range changes nothing
+    other = segment(piano=tuple(n(16 * bar, 30, 2) for bar in range(8)))
+    other_task = TaskInput(task="infill", segment=other, seed=1)
+    assert len(system.produce(other_task)) == round(len(other_task.given()))
+    # accompany: the piano prior, whatever the real piano holds
+    accompany = system.produce(TaskInput(task="accompany", segment=segment(), seed=1))
+    assert len(accompany) == round(baselines.PIANO_PRIOR.notes_per_bar * 8)
+    assert all(baselines.PIANO_PRIOR.low <= x.pitch <= baselines.PIANO_PRIOR.high
+               for x in accompany)
 
 
 def test_random_in_key_system_is_seeded() -> None:
@@ -146,7 +267,6 @@ def test_random_in_key_system_is_seeded() -> None:
     b = system.produce(TaskInput(task="accompany", segment=segment(), seed=1))
     c = system.produce(TaskInput(task="accompany", segment=segment(), seed=2))
     assert a == b and a != c
-    assert len(a) == len(segment().piano)
 
 
 # -------------------------------------------------------------------------- retrieval

@@ -116,7 +116,36 @@ def test_ground_truth_scores_against_itself() -> None:
     assert score.values["chord_acc"] == pytest.approx(1.0)  # block chords: every span right
     assert score.values["ook_step"] == 0.0
     assert score.values["density"] == pytest.approx(len(task.target()) / 4)
-    assert len(score.oa_pitch) == 2 and len(score.oa_duration) == 2
+    assert set(score.oa) == set(ev.OA_KEYS)
+    assert len(score.oa["pitch"]) == 2 and len(score.oa["melody_duration"]) == 2
+    # fidelity of the real bars to themselves
+    assert score.values["note_f1"] == 1.0 and score.values["beat_pc_f1"] == 1.0
+    assert score.values["density_ratio"] == 1.0 and score.values["topline_diff"] == 0.0
+
+
+def test_fidelity_figures_of_a_silent_and_a_shifted_infill() -> None:
+    # 16 bars: piano C4 held through each bar, melody C5 on the second half of each bar
+    chords = tuple(ChordSpan(start=16 * b, duration=16, chord=parse_symbol("C"))
+                   for b in range(16))
+    seg = Segment(song_id="001", start_bar=0, n_bars=16,
+                  melody=tuple(n(16 * b + 8, 72, 8) for b in range(16)), bridge=(),
+                  piano=tuple(n(16 * b, 60, 16) for b in range(16)), chords=chords,
+                  keys=((0, Key(0, "major")),))
+    task = TaskInput(task="infill", segment=seg, seed=0, gap=(6, 10))
+    assert len(task.target()) == 8
+    silent = ev.segment_metrics(task, ()).values
+    assert silent["note_f1"] == 0.0 and silent["beat_pc_f1"] == 0.0
+    assert silent["density_ratio"] == 0.0 and math.isnan(silent["topline_diff"])
+    # the real gap an octave down (C3 held, C4 on the second half): no (onset, pitch)
+    # matches, every beat still sounds only C, the top line (C4 then C5, mean 66) drops
+    # to C3 then C4 (mean 54)
+    down = tuple(Note(start=x.start, pitch=x.pitch - 12, duration=x.duration)
+                 for x in task.target())
+    values = ev.segment_metrics(task, down).values
+    assert values["note_f1"] == 0.0 and values["beat_pc_f1"] == pytest.approx(1.0)
+    assert values["density_ratio"] == 1.0
+    assert values["topline_diff"] == pytest.approx(-12.0)
+    assert values["topline_abs_diff"] == pytest.approx(12.0)
 
 
 def test_generate_has_no_chord_metrics() -> None:
@@ -135,22 +164,100 @@ def test_evaluate_report_and_json() -> None:
     segments = ev.choose_segments([synthetic_song("001"), synthetic_song("002")], n_per_song=2,
                                   seed=0)
     report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="accompany",
-                         seed=0, config={"note": "test"})
+                         seed=0, config={"note": "test"}, n_resamples=50)
     gt, silent = report.systems["ground_truth"], report.systems["silent"]
+    assert not report.reference["independent"]  # no reference set: its own ground truth
     assert gt["consistency_pitch"] == pytest.approx(1.0)
     assert gt["consistency_duration"] == pytest.approx(1.0)
     assert gt["chord_acc"] == pytest.approx(1.0)
     assert silent["n_notes"] == 0.0 and silent["chord_sim"] == 0.0
-    assert math.isnan(silent["polyphony"]) and math.isnan(silent["consistency_pitch"])
+    assert math.isnan(silent["polyphony"])
+    # a silent clip has only empty frames: OA 0, so Consistency 0 (it used to be NaN)
+    assert silent["oa_mean_pitch"] == 0.0 and silent["consistency_pitch"] == 0.0
+    assert report.intervals["ground_truth"]["chord_acc"] == pytest.approx((1.0, 1.0))
     data = json.loads(json.dumps(report.to_json()))
     assert data["systems"]["silent"]["polyphony"] is None
     assert data["config"] == {"note": "test"}
     assert len(data["segments"]) == 4 and len(data["per_segment"]["silent"]) == 4
+    assert len(data["oa"]["silent"]) == 4 and data["intervals"]["silent"]["n_notes"] == [0, 0]
+    again = ev.EvalReport.from_json(data)
+    assert again.segments == report.segments and again.oa["silent"][0]["pitch"] == [0.0, 0.0]
+    assert again.systems["ground_truth"]["chord_acc"] == pytest.approx(1.0)
     table = ev.format_table(report)
-    assert table.splitlines()[0].startswith("system") and "silent" in table
+    assert "Fidelity to the real bars" in table and "silent" in table
+    assert "1.000 (1.000–1.000)" in table  # the ground truth's chord accuracy and interval
     markdown = ev.format_table(report, markdown=True)
-    assert markdown.splitlines()[1].startswith("|---|")
+    assert "|---|" in markdown
     assert "seam" not in markdown and "chord acc" in markdown
+
+
+def test_reference_of_other_songs_gives_a_test_data_row() -> None:
+    segments = ev.choose_segments([synthetic_song("001")], n_per_song=1, seed=0)
+    same = [ev.cut_segment(synthetic_song("005"), segments[0].start_bar)]
+    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="infill",
+                         seed=0, reference=same, reference_source="song 005", n_resamples=20)
+    assert report.reference["independent"] and report.reference["songs"] == 1
+    # the reference plays the same material as the evaluated song: its OA moments equal
+    # the ground truth's, so the ground-truth row is 1 because the music agrees, not by
+    # construction
+    assert report.systems["ground_truth"]["consistency_pitch"] == pytest.approx(1.0)
+    mean, var = report.reference_moments("pitch")
+    assert mean == pytest.approx(report.systems["ground_truth"]["oa_mean_pitch"])
+    # 8 bars, gap [2, 6): the middle frame (bars 2-5) of a silent infill is empty and
+    # both OA pairs touch it, so every OA is 0
+    assert report.systems["silent"]["oa_mean_pitch"] == 0.0
+    # 16 bars, gap [6, 10): frames at 0, 2, ..., 12; only frame 6 (bars 6-9) is empty,
+    # so 2 of the 6 pairs are 0
+    seg16 = ev.cut_segment(synthetic_song("001"), 0, n_bars=16)
+    silent16 = ev.segment_metrics(TaskInput(task="infill", segment=seg16, seed=0,
+                                            gap=(6, 10)), ())
+    pitch_oa = silent16.oa["pitch"]
+    assert len(pitch_oa) == 6 and [x == 0.0 for x in pitch_oa].count(True) == 2
+    with pytest.raises(InputError, match="reference"):
+        ev.evaluate(segments, [ground_truth_system()], task="infill", seed=0,
+                    reference=segments)
+
+
+def test_paired_differences_and_marks() -> None:
+    segments = ev.choose_segments([synthetic_song(f"00{i}") for i in range(1, 6)],
+                                  n_per_song=1, seed=0)
+    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="infill",
+                         seed=0, n_resamples=200)
+    same = ev.paired_differences(report, "ground_truth", "ground_truth", n_resamples=200)
+    assert same["note_f1"].value == 0.0 and not same["note_f1"].outside
+    diff = ev.paired_differences(report, "ground_truth", "silent", n_resamples=200)
+    # the real bars match themselves (F1 1), silence matches nothing (F1 0) in every song
+    assert diff["note_f1"].value == pytest.approx(1.0)
+    assert (diff["note_f1"].lo, diff["note_f1"].hi) == pytest.approx((1.0, 1.0))
+    assert diff["note_f1"].outside
+    assert "consistency_pitch" in diff
+    marked = ev.format_table(report, marks={"silent": {"note_f1"}})
+    assert "0.000 (0.000–0.000) †" in marked
+
+
+def test_headline_system() -> None:
+    def report(task: str, names: list[str]) -> ev.EvalReport:
+        return ev.EvalReport(task=task, segments=(), systems={n: {} for n in names},
+                             per_segment={})
+
+    assert ev.headline_system(report("infill", ["model", "model_no_chords", "x"])) == \
+        "model_no_chords"
+    assert ev.headline_system(report("infill", ["model", "x"])) == "model"
+    assert ev.headline_system(report("accompany", ["model_no_chords", "model"])) == "model"
+    assert ev.headline_system(report("generate", ["ground_truth"])) is None
+
+
+def test_reports_written_before_intervals_still_load() -> None:
+    old = {"task": "infill", "config": {"songs": "001"},
+           "segments": [{"song_id": "001", "start_bar": 0}],
+           "systems": {"model": {"chord_acc": 0.5, "polyphony": None}},
+           "per_segment": {"model": [{"chord_acc": 0.5, "polyphony": None}]}}
+    report = ev.EvalReport.from_json(old)
+    assert report.intervals == {} and report.oa == {}
+    assert math.isnan(report.systems["model"]["polyphony"])
+    assert "0.500" in ev.format_table(report)
+    with pytest.raises(InputError, match="eval report"):
+        ev.EvalReport.from_json({"systems": {}})
 
 
 def test_evaluate_skips_systems_without_the_task() -> None:
@@ -219,6 +326,18 @@ def test_model_system_keeps_only_generated_notes() -> None:
     assert len(generate) == 8 and fake.calls[-1][1]["options"].key is None
     seeds = {c[1]["options"].seed for c in fake.calls}
     assert len(seeds) == 1  # same seed, song and window -> same sampling seed
+
+
+def test_model_without_chords_on_a_16_bar_window() -> None:
+    pytest.importorskip("engine.pipeline", reason="engine.pipeline is not written yet")
+    fake = FakePipeline()
+    systems = ev.build_systems(["model_no_chords"], library=None, pipeline_loader=lambda: fake,
+                               steps=5, guidance=3.0, in_key=True)
+    seg = ev.cut_segment(synthetic_song(), 0, n_bars=16)
+    out = systems[0].produce(TaskInput(task="infill", segment=seg, seed=0, gap=(6, 10)))
+    assert out == tuple(n(16 * b, 60, 16) for b in range(6, 10))
+    call = fake.calls[-1][1]
+    assert (call["bars"].start, call["bars"].stop) == (6, 10) and call["chords"] is None
 
 
 # ------------------------------------------------------------------------------- cache
@@ -301,14 +420,22 @@ def test_eval_command_on_real_songs(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = tmp_path / "report.json"
     args = parser.parse_args([
         "eval", "--data", os.fspath(DATA), "--songs", "001,002", "--task", "infill",
-        "--systems", "ground_truth,copy_neighbours,retrieval", "--retrieval-songs", "003",
-        "--out", os.fspath(out),
+        "--window-bars", "16", "--gap-bars", "4", "--bootstrap", "100",
+        "--systems", "ground_truth,copy_previous,copy_next,copy_neighbours,retrieval",
+        "--retrieval-songs", "003", "--reference-songs", "003,005", "--out", os.fspath(out),
     ])
     assert args.handler(args) == 0
     report = json.loads(out.read_text())
-    assert set(report["systems"]) == {"ground_truth", "copy_neighbours", "retrieval"}
+    assert set(report["systems"]) == {"ground_truth", "copy_previous", "copy_next",
+                                      "copy_neighbours", "retrieval"}
     assert len(report["segments"]) == 2
-    assert "copy_neighbours" in capsys.readouterr().out
+    assert report["config"]["infill_bars_0based"] == [6, 10]
+    assert report["reference"]["independent"] and report["reference"]["songs"] == 2
+    assert report["intervals"]["copy_previous"]["note_f1"] is not None
+    printed = capsys.readouterr().out
+    assert "bars 7-10 (4 bars) regenerated" in printed
+    assert "note F1" in printed and "beat PC F1" in printed and "copy_previous" in printed
+    assert "bootstrap 95 % intervals" in printed
 
 
 def test_segment_key_defaults() -> None:
@@ -320,11 +447,15 @@ def test_segment_key_defaults() -> None:
 # ------------------------------------------------------------- results page and bench table
 
 
-def _small_report(task: str = "accompany") -> ev.EvalReport:
-    segments = ev.choose_segments([synthetic_song()], n_per_song=1, seed=0)
-    return ev.evaluate(segments, [ground_truth_system()], task=task, seed=0,
+def _small_report(task: str = "accompany", systems: list[System] | None = None
+                  ) -> ev.EvalReport:
+    segments = ev.choose_segments([synthetic_song(f"00{i}") for i in (1, 2, 3)],
+                                  n_per_song=1, seed=0)
+    return ev.evaluate(segments, systems or [ground_truth_system()], task=task, seed=0,
                        config={"songs": "001", "n": 1, "seed": 0, "steps": 10,
-                               "guidance": 2.0, "in_key": True})
+                               "guidance": 2.0, "in_key": True, "window_bars": 8,
+                               "bootstrap": 50},
+                       n_resamples=50)
 
 
 def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
@@ -336,7 +467,9 @@ def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
         commit="abc123", date="2026-01-01 00:00 UTC", command="diffjam results ...")
     assert "commit: `abc123`" in page and "Test CPU, 2 logical cores, torch 2.13.0" in page
     assert "## accompany" in page and "## generate" in page
-    assert page.count("| ground_truth |") == 2
+    # one row per table: accompany has 4 tables, generate 4
+    assert page.count("| ground_truth |") == 8
+    assert "window(s) of 8 bars per song" in page
     assert results.COMMENTARY_HEADING in page and "_To be written" in page
     out = tmp_path / "results.md"
     out.write_text(page.replace("_To be written by whoever runs this", "Our notes"))
@@ -345,6 +478,29 @@ def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
     again = results.render_results([_small_report()], machine={}, commit="def", date="d",
                                    command="c", commentary=kept)
     assert "Our notes" in again and "_To be written" not in again
+
+
+def test_results_page_marks_differences_from_the_model(tmp_path: Path) -> None:
+    from engine import results
+
+    fake = FakePipeline()
+    model = ev.build_systems(["model_no_chords"], library=None, pipeline_loader=lambda: fake,
+                             steps=5, guidance=3.0, in_key=True)[0]
+    report = _small_report("infill", [model, ground_truth_system(), _silent_system()])
+    page = results.render_results([report], machine={}, commit="c", date="d", command="c")
+    assert "### model_no_chords against each system" in page
+    # the fake model plays one C4 a bar; the real bars hold many notes: the model's note
+    # count differs from the ground truth's in every song, so the cell is marked
+    line = next(x for x in page.splitlines() if x.startswith("| ground_truth |")
+                and "+" in x)
+    assert "†" in line
+    assert "bars 3-6 (4 bars) regenerated" in page
+    # the same page from the report's JSON
+    path = tmp_path / "eval-infill.json"
+    path.write_text(json.dumps(report.to_json()))
+    (loaded,) = results.load_reports([path])
+    again = results.render_results([loaded], machine={}, commit="c", date="d", command="c")
+    assert again == page
 
 
 def test_bench_grid_and_table() -> None:
