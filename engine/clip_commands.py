@@ -83,6 +83,10 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variations", type=int, default=1,
                         help="number of variations; 2+ writes OUT-1.mid, OUT-2.mid, ...")
     parser.add_argument("--tempo", type=float, help="tempo of the written file (BPM)")
+    parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
+                        help="per-step binarize projection of the roll (default auto: off for "
+                             "infill, on for accompany and generate, as measured in "
+                             "docs/model-card.md)")
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -92,7 +96,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     infill.add_argument("clip", type=Path, help="input .mid file (4/4)")
     infill.add_argument("--bars", required=True, help="bars to regenerate, 1-based: 5-8")
     infill.add_argument("--track", help="use only this track of the file")
-    infill.add_argument("--chords", help="chords of the whole clip, e.g. 'C G Am F'")
+    infill.add_argument("--chords", help="chords of the whole clip, e.g. 'C G Am F' (default: "
+                                          "recognised around the gap and carried into it "
+                                          "along the clip's repeat period)")
+    infill.add_argument("--no-context-chords", action="store_true",
+                        help="without --chords, infill with no chords at all")
     _add_sampling_arguments(infill)
     infill.set_defaults(handler=run_infill)
 
@@ -118,7 +126,9 @@ def _options(args: argparse.Namespace):
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
-        variations=args.variations, sampler=args.sampler, allowed=args.allowed)
+        variations=args.variations, sampler=args.sampler, allowed=args.allowed,
+        binarize={"auto": None, "on": True, "off": False}[args.projection],
+        infer_chords=not getattr(args, "no_context_chords", False))
 
 
 def _chords(text: str | None) -> list[ChordSpan] | None:
@@ -140,6 +150,10 @@ def _write(args: argparse.Namespace, result, *, extra: tuple = (), bpm: float = 
         path.parent.mkdir(parents=True, exist_ok=True)
         write_midi(path, [("diffjam", notes), *extra], bpm=bpm)
         print(f"wrote {path} ({len(notes)} notes)")
+    if result.inferred_chords:
+        symbols = " ".join(f"{span.chord.symbol()}@{span.start // STEPS_PER_BAR + 1}"
+                           for span in result.inferred_chords)
+        print(f"chords recognised around the gap and carried into it: {symbols}")
     key = f", key {result.key}" if result.key else ""
     print(f"bars {result.generated}{key}, {result.nfe} network evaluations, "
           f"{result.seconds:.2f} s")

@@ -14,6 +14,7 @@ inpainted rather than glued.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -183,19 +184,20 @@ class Pipeline:
             raise InputError("the clip has no notes to infill around; use generate instead")
         lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
         context = [n for n in notes if not lo <= n.start < hi]
+        inferred: tuple[ChordSpan, ...] = ()
         if not chords and options.infer_chords:
-            inferred = infer_gap_chords(context, n_bars=n_bars, gap=(bars.start, bars.stop))
+            found = infer_gap_chords(context, n_bars=n_bars, gap=(bars.start, bars.stop))
             logger.info("infill without chords: %s", (
-                f"carried chords over a {inferred.period_bars}-bar period "
-                f"(agreement {inferred.agreement:.2f} over {inferred.pairs} half bars)"
-                if inferred.spans else "no repeat period found; infilling without chords"))
-            chords = list(inferred.spans) or None
-        return self._run(TASK_FULL, n_bars=n_bars, target=bars, context=context,
-                         chords=chords, melody=None, options=options, progress=progress,
-                         cancel=cancel, keep=context,
-                         window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
-                         binarize=INFILL_BINARIZE if options.binarize is None
-                         else options.binarize)
+                f"carried chords over a {found.period_bars}-bar period "
+                f"(agreement {found.agreement:.2f} over {found.pairs} half bars)"
+                if found.spans else "no repeat period found; infilling without chords"))
+            inferred, chords = found.spans, list(found.spans) or None
+        result = self._run(
+            TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
+            options=options, progress=progress, cancel=cancel, keep=context,
+            window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
+            binarize=INFILL_BINARIZE if options.binarize is None else options.binarize)
+        return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
                   melody: Sequence[Note] | None = None,

@@ -99,3 +99,6 @@ class Result:
     key: Key | None
     nfe: int
     seconds: float
+    # Chords an infill without chords was given from the bars around the gap, whole clip
+    # (engine.context_chords); empty when chords were given or none could be inferred.
+    inferred_chords: tuple = ()

@@ -140,3 +140,21 @@ def test_key_estimation_finds_obvious_keys():
     a_minor[[11, 2, 5, 7]] = 1.0
     assert estimate_key(a_minor) == parse_key("Am")
     assert estimate_key(np.zeros(12)) is None
+
+
+def test_infill_without_chords_carries_the_context_chords_into_the_gap(pipeline):
+    notes = []
+    for bar in range(12):  # C | F repeating: a 2-bar period
+        tones = (48, 52, 55) if bar % 2 == 0 else (53, 57, 60)
+        notes += [Note(bar * 16, p, 16, 90) for p in tones]
+    gap = BarRange(4, 8)
+    context = [n for n in notes if not 64 <= n.start < 128]
+    result = pipeline.infill(context, n_bars=12, bars=gap, options=FAST)
+    assert result.inferred_chords
+    at_gap = [s for s in result.inferred_chords if s.start == 5 * 16]
+    assert at_gap and at_gap[0].chord.root == 5  # bar 6 carries bar 4's F
+    off = SamplingOptions(steps=3, seed=1, key=parse_key("C"), infer_chords=False)
+    assert pipeline.infill(context, n_bars=12, bars=gap, options=off).inferred_chords == ()
+    given = pipeline.infill(context, n_bars=12, bars=gap, options=FAST,
+                            chords=parse_progression("C F"))
+    assert given.inferred_chords == ()
