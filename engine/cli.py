@@ -103,7 +103,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--model-config", metavar="JSON|FILE",
                      help='the network, as JSON or a JSON file, e.g. \'{"widths": [128, 192, '
                           '256], "attention_layers": 3}\'; keys left out take ModelConfig\'s '
-                          "defaults (default: the network of the bundled model)")
+                          "defaults (default: TrainConfig's network)")
     new.add_argument("--init-from", metavar="PATH|bundled",
                      help="start from this model file's weights and step count (bundled: the "
                           "shipped model), e.g. to keep improving it in a later session; the "
