@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.errors import InputError
 from engine.harmony import Chord, ChordSpan, Key
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
@@ -35,6 +36,7 @@ __all__ = [
     "INFILL_BARS",
     "NoteStatistics",
     "PIANO_PRIOR",
+    "Protocol",
     "RetrievalLibrary",
     "Segment",
     "System",
@@ -71,6 +73,34 @@ def centered_gap(n_bars: int, gap_bars: int) -> tuple[int, int]:
         raise ValueError(f"a gap needs 1 <= gap_bars < n_bars, got {gap_bars} of {n_bars}")
     start = (n_bars - gap_bars) // 2
     return start, start + gap_bars
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Window length and infill gap, in bars (the gap sits in the middle of the window)."""
+
+    window_bars: int = WINDOW_BARS
+    gap_bars: int | None = None  # None: half the window
+
+    def __post_init__(self) -> None:
+        if self.window_bars < 2:
+            raise InputError(f"--window-bars must be >= 2, got {self.window_bars}")
+        if self.gap_bars is not None and not 1 <= self.gap_bars < self.window_bars:
+            raise InputError(f"--gap-bars must be in [1, {self.window_bars - 1}] for "
+                             f"{self.window_bars}-bar windows, got {self.gap_bars}")
+
+    @property
+    def gap(self) -> tuple[int, int]:
+        """Infill bars ``[start, stop)``, 0-based."""
+        gap_bars = self.window_bars // 2 if self.gap_bars is None else self.gap_bars
+        return centered_gap(self.window_bars, gap_bars)
+
+    def describe(self, task: str) -> str:
+        start, stop = self.gap
+        if task == "infill":
+            return (f"{self.window_bars}-bar windows, bars {start + 1}-{stop} "
+                    f"({stop - start} bars) regenerated")
+        return f"{self.window_bars}-bar windows"
 
 
 @dataclass(frozen=True)

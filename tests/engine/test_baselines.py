@@ -7,6 +7,7 @@ import pytest
 
 from engine import baselines, metrics
 from engine.baselines import Segment, TaskInput
+from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_harte, parse_symbol
 from engine.pianoroll import Note
 
@@ -165,6 +166,19 @@ def test_copy_systems_on_a_16_bar_window_with_a_4_bar_gap() -> None:
     source = sorted((x.start + 64, x.pitch) for x in seg.arrangement() if 32 <= x.start < 96)
     assert sorted((x.start, x.pitch) for x in prev) == source
     assert baselines.copy_bars_system("next").name == "copy_next"
+
+
+def test_protocols() -> None:
+    assert baselines.Protocol().gap == (2, 6)
+    assert baselines.Protocol(16, 4).gap == (6, 10)
+    assert baselines.Protocol(32, 16).gap == (8, 24)
+    assert baselines.Protocol(16, 4).describe("infill") == (
+        "16-bar windows, bars 7-10 (4 bars) regenerated")
+    assert baselines.Protocol(32).describe("accompany") == "32-bar windows"
+    with pytest.raises(InputError, match="--gap-bars"):
+        baselines.Protocol(8, 8)
+    with pytest.raises(InputError, match="--window-bars"):
+        baselines.Protocol(1)
 
 
 def test_default_gap_is_the_middle_half() -> None:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from engine import eval_report as er
 from engine import evaluate as ev
 from engine.baselines import (
     RetrievalLibrary,
@@ -116,7 +117,7 @@ def test_ground_truth_scores_against_itself() -> None:
     assert score.values["chord_acc"] == pytest.approx(1.0)  # block chords: every span right
     assert score.values["ook_step"] == 0.0
     assert score.values["density"] == pytest.approx(len(task.target()) / 4)
-    assert set(score.oa) == set(ev.OA_KEYS)
+    assert set(score.oa) == set(er.OA_KEYS)
     assert len(score.oa["pitch"]) == 2 and len(score.oa["melody_duration"]) == 2
     # fidelity of the real bars to themselves
     assert score.values["note_f1"] == 1.0 and score.values["beat_pc_f1"] == 1.0
@@ -156,14 +157,14 @@ def test_generate_has_no_chord_metrics() -> None:
     assert score.values["ook_step"] == 0.0
 
 
-def _silent_system() -> System:
+def silent_system() -> System:
     return System("silent", frozenset({"infill", "accompany", "generate"}), lambda task: ())
 
 
 def test_evaluate_report_and_json() -> None:
     segments = ev.choose_segments([synthetic_song("001"), synthetic_song("002")], n_per_song=2,
                                   seed=0)
-    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="accompany",
+    report = ev.evaluate(segments, [ground_truth_system(), silent_system()], task="accompany",
                          seed=0, config={"note": "test"}, n_resamples=50)
     gt, silent = report.systems["ground_truth"], report.systems["silent"]
     assert not report.reference["independent"]  # no reference set: its own ground truth
@@ -180,13 +181,13 @@ def test_evaluate_report_and_json() -> None:
     assert data["config"] == {"note": "test"}
     assert len(data["segments"]) == 4 and len(data["per_segment"]["silent"]) == 4
     assert len(data["oa"]["silent"]) == 4 and data["intervals"]["silent"]["n_notes"] == [0, 0]
-    again = ev.EvalReport.from_json(data)
+    again = er.EvalReport.from_json(data)
     assert again.segments == report.segments and again.oa["silent"][0]["pitch"] == [0.0, 0.0]
     assert again.systems["ground_truth"]["chord_acc"] == pytest.approx(1.0)
-    table = ev.format_table(report)
+    table = er.format_table(report)
     assert "Fidelity to the real bars" in table and "silent" in table
     assert "1.000 (1.000–1.000)" in table  # the ground truth's chord accuracy and interval
-    markdown = ev.format_table(report, markdown=True)
+    markdown = er.format_table(report, markdown=True)
     assert "|---|" in markdown
     assert "seam" not in markdown and "chord acc" in markdown
 
@@ -194,7 +195,7 @@ def test_evaluate_report_and_json() -> None:
 def test_reference_of_other_songs_gives_a_test_data_row() -> None:
     segments = ev.choose_segments([synthetic_song("001")], n_per_song=1, seed=0)
     same = [ev.cut_segment(synthetic_song("005"), segments[0].start_bar)]
-    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="infill",
+    report = ev.evaluate(segments, [ground_truth_system(), silent_system()], task="infill",
                          seed=0, reference=same, reference_source="song 005", n_resamples=20)
     assert report.reference["independent"] and report.reference["songs"] == 1
     # the reference plays the same material as the evaluated song: its OA moments equal
@@ -216,48 +217,6 @@ def test_reference_of_other_songs_gives_a_test_data_row() -> None:
     with pytest.raises(InputError, match="reference"):
         ev.evaluate(segments, [ground_truth_system()], task="infill", seed=0,
                     reference=segments)
-
-
-def test_paired_differences_and_marks() -> None:
-    segments = ev.choose_segments([synthetic_song(f"00{i}") for i in range(1, 6)],
-                                  n_per_song=1, seed=0)
-    report = ev.evaluate(segments, [ground_truth_system(), _silent_system()], task="infill",
-                         seed=0, n_resamples=200)
-    same = ev.paired_differences(report, "ground_truth", "ground_truth", n_resamples=200)
-    assert same["note_f1"].value == 0.0 and not same["note_f1"].outside
-    diff = ev.paired_differences(report, "ground_truth", "silent", n_resamples=200)
-    # the real bars match themselves (F1 1), silence matches nothing (F1 0) in every song
-    assert diff["note_f1"].value == pytest.approx(1.0)
-    assert (diff["note_f1"].lo, diff["note_f1"].hi) == pytest.approx((1.0, 1.0))
-    assert diff["note_f1"].outside
-    assert "consistency_pitch" in diff
-    marked = ev.format_table(report, marks={"silent": {"note_f1"}})
-    assert "0.000 (0.000–0.000) †" in marked
-
-
-def test_headline_system() -> None:
-    def report(task: str, names: list[str]) -> ev.EvalReport:
-        return ev.EvalReport(task=task, segments=(), systems={n: {} for n in names},
-                             per_segment={})
-
-    assert ev.headline_system(report("infill", ["model", "model_no_chords", "x"])) == \
-        "model_no_chords"
-    assert ev.headline_system(report("infill", ["model", "x"])) == "model"
-    assert ev.headline_system(report("accompany", ["model_no_chords", "model"])) == "model"
-    assert ev.headline_system(report("generate", ["ground_truth"])) is None
-
-
-def test_reports_written_before_intervals_still_load() -> None:
-    old = {"task": "infill", "config": {"songs": "001"},
-           "segments": [{"song_id": "001", "start_bar": 0}],
-           "systems": {"model": {"chord_acc": 0.5, "polyphony": None}},
-           "per_segment": {"model": [{"chord_acc": 0.5, "polyphony": None}]}}
-    report = ev.EvalReport.from_json(old)
-    assert report.intervals == {} and report.oa == {}
-    assert math.isnan(report.systems["model"]["polyphony"])
-    assert "0.500" in ev.format_table(report)
-    with pytest.raises(InputError, match="eval report"):
-        ev.EvalReport.from_json({"systems": {}})
 
 
 def test_evaluate_skips_systems_without_the_task() -> None:
@@ -445,62 +404,6 @@ def test_segment_key_defaults() -> None:
 
 
 # ------------------------------------------------------------- results page and bench table
-
-
-def _small_report(task: str = "accompany", systems: list[System] | None = None
-                  ) -> ev.EvalReport:
-    segments = ev.choose_segments([synthetic_song(f"00{i}") for i in (1, 2, 3)],
-                                  n_per_song=1, seed=0)
-    return ev.evaluate(segments, systems or [ground_truth_system()], task=task, seed=0,
-                       config={"songs": "001", "n": 1, "seed": 0, "steps": 10,
-                               "guidance": 2.0, "in_key": True, "window_bars": 8,
-                               "bootstrap": 50},
-                       n_resamples=50)
-
-
-def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
-    from engine import results
-
-    page = results.render_results(
-        [_small_report("accompany"), _small_report("generate")],
-        machine={"cpu": "Test CPU", "logical_cores": 2, "torch": "2.13.0", "python": "3.11"},
-        commit="abc123", date="2026-01-01 00:00 UTC", command="diffjam results ...")
-    assert "commit: `abc123`" in page and "Test CPU, 2 logical cores, torch 2.13.0" in page
-    assert "## accompany" in page and "## generate" in page
-    # one row per table: accompany has 4 tables, generate 4
-    assert page.count("| ground_truth |") == 8
-    assert "window(s) of 8 bars per song" in page
-    assert results.COMMENTARY_HEADING in page and "_To be written" in page
-    out = tmp_path / "results.md"
-    out.write_text(page.replace("_To be written by whoever runs this", "Our notes"))
-    kept = results._existing_commentary(out)
-    assert kept is not None and kept.startswith("Our notes")
-    again = results.render_results([_small_report()], machine={}, commit="def", date="d",
-                                   command="c", commentary=kept)
-    assert "Our notes" in again and "_To be written" not in again
-
-
-def test_results_page_marks_differences_from_the_model(tmp_path: Path) -> None:
-    from engine import results
-
-    fake = FakePipeline()
-    model = ev.build_systems(["model_no_chords"], library=None, pipeline_loader=lambda: fake,
-                             steps=5, guidance=3.0, in_key=True)[0]
-    report = _small_report("infill", [model, ground_truth_system(), _silent_system()])
-    page = results.render_results([report], machine={}, commit="c", date="d", command="c")
-    assert "### model_no_chords against each system" in page
-    # the fake model plays one C4 a bar; the real bars hold many notes: the model's note
-    # count differs from the ground truth's in every song, so the cell is marked
-    line = next(x for x in page.splitlines() if x.startswith("| ground_truth |")
-                and "+" in x)
-    assert "†" in line
-    assert "bars 3-6 (4 bars) regenerated" in page
-    # the same page from the report's JSON
-    path = tmp_path / "eval-infill.json"
-    path.write_text(json.dumps(report.to_json()))
-    (loaded,) = results.load_reports([path])
-    again = results.render_results([loaded], machine={}, commit="c", date="d", command="c")
-    assert again == page
 
 
 def test_bench_grid_and_table() -> None:
