@@ -25,6 +25,7 @@ from engine.errors import InputError
 __all__ = [
     "COLUMN_GROUPS",
     "HEADLINE",
+    "MIN_SONGS",
     "OA_KEYS",
     "Column",
     "Difference",
@@ -45,6 +46,8 @@ __all__ = [
 # judged without chords (the model issue's target), the other tasks as shipped.
 HEADLINE = {"infill": ("model_no_chords", "model"), "accompany": ("model",),
             "generate": ("model",)}
+# Fewest songs a bootstrap interval is given for.
+MIN_SONGS = 2
 # OA lists per clip: pitch and duration of all notes, and of the clip's top line.
 OA_KEYS = ("pitch", "duration", "melody_pitch", "melody_duration")
 
@@ -201,7 +204,10 @@ def _bootstrap(report: EvalReport, n_resamples: int, seed: int) -> SongBootstrap
 
 def report_intervals(report: EvalReport, *, n_resamples: int = DEFAULT_RESAMPLES,
                      seed: int = 0) -> dict[str, dict[str, tuple[float, float]]]:
-    """Song-level bootstrap 95 % intervals of every figure of every system."""
+    """Song-level bootstrap 95 % intervals of every figure of every system; none when the
+    report has fewer than :data:`MIN_SONGS` songs (a resample of one song is that song)."""
+    if len({s for s, _ in report.segments}) < MIN_SONGS:
+        return {}
     boot = _bootstrap(report, n_resamples, seed)
     return {name: {key: percentile_interval(values)
                    for key, values in figure_samples(report, name, boot).items()}
@@ -227,13 +233,16 @@ def paired_differences(report: EvalReport, a: str, b: str, *,
                        n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0
                        ) -> dict[str, Difference]:
     """Every figure of ``a`` minus that of ``b``, with paired bootstrap intervals (both
-    figures from the same song resamples)."""
+    figures from the same song resamples; NaN with fewer than :data:`MIN_SONGS` songs, so
+    nothing is ever marked from one song)."""
     boot = _bootstrap(report, n_resamples, seed)
     first, second = figure_samples(report, a, boot), figure_samples(report, b, boot)
+    enough = len({s for s, _ in report.segments}) >= MIN_SONGS
     out = {}
     for key in first.keys() & second.keys():
         value = report.systems[a].get(key, math.nan) - report.systems[b].get(key, math.nan)
-        lo, hi = percentile_interval(first[key] - second[key])
+        lo, hi = (percentile_interval(first[key] - second[key]) if enough
+                  else (math.nan, math.nan))
         out[key] = Difference(value, lo, hi)
     return out
 
@@ -277,7 +286,7 @@ COLUMN_GROUPS: dict[str, tuple[str, tuple[Column, ...]]] = {
         Column("density_ratio", "notes gen/real", ".2f"),
         Column("polyphony_ratio", "poly gen/real", ".2f"),
         Column("topline_diff", "top line Δ st", ".2f"),
-        Column("topline_abs_diff", "|top line Δ| st", ".2f"))),
+        Column("topline_abs_diff", "top line abs Δ st", ".2f"))),
     "harmony": ("Harmony (labels: POP909 chords and keys)", (
         Column("ook_step", "OOK steps %", "pct"),
         Column("ook_note", "OOK notes %", "pct"),

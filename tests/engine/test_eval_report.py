@@ -53,3 +53,15 @@ def test_reports_written_before_intervals_still_load() -> None:
     assert "0.500" in er.format_table(report)
     with pytest.raises(InputError, match="eval report"):
         er.EvalReport.from_json({"systems": {}})
+
+
+def test_one_song_gets_no_interval_and_no_mark() -> None:
+    # every resample of one song is that song: its "interval" would be a point, and any
+    # difference would look certain
+    segments = ev.choose_segments([synthetic_song("001")], n_per_song=1, seed=0)
+    report = ev.evaluate(segments, [ground_truth_system(), silent_system()], task="infill",
+                         seed=0, n_resamples=50)
+    assert report.intervals == {}
+    diff = er.paired_differences(report, "ground_truth", "silent", n_resamples=50)
+    assert diff["note_f1"].value == 1.0 and not diff["note_f1"].outside
+    assert "–" not in er.format_table(report)  # no "(lo–hi)" in any cell
