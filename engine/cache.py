@@ -36,13 +36,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.errors import InputError
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR
-from engine.pop909 import Pop909Song, load_song, read_index
+
+if TYPE_CHECKING:  # reading POP909 needs mido; loading a cache (training) does not
+    from engine.pop909 import Pop909Song
 
 __all__ = [
     "FORMAT_VERSION",
@@ -128,6 +130,8 @@ class BuildReport:
 
 
 def _load_one(args: tuple[str, str, int | None]) -> Pop909Song | str:
+    from engine.pop909 import load_song
+
     data_dir, song_id, beats_per_measure = args
     try:
         return load_song(data_dir, song_id, beats_per_measure=beats_per_measure)
@@ -148,6 +152,8 @@ def build_cache(
     Songs that cannot be used (triple meter, missing or malformed files) are left out and
     listed with the reason in the report. ``workers`` processes read songs in parallel.
     """
+    from engine.pop909 import read_index
+
     began = time.monotonic()
     data_dir = Path(data_dir)
     index_path = data_dir / "pop909" / "index.csv"

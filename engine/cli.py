@@ -107,9 +107,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--init-from", metavar="PATH|bundled",
                      help="start from this model file's weights and step count (bundled: the "
                           "shipped model), e.g. to keep improving it in a later session; the "
-                          "optimizer starts fresh, warm-up included")
+                          "optimizer starts fresh, warm-up included; with --model-config "
+                          "'{\"stem\": \"pitch2d\"}' (or window_bars) the network grows the "
+                          "pitch stem, starting from what the file computes")
     new.add_argument("--batch-size", type=int, help="windows per step and process")
     new.add_argument("--ema-decay", type=float, help="decay of the EMA of the weights")
+    new.add_argument("--known-loss-weight", type=float,
+                     help="weight in the loss of the steps the conditioning already gives "
+                          "(default 0: the loss is that of the steps to generate)")
     new.add_argument("--seed", type=int, help="seed of the weights, windows and noise")
     schedule = parser.add_argument_group(
         "schedule and reports", "set for a new run; given to a continued run, they apply "

@@ -69,7 +69,6 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
-from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
@@ -102,6 +101,7 @@ class TrainConfig:
     train_split: str = "train"
     valid_split: str = "valid"
     valid_batches: int = 4
+    known_loss_weight: float = 0.0  # see diffusion_loss; runs from before it used 1.0
     log_every: int = 25
     valid_every: int = 250
     save_every: int = 250
@@ -125,6 +125,7 @@ class TrainConfig:
             raise ValueError(f"unknown TrainConfig keys: {sorted(unknown)}")
         values = dict(values)
         values["model"] = ModelConfig.from_dict(values["model"])
+        values.setdefault("known_loss_weight", 1.0)  # what runs from before it trained with
         return cls(**values)
 
 
@@ -172,16 +173,32 @@ def diffusion_loss(
     cond: Conditioning,
     *,
     generator: torch.Generator | None = None,
+    known_weight: float = 1.0,
 ) -> torch.Tensor:
     """v-prediction MSE (a float32 scalar) of ``net`` on clean rolls ``x0`` (B, 2, T, P) at
     times drawn uniformly in [0, 1) (engine.diffusion). Times and noise are drawn from
     ``generator`` on its device, else from the global generator of ``x0``'s device. Run it
-    under autocast for mixed precision: the network's output is cast back to float32."""
+    under autocast for mixed precision: the network's output is cast back to float32.
+
+    ``known_weight`` weighs the steps the conditioning already gives (``cond.known`` where
+    ``cond.mask`` is 1 and the known part is present) against the steps to generate
+    (weight 1): the mean is over the weighted cells. At 0 the loss is that of the part a
+    sampler generates; the known part is written over the estimate at sampling time
+    (engine.guidance.Inpaint), so learning to copy it through the network spends capacity
+    on nothing a user hears."""
     device = generator.device if generator is not None else x0.device
     t = torch.rand(x0.shape[0], generator=generator, device=device).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator, device=device).to(x0.device)
     x_t = add_noise(x0, noise, t)
-    return F.mse_loss(net(x_t, t, cond).float(), v_target(x0, noise, t))
+    error = (net(x_t, t, cond).float() - v_target(x0, noise, t)) ** 2
+    if known_weight == 1.0 or cond.mask is None:
+        return error.mean()
+    known = cond.mask.float()
+    if cond.known_present is not None:
+        known = known * cond.known_present.float()[:, None]
+    weight = (1.0 - known + known_weight * known)[:, None, :, None]  # (B, 1, T, 1)
+    cells = weight.expand_as(error)
+    return (error * cells).sum() / cells.sum().clamp_min(1.0)
 
 
 def batch_tensors(batch: Batch) -> dict[str, torch.Tensor]:
@@ -346,6 +363,8 @@ class Trainer:
             "data": "POP909 train split (splits/split.txt), 4/4 songs, transposed -5..+6",
             "parameters": count_parameters(self.net),
             "valid_loss": last_valid,
+            "valid_loss_generated_cells": (self.history.get("valid_gap") or [None])[-1],
+            "known_loss_weight": self.config.known_loss_weight,
             "ema_decay": self.config.ema_decay,
             "init_from": Path(self.init_from_path).name if self.init_from_path else None,
         }
@@ -383,8 +402,15 @@ class Trainer:
         """Start a new run from a model file: its (EMA) weights for both the network and
         the EMA, and its step count, so the step numbers go on from where it stopped."""
         net, info = load_model(path)
-        self.net.load_state_dict(net.state_dict())
-        self.ema.load_state_dict(net.state_dict())
+        grown = self.config.model != net.config
+        for target in (self.net, self.ema):
+            missing, unexpected = target.load_state_dict(net.state_dict(), strict=not grown)
+            if unexpected or any(not k.startswith("stem_") for k in missing):
+                raise InputError(f"--init-from: {path} does not fit the run's network "
+                                 f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+        if grown:  # the new parts start at zero: the network computes what the file does
+            logger.info("grew %s's network by %s", path,
+                        sorted({k.split(".")[0] for k in missing}))
         self.step = int(info.get("steps") or 0)
         self.schedule = Schedule(start=self.step)
         self.seconds = float(info.get("train_seconds") or 0.0)
@@ -412,15 +438,21 @@ class Trainer:
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=cuda)
 
     @torch.no_grad()
-    def validate(self) -> float:
-        """Mean loss of the EMA weights on the fixed validation batches, fixed noise."""
-        generator = torch.Generator().manual_seed(0)
-        losses = []
-        for batch in self.valid:
-            batch = batch_on(batch_tensors(batch), self.device)
-            with self._autocast():
-                losses.append(diffusion_loss(self.ema, batch.x0, batch.cond, generator=generator))
-        return float(torch.stack(losses).mean())
+    def validate(self) -> tuple[float, float]:
+        """Loss of the EMA weights on the fixed validation batches with fixed noise: over
+        every cell, and over the cells to generate alone (``known_weight`` 0), the figure
+        that compares runs trained with different ``known_loss_weight``."""
+        totals = []
+        for known_weight in (1.0, 0.0):
+            generator = torch.Generator().manual_seed(0)
+            losses = []
+            for batch in self.valid:
+                batch = batch_on(batch_tensors(batch), self.device)
+                with self._autocast():
+                    losses.append(diffusion_loss(self.ema, batch.x0, batch.cond,
+                                                 generator=generator, known_weight=known_weight))
+            totals.append(float(torch.stack(losses).mean()))
+        return totals[0], totals[1]
 
     def run(self, *, max_steps: int | None, minutes: float | None) -> None:
         """Train until step ``max_steps`` or for ``minutes``, whichever comes first (or
@@ -472,7 +504,8 @@ class Trainer:
             # 3. Loss at random noise levels; under DDP backward averages the gradients.
             torch.manual_seed(step_seed(config.seed, self.rank, self.step))
             with self._autocast():
-                loss = diffusion_loss(model, batch.x0, batch.cond)
+                loss = diffusion_loss(model, batch.x0, batch.cond,
+                                      known_weight=config.known_loss_weight)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net_params, config.grad_clip)
@@ -501,9 +534,11 @@ class Trainer:
                 loss_sum.zero_()
                 window_steps, window_wait, window_start = 0, 0.0, time.monotonic()
             if self.rank == 0 and self.step % config.valid_every == 0:
-                valid = self.validate()
+                valid, valid_gap = self.validate()
                 self.history["valid"].append([self.step, round(valid, 5)])
-                logger.info("step %d valid loss (EMA) %.4f", self.step, valid)
+                self.history.setdefault("valid_gap", []).append([self.step, round(valid_gap, 5)])
+                logger.info("step %d valid loss (EMA) %.4f, on the cells to generate %.4f",
+                            self.step, valid, valid_gap)
             now = time.monotonic()
             self.seconds += now - last
             last = now
@@ -579,6 +614,12 @@ def _parse_model_config(text: str) -> ModelConfig:
         raise InputError(f"--model-config: {err}") from err
 
 
+# What --model-config may change in the network of an --init-from file: the pitch stem,
+# whose joins start at zero (engine.model), and the training window (the network has no
+# absolute positions).
+_GROWABLE = ("stem", "stem_channels", "stem_layers", "stem_heads", "window_bars")
+
+
 def _init_path(value: str) -> Path:
     return BUNDLED_MODEL if value == "bundled" else Path(value)
 
@@ -593,6 +634,7 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
     }
     identity_flags = {
         "batch_size": args.batch_size, "ema_decay": args.ema_decay, "seed": args.seed,
+        "known_loss_weight": getattr(args, "known_loss_weight", None),
     }
     try:
         if stored is not None:
@@ -614,10 +656,14 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
         values: dict[str, Any] = {
             k: v for k, v in {**schedule_flags, **identity_flags}.items() if v is not None
         }
-        if args.init_from and args.model_config:
-            raise InputError("--init-from and --model-config both give the model: use one")
         if args.init_from:
             values["model"], _ = read_metadata(_init_path(args.init_from))
+            if args.model_config:  # grow the file's network: only the stem may be added
+                extra = json.loads(args.model_config)
+                if not isinstance(extra, dict) or set(extra) - set(_GROWABLE):
+                    raise InputError("--model-config with --init-from may only set "
+                                     f"{', '.join(_GROWABLE)}")
+                values["model"] = ModelConfig.from_dict({**values["model"].to_dict(), **extra})
         elif args.model_config:
             values["model"] = _parse_model_config(args.model_config)
         return TrainConfig(cache=args.cache, **values)
