@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 
 import engine
+from bridge import doctor
 from bridge import serve as serve_cli
 from bridge import jam_bench as jam_cli
 from engine import cli as engine_cli
@@ -20,6 +22,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the bridge's own commands (server and jam helpers add theirs here)."""
     serve_cli.add_commands(subparsers)
     jam_cli.add_commands(subparsers)
+    doctor.add_commands(subparsers)
 
 
 def _add_gui_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +32,10 @@ def _add_gui_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_panel(args: argparse.Namespace) -> int:
     """Build the real ``panel`` parser from ``gui.cli`` (imports Qt only now) and run it."""
+    if importlib.util.find_spec("PyQt6") is None:
+        raise InputError("the panel needs PyQt6, which the engine does not install: "
+                         "pip install -e '.[panel]' in the project environment (or "
+                         "DIFFJAM_EXTRAS=panel bash scripts/serve.sh)")
     from gui import cli as gui_cli
 
     parser = argparse.ArgumentParser(prog="diffjam")

@@ -49,12 +49,12 @@ from bridge.clock import (
     SimulatedTime,
     tick_seconds,
 )
+from engine.devices import add_device_argument, resolve_device
 
 __all__ = ["add_commands", "run_bench", "run_jam"]
 
 log = logging.getLogger(__name__)
 
-JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 DEFAULT_BPMS = (90.0, 120.0, 160.0)
 LONG_JAM_TEMPO = 120.0
 WAIT_S = 600.0  # upper bound for one generation in the bench; not a timing figure
@@ -81,7 +81,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     jam.add_argument("--tempo", type=float, default=_DEFAULTS.tempo,
                      help=f"BPM of the internal clock (default {_DEFAULTS.tempo:g})")
     jam.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    jam.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_device_argument(jam)
     jam.add_argument("--steps", type=int, default=_DEFAULTS.steps,
                      help=f"sampler steps a bar (default {_DEFAULTS.steps})")
     jam.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
@@ -109,7 +109,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--bars", type=int, default=16,
                        help="bars generated at each tempo (default 16)")
     bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_device_argument(bench)
     bench.add_argument("--steps", type=int, default=_DEFAULTS.steps,
                        help=f"sampler steps a bar (default {_DEFAULTS.steps})")
     bench.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
@@ -135,7 +135,7 @@ def _load_pipeline(model: Path | None, device: str) -> Any:
     from engine.pipeline import Pipeline
 
     started = time.perf_counter()
-    pipeline = Pipeline.load(model, device=None if device == "auto" else device)
+    pipeline = Pipeline.load(model, device=str(resolve_device(device)))
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
@@ -420,8 +420,8 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
 
     backend: Any
     try:
-        midiports.list_ports(JACK_BACKEND)
-        backend, where = mido.Backend(JACK_BACKEND), "jack"
+        midiports.list_ports(midiports.JACK_BACKEND)
+        backend, where = mido.Backend(midiports.JACK_BACKEND), "jack"
     except midiports.PortError:
         backend, where = midiports.LoopbackBackend(), "in-memory"
     clock = _MeasuredClock(tempo)

@@ -25,6 +25,7 @@ import mido
 from mido.ports import BaseInput, BaseOutput
 
 __all__ = [
+    "JACK_BACKEND",
     "VIRTUAL_CLIENT",
     "VIRTUAL_INPUT",
     "VIRTUAL_OUTPUT",
@@ -36,6 +37,7 @@ __all__ = [
     "open_input",
     "open_output",
     "resolve_backend",
+    "system_hint",
 ]
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 VIRTUAL_CLIENT = "diffjam"
 VIRTUAL_INPUT = "diffjam in"
 VIRTUAL_OUTPUT = "diffjam out"
+JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 
 # What python-rtmidi and mido raise for missing, busy or dead ports and MIDI systems.
 _BACKEND_ERRORS = (OSError, ValueError, RuntimeError, ImportError)
@@ -86,7 +89,8 @@ def list_ports(backend: MidiBackend | str | None = None) -> dict[str, list[str]]
         inputs = list(resolved.get_input_names())
         outputs = list(resolved.get_output_names())
     except _BACKEND_ERRORS as err:
-        raise PortError(f"cannot list MIDI ports ({_backend_name(resolved)}): {err}") from err
+        raise PortError(f"cannot list MIDI ports ({_backend_name(resolved)}): "
+                        f"{_explain(err)}") from err
     return {"inputs": inputs, "outputs": outputs}
 
 
@@ -130,13 +134,39 @@ def _open(direction: str, name: str | None, backend: MidiBackend, virtual_name: 
         except _BACKEND_ERRORS as err:
             raise PortError(
                 f"cannot create the virtual MIDI {direction} {virtual_name!r} "
-                f"({_backend_name(backend)}): {err}; name an existing {direction} port instead"
+                f"({_backend_name(backend)}): "
+                + (_explain(err) if system_hint(err) else
+                   f"{err}; name an existing {direction} port instead")
             ) from err
     port_name = find_port(name, direction=direction, backend=backend)
     try:
         return opener(port_name, **port_kwargs)
     except _BACKEND_ERRORS as err:
         raise PortError(f"cannot open MIDI {direction} {port_name!r}: {err}") from err
+
+
+def system_hint(err: BaseException | str) -> str:
+    """What to do when python-rtmidi cannot reach the MIDI system, read from its message:
+    one sentence, or ``""`` when the message names no MIDI system we know."""
+    text = str(err)
+    if "Jack" in text or "JACK" in text:
+        return ("No JACK server is running: start one (e.g. `jackd -d alsa`, or QjackCtl), "
+                "or leave out --backend to use ALSA.")
+    if "ALSA" in text or "Alsa" in text:
+        return ("This Linux has no ALSA sequencer (/dev/snd/seq): load it with `sudo modprobe "
+                f"snd-seq`, or start a JACK server and pass --backend {JACK_BACKEND}.")
+    if "WinMM" in text or "Windows MM" in text:
+        return ("Windows cannot make virtual MIDI ports: create two ports in a loopback "
+                "driver (e.g. loopMIDI) and pass their names with --input and --output.")
+    return ""
+
+
+def _explain(err: BaseException) -> str:
+    """The backend's message, then :func:`system_hint`'s advice when there is some."""
+    text, hint = str(err).strip(), system_hint(err)
+    if not hint:
+        return text
+    return f"{text}{'' if text.endswith(('.', '?', '!')) else '.'} {hint}"
 
 
 def _match(name: str, available: list[str], direction: str) -> str:

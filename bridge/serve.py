@@ -25,6 +25,8 @@ from typing import Any
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from engine.devices import add_device_argument, resolve_device
+
 __all__ = ["add_commands", "run_bench", "run_serve"]
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
     serve.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    serve.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_device_argument(serve)
     serve.add_argument("--queue", type=int, default=8, help="requests that may wait (default 8)")
     serve.add_argument("--timeout", type=float, default=120.0,
                        help="seconds one generation may take (default 120)")
@@ -94,9 +96,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from bridge.worker import PipelineRunner
     from engine.pipeline import Pipeline
 
-    device = None if args.device == "auto" else args.device
+    device = resolve_device(args.device)
     started = time.perf_counter()
-    pipeline = Pipeline.load(args.model, device=device)
+    pipeline = Pipeline.load(args.model, device=str(device))
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)

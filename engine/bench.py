@@ -29,8 +29,8 @@ import json
 import logging
 import os
 import platform
-import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.baselines import rule_accompaniment
+from engine.devices import resolve_device
 from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
@@ -188,8 +189,14 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident set size of this process in MiB (ru_maxrss is in KiB on Linux, in
+    bytes on macOS); NaN on Windows, which has no ``getrusage``."""
+    try:
+        import resource  # POSIX only: imported here so that `diffjam` starts on Windows
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0 if sys.platform == "darwin" else 1024.0)
 
 
 def format_rows(rows: Sequence[BenchRow], *, default_steps: int = 10) -> str:
@@ -243,7 +250,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-reference", dest="reference", action="store_false",
                         help="skip the seed papers' 1000-step / 10-step rows")
     parser.add_argument("--devices", default="auto",
-                        help="cpu, cuda or auto (cpu, plus cuda when present)")
+                        help="comma-separated cpu, cuda, mps, or auto (cpu, plus cuda when "
+                             "present)")
     parser.set_defaults(handler=run_bench)
 
 
@@ -271,8 +279,8 @@ def run_bench(args: argparse.Namespace) -> int:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     if args.devices != "auto":
         devices = [d.strip() for d in args.devices.split(",") if d.strip()]
-        if "cuda" in devices and not torch.cuda.is_available():
-            raise InputError("--devices cuda: no CUDA device is available")
+        for device in devices:
+            resolve_device(device, option="--devices")  # unknown or absent: InputError
     cases = bench_cases(bars=_int_list(args.bars, "--bars"),
                         steps=_int_list(args.steps, "--steps"),
                         variations=args.variations, reference=args.reference)

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.devices import add_device_argument, resolve_device
 from engine.errors import InputError, UnsupportedMeterError
 from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import read_midi, write_midi, quantize
@@ -68,7 +69,7 @@ def load_clip(path: Path, *, track: str | None = None) -> Clip:
 def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .mid file")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    add_device_argument(parser)
     parser.add_argument("--key", help="key, e.g. 'C', 'Am', 'F# minor' (default: estimated)")
     parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
                         help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE}; "
@@ -138,7 +139,7 @@ def _chords(text: str | None) -> list[ChordSpan] | None:
 def _pipeline(args: argparse.Namespace):
     from engine.pipeline import Pipeline
 
-    return Pipeline.load(args.model, device=args.device)
+    return Pipeline.load(args.model, device=str(resolve_device(args.device)))
 
 
 def _write(args: argparse.Namespace, result, *, extra: tuple = (), bpm: float = 120.0) -> None:

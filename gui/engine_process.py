@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,13 +16,11 @@ log = logging.getLogger(__name__)
 def serve_command(*, host: str, port: int) -> list[str]:
     """The command line that starts an engine on ``host:port``.
 
-    The ``diffjam`` console script when it is on ``PATH``, else this interpreter running
-    the CLI module (a checkout that is not installed). The panel never imports the
-    server; it only runs it.
+    This interpreter running the CLI module: the panel's own installation (a project
+    virtual environment need not be on ``PATH``, and a ``diffjam`` found there may belong
+    to another one). The panel never imports the server; it only runs it.
     """
-    script = shutil.which("diffjam")
-    command = [script] if script else [sys.executable, "-m", "bridge.cli"]
-    command += ["serve", "--port", str(port)]
+    command = [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)]
     if host not in ("127.0.0.1", "localhost"):
         # the user asked for this interface explicitly; the server logs its own warning
         command += ["--host", host, "--allow-remote"]

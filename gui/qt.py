@@ -67,8 +67,8 @@ try:
     )
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError(
-        "the diffjam panel needs PyQt6 (pip install 'PyQt6>=6.6'); the engine and the "
-        "server run without it"
+        "the diffjam panel needs PyQt6: pip install 'diffjam[panel]' (or 'PyQt6>=6.6'); "
+        "the engine and the server run without it"
     ) from err
 
 Signal = pyqtSignal

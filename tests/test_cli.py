@@ -39,6 +39,31 @@ def test_building_the_parser_imports_neither_qt_nor_torch() -> None:
     assert result.stdout.strip() == "False False"
 
 
+def test_the_command_line_starts_without_posix_only_modules() -> None:
+    """Windows has no resource, fcntl, termios, pwd or grp: building the parser (which
+    imports every command's module) must not need them."""
+    code = (
+        "import sys\n"
+        "for name in ('resource', 'fcntl', 'termios', 'pwd', 'grp'):\n"
+        "    sys.modules[name] = None  # import raises ImportError\n"
+        "from bridge.cli import build_parser; build_parser()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+def test_panel_without_pyqt6_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "PyQt6" else find_spec(name, *a))
+    assert main(["panel"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("diffjam panel: error: the panel needs PyQt6") and "[panel]" in err
+
+
 def test_cache_without_data_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,9 +8,11 @@ when no model is available). ``scripts/test.sh`` runs ``npm ci`` in max_for_live
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,9 +30,14 @@ def test_max_for_live_node_suite() -> None:
         pytest.skip(
             "max_for_live/node_modules missing: run `npm ci` in max_for_live (scripts/test.sh does)"
         )
+    env = dict(os.environ)
+    if "DIFFJAM_COMMAND" not in env and not any(c.isspace() for c in sys.executable):
+        # the real-engine test runs this interpreter's diffjam, not another one on PATH
+        env["DIFFJAM_COMMAND"] = f"{sys.executable} -m bridge.cli"
     result = subprocess.run(
         [npm, "test", "--silent"],
         cwd=DEVICE_DIR,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,

@@ -9,12 +9,14 @@ import pytest
 from mido.ports import BaseOutput
 
 from bridge.midiports import (
+    JACK_BACKEND,
     LoopbackBackend,
     PortError,
     find_port,
     list_ports,
     open_input,
     open_output,
+    system_hint,
 )
 
 
@@ -143,3 +145,25 @@ def test_find_port_gives_the_full_name() -> None:
         find_port("keystation", direction="output", backend=backend)
     with pytest.raises(ValueError, match="direction must be 'input' or 'output'"):
         find_port("keystation", direction="both", backend=backend)
+
+
+def test_midi_hints_name_each_system() -> None:
+    assert "snd-seq" in system_hint("MidiInAlsa::initialize: error creating ALSA")
+    assert "JACK server" in system_hint("MidiInJack::initialize: JACK server not running?")
+    assert "loopMIDI" in system_hint("MidiInWinMM::openVirtualPort: cannot be implemented "
+                                     "in Windows MM MIDI API!")
+    assert system_hint("no such port") == ""
+
+
+def test_list_ports_error_carries_the_hint() -> None:
+    class NoAlsa:
+        def get_input_names(self) -> list[str]:
+            raise RuntimeError("MidiInAlsa::initialize: error creating ALSA sequencer "
+                               "client object.")
+
+        get_output_names = get_input_names
+
+    with pytest.raises(PortError) as info:
+        list_ports(NoAlsa())
+    assert str(info.value).endswith(f"pass --backend {JACK_BACKEND}.")
+    assert "object. This Linux has no ALSA sequencer" in str(info.value)

@@ -35,19 +35,19 @@ def test_bridge_cli_hands_panel_options_to_gui() -> None:
     assert args.command == "panel" and rest == ["--port", "9123"]
 
 
-def test_serve_command_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("shutil.which", lambda name: None)
+def test_serve_command_on_loopback() -> None:
     assert serve_command(host="127.0.0.1", port=9001) == [
         sys.executable, "-m", "bridge.cli", "serve", "--port", "9001",
     ]  # fmt: skip
 
 
-def test_serve_command_prefers_the_console_script_and_names_a_remote_host(
+def test_serve_command_ignores_a_diffjam_on_path_and_names_a_remote_host(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/diffjam")
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/diffjam")  # another install
     assert serve_command(host="0.0.0.0", port=9000) == [
-        "/usr/bin/diffjam", "serve", "--port", "9000", "--host", "0.0.0.0", "--allow-remote",
+        sys.executable, "-m", "bridge.cli", "serve", "--port", "9000", "--host", "0.0.0.0",
+        "--allow-remote",
     ]  # fmt: skip
 
 
