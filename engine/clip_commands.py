@@ -1,73 +1,52 @@
 """``diffjam infill``, ``diffjam accompany`` and ``diffjam generate``: the pipeline on
 MIDI files from the command line.
 
-Every bad input (unknown chord, bars outside the clip, empty clip, a meter other than
-4/4, a missing model file) ends in one ``diffjam CMD: error: ...`` line and exit code 2
-(raised as :class:`~engine.errors.InputError`, printed by ``bridge.cli.main``).
+``infill`` and ``accompany --melody`` write the input file back with only the new notes
+changed (:mod:`engine.clipfile`, :mod:`smf.splice`); ``generate`` and ``accompany``
+without a melody write a new file. No command writes over an existing file or an input
+without ``--force``, nor creates folders.
+
+Every bad input (unknown chord, bars outside the clip, empty clip, a meter diffjam cannot
+read in 4/4 bars, an output that exists, a missing model file) ends in one
+``diffjam CMD: error: ...`` line and exit code 2 (raised as
+:class:`~engine.errors.InputError`, printed by ``bridge.cli.main``).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.devices import add_device_argument, resolve_device
-from engine.errors import InputError, UnsupportedMeterError
+from engine.clipfile import (
+    ACCOMPANIMENT_TRACK,
+    ClipFile,
+    accompaniment_file,
+    check_outputs,
+    infill_file,
+    output_paths,
+    pick_tracks,
+    read_clip_file,
+    save_midi,
+    write_atomically,
+)
+from engine.errors import InputError
 from engine.harmony import ChordSpan, parse_key, parse_progression
-from engine.midifile import read_midi, write_midi, quantize
-from engine.pianoroll import STEPS_PER_BAR, Note, TimeSignature
-from engine.sampling import DEFAULT_GUIDANCE, SamplingOptions
+from engine.midifile import write_midi
+from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.register import crossings
+from engine.sampling import DEFAULT_GUIDANCE, BarRange, SamplingOptions
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Clip:
-    notes: tuple[Note, ...]
-    n_bars: int
-    bpm: float
-
-
-def load_clip(path: Path, *, track: str | None = None) -> Clip:
-    """Read a MIDI file into notes on the 16th grid (all tracks merged, or one by name).
-
-    Raises UnsupportedMeterError when the file declares a meter other than 4/4, and
-    InputError for an empty clip or an unknown track.
-    """
-    if not path.is_file():
-        raise InputError(f"no such MIDI file: {path}")
-    contents = read_midi(path)
-    for meter in contents.meters:
-        signature = TimeSignature(meter.numerator, meter.denominator)
-        if not signature.is_supported:
-            raise UnsupportedMeterError(
-                f"{path.name} is in {signature} at beat {meter.beat:g}; only 4/4 is supported")
-    if track is not None:
-        try:
-            tracks = [contents.track(track)]
-        except KeyError as err:
-            raise InputError(str(err.args[0])) from err
-    else:
-        tracks = list(contents.tracks)
-    notes = []
-    for midi_track in tracks:
-        for timed in midi_track.notes:
-            start, duration = quantize(timed.start_beat, timed.end_beat)
-            notes.append(Note(start=start, pitch=timed.pitch, duration=duration,
-                              velocity=max(1, timed.velocity)))
-    if not notes:
-        raise InputError(f"{path.name} has no notes")
-    end = max(n.end for n in notes)
-    tempos = contents.tempo_map.changes
-    bpm = 60e6 / tempos[-1][1] if tempos else 120.0
-    return Clip(tuple(sorted(notes)), n_bars=math.ceil(end / STEPS_PER_BAR), bpm=bpm)
-
-
 def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--out", type=Path, required=True, help="output .mid file")
+    parser.add_argument("-o", "--out", type=Path, required=True,
+                        help="output .mid file (in a folder that exists)")
+    parser.add_argument("--force", action="store_true",
+                        help="write over an existing file, the input file included")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     add_device_argument(parser)
     parser.add_argument("--key", help="key, e.g. 'C', 'Am', 'F# minor' (default: estimated)")
@@ -83,7 +62,6 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (same seed, same output)")
     parser.add_argument("--variations", type=int, default=1,
                         help="number of variations; 2+ writes OUT-1.mid, OUT-2.mid, ...")
-    parser.add_argument("--tempo", type=float, help="tempo of the written file (BPM)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
                         help="per-step binarize projection of the roll (default auto: off for "
                              "infill, on for accompany and generate, as measured in "
@@ -94,9 +72,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     infill = subparsers.add_parser(
         "infill", help="regenerate a bar range of a MIDI clip",
         description="Regenerate bars of a MIDI clip so they fit the bars around them.")
-    infill.add_argument("clip", type=Path, help="input .mid file (4/4)")
+    infill.add_argument("clip", type=Path, help="input .mid file (4/4; 2/2, 2/4 and 1/4 are "
+                                                "read in 4/4 bars)")
     infill.add_argument("--bars", required=True, help="bars to regenerate, 1-based: 5-8")
-    infill.add_argument("--track", help="use only this track of the file")
+    infill.add_argument("--track", action="append",
+                        help="a track to regenerate, by name or number from 1 (repeat for "
+                             "more; default: every track with notes); the other tracks are "
+                             "kept and the model accompanies them")
+    infill.add_argument("--groove", action="store_true",
+                        help="move the new notes off the 16th grid as the context's notes "
+                             "are (median offset per 16th of the beat)")
+    _add_below_melody(infill, "the other tracks")
     infill.add_argument("--chords", help="chords of the whole clip, e.g. 'C G Am F' (default: "
                                           "recognised around the gap and carried into it "
                                           "along the clip's repeat period)")
@@ -109,8 +95,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "accompany", help="write a piano accompaniment for chords (and a melody)",
         description="Write a piano accompaniment that follows chords, under a melody.")
     accompany.add_argument("--chords", required=True, help="e.g. 'C G Am F' or 'C G | Am F'")
-    accompany.add_argument("--melody", type=Path, help="melody .mid file")
-    accompany.add_argument("--bars", type=int, default=8, help="length in bars (default 8)")
+    accompany.add_argument("--melody", type=Path,
+                           help="melody .mid file; the output is this file plus an "
+                                "accompaniment track")
+    accompany.add_argument("--bars", type=int,
+                           help="length in bars (default: the melody's, else 8)")
+    accompany.add_argument("--tempo", type=float,
+                           help="tempo of the written file without --melody (BPM, default 120)")
+    _add_below_melody(accompany, "the melody")
     _add_sampling_arguments(accompany)
     accompany.set_defaults(handler=run_accompany)
 
@@ -119,8 +111,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Generate a new piano clip, optionally following chords.")
     generate.add_argument("--bars", type=int, default=8, help="length in bars (default 8)")
     generate.add_argument("--chords", help="chords to follow, e.g. 'C G Am F'")
+    generate.add_argument("--tempo", type=float,
+                          help="tempo of the written file (BPM, default 120)")
     _add_sampling_arguments(generate)
     generate.set_defaults(handler=run_generate)
+
+
+def _add_below_melody(parser: argparse.ArgumentParser, melody: str) -> None:
+    parser.add_argument("--below-melody", action="store_true",
+                        help=f"keep every new note below the lowest note of {melody} in "
+                             "its bar")
 
 
 def _options(args: argparse.Namespace):
@@ -129,7 +129,8 @@ def _options(args: argparse.Namespace):
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
         variations=args.variations, sampler=args.sampler, allowed=args.allowed,
         binarize={"auto": None, "on": True, "off": False}[args.projection],
-        infer_chords=not getattr(args, "no_context_chords", False))
+        infer_chords=not getattr(args, "no_context_chords", False),
+        below_melody=getattr(args, "below_melody", False))
 
 
 def _chords(text: str | None) -> list[ChordSpan] | None:
@@ -142,15 +143,7 @@ def _pipeline(args: argparse.Namespace):
     return Pipeline.load(args.model, device=str(resolve_device(args.device)))
 
 
-def _write(args: argparse.Namespace, result, *, extra: tuple = (), bpm: float = 120.0) -> None:
-    bpm = args.tempo or bpm
-    paths = [args.out] if len(result.variations) == 1 else [
-        args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")
-        for i in range(len(result.variations))]
-    for path, notes in zip(paths, result.variations):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_midi(path, [("diffjam", notes), *extra], bpm=bpm)
-        print(f"wrote {path} ({len(notes)} notes)")
+def _print_result(result) -> None:
     if result.inferred_chords:
         symbols = " ".join(f"{span.chord.symbol()}@{span.start // STEPS_PER_BAR + 1}"
                            for span in result.inferred_chords)
@@ -160,32 +153,81 @@ def _write(args: argparse.Namespace, result, *, extra: tuple = (), bpm: float = 
           f"{result.seconds:.2f} s")
 
 
-def run_infill(args: argparse.Namespace) -> int:
-    from engine.pipeline import BarRange
+def _print_meter(clip: ClipFile) -> None:
+    if clip.grid.regrouped:
+        meters = " and ".join(clip.grid.regrouped)
+        print(f"{clip.name} is written in {meters}: read in 4/4 bars of 4 beats from its "
+              "start")
 
-    clip = load_clip(args.clip, track=args.track)
+
+def _print_crossings(crossed: int, count: int, below: bool, melody: str) -> None:
+    hint = "" if below else " (--below-melody keeps them under it)"
+    print(f"  {crossed} of {count} new notes reach the lowest note of {melody} in their "
+          f"bar{hint}")
+
+
+def _write_new(path: Path, notes: Sequence[Note], *, bpm: float) -> None:
+    write_atomically(path, lambda temp: write_midi(temp, [("diffjam", notes)], bpm=bpm))
+    print(f"wrote {path} ({len(notes)} notes)")
+
+
+def run_infill(args: argparse.Namespace) -> int:
+    clip = read_clip_file(args.clip)
     bars = BarRange.parse(args.bars)
     if bars.stop > clip.n_bars:
         raise InputError(f"bars {bars} lie outside the clip, which has {clip.n_bars} bars")
+    tracks = pick_tracks(clip, args.track)
     options, chords = _options(args), _chords(args.chords)
-    result = _pipeline(args).infill(clip.notes, n_bars=clip.n_bars, bars=bars, chords=chords,
-                                    options=options)
-    _write(args, result, bpm=clip.bpm)
+    paths = output_paths(args.out, options.variations)
+    check_outputs(paths, inputs=[args.clip], force=args.force)
+    _print_meter(clip)
+    done = infill_file(clip, _pipeline(args), bars=bars, tracks=tracks, chords=chords,
+                       options=options, groove=args.groove)
+    names = ", ".join(repr(clip.names[t]) for t in done.tracks)
+    if done.under:
+        kept = ", ".join(repr(clip.names[t]) for t in done.under)
+        print(f"regenerated {names} under {kept} (kept as they are)")
+    for path, midi, splice, crossed, count in zip(paths, done.files, done.splices,
+                                                  done.crossings, done.new_notes, strict=True):
+        save_midi(midi, path)
+        clash = (f"; {splice.left_out} left out and {splice.shortened} shortened where the "
+                 "same key still sounded" if splice.left_out or splice.shortened else "")
+        print(f"wrote {path}: bars {bars} of {names}: {splice.removed} notes replaced by "
+              f"{splice.added} new ones on {clip.names[done.into]!r} (channel "
+              f"{done.channel + 1}){clash}; every other event as in {clip.name}")
+        if done.under:
+            _print_crossings(crossed, count, options.below_melody, "the other tracks")
+    _print_result(done.result)
     return 0
 
 
 def run_accompany(args: argparse.Namespace) -> int:
     chords = parse_progression(args.chords)
     options = _options(args)
-    melody, bpm = None, 120.0
-    if args.melody:
-        clip = load_clip(args.melody)
-        melody, bpm = clip.notes, clip.bpm
-    if args.bars < 1:
-        raise InputError(f"--bars must be >= 1, got {args.bars}")
-    result = _pipeline(args).accompany(chords, n_bars=args.bars, melody=melody, options=options)
-    extra = (("melody", melody),) if melody else ()
-    _write(args, result, extra=extra, bpm=bpm)
+    if args.melody and args.tempo:
+        raise InputError("--tempo is for accompaniments without --melody: the written file "
+                         "keeps the melody file's tempo map")
+    clip = read_clip_file(args.melody) if args.melody else None
+    n_bars = args.bars if args.bars is not None else (clip.n_bars if clip else 8)
+    if n_bars < 1:
+        raise InputError(f"--bars must be >= 1, got {n_bars}")
+    paths = output_paths(args.out, options.variations)
+    check_outputs(paths, inputs=[args.melody] if args.melody else [], force=args.force)
+    melody = list(clip.steps(clip.note_tracks())) if clip else None
+    if clip:
+        _print_meter(clip)
+    result = _pipeline(args).accompany(chords, n_bars=n_bars, melody=melody, options=options)
+    for path, notes in zip(paths, result.variations, strict=True):
+        if clip is None:
+            _write_new(path, notes, bpm=args.tempo or 120.0)
+            continue
+        midi, channel = accompaniment_file(clip, notes)
+        save_midi(midi, path)
+        print(f"wrote {path}: {clip.name} as it was plus the track {ACCOMPANIMENT_TRACK!r} "
+              f"(channel {channel + 1}, {len(notes)} notes)")
+        _print_crossings(crossings(notes, melody), len(notes), options.below_melody,
+                         "the melody")
+    _print_result(result)
     return 0
 
 
@@ -193,6 +235,10 @@ def run_generate(args: argparse.Namespace) -> int:
     options, chords = _options(args), _chords(args.chords)
     if args.bars < 1:
         raise InputError(f"--bars must be >= 1, got {args.bars}")
+    paths = output_paths(args.out, options.variations)
+    check_outputs(paths, force=args.force)
     result = _pipeline(args).generate(n_bars=args.bars, chords=chords, options=options)
-    _write(args, result)
+    for path, notes in zip(paths, result.variations, strict=True):
+        _write_new(path, notes, bpm=args.tempo or 120.0)
+    _print_result(result)
     return 0

@@ -28,11 +28,13 @@ import torch
 from engine.checkpoint import BUNDLED_MODEL, load_model
 from engine.context_chords import infer_gap_chords
 from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
+from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
 from engine.guidance import Binarize, GuidedDenoiser, Inpaint, InKeyProjection
 from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from engine.register import below_melody_mask
 from engine.samplers import sample_ddim, time_grid
 from engine.sampling import (
     MAX_BARS,
@@ -257,14 +259,15 @@ class Pipeline:
                                            progress=progress, cancel=cancel,
                                            window_bars=window_bars or self.window_bars,
                                            binarize=binarize)
-        velocity = int(np.median([n.velocity for n in context])) if context else 80
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
+        # The model has no velocity channel: new notes take the context's dynamics.
+        dynamics = velocity_profile(context, melody, (lo, hi))
         variations = []
         for roll in rolls:
-            data = np.concatenate([roll, np.full_like(roll[:1], velocity / 127.0)])
+            data = np.concatenate([roll, np.zeros_like(roll[:1])])
             new = [
                 Note(start=n.start, pitch=n.pitch, duration=min(n.duration, hi - n.start),
-                     velocity=velocity)
+                     velocity=dynamics.velocity(n.start, n.pitch))
                 for n in roll_to_notes(data)
                 if lo <= n.start < hi
             ]
@@ -293,7 +296,8 @@ class Pipeline:
 
         1. pad the clip to at least one window; render context, melody and chords per step;
         2. pick the key (given, else estimated from chords and notes) and the allowed
-           pitches per step for the in-key projection;
+           pitches per step for the in-key projection; with ``below_melody`` only those
+           under the melody's lowest note of the bar (engine.register);
         3. for each window, left to right: known = everything outside the target plus the
            target bars already generated; sample the unknown bars with
            Inpaint(InKeyProjection(GuidedDenoiser)) and DDIM (or DDPM);
@@ -327,6 +331,9 @@ class Pipeline:
                     pcs |= chroma > 0
                 pitch_pc = (np.arange(N_PITCHES) + PITCH_LOW) % 12
                 allowed = pcs[:, pitch_pc]  # (steps, P)
+        if options.below_melody and melody:
+            below = below_melody_mask(melody, steps)
+            allowed = below if allowed is None else allowed & below
 
         # 3. + 4.
         generator = torch.Generator()

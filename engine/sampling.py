@@ -34,6 +34,8 @@ class SamplingOptions:
     ``infer_chords``: an infill request without chords gets chords recognised around the
     gap and carried into it along the clip's repeat period
     (:func:`engine.context_chords.infer_gap_chords`).
+    ``below_melody``: with a melody, new notes stay below the lowest melody note of each
+    bar (:mod:`engine.register`); without one it changes nothing.
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -46,6 +48,7 @@ class SamplingOptions:
     allowed: str = "key"
     binarize: bool | None = None
     infer_chords: bool = True
+    below_melody: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.guidance <= 20.0:

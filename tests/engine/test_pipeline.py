@@ -1,3 +1,4 @@
+import dataclasses
 import threading
 
 import numpy as np
@@ -158,3 +159,31 @@ def test_infill_without_chords_carries_the_context_chords_into_the_gap(pipeline)
     given = pipeline.infill(context, n_bars=12, bars=gap, options=FAST,
                             chords=parse_progression("C F"))
     assert given.inferred_chords == ()
+
+
+def test_new_notes_take_the_contexts_accents_not_one_velocity(pipeline):
+    """Loud downbeats and soft off-beats around the gap: the new notes follow them."""
+    notes = [Note(step, 60 + step % 3, 1, 110 if step % 16 == 0 else 50)
+             for step in range(8 * 16) if not 64 <= step < 96]
+    result = pipeline.infill(notes, n_bars=8, bars=BarRange(4, 6), options=FAST)
+    new = [n for n in result.variations[0] if 64 <= n.start < 96]
+    assert new
+    down = [n.velocity for n in new if n.start % 16 == 0]
+    off = [n.velocity for n in new if n.start % 16 != 0]
+    assert down and off and max(off) < 60
+    # 6 downbeats' accent, shrunk towards POP909's shape, plus register offsets
+    assert np.mean(down) > np.mean(off) + 20
+
+
+def test_below_melody_keeps_the_accompaniment_under_the_melody(pipeline):
+    from engine.register import crossings
+
+    melody = [Note(bar * 16 + beat * 4, 64 + beat, 4, 90) for bar in range(8)
+              for beat in range(4)]
+    chords = parse_progression("C G Am F")
+    options = SamplingOptions(steps=3, seed=3, variations=2, in_key=False)
+    free = pipeline.accompany(chords, n_bars=8, melody=melody, options=options)
+    assert any(crossings(v, melody) for v in free.variations)  # the tiny model goes anywhere
+    below = pipeline.accompany(chords, n_bars=8, melody=melody,
+                               options=dataclasses.replace(options, below_melody=True))
+    assert all(v and crossings(v, melody) == 0 for v in below.variations)

@@ -1,0 +1,51 @@
+"""Keeping an accompaniment under its melody.
+
+The *floor* of a bar is the lowest melody note sounding in it (any part of the note
+inside the bar). An accompaniment note *crosses* the melody when its pitch is at or
+above the floor of the bar it starts in; bars without melody have no floor.
+:func:`below_melody_mask` gives the pitches a sampler may use so that no new note can
+cross (the pipeline applies it with the in-key projection,
+:class:`engine.guidance.InKeyProjection`); :func:`crossings` counts the notes that do.
+
+Units: 16th steps from the clip start, bars of 16 steps (4/4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note
+
+__all__ = ["bar_floors", "below_melody_mask", "crossings"]
+
+
+def bar_floors(melody: Iterable[Note], n_bars: int) -> np.ndarray:
+    """int64 (n_bars,): the lowest melody pitch sounding in each bar, 128 where none."""
+    floors = np.full(n_bars, 128, dtype=np.int64)
+    for note in melody:
+        first = note.start // STEPS_PER_BAR
+        last = min((note.end - 1) // STEPS_PER_BAR, n_bars - 1)
+        if first < n_bars:
+            floors[first:last + 1] = np.minimum(floors[first:last + 1], note.pitch)
+    return floors
+
+
+def below_melody_mask(melody: Sequence[Note], n_steps: int) -> np.ndarray:
+    """bool (n_steps, N_PITCHES): True where the roll's pitch lies below the floor of the
+    step's bar."""
+    n_bars = -(-n_steps // STEPS_PER_BAR)
+    floors = np.repeat(bar_floors(melody, n_bars), STEPS_PER_BAR)[:n_steps]
+    pitches = np.arange(N_PITCHES) + PITCH_LOW
+    return pitches[None, :] < floors[:, None]
+
+
+def crossings(notes: Iterable[Note], melody: Sequence[Note]) -> int:
+    """How many of ``notes`` cross the melody (start at or above their bar's floor)."""
+    notes = list(notes)
+    if not notes or not melody:
+        return 0
+    n_bars = max(n.start for n in notes) // STEPS_PER_BAR + 1
+    floors = bar_floors(melody, n_bars)
+    return sum(note.pitch >= floors[note.start // STEPS_PER_BAR] for note in notes)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from engine.dynamics import (
+    LOCAL_BARS,
+    PIANO_UNDER_MELODY,
+    POP909_PIANO,
+    SHRINK,
+    VelocityProfile,
+    register_band,
+    velocity_profile,
+)
+from engine.pianoroll import Note
+
+FLAT = VelocityProfile(level=0.0, by_position=(0.0,) * 16, by_register=(0.0,) * 7)
+
+
+def accented(n_bars: int, *, loud: int = 100, soft: int = 60, pitch: int = 60) -> list[Note]:
+    """Loud downbeats, soft everything else, 16ths for ``n_bars`` bars."""
+    return [Note(step, pitch, 1, loud if step % 16 == 0 else soft)
+            for step in range(16 * n_bars)]
+
+
+def test_register_bands_are_octaves_from_c2() -> None:
+    assert [register_band(p) for p in (0, 35, 36, 47, 48, 60, 96, 127)] == [
+        0, 0, 1, 1, 2, 3, 6, 6]
+
+
+def test_a_profile_learns_the_players_accents() -> None:
+    profile = VelocityProfile.fit(accented(8), prior=FLAT)
+    assert profile.level == 60
+    n = 8  # downbeats seen
+    assert profile.by_position[0] == pytest.approx(n * 40 / (n + SHRINK))
+    assert profile.velocity(16, 60) > profile.velocity(17, 60) == 60
+
+
+def test_the_level_follows_the_bars_next_to_the_target() -> None:
+    notes = accented(4, loud=50, soft=50) + [
+        Note(n.start + 64, n.pitch, 1, 110) for n in accented(4, loud=110, soft=110)]
+    whole = VelocityProfile.fit(notes, prior=FLAT)
+    near_end = VelocityProfile.fit(notes, near=(8 * 16, 9 * 16), prior=FLAT)
+    assert whole.level == 80 and near_end.level == 110
+    assert LOCAL_BARS == 2
+
+
+def test_a_thin_context_borrows_pop909s_shape() -> None:
+    profile = VelocityProfile.fit([Note(1, 60, 1, 70)])
+    assert profile.level == 70
+    assert profile.by_position[5] == POP909_PIANO.by_position[5]
+    assert profile.by_position[1] == pytest.approx(SHRINK * POP909_PIANO.by_position[1]
+                                                   / (1 + SHRINK))
+
+
+def test_velocities_stay_in_midi_range() -> None:
+    loud = VelocityProfile(level=200.0, by_position=(0.0,) * 16, by_register=(0.0,) * 7)
+    soft = VelocityProfile(level=-5.0, by_position=(0.0,) * 16, by_register=(0.0,) * 7)
+    assert loud.velocity(0, 60) == 127 and soft.velocity(0, 60) == 1
+    with pytest.raises(ValueError, match="16 position"):
+        VelocityProfile(level=1.0, by_position=(0.0,), by_register=(0.0,) * 7)
+    with pytest.raises(ValueError, match="at least one note"):
+        VelocityProfile.fit([])
+
+
+def test_the_profile_comes_from_the_part_then_the_melody_then_pop909() -> None:
+    part, melody = accented(4, loud=90, soft=90), accented(4, loud=100, soft=100)
+    assert velocity_profile(part, melody, (0, 16)).level == 90
+    from_melody = velocity_profile([], melody, (0, 16))
+    assert from_melody.level == 100 + PIANO_UNDER_MELODY
+    assert from_melody.by_position == POP909_PIANO.by_position
+    assert velocity_profile([], None, (0, 16)) is POP909_PIANO

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import numpy as np
+
+from engine.pianoroll import PITCH_LOW, Note
+from engine.register import bar_floors, below_melody_mask, crossings
+
+MELODY = [Note(0, 67, 8), Note(8, 64, 12), Note(40, 72, 4)]  # 64 rings into bar 2
+
+
+def test_each_bar_floor_is_its_lowest_sounding_melody_note() -> None:
+    assert bar_floors(MELODY, 4).tolist() == [64, 64, 72, 128]
+
+
+def test_the_mask_allows_only_pitches_under_the_floor() -> None:
+    mask = below_melody_mask(MELODY, 64)
+    assert mask.shape == (64, 80)
+    assert mask[0, 63 - PITCH_LOW] and not mask[0, 64 - PITCH_LOW]
+    assert mask[33, 71 - PITCH_LOW] and not mask[33, 72 - PITCH_LOW]
+    assert np.all(mask[48:])  # no melody in bar 4: no floor
+
+
+def test_crossings_count_new_notes_at_or_over_the_floor() -> None:
+    notes = [Note(2, 60, 1), Note(3, 64, 1), Note(20, 70, 1), Note(34, 71, 1), Note(50, 100, 1)]
+    assert crossings(notes, MELODY) == 2
+    assert crossings(notes, []) == 0
