@@ -2,10 +2,9 @@
 
 Reading turns every note of every track into a :class:`TimedNote` with its onset and
 offset in beats (quarter notes, from the file's ticks per beat) and in seconds
-(through the file's tempo map). A note-on with velocity 0 is a note-off. When one
-pitch is struck again on the same channel before it is released, the note-offs close
-the open notes first in, first out. A note still open at the end of its track ends on
-the track's last tick.
+(through the file's tempo map). Notes are paired by :func:`smf.track_notes` (a note-on
+with velocity 0 is a note-off; re-struck notes close first in, first out; a note still
+open at the end of its track ends on the track's last tick).
 
 Quantisation (:func:`quantize`) rounds onset and offset, in steps, to the nearest
 16th (ties go up, to the later step); a note shorter than one step after rounding
@@ -20,12 +19,12 @@ from __future__ import annotations
 import bisect
 import math
 import os
-from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import mido
 
+import smf
 from engine.errors import InputError
 from engine.pianoroll import STEPS_PER_BEAT, Note, TimeSignature
 
@@ -165,33 +164,17 @@ def read_midi(path: str | os.PathLike[str]) -> MidiContents:
 
 
 def _track_notes(track: mido.MidiTrack, tempo_map: TempoMap, tpb: int) -> tuple[TimedNote, ...]:
-    open_notes: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
-    spans: list[tuple[int, int, int, int, int]] = []  # start, end, pitch, velocity, channel
-    tick = 0
-    for msg in track:
-        tick += msg.time
-        if msg.type == "note_on" and msg.velocity > 0:
-            open_notes[(msg.channel, msg.note)].append((tick, msg.velocity))
-        elif msg.type == "note_off" or (msg.type == "note_on" and msg.velocity == 0):
-            queue = open_notes.get((msg.channel, msg.note))
-            if queue:
-                start, velocity = queue.popleft()
-                spans.append((start, tick, msg.note, velocity, msg.channel))
-    for (channel, pitch), queue in open_notes.items():
-        for start, velocity in queue:
-            spans.append((start, max(tick, start), pitch, velocity, channel))
-    spans.sort()
     return tuple(
         TimedNote(
-            pitch=pitch,
-            velocity=velocity,
-            start_beat=start / tpb,
-            end_beat=end / tpb,
-            start_seconds=tempo_map.seconds(start),
-            end_seconds=tempo_map.seconds(end),
-            channel=channel,
+            pitch=note.pitch,
+            velocity=note.velocity,
+            start_beat=note.start / tpb,
+            end_beat=note.end / tpb,
+            start_seconds=tempo_map.seconds(note.start),
+            end_seconds=tempo_map.seconds(note.end),
+            channel=note.channel,
         )
-        for start, end, pitch, velocity, channel in spans
+        for note in smf.track_notes(track)
     )
 
 
