@@ -49,7 +49,10 @@ class EngineProcess:
     def stop(self, *, timeout: float = 10.0) -> None:
         if self._process is None or self._process.poll() is not None:
             return
-        self._process.send_signal(signal.SIGINT)  # the server's clean shutdown path
+        if sys.platform == "win32":
+            self._process.terminate()  # Windows cannot send SIGINT to another process
+        else:
+            self._process.send_signal(signal.SIGINT)  # the server's clean shutdown path
         try:
             self._process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
