@@ -24,7 +24,6 @@ Velocities of new notes come from the context's dynamics (:mod:`engine.dynamics`
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
 import tempfile
@@ -168,20 +167,18 @@ def pick_tracks(clip: ClipFile, wanted: Sequence[str] | None) -> tuple[int, ...]
 
 
 def _free_channel(midi: mido.MidiFile) -> int:
-    used = {msg.channel for track in midi.tracks for msg in track if hasattr(msg, "channel")}
-    for channel in range(16):
-        if channel != smf.DRUM_CHANNEL and channel not in used:
-            return channel
-    raise InputError("every melodic MIDI channel of the file is in use")
+    channel = smf.free_channel(midi)
+    if channel is None:
+        raise InputError("every melodic MIDI channel of the file is in use")
+    return channel
 
 
 def _target_track(clip: ClipFile, tracks: Sequence[int]) -> tuple[int, int]:
     """(track, channel) the new notes go to: the regenerated track with the most pitched
     notes (the first on a tie) and its most used channel (a free one if it has none)."""
     into = max(tracks, key=lambda t: (len(clip.pitched([t])), -t))
-    channels = collections.Counter(n.channel for n in clip.pitched([into]))
-    channel = channels.most_common(1)[0][0] if channels else _free_channel(clip.midi)
-    return into, channel
+    channel = smf.main_channel(clip.notes[into])
+    return into, _free_channel(clip.midi) if channel is None else channel
 
 
 @dataclass(frozen=True)

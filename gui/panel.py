@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gui.client import EngineClient, RequestResult, SentRequest
-from gui.clip import BEATS_PER_BAR, Clip, ClipNote, MidiClipError, read_clip, write_clip
+from gui.clip import (
+    BEATS_PER_BAR,
+    Clip,
+    ClipNote,
+    MidiClipError,
+    read_clip,
+    result_file,
+    write_clip,
+)
 from gui.editors import FormEditor, ProgressionEditor
 from gui.engine_process import EngineProcess
 from gui.jam import JamPanel
@@ -69,11 +77,21 @@ _SETTINGS_DELAY_MS = 150
 
 
 @dataclass(frozen=True)
+class _Source:
+    """The opened clip a request was made from, and the track it regenerates (None: all)."""
+
+    clip: Clip
+    track: int | None
+
+
+@dataclass(frozen=True)
 class _Shown:
-    """The result on screen: its request and variations, and which one is shown."""
+    """The result on screen: its request and variations, which one is shown, and the
+    opened clip it was made from (written back into that file on save)."""
 
     result: RequestResult
     index: int = 0
+    source: _Source | None = None
 
     @property
     def notes(self) -> tuple[ClipNote, ...]:
@@ -98,6 +116,7 @@ class PanelWindow(QMainWindow):
         self._clip: Clip | None = None
         self._shown: _Shown | None = None
         self._in_flight: str | None = None
+        self._in_flight_source: _Source | None = None
         self._form_supported: bool | None = None
         self._engine_version: str | None = None
         self._drag_dir: str | None = None
@@ -108,6 +127,7 @@ class PanelWindow(QMainWindow):
             self._push_settings, delay_ms=_SETTINGS_DELAY_MS, parent=self
         )
         self._build()
+        self._fill_track_combo()
         self._connect_signals()
         self.load_settings()
         self._update_task_controls()
@@ -200,6 +220,10 @@ class PanelWindow(QMainWindow):
         clip_row.addWidget(self.clear_clip_button)
         clip_row.addStretch(1)
         form.addRow("", clip_row)
+        self.track_combo = QComboBox()
+        self.track_combo.setToolTip(
+            "The track an infill regenerates; the others stay as they are in the saved file")
+        form.addRow("Regenerate", self.track_combo)
         self.bars_spin = QSpinBox()
         self.bars_spin.setRange(1, 256)
         self.bars_spin.setValue(8)
@@ -411,6 +435,8 @@ class PanelWindow(QMainWindow):
         if progression.n_bars:
             params["chords"] = progression.text()
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
+        if task == "infill" and self._clip is not None:
+            notes = self._clip.notes_of(self.track_combo.currentData())
         if self._clip is not None:
             params["tempo"] = self._clip.tempo
         n_bars = self.bars_spin.value()
@@ -443,12 +469,16 @@ class PanelWindow(QMainWindow):
             self.show_error(str(err))
             return None
         self._settings_throttle.flush()
-        return self.submit_request(self.task, params, notes)
+        request_id = self.submit_request(self.task, params, notes)
+        if self._clip is not None:
+            self._in_flight_source = _Source(self._clip, self.track_combo.currentData())
+        return request_id
 
     def submit_request(self, task: str, params: dict[str, Any], notes: tuple[ClipNote, ...]) -> str:
         """Send exactly these params and notes (no checks here: the engine answers)."""
         request_id = self.client.submit(task, params, notes)
         self._in_flight = request_id
+        self._in_flight_source = None
         self.generate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress_bar.setValue(0)
@@ -479,6 +509,7 @@ class PanelWindow(QMainWindow):
         self.settings.setValue("files/last_dir", os.path.dirname(os.path.abspath(path)))
         self.clip_label.setText(f"{clip.name}: {len(clip.notes)} notes, {clip.n_bars} bars")
         self.bars_spin.setValue(clip.n_bars)
+        self._fill_track_combo()
         self._shown = None
         self._show_input()
         self.show_info(f"Opened {clip.name} ({clip.tempo:g} BPM).")
@@ -486,16 +517,18 @@ class PanelWindow(QMainWindow):
 
     def clear_clip(self) -> None:
         self._clip = None
+        self._fill_track_combo()
         self.clip_label.setText("no input clip")
         self._shown = None
         self._show_input()
 
     def save_result(self, path: str) -> None:
-        """Write the variation on screen to ``path`` as a MIDI file."""
+        """Write the variation on screen to ``path`` as a MIDI file: into the opened file
+        for an infill or accompaniment of it (gui.clip.result_file), else a new file."""
         if self._shown is None:
             raise ValueError("there is no result to save yet")
-        write_clip(path, self._shown.notes, tempo=self._result_tempo())
-        self.show_info(f"Saved {os.path.basename(path)}.")
+        how = self._write_shown(path)
+        self.show_info(f"Saved {os.path.basename(path)}{how}.")
 
     def drag_mime(self) -> QMimeData:
         """Mime data for dragging the shown clip out: a temp ``.mid`` file URL."""
@@ -513,7 +546,10 @@ class PanelWindow(QMainWindow):
             task = self._shown.result.request.task
             name = f"diffjam-{task}-v{self._shown.index + 1}.mid"
         path = os.path.join(self._drag_dir, name)
-        write_clip(path, notes, tempo=self._result_tempo())
+        if self._shown is not None:
+            self._write_shown(path)
+        else:
+            write_clip(path, notes, tempo=self._result_tempo())
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(path)])
         with open(path, "rb") as handle:
@@ -603,7 +639,8 @@ class PanelWindow(QMainWindow):
         self._request_finished()
         self.progress_bar.setValue(100)
         self.progress_bar.setFormat("done")
-        self._shown = _Shown(result=result)
+        self._shown = _Shown(result=result, source=self._in_flight_source)
+        self._in_flight_source = None
         self._show_result()
         done = result.done
         latency = done.latency_ms
@@ -656,6 +693,37 @@ class PanelWindow(QMainWindow):
     def _index(self) -> int:
         return self._shown.index if self._shown is not None else 0
 
+    def _write_shown(self, path: str) -> str:
+        """Write the shown variation to ``path``; returns how, for the status line."""
+        assert self._shown is not None
+        shown, request = self._shown, self._shown.result.request
+        midi = None
+        if shown.source is not None:
+            bars = request.params.get("bars")
+            midi = result_file(shown.source.clip, request.task, shown.notes,
+                               bars=tuple(bars) if bars else None, track=shown.source.track)
+        if midi is None:
+            write_clip(path, shown.notes, tempo=self._result_tempo())
+            return ""
+        midi.save(path)
+        clip = shown.source.clip
+        if request.task == "accompany":
+            return f": {clip.name} plus an accompaniment track"
+        track = shown.source.track
+        which = "every track" if track is None else f"track {clip.tracks[track].name!r}"
+        return (f": {clip.name} with bars {bars[0]}–{bars[1]} of {which} replaced, every "
+                "other event as it was")
+
+    def _fill_track_combo(self) -> None:
+        self.track_combo.clear()
+        self.track_combo.addItem("All tracks", None)
+        tracks = self._clip.tracks if self._clip is not None else ()
+        for index, track in enumerate(tracks):
+            if track.notes:
+                self.track_combo.addItem(
+                    f"{index + 1} {track.name} ({len(track.notes)} notes)", index)
+        self.track_combo.setEnabled(self.task == "infill" and self.track_combo.count() > 2)
+
     def _result_tempo(self) -> float:
         if self._shown is not None:
             return float(self._shown.result.request.params.get("tempo", 120.0))
@@ -702,6 +770,7 @@ class PanelWindow(QMainWindow):
             spin.setEnabled(infill)
             spin.setMaximum(bars)
         self.range_label.setEnabled(infill)
+        self.track_combo.setEnabled(infill and self.track_combo.count() > 2)
         if self._shown is None:
             self._show_input()
 

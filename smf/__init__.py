@@ -8,7 +8,14 @@ there is one note pairing, one meter rule and one splice.
 """
 
 from smf.meter import BEATS_PER_BAR, BarGrid, MeterError, bar_grid
-from smf.notes import DRUM_CHANNEL, TickNote, absolute_ticks, track_notes
+from smf.notes import (
+    DRUM_CHANNEL,
+    TickNote,
+    absolute_ticks,
+    free_channel,
+    main_channel,
+    track_notes,
+)
 from smf.splice import (
     NewNote,
     Splice,
@@ -30,7 +37,9 @@ __all__ = [
     "add_track",
     "apply_groove",
     "bar_grid",
+    "free_channel",
     "groove_offsets",
+    "main_channel",
     "splice_notes",
     "track_notes",
 ]

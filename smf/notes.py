@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import mido
 
-__all__ = ["DRUM_CHANNEL", "TickNote", "absolute_ticks", "track_notes"]
+__all__ = ["DRUM_CHANNEL", "TickNote", "absolute_ticks", "free_channel", "main_channel",
+           "track_notes"]
 
 # General MIDI's percussion channel (channel 10, 0-based 9): its note numbers are drum
 # sounds, not pitches, so diffjam never shows them to the model nor replaces them.
@@ -69,3 +70,20 @@ def track_notes(track: Sequence[mido.Message]) -> list[TickNote]:
             notes.append(TickNote(start, max(tick, start), pitch, velocity, channel, on, None))
     notes.sort(key=lambda n: (n.start, n.end, n.pitch, n.velocity, n.channel))
     return notes
+
+
+def main_channel(notes: Sequence[TickNote]) -> int | None:
+    """The channel most of ``notes`` are on that is not the drums' (the lowest on a tie);
+    None when there is none."""
+    counts: dict[int, int] = {}
+    for note in notes:
+        if note.channel != DRUM_CHANNEL:
+            counts[note.channel] = counts.get(note.channel, 0) + 1
+    return min(counts, key=lambda c: (-counts[c], c)) if counts else None
+
+
+def free_channel(midi: mido.MidiFile) -> int | None:
+    """The lowest channel, not the drums', that no message of ``midi`` uses; None when
+    every one is in use."""
+    used = {msg.channel for track in midi.tracks for msg in track if hasattr(msg, "channel")}
+    return next((c for c in range(16) if c != DRUM_CHANNEL and c not in used), None)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import random
 from pathlib import Path
 
 import mido
 import pytest
 
-from gui.clip import ClipNote, MidiClipError, read_clip, write_clip
+import smf
+from gui.clip import Clip, ClipNote, MidiClipError, read_clip, result_file, write_clip
+from tests.smf.humanised import assert_only_replaced_notes_changed, random_file
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -54,8 +58,57 @@ def test_rejects_other_meters(tmp_path: Path) -> None:
         mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60, time=480),
     ]))  # fmt: skip
     midi.save(tmp_path / "waltz.mid")
-    with pytest.raises(MidiClipError, match="waltz.mid is in 3/4; only 4/4 is supported"):
+    with pytest.raises(MidiClipError, match="waltz.mid is in 3/4 from the start: diffjam "
+                                            "reads 4/4"):
         read_clip(tmp_path / "waltz.mid")
+
+
+def test_pop909_files_in_2_4_open_in_4_4_bars_with_their_tracks(data_dir: Path) -> None:
+    clip = read_clip(data_dir / "pop909" / "001" / "001.mid")
+    assert [t.name for t in clip.tracks] == ["track 1", "MELODY", "BRIDGE", "PIANO"]
+    assert len(clip.notes) == sum(len(t.notes) for t in clip.tracks)
+    assert clip.notes_of(1) == clip.tracks[1].notes and len(clip.notes_of(1)) == 264
+    assert clip.n_bars == math.ceil(max(n.end for n in clip.notes) / 4)
+
+
+@pytest.mark.parametrize("first_seed", [2000, 2025])
+def test_an_infill_saved_from_the_panel_keeps_every_other_event(
+        tmp_path: Path, first_seed: int) -> None:
+    """50 humanised multi-track files: a result in beats (as the engine sends it, the
+    whole clip) written back into the opened file for a picked track or all tracks."""
+    for seed in range(first_seed, first_seed + 25):
+        gen = random_file(seed)
+        path = tmp_path / f"{seed}.mid"
+        gen.midi.save(path)
+        clip = read_clip(path)
+        rng = random.Random(seed)
+        first = rng.randint(1, clip.n_bars)
+        bars = (first, rng.randint(first, clip.n_bars))
+        with_notes = [i for i, t in enumerate(clip.tracks) if t.notes]
+        track = rng.choice([None, *with_notes])
+        result = [ClipNote(rng.randrange(clip.n_bars * 16) / 4, rng.randint(1, 16) / 4,
+                           rng.randrange(128), rng.randint(1, 127)) for _ in range(40)]
+        written = result_file(clip, "infill", result, bars=bars, track=track)
+        tpb = gen.midi.ticks_per_beat
+        tracks = set(with_notes) if track is None else {track}
+        into = track if track is not None else max(
+            with_notes, key=lambda i: (len(clip.tracks[i].notes), -i))
+        channel = smf.main_channel(smf.track_notes(gen.midi.tracks[into]))
+        assert_only_replaced_notes_changed(
+            gen, written, tracks=tracks, start=(bars[0] - 1) * 4 * tpb,
+            stop=bars[1] * 4 * tpb, into=into, channel=channel)
+
+
+def test_an_accompaniment_saved_from_the_panel_is_the_file_plus_a_track(
+        tmp_path: Path) -> None:
+    gen = random_file(5)
+    gen.midi.save(tmp_path / "in.mid")
+    written = result_file(read_clip(tmp_path / "in.mid"), "accompany",
+                          [ClipNote(0.0, 1.0, 48, 70)])
+    assert len(written.tracks) == len(gen.midi.tracks) + 1
+    assert written.tracks[-1].name == "diffjam accompaniment"
+    assert result_file(read_clip(tmp_path / "in.mid"), "generate", []) is None
+    assert result_file(Clip(notes=(), n_bars=1), "infill", [], bars=(1, 1)) is None
 
 
 def test_rejects_empty_and_unreadable_files(tmp_path: Path) -> None:

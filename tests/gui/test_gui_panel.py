@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import astuple
 from pathlib import Path
 
 import mido
@@ -10,6 +11,7 @@ import pytest
 from conftest import CONNECT_TIMEOUT_MS, count_pixels, make_client
 from fake_engine import ARPEGGIO, FakeEngine
 
+import smf
 from gui.clip import ClipNote, read_clip, write_clip
 from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
@@ -354,3 +356,44 @@ def test_port_listing_errors_stay_in_the_jam_tab(qtbot, panel: PanelWindow, fake
     qtbot.waitUntil(lambda: bool(panel.jam.error_label.text()), timeout=WAIT)
     assert panel.jam.error_label.text() == "JAM (code 16): cannot list MIDI ports: no MIDI system"
     assert panel.status_area.text() == "Ready."
+
+
+def test_infill_of_a_picked_track_is_saved_into_the_opened_file(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    midi = mido.MidiFile(type=1, ticks_per_beat=96)
+    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=600_000),
+                                       mido.MetaMessage("marker", text="verse", time=200)]))
+    for name, channel, pitch in (("Lead", 0, 72), ("Keys", 4, 48)):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name),
+                                mido.Message("program_change", channel=channel, program=5)])
+        for beat in range(16):
+            track += [mido.Message("note_on", channel=channel, note=pitch, velocity=60 + beat,
+                                   time=3 if beat % 2 else 0),  # played, not quantised
+                      mido.Message("control_change", channel=channel, control=64, value=127),
+                      mido.Message("note_off", channel=channel, note=pitch, time=90)]
+        midi.tracks.append(track)
+    source = tmp_path / "song.mid"
+    midi.save(source)
+    assert panel.open_clip(str(source))
+    panel.set_task("infill")
+    assert panel.track_combo.isEnabled()
+    panel.track_combo.setCurrentIndex(panel.track_combo.findData(2))
+    panel.first_bar_spin.setValue(2)
+    panel.last_bar_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    sent = [args for args in fake_engine.messages("/diffjam/notes")]
+    assert sum((len(args) - 3) // 4 for args in sent) == 16  # only Keys' notes
+    path = tmp_path / "saved.mid"
+    panel.save_result(str(path))
+    assert "bars 2–2 of track 'Keys' replaced" in panel.status_area.text()
+    saved, midi = mido.MidiFile(path), mido.MidiFile(source)
+    assert saved.ticks_per_beat == 96
+    assert [list(t) for t in saved.tracks[:2]] == [list(t) for t in midi.tracks[:2]]
+    keys_before = [n for n in smf.track_notes(midi.tracks[2]) if not 384 <= n.start < 768]
+    keys_after = smf.track_notes(saved.tracks[2])
+    assert [astuple(n)[:5] for n in keys_after if not 384 <= n.start < 768] == [
+        astuple(n)[:5] for n in keys_before]
+    new = [n for n in keys_after if 384 <= n.start < 768]
+    assert [n.pitch for n in new] == list(ARPEGGIO) and {n.channel for n in new} == {4}
+    assert sum(m.type == "control_change" for m in saved.tracks[2]) == 16
