@@ -52,6 +52,7 @@ from typing import Any, Protocol
 import mido
 from engine.sampling import (
     DEFAULT_GUIDANCE,
+    MAX_SEED,
     MAX_STEPS,
     BarRange,
     Cancelled,
@@ -116,7 +117,7 @@ class JamConfig:
     None opens virtual ports named "diffjam in" / "diffjam out". ``clock``: ``"midi"``
     follows the DAW's MIDI clock on the input, ``"internal"`` ticks at ``tempo`` BPM.
     ``guidance``, ``in_key``, ``key`` (a key name such as "Am"; None: estimated),
-    ``steps`` and ``seed`` go to the sampler (bar ``n`` uses ``seed + n``).
+    ``steps`` and ``seed`` go to the sampler (bar ``n`` uses ``seed + n``, modulo 2^63).
     ``context_bars``: bars of the player's notes the model sees before the new bar.
     """
 
@@ -149,8 +150,8 @@ class JamConfig:
             raise InputError(f"jam key must be a key name or null, got {self.key!r}")
         if not _is_int(self.steps) or not 1 <= self.steps <= MAX_STEPS:
             raise InputError(f"jam steps must be 1..{MAX_STEPS}, got {self.steps!r}")
-        if self.seed is not None and not _is_int(self.seed):
-            raise InputError(f"jam seed must be an integer or null, got {self.seed!r}")
+        if self.seed is not None and (not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED):
+            raise InputError(f"jam seed must be 0..{MAX_SEED} or null, got {self.seed!r}")
         if not _is_int(self.context_bars) or not 1 <= self.context_bars <= MAX_CONTEXT_BARS:
             raise InputError(
                 f"jam context_bars must be 1..{MAX_CONTEXT_BARS}, got {self.context_bars!r}")
@@ -584,7 +585,7 @@ class JamSession:
                         duration=note.duration, velocity=note.velocity)
                    for played in range(first, bar) if played in self._accompaniment
                    for note in self._accompaniment[played]]
-        seed = None if self._config.seed is None else self._config.seed + bar
+        seed = None if self._config.seed is None else (self._config.seed + bar) % (MAX_SEED + 1)
         return _Request(epoch=self._epoch, bar=bar, context_bars=n_context,
                         melody=tuple(melody), chords=tuple(chords), context=tuple(context),
                         bars=BarRange(n_context if accompanied else 0, n_context + 1),

@@ -25,12 +25,22 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.clock import MAX_TEMPO, MIN_TEMPO
 from bridge.jam import MAX_CONTEXT_BARS
-from engine.sampling import DEFAULT_GUIDANCE, MAX_BARS, MAX_NOTES, MAX_STEPS, MAX_VARIATIONS
+from engine.midifile import MAX_TEMPO_BPM, MIN_TEMPO_BPM
+from engine.sampling import (
+    DEFAULT_GUIDANCE,
+    MAX_BARS,
+    MAX_NOTES,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_VARIATIONS,
+)
 
 __all__ = [
     "CLIENT_SPECS",
     "ENGINE_SPECS",
     "MAX_BARS",
+    "MAX_CHUNKS",
+    "MAX_ERROR_TEXT",
     "MAX_NOTES",
     "MAX_NOTES_PER_CHUNK",
     "PROTOCOL_VERSION",
@@ -55,12 +65,16 @@ __all__ = [
     "StatusQuery",
     "error_reply",
     "json_reply",
+    "parse_defaults",
     "parse_message",
 ]
 
 PROTOCOL_VERSION = 1
 MAX_NOTES_PER_CHUNK = 128
+MAX_CHUNKS = math.ceil(MAX_NOTES / MAX_NOTES_PER_CHUNK)  # chunks of one request
 MAX_REQUEST_ID = 64
+MAX_ERROR_TEXT = 1000  # characters of an error reply's message (it must fit a datagram)
+_SHOWN = 60  # characters of a client's value quoted in an error message
 NOTE_TAGS = "ffii"
 
 
@@ -219,6 +233,7 @@ class RequestParams:
     """
 
     notes_chunks: int = 0
+    notes: tuple[BeatNote, ...] = ()
     clip_beats: float | None = None
     bars: tuple[int, int] | None = None
     n_bars: int = 8
@@ -336,20 +351,38 @@ def _bad(
     return ProtocolError(code, message, request_id=request_id)
 
 
+def clip_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _show(value: Any) -> str:
+    """A client's value as compact JSON for an error message, cut to a few dozen characters
+    (the value may be a 60 KB string or a 4,000-digit number)."""
+    try:
+        text = json.dumps(value, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    return clip_text(text, _SHOWN)
+
+
 def _int(key: str, value: Any, low: int, high: int, rid: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"'{key}' must be an integer, got {json.dumps(value)}", rid)
+        raise _bad(f"'{key}' must be an integer, got {_show(value)}", rid)
     if not low <= value <= high:
-        raise _bad(f"'{key}' must be in {low}..{high}, got {value}", rid)
+        raise _bad(f"'{key}' must be in {low}..{high}, got {_show(value)}", rid)
     return value
 
 
 def _float(key: str, value: Any, low: float, high: float, rid: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad(f"'{key}' must be a number, got {json.dumps(value)}", rid)
-    number = float(value)
+        raise _bad(f"'{key}' must be a number, got {_show(value)}", rid)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf
     if not math.isfinite(number) or not low <= number <= high:
-        raise _bad(f"'{key}' must be in {low:g}..{high:g}, got {value}", rid)
+        raise _bad(f"'{key}' must be in {low:g}..{high:g}, got {_show(value)}", rid)
     return number
 
 
@@ -358,12 +391,12 @@ def _bool(key: str, value: Any, rid: str) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise _bad(f"'{key}' must be true/false or 0/1, got {json.dumps(value)}", rid)
+    raise _bad(f"'{key}' must be true/false or 0/1, got {_show(value)}", rid)
 
 
 def _text(key: str, value: Any, rid: str, *, max_len: int = 1000) -> str:
     if not isinstance(value, str):
-        raise _bad(f"'{key}' must be a string, got {json.dumps(value)}", rid)
+        raise _bad(f"'{key}' must be a string, got {_show(value)}", rid)
     if len(value) > max_len:
         raise _bad(f"'{key}' is longer than {max_len} characters", rid)
     return value
@@ -376,8 +409,9 @@ def _optional_text(key: str, value: Any, rid: str) -> str | None:
 def _json_object(text: str, rid: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        raise _bad(f"params are not valid JSON: {err}", rid, ErrorCode.BAD_JSON) from err
+    except (ValueError, RecursionError) as err:  # also numbers of more than 4,300 digits
+        raise _bad(f"params are not valid JSON: {clip_text(str(err), 200)}", rid,
+                   ErrorCode.BAD_JSON) from err
     if not isinstance(value, dict):
         raise _bad("params must be a JSON object", rid, ErrorCode.BAD_JSON)
     return value
@@ -386,8 +420,8 @@ def _json_object(text: str, rid: str) -> dict[str, Any]:
 def _check_keys(values: dict[str, Any], allowed: tuple[str, ...], rid: str) -> None:
     unknown = sorted(set(values) - set(allowed))
     if unknown:
-        raise _bad(f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
-                   f"{', '.join(allowed)}", rid)
+        shown = clip_text(", ".join(clip_text(repr(key), _SHOWN) for key in unknown), 200)
+        raise _bad(f"unknown key(s) {shown}; allowed: {', '.join(allowed)}", rid)
 
 
 def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
@@ -403,14 +437,14 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
         out["steps"] = _int("steps", values["steps"], 1, MAX_STEPS, rid)
     if "seed" in values:
         seed = values["seed"]
-        out["seed"] = None if seed is None else _int("seed", seed, 0, 2**63 - 1, rid)
+        out["seed"] = None if seed is None else _int("seed", seed, 0, MAX_SEED, rid)
     if "variations" in values:
         out["variations"] = _int("variations", values["variations"], 1, MAX_VARIATIONS, rid)
     return out
 
 
 _PARAM_KEYS = (
-    "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
+    "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
@@ -434,14 +468,20 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in meter)
         ):
             raise _bad(f"'time_signature' must be [numerator, denominator], got "
-                       f"{json.dumps(meter)}", rid)
+                       f"{_show(meter)}", rid)
         if meter != [4, 4]:
-            raise _bad(f"time signature {meter[0]}/{meter[1]} is not supported; only 4/4 is",
-                       rid, ErrorCode.UNSUPPORTED_METER)
+            raise _bad(f"time signature {_show(meter[0])}/{_show(meter[1])} is not supported; "
+                       "only 4/4 is", rid, ErrorCode.UNSUPPORTED_METER)
     if "notes_chunks" in values:
-        fields["notes_chunks"] = _int(
-            "notes_chunks", values["notes_chunks"], 0, MAX_NOTES // MAX_NOTES_PER_CHUNK + 1, rid
-        )
+        chunks = _int("notes_chunks", values["notes_chunks"], 0, 2**63, rid)
+        if chunks > MAX_CHUNKS:
+            raise _too_many_chunks(chunks, rid)
+        fields["notes_chunks"] = chunks
+    if "notes" in values:
+        if fields.get("notes_chunks"):
+            raise _bad("give the notes either in 'notes' or in /diffjam/notes chunks "
+                       "('notes_chunks'), not both", rid)
+        fields["notes"] = _json_notes(values["notes"], rid)
     if "clip_beats" in values:
         clip = _float("clip_beats", values["clip_beats"], 0.0, 1e9, rid)
         if clip > MAX_BARS * 4:
@@ -463,17 +503,17 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             or len(bars) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in bars)
         ):
-            raise _bad(f"'bars' must be [first, last] (1-based), got {json.dumps(bars)}", rid)
+            raise _bad(f"'bars' must be [first, last] (1-based), got {_show(bars)}", rid)
         first, last = bars
         if first < 1 or last < first:
-            raise _bad(f"bar range {first}-{last} is empty or starts before bar 1", rid,
-                       ErrorCode.BAD_BARS)
+            raise _bad(f"bar range {_show(first)}-{_show(last)} is empty or starts before "
+                       "bar 1", rid, ErrorCode.BAD_BARS)
         if last > MAX_BARS:
-            raise _bad(f"bar {last} is past the limit of {MAX_BARS} bars", rid,
+            raise _bad(f"bar {_show(last)} is past the limit of {MAX_BARS} bars", rid,
                        ErrorCode.TOO_LARGE)
         fields["bars"] = (first, last)
-    if "tempo" in values:
-        fields["tempo"] = _float("tempo", values["tempo"], 1.0, 1000.0, rid)
+    if "tempo" in values:  # the range a .mid file can hold (engine.midifile)
+        fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO_BPM, MAX_TEMPO_BPM, rid)
     if "chords" in values:
         fields["chords"] = _optional_text("chords", values["chords"], rid)
     if "write_midi" in values:
@@ -482,13 +522,27 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
         fields["reply_port"] = _int("reply_port", values["reply_port"], 1, 65535, rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
+    if kind == RequestKind.ACCOMPANY and not (
+            fields.get("chords") or fields.get("notes_chunks") or fields.get("notes")):
+        raise _bad("accompany needs 'chords' or melody notes", rid)
     return RequestParams(**fields)
+
+
+def _too_many_chunks(count: int, rid: str) -> ProtocolError:
+    return _bad(f"{count} chunks is more than a request may hold: at most {MAX_NOTES} notes, "
+                f"{MAX_NOTES_PER_CHUNK} a chunk ({MAX_CHUNKS} chunks)", rid, ErrorCode.TOO_LARGE)
 
 
 def _parse_settings(text: str) -> SettingsUpdate:
     values = _json_object(text, "")
     _check_keys(values, _SETTINGS_KEYS, "")
     return SettingsUpdate(tuple(sorted(_sampling_fields(values, "").items())))
+
+
+def parse_defaults(text: str) -> EngineSettings:
+    """The engine-wide defaults from ``diffjam serve --defaults JSON``: the keys and ranges
+    of ``/diffjam/settings``; raises ProtocolError (its message names the key)."""
+    return _parse_settings(text).apply(EngineSettings())
 
 
 def _parse_jam_start(text: str) -> JamStart:
@@ -501,7 +555,7 @@ def _parse_jam_start(text: str) -> JamStart:
     if "clock" in values:
         clock = values["clock"]
         if clock not in ("midi", "internal"):
-            raise _bad(f"'clock' must be \"midi\" or \"internal\", got {json.dumps(clock)}")
+            raise _bad(f"'clock' must be \"midi\" or \"internal\", got {_show(clock)}")
         fields["clock"] = clock
     if "tempo" in values:
         fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO, MAX_TEMPO, "")
@@ -516,40 +570,70 @@ def _request_id(value: str) -> str:
     if not 1 <= len(value) <= MAX_REQUEST_ID:
         raise _bad(f"request id must be 1-{MAX_REQUEST_ID} characters, got {len(value)}")
     if not value.isprintable():
-        raise _bad(f"request id {value!r} contains control characters")
+        raise _bad(f"request id {_show(value)} contains control characters")
     return value
 
 
 def _beat_notes(args: list[Any], rid: str) -> tuple[BeatNote, ...]:
+    """The notes of a ``/diffjam/notes`` chunk (``ffii`` x k, already type-checked)."""
+    return tuple(_beat_note(*args[k : k + 4], where=f"note {k // 4} of the chunk", rid=rid)
+                 for k in range(0, len(args), 4))
+
+
+def _json_notes(value: Any, rid: str) -> tuple[BeatNote, ...]:
+    """The ``notes`` param: ``[[start_beats, duration_beats, pitch, velocity], ...]``."""
+    if not isinstance(value, list):
+        raise _bad(f"'notes' must be a list of [start, duration, pitch, velocity], got "
+                   f"{_show(value)}", rid)
+    if len(value) > MAX_NOTES:
+        raise _bad(f"{len(value)} notes is more than a request may hold ({MAX_NOTES})", rid,
+                   ErrorCode.TOO_LARGE)
     notes = []
-    for k in range(0, len(args), 4):
-        start, duration, pitch, velocity = args[k : k + 4]
-        where = f"note {k // 4} of the chunk"
-        if not (math.isfinite(start) and math.isfinite(duration)):
-            raise _bad(f"{where}: start and duration must be finite numbers", rid)
-        if start < 0:
-            raise _bad(f"{where}: start {start:g} beats is before the clip start", rid)
-        if duration <= 0:
-            raise _bad(f"{where}: duration {duration:g} beats must be > 0", rid)
-        if start + duration > MAX_BARS * 4:
-            raise _bad(f"{where}: ends at beat {start + duration:g}, past the limit of "
-                       f"{MAX_BARS} bars", rid, ErrorCode.TOO_LARGE)
-        if not 0 <= pitch <= 127:
-            raise _bad(f"{where}: pitch {pitch} is not a MIDI pitch 0..127", rid)
-        if not 1 <= velocity <= 127:
-            raise _bad(f"{where}: velocity {velocity} must be 1..127", rid)
-        notes.append(BeatNote(float(start), float(duration), int(pitch), int(velocity)))
+    for k, item in enumerate(value):
+        where = f"'notes' item {k}"
+        if not (isinstance(item, list) and len(item) == 4
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item)
+                and all(isinstance(v, int) for v in item[2:])):
+            raise _bad(f"{where} must be [start, duration, pitch, velocity] (numbers; pitch "
+                       f"and velocity integers), got {_show(item)}", rid)
+        start, duration = (_finite(v) for v in item[:2])
+        notes.append(_beat_note(start, duration, item[2], item[3], where=where, rid=rid))
     return tuple(notes)
+
+
+def _finite(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond float range
+        return math.inf
+
+
+def _beat_note(start: float, duration: float, pitch: int, velocity: int, *, where: str,
+               rid: str) -> BeatNote:
+    if not (math.isfinite(start) and math.isfinite(duration)):
+        raise _bad(f"{where}: start and duration must be finite numbers", rid)
+    if start < 0:
+        raise _bad(f"{where}: start {start:g} beats is before the clip start", rid)
+    if duration <= 0:
+        raise _bad(f"{where}: duration {duration:g} beats must be > 0", rid)
+    if start + duration > MAX_BARS * 4:
+        raise _bad(f"{where}: ends at beat {start + duration:g}, past the limit of "
+                   f"{MAX_BARS} bars", rid, ErrorCode.TOO_LARGE)
+    if not 0 <= pitch <= 127:
+        raise _bad(f"{where}: pitch {_show(pitch)} is not a MIDI pitch 0..127", rid)
+    if not 1 <= velocity <= 127:
+        raise _bad(f"{where}: velocity {_show(velocity)} must be 1..127", rid)
+    return BeatNote(float(start), float(duration), int(pitch), int(velocity))
 
 
 def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
     """Turn one decoded OSC message into a typed client message, or raise ProtocolError."""
     spec = CLIENT_SPECS.get(address)
     if spec is None:
-        raise _bad(f"no such address {address!r}", code=ErrorCode.UNKNOWN_ADDRESS)
+        raise _bad(f"no such address {_show(address)}", code=ErrorCode.UNKNOWN_ADDRESS)
     if not spec.matches(tags):
-        raise _bad(f"{address} takes type tags {spec.describe()}, got {tags!r}",
-                   code=ErrorCode.BAD_TYPES)
+        raise _bad(f"{address} takes type tags {spec.describe()}, got "
+                   f"{clip_text(repr(tags), _SHOWN)}", code=ErrorCode.BAD_TYPES)
     if address == "/diffjam/hello":
         port = args[0] if args else None
         if port is not None and not 1 <= port <= 65535:
@@ -561,8 +645,10 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
         rid = _request_id(args[0])
         index, count = args[1], args[2]
         n_notes = (len(args) - 3) // 4
-        if not 1 <= count <= MAX_NOTES // MAX_NOTES_PER_CHUNK + 1:
-            raise _bad(f"chunk_count {count} is out of range", rid, ErrorCode.CHUNK)
+        if count > MAX_CHUNKS:
+            raise _too_many_chunks(count, rid)
+        if count < 1:
+            raise _bad(f"chunk_count {count} must be >= 1", rid, ErrorCode.CHUNK)
         if not 0 <= index < count:
             raise _bad(f"chunk_index {index} is outside 0..{count - 1}", rid, ErrorCode.CHUNK)
         if n_notes > MAX_NOTES_PER_CHUNK:
@@ -620,5 +706,8 @@ def json_reply(address: str, value: dict[str, Any]) -> Reply:
 
 
 def error_reply(request_id: str, code: ErrorCode, message: str) -> Reply:
-    return Reply("/diffjam/error", (request_id, int(code), code.name, message))
+    """``/diffjam/error``; the message is cut to :data:`MAX_ERROR_TEXT` characters so that
+    the reply always fits a datagram, whatever input it quotes."""
+    return Reply("/diffjam/error", (clip_text(request_id, MAX_REQUEST_ID), int(code), code.name,
+                                    clip_text(message, MAX_ERROR_TEXT)))
 

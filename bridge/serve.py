@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import statistics
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,8 +29,6 @@ from engine.devices import add_device_argument, resolve_device
 __all__ = ["add_commands", "run_bench", "run_serve"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_OUTPUT_DIR = Path(tempfile.gettempdir()) / "diffjam"
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -48,8 +45,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--queue", type=int, default=8, help="requests that may wait (default 8)")
     serve.add_argument("--timeout", type=float, default=120.0,
                        help="seconds one generation may take (default 120)")
-    serve.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR,
-                       help=f"where .mid results go (default {DEFAULT_OUTPUT_DIR})")
+    serve.add_argument("--output-dir", type=Path,
+                       help="where .mid results go (default: a folder private to you, "
+                            "diffjam-<user id> under the system temp folder)")
+    serve.add_argument("--defaults", metavar="JSON",
+                       help="engine-wide sampling defaults every client starts from, keys of "
+                            "/diffjam/settings, e.g. '{\"steps\": 20}'")
     serve.add_argument("--allow-remote", action="store_true",
                        help="allow a --host other than loopback (anyone on the network "
                             "can then use the engine)")
@@ -88,6 +89,22 @@ def run_serve(args: argparse.Namespace) -> int:
             return 2
         log.warning("listening on %s: anyone who can reach this port can use the engine",
                     args.host)
+    from bridge.outputs import OutputDirError, default_output_dir, prepare_output_dir
+    from bridge.protocol import EngineSettings, ProtocolError, parse_defaults
+
+    defaults = EngineSettings()
+    if args.defaults is not None:
+        try:
+            defaults = parse_defaults(args.defaults)
+        except ProtocolError as err:
+            log.error("--defaults: %s", err.message)
+            return 2
+    output_dir = args.output_dir or default_output_dir()
+    try:  # before the model takes its seconds to load
+        prepare_output_dir(output_dir, private=args.output_dir is None)
+    except OutputDirError as err:
+        log.error("%s", err)
+        return 1
     if args.model is not None and not args.model.is_file():
         log.error("model file %s not found", args.model)
         return 1
@@ -107,11 +124,13 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir), info=info,
                            jam=control, host=args.host, port=args.port, queue=args.queue,
-                           timeout_s=args.timeout)
+                           timeout_s=args.timeout, settings=defaults)
     except OSError as err:
         log.error("%s", err)
         return 1
-    log.info("writing .mid results to %s", args.output_dir)
+    log.info("writing .mid results to %s", output_dir)
+    if args.defaults is not None:
+        log.info("engine-wide defaults: %s", json.dumps(defaults.to_json()))
 
     def on_signal(signum: int, _frame: Any) -> None:
         log.info("%s: shutting down", signal.Signals(signum).name)
@@ -168,7 +187,7 @@ def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
     from bridge.server import OscServer
     from bridge.worker import PipelineRunner
 
-    server = OscServer(PipelineRunner(_ZeroTimePipeline(), output_dir=DEFAULT_OUTPUT_DIR),
+    server = OscServer(PipelineRunner(_ZeroTimePipeline()),  # the bench writes no files
                        info=_ZeroTimePipeline().info(), port=0, queue=8)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,10 +2,17 @@
 
 The receive loop is our own (not python-osc's dispatcher, which drops unparsable packets
 silently): every datagram is decoded here with python-osc's parsers, and every one the
-engine cannot use — not OSC, unknown address, wrong type tags, bad params — is answered
-with one ``/diffjam/error`` and one log line. Handlers only parse, check and enqueue;
-generation runs on the :class:`~bridge.worker.Worker` thread and jam port operations on a
-small control thread, so the receive loop never waits on either.
+engine cannot use — not OSC, an empty bundle, unknown address, wrong type tags, bad
+params — is answered with one ``/diffjam/error`` and one log line; the parts of a request
+that already had its outcome are logged and ignored. Handlers only parse, check and
+enqueue; generation runs on the :class:`~bridge.worker.Worker` thread and jam port
+operations on a small control thread, so the receive loop never waits on either. Before
+each datagram is handled the loop empties the kernel's receive buffer into a backlog (the
+buffer itself is enlarged too), so a burst from many clients is read, not dropped; past
+:data:`MAX_BACKLOG` datagrams the surplus is answered ``BUSY`` unread.
+
+Clients are told apart by the address and port they send from: a request id, a cancel,
+the sampling settings and the jam belong to the client that sent them.
 
 Bundles are accepted, nested up to :data:`MAX_BUNDLE_DEPTH`, and their messages handled
 at once in order (time tags are ignored).
@@ -14,23 +21,26 @@ at once in order (time tags are ignored).
 from __future__ import annotations
 
 import logging
+import queue
+import select
 import socket
 import struct
 import threading
 import traceback
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
-import queue
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pythonosc import osc_message
 from pythonosc.parsing import osc_types
 
 import engine
-from bridge.chunks import REFUSED_MEMORY_S, ChunkAssembler
+from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler
 from bridge.protocol import (
+    MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
     Cancel,
     ClientMessage,
@@ -47,6 +57,7 @@ from bridge.protocol import (
     SettingsGet,
     SettingsUpdate,
     StatusQuery,
+    clip_text,
     error_reply,
     json_reply,
     parse_message,
@@ -62,13 +73,18 @@ log = logging.getLogger(__name__)
 Address = tuple[str, int]
 MAX_DATAGRAM = 65_535
 MAX_BUNDLE_DEPTH = 8
-MAX_REPLY_PORTS = 256
+MAX_CLIENTS = 256  # clients whose reply port and settings are remembered (oldest forgotten)
+RECEIVE_BUFFER = 4 * 2**20  # bytes asked of the kernel (Linux gives at most net.core.rmem_max)
+MAX_BACKLOG = 4096  # datagrams read but not handled yet; beyond, BUSY at once
+MAX_BACKLOG_BYTES = 32 * 2**20
+POLL_S = 0.2  # the loop wakes at least this often (chunk expiry, shutdown)
 STOP_TIMEOUT_S = 5.0  # shutdown waits at most this long for each of the worker and the jam
 _BUNDLE = b"#bundle\x00"
 # Type tags python-osc's OscMessage decodes; any other tag makes the datagram MALFORMED
 # (python-osc would skip it without consuming its bytes).
 _KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
 _REQUEST_ADDRESSES = frozenset(("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"))
+_PART_ADDRESSES = _REQUEST_ADDRESSES | {"/diffjam/notes"}  # the parts of one request
 
 
 @dataclass(frozen=True)
@@ -189,7 +205,7 @@ class JamControl:
     def start(
         self, message: JamStart, settings: EngineSettings, on_state: Callable[[dict], None]
     ) -> None:
-        if self._session is not None and self._session.state().get("running"):
+        if self.running:
             raise ProtocolError(ErrorCode.JAM, "a jam is already running; stop it first")
         extra: dict[str, Any] = {}
         if message.context_bars is not None:
@@ -213,6 +229,11 @@ class JamControl:
             raise ProtocolError(ErrorCode.JAM, f"MIDI port problem: {err}") from err
         self._session = session
 
+    @property
+    def running(self) -> bool:
+        """Whether a jam is running now."""
+        return self._session is not None and bool(self._session.state().get("running"))
+
     def stop(self) -> dict[str, Any]:
         if self._session is None:
             return {"running": False}
@@ -229,8 +250,34 @@ class JamControl:
             raise ProtocolError(ErrorCode.JAM, f"cannot list MIDI ports: {err}") from err
 
 
+def _enlarge_receive_buffer(sock: socket.socket) -> int:
+    """Ask for a :data:`RECEIVE_BUFFER`-byte receive buffer (past the system's limit where
+    the process may, SO_RCVBUFFORCE); the size granted, with a warning when it is smaller."""
+    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RECEIVE_BUFFER)
+            break
+        except OSError:  # FORCE needs CAP_NET_ADMIN; the kernel keeps its default otherwise
+            continue
+    size = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if size < RECEIVE_BUFFER:
+        log.warning("the system allows a UDP receive buffer of %d bytes only; a burst of "
+                    "more than about %d KB sent faster than the engine reads may be lost "
+                    "(on Linux: sysctl -w net.core.rmem_max=%d)", size, size // 2048,
+                    RECEIVE_BUFFER)
+    return size
+
+
 class OscServer:
-    """The engine's OSC endpoint. ``serve_forever`` on one thread, ``shutdown`` from any."""
+    """The engine's OSC endpoint. ``serve_forever`` on one thread, ``shutdown`` from any.
+
+    Clients are told apart by the address and port they send from (the *owner*): request
+    ids, cancels, settings and the jam belong to it (docs/osc-protocol.md, "Clients and
+    what they own"). ``settings`` are the engine-wide defaults every client starts from;
+    ``/diffjam/settings`` changes only the sender's own copy.
+    """
 
     def __init__(
         self,
@@ -249,16 +296,20 @@ class OscServer:
         self._version = engine.__version__
         self._jam = jam
         self._settings = settings or EngineSettings()
+        self._client_settings: OrderedDict[Address, EngineSettings] = OrderedDict()
         self._assembler = assembler or ChunkAssembler()
         self._reply_ports: OrderedDict[Address, int] = OrderedDict()
         self._jam_owner: Address | None = None
+        self._backlog: deque[tuple[bytes, Address]] = deque()
+        self._backlog_bytes = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._sock.bind((host, port))
         except OSError as err:
             self._sock.close()
             raise OSError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
-        self._sock.settimeout(0.2)
+        self.receive_buffer = _enlarge_receive_buffer(self._sock)
+        self._sock.setblocking(False)
         self.address: Address = self._sock.getsockname()[:2]
         self._worker = Worker(runner, self._send, capacity=queue, timeout_s=timeout_s)
         self._control = _ControlThread("diffjam-jam-control")
@@ -267,26 +318,30 @@ class OscServer:
 
     @property
     def settings(self) -> EngineSettings:
+        """The engine-wide defaults (``diffjam serve --defaults``)."""
         return self._settings
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def serve_forever(self) -> None:
+        """Receive and handle datagrams until :meth:`shutdown`.
+
+        The loop empties the kernel's receive buffer into a backlog before handling each
+        datagram, so a burst waits in memory rather than overflowing the buffer; the work
+        a datagram causes is only parsing, checking, queueing and one reply.
+        """
         self._worker.start()
-        log.info("listening on %s:%d", *self.address)
+        log.info("listening on %s:%d (receive buffer %d bytes)", *self.address,
+                 self.receive_buffer)
         try:
             while not self._stop.is_set():
-                try:
-                    data, sender = self._sock.recvfrom(MAX_DATAGRAM)
-                except TimeoutError:
-                    data = None
-                except OSError as err:  # e.g. ICMP port unreachable reported on Windows
-                    if self._stop.is_set():
-                        break
-                    log.debug("recvfrom: %s", err)
-                    continue
-                if data is not None:
-                    self.handle_datagram(data, sender[:2])
+                if not self._backlog:
+                    self._wait_readable(POLL_S)
+                self._drain()
+                if self._backlog:
+                    data, sender = self._backlog.popleft()
+                    self._backlog_bytes -= len(data)
+                    self.handle_datagram(data, sender)
                 for target, error in self._assembler.expire():
                     self._refuse(error, target)
         finally:
@@ -296,6 +351,35 @@ class OscServer:
         """Stop the loop (from any thread) and wait until it closed everything."""
         self._stop.set()
         self._stopped.wait(timeout)
+
+    def _wait_readable(self, timeout: float) -> None:
+        try:
+            select.select([self._sock], [], [], timeout)
+        except (OSError, ValueError) as err:  # interrupted, or the socket is gone
+            log.debug("select: %s", err)
+
+    def _drain(self) -> None:
+        """Move every datagram waiting in the kernel into the backlog; beyond
+        :data:`MAX_BACKLOG` datagrams (or :data:`MAX_BACKLOG_BYTES`) answer BUSY at once."""
+        while True:
+            try:
+                data, sender = self._sock.recvfrom(MAX_DATAGRAM)
+            except BlockingIOError:
+                return
+            except OSError as err:  # e.g. ICMP port unreachable reported on Windows
+                if not self._stop.is_set():
+                    log.debug("recvfrom: %s", err)
+                return
+            sender = sender[:2]
+            if (len(self._backlog) >= MAX_BACKLOG
+                    or self._backlog_bytes + len(data) > MAX_BACKLOG_BYTES):
+                self._refuse(ProtocolError(
+                    ErrorCode.BUSY, f"engine overloaded: {len(self._backlog)} datagrams are "
+                    "waiting to be read; send more slowly"), self._reply_to(sender),
+                    detail=f"{len(data)} bytes, not read")
+                continue
+            self._backlog.append((data, sender))
+            self._backlog_bytes += len(data)
 
     def _close(self) -> None:
         """Cancel the running generation and the queue, stop the jam, close the socket.
@@ -315,6 +399,8 @@ class OscServer:
                     log.exception("stopping the jam failed")
             if not self._control.shutdown(timeout=STOP_TIMEOUT_S):
                 log.warning("the jam control thread is still busy; leaving it")
+            if self._backlog:
+                log.info("%d datagram(s) left unread at shutdown", len(self._backlog))
             self._sock.close()
             log.info("server stopped")
         finally:
@@ -329,27 +415,45 @@ class OscServer:
         except ProtocolError as err:
             self._refuse(err, self._reply_to(sender), detail=f"{len(data)} bytes")
             return
+        if not messages:
+            self._refuse(_malformed("the bundle holds no messages"), self._reply_to(sender),
+                         detail=f"{len(data)} bytes")
+            return
         for message in messages:
-            try:
-                self._dispatch(parse_message(message.address, message.tags, message.args),
-                               sender)
-            except ProtocolError as err:
-                rid = err.request_id
-                if message.address == "/diffjam/notes" and self._assembler.was_refused(rid):
-                    self._ignore_late_chunk(rid, f"{err.code.name} {err.message}")
-                    continue
-                if message.address in _REQUEST_ADDRESSES and rid and (
-                        err.code != ErrorCode.DUPLICATE_ID):
-                    # the request's one outcome is this error: its chunks go too
-                    dropped = self._assembler.refuse(rid)
-                    if dropped:
-                        log.info("request %s refused: dropped its %d chunk(s)", rid, dropped)
-                self._refuse(err, self._reply_to(sender), detail=message.address)
-            except Exception as err:  # noqa: BLE001 - never let one message stop the server
-                log.error("handling %s from %s:%d failed:\n%s", message.address, *sender,
-                          traceback.format_exc())
-                self._refuse(ProtocolError(ErrorCode.INTERNAL, f"internal error: {err}"),
-                             self._reply_to(sender))
+            self._handle_message(message, sender)
+
+    def _handle_message(self, message: DecodedMessage, sender: Address) -> None:
+        try:
+            parsed = parse_message(message.address, message.tags, message.args)
+        except ProtocolError as err:
+            if message.address in _PART_ADDRESSES and err.request_id and self._assembler.is_late(
+                    sender, err.request_id, params=message.address != "/diffjam/notes"):
+                self._ignore_late_part(err.request_id, f"refused {message.address}")
+                return
+            self._fail(message.address, err, sender)
+            return
+        try:
+            self._dispatch(parsed, sender)
+        except ProtocolError as err:
+            self._fail(message.address, err, sender)
+        except Exception as err:  # noqa: BLE001 - never let one message stop the server
+            log.error("handling %s from %s:%d failed:\n%s", message.address, *sender,
+                      traceback.format_exc())
+            rid = getattr(parsed, "request_id", "")
+            self._fail(message.address, ProtocolError(
+                ErrorCode.INTERNAL, f"internal error: {type(err).__name__}: {err}",
+                request_id=rid), sender)
+
+    def _fail(self, address: str, error: ProtocolError, sender: Address) -> None:
+        """Answer a refused message; a refused part of a request (params or chunk) is that
+        request's one outcome, so the request is closed: its other parts are dropped, and
+        those still to come are logged and ignored (:meth:`ChunkAssembler.close`)."""
+        rid = error.request_id
+        if address in _PART_ADDRESSES and rid and error.code != ErrorCode.DUPLICATE_ID:
+            dropped = self._assembler.close(sender, rid, params=address != "/diffjam/notes")
+            if dropped:
+                log.info("request %s refused: dropped its %d chunk(s)", rid, dropped)
+        self._refuse(error, self._reply_to(sender), detail=address)
 
     def _dispatch(self, message: ClientMessage, sender: Address) -> None:
         match message:
@@ -358,79 +462,98 @@ class OscServer:
                 self._send(self._status(), self._reply_to(sender))
             case StatusQuery():
                 self._send(self._status(), self._reply_to(sender))
-            case NotesChunk():
-                if self._assembler.was_refused(message.request_id):
-                    self._ignore_late_chunk(message.request_id,
-                                            f"chunk {message.index + 1} of {message.count}")
+            case NotesChunk(request_id=rid):
+                if self._assembler.is_late(sender, rid, params=False):
+                    self._ignore_late_part(rid, f"chunk {message.index + 1} of {message.count}")
                     return
-                self._check_new(message.request_id)
-                ready = self._assembler.add_chunk(message, self._reply_to(sender))
-                if ready is not None:
-                    self._worker.submit(ready, self._settings)
-            case RequestMessage():
-                self._check_new(message.request_id)
-                self._assembler.forget_refusal(message.request_id)
+                if self._worker.in_flight(sender, rid):
+                    log.warning("ignored chunk %d of %d for request %s: the request is "
+                                "already queued or running", message.index + 1, message.count,
+                                rid)
+                    return
+                ready = self._assembler.add_chunk(message, owner=sender,
+                                                  reply_to=self._reply_to(sender))
+                if ready is None:
+                    log.debug("request %s: chunk %d of %d from %s:%d held", rid,
+                              message.index + 1, message.count, *sender)
+                else:
+                    self._worker.submit(ready, self._settings_for(sender))
+            case RequestMessage(request_id=rid):
+                if self._assembler.is_late(sender, rid, params=True):
+                    self._ignore_late_part(rid, f"/diffjam/{message.kind} params")
+                    return
+                if self._worker.in_flight(sender, rid):
+                    raise ProtocolError(
+                        ErrorCode.DUPLICATE_ID, f"request {rid!r} is already in flight",
+                        request_id=rid,
+                    )
                 reply = self._reply_to(sender)
                 if message.params.reply_port is not None:
                     # One-shot senders such as oscsend use a new port per message.
                     reply = (sender[0], message.params.reply_port)
-                ready = self._assembler.add_request(message, reply)
-                if ready is not None:
-                    self._worker.submit(ready, self._settings)
+                ready = self._assembler.add_request(message, owner=sender, reply_to=reply)
+                if ready is None:
+                    log.debug("request %s from %s:%d: params held until its %d chunk(s) came",
+                              rid, *sender, message.params.notes_chunks)
+                else:
+                    self._worker.submit(ready, self._settings_for(sender))
             case Cancel(request_id=rid):
-                if self._assembler.discard(rid):
+                if self._assembler.cancel(sender, rid):
                     log.info("request %s cancelled while waiting for chunks", rid)
                     self._send(error_reply(rid, ErrorCode.CANCELLED, "cancelled by the client"),
                                self._reply_to(sender))
                 else:
-                    self._worker.cancel(rid)
+                    self._worker.cancel(sender, rid)
             case SettingsUpdate():
-                settings = message.apply(self._settings)
+                settings = message.apply(self._settings_for(sender))
                 if settings.key is not None:
                     try:
                         parse_key(settings.key)
                     except ChordSymbolError as err:
                         raise ProtocolError(ErrorCode.BAD_CHORD, str(err)) from err
-                self._settings = settings
-                log.info("settings changed: %s", self._settings.to_json())
-                self._send(json_reply("/diffjam/settings", self._settings.to_json()),
+                self._client_settings[sender] = settings
+                self._client_settings.move_to_end(sender)
+                while len(self._client_settings) > MAX_CLIENTS:
+                    self._client_settings.popitem(last=False)
+                log.info("settings of %s:%d changed: %s", *sender, settings.to_json())
+                self._send(json_reply("/diffjam/settings", settings.to_json()),
                            self._reply_to(sender))
             case SettingsGet():
-                self._send(json_reply("/diffjam/settings", self._settings.to_json()),
+                self._send(json_reply("/diffjam/settings", self._settings_for(sender).to_json()),
                            self._reply_to(sender))
             case JamStart() | JamStop() | JamPorts():
-                self._jam_command(message, self._reply_to(sender))
+                if self._jam is None:
+                    raise ProtocolError(ErrorCode.JAM, "live jam is not available in this engine")
+                log.debug("%s from %s:%d handed to the jam control thread",
+                          type(message).__name__, *sender)
+                self._control.submit(self._run_jam_command, message, self._settings_for(sender),
+                                     sender, self._reply_to(sender))
+
+    def _settings_for(self, owner: Address) -> EngineSettings:
+        """The sampling defaults of one client: its own, else the engine-wide ones."""
+        return self._client_settings.get(owner, self._settings)
 
     @staticmethod
-    def _ignore_late_chunk(request_id: str, what: str) -> None:
-        log.warning("ignored %s for request %s: its params were refused less than %g s ago "
-                    "(it already had its error)", what, request_id, REFUSED_MEMORY_S)
-
-    def _check_new(self, request_id: str) -> None:
-        if self._worker.in_flight(request_id):
-            raise ProtocolError(
-                ErrorCode.DUPLICATE_ID, f"request {request_id!r} is already in flight",
-                request_id=request_id,
-            )
+    def _ignore_late_part(request_id: str, what: str) -> None:
+        log.warning("ignored %s for request %s: the request already had its outcome less "
+                    "than %g s ago", what, request_id, CLOSED_MEMORY_S)
 
     # --- jam (on the control thread) --------------------------------------------------
 
-    def _jam_command(self, message: JamStart | JamStop | JamPorts, target: Address) -> None:
-        if self._jam is None:
-            raise ProtocolError(ErrorCode.JAM, "live jam is not available in this engine")
-        settings = self._settings
-        self._control.submit(self._run_jam_command, message, settings, target)
-
     def _run_jam_command(
-        self, message: JamStart | JamStop | JamPorts, settings: EngineSettings, target: Address
+        self, message: JamStart | JamStop | JamPorts, settings: EngineSettings,
+        sender: Address, target: Address,
     ) -> None:
         assert self._jam is not None
         try:
             if isinstance(message, JamStart):
-                self._jam_owner = target
-                self._jam.start(message, settings, self._on_jam_state)
-                log.info("jam started: %s", message)
+                self._jam.start(message, settings, partial(self._send_jam_state, target))
+                self._jam_owner = sender
+                log.info("jam started by %s:%d: %s", *sender, message)
             elif isinstance(message, JamStop):
+                if self._jam.running and sender != self._jam_owner:
+                    raise ProtocolError(ErrorCode.JAM, "the running jam was started by another "
+                                        "client; only that client can stop it")
                 state = self._jam.stop()
                 log.info("jam stopped")
                 self._send(json_reply("/diffjam/jam/state", state), target)
@@ -444,9 +567,8 @@ class OscServer:
             log.error("jam command failed:\n%s", traceback.format_exc())
             self._refuse(ProtocolError(ErrorCode.INTERNAL, f"internal error: {err}"), target)
 
-    def _on_jam_state(self, state: dict[str, Any]) -> None:
-        if self._jam_owner is not None:
-            self._send(json_reply("/diffjam/jam/state", state), self._jam_owner)
+    def _send_jam_state(self, target: Address, state: dict[str, Any]) -> None:
+        self._send(json_reply("/diffjam/jam/state", state), target)
 
     # --- replies -----------------------------------------------------------------------
 
@@ -464,9 +586,11 @@ class OscServer:
         if port is None:
             self._reply_ports.pop(sender, None)
             return
+        if self._reply_ports.get(sender) != port:
+            log.debug("replies to %s:%d go to port %d", *sender, port)
         self._reply_ports[sender] = port
         self._reply_ports.move_to_end(sender)
-        while len(self._reply_ports) > MAX_REPLY_PORTS:
+        while len(self._reply_ports) > MAX_CLIENTS:
             self._reply_ports.popitem(last=False)
 
     def _reply_to(self, sender: Address) -> Address:
@@ -475,9 +599,9 @@ class OscServer:
 
     def _refuse(self, error: ProtocolError, target: Address, *, detail: str = "") -> None:
         """Log and answer one refused message; ``target`` is the reply address."""
-        where = f" ({detail})" if detail else ""
+        where = f" ({clip_text(detail, 80)})" if detail else ""
         log.warning("refused for %s:%d%s: %s %s", target[0], target[1], where,
-                    error.code.name, error.message)
+                    error.code.name, clip_text(error.message, MAX_ERROR_TEXT))
         self._send(error_reply(error.request_id, error.code, error.message), target)
 
     def _send(self, reply: Reply, target: Address) -> None:
@@ -490,5 +614,5 @@ class OscServer:
         try:
             self._sock.sendto(data, target)
         except OSError as err:
-            log.warning("cannot send %s to %s:%d: %s", reply.address, *target, err)
-
+            log.warning("cannot send %s (%d bytes) to %s:%d: %s", reply.address, len(data),
+                        *target, err)

@@ -10,6 +10,9 @@ more ``progress``, then either every ``result`` chunk and ``done``, or exactly o
 ``error``. Every job is finished exactly once: by the worker thread, or by
 :meth:`Worker.cancel` while it is still queued, or by :meth:`Worker.stop`.
 
+Jobs are keyed by ``(owner, request id)``: the owner is the client address and port the
+request came from, and only it can cancel the job (another client's id is another job).
+
 A running job is cancelled by setting its ``threading.Event``; the pipeline checks it
 between sampler steps. For the per-request timeout a watchdog thread sets the same event
 (with the reason TIMEOUT) when a job has been running for longer than ``timeout_s``. A job
@@ -51,8 +54,9 @@ from engine.errors import (
     InputError,
     UnsupportedMeterError,
 )
+from bridge.outputs import OutputDirError, default_output_dir, open_new_file, prepare_output_dir
 from engine.harmony import parse_key, parse_progression
-from engine.midifile import quantize, write_midi
+from engine.midifile import MidiFileError, quantize, write_midi
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
 __all__ = [
@@ -70,6 +74,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
+Key = tuple[Address, str]  # (owner, request id)
 Send = Callable[[Reply, Address], None]
 
 # Progress replies are sent when the fraction moved by at least this much (and at 1.0).
@@ -82,13 +87,16 @@ class JobCancelled(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a runner returns: notes in beats per variation, bars 1-based inclusive."""
+    """What a runner returns: notes in beats per variation, bars 1-based inclusive;
+    ``midi_error`` says why the asked-for ``.mid`` files could not be written (the notes
+    are sent all the same)."""
 
     variations: tuple[tuple[BeatNote, ...], ...]
     bars: tuple[int, int]
     n_bars: int
     midi_paths: tuple[str, ...]
     nfe: int
+    midi_error: str | None = None
 
 
 @dataclass(eq=False)
@@ -106,8 +114,12 @@ class Job:
         return self.request.message.request_id
 
     @property
+    def key(self) -> Key:
+        return (self.request.owner, self.request.message.request_id)
+
+    @property
     def reply_to(self) -> Address:
-        return self.request.sender
+        return self.request.reply_to
 
     def stop(self, reason: ErrorCode) -> None:
         if self.reason is None:
@@ -144,7 +156,7 @@ class Worker:
         self._clock = clock
         self._lock = threading.Condition()
         self._queue: deque[Job] = deque()
-        self._in_flight: dict[str, Job] = {}
+        self._in_flight: dict[Key, Job] = {}
         self._running: Job | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -165,7 +177,7 @@ class Worker:
             queued = list(self._queue)
             self._queue.clear()
             for job in queued:
-                self._in_flight.pop(job.request_id, None)
+                self._in_flight.pop(job.key, None)
             if self._running is not None:
                 self._running.stop(ErrorCode.CANCELLED)
             self._lock.notify_all()
@@ -180,9 +192,10 @@ class Worker:
 
     # --- called from the OSC receive thread (never blocks on generation) -----------
 
-    def in_flight(self, request_id: str) -> bool:
+    def in_flight(self, owner: Address, request_id: str) -> bool:
+        """Whether ``owner``'s request ``request_id`` is queued or running."""
         with self._lock:
-            return request_id in self._in_flight
+            return (owner, request_id) in self._in_flight
 
     def status(self) -> dict[str, Any]:
         with self._lock:
@@ -196,14 +209,15 @@ class Worker:
     def submit(self, request: ReadyRequest, settings: EngineSettings) -> int:
         """Queue a complete request and send ``accepted``; its 0-based queue position.
 
-        Raises ProtocolError DUPLICATE_ID when the id is in flight, BUSY when the queue
-        is full (a running job does not count against the capacity).
+        Raises ProtocolError DUPLICATE_ID when the owner's id is in flight, BUSY when the
+        queue is full (a running job does not count against the capacity).
         """
         rid = request.message.request_id
+        key = (request.owner, rid)
         with self._lock:
             if self._stopping:
                 raise ProtocolError(ErrorCode.BUSY, "engine is shutting down", request_id=rid)
-            if rid in self._in_flight:
+            if key in self._in_flight:
                 raise ProtocolError(
                     ErrorCode.DUPLICATE_ID, f"request {rid!r} is already in flight",
                     request_id=rid,
@@ -217,29 +231,34 @@ class Worker:
             job = Job(request, settings, accepted_at=self._clock())
             position = len(self._queue)
             # accepted goes out before the worker thread can see the job: order holds.
-            self._send(Reply("/diffjam/accepted", (rid, position)), request.sender)
+            self._send(Reply("/diffjam/accepted", (rid, position)), request.reply_to)
             self._queue.append(job)
-            self._in_flight[rid] = job
+            self._in_flight[key] = job
             self._lock.notify_all()
+        log.debug("request %s accepted at queue position %d; replies to %s:%d", rid, position,
+                  *request.reply_to)
         return position
 
-    def cancel(self, request_id: str) -> None:
-        """Cancel a queued (answered now) or running (answered by the worker) job.
+    def cancel(self, owner: Address, request_id: str) -> None:
+        """Cancel ``owner``'s queued (answered now) or running (answered by the worker) job.
 
-        Raises ProtocolError UNKNOWN_REQUEST when the id is not in flight.
+        Raises ProtocolError UNKNOWN_REQUEST when the owner has no such id in flight.
         """
         with self._lock:
-            job = self._in_flight.get(request_id)
+            job = self._in_flight.get((owner, request_id))
             if job is None:
                 raise ProtocolError(
-                    ErrorCode.UNKNOWN_REQUEST, f"no request {request_id!r} in flight",
+                    ErrorCode.UNKNOWN_REQUEST,
+                    f"no request {request_id!r} of yours in flight",
                     request_id=request_id,
                 )
             if job is self._running:
                 job.stop(ErrorCode.CANCELLED)
+                log.info("request %s: cancel asked; it stops at the next sampler step",
+                         request_id)
                 return
             self._queue.remove(job)
-            del self._in_flight[request_id]
+            del self._in_flight[job.key]
         log.info("request %s cancelled while queued", request_id)
         self._send(error_reply(request_id, ErrorCode.CANCELLED, "cancelled by the client"),
                    job.reply_to)
@@ -263,7 +282,7 @@ class Worker:
             with self._lock:
                 self._running = None
                 self._deadline = None
-                self._in_flight.pop(job.request_id, None)
+                self._in_flight.pop(job.key, None)
             for reply in replies:
                 self._send(reply, job.reply_to)
 
@@ -340,6 +359,7 @@ class Worker:
             "midi_paths": list(outcome.midi_paths),
             "latency_ms": round(latency_ms, 3),
             "nfe": outcome.nfe,
+            "midi_error": outcome.midi_error,
         }
         replies.append(Reply("/diffjam/done", (rid, json.dumps(summary, separators=(",", ":")))))
         return replies
@@ -394,12 +414,22 @@ class PipelineRunner:
     ``pipeline`` is anything with the Pipeline's ``infill`` / ``accompany`` / ``generate``
     methods. Engine input errors become :class:`ProtocolError` with the mapped code;
     ``engine.pipeline.Cancelled`` becomes :class:`JobCancelled`.
+
+    ``.mid`` files go to ``output_dir`` (None: the user's private folder,
+    :func:`bridge.outputs.default_output_dir`), created as :mod:`bridge.outputs` says. A
+    file that cannot be written does not lose the result: the notes are sent and ``done``
+    says why (``midi_error``).
     """
 
-    def __init__(self, pipeline: Any, *, output_dir: Path) -> None:
+    def __init__(self, pipeline: Any, *, output_dir: Path | None = None) -> None:
         self.pipeline = pipeline
-        self.output_dir = output_dir
+        self.private = output_dir is None
+        self.output_dir = default_output_dir() if output_dir is None else output_dir
         self._serial = 0
+
+    def prepare(self) -> Path:
+        """Create and check the output folder now (raises OutputDirError)."""
+        return prepare_output_dir(self.output_dir, private=self.private)
 
     def run(
         self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
@@ -454,26 +484,35 @@ class PipelineRunner:
         variations = tuple(
             tuple(note_to_beats(note) for note in variation) for variation in result.variations
         )
-        paths = self._write(rid, result.variations, params.tempo) if params.write_midi else ()
+        paths: tuple[str, ...] = ()
+        midi_error = None
+        if params.write_midi:
+            try:
+                paths = self._write(rid, result.variations, params.tempo)
+            except (OutputDirError, MidiFileError) as err:
+                log.warning("request %s: no .mid file: %s", rid, err)
+                midi_error = str(err)
         return Outcome(
             variations=variations,
             bars=(result.generated.start + 1, result.generated.stop),
             n_bars=result.n_bars,
             midi_paths=paths,
             nfe=result.nfe,
+            midi_error=midi_error,
         )
 
     def _write(
         self, request_id: str, variations: Sequence[Sequence[Note]], tempo: float
     ) -> tuple[str, ...]:
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        folder = self.prepare()
         self._serial += 1
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self._serial:04d}-"
         stem += _UNSAFE.sub("_", request_id)[:40]
         paths = []
         for index, notes in enumerate(variations):
-            path = self.output_dir / f"{stem}-v{index + 1}.mid"
-            write_midi(path, [("diffjam", notes)], bpm=tempo)
+            path, file = open_new_file(folder, f"{stem}-v{index + 1}", ".mid")
+            with file:
+                write_midi(file, [("diffjam", notes)], bpm=tempo)
             paths.append(str(path))
         return tuple(paths)
 

@@ -21,6 +21,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import mido
 
@@ -31,6 +32,8 @@ from engine.pianoroll import STEPS_PER_BEAT, Note, TimeSignature
 __all__ = [
     "DEFAULT_TEMPO_BPM",
     "DEFAULT_TICKS_PER_BEAT",
+    "MAX_TEMPO_BPM",
+    "MIN_TEMPO_BPM",
     "MeterEvent",
     "MidiContents",
     "MidiFileError",
@@ -45,6 +48,10 @@ __all__ = [
 
 DEFAULT_TICKS_PER_BEAT = 480
 DEFAULT_TEMPO_BPM = 120.0
+# Tempi a written file may have: set_tempo holds at most 0xFFFFFF microseconds a beat
+# (3.58 BPM); the upper bound keeps a beat at least 60 ms.
+MIN_TEMPO_BPM = 4.0
+MAX_TEMPO_BPM = 1000.0
 _DEFAULT_TEMPO_US = 500_000  # MIDI's default: 120 BPM
 
 
@@ -195,7 +202,7 @@ def quantize(start_beat: float, end_beat: float) -> tuple[int, int]:
 
 
 def write_midi(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | BinaryIO,
     tracks: Sequence[tuple[str, Iterable[Note]]],
     *,
     bpm: float = DEFAULT_TEMPO_BPM,
@@ -203,13 +210,14 @@ def write_midi(
     ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT,
     channel: int = 0,
 ) -> None:
-    """Write ``(name, notes)`` parts (notes in steps) as a format-1 file.
+    """Write ``(name, notes)`` parts (notes in steps) as a format-1 file to ``path`` (a
+    file name, or a binary file open for writing, e.g. one created exclusively).
 
     Steps are converted to ticks as ``step * ticks_per_beat / 4`` rounded to the nearest
     tick, so ``ticks_per_beat`` need not be a multiple of 4.
     """
-    if not 1.0 <= bpm <= 1000.0:
-        raise ValueError(f"bpm must be in 1..1000, got {bpm}")
+    if not MIN_TEMPO_BPM <= bpm <= MAX_TEMPO_BPM:
+        raise ValueError(f"bpm must be in {MIN_TEMPO_BPM:g}..{MAX_TEMPO_BPM:g}, got {bpm}")
     if not 1 <= ticks_per_beat <= 32767:
         raise ValueError(f"ticks_per_beat must be in 1..32767, got {ticks_per_beat}")
     if not 0 <= channel <= 15:
@@ -251,6 +259,11 @@ def write_midi(
         track.append(mido.MetaMessage("end_of_track", time=0))
         midi.tracks.append(track)
     try:
-        midi.save(path)
+        if isinstance(path, (str, os.PathLike)):
+            midi.save(path)
+        else:
+            midi.save(file=path)
     except OSError as err:
-        raise MidiFileError(f"Cannot write MIDI file {os.fspath(path)!r}: {err}") from err
+        name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(
+            path, "name", "<file>")
+        raise MidiFileError(f"Cannot write MIDI file {name!r}: {err}") from err

@@ -20,6 +20,7 @@ MAX_VARIATIONS = 8
 MAX_STEPS = 1000
 MAX_NOTES = 20_000  # notes in one clip
 MAX_BARS = 256  # bars in one clip
+MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class SamplingOptions:
             raise InputError(f"guidance must be in 0..20, got {self.guidance}")
         if not 1 <= self.steps <= MAX_STEPS:
             raise InputError(f"steps must be in 1..{MAX_STEPS}, got {self.steps}")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise InputError(f"seed must be in 0..{MAX_SEED} (2^63 - 1), got {self.seed}")
         if not 1 <= self.variations <= MAX_VARIATIONS:
             raise InputError(f"variations must be in 1..{MAX_VARIATIONS}, got {self.variations}")
         if self.sampler not in ("ddim", "ddpm"):

@@ -9,6 +9,7 @@ from bridge.protocol import BeatNote, ErrorCode, NotesChunk, ProtocolError, Requ
 from bridge.protocol import RequestParams as Params
 
 SENDER = ("127.0.0.1", 5000)
+OTHER = ("127.0.0.1", 5001)
 
 
 class Clock:
@@ -31,23 +32,43 @@ def request(rid: str, chunks: int) -> RequestMessage:
     return RequestMessage("infill", rid, Params(notes_chunks=chunks, bars=(1, 1)))
 
 
+def add(assembler: ChunkAssembler, part, owner=SENDER):
+    if isinstance(part, NotesChunk):
+        return assembler.add_chunk(part, owner=owner, reply_to=owner)
+    return assembler.add_request(part, owner=owner, reply_to=owner)
+
+
 def test_params_without_chunks_is_ready_at_once() -> None:
-    ready = ChunkAssembler().add_request(request("a", 0), SENDER)
+    ready = add(ChunkAssembler(), request("a", 0))
     assert ready is not None
     assert ready.notes == ()
-    assert ready.sender == SENDER
+    assert ready.owner == ready.reply_to == SENDER
 
 
 def test_chunks_in_any_order_before_and_after_params() -> None:
     assembler = ChunkAssembler()
-    assert assembler.add_chunk(chunk("a", 2, 3, 4, 5), SENDER) is None
-    assert assembler.add_request(request("a", 3), ("127.0.0.1", 6000)) is None
-    assert assembler.add_chunk(chunk("a", 0, 3, 0, 1), SENDER) is None
-    ready = assembler.add_chunk(chunk("a", 1, 3, 2, 3), SENDER)
+    assert add(assembler, chunk("a", 2, 3, 4, 5)) is None
+    assert assembler.add_request(request("a", 3), owner=SENDER,
+                                 reply_to=("127.0.0.1", 6000)) is None
+    assert add(assembler, chunk("a", 0, 3, 0, 1)) is None
+    ready = add(assembler, chunk("a", 1, 3, 2, 3))
     assert ready is not None
     assert [n.start for n in ready.notes] == [0, 1, 2, 3, 4, 5]  # chunk order
-    assert ready.sender == ("127.0.0.1", 6000)  # replies go where the params came from
-    assert "a" not in assembler
+    assert ready.reply_to == ("127.0.0.1", 6000)  # replies go where the params said
+    assert ready.owner == SENDER
+    assert (SENDER, "a") not in assembler
+
+
+def test_parts_of_another_client_make_another_request() -> None:
+    assembler = ChunkAssembler()
+    assert add(assembler, chunk("a", 0, 1, 7)) is None
+    # Another client's params with the same id do not take the first client's notes.
+    assert add(assembler, request("a", 1), owner=OTHER) is None
+    assert not assembler.cancel(OTHER, "b")
+    assert assembler.cancel(OTHER, "a")  # cancels its own request only
+    assert (SENDER, "a") in assembler
+    ready = add(assembler, request("a", 1))
+    assert ready is not None and [n.start for n in ready.notes] == [7]
 
 
 @pytest.mark.parametrize(
@@ -61,36 +82,31 @@ def test_chunks_in_any_order_before_and_after_params() -> None:
         ([request("a", 2), request("a", 2)], ErrorCode.DUPLICATE_ID, "already has params"),
     ],
 )
-def test_inconsistent_parts_are_refused_and_dropped(steps, code, text) -> None:
+def test_inconsistent_parts_are_refused(steps, code, text) -> None:
     assembler = ChunkAssembler()
     for step in steps[:-1]:
-        add = assembler.add_chunk if isinstance(step, NotesChunk) else assembler.add_request
-        assert add(step, SENDER) is None
-    last = steps[-1]
-    add = assembler.add_chunk if isinstance(last, NotesChunk) else assembler.add_request
+        assert add(assembler, step) is None
     with pytest.raises(ProtocolError, match=text) as info:
-        add(last, SENDER)
+        add(assembler, steps[-1])
     assert (info.value.code, info.value.request_id) == (code, "a")
-    if code == ErrorCode.CHUNK:
-        assert "a" not in assembler
 
 
 def test_too_many_notes_in_all() -> None:
     assembler = ChunkAssembler()
     big = tuple(note(0) for _ in range(128))
     for index in range(156):
-        assert assembler.add_chunk(NotesChunk("a", index, 157, big), SENDER) is None
-    with pytest.raises(ProtocolError) as info:
-        assembler.add_chunk(NotesChunk("a", 156, 157, big), SENDER)
+        assert add(assembler, NotesChunk("a", index, 157, big)) is None
+    with pytest.raises(ProtocolError, match="at most 20000") as info:
+        add(assembler, NotesChunk("a", 156, 157, big))
     assert info.value.code == ErrorCode.TOO_LARGE
 
 
 def test_expiry_after_five_seconds() -> None:
     clock = Clock()
     assembler = ChunkAssembler(clock=clock)
-    assembler.add_chunk(chunk("a", 0, 2, 1), SENDER)
+    add(assembler, chunk("a", 0, 2, 1))
     clock.now += 2.0
-    assembler.add_request(request("b", 1), SENDER)
+    add(assembler, request("b", 1))
     clock.now += 2.9
     assert assembler.expire() == []
     clock.now += 0.1  # "a" is 5.0 s old
@@ -98,22 +114,27 @@ def test_expiry_after_five_seconds() -> None:
     assert sender == SENDER
     assert (error.code, error.request_id) == (ErrorCode.CHUNK, "a")
     assert error.message == "incomplete after 5 s: 1 of 2 chunk(s) arrived; params missing"
+    assert assembler.is_late(SENDER, "a", params=False)  # its late parts are ignored
     clock.now += 2.0
     [(_, error)] = assembler.expire()
     assert error.message == "incomplete after 5 s: 0 of 1 chunk(s) arrived"
     assert len(assembler) == 0
 
 
-def test_pending_limit_answers_busy() -> None:
-    assembler = ChunkAssembler(max_pending=2)
-    assembler.add_chunk(chunk("a", 0, 2), SENDER)
-    assembler.add_chunk(chunk("b", 0, 2), SENDER)
-    with pytest.raises(ProtocolError) as info:
-        assembler.add_chunk(chunk("c", 0, 2), SENDER)
+def test_pending_limits_answer_busy() -> None:
+    assembler = ChunkAssembler(max_pending=3, max_pending_per_client=2)
+    add(assembler, chunk("a", 0, 2))
+    add(assembler, chunk("b", 0, 2))
+    with pytest.raises(ProtocolError, match="2 a client") as info:
+        add(assembler, chunk("c", 0, 2))  # this client's share is used up
     assert info.value.code == ErrorCode.BUSY
-    assert assembler.discard("a")
-    assert not assembler.discard("a")
-    assembler.add_chunk(chunk("c", 0, 2), SENDER)
+    add(assembler, chunk("c", 0, 2), owner=OTHER)  # another client still gets in
+    with pytest.raises(ProtocolError, match="3 requests") as info:
+        add(assembler, chunk("d", 0, 2), owner=("127.0.0.1", 5002))
+    assert info.value.code == ErrorCode.BUSY
+    assert assembler.cancel(SENDER, "a")
+    assert not assembler.cancel(SENDER, "a")
+    add(assembler, chunk("c", 0, 2))
 
 
 def test_split_chunks() -> None:
@@ -133,22 +154,35 @@ def test_result_replies() -> None:
     assert replies[0].tags() == "siii" + "ffii" * 128
 
 
-def test_refused_request_drops_its_chunks_and_is_remembered_ten_seconds() -> None:
+def test_closed_request_drops_its_chunks_and_is_remembered_ten_seconds() -> None:
     clock = Clock()
     assembler = ChunkAssembler(clock=clock)
-    assembler.add_chunk(chunk("a", 0, 2, 1, 2), SENDER)
-    assembler.add_chunk(chunk("b", 0, 2, 1), SENDER)
-    assert assembler.refuse("a") == 1                  # its params were refused
-    assert "a" not in assembler and "b" in assembler
-    assert assembler.was_refused("a") and not assembler.was_refused("b")
-    assert assembler.refuse("c") == 0                  # refused before any chunk came
+    add(assembler, chunk("a", 0, 2, 1, 2))
+    add(assembler, chunk("b", 0, 2, 1))
+    assert assembler.close(SENDER, "a", params=True) == 1   # its params were refused
+    assert (SENDER, "a") not in assembler and (SENDER, "b") in assembler
+    assert assembler.is_late(SENDER, "a", params=False)    # a late chunk: ignored
+    assert not assembler.is_late(SENDER, "b", params=False)
+    assert not assembler.is_late(OTHER, "a", params=False)  # another client's "a"
+    assert assembler.close(SENDER, "c", params=True) == 0   # refused before any chunk came
     clock.now += 9.9
-    assert assembler.was_refused("a")
-    [(_, error)] = assembler.expire()                  # "b" only: "a" has had its error
+    assert assembler.is_late(SENDER, "a", params=False)
+    [(_, error)] = assembler.expire()                        # "b" only: "a" had its error
     assert error.request_id == "b"
     clock.now += 0.1
-    assert not assembler.was_refused("a")
+    assert not assembler.is_late(SENDER, "a", params=False)
     assert assembler.expire() == []
-    assembler.refuse("d")
-    assembler.forget_refusal("d")                      # new params for "d" were accepted
-    assert not assembler.was_refused("d")
+    assembler.close(SENDER, "d", params=True)
+    assert not assembler.is_late(SENDER, "d", params=True)  # new params: a new request
+    assert not assembler.is_late(SENDER, "d", params=False)
+
+
+def test_params_of_a_request_closed_by_a_chunk_are_its_own() -> None:
+    clock = Clock()
+    assembler = ChunkAssembler(clock=clock)
+    add(assembler, chunk("a", 0, 2, 1))
+    assert assembler.close(SENDER, "a", params=False) == 1  # e.g. a bad second chunk
+    assert assembler.is_late(SENDER, "a", params=False)
+    assert assembler.is_late(SENDER, "a", params=True)      # the params it was waiting for
+    assert assembler.is_late(SENDER, "a", params=False)
+    assert not assembler.is_late(SENDER, "a", params=True)  # params again: a new request

@@ -250,7 +250,7 @@ def test_sigint_during_a_generation_stops_the_server(tmp_path: Path) -> None:
 
 @needs_liblo
 def test_liblo_infill_round_trip_as_in_the_readme(serve) -> None:
-    """The README's DAW-less example: oscsend a clip and an infill request with a
+    """The README's DAW-less example: oscsend an infill request holding its clip and a
     reply_port, and oscdump receives the result notes and the done message."""
     server, port, out = serve
     listen = free_udp_port()
@@ -271,12 +271,11 @@ def test_liblo_infill_round_trip_as_in_the_readme(serve) -> None:
         while "/diffjam/done" not in text and time.monotonic() < deadline:
             attempt += 1
             rid = f"clip{attempt}"
-            subprocess.run(["oscsend", "localhost", str(port), "/diffjam/notes",
-                            "siiffiiffiiffiiffii", rid, "0", "1",
-                            "0", "4", "60", "90", "4", "4", "64", "90",
-                            "8", "4", "67", "90", "12", "4", "65", "90"], check=True)
-            params = {"notes_chunks": 1, "clip_beats": 16, "bars": [2, 3], "seed": 1,
-                      "steps": 2, "reply_port": listen}
+            # every oscsend is a new port: the notes travel in the params
+            params = {"notes": [[0, 4, 60, 90], [4, 4, 64, 90], [8, 4, 67, 90],
+                                [12, 4, 65, 90]],
+                      "clip_beats": 16, "bars": [2, 3], "seed": 1, "steps": 2,
+                      "reply_port": listen}
             subprocess.run(["oscsend", "localhost", str(port), "/diffjam/infill", "ss", rid,
                             json.dumps(params)], check=True)
             waited = time.monotonic() + 30

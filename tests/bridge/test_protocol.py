@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 
 from bridge.protocol import (
@@ -122,6 +124,7 @@ def test_parse_notes_chunk() -> None:
         (["id", 0, 1, 0.0, 1.0, 60, 0], ErrorCode.BAD_PARAMS, "velocity 0"),
         (["id", 1, 1, 0.0, 1.0, 60, 1], ErrorCode.CHUNK, "chunk_index 1"),
         (["id", 0, 0], ErrorCode.CHUNK, "chunk_count 0"),
+        (["id", 0, 391], ErrorCode.TOO_LARGE, "at most 20000 notes"),
         (["", 0, 1], ErrorCode.BAD_PARAMS, "request id"),
         (["x" * 65, 0, 1], ErrorCode.BAD_PARAMS, "request id"),
         (["a\nb", 0, 1], ErrorCode.BAD_PARAMS, "control characters"),
@@ -173,6 +176,26 @@ def test_params_defaults_and_values() -> None:
         ("generate", '"hi"', ErrorCode.BAD_JSON, "JSON object"),
         ("generate", '{"a":', ErrorCode.BAD_JSON, "not valid JSON"),
         ("generate", "[" * 100_000, ErrorCode.BAD_JSON, "not valid JSON"),
+        ("generate", '{"tempo": 3.5}', ErrorCode.BAD_PARAMS, "'tempo' must be in 4..1000"),
+        ("generate", '{"tempo": 1001}', ErrorCode.BAD_PARAMS, "'tempo'"),
+        ("generate", '{"tempo": 1' + "0" * 400 + "}", ErrorCode.BAD_PARAMS, "'tempo'"),
+        ("generate", '{"seed": ' + "9" * 5000 + "}", ErrorCode.BAD_JSON, "digits"),
+        ("generate", '{"seed": 9223372036854775808}', ErrorCode.BAD_PARAMS, "'seed'"),
+        ("generate", '{"notes_chunks": 391}', ErrorCode.TOO_LARGE, "at most 20000 notes"),
+        ("accompany", '{"n_bars": 2}', ErrorCode.BAD_PARAMS, "chords' or melody"),
+        ("infill", '{"bars": [1, 1], "notes": [[0, 1, 60]]}', ErrorCode.BAD_PARAMS,
+         "'notes' item 0"),
+        ("infill", '{"bars": [1, 1], "notes": [[0, 1, 60.5, 90]]}', ErrorCode.BAD_PARAMS,
+         "integers"),
+        ("infill", '{"bars": [1, 1], "notes": [[0, 0, 60, 90]]}', ErrorCode.BAD_PARAMS,
+         "duration"),
+        ("infill", '{"bars": [1, 1], "notes": [[1e400, 1, 60, 90]]}', ErrorCode.BAD_PARAMS,
+         "finite"),
+        ("infill", '{"bars": [1, 1], "notes": {"a": 1}}', ErrorCode.BAD_PARAMS, "list"),
+        ("infill", '{"bars": [1, 1], "notes": [[0, 1, 60, 90]], "notes_chunks": 1}',
+         ErrorCode.BAD_PARAMS, "not both"),
+        ("infill", '{"bars": [1, 1], "notes": [' + ",".join(["[0,1,60,90]"] * 20_001) + "]}",
+         ErrorCode.TOO_LARGE, "20000"),
     ],
 )
 def test_bad_params(kind, params, code, text) -> None:
@@ -243,3 +266,73 @@ def test_jam_start_context_bars() -> None:
         with pytest.raises(ProtocolError, match="'context_bars'") as info:
             parse_message("/diffjam/jam/start", "s", [f'{{"context_bars": {bad}}}'])
         assert info.value.code == ErrorCode.BAD_PARAMS
+
+
+def test_notes_in_the_params() -> None:
+    params = parse_params("infill", json.dumps(
+        {"bars": [1, 1], "notes": [[0, 1, 60, 90], [2.5, 0.5, 64, 80]]}), request_id="r")
+    assert params.notes == (BeatNote(0.0, 1.0, 60, 90), BeatNote(2.5, 0.5, 64, 80))
+    accompany = parse_params("accompany", '{"notes": [[0, 4, 72, 100]]}', request_id="r")
+    assert accompany.notes == (BeatNote(0.0, 4.0, 72, 100),)
+
+
+def test_error_replies_fit_a_datagram() -> None:
+    reply = error_reply("r" * 500, ErrorCode.BAD_PARAMS, "x" * 70_000)
+    rid, _, _, message = reply.args
+    assert len(rid) == 64 and len(message) == 1000 and message.endswith("\u2026")
+    assert len(reply.encode()) < 2000
+
+
+def test_parse_defaults_for_serve() -> None:
+    from bridge.protocol import parse_defaults
+
+    assert parse_defaults('{"steps": 20, "guidance": 2}') == EngineSettings(steps=20,
+                                                                            guidance=2.0)
+    with pytest.raises(ProtocolError, match="'steps'"):
+        parse_defaults('{"steps": 0}')
+    with pytest.raises(ProtocolError, match="unknown key"):
+        parse_defaults('{"tempo": 120}')
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50)
+    | st.integers(min_value=2**60, max_value=10**400).map(lambda n: n * 7),
+    lambda children: st.lists(children, max_size=5)
+    | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=20,
+)
+KEYS = list(RequestParams.__dataclass_fields__) + ["time_signature"]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(("infill", "accompany", "generate")),
+       values=st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=6))
+def test_any_json_params_give_a_result_or_a_protocol_error(kind, values) -> None:
+    try:
+        text = json.dumps(values)
+    except ValueError:  # an integer json cannot write (over 4,300 digits)
+        return
+    try:
+        parse_params(kind, text, request_id="r")
+    except ProtocolError as err:
+        assert err.request_id == "r"
+        assert len(error_reply("r", err.code, err.message).encode()) < 4096
+
+
+JAM_AND_SETTINGS_KEYS = ["guidance", "in_key", "key", "steps", "variations", "seed", "input",
+                         "output", "clock", "tempo", "context_bars"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(address=st.sampled_from(("/diffjam/settings", "/diffjam/jam/start")),
+       values=st.dictionaries(st.sampled_from(JAM_AND_SETTINGS_KEYS), JSON_VALUES, max_size=5))
+def test_any_json_for_settings_and_jam_gives_a_result_or_a_protocol_error(address,
+                                                                        values) -> None:
+    try:
+        text = json.dumps(values)
+    except ValueError:
+        return
+    try:
+        parse_message(address, "s", [text])
+    except ProtocolError as err:
+        assert len(error_reply("", err.code, err.message).encode()) < 4096

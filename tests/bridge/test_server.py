@@ -396,3 +396,242 @@ def test_shutdown_with_a_stuck_jam_leaves_only_daemon_threads(tmp_path: Path,
     finally:
         release.set()
         osc.close()
+
+
+# --- clients and what they own ---------------------------------------------------------
+
+
+def test_another_client_can_neither_take_nor_cancel_a_request(running) -> None:
+    alice, bob = running.client(), running.client()
+    try:
+        alice.send("/diffjam/notes", "siiffii", "x", 0, 1, 0.0, 1.0, 64, 100)
+        # Bob's params with Alice's id make a request of Bob's that waits for Bob's notes
+        bob.send("/diffjam/accompany", "ss", "x", json.dumps(
+            {"notes_chunks": 1, "n_bars": 1, "write_midi": False}))
+        bob.send("/diffjam/cancel", "s", "x")  # cancels Bob's own request only
+        assert error_of(bob.recv())[:2] == ("x", ErrorCode.CANCELLED)
+        alice.send("/diffjam/infill", "ss", "x", json.dumps(
+            {"notes_chunks": 1, "bars": [1, 1], "write_midi": False}))
+        replies = alice.until("/diffjam/done", "x")
+        assert replies[0] == ("/diffjam/accepted", ["x", 0])
+        [(kind, call)] = running.pipeline.calls
+        assert kind == "infill" and [n.pitch for n in call["notes"]] == [64]
+        bob.send("/diffjam/cancel", "s", "x")  # nothing of Bob's is in flight any more
+        assert error_of(bob.recv())[1] == ErrorCode.UNKNOWN_REQUEST
+        bob.send("/diffjam/status")
+        assert bob.recv()[0] == "/diffjam/status"  # Bob got none of Alice's replies
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_cancel_of_a_queued_request_by_another_client_is_refused(tmp_path: Path) -> None:
+    gate = threading.Event()
+    pipeline = FakePipeline(gate=gate)
+    state, thread = start_server(pipeline, tmp_path)
+    alice, bob = state.client(), state.client()
+    try:
+        alice.send("/diffjam/generate", "ss", "mine", '{"write_midi": false, "n_bars": 1}')
+        assert alice.recv() == ("/diffjam/accepted", ["mine", 0])
+        assert pipeline.started.wait(WAIT_S)
+        bob.send("/diffjam/cancel", "s", "mine")
+        rid, code, _, message = error_of(bob.recv())
+        assert (rid, code) == ("mine", ErrorCode.UNKNOWN_REQUEST)
+        assert "of yours" in message
+        gate.set()
+        assert alice.until("/diffjam/done", "mine")[-1][0] == "/diffjam/done"
+    finally:
+        gate.set()
+        alice.close()
+        bob.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_settings_are_per_client_over_the_engine_defaults(tmp_path: Path) -> None:
+    from bridge.protocol import EngineSettings
+
+    pipeline = FakePipeline()
+    state, thread = start_server(pipeline, tmp_path, settings=EngineSettings(steps=3))
+    alice, bob = state.client(), state.client()
+    try:
+        alice.send("/diffjam/settings", "s", '{"steps": 5}')
+        assert json.loads(alice.recv()[1][0])["steps"] == 5
+        bob.send("/diffjam/settings/get")
+        assert json.loads(bob.recv()[1][0])["steps"] == 3  # the engine default, untouched
+        for osc, rid in ((alice, "a"), (bob, "b")):
+            osc.send("/diffjam/generate", "ss", rid, '{"n_bars": 1, "write_midi": false}')
+            osc.until("/diffjam/done", rid)
+        assert [call["options"].steps for _, call in pipeline.calls] == [5, 3]
+        assert state.server.settings.steps == 3
+    finally:
+        alice.close()
+        bob.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_the_jam_belongs_to_the_client_that_started_it(running) -> None:
+    alice, bob = running.client(), running.client()
+    try:
+        alice.send("/diffjam/jam/start", "s", "{}")
+        assert alice.recv()[0] == "/diffjam/jam/state"
+        bob.send("/diffjam/jam/start", "s", "{}")  # refused: it must not take the replies
+        assert error_of(bob.recv())[1] == ErrorCode.JAM
+        [session] = running.jam.sessions
+        session.on_state(session.state())  # the running jam reports a change
+        assert alice.recv()[0] == "/diffjam/jam/state"
+        bob.send("/diffjam/jam/stop")
+        _, code, _, message = error_of(bob.recv())
+        assert code == ErrorCode.JAM and "another client" in message
+        assert session.running
+        alice.send("/diffjam/jam/stop")
+        address, args = alice.recv()
+        assert (address, json.loads(args[0])["running"]) == ("/diffjam/jam/state", False)
+        bob.send("/diffjam/jam/start", "s", "{}")  # no jam running: Bob may start one
+        assert bob.recv()[0] == "/diffjam/jam/state"
+        bob.send("/diffjam/status")
+        assert bob.recv()[0] == "/diffjam/status"
+        alice.send("/diffjam/status")
+        assert alice.recv()[0] == "/diffjam/status"  # nothing of Bob's jam came to Alice
+    finally:
+        alice.close()
+        bob.close()
+
+
+# --- every datagram answered, once, in a datagram --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"#bundle\x00" + bytes(8), ErrorCode.MALFORMED),  # an empty bundle
+        (b"#bundle\x00" + bytes(8) + struct.pack(">i", 16) + b"#bundle\x00" + bytes(8),
+         ErrorCode.MALFORMED),  # a bundle holding only an empty bundle
+        (encode("/diffjam/generate", "ss", "h", '{"tempo": ' + "9" * 400 + "}"),
+         ErrorCode.BAD_PARAMS),  # beyond float range
+        (encode("/diffjam/generate", "ss", "h", '{"steps": ' + "9" * 5000 + "}"),
+         ErrorCode.BAD_JSON),  # beyond Python's 4,300-digit limit
+        (encode("/diffjam/generate", "ss", "h", '{"tempo": 2}'), ErrorCode.BAD_PARAMS),
+        (encode("/diffjam/accompany", "ss", "h", '{"n_bars": 1}'), ErrorCode.BAD_PARAMS),
+    ],
+)
+def test_edge_cases_get_one_error_and_no_internal(client: OscClient, data: bytes,
+                                                  code) -> None:
+    client.send_raw(data)
+    _, got, _, message = error_of(client.recv())
+    assert got == code, message
+    client.send("/diffjam/status")
+    assert client.recv()[0] == "/diffjam/status"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        encode("/" + "x" * 60_000),
+        encode("/diffjam/generate", "ss", "big", json.dumps({"chords": 1, "k" * 60_000: 1})),
+        encode("/diffjam/generate", "ss", "big", json.dumps({"seed": "s" * 60_000})),
+    ],
+)
+def test_an_error_quoting_a_huge_input_fits_a_datagram(client: OscClient, data: bytes) -> None:
+    assert len(data) > 60_000
+    client.send_raw(data)
+    _, code, _, message = error_of(client.recv())
+    assert code in (ErrorCode.UNKNOWN_ADDRESS, ErrorCode.BAD_PARAMS)
+    assert len(message) <= 1000
+
+
+def test_a_bad_chunk_is_the_one_outcome_of_its_request(tmp_path: Path) -> None:
+    from bridge.chunks import ChunkAssembler
+
+    now = [0.0]
+    state, thread = start_server(FakePipeline(), tmp_path,
+                                 assembler=ChunkAssembler(clock=lambda: now[0]))
+    osc = state.client()
+    try:
+        # params, then a chunk with velocity 0: BAD_PARAMS, and no CHUNK on expiry
+        osc.send("/diffjam/infill", "ss", "v", '{"notes_chunks": 2, "bars": [1, 1]}')
+        osc.send("/diffjam/notes", "siiffii", "v", 0, 2, 0.0, 1.0, 60, 0)
+        assert error_of(osc.recv())[:2] == ("v", ErrorCode.BAD_PARAMS)
+        osc.send("/diffjam/notes", "siiffii", "v", 1, 2, 1.0, 1.0, 60, 90)  # late: ignored
+        # cancel while waiting for chunks, then a late chunk: CANCELLED only
+        osc.send("/diffjam/infill", "ss", "c", '{"notes_chunks": 2, "bars": [1, 1]}')
+        osc.send("/diffjam/cancel", "s", "c")
+        assert error_of(osc.recv())[:2] == ("c", ErrorCode.CANCELLED)
+        osc.send("/diffjam/notes", "siiffii", "c", 0, 2, 0.0, 1.0, 60, 90)
+        # chunks first, one refused: the params that follow are its own, ignored too
+        osc.send("/diffjam/notes", "siiffii", "p", 0, 2, 0.0, 1.0, 60, 90)
+        osc.send("/diffjam/notes", "siiffii", "p", 0, 2, 0.0, 1.0, 60, 90)  # twice
+        assert error_of(osc.recv())[:2] == ("p", ErrorCode.CHUNK)
+        osc.send("/diffjam/infill", "ss", "p", '{"notes_chunks": 2, "bars": [1, 1]}')
+        now[0] = 6.0  # past the chunk expiry
+        osc.send("/diffjam/status")
+        osc.send("/diffjam/status")
+        assert [osc.recv()[0] for _ in range(2)] == ["/diffjam/status"] * 2
+    finally:
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_an_oversized_clip_gets_one_error_naming_the_limit(client: OscClient) -> None:
+    notes = [arg for k in range(128) for arg in (float(k % 64), 0.5, 60, 90)]
+    n_chunks = -(-50_000 // 128)
+    client.send("/diffjam/infill", "ss", "huge", json.dumps(
+        {"notes_chunks": n_chunks, "bars": [1, 1]}))
+    for index in range(n_chunks):
+        client.send("/diffjam/notes", "sii" + "ffii" * 128, "huge", index, n_chunks, *notes)
+    rid, code, _, message = error_of(client.recv())
+    assert (rid, code) == ("huge", ErrorCode.TOO_LARGE)
+    assert "20000 notes" in message
+    client.send("/diffjam/status")
+    assert client.recv()[0] == "/diffjam/status"  # and no other error came
+
+
+def test_a_burst_of_200_requests_from_4_clients_gets_200_outcomes(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    import socket
+
+    import bridge.server
+
+    # The Linux default limit of a receive buffer: what a CI machine may give us.
+    monkeypatch.setattr(bridge.server, "RECEIVE_BUFFER", 212_992)
+    state, thread = start_server(FakePipeline(), tmp_path)
+    clients = [state.client() for _ in range(4)]
+    for osc in clients:
+        osc.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2**20)
+    params = '{"n_bars": 1, "steps": 1, "write_midi": false}'
+    try:
+        for k in range(50):  # back to back, the four clients interleaved
+            for c, osc in enumerate(clients):
+                osc.send("/diffjam/generate", "ss", f"c{c}-{k}", params)
+        outcomes: dict[str, str] = {}
+        for osc in clients:
+            while sum(rid.startswith(f"c{clients.index(osc)}-") for rid in outcomes) < 50:
+                address, args = osc.recv()
+                if address in ("/diffjam/done", "/diffjam/error"):
+                    assert args[0] not in outcomes, f"two outcomes for {args[0]}"
+                    outcomes[args[0]] = address if address == "/diffjam/done" else \
+                        ErrorCode(args[1]).name
+        assert len(outcomes) == 200
+        assert set(outcomes.values()) <= {"/diffjam/done", "BUSY"}
+        assert "/diffjam/done" in outcomes.values()
+    finally:
+        for osc in clients:
+            osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
+
+
+def test_serve_checks_defaults_and_output_folder_before_loading(tmp_path: Path,
+                                                                caplog) -> None:
+    from bridge.cli import main
+
+    assert main(["serve", "--port", "0", "--defaults", '{"steps": 0}']) == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["serve", "--port", "0", "--output-dir", str(blocker / "out")]) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors[0] == "--defaults: 'steps' must be in 1..1000, got 0"
+    assert errors[1].startswith(f"cannot use {blocker / 'out'} for results")
+    assert len(errors) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from engine.pianoroll import Note
 from tests.bridge.conftest import WAIT_S, FakePipeline
 
 ALICE = ("127.0.0.1", 7000)
+BOB = ("127.0.0.1", 7001)
 
 
 class Outbox:
@@ -91,8 +93,9 @@ class GatedRunner:
         return Outcome(variations=(notes, ()), bars=(1, 2), n_bars=2, midi_paths=(), nfe=8)
 
 
-def ready(rid: str, **params) -> ReadyRequest:
-    return ReadyRequest(RequestMessage("generate", rid, RequestParams(**params)), (), ALICE)
+def ready(rid: str, owner: tuple[str, int] = ALICE, **params) -> ReadyRequest:
+    return ReadyRequest(RequestMessage("generate", rid, RequestParams(**params)), (), owner,
+                        owner)
 
 
 @pytest.fixture
@@ -124,7 +127,7 @@ def test_reply_order_and_done(setup) -> None:
     assert done["latency_ms"] >= 0
     assert all(target == ALICE for _, target in outbox.replies)
     assert worker.status()["last_latency_ms"] is not None
-    assert not worker.in_flight("a")
+    assert not worker.in_flight(ALICE, "a")
 
 
 def test_busy_duplicate_and_cancel(setup) -> None:
@@ -141,13 +144,13 @@ def test_busy_duplicate_and_cancel(setup) -> None:
     assert info.value.code == ErrorCode.DUPLICATE_ID
     assert worker.status() == {"queue": 2, "queue_capacity": 2, "busy": True,
                                "last_latency_ms": None}
-    worker.cancel("q1")
+    worker.cancel(ALICE, "q1")
     assert [r.address for r in outbox.of("q1")] == ["/diffjam/accepted", "/diffjam/error"]
     assert outbox.of("q1")[-1].args[1] == ErrorCode.CANCELLED
-    worker.cancel("run")
+    worker.cancel(ALICE, "run")
     assert outbox.wait_final("run")[-1].args[1:3] == (ErrorCode.CANCELLED, "CANCELLED")
     with pytest.raises(ProtocolError) as info:
-        worker.cancel("nobody")
+        worker.cancel(ALICE, "nobody")
     assert info.value.code == ErrorCode.UNKNOWN_REQUEST
     runner.gate.set()
     assert outbox.wait_final("q2")[-1].address == "/diffjam/done"
@@ -251,7 +254,41 @@ def test_pipeline_runner_writes_midi_with_safe_names(tmp_path: Path) -> None:
     job = Job(ready("../../etc/x y", n_bars=1, variations=2), EngineSettings(), accepted_at=0.0)
     outcome = runner.run(job, progress=lambda f: None, cancel=job.cancel)
     assert len(outcome.midi_paths) == 2
-    for path in outcome.midi_paths:
+    for index, path in enumerate(outcome.midi_paths, start=1):
         assert Path(path).parent == tmp_path / "new"
-        assert Path(path).name.endswith(("_etc_x_y-v1.mid", "_etc_x_y-v2.mid"))
+        assert re.fullmatch(rf"\d{{8}}-\d{{6}}-0001-\.\._\.\._etc_x_y-v{index}-[0-9a-f]{{8}}\.mid",
+                            Path(path).name), path
     assert outcome.variations[1] == (BeatNote(0.0, 1.0, 61, 90),)
+    assert outcome.midi_error is None
+
+
+def test_a_request_belongs_to_its_owner(setup) -> None:
+    runner, outbox, worker = setup
+    worker.submit(ready("same"), EngineSettings())
+    assert runner.started.acquire(timeout=WAIT_S)
+    worker.submit(ready("same", owner=BOB), EngineSettings())  # Bob's own id "same"
+    assert worker.in_flight(ALICE, "same") and worker.in_flight(BOB, "same")
+    with pytest.raises(ProtocolError) as info:
+        worker.cancel(("127.0.0.1", 7002), "same")  # a third client cancels nothing
+    assert info.value.code == ErrorCode.UNKNOWN_REQUEST
+    worker.cancel(BOB, "same")  # Bob's queued job only
+    assert [target for reply, target in outbox.replies if reply.address == "/diffjam/error"] \
+        == [BOB]
+    assert worker.in_flight(ALICE, "same") and not worker.in_flight(BOB, "same")
+    runner.gate.set()
+    worker.submit(ready("after"), EngineSettings())
+    outbox.wait_final("after")  # jobs run in order: Alice's "same" is finished too
+    assert [(reply.args[0], target) for reply, target in outbox.replies
+            if reply.address == "/diffjam/done"] == [("same", ALICE), ("after", ALICE)]
+
+
+def test_pipeline_runner_keeps_the_notes_when_the_file_cannot_be_written(
+        tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    runner = PipelineRunner(FakePipeline(), output_dir=blocker / "out")
+    job = Job(ready("w", n_bars=1), EngineSettings(), accepted_at=0.0)
+    outcome = runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    assert outcome.midi_paths == ()
+    assert "cannot use" in outcome.midi_error
+    assert outcome.variations == ((BeatNote(0.0, 1.0, 60, 90),),)
