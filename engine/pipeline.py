@@ -28,6 +28,7 @@ import torch
 from engine.checkpoint import BUNDLED_MODEL, load_model
 from engine.context_chords import infer_gap_chords
 from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
+from engine.devices import resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
 from engine.guidance import Binarize, GuidedDenoiser, Inpaint, InKeyProjection
@@ -147,10 +148,11 @@ class Pipeline:
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str | None = None) -> Pipeline:
-        """Load a model file (the bundled model by default) on ``device`` (CUDA when
-        available, else CPU). Raises ModelFileError for a missing or broken file."""
+        """Load a model file (the bundled model by default) on ``device`` (auto, cpu, cuda,
+        cuda:N or mps; auto = CUDA when available, else CPU). Raises ModelFileError for a
+        missing or broken file, InputError for a device this machine does not have."""
         path = Path(path) if path is not None else BUNDLED_MODEL
-        chosen = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        chosen = resolve_device(device or "auto")
         started = time.perf_counter()
         net, info = load_model(path, device=chosen)
         net.requires_grad_(False)
