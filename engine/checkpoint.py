@@ -277,9 +277,32 @@ def load_model(
             f"{path}: the weights do not match the digest in the metadata (a file was "
             "damaged or comes from another save)"
         )
+    _check_weights(path, config, tensors)
     net = DenoiserNet(config)
     try:
         net.load_state_dict({k: v.float() for k, v in tensors.items()})
     except RuntimeError as err:
         raise ModelFileError(f"{path} does not match its own config: {err}") from err
     return net.to(device).eval(), info
+
+
+def _check_weights(path: Path, config: ModelConfig, tensors: dict[str, torch.Tensor]) -> None:
+    """The weights are the config's network's, every one of them finite: checked before the
+    network is built, so a crafted config cannot make the loader allocate what the file
+    does not hold, and a damaged file is an error instead of a model making noise."""
+    with torch.device("meta"):  # shapes only, no memory
+        expected = {k: tuple(v.shape) for k, v in DenoiserNet(config).state_dict().items()}
+    given = {k: tuple(v.shape) for k, v in tensors.items()}
+    if given != expected:
+        missing = sorted(set(expected) - set(given))
+        unexpected = sorted(set(given) - set(expected))
+        reshaped = sorted(k for k in set(given) & set(expected) if given[k] != expected[k])
+        parts = [f"{label} {names[:3]}" for label, names in (
+            ("missing", missing), ("unexpected", unexpected), ("of another shape", reshaped))
+            if names]
+        raise ModelFileError(f"{path} does not match its own config: weights "
+                             f"{'; '.join(parts)}")
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelFileError(f"{path}: weight {name!r} holds NaN or infinite values (a "
+                                 "damaged file, or a training run that diverged)")

@@ -66,17 +66,49 @@ class ModelConfig:
     stem_heads: int = 2
 
     def __post_init__(self) -> None:
-        if len(self.widths) < 2:
-            raise ValueError("ModelConfig.widths needs at least two levels")
-        if self.widths[-1] % self.attention_heads:
+        """Every value a network can be built from and run on whole-bar windows; anything
+        else (from a hand-made config or a crafted model file) is a ValueError naming it."""
+        from engine.sampling import MAX_BARS
+
+        def whole(name: str, low: int, high: int) -> int:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"ModelConfig.{name} must be an integer in {low}..{high}, "
+                                 f"got {value!r}")
+            return value
+
+        if self.n_pitches != N_PITCHES:
+            raise ValueError(f"ModelConfig.n_pitches must be {N_PITCHES} (the roll's pitch "
+                             f"range), got {self.n_pitches!r}")
+        if not isinstance(self.widths, tuple) or not 2 <= len(self.widths) <= 5:
+            raise ValueError("ModelConfig.widths needs two to five levels (a bar of 16 steps "
+                             f"must survive the down-sampling), got {self.widths!r}")
+        for width in self.widths:
+            if isinstance(width, bool) or not isinstance(width, int) or not (
+                    8 <= width <= 4096 and width % 8 == 0):
+                raise ValueError("ModelConfig.widths must be multiples of 8 in 8..4096 "
+                                 f"(group norm in groups of 8), got {self.widths!r}")
+        whole("blocks_per_level", 1, 16)
+        whole("attention_layers", 0, 64)
+        heads = whole("attention_heads", 1, self.widths[-1])
+        if self.widths[-1] % heads:
             raise ValueError("the last width must be divisible by attention_heads")
+        dropout = self.dropout
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not (
+                0.0 <= dropout < 1.0):
+            raise ValueError(f"ModelConfig.dropout must be in [0, 1), got {dropout!r}")
+        whole("window_bars", 1, MAX_BARS)
         if self.stem not in ("none", "pitch2d"):
             raise ValueError(f"ModelConfig.stem must be 'none' or 'pitch2d', got {self.stem!r}")
+        channels = whole("stem_channels", 1, 256)
+        whole("stem_layers", 0, 16)
+        stem_heads = whole("stem_heads", 1, channels)
         if self.stem == "pitch2d" and (
-            self.stem_channels % (2 * self.stem_heads) or self.stem_layers < 1
+            channels % (2 * stem_heads) or self.stem_layers < 1
+            or channels % min(8, channels)
         ):
-            raise ValueError("stem_channels must be a multiple of 2 x stem_heads, "
-                             "and stem_layers >= 1")
+            raise ValueError("stem_channels must be a multiple of 2 x stem_heads (and of 8 "
+                             "above 8), and stem_layers >= 1")
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:

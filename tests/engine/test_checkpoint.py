@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 from safetensors import safe_open
@@ -137,4 +139,57 @@ def test_damaged_weights_fail_the_digest(tmp_path):
     tensors["output.bias"] = tensors["output.bias"] + 1
     save_file(tensors, str(path), metadata=metadata)
     with pytest.raises(ModelFileError, match="digest"):
+        load_model(path)
+
+
+def _crafted(path, config: dict, tensors: dict) -> None:
+    """A model file whose config was written by hand (no ModelConfig checks on the way)."""
+    save_file(tensors, str(path), metadata={"format": "diffjam-model", "format_version": "1",
+                                            "model_config": json.dumps(config), "info": "{}"})
+
+
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        ({"window_bars": 0}, "window_bars must be an integer in 1..256"),
+        ({"window_bars": 1.5}, "window_bars"),
+        ({"attention_heads": 0}, "attention_heads must be an integer"),
+        ({"attention_heads": -2}, "attention_heads"),
+        ({"widths": [-16, 32]}, "widths must be multiples of 8"),
+        ({"widths": [16, 20]}, "widths must be multiples of 8"),
+        ({"widths": [16]}, "two to five levels"),
+        ({"widths": [16] * 6}, "two to five levels"),
+        ({"widths": "abc"}, "widths"),
+        ({"blocks_per_level": 0}, "blocks_per_level"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"n_pitches": 88}, "n_pitches must be 80"),
+        ({"stem": "pitch2d", "stem_channels": 12, "stem_heads": 2}, "stem_channels"),
+        ({"stem_heads": 0}, "stem_heads"),
+    ],
+)
+def test_a_crafted_config_is_a_clear_error(tmp_path, change, text):
+    path = tmp_path / "crafted.safetensors"
+    _crafted(path, {**TINY.to_dict(), **change}, {"w": torch.zeros(1)})
+    with pytest.raises(ModelFileError, match=text):
+        load_model(path)
+    with pytest.raises(ValueError, match=text):
+        ModelConfig.from_dict({**TINY.to_dict(), **change})
+
+
+def test_a_huge_config_with_few_weights_is_refused_before_it_allocates(tmp_path):
+    path = tmp_path / "huge.safetensors"
+    _crafted(path, {**TINY.to_dict(), "widths": [4096] * 5, "blocks_per_level": 16},
+             {"w": torch.zeros(1)})
+    with pytest.raises(ModelFileError, match="does not match its own config: weights missing"):
+        load_model(path)
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    net = DenoiserNet(TINY)
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    name = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 1)
+    state[name].view(-1)[0] = float("nan")
+    path = tmp_path / "nan.safetensors"
+    save_model(path, state, TINY, dtype=torch.float32)
+    with pytest.raises(ModelFileError, match=f"{name}.*NaN or infinite"):
         load_model(path)
