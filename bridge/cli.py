@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ from engine import cli as engine_cli
 from engine.errors import InputError
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +83,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except InputError as err:
-        print(f"diffjam {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(args.command, _describe(err), 2)
+    except OSError as err:  # the file system or a MIDI port (bridge.midiports.PortError)
+        log.debug("diffjam %s failed", args.command, exc_info=True)
+        text = err.strerror if err.strerror and err.filename is not None else str(err)
+        if err.filename is not None:
+            text = f"{text}: {os.fsdecode(err.filename)!r}"
+        return _fail(args.command, text or type(err).__name__, 1)
+
+
+MAX_ERROR_LINE = 300  # characters of an error's message shown (it may quote a long input)
+# What an exception that carries no message of its own means at the command line.
+_BLANK_REASONS: dict[type[BaseException], str] = {
+    EOFError: "the file ends too early (empty or cut short)",
+}
+
+
+def _describe(err: BaseException) -> str:
+    """An error's message, with the reason of its cause when its own ends blank ("...: ")."""
+    text = str(err).strip()
+    cause = err.__cause__
+    if cause is not None and (not text or text.endswith(":")):
+        reason = str(cause).strip() or next(
+            (why for kind, why in _BLANK_REASONS.items() if isinstance(cause, kind)),
+            type(cause).__name__)
+        text = f"{text} {reason}".strip()
+    return text
+
+
+def _fail(command: str, message: str, code: int) -> int:
+    """One line on stderr, ``diffjam COMMAND: error: MESSAGE``, cut to one screen line or so;
+    the exit status ``code``."""
+    message = " ".join(message.split())
+    if len(message) > MAX_ERROR_LINE:
+        message = message[: MAX_ERROR_LINE - 1] + "\u2026"
+    print(f"diffjam {command}: error: {message}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from engine.clipfile import (
 )
 from engine.errors import InputError
 from engine.harmony import ChordSpan, parse_key, parse_progression
-from engine.midifile import write_midi
+from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, write_midi
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.register import crossings
 from engine.sampling import DEFAULT_GUIDANCE, BarRange, SamplingOptions
@@ -166,6 +167,16 @@ def _print_crossings(crossed: int, count: int, below: bool, melody: str) -> None
           f"bar{hint}")
 
 
+def _tempo(args: argparse.Namespace) -> float:
+    """``--tempo`` (default 120), checked before any work: a tempo a .mid file can hold."""
+    if args.tempo is None:
+        return DEFAULT_TEMPO_BPM
+    if not (math.isfinite(args.tempo) and MIN_TEMPO_BPM <= args.tempo <= MAX_TEMPO_BPM):
+        raise InputError(f"--tempo must be {MIN_TEMPO_BPM:g}..{MAX_TEMPO_BPM:g} BPM, got "
+                         f"{args.tempo:g}")
+    return args.tempo
+
+
 def _write_new(path: Path, notes: Sequence[Note], *, bpm: float) -> None:
     write_atomically(path, lambda temp: write_midi(temp, [("diffjam", notes)], bpm=bpm))
     print(f"wrote {path} ({len(notes)} notes)")
@@ -204,9 +215,10 @@ def run_infill(args: argparse.Namespace) -> int:
 def run_accompany(args: argparse.Namespace) -> int:
     chords = parse_progression(args.chords)
     options = _options(args)
-    if args.melody and args.tempo:
+    if args.melody and args.tempo is not None:
         raise InputError("--tempo is for accompaniments without --melody: the written file "
                          "keeps the melody file's tempo map")
+    tempo = _tempo(args)
     clip = read_clip_file(args.melody) if args.melody else None
     n_bars = args.bars if args.bars is not None else (clip.n_bars if clip else 8)
     if n_bars < 1:
@@ -219,7 +231,7 @@ def run_accompany(args: argparse.Namespace) -> int:
     result = _pipeline(args).accompany(chords, n_bars=n_bars, melody=melody, options=options)
     for path, notes in zip(paths, result.variations, strict=True):
         if clip is None:
-            _write_new(path, notes, bpm=args.tempo or 120.0)
+            _write_new(path, notes, bpm=tempo)
             continue
         midi, channel = accompaniment_file(clip, notes)
         save_midi(midi, path)
@@ -233,12 +245,13 @@ def run_accompany(args: argparse.Namespace) -> int:
 
 def run_generate(args: argparse.Namespace) -> int:
     options, chords = _options(args), _chords(args.chords)
+    tempo = _tempo(args)
     if args.bars < 1:
         raise InputError(f"--bars must be >= 1, got {args.bars}")
     paths = output_paths(args.out, options.variations)
     check_outputs(paths, force=args.force)
     result = _pipeline(args).generate(n_bars=args.bars, chords=chords, options=options)
     for path, notes in zip(paths, result.variations, strict=True):
-        _write_new(path, notes, bpm=args.tempo or 120.0)
+        _write_new(path, notes, bpm=tempo)
     _print_result(result)
     return 0

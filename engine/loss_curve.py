@@ -8,16 +8,22 @@ import json
 import math
 from pathlib import Path
 
+from engine.errors import InputError
+
 WIDTH, HEIGHT, MARGIN = 640, 320, 48
 COLOURS = {"train": "#1f77b4", "valid": "#d62728"}
 
 
 def render_svg(history: dict[str, list[list[float]]], *, title: str) -> str:
-    """An SVG line chart of ``history`` ({series: [[step, loss], ...]}), log-scaled loss."""
+    """An SVG line chart of ``history`` ({series: [[step, loss], ...]}), log-scaled loss;
+    points without a positive finite loss are left out. Raises InputError when none is
+    left (a run that has not logged a loss yet)."""
+    history = {name: [p for p in series if _plottable(p)] for name, series in history.items()}
     points = [p for series in history.values() for p in series]
     if not points:
-        raise ValueError("the run has no loss history yet")
-    max_step = max(p[0] for p in points)
+        raise InputError("the run has no loss history yet (it logs one every --log-every "
+                         "steps)")
+    max_step = max(max(p[0] for p in points), 1)
     low = math.log10(min(p[1] for p in points))
     high = math.log10(max(p[1] for p in points))
     if high - low < 1e-6:
@@ -61,9 +67,25 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_command)
 
 
+def _plottable(point: object) -> bool:
+    return (isinstance(point, list) and len(point) == 2
+            and all(isinstance(v, (int, float)) and math.isfinite(v) for v in point)
+            and point[1] > 0 and point[0] >= 0)
+
+
 def run_command(args: argparse.Namespace) -> int:
-    state = json.loads((args.run / "state.json").read_text())
-    svg = render_svg(state["history"], title=f"{args.run.name}: {state['step']} steps")
+    state_file = args.run / "state.json"
+    if not state_file.is_file():
+        raise InputError(f"{args.run} is not a training run yet: it has no state.json (a run "
+                         "writes it at its first save)")
+    try:
+        state = json.loads(state_file.read_text())
+        history, step = state["history"], int(state["step"])
+        if not isinstance(history, dict):
+            raise TypeError("history is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"cannot read {state_file}: {err}") from err
+    svg = render_svg(history, title=f"{args.run.name}: {step} steps")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(svg)
     print(f"wrote {args.out}")
