@@ -74,7 +74,7 @@ class EngineClient(QObject):
 
     connection_changed = Signal(bool)
     status_received = Signal(object)  # Status
-    settings_received = Signal(object)  # dict of engine-wide defaults
+    settings_received = Signal(object)  # dict of this client's sampling defaults
     accepted = Signal(str, int)  # request id, queue position
     progress = Signal(str, float)  # request id, fraction 0..1
     result_ready = Signal(object)  # RequestResult

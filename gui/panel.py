@@ -271,7 +271,7 @@ class PanelWindow(QMainWindow):
         form_layout.addWidget(self.form_editor)
         layout.addWidget(form_box)
 
-        sampling_box = QGroupBox("Sampling (engine-wide defaults)")
+        sampling_box = QGroupBox("Sampling (this panel's defaults)")
         form = QFormLayout(sampling_box)
         guidance_row = QHBoxLayout()
         self.guidance_slider = QSlider(Qt.Orientation.Horizontal)
@@ -405,7 +405,7 @@ class PanelWindow(QMainWindow):
         return None if tonic is None else f"{tonic} {self.mode_combo.currentData()}"
 
     def sampling_settings(self) -> dict[str, Any]:
-        """The engine-wide defaults the panel controls (sent as ``/diffjam/settings``)."""
+        """The panel's sampling defaults in the engine (sent as ``/diffjam/settings``)."""
         return {
             "guidance": self.guidance,
             "in_key": self.in_key_check.isChecked(),
@@ -487,7 +487,7 @@ class PanelWindow(QMainWindow):
         return request_id
 
     def jam_sampling(self) -> dict[str, Any]:
-        """The sampling options a jam starts with (the engine-wide ones, key when set)."""
+        """The sampling options a jam starts with (the panel's defaults, key when set)."""
         values = self.sampling_settings()
         del values["variations"]
         if values["key"] is None:
