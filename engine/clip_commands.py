@@ -72,7 +72,12 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     infill = subparsers.add_parser(
         "infill", help="regenerate a bar range of a MIDI clip",
-        description="Regenerate bars of a MIDI clip so they fit the bars around them.")
+        description="Regenerate bars of a MIDI clip so they fit the bars around them.",
+        epilog="The written file is CLIP with one change: on the regenerated tracks, the "
+               "notes that start in --bars are replaced by the new ones; every other event "
+               "(notes, pedal, controllers, programs, tempo map, meters, markers, ticks per "
+               "beat) stays as it was. The README's 'What the command line writes' has the "
+               "details.")
     infill.add_argument("clip", type=Path, help="input .mid file (4/4; 2/2, 2/4 and 1/4 are "
                                                 "read in 4/4 bars)")
     infill.add_argument("--bars", required=True, help="bars to regenerate, 1-based: 5-8")

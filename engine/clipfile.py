@@ -215,6 +215,10 @@ def infill_file(clip: ClipFile, pipeline: Any, *, bars: BarRange, tracks: Sequen
     context = [n for n in part if not lo <= n.start < hi]
     others = tuple(t for t in clip.note_tracks() if t not in tracks)
     melody = list(clip.steps(others))
+    if options.below_melody and not melody:
+        raise InputError("--below-melody keeps new notes under the tracks that are not "
+                         f"regenerated, and {clip.name} has none with notes: pick the tracks "
+                         f"to regenerate with --track (tracks: {clip.describe()})")
     # 2.
     if melody:
         inferred: tuple[ChordSpan, ...] = ()

@@ -183,3 +183,15 @@ def test_accompaniment_file_is_the_melody_file_plus_one_track(tmp_path: Path) ->
     tpb = gen.midi.ticks_per_beat
     assert [(n.start, n.end, n.pitch, n.velocity) for n in smf.track_notes(out.tracks[-1])] == [
         (0, tpb, 48, 70), (tpb, 2 * tpb, 52, 71)]
+
+
+def test_below_melody_without_other_tracks_is_an_error(tmp_path: Path) -> None:
+    midi = mido.MidiFile(type=1)
+    midi.tracks.append(mido.MidiTrack([
+        mido.MetaMessage("track_name", name="Keys"),
+        mido.Message("note_on", note=60, velocity=80), mido.Message("note_off", note=60,
+                                                                    time=480)]))
+    clip = read_clip_file(write(tmp_path, midi))
+    with pytest.raises(InputError, match="--below-melody keeps new notes under the tracks"):
+        infill_file(clip, FakePipeline(0), bars=BarRange(0, 1), tracks=(0,),
+                    options=SamplingOptions(below_melody=True))
