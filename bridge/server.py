@@ -38,7 +38,7 @@ from pythonosc import osc_message
 from pythonosc.parsing import osc_types
 
 import engine
-from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler
+from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler, ReadyRequest
 from bridge.protocol import (
     MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
@@ -477,7 +477,7 @@ class OscServer:
                     log.debug("request %s: chunk %d of %d from %s:%d held", rid,
                               message.index + 1, message.count, *sender)
                 else:
-                    self._worker.submit(ready, self._settings_for(sender))
+                    self._submit(ready)
             case RequestMessage(request_id=rid):
                 if self._assembler.is_late(sender, rid, params=True):
                     self._ignore_late_part(rid, f"/diffjam/{message.kind} params")
@@ -496,7 +496,7 @@ class OscServer:
                     log.debug("request %s from %s:%d: params held until its %d chunk(s) came",
                               rid, *sender, message.params.notes_chunks)
                 else:
-                    self._worker.submit(ready, self._settings_for(sender))
+                    self._submit(ready)
             case Cancel(request_id=rid):
                 if self._assembler.cancel(sender, rid):
                     log.info("request %s cancelled while waiting for chunks", rid)
@@ -528,6 +528,15 @@ class OscServer:
                           type(message).__name__, *sender)
                 self._control.submit(self._run_jam_command, message, self._settings_for(sender),
                                      sender, self._reply_to(sender))
+
+    def _submit(self, ready: ReadyRequest) -> None:
+        """Queue a complete request; a refusal (BUSY) is its one outcome, answered where its
+        replies go (the request is closed: its params had come)."""
+        try:
+            self._worker.submit(ready, self._settings_for(ready.owner))
+        except ProtocolError as err:
+            self._assembler.close(ready.owner, ready.message.request_id, params=True)
+            self._refuse(err, ready.reply_to, detail=f"/diffjam/{ready.message.kind}")
 
     def _settings_for(self, owner: Address) -> EngineSettings:
         """The sampling defaults of one client: its own, else the engine-wide ones."""

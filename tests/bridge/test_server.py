@@ -635,3 +635,32 @@ def test_serve_checks_defaults_and_output_folder_before_loading(tmp_path: Path,
     assert errors[0] == "--defaults: 'steps' must be in 1..1000, got 0"
     assert errors[1].startswith(f"cannot use {blocker / 'out'} for results")
     assert len(errors) == 2
+
+
+def test_one_shot_sender_gets_busy_on_its_reply_port(tmp_path: Path) -> None:
+    gate = threading.Event()
+    pipeline = FakePipeline(gate=gate)
+    state, thread = start_server(pipeline, tmp_path, queue=1)
+    busy_maker, one_shot, listener = state.client(), state.client(), state.client()
+    try:
+        busy_maker.send("/diffjam/generate", "ss", "run", '{"write_midi": false}')
+        assert busy_maker.recv()[0] == "/diffjam/accepted"
+        assert pipeline.started.wait(WAIT_S)  # running: the queue is free again
+        busy_maker.send("/diffjam/generate", "ss", "wait", '{"write_midi": false}')
+        assert busy_maker.recv()[0] == "/diffjam/accepted"  # and now full
+        params = {"notes": [[0, 1, 60, 90]], "bars": [1, 1], "reply_port": listener.port}
+        one_shot.send("/diffjam/infill", "ss", "shot", json.dumps(params))
+        assert error_of(listener.recv())[:2] == ("shot", ErrorCode.BUSY)
+        gate.set()
+        busy_maker.until("/diffjam/done", "wait")  # the queue is empty again
+        one_shot.send("/diffjam/infill", "ss", "shot2", json.dumps(params))
+        replies = listener.until("/diffjam/done", "shot2")
+        assert replies[0] == ("/diffjam/accepted", ["shot2", 0])
+        [(_, call)] = [c for c in pipeline.calls if c[0] == "infill"]
+        assert [(n.start, n.pitch) for n in call["notes"]] == [(0, 60)]
+    finally:
+        gate.set()
+        for osc in (busy_maker, one_shot, listener):
+            osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
