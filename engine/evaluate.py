@@ -113,6 +113,12 @@ logger = logging.getLogger(__name__)
 MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model": {},
     "model_no_chords": {"use_chords": False},
+    # no chords and none inferred from the context: the network alone (engine.context_chords)
+    "model_no_chords_raw": {"use_chords": False, "infer_chords": False},
+    # the per-step binarize projection forced on / off instead of the task's default
+    "model_binarize": {"binarize": True},
+    "model_no_binarize": {"binarize": False},
+    "model_no_chords_binarize": {"use_chords": False, "binarize": True},
     "model_no_key": {"in_key": False},
     "model_g1": {"guidance": 1.0},
     "model_g2": {"guidance": 2.0},
@@ -421,7 +427,8 @@ def _task_seed(task: TaskInput) -> int:
 
 def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GUIDANCE,
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
-                 use_chords: bool = True) -> System:
+                 use_chords: bool = True, infer_chords: bool = True,
+                 binarize: bool | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -430,7 +437,9 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GU
     key given to the sampler is the window's key (none for generate); the seed is derived
     from ``--seed``, the song id and the window's start bar. ``use_chords=False`` withholds
     the chords from the model (the "no chord conditioning" control; chord metrics are
-    still scored against the window's chords).
+    still scored against the window's chords); an infill without chords then gets chords
+    inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
+    task's default projection (engine.pipeline.INFILL_BINARIZE).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -439,6 +448,7 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GU
             guidance=guidance, in_key=in_key,
             key=None if task.task == "generate" else task.segment.key,
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
+            infer_chords=infer_chords, binarize=binarize,
         )
         n_bars = task.segment.n_bars
         if task.task == "infill":
