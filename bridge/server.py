@@ -78,6 +78,7 @@ RECEIVE_BUFFER = 4 * 2**20  # bytes asked of the kernel (Linux gives at most net
 MAX_BACKLOG = 4096  # datagrams read but not handled yet; beyond, BUSY at once
 MAX_BACKLOG_BYTES = 32 * 2**20
 POLL_S = 0.2  # the loop wakes at least this often (chunk expiry, shutdown)
+SEND_WAIT_S = 1.0  # a reply waits at most this long for room in a full send buffer
 STOP_TIMEOUT_S = 5.0  # shutdown waits at most this long for each of the worker and the jam
 _BUNDLE = b"#bundle\x00"
 # Type tags python-osc's OscMessage decodes; any other tag makes the datagram MALFORMED
@@ -621,7 +622,23 @@ class OscServer:
             log.exception("cannot encode %s for %s:%d", reply.address, *target)
             return
         try:
-            self._sock.sendto(data, target)
+            self._sendto(data, target)
         except OSError as err:
             log.warning("cannot send %s (%d bytes) to %s:%d: %s", reply.address, len(data),
                         *target, err)
+
+    def _sendto(self, data: bytes, target: Address) -> None:
+        """``sendto`` on the non-blocking socket; a full send buffer (a slow network) is
+        waited for once, at most :data:`SEND_WAIT_S`."""
+        try:
+            self._sock.sendto(data, target)
+        except BlockingIOError:
+            if not self._wait_writable(SEND_WAIT_S):
+                raise
+            self._sock.sendto(data, target)
+
+    def _wait_writable(self, timeout: float) -> bool:
+        try:
+            return bool(select.select([], [self._sock], [], timeout)[1])
+        except (OSError, ValueError):  # the socket was closed at shutdown
+            return False

@@ -664,3 +664,35 @@ def test_one_shot_sender_gets_busy_on_its_reply_port(tmp_path: Path) -> None:
             osc.close()
         state.server.shutdown()
         thread.join(WAIT_S)
+
+
+def test_a_full_send_buffer_is_waited_for_once(tmp_path: Path, monkeypatch, caplog) -> None:
+    from bridge.protocol import Reply
+    from bridge.server import OscServer
+    from bridge.worker import PipelineRunner
+
+    server = OscServer(PipelineRunner(FakePipeline(), output_dir=tmp_path), info={}, port=0)
+    real = server._sock
+    sent: list[bytes] = []
+
+    class FullOnce:
+        full = 1
+
+        def sendto(self, data: bytes, target) -> None:
+            if self.full:
+                self.full -= 1
+                raise BlockingIOError("send buffer full")
+            sent.append(data)
+
+    try:
+        monkeypatch.setattr(server, "_sock", FullOnce())
+        monkeypatch.setattr(server, "_wait_writable", lambda timeout: True)
+        server._send(Reply("/diffjam/progress", ("r", 0.5)), ("127.0.0.1", 9))
+        assert len(sent) == 1  # sent after the wait
+        monkeypatch.setattr(server, "_sock", FullOnce())
+        monkeypatch.setattr(server, "_wait_writable", lambda timeout: False)
+        server._send(Reply("/diffjam/progress", ("r", 0.5)), ("127.0.0.1", 9))
+        assert len(sent) == 1 and "cannot send /diffjam/progress" in caplog.text
+    finally:
+        real.close()
+        server._control.shutdown(timeout=WAIT_S)
