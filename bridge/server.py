@@ -427,9 +427,15 @@ class OscServer:
         try:
             parsed = parse_message(message.address, message.tags, message.args)
         except ProtocolError as err:
-            if message.address in _PART_ADDRESSES and err.request_id and self._assembler.is_late(
-                    sender, err.request_id, params=message.address != "/diffjam/notes"):
-                self._ignore_late_part(err.request_id, f"refused {message.address}")
+            rid = err.request_id
+            if message.address in _PART_ADDRESSES and rid and self._assembler.is_late(
+                    sender, rid, params=message.address != "/diffjam/notes"):
+                self._ignore_late_part(rid, f"refused {message.address}")
+                return
+            if message.address == "/diffjam/notes" and rid and self._worker.in_flight(sender,
+                                                                                     rid):
+                log.warning("ignored a chunk for request %s (%s %s): the request is already "
+                            "queued or running", rid, err.code.name, err.message)
                 return
             self._fail(message.address, err, sender)
             return
@@ -450,7 +456,8 @@ class OscServer:
         request's one outcome, so the request is closed: its other parts are dropped, and
         those still to come are logged and ignored (:meth:`ChunkAssembler.close`)."""
         rid = error.request_id
-        if address in _PART_ADDRESSES and rid and error.code != ErrorCode.DUPLICATE_ID:
+        if (address in _PART_ADDRESSES and rid and error.code != ErrorCode.DUPLICATE_ID
+                and not self._worker.in_flight(sender, rid)):  # not the queued request's
             dropped = self._assembler.close(sender, rid, params=address != "/diffjam/notes")
             if dropped:
                 log.info("request %s refused: dropped its %d chunk(s)", rid, dropped)

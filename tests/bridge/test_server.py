@@ -696,3 +696,27 @@ def test_a_full_send_buffer_is_waited_for_once(tmp_path: Path, monkeypatch, capl
     finally:
         real.close()
         server._control.shutdown(timeout=WAIT_S)
+
+
+def test_parts_for_a_running_request_do_not_end_it(tmp_path: Path, caplog) -> None:
+    gate = threading.Event()
+    pipeline = FakePipeline(gate=gate)
+    state, thread = start_server(pipeline, tmp_path)
+    osc = state.client()
+    try:
+        osc.send("/diffjam/generate", "ss", "x", '{"write_midi": false, "n_bars": 1}')
+        assert osc.recv() == ("/diffjam/accepted", ["x", 0])
+        assert pipeline.started.wait(WAIT_S)
+        osc.send("/diffjam/notes", "siiffii", "x", 0, 1, 0.0, 1.0, 60, 0)  # bad, and late
+        osc.send("/diffjam/notes", "siiffii", "x", 0, 1, 0.0, 1.0, 60, 90)  # good, and late
+        osc.send("/diffjam/generate", "ss", "x", '{"colour": 1}')  # a new request, refused
+        assert error_of(osc.recv())[:2] == ("x", ErrorCode.BAD_PARAMS)
+        gate.set()
+        replies = osc.until("/diffjam/done", "x")
+        assert [a for a, _ in replies if a == "/diffjam/error"] == []
+        assert caplog.text.count("is already queued or running") == 2
+    finally:
+        gate.set()
+        osc.close()
+        state.server.shutdown()
+        thread.join(WAIT_S)
