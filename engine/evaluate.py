@@ -154,7 +154,11 @@ def parse_song_ids(spec: str, *, subset: str | None = None) -> list[str]:
     duplicates are removed, order kept.
     """
     path = Path(spec)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a long list of ids is no valid file name: read it as ids
+        is_file = False
+    if is_file:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
