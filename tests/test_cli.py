@@ -154,8 +154,8 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["generate", "-o", str(blocker / "out.mid")], "a-file"),
         (["accompany", "--chords", "C" * 5000, "-o", out], "unknown chord symbol"),
         (["eval", "--songs", many, "--task", "infill", "--out", str(tmp / "e.json"),
-          "--data", str(data)], "File name too long"),
-        (["results", "--songs", many, "--data", str(data)], "File name too long"),
+          "--data", str(data)], "no POP909 song folder"),  # the ids are read as ids
+        (["results", "--songs", many, "--data", str(data)], "no POP909 song folder"),
         (["loss-curve", "--run", str(fresh_run), "--out", str(tmp / "c.svg")],
          "no state.json"),
         (["loss-curve", "--run", str(quiet_run), "--out", str(tmp / "c.svg")],
