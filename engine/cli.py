@@ -112,6 +112,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                           "pitch stem, starting from what the file computes")
     new.add_argument("--batch-size", type=int, help="windows per step and process")
     new.add_argument("--ema-decay", type=float, help="decay of the EMA of the weights")
+    new.add_argument("--train-only", metavar="PREFIXES",
+                     help="train only the parameters whose names start with one of these "
+                          "comma-separated prefixes, e.g. 'stem_' to grow the pitch stem on "
+                          "a trained network left as it is (default: all)")
     new.add_argument("--known-loss-weight", type=float,
                      help="weight in the loss of the steps the conditioning already gives "
                           "(default 0: the loss is that of the steps to generate)")

@@ -102,6 +102,7 @@ class TrainConfig:
     valid_split: str = "valid"
     valid_batches: int = 4
     known_loss_weight: float = 0.0  # see diffusion_loss; runs from before it used 1.0
+    train_only: tuple[str, ...] = ()  # parameter-name prefixes to train; () = all
     log_every: int = 25
     valid_every: int = 250
     save_every: int = 250
@@ -126,6 +127,7 @@ class TrainConfig:
         values = dict(values)
         values["model"] = ModelConfig.from_dict(values["model"])
         values.setdefault("known_loss_weight", 1.0)  # what runs from before it trained with
+        values["train_only"] = tuple(values.get("train_only", ()))
         return cls(**values)
 
 
@@ -295,8 +297,11 @@ class Trainer:
         torch.manual_seed(config.seed)  # the same initial weights in every process
         self.net = DenoiserNet(config.model).to(self.device)
         self.ema = copy.deepcopy(self.net).requires_grad_(False).eval()
+        if config.train_only:  # e.g. grow the pitch stem on a trained network left as it is
+            for name, param in self.net.named_parameters():
+                param.requires_grad_(name.startswith(config.train_only))
         self.optimizer = torch.optim.AdamW(
-            self.net.parameters(),
+            [p for p in self.net.parameters() if p.requires_grad],
             lr=config.lr,
             weight_decay=config.weight_decay,
             fused=self.device.type == "cuda",  # one kernel for all parameters
@@ -635,6 +640,8 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
     identity_flags = {
         "batch_size": args.batch_size, "ema_decay": args.ema_decay, "seed": args.seed,
         "known_loss_weight": getattr(args, "known_loss_weight", None),
+        "train_only": tuple(args.train_only.split(",")) if getattr(args, "train_only", None)
+        else None,
     }
     try:
         if stored is not None:

@@ -343,3 +343,15 @@ def test_training_needs_no_midi_osc_or_gui_packages():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_train_only_leaves_the_other_parameters_as_they_were(tiny_cache, tmp_path):
+    stem_model = ModelConfig(**{**TINY.to_dict(), "stem": "pitch2d", "stem_channels": 4,
+                                "stem_layers": 1, "stem_heads": 1})
+    trainer = Trainer(replace(config(tiny_cache), model=stem_model, train_only=("stem_",)),
+                      tmp_path)
+    before = {k: v.clone() for k, v in trainer.net.state_dict().items()}
+    trainer.run(max_steps=2, minutes=None)
+    after = trainer.net.state_dict()
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.startswith("stem_") for k in changed)
