@@ -35,11 +35,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     cache.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     cache.set_defaults(handler=run_cache)
 
-    from engine import bench, clip_commands, evaluate, loss_curve, results
+    from engine import bench, clip_commands, evaluate, loss_curve, results, roll_image
 
     clip_commands.add_commands(subparsers)
     _add_train_command(subparsers)
     loss_curve.add_command(subparsers)
+    roll_image.add_command(subparsers)
 
     evaluate.add_command(subparsers)
     bench.add_command(subparsers)

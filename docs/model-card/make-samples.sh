@@ -6,9 +6,12 @@ cd "$(dirname "$0")"
 DIFFJAM=${DIFFJAM:-diffjam}
 CHORDS_006="Fm Gm | Ab Bb | Cm Abmaj7 | Bb6 Gm | Cm Abmaj7 | Bb6 Gm | Cm Abmaj7 | Bb6 Gm"
 $DIFFJAM infill input-006-bars17-24.mid --bars 3-6 --chords "$CHORDS_006" --seed 1 \
-    -o sample-infill-006-bars3-6.mid
+    -o sample-infill-006-bars3-6.mid --force
+# the usual case: no chords given (the engine carries the context's chords into the gap)
+$DIFFJAM infill input-006-bars17-24.mid --bars 3-6 --seed 1 \
+    -o sample-infill-006-bars3-6-no-chords.mid --force
 $DIFFJAM accompany --chords "$CHORDS_006" --melody input-006-melody.mid --bars 8 --seed 1 \
-    -o sample-accompany-006.mid
-$DIFFJAM accompany --chords "C G Am F" --bars 8 --seed 1 -o sample-accompany-C-G-Am-F.mid
-$DIFFJAM generate --bars 8 --chords "Am F C G" --seed 1 -o sample-generate-Am-F-C-G.mid
-$DIFFJAM generate --bars 8 --seed 2 -o sample-generate-free.mid
+    -o sample-accompany-006.mid --force
+$DIFFJAM accompany --chords "C G Am F" --bars 8 --seed 1 -o sample-accompany-C-G-Am-F.mid --force
+$DIFFJAM generate --bars 8 --chords "Am F C G" --seed 1 -o sample-generate-Am-F-C-G.mid --force
+$DIFFJAM generate --bars 8 --seed 2 -o sample-generate-free.mid --force
