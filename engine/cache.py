@@ -53,6 +53,7 @@ __all__ = [
     "CachedSong",
     "SongCache",
     "build_cache",
+    "write_songs",
     "load_cache",
 ]
 
@@ -184,35 +185,6 @@ def build_cache(
     if not songs:
         raise InputError(f"no usable song among the {len(ids)} requested in {data_dir}")
 
-    vocab = sorted({chord.label for song in songs for chord in song.chords})
-    vocab_index = {label: i for i, label in enumerate(vocab)}
-    notes_parts, chord_parts, key_parts, phrase_parts = [], [], [], []
-    for song in songs:
-        if song.n_bars * STEPS_PER_BAR > np.iinfo(np.int16).max:
-            raise InputError(f"song {song.song_id} is too long for int16 steps")
-        rows = [
-            (track, n.pitch, n.start, n.duration, n.velocity)
-            for track, notes in enumerate(song.tracks)
-            for n in notes
-        ]
-        rows.sort(key=lambda r: (r[2], r[0], r[1]))
-        notes_parts.append(np.asarray(rows, dtype=np.int16).reshape(-1, 5))
-        chord_parts.append(
-            np.asarray(
-                [(c.start, c.end, vocab_index[c.label]) for c in song.chords], dtype=np.int32
-            ).reshape(-1, 3)
-        )
-        key_parts.append(
-            np.asarray([(k.start, k.tonic, k.mode) for k in song.keys], dtype=np.int16).reshape(
-                -1, 3
-            )
-        )
-        phrase_parts.append(
-            np.asarray(
-                [(p.start_bar, p.n_bars, ord(p.letter)) for p in song.phrases], dtype=np.int32
-            ).reshape(-1, 3)
-        )
-
     reports = [song.report for song in songs]
     n_notes = sum(r.n_notes for r in reports)
     phrase_reports = {s.song_id: s.report.phrase for s in songs if s.report.phrase is not None}
@@ -244,14 +216,60 @@ def build_cache(
             sid: int(p.bar_offset) for sid, p in phrase_reports.items() if p.aligned
         },
     )
+    write_songs(out, songs, splits, source="POP909", report=_report_dict(report))
+    seconds = time.monotonic() - began
+    return replace(report, seconds=seconds, file_bytes=Path(out).stat().st_size)
+
+
+def write_songs(
+    out: str | os.PathLike[str],
+    songs: Sequence[Pop909Song],
+    splits: dict[str, str],
+    *,
+    source: str,
+    report: dict[str, Any],
+) -> None:
+    """Write ``songs`` (POP909's or any others in the same shape: three tracks of notes in
+    steps, chord labels in Harte syntax, keys, phrases which may be empty) to the cache
+    file ``out``, each in the split ``splits`` gives it; ``source`` and ``report`` go into
+    the metadata. The file is replaced atomically."""
+    vocab = sorted({chord.label for song in songs for chord in song.chords})
+    vocab_index = {label: i for i, label in enumerate(vocab)}
+    notes_parts, chord_parts, key_parts, phrase_parts = [], [], [], []
+    for song in songs:
+        if song.n_bars * STEPS_PER_BAR > np.iinfo(np.int16).max:
+            raise InputError(f"song {song.song_id} is too long for int16 steps")
+        rows = [
+            (track, n.pitch, n.start, n.duration, n.velocity)
+            for track, notes in enumerate(song.tracks)
+            for n in notes
+        ]
+        rows.sort(key=lambda r: (r[2], r[0], r[1]))
+        notes_parts.append(np.asarray(rows, dtype=np.int16).reshape(-1, 5))
+        chord_parts.append(
+            np.asarray(
+                [(c.start, c.end, vocab_index[c.label]) for c in song.chords], dtype=np.int32
+            ).reshape(-1, 3)
+        )
+        key_parts.append(
+            np.asarray([(k.start, k.tonic, k.mode) for k in song.keys], dtype=np.int16).reshape(
+                -1, 3
+            )
+        )
+        phrase_parts.append(
+            np.asarray(
+                [(p.start_bar, p.n_bars, ord(p.letter)) for p in song.phrases], dtype=np.int32
+            ).reshape(-1, 3)
+        )
+
     meta = {
         "format_version": FORMAT_VERSION,
         "steps_per_bar": STEPS_PER_BAR,
         "pitch_low": PITCH_LOW,
         "n_pitches": N_PITCHES,
         "tracks": ["melody", "bridge", "piano"],
-        "source": "POP909",
-        "report": _report_dict(report),
+        "source": source,
+        "report": report,
     }
     arrays = {
         "meta": np.array(json.dumps(meta)),
@@ -273,8 +291,6 @@ def build_cache(
     tmp = out.with_name(out.name + ".tmp.npz")
     np.savez_compressed(tmp, **arrays)
     os.replace(tmp, out)
-    seconds = time.monotonic() - began
-    return replace(report, seconds=seconds, file_bytes=out.stat().st_size)
 
 
 def _offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
