@@ -7,6 +7,12 @@ signal; all request bookkeeping happens on the GUI thread. A timer sends
 ``/diffjam/hello`` periodically: the first ``status`` marks the engine connected, and
 when none has come for ``timeout_ms`` it is marked disconnected until it answers again
 (which is how the panel reconnects to a restarted engine).
+
+No request can hang: one the engine has not acknowledged (``accepted``, ``progress`` or
+a result) within ``answer_timeout_ms`` fails locally as ``NO_ANSWER``, one not finished
+within ``request_timeout_ms`` fails as ``LOCAL_TIMEOUT``, and :meth:`cancel` forgets a
+request at once (``request_cancelled``) whatever the engine does; its late replies are
+ignored.
 """
 
 from __future__ import annotations
@@ -42,12 +48,14 @@ from gui.protocol import (
 )
 from gui.qt import QObject, QTimer, Signal
 
-__all__ = ["EngineClient", "RequestResult", "SentRequest"]
+__all__ = ["LOCAL_ERRORS", "EngineClient", "RequestResult", "SentRequest"]
 
 log = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 65536
 _FINISHED_KEPT = 256  # ids of finished requests remembered, to recognise late replies
+_DEADLINE_CHECK_MS = 100
+LOCAL_ERRORS = ("NO_ANSWER", "LOCAL_TIMEOUT")  # names of the failures the client makes up
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,14 @@ class RequestResult:
     done: Done
 
 
+@dataclass
+class _Deadlines:
+    """When a pending request fails locally (``time.monotonic`` seconds)."""
+
+    answer_by: float | None  # None once the engine acknowledged it
+    finish_by: float
+
+
 class EngineClient(QObject):
     """Talks to one engine at ``host:port``. Create, connect signals, then :meth:`start`."""
 
@@ -79,6 +95,7 @@ class EngineClient(QObject):
     progress = Signal(str, float)  # request id, fraction 0..1
     result_ready = Signal(object)  # RequestResult
     request_failed = Signal(object, object)  # SentRequest, EngineError
+    request_cancelled = Signal(object)  # SentRequest, forgotten by cancel()
     engine_error = Signal(object)  # EngineError that belongs to no request of ours
     jam_state = Signal(object)  # JamState
     jam_ports = Signal(object)  # JamPorts
@@ -91,6 +108,8 @@ class EngineClient(QObject):
         port: int = 9000,
         hello_interval_ms: int = 1000,
         timeout_ms: int = 3000,
+        answer_timeout_ms: int = 5000,
+        request_timeout_ms: int = 600_000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -99,6 +118,9 @@ class EngineClient(QObject):
         self.host = host
         self.port = port
         self._timeout_s = timeout_ms / 1000
+        self._answer_timeout_s = answer_timeout_ms / 1000
+        self._request_timeout_s = request_timeout_ms / 1000
+        self._deadlines: dict[str, _Deadlines] = {}
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -112,6 +134,9 @@ class EngineClient(QObject):
         self._hello_timer.setInterval(hello_interval_ms)
         self._hello_timer.timeout.connect(self._on_hello_timer)
         self._events.connect(self._dispatch)
+        self._deadline_timer = QTimer(self)
+        self._deadline_timer.setInterval(_DEADLINE_CHECK_MS)
+        self._deadline_timer.timeout.connect(self._check_deadlines)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -146,9 +171,15 @@ class EngineClient(QObject):
         self._hello_timer.start()
         self.hello()
 
+    @property
+    def pending(self) -> tuple[str, ...]:
+        """Ids of the requests still waiting for their outcome."""
+        return tuple(self._pending)
+
     def close(self) -> None:
-        """Stop the timer and the thread and close the socket (idempotent)."""
+        """Stop the timers and the thread and close the socket (idempotent)."""
         self._hello_timer.stop()
+        self._deadline_timer.stop()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
@@ -171,12 +202,60 @@ class EngineClient(QObject):
         self._pending[request_id] = SentRequest(
             request_id=request_id, task=task, params=dict(params), notes=tuple(notes)
         )
+        now = time.monotonic()
+        self._deadlines[request_id] = _Deadlines(
+            answer_by=now + self._answer_timeout_s, finish_by=now + self._request_timeout_s
+        )
+        self._deadline_timer.start()
         for datagram in datagrams:
             self._send(datagram)
         return request_id
 
     def cancel(self, request_id: str) -> None:
-        self._send(encode("/diffjam/cancel", request_id))
+        """Ask the engine to drop the request and forget it here at once.
+
+        ``request_cancelled`` is emitted now (not when the engine answers); whatever the
+        engine sends for it later is ignored. Unknown or finished ids are ignored.
+        """
+        request = self._forget(request_id)
+        if request is None:
+            return
+        if self._socket is not None:
+            self._send(encode("/diffjam/cancel", request_id))
+        self.request_cancelled.emit(request)
+
+    def _forget(self, request_id: str) -> SentRequest | None:
+        """Drop a pending request's bookkeeping; return it (``None`` if not pending)."""
+        request = self._pending.pop(request_id, None)
+        self._deadlines.pop(request_id, None)
+        if request is not None:
+            self._finished.append(request_id)
+            self._assembler.discard(request_id)
+        if not self._deadlines:
+            self._deadline_timer.stop()
+        return request
+
+    def _acknowledged(self, request_id: str) -> None:
+        deadlines = self._deadlines.get(request_id)
+        if deadlines is not None:
+            deadlines.answer_by = None
+
+    def _check_deadlines(self) -> None:
+        now = time.monotonic()
+        for request_id, deadlines in list(self._deadlines.items()):
+            if deadlines.answer_by is not None and now > deadlines.answer_by:
+                name, text = "NO_ANSWER", (
+                    f"no answer from the engine at {self.host}:{self.port} in "
+                    f"{self._answer_timeout_s:g} s")
+            elif now > deadlines.finish_by:
+                name, text = "LOCAL_TIMEOUT", (
+                    f"the engine did not finish in {self._request_timeout_s:g} s")
+            else:
+                continue
+            request = self._forget(request_id)
+            if request is not None:
+                log.warning("request %s: %s", request_id, text)
+                self.request_failed.emit(request, EngineError(request_id, 0, name, text))
 
     def send_settings(self, values: Mapping[str, Any]) -> None:
         self._send(encode("/diffjam/settings", json.dumps(dict(values))))
@@ -239,11 +318,14 @@ class EngineClient(QObject):
         elif isinstance(event, SettingsReply):
             self.settings_received.emit(dict(event.values))
         elif isinstance(event, Accepted):
+            self._acknowledged(event.request_id)
             self.accepted.emit(event.request_id, event.position)
         elif isinstance(event, Progress):
+            self._acknowledged(event.request_id)
             self.progress.emit(event.request_id, event.fraction)
         elif isinstance(event, ResultChunk):
             if event.request_id in self._pending:
+                self._acknowledged(event.request_id)
                 try:
                     self._assembler.add(event)
                 except ProtocolError as err:
@@ -251,10 +333,9 @@ class EngineClient(QObject):
         elif isinstance(event, Done):
             self._finish(event)
         elif isinstance(event, EngineError):
-            request = self._pending.pop(event.request_id, None)
+            request = self._pending.get(event.request_id)
             if request is not None:
-                self._finished.append(event.request_id)
-                self._assembler.discard(event.request_id)
+                self._forget(event.request_id)
                 self.request_failed.emit(request, event)
             elif event.request_id and event.request_id in self._finished:
                 # the protocol promises one outcome per request; keep the first
@@ -270,9 +351,13 @@ class EngineClient(QObject):
             self.jam_ports.emit(event)
 
     def _finish(self, done: Done) -> None:
-        request = self._pending.pop(done.request_id, None)
+        request = self._pending.get(done.request_id)
         if request is None:
             return
+        del self._pending[done.request_id]
+        self._deadlines.pop(done.request_id, None)
+        if not self._deadlines:
+            self._deadline_timer.stop()
         self._finished.append(done.request_id)
         n_variations = int(done.info.get("variations", 1))
         try:

@@ -50,6 +50,8 @@ class FakeEngine:
         }  # fmt: skip
         self.received: list[tuple[str, list[Any]]] = []
         self.jam_running = False
+        self.hold = False  # True: accept requests, then wait for finish_held()
+        self._held: list[tuple[str, _Request]] = []
         self._requests: dict[str, _Request] = {}
         self._reply_ports: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -186,8 +188,6 @@ class FakeEngine:
             if not _CHORD.fullmatch(symbol):
                 self._error(to, request_id, 6, "BAD_CHORD", f"unknown chord symbol {symbol!r}")
                 return
-        flat = [value for index in sorted(request.chunks) for value in request.chunks[index]]
-        clip = [flat[i : i + 4] for i in range(0, len(flat), 4)]
         if request.task == "infill":
             n_bars = int(round(float(params.get("clip_beats", 32)) / 4))
             first, last = params["bars"]
@@ -204,6 +204,30 @@ class FakeEngine:
             n_bars = int(params.get("n_bars", 8))
             first, last = 1, n_bars
         self._send(to, "/diffjam/accepted", request_id, 0)
+        if self.hold:
+            self._held.append((request_id, request))
+            return
+        self._finish(request_id, request, first, last, n_bars)
+
+    def finish_held(self) -> None:
+        """Finish the requests held back by ``hold`` (as a slow engine would, late)."""
+        held, self._held = self._held, []
+        for request_id, request in held:
+            params = request.params or {}
+            if request.task == "infill":
+                n_bars = int(round(float(params.get("clip_beats", 32)) / 4))
+                first, last = params["bars"]
+            else:
+                n_bars = int(params.get("n_bars", 8))
+                first, last = 1, n_bars
+            self._finish(request_id, request, first, last, n_bars)
+
+    def _finish(
+        self, request_id: str, request: _Request, first: int, last: int, n_bars: int
+    ) -> None:
+        to, params = request.reply_to, request.params or {}
+        flat = [value for index in sorted(request.chunks) for value in request.chunks[index]]
+        clip = [flat[i : i + 4] for i in range(0, len(flat), 4)]
         self._send(to, "/diffjam/progress", request_id, 0.5)
         self._send(to, "/diffjam/progress", request_id, 1.0)
         variations = int(params.get("variations", self.settings["variations"]))

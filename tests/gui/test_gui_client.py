@@ -124,3 +124,61 @@ def test_a_second_outcome_for_a_finished_request_is_ignored(qtbot, client: Engin
                     ("127.0.0.1", client.local_port))  # fmt: skip
     qtbot.waitUntil(lambda: len(stray) == 1, timeout=CONNECT_TIMEOUT_MS)
     assert stray[0].name == "UNKNOWN_ADDRESS"
+
+
+def _silent_port() -> int:
+    """A loopback UDP port nobody answers on (bound, read by no one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+def test_a_request_nobody_answers_fails_locally(qtbot) -> None:
+    client = EngineClient(host="127.0.0.1", port=_silent_port(), hello_interval_ms=100,
+                          timeout_ms=600, answer_timeout_ms=300)  # fmt: skip
+    client.start()
+    try:
+        with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
+            request_id = client.submit("generate", {"n_bars": 4})
+        request, error = blocker.args
+        assert request.request_id == request_id
+        assert error.name == "NO_ANSWER" and "no answer from the engine" in error.message
+        assert client.pending == ()
+    finally:
+        client.close()
+
+
+def test_a_request_that_never_finishes_fails_locally(qtbot, fake_engine: FakeEngine) -> None:
+    client = EngineClient(host="127.0.0.1", port=fake_engine.port, hello_interval_ms=100,
+                          request_timeout_ms=300)  # fmt: skip
+    client.start()
+    try:
+        qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+        fake_engine.hold = True  # accepts, then never finishes
+        with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
+            client.submit("generate", {"n_bars": 4})
+        assert blocker.args[1].name == "LOCAL_TIMEOUT"
+    finally:
+        client.close()
+
+
+def test_cancel_forgets_the_request_at_once(qtbot, fake_engine: FakeEngine) -> None:
+    client = EngineClient(host="127.0.0.1", port=fake_engine.port, hello_interval_ms=100)
+    client.start()
+    try:
+        qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
+        fake_engine.hold = True
+        with qtbot.waitSignal(client.accepted, timeout=CONNECT_TIMEOUT_MS):
+            request_id = client.submit("generate", {"n_bars": 4})
+        with qtbot.waitSignal(client.request_cancelled, timeout=0) as blocker:
+            client.cancel(request_id)
+        assert blocker.args[0].request_id == request_id
+        assert client.pending == ()
+        qtbot.waitUntil(lambda: "/diffjam/cancel" in fake_engine.addresses(),
+                        timeout=CONNECT_TIMEOUT_MS)  # fmt: skip
+        with qtbot.assertNotEmitted(client.request_failed, wait=300):
+            fake_engine.finish_held()  # a late answer for the cancelled request is ignored
+    finally:
+        client.close()
