@@ -16,8 +16,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register the engine's commands on the ``diffjam`` parser."""
     cache = subparsers.add_parser(
         "cache",
-        help="build the POP909 training cache (.npz)",
-        description="Read POP909 songs onto the 16th grid and write the training cache.",
+        help="build a training cache (.npz) from POP909 or from a folder of MIDI files",
+        description="Read POP909 songs (--data) or any folder of MIDI files (--midi) onto "
+                    "the 16th grid and write the training cache.",
+        epilog=MIDI_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     cache.add_argument(
         "--data",
@@ -28,11 +31,20 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     cache.add_argument(
         "--split-file", type=Path, help="split file (default: DATA/splits/split.txt)"
     )
-    cache.add_argument("--out", type=Path, default=DEFAULT_CACHE, help="output .npz file")
+    cache.add_argument("--out", type=Path,
+                       help=f"output .npz file (default {DEFAULT_CACHE}; required with --midi)")
     cache.add_argument(
         "--songs", help="only these song ids, comma-separated (e.g. 001,002,003)"
     )
     cache.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    midi = cache.add_argument_group("your own MIDI files")
+    midi.add_argument("--midi", type=Path, metavar="DIR",
+                      help="read every .mid/.midi file under DIR instead of POP909")
+    midi.add_argument("--track-map", type=Path, metavar="JSON",
+                      help="which track is the melody, bridge, accompaniment or ignored "
+                           "(see below)")
+    midi.add_argument("--valid-share", type=float, default=0.1,
+                      help="share of the files held out as the valid split (default 0.1)")
     cache.set_defaults(handler=run_cache)
 
     from engine import bench, clip_commands, evaluate, loss_curve, results, roll_image
@@ -79,6 +91,21 @@ data-parallel: torchrun --standalone --nproc-per-node N $(which diffjam) train
 output: RUN/model.safetensors holds the fp16 EMA weights, or shards
   RUN/model-0000i-of-0000N.safetensors of at most 16 MiB each when larger, which the
   model loader joins when given RUN/model.safetensors.
+"""
+
+
+MIDI_EPILOG = """\
+--midi DIR: each file (type 0 or 1, any resolution and tempo) is read in 4/4 bars from
+  its first tick (2/4 and 1/4 regrouped; other meters skipped and counted); drums are
+  ignored; files shorter than the 8-bar training window are skipped. Roles: a track named
+  melody/lead/vocal/voice is the melody, bridge/counter the bridge, the rest
+  accompaniment; with no such name the melody is the highest mostly monophonic part.
+  Chords are recognised every half bar, one key is estimated per file. A share of the
+  files (--valid-share) is held out as the valid split. Override the roles with
+  --track-map FILE.json, by track name or 1-based number, for all files or per file:
+    {"tracks": {"vocal": "melody", "strings": "ignore"},
+     "files": {"song 3.mid": {"2": "melody", "4": "bridge"}}}
+  (roles: melody, bridge, piano, ignore). engine/midifolder.py has the details.
 """
 
 
@@ -138,7 +165,40 @@ def _run_train(args: argparse.Namespace) -> int:
     return train.run_command(args)
 
 
+def run_midi_cache(args: argparse.Namespace) -> int:
+    """``diffjam cache --midi DIR --out FILE``."""
+    from engine.midifolder import build_midi_cache, read_track_map
+
+    if args.out is None:
+        raise InputError("--midi needs --out FILE.npz (the POP909 cache is left alone)")
+    track_map = read_track_map(args.track_map) if args.track_map else None
+
+    def progress(done: int, total: int) -> None:
+        if done % 50 == 0 or done == total:
+            print(f"  {done}/{total} files read", file=sys.stderr, flush=True)
+
+    report = build_midi_cache(args.midi, args.out, track_map=track_map,
+                              valid_share=args.valid_share, progress=progress)
+    n_valid = sum(split == "valid" for split in report.kept.values())
+    print(f"wrote {args.out}")
+    print(f"files kept: {len(report.kept)} of {report.files} ({len(report.kept) - n_valid} "
+          f"train, {n_valid} valid), bars: {report.bars}, notes: {report.notes}")
+    if report.no_melody:
+        print(f"no melody line found in {report.no_melody} kept file(s): all accompaniment "
+              "(name it with --track-map)")
+    if report.skipped:
+        counts = ", ".join(f"{n} {why}" for why, n in sorted(report.reasons().items()))
+        print(f"files skipped: {len(report.skipped)} ({counts})")
+        for song_id, reason in sorted(report.skipped.items()):
+            print(f"  {song_id}: {reason}")
+    else:
+        print("files skipped: none")
+    return 0
+
+
 def run_cache(args: argparse.Namespace) -> int:
+    if args.midi is not None:
+        return run_midi_cache(args)
     from engine.cache import build_cache
     from engine.pop909 import read_split_file
 
@@ -162,8 +222,9 @@ def run_cache(args: argparse.Namespace) -> int:
         if done % 100 == 0 or done == total:
             print(f"  {done}/{total} songs read", file=sys.stderr, flush=True)
 
-    report = build_cache(data, splits, args.out, workers=args.workers, progress=progress)
-    print(f"wrote {args.out}")
+    out = args.out or DEFAULT_CACHE
+    report = build_cache(data, splits, out, workers=args.workers, progress=progress)
+    print(f"wrote {out}")
     print(f"songs kept: {report.songs_kept} of {report.songs_requested}, bars: {report.bars_kept},"
           f" notes: {report.notes_kept}")
     if report.dropped_songs:
