@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gui.client import EngineClient
-from gui.protocol import EngineError, JamPorts, JamState
+from gui.protocol import EngineError, JamPorts, JamState, error_text
 from gui.qt import (
     QComboBox,
     QFormLayout,
@@ -152,7 +152,7 @@ class JamPanel(QWidget):
     def _on_engine_error(self, error: EngineError) -> None:
         if error.name != "JAM":
             return
-        text = f"{error.name} (code {error.code}): {error.message}"
+        text = error_text(error)
         self.error_label.setText(text)
         if self._awaiting:
             self._awaiting = False

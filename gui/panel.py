@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import shutil
 import tempfile
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from gui.client import EngineClient, RequestResult, SentRequest
 from gui.clip import (
@@ -29,7 +31,7 @@ from gui.clip import (
 from gui.editors import FormEditor, ProgressionEditor
 from gui.engine_process import EngineProcess
 from gui.jam import JamPanel
-from gui.protocol import TASKS, EngineError, Status
+from gui.protocol import TASKS, EngineError, Status, error_text
 from gui.qt import (
     QCheckBox,
     QCloseEvent,
@@ -49,6 +51,7 @@ from gui.qt import (
     QScrollArea,
     QSettings,
     QShortcut,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -74,6 +77,17 @@ _ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; bord
 _INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
 _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
 _SETTINGS_DELAY_MS = 150
+_MAX_SEED = 2**31 - 1
+
+
+class EngineStarter(Protocol):
+    """What the panel needs of a started engine (:class:`gui.engine_process.EngineProcess`)."""
+
+    def start(self) -> None: ...
+
+    def exit_code(self) -> int | None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -106,13 +120,18 @@ class PanelWindow(QMainWindow):
         *,
         client: EngineClient,
         settings: QSettings,
-        engine_process: EngineProcess | None = None,
+        engine_process: EngineStarter | None = None,
+        engine_factory: Callable[[], EngineStarter] | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``engine_factory`` makes the engine the "Start engine" button starts (default:
+        ``diffjam serve`` on the client's host and port)."""
         super().__init__(parent)
         self.client = client
         self.settings = settings
         self.engine_process = engine_process
+        self._engine_factory = engine_factory or (
+            lambda: EngineProcess(host=client.host, port=client.port))
         self._clip: Clip | None = None
         self._shown: _Shown | None = None
         self._in_flight: str | None = None
@@ -132,11 +151,11 @@ class PanelWindow(QMainWindow):
         self.load_settings()
         self._update_task_controls()
         self._show_input()
+        self._engine_watch = QTimer(self)
+        self._engine_watch.setInterval(1000)
+        self._engine_watch.timeout.connect(self._check_engine_process)
         self._on_connection_changed(client.connected)
         if engine_process is not None:
-            self._engine_watch = QTimer(self)
-            self._engine_watch.setInterval(1000)
-            self._engine_watch.timeout.connect(self._check_engine_process)
             self._engine_watch.start()
 
     # ---- construction ----------------------------------------------------------------
@@ -152,8 +171,13 @@ class PanelWindow(QMainWindow):
         self.jam = JamPanel(client=self.client, settings=self.settings, sampling=self.jam_sampling)
         self.jam.failed.connect(self.show_error)
         self.tabs.addTab(self._scrolled(self.jam), "Live jam")
-        self.tabs.setMinimumWidth(420)
-        splitter.addWidget(self.tabs)
+        self.tabs.setMinimumWidth(300)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.tabs, 1)
+        left_layout.addLayout(self._build_request_buttons())
+        splitter.addWidget(left)
         splitter.addWidget(self._build_result_area())
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -162,6 +186,10 @@ class PanelWindow(QMainWindow):
         self.setCentralWidget(central)
         self.generate_shortcut = QShortcut(QKeySequence("Ctrl+Return"), self)
         self.generate_shortcut.activated.connect(self.generate)
+        for keys, slot in (("Ctrl+Enter", self.generate), ("Esc", self.cancel),
+                           (QKeySequence.StandardKey.Open, self._choose_clip),
+                           (QKeySequence.StandardKey.Save, self._choose_save_path)):  # fmt: skip
+            QShortcut(QKeySequence(keys), self).activated.connect(slot)
         self.jam_shortcut = QShortcut(QKeySequence("Ctrl+J"), self)
         self.jam_shortcut.activated.connect(self.jam.toggle)
         for keys, step in (("Alt+Left", -1), ("Alt+Right", 1)):
@@ -189,7 +217,13 @@ class PanelWindow(QMainWindow):
         self.latency_label = QLabel("last latency –")
         self.defaults_label = QLabel()
         self.defaults_label.setStyleSheet("color: #8a8f98;")
+        self.defaults_label.setMinimumWidth(0)
+        self.defaults_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.start_engine_button = QPushButton("Start engine")
+        self.start_engine_button.setToolTip("Run diffjam serve on this machine for the panel")
+        self.start_engine_button.clicked.connect(self.start_engine)
         layout.addWidget(self.connection_label)
+        layout.addWidget(self.start_engine_button)
         for label in (self.protocol_label, self.model_label, self.device_label,
                       self.latency_label):  # fmt: skip
             separator = QFrame()
@@ -293,19 +327,22 @@ class PanelWindow(QMainWindow):
         self.seed_spin.setRange(-1, 2**31 - 1)
         self.seed_spin.setValue(-1)
         self.seed_spin.setSpecialValueText("random")
+        self.seed_spin.setToolTip("random: a new seed each time, shown with the result")
         form.addRow("Seed", self.seed_spin)
         layout.addWidget(sampling_box)
+        layout.addStretch(1)
+        return page
 
+    def _build_request_buttons(self) -> QHBoxLayout:
+        """Generate and Cancel, below the tabs: never scrolled out of view."""
         buttons = QHBoxLayout()
         self.generate_button = QPushButton("Generate  (Ctrl+Return)")
         self.generate_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton("Cancel  (Esc)")
         self.cancel_button.setEnabled(False)
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
-        return page
+        return buttons
 
     def _build_result_area(self) -> QWidget:
         area = QWidget()
@@ -327,12 +364,18 @@ class PanelWindow(QMainWindow):
         for button in (self.prev_button, self.next_button):
             button.setFixedWidth(36)
         self.variation_label = QLabel("no result")
+        self.seed_label = QLabel()
+        self.reuse_seed_button = QPushButton("Reuse seed")
+        self.reuse_seed_button.setToolTip("Use this result's seed for the next request")
+        self.reuse_seed_button.clicked.connect(self.reuse_seed)
         self.save_button = QPushButton("Save .mid…")
         self.drag_handle = QPushButton("⇲ Drag to DAW")
         self.drag_handle.setToolTip("Press and drag onto a DAW track to drop the result as MIDI")
         row.addWidget(self.prev_button)
         row.addWidget(self.variation_label)
         row.addWidget(self.next_button)
+        row.addWidget(self.seed_label)
+        row.addWidget(self.reuse_seed_button)
         row.addStretch(1)
         row.addWidget(self.save_button)
         row.addWidget(self.drag_handle)
@@ -361,6 +404,7 @@ class PanelWindow(QMainWindow):
         client.result_ready.connect(self._on_result)
         client.request_failed.connect(self._on_request_failed)
         client.engine_error.connect(self._on_engine_error)
+        client.request_cancelled.connect(self._on_request_cancelled)
 
         self.task_combo.currentIndexChanged.connect(self._update_task_controls)
         self.bars_spin.valueChanged.connect(self._update_task_controls)
@@ -430,8 +474,9 @@ class PanelWindow(QMainWindow):
         params: dict[str, Any] = {
             key: value for key, value in self.sampling_settings().items() if value is not None
         }
-        if self.seed_spin.value() >= 0:
-            params["seed"] = self.seed_spin.value()
+        # a random seed is drawn here, not in the engine, so every result can be reproduced
+        seed = self.seed_spin.value()
+        params["seed"] = seed if seed >= 0 else random.randint(0, _MAX_SEED)
         if progression.n_bars:
             params["chords"] = progression.text()
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
@@ -461,7 +506,10 @@ class PanelWindow(QMainWindow):
     def generate(self) -> str | None:
         """Send a request for the current controls; return its id (``None`` if refused)."""
         if self._in_flight is not None:
-            self.show_info("A request is still running; cancel it or wait.")
+            self.show_info("A request is still running: cancel it (Esc) or wait.")
+            return None
+        if not self.client.connected:
+            self.show_error(self._no_engine_text())
             return None
         try:
             params, notes = self.request_params()
@@ -482,8 +530,8 @@ class PanelWindow(QMainWindow):
         self.generate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("sent…")
-        self.show_info(f"{_TASK_LABELS[task]}: request sent ({len(notes)} notes).")
+        self.progress_bar.setFormat("waiting for the engine…")
+        self.show_info(f"{_TASK_LABELS[task]}: sent to the engine ({len(notes)} notes).")
         return request_id
 
     def jam_sampling(self) -> dict[str, Any]:
@@ -495,8 +543,43 @@ class PanelWindow(QMainWindow):
         return values
 
     def cancel(self) -> None:
+        """Forget the running request at once (the engine is asked to drop it too)."""
         if self._in_flight is not None:
             self.client.cancel(self._in_flight)
+
+    def start_engine(self) -> None:
+        """Start an engine on this machine (``diffjam serve``); the client finds it."""
+        if self.engine_process is not None and self.engine_process.exit_code() is None:
+            self.show_info("The engine is starting; loading the model can take a while.")
+            return
+        process = self._engine_factory()
+        try:
+            process.start()
+        except OSError as err:
+            self.show_error(f"Could not start the engine: {err}")
+            return
+        self.engine_process = process
+        self._engine_watch.start()
+        self.start_engine_button.setEnabled(False)
+        self.show_info("Starting the engine… loading the model can take a while.")
+
+    def reuse_seed(self) -> None:
+        """Put the shown result's seed in the seed box, for the next request."""
+        seed = self.shown_seed
+        if seed is not None:
+            self.seed_spin.setValue(seed)
+
+    @property
+    def shown_seed(self) -> int | None:
+        """The seed the shown result was made with (``None``: no result, or not known)."""
+        if self._shown is None:
+            return None
+        seed = self._shown.result.request.params.get("seed")
+        return int(seed) if seed is not None else None
+
+    def _no_engine_text(self) -> str:
+        return (f"No engine is answering at {self.client.host}:{self.client.port}. "
+                "Press “Start engine”, or run `diffjam serve`; the panel connects by itself.")
 
     def open_clip(self, path: str) -> bool:
         """Use a MIDI file as the input clip; errors go to the status area."""
@@ -570,7 +653,7 @@ class PanelWindow(QMainWindow):
         if self._shown is None:
             return
         count = len(self._shown.result.variations)
-        self._shown = _Shown(result=self._shown.result, index=index % count)
+        self._shown = replace(self._shown, index=index % count)
         self._show_result()
 
     # ---- status ----------------------------------------------------------------------
@@ -587,6 +670,9 @@ class PanelWindow(QMainWindow):
 
     def _on_connection_changed(self, connected: bool) -> None:
         where = f"{self.client.host}:{self.client.port}"
+        starting = self.engine_process is not None and self.engine_process.exit_code() is None
+        self.start_engine_button.setVisible(not connected)
+        self.start_engine_button.setEnabled(not starting)
         if connected:
             self.connection_label.setText(f'<span style="color:#5ac05a">●</span> engine at {where}')
             self._push_settings()
@@ -594,10 +680,16 @@ class PanelWindow(QMainWindow):
             self.connection_label.setText(
                 f'<span style="color:#d05050">●</span> no engine at {where} (retrying)'
             )
+            for label, text in ((self.protocol_label, "protocol –"),
+                                (self.model_label, "model –"), (self.device_label, "device –"),
+                                (self.latency_label, "last latency –")):  # fmt: skip
+                label.setText(text)
+            self.defaults_label.setText("")
             if self._in_flight is not None:
-                self._in_flight = None
-                self._request_finished()
-                self.show_error("The engine stopped answering; the request was lost.")
+                self.client.cancel(self._in_flight)
+                self.progress_bar.setFormat("lost")
+                self.show_error("The engine stopped answering; the request was lost. The panel "
+                                "reconnects by itself when the engine is back.")
 
     def _on_status(self, status: Status) -> None:
         if status.version != self._engine_version:
@@ -646,15 +738,16 @@ class PanelWindow(QMainWindow):
         latency = done.latency_ms
         if latency is not None:
             self.latency_label.setText(f"last latency {milliseconds(latency)}")
-        counts = done.info.get("notes", [])
         bars = done.bars
-        where = f"bars {bars[0]}–{bars[1]}" if bars else ""
-        self.show_info(
-            f"Done: {len(result.variations)} variation(s), {where}, notes {counts}"
-            + (f", {milliseconds(latency)}" if latency is not None else "")
-            + (f", nfe {done.info['nfe']}" if "nfe" in done.info else "")
-            + "."
-        )
+        count = len(result.variations)
+        text = f"Done: {count} variation{'s' if count != 1 else ''}"
+        if bars:
+            text += f" of bar {bars[0]}" if bars[0] == bars[1] else f" of bars {bars[0]}–{bars[1]}"
+        if latency is not None:
+            text += f" in {seconds(latency)}"
+        if self.shown_seed is not None:
+            text += f" (seed {self.shown_seed})"
+        self.show_info(text + ".")
 
     def _on_request_failed(self, request: SentRequest, error: EngineError) -> None:
         if request.request_id != self._in_flight:
@@ -669,20 +762,37 @@ class PanelWindow(QMainWindow):
             self.submit_request(request.task, params, request.notes)
             self.show_info(f"{FORM_UNSUPPORTED}; sent again without the form.")
             return
-        self.progress_bar.setFormat("failed")
-        self.show_error(f"{error.name} (code {error.code}): {error.message}")
+        self.progress_bar.setFormat("no answer" if error.name == "NO_ANSWER" else "failed")
+        if error.name == "NO_ANSWER":
+            self.start_engine_button.setVisible(True)
+            self.show_error(self._no_engine_text())
+            return
+        self.show_error(error_text(error))
+
+    def _on_request_cancelled(self, request: SentRequest) -> None:
+        if request.request_id != self._in_flight:
+            return
+        self._in_flight = None
+        self._in_flight_source = None
+        self._request_finished()
+        self.progress_bar.setValue(0)
+        if self.progress_bar.format() != "lost":
+            self.progress_bar.setFormat("cancelled")
+            self.show_info("Cancelled.")
 
     def _on_engine_error(self, error: EngineError) -> None:
         if error.name == "JAM":  # the jam tab shows these (and forwards the user's own)
             return
-        self.show_error(f"{error.name} (code {error.code}): {error.message}")
+        self.show_error(error_text(error))
 
     def _check_engine_process(self) -> None:
         assert self.engine_process is not None
         code = self.engine_process.exit_code()
         if code is not None:
             self._engine_watch.stop()
-            self.show_error(f"The engine the panel started exited with status {code}.")
+            self.start_engine_button.setEnabled(True)
+            self.show_error(f"The engine the panel started has stopped (exit status {code}); "
+                            "its log is in the terminal the panel was started from.")
 
     # ---- internal --------------------------------------------------------------------
 
@@ -739,6 +849,7 @@ class PanelWindow(QMainWindow):
         title = self._clip.name if self._clip is not None else "empty clip"
         self.roll_title.setText(f"<b>Input</b>: {title}")
         self.variation_label.setText("no result")
+        self.seed_label.setText("")
         self._update_result_controls()
 
     def _show_result(self) -> None:
@@ -751,6 +862,8 @@ class PanelWindow(QMainWindow):
         )
         count = len(result.variations)
         self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
+        seed = self.shown_seed
+        self.seed_label.setText(f"seed {seed}" if seed is not None else "")
         self.roll_title.setText(
             f"<b>Result</b>: {_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes"
         )
@@ -761,6 +874,7 @@ class PanelWindow(QMainWindow):
         self.prev_button.setEnabled(count > 1)
         self.next_button.setEnabled(count > 1)
         self.save_button.setEnabled(self._shown is not None)
+        self.reuse_seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
 
     def _update_task_controls(self) -> None:
@@ -840,7 +954,6 @@ class PanelWindow(QMainWindow):
             )
             self.steps_spin.setValue(_int(s.value("sampling/steps"), 10))
             self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
-            self.seed_spin.setValue(_int(s.value("sampling/seed"), -1))
             geometry = s.value("window/geometry", None)
             if geometry is not None:
                 self.restoreGeometry(geometry)
@@ -870,7 +983,6 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/key_mode", self.mode_combo.currentData())
         s.setValue("sampling/steps", self.steps_spin.value())
         s.setValue("sampling/variations", self.variations_spin.value())
-        s.setValue("sampling/seed", self.seed_spin.value())
         s.setValue("window/geometry", self.saveGeometry())
         self.jam.save_settings()
         s.sync()
@@ -890,6 +1002,12 @@ class PanelWindow(QMainWindow):
 def milliseconds(value: float) -> str:
     """A latency for people: ``"1234 ms"``, ``"42 ms"``, ``"0.4 ms"``."""
     return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def seconds(value_ms: float) -> str:
+    """A duration for people, from milliseconds: ``"0.04 s"``, ``"1.2 s"``, ``"12 s"``."""
+    value = value_ms / 1000
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
 
 
 def device_text(device: str) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "Status",
     "decode",
     "encode",
+    "error_text",
     "request_datagrams",
 ]
 
@@ -112,6 +113,38 @@ class EngineError:
     code: int
     name: str
     message: str
+
+
+_PLAIN_ERRORS = {
+    "MALFORMED": "The engine could not read a message from the panel",
+    "UNKNOWN_ADDRESS": "The engine does not know this command (is it an older version?)",
+    "BAD_TYPES": "The engine could not read a message from the panel",
+    "BAD_JSON": "The engine could not read a message from the panel",
+    "BAD_PARAMS": "The engine refused a setting",
+    "BAD_CHORD": "The engine did not understand a chord",
+    "BAD_BARS": "Those bars are outside the clip",
+    "UNSUPPORTED_METER": "The engine cannot use this clip's time signature",
+    "TOO_LARGE": "The clip is too large for the engine",
+    "CHUNK": "Part of the clip was lost on the way to the engine; try again",
+    "BUSY": "The engine is busy with other requests; try again in a moment",
+    "DUPLICATE_ID": "The engine already has a request with this id; try again",
+    "TIMEOUT": "The engine gave up on this request (it took too long)",
+    "CANCELLED": "Cancelled",
+    "UNKNOWN_REQUEST": "The engine no longer knows this request",
+    "JAM": "Live jam",
+    "INTERNAL": "The engine failed while working on this request",
+    "NO_ANSWER": "The engine is not answering",
+    "LOCAL_TIMEOUT": "The engine took too long and the panel stopped waiting",
+    "INCOMPLETE_RESULT": "Part of the result was lost on the way back; try again",
+}
+
+
+def error_text(error: EngineError) -> str:
+    """An engine error for people: ``"The engine did not understand a chord: unknown
+    chord symbol 'Hx'"`` rather than ``"BAD_CHORD (code 6): ..."`` (the protocol name
+    stays in logs and tooltips)."""
+    plain = _PLAIN_ERRORS.get(error.name, f"The engine reported a problem ({error.name})")
+    return f"{plain}: {error.message}" if error.message else plain
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class FakeEngine:
         self.received: list[tuple[str, list[Any]]] = []
         self.jam_running = False
         self.hold = False  # True: accept requests, then wait for finish_held()
+        self.deaf = False  # True: answer hello and status, ignore requests
         self._held: list[tuple[str, _Request]] = []
         self._requests: dict[str, _Request] = {}
         self._reply_ports: dict[str, int] = {}
@@ -133,6 +134,9 @@ class FakeEngine:
             self._send(to, "/diffjam/settings", json.dumps(self.settings))
         elif address == "/diffjam/settings/get":
             self._send(to, "/diffjam/settings", json.dumps(self.settings))
+        elif self.deaf and address in ("/diffjam/notes", "/diffjam/infill",
+                                       "/diffjam/accompany", "/diffjam/generate"):
+            return
         elif address == "/diffjam/notes":
             request = self._requests.setdefault(args[0], _Request())
             request.chunks[int(args[1])] = args[3:]

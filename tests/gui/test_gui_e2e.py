@@ -191,7 +191,7 @@ def test_infill_keeps_the_context(qtbot, real_panel: PanelWindow, tmp_path: Path
 def test_engine_errors_are_shown_in_place(qtbot, real_panel: PanelWindow) -> None:
     with qtbot.waitSignal(real_panel.client.request_failed, timeout=CONNECT_TIMEOUT_MS):
         real_panel.submit_request("infill", {"bars": [9, 12], "clip_beats": 16.0}, ())
-    assert real_panel.status_area.text().startswith("BAD_BARS (code 7):")
+    assert real_panel.status_area.text().startswith("Those bars are outside the clip: ")
     assert real_panel.progress_bar.format() == "failed"
 
 

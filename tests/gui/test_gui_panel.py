@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import astuple
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 from conftest import CONNECT_TIMEOUT_MS, count_pixels, make_client
 from fake_engine import ARPEGGIO, FakeEngine
 
+import gui.panel as panel_module
 import smf
+from gui.client import EngineClient
 from gui.clip import ClipNote, read_clip, write_clip
 from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
@@ -115,7 +118,11 @@ def test_accompany_and_generate_params(qtbot, panel: PanelWindow, fake_engine) -
     generate_and_wait(qtbot, panel)
     params = json.loads(fake_engine.messages("/diffjam/accompany")[0][1])
     assert params["chords"] == "C G | Am F" and params["n_bars"] == 4
-    assert "seed" not in params and "key" not in params
+    assert 0 <= params["seed"] < 2**31 and "key" not in params  # a random seed, drawn here
+    assert panel.seed_label.text() == f"seed {params['seed']}"
+    assert f"(seed {params['seed']})" in panel.status_area.text()
+    panel.reuse_seed_button.click()
+    assert panel.seed_spin.value() == params["seed"]
     panel.set_task("generate")
     generate_and_wait(qtbot, panel)
     assert panel.roll.generated == (1, 4)
@@ -142,7 +149,8 @@ def test_engine_error_is_shown_in_place(qtbot, panel: PanelWindow) -> None:
     panel.set_task("generate")
     with qtbot.waitSignal(panel.client.request_failed, timeout=WAIT):
         panel.submit_request("generate", {"n_bars": 4, "chords": "C Hx"}, ())
-    assert panel.status_area.text() == "BAD_CHORD (code 6): unknown chord symbol 'Hx'"
+    assert panel.status_area.text() == (
+        "The engine did not understand a chord: unknown chord symbol 'Hx'")
     assert panel.progress_bar.format() == "failed"
     assert panel.generate_button.isEnabled()
 
@@ -269,7 +277,7 @@ def test_settings_persist_between_runs(qtbot, tmp_path: Path, fake_engine) -> No
     assert second.sampling_settings() == {
         "guidance": 3.5, "in_key": False, "key": "Bb minor", "steps": 30, "variations": 4,
     }  # fmt: skip
-    assert second.seed_spin.value() == 1234
+    assert second.seed_spin.value() == -1  # a seed is per result (Reuse seed), not kept
     assert second.jam.config()["clock"] == "internal"
     assert second.jam.tempo_spin.value() == 140
 
@@ -343,7 +351,7 @@ def test_jam_error_is_shown_in_the_jam_tab(qtbot, panel: PanelWindow) -> None:
     panel.jam.output_combo.setCurrentIndex(panel.jam.output_combo.count() - 1)
     panel.jam.button.click()
     qtbot.waitUntil(lambda: bool(panel.jam.error_label.text()), timeout=WAIT)
-    expected = "JAM (code 16): no MIDI output named 'Missing Synth'"
+    expected = "Live jam: no MIDI output named 'Missing Synth'"
     assert panel.jam.error_label.text() == expected
     assert panel.status_area.text() == expected
     assert not panel.jam.running
@@ -354,7 +362,7 @@ def test_port_listing_errors_stay_in_the_jam_tab(qtbot, panel: PanelWindow, fake
     panel.show_info("Ready.")
     panel.jam.refresh_button.click()
     qtbot.waitUntil(lambda: bool(panel.jam.error_label.text()), timeout=WAIT)
-    assert panel.jam.error_label.text() == "JAM (code 16): cannot list MIDI ports: no MIDI system"
+    assert panel.jam.error_label.text() == "Live jam: cannot list MIDI ports: no MIDI system"
     assert panel.status_area.text() == "Ready."
 
 
@@ -397,3 +405,124 @@ def test_infill_of_a_picked_track_is_saved_into_the_opened_file(
     new = [n for n in keys_after if 384 <= n.start < 768]
     assert [n.pitch for n in new] == list(ARPEGGIO) and {n.channel for n in new} == {4}
     assert sum(m.type == "control_change" for m in saved.tracks[2]) == 16
+
+
+class _EngineStub:
+    """What "Start engine" starts in these tests: a fake engine on the panel's port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.engine: FakeEngine | None = None
+
+    def start(self) -> None:
+        self.engine = FakeEngine(port=self.port).start()
+
+    def exit_code(self) -> int | None:
+        return None
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+
+
+def _free_udp_port() -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+def test_no_engine_is_said_at_once_with_a_button_that_starts_one(qtbot, settings) -> None:
+    port = _free_udp_port()
+    stub = _EngineStub(port)
+    client = make_client(port)
+    window = PanelWindow(client=client, settings=settings, engine_factory=lambda: stub)
+    qtbot.addWidget(window)
+    client.start()
+    try:
+        window.set_task("generate")
+        window.bars_spin.setValue(2)
+        assert window.generate() is None
+        assert window.status_area.text().startswith(f"No engine is answering at 127.0.0.1:{port}.")
+        assert window.generate_button.isEnabled() and not window.cancel_button.isEnabled()
+        assert not window.start_engine_button.isHidden()
+        window.start_engine_button.click()
+        assert "Starting the engine" in window.status_area.text()
+        qtbot.waitUntil(lambda: client.connected, timeout=WAIT)  # found without a restart
+        assert window.start_engine_button.isHidden()
+        assert window.model_label.text() == "model fake-arpeggio 0.0-fake"
+        generate_and_wait(qtbot, window)
+        assert window.roll.generated == (1, 2)
+    finally:
+        client.close()
+        stub.stop()
+
+
+def test_an_engine_that_never_answers_does_not_leave_the_panel_stuck(
+    qtbot, settings, fake_engine: FakeEngine
+) -> None:
+    client = EngineClient(host="127.0.0.1", port=fake_engine.port, hello_interval_ms=100,
+                          timeout_ms=600, answer_timeout_ms=300)  # fmt: skip
+    window = PanelWindow(client=client, settings=settings)
+    qtbot.addWidget(window)
+    client.start()
+    try:
+        qtbot.waitUntil(lambda: client.connected, timeout=WAIT)
+        fake_engine.deaf = True
+        window.set_task("generate")
+        with qtbot.waitSignal(client.request_failed, timeout=WAIT):
+            assert window.generate() is not None
+        assert window.status_area.text().startswith("No engine is answering")
+        assert window.progress_bar.format() == "no answer"
+        assert window.generate_button.isEnabled()
+        fake_engine.deaf = False
+        generate_and_wait(qtbot, window)  # a second Generate just works
+    finally:
+        client.close()
+
+
+def test_escape_cancels_at_once_and_shows_cancelled(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine
+) -> None:
+    fake_engine.hold = True
+    panel.set_task("generate")
+    with qtbot.waitSignal(panel.client.accepted, timeout=WAIT):
+        assert panel.generate() is not None
+    assert panel.cancel_button.isEnabled()
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Escape)
+    assert panel.progress_bar.format() == "cancelled"
+    assert panel.status_area.text() == "Cancelled."
+    assert panel.status_area.styleSheet() == panel_module._INFO_STYLE  # not a red failure
+    assert panel.generate_button.isEnabled() and not panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: "/diffjam/cancel" in fake_engine.addresses(), timeout=WAIT)
+    fake_engine.hold = False
+    fake_engine.finish_held()  # the engine's late result is not shown
+    generate_and_wait(qtbot, panel)
+    assert panel.variation_label.text() == "variation 1 / 1"
+
+
+def test_ctrl_o_opens_and_ctrl_s_saves(
+    qtbot, panel: PanelWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = write_input_clip(tmp_path / "in.mid")
+    monkeypatch.setattr(panel_module.QFileDialog, "getOpenFileName",
+                        lambda *args: (str(source), ""))  # fmt: skip
+    monkeypatch.setattr(panel_module.QFileDialog, "getSaveFileName",
+                        lambda *args: (str(tmp_path / "out.mid"), ""))  # fmt: skip
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert panel.clip_label.text().startswith("in.mid:")
+    generate_and_wait(qtbot, panel)
+    qtbot.keyClick(panel, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert (tmp_path / "out.mid").exists()
+
+
+def test_usable_at_800_by_600(qtbot, panel: PanelWindow) -> None:
+    assert panel.minimumSizeHint().width() <= 800
+    assert panel.minimumSizeHint().height() <= 600
+    panel.resize(800, 600)
+    qtbot.waitUntil(lambda: panel.width() == 800)
+    for button in (panel.generate_button, panel.cancel_button, panel.save_button):
+        assert not button.visibleRegion().isEmpty(), button.text()  # not scrolled away
