@@ -91,6 +91,11 @@ data-parallel: torchrun --standalone --nproc-per-node N $(which diffjam) train
 output: RUN/model.safetensors holds the fp16 EMA weights, or shards
   RUN/model-0000i-of-0000N.safetensors of at most 16 MiB each when larger, which the
   model loader joins when given RUN/model.safetensors.
+fine-tuning: --init-from a model file (without --model-config) defaults to --lr 1e-4 and
+  --warmup-steps 50 (FINE_TUNE_LR in engine/train.py) instead of TrainConfig's. E.g.
+  diffjam train --cache mine.npz --run runs/mine --init-from bundled --steps 2000
+    --valid-every 100 --early-stop 4 --mix-cache cache/pop909.npz --mix-share 0.25
+  then serve RUN/best.safetensors (the README's guide).
 """
 
 
@@ -148,6 +153,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                      help="weight in the loss of the steps the conditioning already gives "
                           "(default 0: the loss is that of the steps to generate)")
     new.add_argument("--seed", type=int, help="seed of the weights, windows and noise")
+    new.add_argument("--mix-cache", metavar="NPZ",
+                     help="a second cache (e.g. cache/pop909.npz) whose train windows are "
+                          "mixed into every batch, so that a fine-tune on your songs does "
+                          "not forget it; needs --mix-share")
+    new.add_argument("--mix-share", type=float,
+                     help="share of each batch taken from --mix-cache, in (0, 1), e.g. 0.25")
     schedule = parser.add_argument_group(
         "schedule and reports", "set for a new run; given to a continued run, they apply "
         "from its current step on")
@@ -157,6 +168,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     schedule.add_argument("--valid-every", type=int, help="steps between validations of "
                           "the EMA weights")
     schedule.add_argument("--save-every", type=int, help="steps between saves")
+    schedule.add_argument("--early-stop", type=int, metavar="N",
+                          help="stop when the valid loss has not improved for N validations "
+                               "(the first is the starting model's); the best EMA weights "
+                               "are kept in RUN/best.safetensors (default 0: never)")
 
 
 def _run_train(args: argparse.Namespace) -> int:

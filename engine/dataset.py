@@ -10,7 +10,7 @@ classifier-free guidance and "any subset of conditions" possible at inference).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -179,3 +179,48 @@ class WindowSampler:
             rhythm_present=t(rhythm_present.astype(np.float32)),
         )
         return Batch(x0=t(x0.astype(np.float32)), cond=cond)
+
+
+def concat_batches(parts: Sequence[Batch]) -> Batch:
+    """The windows of several batches, in order, as one batch."""
+
+    def cat(tensors: list[torch.Tensor | None]) -> torch.Tensor | None:
+        return None if tensors[0] is None else torch.cat(tensors)  # type: ignore[arg-type]
+
+    cond = Conditioning(**{
+        f.name: cat([getattr(p.cond, f.name) for p in parts]) for f in fields(Conditioning)
+    })
+    return Batch(x0=torch.cat([p.x0 for p in parts]), cond=cond)
+
+
+class MixedSampler:
+    """Batches of which a fixed share of windows comes from other songs: POP909 mixed into
+    a fine-tune on a user's own songs, so that the network does not forget it.
+
+    Each batch of ``size`` holds ``round(share x size)`` windows of ``mix`` (at most
+    ``size - 1``) after the windows of ``main``. Both samplers draw from one generator:
+    setting ``rng`` (as :func:`engine.train.window_batch` does each step) seeds both.
+    """
+
+    def __init__(self, main: WindowSampler, mix: WindowSampler, *, share: float) -> None:
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"share must be in (0, 1), got {share}")
+        if mix.window_bars != main.window_bars:
+            raise ValueError("both samplers must cut windows of the same length")
+        self.main, self.mix, self.share = main, mix, share
+        self.window_bars = main.window_bars
+
+    @property
+    def rng(self) -> np.random.Generator:
+        return self.main.rng
+
+    @rng.setter
+    def rng(self, rng: np.random.Generator) -> None:
+        self.main.rng = rng
+        self.mix.rng = rng
+
+    def batch(self, size: int) -> Batch:
+        n_mix = min(size - 1, round(self.share * size))
+        if n_mix <= 0:
+            return self.main.batch(size)
+        return concat_batches([self.main.batch(size - n_mix), self.mix.batch(n_mix)])

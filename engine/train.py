@@ -74,7 +74,14 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engine.cache import load_cache
 from engine.checkpoint import BUNDLED_MODEL, load_model, read_metadata, save_model
-from engine.dataset import Batch, DenseSong, WindowSampler, densify, parse_vocab
+from engine.dataset import (
+    Batch,
+    DenseSong,
+    MixedSampler,
+    WindowSampler,
+    densify,
+    parse_vocab,
+)
 from engine.diffusion import add_noise, v_target
 from engine.errors import InputError
 from engine.model import Conditioning, DenoiserNet, ModelConfig, count_parameters
@@ -82,6 +89,10 @@ from engine.model import Conditioning, DenoiserNet, ModelConfig, count_parameter
 logger = logging.getLogger(__name__)
 
 CLOCK_EVERY = 10  # under DDP the processes agree on whether time is up every this many steps
+# A fine-tune (--init-from a model file, its network unchanged) starts near a minimum: a
+# lower peak rate and a short warm-up, unless --lr / --warmup-steps say otherwise.
+FINE_TUNE_LR = 1e-4
+FINE_TUNE_WARMUP_STEPS = 50
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,9 @@ class TrainConfig:
     log_every: int = 25
     valid_every: int = 250
     save_every: int = 250
+    early_stop: int = 0  # stop after this many validations without a new best; 0 = never
+    mix_cache: str | None = None  # a second cache whose train windows are mixed in ...
+    mix_share: float = 0.0  # ... as this share of every batch (against forgetting it)
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "valid_batches", "log_every", "valid_every", "save_every"):
@@ -115,6 +129,11 @@ class TrainConfig:
             raise ValueError("TrainConfig needs lr > 0, warmup_steps >= 0 and seed >= 0")
         if not 0.0 <= self.min_lr_ratio <= 1.0 or not 0.0 <= self.ema_decay < 1.0:
             raise ValueError("TrainConfig needs min_lr_ratio in [0, 1] and ema_decay in [0, 1)")
+        if self.early_stop < 0:
+            raise ValueError(f"early_stop must be >= 0, got {self.early_stop}")
+        if not 0.0 <= self.mix_share < 1.0 or (self.mix_share > 0) != bool(self.mix_cache):
+            raise ValueError("a mixed-in cache needs a share in (0, 1), and a share a cache "
+                             f"(got {self.mix_cache!r} at {self.mix_share})")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -315,7 +334,17 @@ class Trainer:
         chords = parse_vocab(cache.chord_vocab)
         train = [densify(s, chords) for s in cache.split(config.train_split)]
         self.n_train_songs = len(train)
-        self.sampler = WindowSampler(train, window_bars=config.model.window_bars, seed=config.seed)
+        self.data_source = cache.meta.get("source", "POP909")
+        self.sampler: WindowSampler | MixedSampler = WindowSampler(
+            train, window_bars=config.model.window_bars, seed=config.seed)
+        if config.mix_cache:  # e.g. POP909 under a fine-tune on the user's songs
+            mix = load_cache(config.mix_cache)
+            mix_chords = parse_vocab(mix.chord_vocab)
+            self.sampler = MixedSampler(
+                self.sampler,
+                WindowSampler([densify(s, mix_chords) for s in mix.split(config.train_split)],
+                              window_bars=config.model.window_bars),
+                share=config.mix_share)
         self.valid: list[Batch] = []
         if self.rank == 0:  # rank 0 alone validates
             valid = [densify(s, chords) for s in cache.split(config.valid_split)]
@@ -359,13 +388,17 @@ class Trainer:
 
     def model_info(self) -> dict[str, Any]:
         last_valid = self.history["valid"][-1] if self.history["valid"] else None
+        data = f"{self.data_source} train split, 4/4 songs, transposed -5..+6"
+        if self.config.mix_cache:
+            data += (f", {self.config.mix_share:.0%} of each batch from "
+                     f"{Path(self.config.mix_cache).name}")
         return {
             "name": f"diffjam-{self.run_dir.name}",
             "steps": self.step,
             "batch_size": self.config.batch_size * self.world_size,
             "train_seconds": round(self.seconds, 1),
             "train_songs": self.n_train_songs,
-            "data": "POP909 train split (splits/split.txt), 4/4 songs, transposed -5..+6",
+            "data": data,
             "parameters": count_parameters(self.net),
             "valid_loss": last_valid,
             "valid_loss_generated_cells": (self.history.get("valid_gap") or [None])[-1],
@@ -469,6 +502,8 @@ class Trainer:
             self.run_dir, self.device, count_parameters(self.net), self.config.batch_size,
             self.world_size, self.workers, self.step, self.schedule,
         )
+        if self.config.early_stop and not self.history["valid"] and self.rank == 0:
+            self._validation_point()  # the starting point (an --init-from model) is the bar
         self.net.train()
         model: torch.nn.Module = self.net
         if self.world_size > 1:  # broadcasts rank 0's weights, averages gradients
@@ -538,17 +573,50 @@ class Trainer:
                 ))
                 loss_sum.zero_()
                 window_steps, window_wait, window_start = 0, 0.0, time.monotonic()
-            if self.rank == 0 and self.step % config.valid_every == 0:
-                valid, valid_gap = self.validate()
-                self.history["valid"].append([self.step, round(valid, 5)])
-                self.history.setdefault("valid_gap", []).append([self.step, round(valid_gap, 5)])
-                logger.info("step %d valid loss (EMA) %.4f, on the cells to generate %.4f",
-                            self.step, valid, valid_gap)
+            if self.step % config.valid_every == 0:
+                if self.rank == 0:
+                    self._validation_point()
+                if self._early_stop_due():
+                    break
             now = time.monotonic()
             self.seconds += now - last
             last = now
             if self.step % config.save_every == 0:
                 self._save_point()
+
+    def _validation_point(self) -> None:
+        """Validate, log, and with ``early_stop`` keep the best EMA weights so far in
+        RUN/best.safetensors (rank 0 alone)."""
+        valid, valid_gap = self.validate()
+        self.history["valid"].append([self.step, round(valid, 5)])
+        self.history.setdefault("valid_gap", []).append([self.step, round(valid_gap, 5)])
+        logger.info("step %d valid loss (EMA) %.4f, on the cells to generate %.4f",
+                    self.step, valid, valid_gap)
+        if self.config.early_stop and self._validations_since_best() == 0:
+            save_model(self.run_dir / "best.safetensors", self.ema.state_dict(),
+                       self.config.model, info=self.model_info())
+            logger.info("step %d: best valid loss so far, saved %s", self.step,
+                        self.run_dir / "best.safetensors")
+
+    def _validations_since_best(self) -> int:
+        losses = [loss for _, loss in self.history["valid"]]
+        return len(losses) - 1 - losses.index(min(losses)) if losses else 0
+
+    def _early_stop_due(self) -> bool:
+        """Whether ``early_stop`` validations have passed without a new best; under DDP
+        rank 0's history decides for all."""
+        if not self.config.early_stop:
+            return False
+        due = self.rank == 0 and self._validations_since_best() >= self.config.early_stop
+        if self.world_size > 1:
+            flag = torch.tensor(float(due), device=self.device)
+            dist.broadcast(flag, src=0)
+            due = bool(flag.item())
+        if due:
+            logger.info("early stop at step %d: no better valid loss in the last %d "
+                        "validations; the best model is %s", self.step, self.config.early_stop,
+                        self.run_dir / "best.safetensors")
+        return due
 
     def _time_is_up(self, deadline: float) -> bool:
         """Whether the ``--minutes`` budget is spent; under DDP rank 0's clock decides, read
@@ -636,12 +704,15 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
     schedule_flags = {
         "lr": args.lr, "warmup_steps": args.warmup_steps, "log_every": args.log_every,
         "valid_every": args.valid_every, "save_every": args.save_every,
+        "early_stop": getattr(args, "early_stop", None),
     }
     identity_flags = {
         "batch_size": args.batch_size, "ema_decay": args.ema_decay, "seed": args.seed,
         "known_loss_weight": getattr(args, "known_loss_weight", None),
         "train_only": tuple(args.train_only.split(",")) if getattr(args, "train_only", None)
         else None,
+        "mix_cache": getattr(args, "mix_cache", None),
+        "mix_share": getattr(args, "mix_share", None),
     }
     try:
         if stored is not None:
@@ -665,6 +736,9 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
         }
         if args.init_from:
             values["model"], _ = read_metadata(_init_path(args.init_from))
+            if not args.model_config:  # a fine-tune: see FINE_TUNE_LR
+                values.setdefault("lr", FINE_TUNE_LR)
+                values.setdefault("warmup_steps", FINE_TUNE_WARMUP_STEPS)
             if args.model_config:  # grow the file's network: only the stem may be added
                 extra = json.loads(args.model_config)
                 if not isinstance(extra, dict) or set(extra) - set(_GROWABLE):
