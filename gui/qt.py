@@ -8,7 +8,9 @@ from __future__ import annotations
 
 try:
     from PyQt6.QtCore import (
+        QBuffer,
         QByteArray,
+        QIODevice,
         QMimeData,
         QObject,
         QPoint,
@@ -71,12 +73,24 @@ except ImportError as err:  # pragma: no cover - depends on the installation
         "the engine and the server run without it"
     ) from err
 
+try:  # Qt Multimedia is optional: without it (or without libpulse) the panel plays silently
+    from PyQt6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+except ImportError as err:  # pragma: no cover - depends on the installation
+    QAudioFormat = QAudioSink = QMediaDevices = None  # type: ignore[assignment,misc]
+    MULTIMEDIA_ERROR: str | None = f"Qt Multimedia is not available: {err}"
+else:
+    MULTIMEDIA_ERROR = None
+
 Signal = pyqtSignal
 
 __all__ = [
+    "MULTIMEDIA_ERROR",
     "QAction",
     "QApplication",
+    "QAudioFormat",
+    "QAudioSink",
     "QBrush",
+    "QBuffer",
     "QByteArray",
     "QCheckBox",
     "QCloseEvent",
@@ -91,11 +105,13 @@ __all__ = [
     "QGridLayout",
     "QGroupBox",
     "QHBoxLayout",
+    "QIODevice",
     "QImage",
     "QKeySequence",
     "QLabel",
     "QLineEdit",
     "QMainWindow",
+    "QMediaDevices",
     "QMessageBox",
     "QMimeData",
     "QMouseEvent",
