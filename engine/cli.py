@@ -91,9 +91,11 @@ data-parallel: torchrun --standalone --nproc-per-node N $(which diffjam) train
 output: RUN/model.safetensors holds the fp16 EMA weights, or shards
   RUN/model-0000i-of-0000N.safetensors of at most 16 MiB each when larger, which the
   model loader joins when given RUN/model.safetensors.
-fine-tuning: --init-from a model file (without --model-config) defaults to --lr 1e-4 and
-  --warmup-steps 50 (FINE_TUNE_LR in engine/train.py) instead of TrainConfig's. E.g.
-  diffjam train --cache mine.npz --run runs/mine --init-from bundled --steps 2000
+fine-tuning: --init-from a model file (without --model-config) defaults to --lr 1e-4,
+  --warmup-steps 50 and --ema-decay 0.99 (FINE_TUNE_* in engine/train.py) instead of
+  TrainConfig's. --steps counts from the file's step count (the bundled model is at step
+  9977: --steps 10977 trains 1000 more). E.g.
+  diffjam train --cache mine.npz --run runs/mine --init-from bundled --steps 10977
     --valid-every 100 --early-stop 4 --mix-cache cache/pop909.npz --mix-share 0.25
   then serve RUN/best.safetensors (the README's guide).
 """
@@ -169,9 +171,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                           "the EMA weights")
     schedule.add_argument("--save-every", type=int, help="steps between saves")
     schedule.add_argument("--early-stop", type=int, metavar="N",
-                          help="stop when the valid loss has not improved for N validations "
-                               "(the first is the starting model's); the best EMA weights "
-                               "are kept in RUN/best.safetensors (default 0: never)")
+                          help="stop when the valid loss (on the cells to generate) has not "
+                               "improved for N validations (the first is the starting "
+                               "model's); the best EMA weights are kept in "
+                               "RUN/best.safetensors (default 0: never)")
 
 
 def _run_train(args: argparse.Namespace) -> int:

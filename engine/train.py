@@ -90,9 +90,11 @@ logger = logging.getLogger(__name__)
 
 CLOCK_EVERY = 10  # under DDP the processes agree on whether time is up every this many steps
 # A fine-tune (--init-from a model file, its network unchanged) starts near a minimum: a
-# lower peak rate and a short warm-up, unless --lr / --warmup-steps say otherwise.
+# lower peak rate, a short warm-up and an EMA that follows a run of some hundred steps,
+# unless --lr / --warmup-steps / --ema-decay say otherwise.
 FINE_TUNE_LR = 1e-4
 FINE_TUNE_WARMUP_STEPS = 50
+FINE_TUNE_EMA_DECAY = 0.99
 
 
 @dataclass(frozen=True)
@@ -585,7 +587,8 @@ class Trainer:
                 self._save_point()
 
     def _validation_point(self) -> None:
-        """Validate, log, and with ``early_stop`` keep the best EMA weights so far in
+        """Validate, log, and with ``early_stop`` keep the best EMA weights so far (by the
+        loss on the cells to generate, the figure runs are compared by) in
         RUN/best.safetensors (rank 0 alone)."""
         valid, valid_gap = self.validate()
         self.history["valid"].append([self.step, round(valid, 5)])
@@ -599,7 +602,7 @@ class Trainer:
                         self.run_dir / "best.safetensors")
 
     def _validations_since_best(self) -> int:
-        losses = [loss for _, loss in self.history["valid"]]
+        losses = [loss for _, loss in self.history.get("valid_gap", [])]
         return len(losses) - 1 - losses.index(min(losses)) if losses else 0
 
     def _early_stop_due(self) -> bool:
@@ -739,6 +742,7 @@ def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainC
             if not args.model_config:  # a fine-tune: see FINE_TUNE_LR
                 values.setdefault("lr", FINE_TUNE_LR)
                 values.setdefault("warmup_steps", FINE_TUNE_WARMUP_STEPS)
+                values.setdefault("ema_decay", FINE_TUNE_EMA_DECAY)
             if args.model_config:  # grow the file's network: only the stem may be added
                 extra = json.loads(args.model_config)
                 if not isinstance(extra, dict) or set(extra) - set(_GROWABLE):
@@ -791,7 +795,9 @@ def run_command(args: argparse.Namespace) -> int:
         elif args.init_from:
             trainer.init_from(_init_path(args.init_from))
         if args.steps is not None and args.steps <= trainer.step and stored is None:
-            raise InputError(f"--steps {args.steps}: the model is already at step {trainer.step}")
+            raise InputError(f"--steps {args.steps}: the model is already at step {trainer.step}"
+                             f" (--steps is the total: --steps {trainer.step + args.steps} "
+                             f"trains {args.steps} more)")
         trainer.plan(args.steps)
         trainer.run(max_steps=args.steps, minutes=args.minutes)
     finally:

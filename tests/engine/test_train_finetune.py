@@ -17,7 +17,14 @@ from engine.checkpoint import load_model
 from engine.cli import add_train_arguments
 from engine.dataset import MixedSampler, WindowSampler, densify, parse_vocab
 from engine.midifolder import build_midi_cache
-from engine.train import FINE_TUNE_LR, FINE_TUNE_WARMUP_STEPS, TrainConfig, Trainer, build_config
+from engine.train import (
+    FINE_TUNE_EMA_DECAY,
+    FINE_TUNE_LR,
+    FINE_TUNE_WARMUP_STEPS,
+    TrainConfig,
+    Trainer,
+    build_config,
+)
 from tests.engine.conftest import TINY
 from tests.engine.test_midifolder import _write_type0, _write_type1
 
@@ -84,7 +91,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
 def test_a_fine_tune_defaults_to_a_lower_rate_and_short_warmup() -> None:
     base = ["--cache", "c", "--run", "r", "--init-from", "bundled"]
     tuned = build_config(_args(base), None)
-    assert (tuned.lr, tuned.warmup_steps) == (FINE_TUNE_LR, FINE_TUNE_WARMUP_STEPS)
+    assert (tuned.lr, tuned.warmup_steps, tuned.ema_decay) == (
+        FINE_TUNE_LR, FINE_TUNE_WARMUP_STEPS, FINE_TUNE_EMA_DECAY)
     assert build_config(_args([*base, "--lr", "3e-4"]), None).lr == 3e-4
     scratch = build_config(_args(["--cache", "c", "--run", "r"]), None)
     assert scratch.lr == TrainConfig(cache="c").lr
