@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+import mido
+
+from gui.audition import AudioSink, Audition, ClockSink, MidiOutput, default_sink
 from gui.client import EngineClient, RequestResult, SentRequest
 from gui.clip import (
     BEATS_PER_BAR,
@@ -122,10 +125,12 @@ class PanelWindow(QMainWindow):
         settings: QSettings,
         engine_process: EngineStarter | None = None,
         engine_factory: Callable[[], EngineStarter] | None = None,
+        audio_sink: AudioSink | None = None,
         parent: QWidget | None = None,
     ) -> None:
         """``engine_factory`` makes the engine the "Start engine" button starts (default:
-        ``diffjam serve`` on the client's host and port)."""
+        ``diffjam serve`` on the client's host and port); ``audio_sink`` plays auditions
+        (default: the machine's sound output, else silence with a playhead)."""
         super().__init__(parent)
         self.client = client
         self.settings = settings
@@ -140,6 +145,11 @@ class PanelWindow(QMainWindow):
         self._engine_version: str | None = None
         self._drag_dir: str | None = None
         self._loading = False
+        self._silent_reason: str | None = None
+        if audio_sink is None:
+            audio_sink, self._silent_reason = default_sink()
+        self.audition = Audition(sink=audio_sink, parent=self)
+        self._midi_port: Any = None
         self.setWindowTitle("diffjam panel")
         self.resize(1280, 800)
         self._settings_throttle = Throttle(
@@ -380,6 +390,7 @@ class PanelWindow(QMainWindow):
         row.addWidget(self.save_button)
         row.addWidget(self.drag_handle)
         layout.addLayout(row)
+        layout.addLayout(self._build_transport())
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
@@ -393,6 +404,46 @@ class PanelWindow(QMainWindow):
         layout.addWidget(self.status_area)
         self.show_info("Ready.")
         return area
+
+    def _build_transport(self) -> QHBoxLayout:
+        """Audition: play (Space), A/B original against the shown variation, loop, output."""
+        row = QHBoxLayout()
+        self.play_button = QPushButton()
+        self.play_button.setMinimumWidth(72)
+        self.listen_combo = QComboBox()
+        self.listen_combo.addItem("B: result", "result")
+        self.listen_combo.addItem("A: original", "original")
+        self.listen_combo.setToolTip(
+            "Listen to the shown variation (B) or to what it was made from (A)")
+        self.ab_button = QPushButton("A/B")
+        self.ab_button.setFixedWidth(48)
+        self.ab_button.setToolTip("Switch between the original and the variation, in time")
+        self.loop_check = QCheckBox("Loop target")
+        self.loop_check.setToolTip("Play only the bars that are (or were) regenerated, looped")
+        self.sound_combo = QComboBox()
+        self.sound_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sound_combo.setMinimumContentsLength(8)
+        self.sound_combo.setToolTip("Built-in piano, or a MIDI output port (a synth or a DAW)")
+        self.sound_combo.addItem("Built-in piano", None)
+        for name in _midi_output_names():
+            self.sound_combo.addItem(f"MIDI: {name}", name)
+        row.addWidget(self.play_button)
+        row.addWidget(self.listen_combo)
+        row.addWidget(self.ab_button)
+        row.addWidget(self.loop_check)
+        row.addStretch(1)
+        row.addWidget(self.sound_combo)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.ab_button.clicked.connect(self.toggle_ab)
+        self.listen_combo.currentIndexChanged.connect(self._replay)
+        self.loop_check.toggled.connect(self._replay)
+        self.sound_combo.currentIndexChanged.connect(self._on_sound_changed)
+        self.audition.position_changed.connect(self.roll.set_playhead)
+        self.audition.playing_changed.connect(self._on_playing_changed)
+        self._on_playing_changed(False)
+        QShortcut(QKeySequence("Space"), self).activated.connect(self.toggle_play)
+        return row
 
     def _connect_signals(self) -> None:
         client = self.client
@@ -547,6 +598,73 @@ class PanelWindow(QMainWindow):
         if self._in_flight is not None:
             self.client.cancel(self._in_flight)
 
+    def toggle_play(self) -> None:
+        if self.audition.playing:
+            self.audition.stop()
+        else:
+            self.play()
+
+    def toggle_ab(self) -> None:
+        """Switch between A (original) and B (the shown variation), keeping the playhead."""
+        self.listen_combo.setCurrentIndex(1 - self.listen_combo.currentIndex())
+
+    def play(self, *, from_beat: float | None = None) -> bool:
+        """Audition what the transport selects; ``False`` (and a message) if nothing."""
+        start, end = self.play_window()
+        if end <= start:
+            self.show_info("Nothing to play yet: open a MIDI file, or generate.")
+            return False
+        self.audition.play(self.play_notes(), tempo=self._result_tempo(), start_beat=start,
+                           end_beat=end, loop=self.loop_check.isChecked(), from_beat=from_beat)
+        if isinstance(self.audition.sink, ClockSink) and self.audition.midi_out is None:
+            self.show_info(f"Playing silently ({self._silent_reason}); choose a MIDI output "
+                           "to hear it.")  # fmt: skip
+        return True
+
+    def play_notes(self) -> tuple[ClipNote, ...]:
+        """The notes the transport plays: the shown variation (B) or the original (A)."""
+        original = self.listen_combo.currentData() == "original"
+        if self._shown is not None:
+            return self._shown.result.request.notes if original else self._shown.notes
+        return self._clip.notes if self._clip is not None else ()
+
+    def play_window(self) -> tuple[float, float]:
+        """The beats played: the target bars when looping them, else the whole clip."""
+        target: tuple[int, int] | None = None
+        if self.loop_check.isChecked():
+            if self._shown is not None:
+                target = self._shown.result.done.bars
+            elif self.task == "infill":
+                target = self._infill_range()
+        if target is not None:
+            return float((target[0] - 1) * BEATS_PER_BAR), float(target[1] * BEATS_PER_BAR)
+        return 0.0, float(self.roll.n_bars * BEATS_PER_BAR)
+
+    def _replay(self) -> None:
+        """Keep playing, from the same beat, what the transport now selects."""
+        if self.audition.playing:
+            self.play(from_beat=self.audition.position)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.play_button.setText("■ Stop" if playing else "▶ Play")
+        self.play_button.setToolTip("Stop (Space)" if playing else "Play (Space)")
+
+    def _on_sound_changed(self) -> None:
+        name = self.sound_combo.currentData()
+        port: MidiOutput | None = None
+        if name is not None:
+            try:
+                port = mido.open_output(name)
+            except (OSError, ImportError) as err:
+                self.show_error(f"Could not open the MIDI output {name!r}: {err}")
+                self.sound_combo.setCurrentIndex(0)
+                return
+        self.audition.set_midi_output(port)
+        if self._midi_port is not None:
+            self._midi_port.close()
+        self._midi_port = port
+        self._replay()
+
     def start_engine(self) -> None:
         """Start an engine on this machine (``diffjam serve``); the client finds it."""
         if self.engine_process is not None and self.engine_process.exit_code() is None:
@@ -588,6 +706,7 @@ class PanelWindow(QMainWindow):
         except MidiClipError as err:
             self.show_error(str(err))
             return False
+        self.audition.stop()
         self._clip = clip
         self.settings.setValue("files/last_dir", os.path.dirname(os.path.abspath(path)))
         self.clip_label.setText(f"{clip.name}: {len(clip.notes)} notes, {clip.n_bars} bars")
@@ -599,6 +718,7 @@ class PanelWindow(QMainWindow):
         return True
 
     def clear_clip(self) -> None:
+        self.audition.stop()
         self._clip = None
         self._fill_track_combo()
         self.clip_label.setText("no input clip")
@@ -655,6 +775,7 @@ class PanelWindow(QMainWindow):
         count = len(self._shown.result.variations)
         self._shown = replace(self._shown, index=index % count)
         self._show_result()
+        self._replay()
 
     # ---- status ----------------------------------------------------------------------
 
@@ -734,6 +855,7 @@ class PanelWindow(QMainWindow):
         self._shown = _Shown(result=result, source=self._in_flight_source)
         self._in_flight_source = None
         self._show_result()
+        self._replay()
         done = result.done
         latency = done.latency_ms
         if latency is not None:
@@ -988,6 +1110,10 @@ class PanelWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.audition.stop()
+        if self._midi_port is not None:
+            self._midi_port.close()
+            self._midi_port = None
         self.save_settings()
         self._settings_throttle.flush()
         self.client.close()
@@ -997,6 +1123,15 @@ class PanelWindow(QMainWindow):
             shutil.rmtree(self._drag_dir, ignore_errors=True)
             self._drag_dir = None
         super().closeEvent(event)
+
+
+def _midi_output_names() -> list[str]:
+    """The MIDI output ports, or none when there is no MIDI system (no backend, no ALSA)."""
+    try:
+        return list(mido.get_output_names())
+    except (OSError, ImportError, RuntimeError) as err:
+        log.info("no MIDI outputs for auditioning: %s", err)
+        return []
 
 
 def milliseconds(value: float) -> str:

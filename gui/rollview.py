@@ -29,10 +29,11 @@ from gui.qt import (
     Signal,
 )
 
-__all__ = ["CONTEXT_COLOR", "GENERATED_COLOR", "RollView"]
+__all__ = ["CONTEXT_COLOR", "GENERATED_COLOR", "PLAYHEAD_COLOR", "RollView"]
 
 CONTEXT_COLOR = QColor(96, 125, 160)
 GENERATED_COLOR = QColor(240, 140, 40)
+PLAYHEAD_COLOR = QColor(90, 230, 120)
 _SHADE = QColor(240, 140, 40, 38)
 _TARGET_OUTLINE = QColor(240, 140, 40)
 _BACKGROUND = QColor(28, 30, 34)
@@ -59,7 +60,8 @@ class RollView(QWidget):
         self._target: tuple[int, int] | None = None
         self._given: set[tuple[float, int, float]] = set()
         self._press: QPointF | None = None
-        self.setMinimumSize(400, 240)
+        self._playhead: float | None = None
+        self.setMinimumSize(300, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setToolTip("Drag the roll onto a DAW track to drop the result as a MIDI file")
 
@@ -100,6 +102,16 @@ class RollView(QWidget):
         self._generated = generated
         self._target = target
         self.update()
+
+    @property
+    def playhead(self) -> float | None:
+        """The audition's position in beats (``None``: not playing)."""
+        return self._playhead
+
+    def set_playhead(self, beat: float | None) -> None:
+        if beat != self._playhead:
+            self._playhead = beat
+            self.update()
 
     def set_target(self, target: tuple[int, int] | None) -> None:
         self._target = target
@@ -206,6 +218,10 @@ class RollView(QWidget):
                 max(2.0, lane - 1),
             )
             painter.fillRect(rect, shade)
+        if self._playhead is not None and 0 <= self._playhead <= beats:
+            x = left + self._playhead * x_per_beat
+            painter.setPen(QPen(PLAYHEAD_COLOR, 2))
+            painter.drawLine(QPointF(x, top), QPointF(x, top + height))
         painter.end()
 
     @staticmethod

@@ -11,6 +11,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from fake_audio import FakeSink  # noqa: E402
 from fake_engine import FakeEngine  # noqa: E402
 
 from gui.client import EngineClient  # noqa: E402
@@ -60,7 +61,7 @@ def client(qtbot, fake_engine: FakeEngine) -> Iterator[EngineClient]:
 def panel(qtbot, fake_engine: FakeEngine, settings: QSettings) -> Iterator[PanelWindow]:
     """A shown 1280x800 panel connected to the fake engine."""
     client = make_client(fake_engine.port)
-    window = PanelWindow(client=client, settings=settings)
+    window = PanelWindow(client=client, settings=settings, audio_sink=FakeSink())
     qtbot.addWidget(window)
     client.start()
     window.resize(1280, 800)

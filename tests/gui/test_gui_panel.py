@@ -8,6 +8,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
 from conftest import CONNECT_TIMEOUT_MS, count_pixels, make_client
 from fake_engine import ARPEGGIO, FakeEngine
@@ -19,6 +20,7 @@ from gui.clip import ClipNote, read_clip, write_clip
 from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
 from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR
+from gui.synth import SAMPLE_RATE
 
 WAIT = CONNECT_TIMEOUT_MS
 
@@ -526,3 +528,44 @@ def test_usable_at_800_by_600(qtbot, panel: PanelWindow) -> None:
     qtbot.waitUntil(lambda: panel.width() == 800)
     for button in (panel.generate_button, panel.cancel_button, panel.save_button):
         assert not button.visibleRegion().isEmpty(), button.text()  # not scrolled away
+
+
+def test_audition_plays_the_clip_then_a_b_between_original_and_variation(
+    qtbot, panel: PanelWindow, tmp_path: Path
+) -> None:
+    sink = panel.audition.sink
+    assert panel.open_clip(str(write_input_clip(tmp_path / "in.mid", bars=4)))
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Space)
+    assert panel.audition.playing and panel.play_button.text().startswith("■ Stop")
+    assert sink.buffers[-1].shape == (round(16 * 60 / 100 * SAMPLE_RATE),)  # 4 bars at 100 BPM
+    sink.elapsed = 0.6  # one beat at 100 BPM
+    panel.audition.tick()
+    assert panel.roll.playhead == pytest.approx(1.0)
+    qtbot.keyClick(panel, Qt.Key.Key_Space)
+    assert not panel.audition.playing and panel.roll.playhead is None
+    panel.set_task("infill")
+    panel.first_bar_spin.setValue(2)
+    panel.last_bar_spin.setValue(2)
+    panel.variations_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    panel.loop_check.setChecked(True)
+    assert panel.play_window() == (4.0, 8.0)
+    assert panel.play()
+    b_notes = panel.play_notes()
+    assert [n.pitch for n in b_notes if 4 <= n.start < 8] == list(ARPEGGIO)
+    b_buffer = sink.buffers[-1]
+    sink.elapsed = 1.2  # beat 6: half-way through the looped bar
+    panel.audition.tick()
+    panel.ab_button.click()  # A: the original, from the same beat
+    assert panel.listen_combo.currentData() == "original"
+    assert panel.audition.position == pytest.approx(6.0)
+    assert [n.pitch for n in panel.play_notes() if 4 <= n.start < 8] == [48, 51, 54, 57]
+    assert not np.allclose(sink.buffers[-1], b_buffer[-len(sink.buffers[-1]):])
+    panel.ab_button.click()
+    panel.show_variation(1)  # B again, variation 2, still playing
+    assert panel.audition.playing
+    assert [n.pitch for n in panel.play_notes() if 4 <= n.start < 8] == [p + 1 for p in ARPEGGIO]
+    sink.elapsed = 10.0  # past the end of the bar: the loop starts again at bar 2
+    panel.audition.tick()
+    assert panel.audition.playing and panel.audition.position == 4.0

@@ -6,7 +6,7 @@ from conftest import count_pixels
 
 from gui.clip import ClipNote
 from gui.qt import QColor, QPoint, Qt
-from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR, RollView
+from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR, PLAYHEAD_COLOR, RollView
 
 NOTES = [ClipNote(start=float(beat), duration=1.0, pitch=60 + beat % 5, velocity=100)
          for beat in range(16)]  # fmt: skip
@@ -62,3 +62,14 @@ def test_drag_starts_after_the_drag_distance(qtbot) -> None:
     assert drags == []
     qtbot.mouseMove(view, QPoint(160, 130))
     assert drags == [True]
+
+
+def test_playhead_is_drawn_where_the_audition_is(qtbot) -> None:
+    view = RollView()
+    qtbot.addWidget(view)
+    view.resize(640, 300)
+    view.set_clip([ClipNote(0.0, 1.0, 60, 90)], n_bars=2)
+    assert count_pixels(view.grab().toImage(), PLAYHEAD_COLOR, tolerance=20) == 0
+    view.set_playhead(4.0)
+    assert view.playhead == 4.0
+    assert count_pixels(view.grab().toImage(), PLAYHEAD_COLOR, tolerance=20) > 100
