@@ -73,6 +73,7 @@ PROTOCOL_VERSION = 1
 MAX_NOTES_PER_CHUNK = 128
 MAX_CHUNKS = math.ceil(MAX_NOTES / MAX_NOTES_PER_CHUNK)  # chunks of one request
 MAX_REQUEST_ID = 64
+MAX_MODEL_NAME = 100  # characters of a model name (a file stem)
 MAX_ERROR_TEXT = 1000  # characters of an error reply's message (it must fit a datagram)
 _SHOWN = 60  # characters of a client's value quoted in an error message
 NOTE_TAGS = "ffii"
@@ -247,6 +248,7 @@ class RequestParams:
     variations: int | None = None
     write_midi: bool = True
     reply_port: int | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -446,6 +448,7 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 _PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
+    "model",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
 _JAM_KEYS = (
@@ -520,6 +523,8 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
         fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
     if "reply_port" in values:
         fields["reply_port"] = _int("reply_port", values["reply_port"], 1, 65535, rid)
+    if "model" in values:
+        fields["model"] = _text("model", values["model"], rid, max_len=MAX_MODEL_NAME)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     if kind == RequestKind.ACCOMPANY and not (

@@ -24,6 +24,7 @@ from typing import Any
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from bridge.models import DEFAULT_MAX_LOADED
 from engine.devices import add_device_argument, resolve_device
 
 __all__ = ["add_commands", "run_bench", "run_serve"]
@@ -41,6 +42,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
     serve.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    serve.add_argument("--models", type=Path, metavar="DIR",
+                       help="also serve every model file in DIR by name (its file stem): a "
+                            "request's 'model' param picks one, /diffjam/status lists them; "
+                            "each is loaded on its first request")
+    serve.add_argument("--max-loaded", type=int, default=DEFAULT_MAX_LOADED,
+                       help="models of --models kept loaded at once, least recently used "
+                            f"let go first (default {DEFAULT_MAX_LOADED})")
     add_device_argument(serve)
     serve.add_argument("--queue", type=int, default=8, help="requests that may wait (default 8)")
     serve.add_argument("--timeout", type=float, default=120.0,
@@ -108,6 +116,20 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.model is not None and not args.model.is_file():
         log.error("model file %s not found", args.model)
         return 1
+    from bridge.models import ModelShelf, model_files
+
+    files = {}
+    if args.models is not None:
+        if not args.models.is_dir():
+            log.error("--models %s: no such folder", args.models)
+            return 1
+        files = model_files(args.models)
+        if not files:
+            log.error("--models %s holds no .safetensors model file", args.models)
+            return 1
+    if args.max_loaded < 1:
+        log.error("--max-loaded must be >= 1")
+        return 2
     from bridge import jam, midiports
     from bridge.server import JamControl, OscServer
     from bridge.worker import PipelineRunner
@@ -119,10 +141,17 @@ def run_serve(args: argparse.Namespace) -> int:
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
+    shelf = ModelShelf(pipeline, default_name=Path(info["path"]).stem, files=files,
+                       load=lambda path: Pipeline.load(path, device=str(device)),
+                       max_loaded=args.max_loaded)
+    info["models"] = shelf.names
+    if files:
+        log.info("models by name: %s (the default first)", ", ".join(shelf.names))
     control = JamControl(pipeline, session_factory=jam.JamSession, config_factory=jam.JamConfig,
                          list_ports=midiports.list_ports, port_error=midiports.PortError)
     try:
-        server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir), info=info,
+        server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir, models=shelf),
+                           info=info,
                            jam=control, host=args.host, port=args.port, queue=args.queue,
                            timeout_s=args.timeout, settings=defaults)
     except OSError as err:

@@ -537,10 +537,21 @@ class OscServer:
                 self._control.submit(self._run_jam_command, message, self._settings_for(sender),
                                      sender, self._reply_to(sender))
 
+    def _models(self) -> list[Any]:
+        """The names a request's ``model`` may give (the default's first)."""
+        return list(self._info.get("models") or [self._info.get("model")])
+
     def _submit(self, ready: ReadyRequest) -> None:
-        """Queue a complete request; a refusal (BUSY) is its one outcome, answered where its
-        replies go (the request is closed: its params had come)."""
+        """Queue a complete request; a refusal (BUSY, an unknown model) is its one outcome,
+        answered where its replies go (the request is closed: its params had come)."""
         try:
+            model = ready.message.params.model
+            if model is not None and model not in self._models():
+                raise ProtocolError(
+                    ErrorCode.BAD_PARAMS,
+                    f"unknown model {model!r}; this engine serves: "
+                    f"{', '.join(str(m) for m in self._models())}",
+                    request_id=ready.message.request_id)
             self._worker.submit(ready, self._settings_for(ready.owner))
         except ProtocolError as err:
             self._assembler.close(ready.owner, ready.message.request_id, params=True)
@@ -594,6 +605,7 @@ class OscServer:
             "protocol": PROTOCOL_VERSION,
             "version": self._version,
             "model": self._info.get("model"),
+            "models": self._models(),
             "device": self._info.get("device"),
             **self._worker.status(),
         }

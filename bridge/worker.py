@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from engine.pipeline import BarRange, Cancelled, SamplingOptions
 
 from bridge.chunks import ReadyRequest, result_replies
+from bridge.models import ModelShelf, UnknownModelError
 from bridge.protocol import (
     BeatNote,
     EngineSettings,
@@ -421,8 +422,10 @@ class PipelineRunner:
     says why (``midi_error``).
     """
 
-    def __init__(self, pipeline: Any, *, output_dir: Path | None = None) -> None:
+    def __init__(self, pipeline: Any, *, output_dir: Path | None = None,
+                 models: ModelShelf | None = None) -> None:
         self.pipeline = pipeline
+        self.models = models  # a request's ``model`` picks one (bridge.models); None: one
         self.private = output_dir is None
         self.output_dir = default_output_dir() if output_dir is None else output_dir
         self._serial = 0
@@ -462,6 +465,7 @@ class PipelineRunner:
             params.chords
         ) else None
         notes = [beats_to_note(note) for note in job.request.notes]
+        pipeline = self._pipeline(params.model, rid)
         common: dict[str, Any] = {"options": options, "progress": progress, "cancel": cancel}
         if message.kind == RequestKind.INFILL:
             n_bars = _clip_bars(params.clip_beats, notes, rid)
@@ -472,15 +476,15 @@ class PipelineRunner:
                     f"bars {first}-{last} lie outside the clip of {n_bars} bar(s)",
                     request_id=rid,
                 )
-            result = self.pipeline.infill(
+            result = pipeline.infill(
                 notes, n_bars=n_bars, bars=BarRange(first - 1, last), chords=chords, **common
             )
         elif message.kind == RequestKind.ACCOMPANY:
-            result = self.pipeline.accompany(
+            result = pipeline.accompany(
                 chords or [], n_bars=params.n_bars, melody=notes or None, **common
             )
         else:
-            result = self.pipeline.generate(n_bars=params.n_bars, chords=chords, **common)
+            result = pipeline.generate(n_bars=params.n_bars, chords=chords, **common)
         variations = tuple(
             tuple(note_to_beats(note) for note in variation) for variation in result.variations
         )
@@ -500,6 +504,20 @@ class PipelineRunner:
             nfe=result.nfe,
             midi_error=midi_error,
         )
+
+    def _pipeline(self, name: str | None, request_id: str) -> Any:
+        """The pipeline a request's ``model`` names (None: the default one)."""
+        if self.models is not None:
+            try:
+                return self.models.get(name)
+            except UnknownModelError as err:
+                raise ProtocolError(ErrorCode.BAD_PARAMS, str(err),
+                                    request_id=request_id) from err
+        if name is not None and name != self.pipeline.info().get("model"):
+            raise ProtocolError(ErrorCode.BAD_PARAMS, f"unknown model {name!r}: this engine "
+                                "serves one model (start it with --models DIR for more)",
+                                request_id=request_id)
+        return self.pipeline
 
     def _write(
         self, request_id: str, variations: Sequence[Sequence[Note]], tempo: float
