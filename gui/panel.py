@@ -374,18 +374,18 @@ class PanelWindow(QMainWindow):
         for button in (self.prev_button, self.next_button):
             button.setFixedWidth(36)
         self.variation_label = QLabel("no result")
-        self.seed_label = QLabel()
-        self.reuse_seed_button = QPushButton("Reuse seed")
-        self.reuse_seed_button.setToolTip("Use this result's seed for the next request")
-        self.reuse_seed_button.clicked.connect(self.reuse_seed)
+        self.seed_button = QPushButton("seed –")  # the shown result's seed; click: reuse it
+        self.seed_button.setFlat(True)
+        self.seed_button.setToolTip("The seed of this result: click to put it in the Seed box "
+                                    "and get the same result again")  # fmt: skip
+        self.seed_button.clicked.connect(self.reuse_seed)
         self.save_button = QPushButton("Save .mid…")
-        self.drag_handle = QPushButton("⇲ Drag to DAW")
+        self.drag_handle = QPushButton("⇲ Drag")
         self.drag_handle.setToolTip("Press and drag onto a DAW track to drop the result as MIDI")
         row.addWidget(self.prev_button)
         row.addWidget(self.variation_label)
         row.addWidget(self.next_button)
-        row.addWidget(self.seed_label)
-        row.addWidget(self.reuse_seed_button)
+        row.addWidget(self.seed_button)
         row.addStretch(1)
         row.addWidget(self.save_button)
         row.addWidget(self.drag_handle)
@@ -971,7 +971,7 @@ class PanelWindow(QMainWindow):
         title = self._clip.name if self._clip is not None else "empty clip"
         self.roll_title.setText(f"<b>Input</b>: {title}")
         self.variation_label.setText("no result")
-        self.seed_label.setText("")
+        self.seed_button.setText("seed –")
         self._update_result_controls()
 
     def _show_result(self) -> None:
@@ -985,7 +985,7 @@ class PanelWindow(QMainWindow):
         count = len(result.variations)
         self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
         seed = self.shown_seed
-        self.seed_label.setText(f"seed {seed}" if seed is not None else "")
+        self.seed_button.setText(f"seed {seed} ↺" if seed is not None else "seed –")
         self.roll_title.setText(
             f"<b>Result</b>: {_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes"
         )
@@ -996,7 +996,7 @@ class PanelWindow(QMainWindow):
         self.prev_button.setEnabled(count > 1)
         self.next_button.setEnabled(count > 1)
         self.save_button.setEnabled(self._shown is not None)
-        self.reuse_seed_button.setEnabled(self.shown_seed is not None)
+        self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
 
     def _update_task_controls(self) -> None:

@@ -2,8 +2,9 @@
 
 Drives a real panel at 1280x800 against a running engine (``--port``; or
 ``--start-engine`` to start one) and saves PNGs: the input clip with its infill range,
-a result with variations, errors shown in place, and the live-jam tab. The panel's
-settings go to a temp file, never the user's.
+a result with variations, errors shown in place, the live-jam tab, the panel with no
+engine to talk to, and auditioning the target bars at 800x600 (silently: the playhead
+moves, nothing is heard). The panel's settings go to a temp file, never the user's.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gui.audition import ClockSink
 from gui.client import EngineClient
 from gui.clip import ClipNote, write_clip
 from gui.engine_process import EngineProcess
@@ -27,7 +30,9 @@ __all__ = ["SHOTS", "capture", "demo_clip", "main"]
 
 log = logging.getLogger(__name__)
 
-SHOTS = ("panel-input.png", "panel-result.png", "panel-error.png", "panel-jam.png")
+SHOTS = ("panel-input.png", "panel-result.png", "panel-error.png", "panel-jam.png",
+         "panel-no-engine.png", "panel-audition-800x600.png")
+SIZES = {"panel-audition-800x600.png": (800, 600)}  # every other shot is 1280x800
 _PROGRESSION = ((48, 60, 64, 67), (43, 59, 62, 67), (45, 60, 64, 69), (41, 60, 65, 69))
 _MELODY = (72, 74, 76, 79, 74, 71, 72, 67, 69, 72, 76, 74, 72, 69, 65, 67)
 
@@ -67,12 +72,13 @@ def capture(
 ) -> list[Path]:
     """Save the screenshots in :data:`SHOTS` into ``out_dir``; return their paths."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    log.info("Qt platform: %s", app.platformName())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="diffjam-shots-") as scratch:
         settings = QSettings(str(Path(scratch) / "panel.ini"), QSettings.Format.IniFormat)
         client = EngineClient(host=host, port=port)
-        window = PanelWindow(client=client, settings=settings)
+        window = PanelWindow(client=client, settings=settings, audio_sink=ClockSink())
         client.start()
         window.resize(1280, 800)
         window.show()
@@ -104,6 +110,16 @@ def capture(
             window.show_variation(1)
             window.grab().save(str(paths[1]))
 
+            window.resize(*SIZES[SHOTS[5]])
+            window.loop_check.setChecked(True)
+            window.play()
+            started = time.monotonic()
+            _wait(app, lambda: time.monotonic() - started > 0.8, timeout_s=5, what="the playhead")
+            window.grab().save(str(paths[5]))
+            window.audition.stop()
+            window.loop_check.setChecked(False)
+            window.resize(1280, 800)
+
             failures: list[object] = []
             client.request_failed.connect(lambda *args: failures.append(args))
             window.submit_request("infill", {"bars": [9, 12], "clip_beats": 32.0}, ())
@@ -129,7 +145,27 @@ def capture(
         finally:
             window.close()
             client.close()
+        _no_engine_shot(app, paths[4], settings=settings)
     return paths
+
+
+def _no_engine_shot(app: QApplication, path: Path, *, settings: QSettings) -> None:
+    """The panel pointed at a port where nothing answers, after Generate."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    client = EngineClient(host="127.0.0.1", port=port)
+    window = PanelWindow(client=client, settings=settings, audio_sink=ClockSink())
+    client.start()
+    window.resize(1280, 800)
+    window.show()
+    try:
+        _wait(app, window.isVisible, timeout_s=5, what="the window")
+        window.generate()
+        window.grab().save(str(path))
+    finally:
+        window.close()
+        client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -121,9 +121,9 @@ def test_accompany_and_generate_params(qtbot, panel: PanelWindow, fake_engine) -
     params = json.loads(fake_engine.messages("/diffjam/accompany")[0][1])
     assert params["chords"] == "C G | Am F" and params["n_bars"] == 4
     assert 0 <= params["seed"] < 2**31 and "key" not in params  # a random seed, drawn here
-    assert panel.seed_label.text() == f"seed {params['seed']}"
+    assert panel.seed_button.text() == f"seed {params['seed']} ↺"
     assert f"(seed {params['seed']})" in panel.status_area.text()
-    panel.reuse_seed_button.click()
+    panel.seed_button.click()
     assert panel.seed_spin.value() == params["seed"]
     panel.set_task("generate")
     generate_and_wait(qtbot, panel)
@@ -292,13 +292,13 @@ def test_layout_fits_1280_by_800(panel: PanelWindow) -> None:
 
 
 def test_screenshot_script_saves_every_state(qtbot, fake_engine, tmp_path: Path) -> None:
-    from gui.screenshots import SHOTS, capture
+    from gui.screenshots import SHOTS, SIZES, capture
 
     paths = capture(host="127.0.0.1", port=fake_engine.port, out_dir=tmp_path, timeout_s=10)
     assert [path.name for path in paths] == list(SHOTS)
     for path in paths:
         image = QImage(str(path))
-        assert (image.width(), image.height()) == (1280, 800)
+        assert (image.width(), image.height()) == SIZES.get(path.name, (1280, 800))
 
 
 @pytest.mark.parametrize(
@@ -522,6 +522,11 @@ def test_ctrl_o_opens_and_ctrl_s_saves(
 
 
 def test_usable_at_800_by_600(qtbot, panel: PanelWindow) -> None:
+    panel.set_task("generate")
+    panel.variations_spin.setValue(3)
+    panel.seed_spin.setValue(2**31 - 1)  # the widest seed
+    generate_and_wait(qtbot, panel)
+    panel.show_variation(1)
     assert panel.minimumSizeHint().width() <= 800
     assert panel.minimumSizeHint().height() <= 600
     panel.resize(800, 600)
