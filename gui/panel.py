@@ -617,8 +617,9 @@ class PanelWindow(QMainWindow):
         self.audition.play(self.play_notes(), tempo=self._result_tempo(), start_beat=start,
                            end_beat=end, loop=self.loop_check.isChecked(), from_beat=from_beat)
         if isinstance(self.audition.sink, ClockSink) and self.audition.midi_out is None:
-            self.show_info(f"Playing silently ({self._silent_reason}); choose a MIDI output "
-                           "to hear it.")  # fmt: skip
+            reason = self._silent_reason or "no sound output"
+            self.show_info(f"Playing silently ({reason}): the playhead moves, nothing is heard; "
+                           "choose a MIDI output to hear it.")  # fmt: skip
         return True
 
     def play_notes(self) -> tuple[ClipNote, ...]:
