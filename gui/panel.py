@@ -326,6 +326,10 @@ class PanelWindow(QMainWindow):
         guidance_row.addWidget(self.guidance_slider, 1)
         guidance_row.addWidget(self.guidance_value)
         form.addRow("Guidance", guidance_row)
+        self.guidance_note = QLabel("Guidance follows the chords: without chords it does nothing.")
+        self.guidance_note.setWordWrap(True)
+        self.guidance_note.setStyleSheet("color: #c8a040;")
+        form.addRow("", self.guidance_note)
         self.steps_spin = QSpinBox()
         self.steps_spin.setRange(1, 1000)
         self.steps_spin.setValue(10)
@@ -458,6 +462,7 @@ class PanelWindow(QMainWindow):
         client.request_cancelled.connect(self._on_request_cancelled)
 
         self.task_combo.currentIndexChanged.connect(self._update_task_controls)
+        self.chords_editor.changed.connect(self._update_guidance_note)
         self.bars_spin.valueChanged.connect(self._update_task_controls)
         self.first_bar_spin.valueChanged.connect(self._on_range_changed)
         self.last_bar_spin.valueChanged.connect(self._on_range_changed)
@@ -807,9 +812,12 @@ class PanelWindow(QMainWindow):
                                 (self.latency_label, "last latency –")):  # fmt: skip
                 label.setText(text)
             self.defaults_label.setText("")
-            if self._in_flight is not None:
+            if self._in_flight is None:
+                self.progress_bar.setValue(0)
+                self.progress_bar.setFormat("idle")
+            else:
+                self.progress_bar.setFormat("lost")  # before cancel: not shown as "cancelled"
                 self.client.cancel(self._in_flight)
-                self.progress_bar.setFormat("lost")
                 self.show_error("The engine stopped answering; the request was lost. The panel "
                                 "reconnects by itself when the engine is back.")
 
@@ -1000,12 +1008,21 @@ class PanelWindow(QMainWindow):
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
 
+    def _update_guidance_note(self) -> None:
+        progression = self.chords_editor.progression
+        self.guidance_note.setVisible(progression is not None and not progression.n_bars)
+
     def _update_task_controls(self) -> None:
         infill = self.task == "infill"
         bars = self.bars_spin.value()
+        before = self._infill_range()
         for spin in (self.first_bar_spin, self.last_bar_spin):
             spin.setEnabled(infill)
             spin.setMaximum(bars)
+        after = self._infill_range()
+        if after != before and infill and not self._loading:
+            self.show_info(f"The infill range was bars {before[0]}–{before[1]}; the clip has "
+                           f"{bars} bars, so it is now bars {after[0]}–{after[1]}.")  # fmt: skip
         self.range_label.setEnabled(infill)
         self.track_combo.setEnabled(infill and self.track_combo.count() > 2)
         if self._shown is None:
@@ -1083,6 +1100,7 @@ class PanelWindow(QMainWindow):
         finally:
             self._loading = False
         self._on_sampling_changed_quietly()
+        self._update_guidance_note()
         self.jam.load_settings()
 
     def _on_sampling_changed_quietly(self) -> None:

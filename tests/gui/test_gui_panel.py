@@ -55,6 +55,8 @@ def test_connection_loss_is_shown(qtbot, settings: QSettings) -> None:
         qtbot.waitUntil(lambda: client.connected, timeout=WAIT)
         engine.stop()
         qtbot.waitUntil(lambda: "no engine at" in window.connection_label.text(), timeout=WAIT)
+        assert window.model_label.text() == "model –"  # no stale engine details
+        assert window.defaults_label.text() == "" and window.progress_bar.format() == "idle"
     finally:
         client.close()
 
@@ -574,3 +576,20 @@ def test_audition_plays_the_clip_then_a_b_between_original_and_variation(
     sink.elapsed = 10.0  # past the end of the bar: the loop starts again at bar 2
     panel.audition.tick()
     assert panel.audition.playing and panel.audition.position == 4.0
+
+
+def test_a_clamped_infill_range_is_said(panel: PanelWindow) -> None:
+    panel.set_task("infill")
+    panel.bars_spin.setValue(16)
+    panel.last_bar_spin.setValue(12)
+    panel.first_bar_spin.setValue(9)
+    panel.bars_spin.setValue(8)
+    assert panel.status_area.text() == (
+        "The infill range was bars 9–12; the clip has 8 bars, so it is now bars 8–8.")
+
+
+def test_guidance_without_chords_is_said_to_do_nothing(panel: PanelWindow) -> None:
+    panel.chords_editor.set_text("")
+    assert not panel.guidance_note.isHidden()
+    panel.chords_editor.set_text("C G")
+    assert panel.guidance_note.isHidden()
