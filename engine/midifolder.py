@@ -314,7 +314,7 @@ def build_midi_cache(
         if progress:
             progress(i, len(paths))
     for song_id, reason in skipped.items():
-        logger.info("%s skipped: %s", song_id, reason)
+        logger.debug("%s skipped: %s", song_id, reason)
     if not songs:
         raise InputError(f"no usable MIDI file among the {len(paths)} under {folder}")
     valid = _valid_ids((s.song_id for s in songs), valid_share)
