@@ -443,7 +443,7 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GU
     the chords from the model (the "no chord conditioning" control; chord metrics are
     still scored against the window's chords); an infill without chords then gets chords
     inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
-    task's default projection (engine.pipeline.INFILL_BINARIZE).
+    task's default projection (engine.pipeline.BINARIZE_BY_TASK).
     """
     from engine.pipeline import BarRange, SamplingOptions
 

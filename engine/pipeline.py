@@ -56,11 +56,13 @@ MIN_WINDOW_BARS = 4
 # the 10M model, 4 bars inside 16, no chords, 20 valid songs: the gap's top line lands
 # 4.1 semitones from the real one against 5.1 with 8-bar windows (docs/model-card.md).
 INFILL_WINDOW_BARS = 16
-# The per-step binarize projection (engine.guidance.Binarize) by task when a request
-# does not choose: infill without it, because with it an unsure model's gap collapses to
-# silence (0.2x the real notes); accompaniment and generation with it, because without
-# it they come out twice as dense as the data in short notes (docs/model-card.md).
-INFILL_BINARIZE = False
+# The per-step binarize projection (engine.guidance.Binarize) by task when neither the
+# request nor the model file chooses (a model file may carry its own measured table,
+# info["binarize"] = {"infill": bool, "accompany": bool, "generate": bool}). Measured
+# with diffjam-v2: infill without it, because with it an unsure model's gap collapses to
+# silence (0.35x the real notes); accompaniment and generation with it, because without
+# it they come out 1.7x as dense as the data in short notes (docs/model-card.md).
+BINARIZE_BY_TASK = {"infill": False, "accompany": True, "generate": True}
 
 Progress = Callable[[float], None]
 
@@ -200,7 +202,7 @@ class Pipeline:
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
-            binarize=INFILL_BINARIZE if options.binarize is None else options.binarize)
+            binarize=self._binarize(options, "infill"))
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
@@ -223,7 +225,8 @@ class Pipeline:
             raise BarRangeError(f"bars {target} lie outside the {n_bars}-bar clip")
         return self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
                          context=list(context), chords=chords, melody=melody, options=options,
-                         progress=progress, cancel=cancel, keep=())
+                         progress=progress, cancel=cancel, keep=(),
+                         binarize=self._binarize(options, "accompany"))
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,
                  options: SamplingOptions = SamplingOptions(),
@@ -233,9 +236,19 @@ class Pipeline:
         self._check_size((), n_bars)
         return self._run(TASK_FULL, n_bars=n_bars, target=BarRange(0, n_bars), context=[],
                          chords=chords, melody=None, options=options, progress=progress,
-                         cancel=cancel, keep=())
+                         cancel=cancel, keep=(), binarize=self._binarize(options, "generate"))
 
     # ------------------------------------------------------------------ internals
+
+    def _binarize(self, options: SamplingOptions, task: str) -> bool:
+        """Whether to project onto {-1, +1}: the request's choice, else the model file's
+        measured table, else BINARIZE_BY_TASK."""
+        if options.binarize is not None:
+            return options.binarize
+        table = self.model_info.get("binarize")
+        if isinstance(table, dict) and isinstance(table.get(task), bool):
+            return table[task]
+        return BINARIZE_BY_TASK[task]
 
     @staticmethod
     def _check_size(notes: Sequence[Note], n_bars: int) -> None:
@@ -251,10 +264,8 @@ class Pipeline:
              chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
-             window_bars: int | None = None, binarize: bool | None = None) -> Result:
+             binarize: bool, window_bars: int | None = None) -> Result:
         started = time.perf_counter()
-        if binarize is None:
-            binarize = options.binarize if options.binarize is not None else True
         with self._lock:
             rolls, key, nfe = self._sample(task, n_bars=n_bars, target=target, context=context,
                                            chords=chords, melody=melody, options=options,

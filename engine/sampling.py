@@ -31,7 +31,8 @@ class SamplingOptions:
     no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
     chord sounding at each step, for borrowed and secondary-dominant chords).
     ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`);
-    ``None`` takes the task's measured default (:data:`engine.pipeline.INFILL_BINARIZE`).
+    ``None`` takes the model file's measured default for the task, else
+    :data:`engine.pipeline.BINARIZE_BY_TASK`.
     ``infer_chords``: an infill request without chords gets chords recognised around the
     gap and carried into it along the clip's repeat period
     (:func:`engine.context_chords.infer_gap_chords`).

@@ -187,3 +187,13 @@ def test_below_melody_keeps_the_accompaniment_under_the_melody(pipeline):
     below = pipeline.accompany(chords, n_bars=8, melody=melody,
                                options=dataclasses.replace(options, below_melody=True))
     assert all(v and crossings(v, melody) == 0 for v in below.variations)
+
+
+def test_the_projection_default_comes_from_the_request_the_model_file_or_the_task(pipeline):
+    assert pipeline._binarize(SamplingOptions(binarize=True), "infill") is True
+    assert pipeline._binarize(SamplingOptions(), "infill") is False
+    assert pipeline._binarize(SamplingOptions(), "accompany") is True
+    measured = Pipeline(pipeline.net, {"binarize": {"accompany": False}},
+                        device=pipeline.device, path=pipeline.path)
+    assert measured._binarize(SamplingOptions(), "accompany") is False
+    assert measured._binarize(SamplingOptions(), "generate") is True  # not in its table
