@@ -2,8 +2,9 @@
 
 A request's ``model`` param picks one by name; without it the server's default model
 (``--model``, else the bundled one) runs. Names are file stems: ``DIR/mine.safetensors``
-is ``mine``, and a sharded model ``DIR/big-00001-of-00002.safetensors`` (with its other
-shards) is ``big``. The default model keeps its own file stem as its name.
+is ``mine``, a sharded model ``DIR/big-00001-of-00002.safetensors`` (with its other
+shards) is ``big``, and a training run ``DIR/mine/`` is ``mine`` (its ``best``, else its
+``model`` file). The default model keeps its own file stem as its name.
 
 The default model is loaded at start. A folder model is loaded on its first request, on
 the worker thread (never on the OSC thread), and stays loaded; at most ``max_loaded``
@@ -34,9 +35,21 @@ class UnknownModelError(LookupError):
     """A name the shelf does not hold; the message lists the names it does."""
 
 
+def _stored(folder: Path, stem: str) -> bool:
+    return (folder / f"{stem}.safetensors").is_file() or any(
+        folder.glob(f"{stem}-[0-9]*-of-[0-9]*.safetensors"))
+
+
 def model_files(folder: Path) -> dict[str, Path]:
-    """Name -> the path to load, of every model file in ``folder`` (not recursive)."""
+    """Name -> the path to load, of every model in ``folder``: its model files, and its
+    sub-folders that hold ``best.safetensors`` or else ``model.safetensors`` (training
+    runs: ``--models runs`` serves each run's best model under the run's name); a file
+    wins over a sub-folder of the same name."""
     found: dict[str, Path] = {}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        stem = next((s for s in ("best", "model") if _stored(sub, s)), None)
+        if stem is not None:
+            found[sub.name] = sub / f"{stem}.safetensors"
     for path in sorted(folder.glob("*.safetensors")):
         shard = _SHARD.match(path.stem)
         name = shard["name"] if shard else path.stem

@@ -125,7 +125,7 @@ def run_serve(args: argparse.Namespace) -> int:
             return 1
         files = model_files(args.models)
         if not files:
-            log.error("--models %s holds no .safetensors model file", args.models)
+            log.error("--models %s holds no model file nor run folder with one", args.models)
             return 1
     if args.max_loaded < 1:
         log.error("--max-loaded must be >= 1")

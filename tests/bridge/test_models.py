@@ -20,8 +20,16 @@ def test_model_files_are_named_by_stem_and_shards_joined(tmp_path: Path) -> None
     for name in ("mine.safetensors", "big-00001-of-00002.safetensors",
                  "big-00002-of-00002.safetensors", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
+    for run, files in (("tuned", ("model-00001-of-00002.safetensors", "best-00001-of-00002"
+                                  ".safetensors")), ("plain", ("model.safetensors",)),
+                       ("empty", ("state.json",))):
+        (tmp_path / run).mkdir()
+        for name in files:
+            (tmp_path / run / name).write_bytes(b"")
     assert model_files(tmp_path) == {"big": tmp_path / "big.safetensors",
-                                     "mine": tmp_path / "mine.safetensors"}
+                                     "mine": tmp_path / "mine.safetensors",
+                                     "plain": tmp_path / "plain" / "model.safetensors",
+                                     "tuned": tmp_path / "tuned" / "best.safetensors"}
 
 
 def test_shelf_loads_on_demand_and_lets_the_oldest_go(tmp_path: Path) -> None:
