@@ -101,6 +101,17 @@ class _Source:
     track: int | None
 
 
+_UNDO_DEPTH = 50
+
+
+@dataclass(frozen=True)
+class _State:
+    """What undo brings back: the input clip and the result on screen."""
+
+    clip: Clip | None
+    shown: _Shown | None
+
+
 @dataclass(frozen=True)
 class _Shown:
     """The result on screen: its request and variations, which one is shown, and the
@@ -141,6 +152,8 @@ class PanelWindow(QMainWindow):
         self._shown: _Shown | None = None
         self._in_flight: str | None = None
         self._in_flight_source: _Source | None = None
+        self._undo: list[_State] = []
+        self._redo: list[_State] = []
         self._form_supported: bool | None = None
         self._engine_version: str | None = None
         self._drag_dir: str | None = None
@@ -198,7 +211,8 @@ class PanelWindow(QMainWindow):
         self.generate_shortcut.activated.connect(self.generate)
         for keys, slot in (("Ctrl+Enter", self.generate), ("Esc", self.cancel),
                            (QKeySequence.StandardKey.Open, self._choose_clip),
-                           (QKeySequence.StandardKey.Save, self._choose_save_path)):  # fmt: skip
+                           (QKeySequence.StandardKey.Save, self._choose_save_path),
+                           ("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo)):  # fmt: skip
             QShortcut(QKeySequence(keys), self).activated.connect(slot)
         self.jam_shortcut = QShortcut(QKeySequence("Ctrl+J"), self)
         self.jam_shortcut.activated.connect(self.jam.toggle)
@@ -260,10 +274,14 @@ class PanelWindow(QMainWindow):
         clip_row = QHBoxLayout()
         self.open_button = QPushButton("Open MIDI…")
         self.clear_clip_button = QPushButton("Clear")
+        self.use_result_button = QPushButton("Use result")
+        self.use_result_button.setToolTip(
+            "Make the shown variation the input clip, to build on it (Ctrl+Z undoes)")
         clip_row.addWidget(self.open_button)
         clip_row.addWidget(self.clear_clip_button)
         clip_row.addStretch(1)
         form.addRow("", clip_row)
+        form.addRow("", self.use_result_button)
         self.track_combo = QComboBox()
         self.track_combo.setToolTip(
             "The track an infill regenerates; the others stay as they are in the saved file")
@@ -474,6 +492,7 @@ class PanelWindow(QMainWindow):
         self.mode_combo.currentIndexChanged.connect(self._on_sampling_changed)
         self.open_button.clicked.connect(self._choose_clip)
         self.clear_clip_button.clicked.connect(self.clear_clip)
+        self.use_result_button.clicked.connect(self.use_result_as_clip)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
         self.prev_button.clicked.connect(lambda: self.show_variation(self._index() - 1))
@@ -712,24 +731,74 @@ class PanelWindow(QMainWindow):
         except MidiClipError as err:
             self.show_error(str(err))
             return False
-        self.audition.stop()
-        self._clip = clip
         self.settings.setValue("files/last_dir", os.path.dirname(os.path.abspath(path)))
-        self.clip_label.setText(f"{clip.name}: {len(clip.notes)} notes, {clip.n_bars} bars")
-        self.bars_spin.setValue(clip.n_bars)
-        self._fill_track_combo()
-        self._shown = None
-        self._show_input()
+        self._remember()
+        self._restore(_State(clip=clip, shown=None))
         self.show_info(f"Opened {clip.name} ({clip.tempo:g} BPM).")
         return True
 
     def clear_clip(self) -> None:
+        """Forget the clip and the result (Ctrl+Z brings them back)."""
+        had = self._clip is not None or self._shown is not None
+        self._remember()
+        self._restore(_State(clip=None, shown=None))
+        if had:
+            self.show_info("Cleared (Ctrl+Z brings it back).")
+
+    def use_result_as_clip(self) -> None:
+        """Make the shown variation the input clip, to build on it (Ctrl+Z undoes it)."""
+        if self._shown is None:
+            self.show_info("There is no result to use yet.")
+            return
+        shown = self._shown
+        n_bars = int(shown.result.done.info.get("n_bars", self.bars_spin.value()))
+        name = f"result v{shown.index + 1}" + (
+            f" (seed {self.shown_seed})" if self.shown_seed is not None else "")
+        clip = Clip(notes=shown.notes, n_bars=n_bars, tempo=self._result_tempo(), name=name)
+        self._remember()
+        self._restore(_State(clip=clip, shown=None))
+        self.show_info(f"The input clip is now {name}; Generate builds on it (Ctrl+Z undoes).")
+
+    def undo(self) -> None:
+        """Go back to the clip and result before the last open, clear, result or use."""
+        if not self._undo:
+            self.show_info("Nothing to undo.")
+            return
+        self._redo.append(self._state())
+        self._restore(self._undo.pop())
+        self.show_info("Undone (Ctrl+Shift+Z redoes).")
+
+    def redo(self) -> None:
+        if not self._redo:
+            self.show_info("Nothing to redo.")
+            return
+        self._undo.append(self._state())
+        self._restore(self._redo.pop())
+        self.show_info("Redone.")
+
+    def _state(self) -> _State:
+        return _State(clip=self._clip, shown=self._shown)
+
+    def _remember(self) -> None:
+        """Keep the current clip and result for :meth:`undo` (before changing them)."""
+        self._undo.append(self._state())
+        del self._undo[:-_UNDO_DEPTH]
+        self._redo.clear()
+
+    def _restore(self, state: _State) -> None:
         self.audition.stop()
-        self._clip = None
+        self._clip = state.clip
+        clip = state.clip
+        self.clip_label.setText(f"{clip.name}: {len(clip.notes)} notes, {clip.n_bars} bars"
+                                if clip is not None else "no input clip")  # fmt: skip
+        if clip is not None:
+            self.bars_spin.setValue(clip.n_bars)
         self._fill_track_combo()
-        self.clip_label.setText("no input clip")
-        self._shown = None
-        self._show_input()
+        self._shown = state.shown
+        if state.shown is not None:
+            self._show_result()
+        else:
+            self._show_input()
 
     def save_result(self, path: str) -> None:
         """Write the variation on screen to ``path`` as a MIDI file: into the opened file
@@ -861,6 +930,7 @@ class PanelWindow(QMainWindow):
         self._request_finished()
         self.progress_bar.setValue(100)
         self.progress_bar.setFormat("done")
+        self._remember()
         self._shown = _Shown(result=result, source=self._in_flight_source)
         self._in_flight_source = None
         self._show_result()
@@ -1005,6 +1075,7 @@ class PanelWindow(QMainWindow):
         self.prev_button.setEnabled(count > 1)
         self.next_button.setEnabled(count > 1)
         self.save_button.setEnabled(self._shown is not None)
+        self.use_result_button.setEnabled(self._shown is not None)
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
 

@@ -535,6 +535,8 @@ def test_usable_at_800_by_600(qtbot, panel: PanelWindow) -> None:
     qtbot.waitUntil(lambda: panel.width() == 800)
     for button in (panel.generate_button, panel.cancel_button, panel.save_button):
         assert not button.visibleRegion().isEmpty(), button.text()  # not scrolled away
+    area = panel.tabs.currentWidget()  # the request tab scrolls only vertically: nothing cut
+    assert area.widget().minimumSizeHint().width() <= area.viewport().width()
 
 
 def test_audition_plays_the_clip_then_a_b_between_original_and_variation(
@@ -593,3 +595,32 @@ def test_guidance_without_chords_is_said_to_do_nothing(panel: PanelWindow) -> No
     assert not panel.guidance_note.isHidden()
     panel.chords_editor.set_text("C G")
     assert panel.guidance_note.isHidden()
+
+
+def test_use_result_as_clip_clear_and_undo(qtbot, panel: PanelWindow, tmp_path: Path) -> None:
+    assert panel.open_clip(str(write_input_clip(tmp_path / "in.mid", bars=4)))
+    panel.set_task("infill")
+    panel.first_bar_spin.setValue(2)
+    panel.last_bar_spin.setValue(2)
+    assert not panel.use_result_button.isEnabled()
+    generate_and_wait(qtbot, panel)
+    result = panel.roll.notes
+    panel.use_result_button.click()
+    assert panel.clip_label.text().startswith("result v1 (seed ")
+    assert panel.roll.notes == result and panel.variation_label.text() == "no result"
+    panel.first_bar_spin.setValue(3)
+    panel.last_bar_spin.setValue(3)
+    generate_and_wait(qtbot, panel)  # builds on the first result
+    assert [n.pitch for n in panel.roll.notes if 4 <= n.start < 8] == list(ARPEGGIO)
+    panel.clear_clip()
+    assert panel.status_area.text() == "Cleared (Ctrl+Z brings it back)."
+    assert panel.roll.notes == ()
+    panel.activateWindow()
+    qtbot.keyClick(panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.variation_label.text() == "variation 1 / 1"  # the second result is back
+    panel.undo()  # before the second result: the first result as the clip
+    assert panel.roll.notes == result and panel.clip_label.text().startswith("result v1")
+    panel.undo()  # the first result, on the opened file
+    assert panel.clip_label.text().startswith("in.mid:") and panel.roll.notes == result
+    panel.redo()
+    assert panel.clip_label.text().startswith("result v1")
