@@ -499,7 +499,7 @@ class PanelWindow(QMainWindow):
         self.next_button.clicked.connect(lambda: self.show_variation(self._index() + 1))
         self.save_button.clicked.connect(self._choose_save_path)
         self.drag_handle.pressed.connect(self.start_drag)
-        self.roll.drag_requested.connect(self.start_drag)
+        self.roll.bars_selected.connect(self.select_bars)
 
     # ---- values ----------------------------------------------------------------------
 
@@ -621,6 +621,15 @@ class PanelWindow(QMainWindow):
         """Forget the running request at once (the engine is asked to drop it too)."""
         if self._in_flight is not None:
             self.client.cancel(self._in_flight)
+
+    def select_bars(self, first: int, last: int) -> None:
+        """Make bars ``first``–``last`` the infill range (from a drag across the roll)."""
+        if self.task != "infill":
+            self.set_task("infill")
+        self.last_bar_spin.setValue(max(last, self.first_bar_spin.minimum()))
+        self.first_bar_spin.setValue(first)
+        self.last_bar_spin.setValue(last)
+        self.roll.set_target(self._infill_range())
 
     def toggle_play(self) -> None:
         if self.audition.playing:

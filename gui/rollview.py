@@ -3,8 +3,10 @@
 Custom painting on a plain widget (a clip holds at most a few thousand notes, so a
 scene graph buys nothing). Context notes are drawn in blue-grey, generated ones in
 orange, and the generated bar range is shaded; before a result arrives, the bar range
-that is about to be regenerated is outlined instead. Pressing and dragging on the view
-emits :attr:`RollView.drag_requested` so the panel can drag the clip out as a MIDI file.
+that is about to be regenerated is outlined instead. Dragging across bars (or clicking
+one) emits :attr:`RollView.bars_selected`, so the panel can make them the infill range;
+dragging the clip out to a DAW is the panel's handle's job. The audition's playhead is
+drawn as a green line.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 class RollView(QWidget):
     """Shows one clip; ``generated`` is the 1-based inclusive bar range the engine wrote."""
 
-    drag_requested = Signal()
+    bars_selected = Signal(int, int)  # first, last bar (1-based, inclusive), while dragging
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +65,8 @@ class RollView(QWidget):
         self._playhead: float | None = None
         self.setMinimumSize(300, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setToolTip("Drag the roll onto a DAW track to drop the result as a MIDI file")
+        self._press_bar: int | None = None
+        self.setToolTip("Drag across bars to choose the bars to regenerate")
 
     # ---- state -----------------------------------------------------------------------
 
@@ -78,6 +81,11 @@ class RollView(QWidget):
     @property
     def generated(self) -> tuple[int, int] | None:
         return self._generated
+
+    @property
+    def target(self) -> tuple[int, int] | None:
+        """The outlined bar range about to be regenerated (1-based, inclusive)."""
+        return self._target
 
     def set_clip(
         self,
@@ -230,19 +238,30 @@ class RollView(QWidget):
 
     # ---- dragging out ----------------------------------------------------------------
 
+    def bar_at(self, x: float) -> int:
+        """The bar (1-based, clamped to the clip) under the widget x coordinate ``x``."""
+        width = max(1.0, self.width() - _KEYBOARD_WIDTH - 4)
+        bar_width = width / max(1, self._n_bars)
+        return min(max(1, int((x - _KEYBOARD_WIDTH) // bar_width) + 1), max(1, self._n_bars))
+
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if event.button() == Qt.MouseButton.LeftButton and self._notes:
+        if event.button() == Qt.MouseButton.LeftButton and self._n_bars:
             self._press = event.position()
+            self._press_bar = self.bar_at(event.position().x())
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if self._press is not None and event.buttons() & Qt.MouseButton.LeftButton:
-            moved = (event.position() - self._press).manhattanLength()
+        if self._press_bar is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            moved = (event.position() - self._press).manhattanLength() if self._press else 0
             if moved >= QApplication.startDragDistance():
-                self._press = None
-                self.drag_requested.emit()
+                bar = self.bar_at(event.position().x())
+                self.bars_selected.emit(min(bar, self._press_bar), max(bar, self._press_bar))
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._press_bar is not None and event.button() == Qt.MouseButton.LeftButton:
+            bar = self.bar_at(event.position().x())  # a click selects one bar
+            self.bars_selected.emit(min(bar, self._press_bar), max(bar, self._press_bar))
         self._press = None
+        self._press_bar = None
         super().mouseReleaseEvent(event)

@@ -624,3 +624,14 @@ def test_use_result_as_clip_clear_and_undo(qtbot, panel: PanelWindow, tmp_path: 
     assert panel.clip_label.text().startswith("in.mid:") and panel.roll.notes == result
     panel.redo()
     assert panel.clip_label.text().startswith("result v1")
+
+
+def test_dragging_on_the_roll_sets_the_infill_range(qtbot, panel: PanelWindow, tmp_path) -> None:
+    assert panel.open_clip(str(write_input_clip(tmp_path / "in.mid", bars=8)))
+    panel.set_task("generate")
+    panel.roll.bars_selected.emit(6, 7)  # what a drag across bars 6-7 emits
+    assert panel.task == "infill" and (panel.first_bar_spin.value(),
+                                       panel.last_bar_spin.value()) == (6, 7)  # fmt: skip
+    assert panel.roll.target == (6, 7)
+    panel.roll.bars_selected.emit(2, 2)
+    assert (panel.first_bar_spin.value(), panel.last_bar_spin.value()) == (2, 2)

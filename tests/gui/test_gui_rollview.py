@@ -52,16 +52,22 @@ def test_empty_view_says_so(qtbot) -> None:
     assert view.notes == ()
 
 
-def test_drag_starts_after_the_drag_distance(qtbot) -> None:
+def test_dragging_across_bars_selects_them(qtbot) -> None:
     view = shown(qtbot)
     view.set_clip(NOTES, n_bars=4)
-    drags: list[bool] = []
-    view.drag_requested.connect(lambda: drags.append(True))
-    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
-    qtbot.mouseMove(view, QPoint(101, 100))
-    assert drags == []
-    qtbot.mouseMove(view, QPoint(160, 130))
-    assert drags == [True]
+    bar_width = (view.width() - 34 - 4) / 4
+    x_of = [round(34 + (bar - 0.5) * bar_width) for bar in (1, 2, 3, 4)]  # bar middles
+    assert [view.bar_at(x) for x in x_of] == [1, 2, 3, 4]
+    selected: list[tuple[int, int]] = []
+    view.bars_selected.connect(lambda first, last: selected.append((first, last)))
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(x_of[2], 100))
+    qtbot.mouseMove(view, QPoint(x_of[2] + 1, 100))
+    assert selected == []  # within the drag distance: nothing yet
+    qtbot.mouseMove(view, QPoint(x_of[0], 130))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(x_of[0], 130))
+    assert selected[-1] == (1, 3)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(x_of[3], 100))
+    assert selected[-1] == (4, 4)  # a click picks one bar
 
 
 def test_playhead_is_drawn_where_the_audition_is(qtbot) -> None:
