@@ -171,7 +171,10 @@ def assign_roles(parts: Sequence[Part], *, file_name: str = "",
     roles: list[int | None | str] = []
     for part in parts:
         mapped = track_map.role(file_name, part.track + 1, part.name) if track_map else "unmapped"
-        roles.append(mapped if mapped != "unmapped" else _name_role(part.name) or "unknown")
+        if mapped == "unmapped":
+            named = _name_role(part.name)
+            mapped = "unknown" if named is None else named
+        roles.append(mapped)
     if 0 not in roles:
         candidates = [i for i, part in enumerate(parts) if roles[i] == "unknown"
                       and len(part.notes) >= MIN_MELODY_NOTES and part.polyphony <= MAX_POLYPHONY]

@@ -12,7 +12,8 @@ import pytest
 from engine.cache import load_cache
 from engine.dataset import WindowSampler, densify, parse_vocab
 from engine.errors import InputError
-from engine.midifolder import build_midi_cache, read_track_map
+from engine.midifolder import Part, assign_roles, build_midi_cache, read_track_map
+from engine.pianoroll import Note
 
 BARS = 9
 C_MAJOR = (60, 64, 67)
@@ -128,6 +129,15 @@ def test_track_map_overrides_names(folder: Path, tmp_path: Path) -> None:
     assert np.sum(songs["named 0"].notes[:, 0] == 1) == 4 * BARS
     assert np.sum(songs["named 0"].notes[:, 0] == 2) == 0  # track 2 (Keys) ignored there
     assert np.sum(songs["sub/plain"].notes[:, 0] == 0) == 4 * BARS  # heuristic still
+
+
+def test_a_named_melody_wins_over_the_heuristic() -> None:
+    low_line = Part(0, 0, "Vocal", tuple(Note(4 * i, 50, 4) for i in range(20)))
+    high_line = Part(1, 1, "Flute", tuple(Note(4 * i, 90, 4) for i in range(20)))
+    chords = Part(2, 2, "Piano", tuple(Note(16 * i, p, 16) for i in range(5) for p in C_MAJOR))
+    assert assign_roles([low_line, high_line, chords]) == [0, 2, 2]
+    assert assign_roles([high_line, chords]) == [0, 2]  # no name says: the highest line
+    assert assign_roles([chords]) == [2]  # nothing monophonic: no melody
 
 
 def test_track_map_errors_are_precise(tmp_path: Path) -> None:
