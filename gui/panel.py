@@ -480,7 +480,7 @@ class PanelWindow(QMainWindow):
         client.request_cancelled.connect(self._on_request_cancelled)
 
         self.task_combo.currentIndexChanged.connect(self._update_task_controls)
-        self.chords_editor.changed.connect(self._update_guidance_note)
+        self.chords_editor.changed.connect(self._on_chords_changed)
         self.bars_spin.valueChanged.connect(self._update_task_controls)
         self.first_bar_spin.valueChanged.connect(self._on_range_changed)
         self.last_bar_spin.valueChanged.connect(self._on_range_changed)
@@ -1088,9 +1088,12 @@ class PanelWindow(QMainWindow):
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
 
-    def _update_guidance_note(self) -> None:
+    def _on_chords_changed(self) -> None:
+        """Chords changed: the guidance note, and the roll's chord lane."""
         progression = self.chords_editor.progression
         self.guidance_note.setVisible(progression is not None and not progression.n_bars)
+        if progression is not None:
+            self.roll.set_chords(progression.bars)
 
     def _update_task_controls(self) -> None:
         infill = self.task == "infill"
@@ -1180,7 +1183,7 @@ class PanelWindow(QMainWindow):
         finally:
             self._loading = False
         self._on_sampling_changed_quietly()
-        self._update_guidance_note()
+        self._on_chords_changed()
         self.jam.load_settings()
 
     def _on_sampling_changed_quietly(self) -> None:

@@ -46,6 +46,8 @@ _TEXT = QColor(200, 203, 208)
 _BLACK_KEYS = {1, 3, 6, 8, 10}
 _KEYBOARD_WIDTH = 34
 _HEADER_HEIGHT = 18
+_CHORD_LANE_HEIGHT = 18
+_CHORD_TEXT = QColor(230, 200, 120)
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
 
@@ -63,6 +65,7 @@ class RollView(QWidget):
         self._given: set[tuple[float, int, float]] = set()
         self._press: QPointF | None = None
         self._playhead: float | None = None
+        self._chords: tuple[tuple[str, ...], ...] = ()
         self.setMinimumSize(300, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._press_bar: int | None = None
@@ -110,6 +113,16 @@ class RollView(QWidget):
         self._generated = generated
         self._target = target
         self.update()
+
+    def set_chords(self, bars: Sequence[Sequence[str]]) -> None:
+        """The chord lane: the symbols of each bar, repeated over the clip when shorter
+        (as the engine repeats a short progression); ``()`` hides the lane."""
+        self._chords = tuple(tuple(bar) for bar in bars)
+        self.update()
+
+    def chords_at(self, bar: int) -> tuple[str, ...]:
+        """The chord symbols the lane shows over ``bar`` (1-based)."""
+        return self._chords[(bar - 1) % len(self._chords)] if self._chords else ()
 
     @property
     def playhead(self) -> float | None:
@@ -163,7 +176,8 @@ class RollView(QWidget):
             painter.end()
             return
         low, high = self._pitch_span()
-        left, top = float(_KEYBOARD_WIDTH), float(_HEADER_HEIGHT)
+        chord_lane = float(_CHORD_LANE_HEIGHT if self._chords else 0)
+        left, top = float(_KEYBOARD_WIDTH), float(_HEADER_HEIGHT) + chord_lane
         width = max(1.0, self.width() - left - 4)
         height = max(1.0, self.height() - top - 4)
         beats = self._n_bars * BEATS_PER_BAR
@@ -212,7 +226,8 @@ class RollView(QWidget):
         painter.setPen(_TEXT)
         for bar in range(0, self._n_bars, label_every):
             x = left + bar * BEATS_PER_BAR * x_per_beat
-            painter.drawText(QRectF(x + 3, 0, 40, top), Qt.AlignmentFlag.AlignVCenter, str(bar + 1))
+            painter.drawText(QRectF(x + 3, 0, 40, _HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
+                             str(bar + 1))
         for note in self._notes:
             if not low <= note.pitch < high:
                 continue
@@ -226,6 +241,16 @@ class RollView(QWidget):
                 max(2.0, lane - 1),
             )
             painter.fillRect(rect, shade)
+        if chord_lane:
+            painter.setPen(_CHORD_TEXT)
+            bar_width = BEATS_PER_BAR * x_per_beat
+            for bar in range(self._n_bars):
+                symbols = self.chords_at(bar + 1)
+                for index, symbol in enumerate(symbols):
+                    slot = bar_width / len(symbols)
+                    painter.drawText(QRectF(left + bar * bar_width + index * slot + 3,
+                                            _HEADER_HEIGHT, slot - 3, chord_lane),
+                                     Qt.AlignmentFlag.AlignVCenter, symbol)  # fmt: skip
         if self._playhead is not None and 0 <= self._playhead <= beats:
             x = left + self._playhead * x_per_beat
             painter.setPen(QPen(PLAYHEAD_COLOR, 2))

@@ -635,3 +635,10 @@ def test_dragging_on_the_roll_sets_the_infill_range(qtbot, panel: PanelWindow, t
     assert panel.roll.target == (6, 7)
     panel.roll.bars_selected.emit(2, 2)
     assert (panel.first_bar_spin.value(), panel.last_bar_spin.value()) == (2, 2)
+
+
+def test_typed_chords_appear_on_the_roll(panel: PanelWindow) -> None:
+    panel.chords_editor.set_text("Am F | C G")
+    assert panel.roll.chords_at(1) == ("Am", "F") and panel.roll.chords_at(3) == ("Am", "F")
+    panel.chords_editor.set_text("")
+    assert panel.roll.chords_at(1) == ()

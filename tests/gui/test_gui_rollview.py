@@ -79,3 +79,15 @@ def test_playhead_is_drawn_where_the_audition_is(qtbot) -> None:
     view.set_playhead(4.0)
     assert view.playhead == 4.0
     assert count_pixels(view.grab().toImage(), PLAYHEAD_COLOR, tolerance=20) > 100
+
+
+def test_chord_lane_repeats_a_short_progression(qtbot) -> None:
+    view = shown(qtbot)
+    view.set_clip(NOTES, n_bars=4)
+    before = count_pixels(view.grab().toImage(), QColor(230, 200, 120), tolerance=40)
+    view.set_chords([("C",), ("G", "Em")])
+    assert [view.chords_at(bar) for bar in (1, 2, 3, 4)] == [("C",), ("G", "Em"), ("C",),
+                                                             ("G", "Em")]  # fmt: skip
+    assert count_pixels(view.grab().toImage(), QColor(230, 200, 120), tolerance=40) > before
+    view.set_chords(())
+    assert view.chords_at(1) == ()
