@@ -153,3 +153,16 @@ def test_track_map_errors_are_precise(tmp_path: Path) -> None:
 def test_no_usable_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no usable MIDI file"):
         build_midi_cache(tmp_path, tmp_path / "x.npz")
+
+
+def test_the_command_prints_what_it_kept_and_skipped(folder: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from bridge.cli import main
+
+    assert main(["cache", "--midi", str(folder)]) == 2  # never over the POP909 cache
+    assert "--midi needs --out" in capsys.readouterr().err
+    assert main(["cache", "--midi", str(folder), "--out", str(tmp_path / "c.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "files kept: 7 of 10 (6 train, 1 valid)" in out
+    assert "files skipped: 3 (1 MidiFileError, 1 UnsupportedMeterError, 1 too short)" in out
+    assert "waltz: UnsupportedMeterError: waltz.mid is in 3/4" in out
