@@ -281,7 +281,10 @@ class PanelWindow(QMainWindow):
         clip_row.addWidget(self.clear_clip_button)
         clip_row.addStretch(1)
         form.addRow("", clip_row)
-        form.addRow("", self.use_result_button)
+        use_row = QHBoxLayout()
+        use_row.addWidget(self.use_result_button)
+        use_row.addStretch(1)
+        form.addRow("", use_row)
         self.track_combo = QComboBox()
         self.track_combo.setToolTip(
             "The track an infill regenerates; the others stay as they are in the saved file")
