@@ -85,6 +85,7 @@ function defaultSettings() {
         variations: 1,
         keep_original: true,
         chords: '',
+        model: '', // '': the engine's default model
         engine_host: '127.0.0.1',
         engine_port: 9000,
         reply_port: 9001
@@ -134,6 +135,8 @@ function applySetting(settings, name, value) {
         next.variations = toInt(value, 'variations', 1, MAX_VARIATIONS);
     } else if (name === 'chords') {
         next.chords = String(value).replace(/\s+/g, ' ').replace(/^ | $/g, '');
+    } else if (name === 'model') {
+        next.model = String(value).replace(/^\s+|\s+$/g, '');
     } else if (name === 'engine_port' || name === 'reply_port') {
         next[name] = toInt(value, name === 'engine_port' ? 'engine port' : 'reply port',
             1024, 65535);
@@ -310,6 +313,9 @@ function buildRequest(requestId, settings, clip) {
         steps: settings.steps,
         variations: settings.variations
     };
+    if (settings.model) {
+        params.model = settings.model;
+    }
     var notes;
     // The engine's task; infill on an empty clip has nothing to fit around, so it becomes
     // generate over the range (written back the same way).
@@ -1030,6 +1036,16 @@ function chords() {
         words = words.slice(1);
     }
     setting('chords', words.join(' '));
+}
+
+// The Model field: a name /diffjam/status lists (diffjam serve --models); empty: the
+// engine's default model.
+function model() {
+    var words = arrayfromargs(arguments);
+    if (words[0] === 'text') {
+        words = words.slice(1);
+    }
+    setting('model', words.join(' '));
 }
 
 // [live.text] in button mode: 1 on press (0 on release is ignored).

@@ -765,7 +765,7 @@
 					"parameter_enable": 0,
 					"patching_rect": [ 16, 920, 200, 22 ],
 					"presentation": 1,
-					"presentation_rect": [ 176, 62, 234, 18 ],
+					"presentation_rect": [ 176, 62, 170, 18 ],
 					"lines": 1,
 					"fontsize": 10
 				}
@@ -779,6 +779,45 @@
 					"numoutlets": 1,
 					"outlettype": [ "" ],
 					"patching_rect": [ 16, 950, 100, 22 ]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-60",
+					"maxclass": "comment",
+					"text": "Model",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [ 240, 900, 60, 18 ],
+					"presentation": 1,
+					"presentation_rect": [ 350, 64, 34, 15 ]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-61",
+					"maxclass": "textedit",
+					"varname": "Model",
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [ "", "int", "", "" ],
+					"parameter_enable": 0,
+					"patching_rect": [ 240, 920, 150, 22 ],
+					"presentation": 1,
+					"presentation_rect": [ 386, 62, 80, 18 ],
+					"lines": 1,
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-62",
+					"maxclass": "newobj",
+					"text": "prepend model",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [ "" ],
+					"patching_rect": [ 240, 950, 100, 22 ]
 				}
 			},
 			{
@@ -1054,6 +1093,18 @@
 				"patchline": {
 					"destination": [ "obj-4", 0 ],
 					"source": [ "obj-51", 0 ]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [ "obj-62", 0 ],
+					"source": [ "obj-61", 0 ]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [ "obj-4", 0 ],
+					"source": [ "obj-62", 0 ]
 				}
 			},
 			{

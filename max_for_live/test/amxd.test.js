@@ -147,7 +147,7 @@ test('the device UI: every control is in presentation mode with the right defaul
   assert.equal(patcher.openinpresentation, 1);
   const byName = new Map([...boxes.values()].filter((b) => b.varname).map((b) => [b.varname, b]));
   for (const name of ['Mode', 'From Bar', 'To Bar', 'Guidance', 'In Key', 'Steps', 'Variations',
-    'Keep Original', 'Generate', 'Chords', 'Status', 'Engine Port', 'Reply Port']) {
+    'Keep Original', 'Generate', 'Chords', 'Model', 'Status', 'Engine Port', 'Reply Port']) {
     assert.ok(byName.has(name), `no ${name} control`);
     assert.equal(byName.get(name).presentation, 1, `${name} not in presentation`);
   }

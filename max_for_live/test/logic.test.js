@@ -157,6 +157,15 @@ test('accompany without a melody in the range needs chords', () => {
     '/diffjam/accompany');
 });
 
+test('the Model field picks a model by name; empty leaves the engine\'s default', () => {
+  const empty = dj.buildRequest('r5', dj.defaultSettings(), clip());
+  assert.equal(JSON.parse(empty.messages[0].args[1]).model, undefined);
+  const settings = dj.applySetting(dj.defaultSettings(), 'model', '  mine ');
+  assert.equal(settings.model, 'mine');
+  const request = dj.buildRequest('r5', settings, clip());
+  assert.equal(JSON.parse(request.messages[0].args[1]).model, 'mine');
+});
+
 test('only 4/4 clips are accepted', () => {
   assert.throws(() => dj.buildRequest('r', dj.defaultSettings(),
     clip({ signature_numerator: 3 })), /Only 4\/4 clips are supported; this clip is in 3\/4/);

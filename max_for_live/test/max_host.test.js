@@ -77,6 +77,7 @@ test('Max handlers: UI values before init survive it; a full round trip writes n
   max.context.bar_from(2);
   max.context.bar_to(2);
   max.context.chords('text', 'C', 'G');
+  max.context.model('text', 'mine');
   max.context.init();
   assert.deepEqual(max.outlets[2], [['port', 9001]]);
   assert.equal(max.status(), 'Select a MIDI clip and press Generate.');
@@ -91,6 +92,7 @@ test('Max handlers: UI values before init survive it; a full round trip writes n
   const params = JSON.parse(sent[3].args[1]);
   assert.deepEqual(params.bars, [2, 2]);
   assert.equal(params.chords, 'C G');
+  assert.equal(params.model, 'mine');
   assert.match(max.status(), /^Sent infill for bars 2-2 \(2 notes\), waiting/);
   // the engine's replies, as [udpreceive] hands them over
   const notes = [];
