@@ -248,12 +248,14 @@ class PanelWindow(QMainWindow):
         self.start_engine_button.clicked.connect(self.start_engine)
         layout.addWidget(self.connection_label)
         layout.addWidget(self.start_engine_button)
+        self._engine_details: list[QWidget] = []  # hidden while no engine answers
         for label in (self.protocol_label, self.model_label, self.device_label,
                       self.latency_label):  # fmt: skip
             separator = QFrame()
             separator.setFrameShape(QFrame.Shape.VLine)
             layout.addWidget(separator)
             layout.addWidget(label)
+            self._engine_details += [separator, label]
         layout.addStretch(1)
         layout.addWidget(self.defaults_label)
         return bar
@@ -346,15 +348,13 @@ class PanelWindow(QMainWindow):
         self.guidance_value.setMinimumWidth(32)
         guidance_row.addWidget(self.guidance_slider, 1)
         guidance_row.addWidget(self.guidance_value)
-        form.addRow("Guidance", guidance_row)
+        self.guidance_slider.setToolTip(
+            "How strongly the result follows the chords (classifier-free guidance scale)")
+        form.addRow("Follow chords", guidance_row)
         self.guidance_note = QLabel("Guidance follows the chords: without chords it does nothing.")
         self.guidance_note.setWordWrap(True)
         self.guidance_note.setStyleSheet("color: #c8a040;")
         form.addRow("", self.guidance_note)
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 1000)
-        self.steps_spin.setValue(10)
-        form.addRow("Sampler steps", self.steps_spin)
         self.variations_spin = QSpinBox()
         self.variations_spin.setRange(1, 8)
         form.addRow("Variations", self.variations_spin)
@@ -365,6 +365,22 @@ class PanelWindow(QMainWindow):
         self.seed_spin.setToolTip("random: a new seed each time, shown with the result")
         form.addRow("Seed", self.seed_spin)
         layout.addWidget(sampling_box)
+
+        self.advanced_box = QGroupBox("Advanced (the engineer's settings)")
+        self.advanced_box.setCheckable(True)
+        self.advanced_box.setChecked(False)
+        advanced = QWidget()
+        form = QFormLayout(advanced)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 1000)
+        self.steps_spin.setValue(10)
+        self.steps_spin.setToolTip("Diffusion sampler steps: more is slower, rarely much better")
+        form.addRow("Sampler steps", self.steps_spin)
+        QVBoxLayout(self.advanced_box).addWidget(advanced)
+        advanced.setVisible(False)
+        self.advanced_box.toggled.connect(advanced.setVisible)
+        layout.addWidget(self.advanced_box)
         layout.addStretch(1)
         return page
 
@@ -880,6 +896,8 @@ class PanelWindow(QMainWindow):
         where = f"{self.client.host}:{self.client.port}"
         starting = self.engine_process is not None and self.engine_process.exit_code() is None
         self.start_engine_button.setVisible(not connected)
+        for widget in self._engine_details:
+            widget.setVisible(connected)
         self.start_engine_button.setEnabled(not starting)
         if connected:
             self.connection_label.setText(f'<span style="color:#5ac05a">●</span> engine at {where}')
