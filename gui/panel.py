@@ -289,8 +289,10 @@ class PanelWindow(QMainWindow):
         form.addRow("", use_row)
         self.track_combo = QComboBox()
         self.track_combo.setToolTip(
-            "The track an infill regenerates; the others stay as they are in the saved file")
-        form.addRow("Regenerate", self.track_combo)
+            "Infill: the track regenerated; the others stay as they are in the saved file. "
+            "Accompany: the melody the accompaniment follows.")
+        self.track_label = QLabel("Regenerate")
+        form.addRow(self.track_label, self.track_combo)
         self.bars_spin = QSpinBox()
         self.bars_spin.setRange(1, 256)
         self.bars_spin.setValue(8)
@@ -574,7 +576,7 @@ class PanelWindow(QMainWindow):
         if progression.n_bars:
             params["chords"] = progression.text()
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
-        if task == "infill" and self._clip is not None:
+        if task in ("infill", "accompany") and self._clip is not None:
             notes = self._clip.notes_of(self.track_combo.currentData())
         if self._clip is not None:
             params["tempo"] = self._clip.tempo
@@ -1063,7 +1065,15 @@ class PanelWindow(QMainWindow):
             if track.notes:
                 self.track_combo.addItem(
                     f"{index + 1} {track.name} ({len(track.notes)} notes)", index)
-        self.track_combo.setEnabled(self.task == "infill" and self.track_combo.count() > 2)
+        self._update_track_picker()
+
+    def _update_track_picker(self) -> None:
+        """Infill regenerates the picked track; accompany follows it as the melody."""
+        picks = self.task in ("infill", "accompany") and self.track_combo.count() > 2
+        self.track_combo.setEnabled(picks)
+        self.track_label.setText("Melody" if self.task == "accompany" else "Regenerate")
+        self.track_combo.setItemText(
+            0, "All tracks (as one melody)" if self.task == "accompany" else "All tracks")
 
     def _result_tempo(self) -> float:
         if self._shown is not None:
@@ -1128,7 +1138,7 @@ class PanelWindow(QMainWindow):
             self.show_info(f"The infill range was bars {before[0]}–{before[1]}; the clip has "
                            f"{bars} bars, so it is now bars {after[0]}–{after[1]}.")  # fmt: skip
         self.range_label.setEnabled(infill)
-        self.track_combo.setEnabled(infill and self.track_combo.count() > 2)
+        self._update_track_picker()
         if self._shown is None:
             self._show_input()
 

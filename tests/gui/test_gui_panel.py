@@ -642,3 +642,26 @@ def test_typed_chords_appear_on_the_roll(panel: PanelWindow) -> None:
     assert panel.roll.chords_at(1) == ("Am", "F") and panel.roll.chords_at(3) == ("Am", "F")
     panel.chords_editor.set_text("")
     assert panel.roll.chords_at(1) == ()
+
+
+def test_accompany_follows_the_picked_melody_track(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    midi = mido.MidiFile(type=1, ticks_per_beat=96)
+    for name, pitch in (("Lead", 72), ("Keys", 48)):
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        for _ in range(8):
+            track += [mido.Message("note_on", note=pitch, velocity=80),
+                      mido.Message("note_off", note=pitch, time=96)]  # fmt: skip
+        midi.tracks.append(track)
+    midi.save(tmp_path / "band.mid")
+    assert panel.open_clip(str(tmp_path / "band.mid"))
+    panel.set_task("accompany")
+    panel.chords_editor.set_text("C G")
+    assert panel.track_combo.isEnabled() and panel.track_label.text() == "Melody"
+    panel.track_combo.setCurrentIndex(panel.track_combo.findData(0))
+    generate_and_wait(qtbot, panel)
+    sent = [value for args in fake_engine.messages("/diffjam/notes") for value in args[3:]]
+    assert sent[2::4] == [72] * 8  # only Lead's notes, as the melody
+    panel.set_task("infill")
+    assert panel.track_label.text() == "Regenerate"
