@@ -751,6 +751,9 @@ class PanelWindow(QMainWindow):
         return int(seed) if seed is not None else None
 
     def _no_engine_text(self) -> str:
+        if self.engine_process is not None and self.engine_process.exit_code() is None:
+            return (f"The engine at {self.client.host}:{self.client.port} is still starting "
+                    "(loading the model); Generate again when the dot turns green.")
         return (f"No engine is answering at {self.client.host}:{self.client.port}. "
                 "Press “Start engine”, or run `diffjam serve`; the panel connects by itself.")
 

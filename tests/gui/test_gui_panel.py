@@ -665,3 +665,17 @@ def test_accompany_follows_the_picked_melody_track(
     assert sent[2::4] == [72] * 8  # only Lead's notes, as the melody
     panel.set_task("infill")
     assert panel.track_label.text() == "Regenerate"
+
+
+def test_generate_while_the_started_engine_loads_says_so(qtbot, settings) -> None:
+    port = _free_udp_port()
+    client = make_client(port)
+    loading = _EngineStub(port)  # "started", but not answering yet
+    window = PanelWindow(client=client, settings=settings, engine_process=loading)
+    qtbot.addWidget(window)
+    client.start()
+    try:
+        assert window.generate() is None
+        assert "is still starting" in window.status_area.text()
+    finally:
+        client.close()
