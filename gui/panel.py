@@ -153,6 +153,8 @@ class PanelWindow(QMainWindow):
         self._in_flight: str | None = None
         self._in_flight_source: _Source | None = None
         self._undo: list[_State] = []
+        self._results: list[_Shown] = []  # every result of the session, oldest first
+        self._favourites: set[str] = set()  # request ids
         self._redo: list[_State] = []
         self._form_supported: bool | None = None
         self._engine_version: str | None = None
@@ -402,7 +404,23 @@ class PanelWindow(QMainWindow):
         layout = QVBoxLayout(area)
         layout.setContentsMargins(6, 0, 0, 0)
         self.roll_title = QLabel()
-        layout.addWidget(self.roll_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.roll_title)
+        title_row.addStretch(1)
+        self.history_combo = QComboBox()
+        self.history_combo.setToolTip("Every result of this session; ★ marks favourites")
+        self.history_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.history_combo.setMinimumContentsLength(16)
+        self.history_combo.activated.connect(self.show_history)
+        self.favourite_button = QPushButton("☆")
+        self.favourite_button.setCheckable(True)
+        self.favourite_button.setFixedWidth(32)
+        self.favourite_button.setToolTip("Mark this result as a favourite")
+        self.favourite_button.toggled.connect(self._on_favourite_toggled)
+        title_row.addWidget(self.history_combo)
+        title_row.addWidget(self.favourite_button)
+        layout.addLayout(title_row)
         self.roll = RollView()
         layout.addWidget(self.roll, 1)
         legend = QLabel(
@@ -792,6 +810,61 @@ class PanelWindow(QMainWindow):
         self._restore(_State(clip=clip, shown=None))
         self.show_info(f"The input clip is now {name}; Generate builds on it (Ctrl+Z undoes).")
 
+    def show_history(self, position: int) -> None:
+        """Show the session's result number ``position`` (0: the first) again."""
+        if not 0 <= position < len(self._results):
+            return
+        self._remember()
+        self._restore(_State(clip=self._clip, shown=self._results[position]))
+
+    def set_favourite(self, favourite: bool) -> None:
+        """Mark or unmark the shown result as a favourite (★ in the history)."""
+        if self._shown is None:
+            return
+        request_id = self._shown.result.request.request_id
+        if favourite:
+            self._favourites.add(request_id)
+        else:
+            self._favourites.discard(request_id)
+        self._update_history()
+
+    @property
+    def favourites(self) -> list[RequestResult]:
+        return [s.result for s in self._results
+                if s.result.request.request_id in self._favourites]  # fmt: skip
+
+    def _on_favourite_toggled(self, checked: bool) -> None:
+        self.favourite_button.setText("★" if checked else "☆")
+        self.set_favourite(checked)
+
+    def _update_history(self) -> None:
+        """The history list and the star for the shown result."""
+        combo = self.history_combo
+        combo.blockSignals(True)
+        combo.clear()
+        current = self._shown.result.request.request_id if self._shown is not None else None
+        for number, shown in enumerate(self._results, start=1):
+            request = shown.result.request
+            bars = shown.result.done.bars
+            text = f"#{number} {_TASK_LABELS[request.task]}"
+            if bars:
+                text += f" {bars[0]}–{bars[1]}"
+            if "seed" in request.params:
+                text += f" · seed {request.params['seed']}"
+            star = "★ " if request.request_id in self._favourites else ""
+            combo.addItem(star + text, number - 1)
+            if request.request_id == current:
+                combo.setCurrentIndex(number - 1)
+        if current is None:
+            combo.setCurrentIndex(-1)
+        combo.setEnabled(bool(self._results))
+        combo.blockSignals(False)
+        self.favourite_button.blockSignals(True)
+        self.favourite_button.setChecked(current in self._favourites)
+        self.favourite_button.setText("★" if current in self._favourites else "☆")
+        self.favourite_button.blockSignals(False)
+        self.favourite_button.setEnabled(current is not None)
+
     def undo(self) -> None:
         """Go back to the clip and result before the last open, clear, result or use."""
         if not self._undo:
@@ -967,6 +1040,7 @@ class PanelWindow(QMainWindow):
         self.progress_bar.setFormat("done")
         self._remember()
         self._shown = _Shown(result=result, source=self._in_flight_source)
+        self._results.append(self._shown)
         self._in_flight_source = None
         self._show_result()
         self._replay()
@@ -1118,6 +1192,7 @@ class PanelWindow(QMainWindow):
         self.prev_button.setEnabled(count > 1)
         self.next_button.setEnabled(count > 1)
         self.save_button.setEnabled(self._shown is not None)
+        self._update_history()
         self.use_result_button.setEnabled(self._shown is not None)
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)

@@ -679,3 +679,24 @@ def test_generate_while_the_started_engine_loads_says_so(qtbot, settings) -> Non
         assert "is still starting" in window.status_area.text()
     finally:
         client.close()
+
+
+def test_history_of_results_with_favourites(qtbot, panel: PanelWindow) -> None:
+    panel.set_task("generate")
+    panel.bars_spin.setValue(1)
+    assert not panel.history_combo.isEnabled() and not panel.favourite_button.isEnabled()
+    panel.seed_spin.setValue(11)
+    generate_and_wait(qtbot, panel)
+    first = panel.roll.notes
+    panel.favourite_button.click()
+    panel.seed_spin.setValue(12)
+    panel.variations_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    items = [panel.history_combo.itemText(i) for i in range(panel.history_combo.count())]
+    assert items == ["★ #1 Generate 1–1 · seed 11", "#2 Generate 1–1 · seed 12"]
+    assert panel.history_combo.currentIndex() == 1 and not panel.favourite_button.isChecked()
+    panel.show_history(0)
+    assert panel.roll.notes == first and panel.favourite_button.text() == "★"
+    assert [r.request.params["seed"] for r in panel.favourites] == [11]
+    panel.undo()  # back to the second result
+    assert panel.history_combo.currentIndex() == 1
