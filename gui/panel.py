@@ -381,6 +381,11 @@ class PanelWindow(QMainWindow):
         self.steps_spin.setValue(10)
         self.steps_spin.setToolTip("Diffusion sampler steps: more is slower, rarely much better")
         form.addRow("Sampler steps", self.steps_spin)
+        self.model_combo = QComboBox()
+        self.model_combo.addItem("engine default", None)
+        self.model_combo.setToolTip("Which of the engine's models runs (diffjam serve --models "
+                                    "DIR lists your fine-tuned ones here)")
+        form.addRow("Model", self.model_combo)
         QVBoxLayout(self.advanced_box).addWidget(advanced)
         advanced.setVisible(False)
         self.advanced_box.toggled.connect(advanced.setVisible)
@@ -613,6 +618,8 @@ class PanelWindow(QMainWindow):
                 notes = ()
         if phrases and self._form_supported is not False:
             params["form"] = self.form_editor.text()
+        if self.model_combo.currentData() is not None:
+            params["model"] = self.model_combo.currentData()
         return params, notes
 
     # ---- actions ---------------------------------------------------------------------
@@ -1008,6 +1015,24 @@ class PanelWindow(QMainWindow):
         self.device_label.setText(f"device {device_text(status.device)}")
         if status.last_latency_ms is not None:
             self.latency_label.setText(f"last latency {milliseconds(status.last_latency_ms)}")
+        self._set_models(status.models)
+
+    def _set_models(self, models: tuple[str, ...]) -> None:
+        """Fill the Model menu from the engine's names (the default's first); the choice is
+        kept while the engine still serves it."""
+        shown = tuple(self.model_combo.itemData(i) for i in range(1, self.model_combo.count()))
+        if shown == models[1:] and (not models or self.model_combo.itemText(0).startswith(
+                models[0])):
+            return
+        chosen = self.model_combo.currentData()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        self.model_combo.addItem(f"{models[0]} (default)" if models else "engine default", None)
+        for name in models[1:]:
+            self.model_combo.addItem(name, name)
+        index = self.model_combo.findData(chosen) if chosen is not None else 0
+        self.model_combo.setCurrentIndex(max(0, index))
+        self.model_combo.blockSignals(False)
 
     def _on_settings(self, values: dict[str, Any]) -> None:
         parts = []

@@ -62,6 +62,7 @@ class Status:
     queue_capacity: int
     busy: bool
     last_latency_ms: float | None
+    models: tuple[str, ...] = ()  # names a request's "model" may give, the default's first
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ def _json_object(text: Any) -> dict[str, Any]:
 def _status(args: list[Any]) -> Status:
     data = _json_object(args[0])
     latency = data.get("last_latency_ms")
+    models = data.get("models")
     return Status(
         protocol=int(data["protocol"]),
         version=str(data.get("version") or ""),
@@ -259,6 +261,7 @@ def _status(args: list[Any]) -> Status:
         queue_capacity=int(data.get("queue_capacity", 0)),
         busy=bool(data.get("busy", False)),
         last_latency_ms=float(latency) if isinstance(latency, int | float) else None,
+        models=tuple(str(m) for m in models if m) if isinstance(models, list) else (),
     )
 
 
