@@ -8,6 +8,8 @@
 #  3. Node.js 18+ with npm for the Max for Live device's tests and the node OSC client
 #     (`npm ci` in max_for_live/ and tests/bridge/node/); apt installs nodejs and npm
 #     when it can.
+#  4. Xvfb and the X libraries of Qt's xcb plugin and Qt Multimedia (xvfb, libxcb-cursor0,
+#     libxcb-icccm4, libxcb-keysyms1, libpulse0) for the panel's real-window test.
 # What cannot be installed is said here, and pytest skips those tests with the reason.
 # Arguments go to pytest, e.g.: bash scripts/test.sh tests/bridge -k jam
 set -euo pipefail
@@ -41,6 +43,14 @@ command -v oscsend >/dev/null 2>&1 || wanted+=(liblo-tools)
 command -v jackd >/dev/null 2>&1 || wanted+=(jackd2)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
+# The panel's real-window test: an X server and the libraries Qt's xcb plugin and Qt
+# Multimedia load (a stock desktop has an X server but may lack the libraries).
+command -v Xvfb >/dev/null 2>&1 || wanted+=(xvfb)
+if command -v dpkg >/dev/null 2>&1; then
+    for lib in libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libpulse0; do
+        dpkg -s "$lib" >/dev/null 2>&1 || wanted+=("$lib")
+    done
+fi
 if [ ${#wanted[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         apt_install "${wanted[@]}" || note "apt failed for ${wanted[*]}"
@@ -53,6 +63,8 @@ command -v oscsend >/dev/null 2>&1 ||
     note "SKIPPING the liblo end-to-end tests: oscsend/oscdump (liblo-tools) are not installed"
 command -v jackd >/dev/null 2>&1 ||
     note "SKIPPING the JACK jam tests: jackd (jackd2) is not installed"
+command -v Xvfb >/dev/null 2>&1 ||
+    note "SKIPPING the panel's real-window test: Xvfb (xvfb) is not installed"
 
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     for dir in max_for_live tests/bridge/node; do
