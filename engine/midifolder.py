@@ -58,7 +58,7 @@ import numpy as np
 
 import smf
 from engine.cache import write_songs
-from engine.clipfile import read_clip_file
+from engine.clipfile import ClipFile, read_clip_file
 from engine.errors import InputError
 from engine.harmony import recognize_chord_from_notes
 from engine.midifile import quantize
@@ -93,13 +93,26 @@ class TrackMap:
     tracks: dict[str, int | None] = field(default_factory=dict)
     files: dict[str, dict[str, int | None]] = field(default_factory=dict)
 
-    def role(self, file_name: str, track_number: int, track_name: str) -> int | None | str:
-        """The mapped role, or the string "unmapped"."""
+    def maps(self, file_name: str, track_number: int, track_name: str) -> bool:
+        """Whether the map gives this track of this file a role (``ignore`` included)."""
+        return self._entry(file_name, track_number, track_name) is not None
+
+    def role(self, file_name: str, track_number: int, track_name: str) -> int | None:
+        """The mapped role (None: ignored); KeyError when the map does not name it."""
+        entry = self._entry(file_name, track_number, track_name)
+        if entry is None:
+            raise KeyError(f"{file_name} track {track_number} {track_name!r} is not mapped")
+        table, key = entry
+        return table[key]
+
+    def _entry(self, file_name: str, track_number: int, track_name: str
+               ) -> tuple[dict[str, int | None], str] | None:
+        """The table and key naming the track: this file's first, by number, then name."""
         for table in (self.files.get(file_name, {}), self.tracks):
             for key in (str(track_number), track_name.strip().lower()):
                 if key in table:
-                    return table[key]
-        return "unmapped"
+                    return table, key
+        return None
 
 
 def _role_index(value: object, where: str) -> int | None:
@@ -168,22 +181,25 @@ def assign_roles(parts: Sequence[Part], *, file_name: str = "",
                  track_map: TrackMap | None = None) -> list[int | None]:
     """The role of each part (0 melody, 1 bridge, 2 piano, None ignored): rules 2a-2d of
     the module docstring."""
-    roles: list[int | None | str] = []
-    for part in parts:
-        mapped = track_map.role(file_name, part.track + 1, part.name) if track_map else "unmapped"
-        if mapped == "unmapped":
-            named = _name_role(part.name)
-            mapped = "unknown" if named is None else named
-        roles.append(mapped)
+    roles: list[int | None] = []
+    unknown: list[int] = []  # parts no rule has named yet
+    for i, part in enumerate(parts):
+        if track_map is not None and track_map.maps(file_name, part.track + 1, part.name):
+            roles.append(track_map.role(file_name, part.track + 1, part.name))
+            continue
+        named = _name_role(part.name)
+        if named is None:
+            unknown.append(i)
+        roles.append(2 if named is None else named)  # 2d, unless 2c makes it the melody
     if 0 not in roles:
-        candidates = [i for i, part in enumerate(parts) if roles[i] == "unknown"
-                      and len(part.notes) >= MIN_MELODY_NOTES and part.polyphony <= MAX_POLYPHONY]
+        candidates = [i for i in unknown if len(parts[i].notes) >= MIN_MELODY_NOTES
+                      and parts[i].polyphony <= MAX_POLYPHONY]
         if candidates:
             roles[max(candidates, key=lambda i: parts[i].mean_pitch)] = 0
-    return [2 if role == "unknown" else role for role in roles]  # type: ignore[misc]
+    return roles
 
 
-def _parts(clip: Any) -> list[Part]:
+def _parts(clip: ClipFile) -> list[Part]:
     tpb = clip.grid.ticks_per_beat
     parts = []
     for track, notes in enumerate(clip.notes):
