@@ -122,6 +122,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_no_key": {"in_key": False},
     "model_g1": {"guidance": 1.0},
     "model_g2": {"guidance": 2.0},
+    "model_g3": {"guidance": 3.0},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
