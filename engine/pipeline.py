@@ -58,10 +58,11 @@ MIN_WINDOW_BARS = 4
 INFILL_WINDOW_BARS = 16
 # The per-step binarize projection (engine.guidance.Binarize) by task when neither the
 # request nor the model file chooses (a model file may carry its own measured table,
-# info["binarize"] = {"infill": bool, "accompany": bool, "generate": bool}). Measured
-# with diffjam-v2: infill without it, because with it an unsure model's gap collapses to
-# silence (0.35x the real notes); accompaniment and generation with it, because without
-# it they come out 1.7x as dense as the data in short notes (docs/model-card.md).
+# info["binarize"] = {"infill": bool, "accompany": bool, "generate": bool}; the shipped
+# diffjam-v3 carries one). Measured with diffjam-v2: infill without it, because with it
+# an unsure model's gap collapses to silence (0.35x the real notes); accompaniment and
+# generation with it, because without it they come out 1.7x as dense as the data in
+# short notes (docs/model-card.md).
 BINARIZE_BY_TASK = {"infill": False, "accompany": True, "generate": True}
 
 Progress = Callable[[float], None]
