@@ -24,7 +24,6 @@ Velocities of new notes come from the context's dynamics (:mod:`engine.dynamics`
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -35,10 +34,9 @@ from typing import Any
 import mido
 
 import smf
-from engine.context_chords import infer_gap_chords
 from engine.errors import BarRangeError, InputError, UnsupportedMeterError
 from engine.harmony import ChordSpan
-from engine.midifile import MidiFileError
+from engine.midifile import MidiFileError, open_midi
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 from engine.register import crossings
 from engine.sampling import BarRange, Result, SamplingOptions
@@ -118,12 +116,7 @@ def read_clip_file(path: Path) -> ClipFile:
     """
     if not path.is_file():
         raise InputError(f"no such MIDI file: {path}")
-    try:
-        midi = mido.MidiFile(path)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
-        raise MidiFileError(f"Cannot read MIDI file {os.fspath(path)!r}: {err}") from err
-    if midi.type == 2:
-        raise MidiFileError(f"{path.name} is a type-2 MIDI file, which is not supported")
+    midi = open_midi(path)
     try:
         grid = smf.bar_grid(midi, name=path.name)
     except smf.MeterError as err:
@@ -220,16 +213,9 @@ def infill_file(clip: ClipFile, pipeline: Any, *, bars: BarRange, tracks: Sequen
                          f"regenerated, and {clip.name} has none with notes: pick the tracks "
                          f"to regenerate with --track (tracks: {clip.describe()})")
     # 2.
-    if melody:
-        inferred: tuple[ChordSpan, ...] = ()
-        if not chords and options.infer_chords:
-            outside = [n for n in (*context, *melody) if not lo <= n.start < hi]
-            inferred = infer_gap_chords(outside, n_bars=clip.n_bars,
-                                        gap=(bars.start, bars.stop)).spans
-            chords = list(inferred) or None
+    if melody:  # the pipeline infers chords from the kept tracks when none are given
         result = pipeline.accompany(chords or [], n_bars=clip.n_bars, melody=melody,
                                     options=options, context=context, bars=bars)
-        result = dataclasses.replace(result, inferred_chords=inferred)
     else:
         if not context:
             raise InputError(f"{clip.name} has no notes outside bars {bars} to infill "

@@ -135,14 +135,21 @@ class MidiContents:
         raise KeyError(f"no track named {name!r} (tracks: {names})")
 
 
-def read_midi(path: str | os.PathLike[str]) -> MidiContents:
-    """Read a Standard MIDI File of format 0 or 1 with any ticks per beat."""
+def open_midi(path: str | os.PathLike[str]) -> mido.MidiFile:
+    """A Standard MIDI File of format 0 or 1 opened with mido; mido's errors become
+    MidiFileError (the one place the project opens a MIDI file)."""
     try:
         midi = mido.MidiFile(path)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
         raise MidiFileError(f"Cannot read MIDI file {os.fspath(path)!r}: {err}") from err
     if midi.type == 2:
         raise MidiFileError(f"{os.fspath(path)!r} is a type-2 MIDI file, which is not supported")
+    return midi
+
+
+def read_midi(path: str | os.PathLike[str]) -> MidiContents:
+    """Read a Standard MIDI File of format 0 or 1 with any ticks per beat."""
+    midi = open_midi(path)
     tpb = midi.ticks_per_beat
     if not tpb or tpb <= 0:
         raise MidiFileError(f"{os.fspath(path)!r} uses SMPTE time division, which is not supported")

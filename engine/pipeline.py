@@ -191,14 +191,8 @@ class Pipeline:
             raise InputError("the clip has no notes to infill around; use generate instead")
         lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
         context = [n for n in notes if not lo <= n.start < hi]
-        inferred: tuple[ChordSpan, ...] = ()
-        if not chords and options.infer_chords:
-            found = infer_gap_chords(context, n_bars=n_bars, gap=(bars.start, bars.stop))
-            logger.info("infill without chords: %s", (
-                f"carried chords over a {found.period_bars}-bar period "
-                f"(agreement {found.agreement:.2f} over {found.pairs} half bars)"
-                if found.spans else "no repeat period found; infilling without chords"))
-            inferred, chords = found.spans, list(found.spans) or None
+        inferred = self._gap_chords(context, chords, n_bars=n_bars, bars=bars, options=options)
+        chords = chords or list(inferred) or None
         result = self._run(
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
@@ -224,10 +218,18 @@ class Pipeline:
         target = bars or BarRange(0, n_bars)
         if target.stop > n_bars:
             raise BarRangeError(f"bars {target} lie outside the {n_bars}-bar clip")
-        return self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
-                         context=list(context), chords=chords, melody=melody, options=options,
-                         progress=progress, cancel=cancel, keep=(),
-                         binarize=self._binarize(options, "accompany"))
+        inferred: tuple[ChordSpan, ...] = ()
+        if bars is not None:  # bars of a clip: the rest of it may say what the chords are
+            lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
+            around = [n for n in (*context, *(melody or ())) if not lo <= n.start < hi]
+            inferred = self._gap_chords(around, chords, n_bars=n_bars, bars=bars,
+                                        options=options)
+            chords = list(chords or ()) or list(inferred)
+        result = self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
+                           context=list(context), chords=chords, melody=melody,
+                           options=options, progress=progress, cancel=cancel, keep=(),
+                           binarize=self._binarize(options, "accompany"))
+        return dataclasses.replace(result, inferred_chords=inferred)
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,
                  options: SamplingOptions = SamplingOptions(),
@@ -240,6 +242,22 @@ class Pipeline:
                          cancel=cancel, keep=(), binarize=self._binarize(options, "generate"))
 
     # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _gap_chords(around: Sequence[Note], chords: Sequence[ChordSpan] | None, *,
+                    n_bars: int, bars: BarRange, options: SamplingOptions
+                    ) -> tuple[ChordSpan, ...]:
+        """The chords engine.context_chords carries into ``bars`` from the notes
+        ``around`` them, for a request that gave none (empty when chords were given,
+        inference is off, or no repeat period was found)."""
+        if chords or not options.infer_chords:
+            return ()
+        found = infer_gap_chords(around, n_bars=n_bars, gap=(bars.start, bars.stop))
+        logger.info("no chords given: %s", (
+            f"carried chords over a {found.period_bars}-bar period "
+            f"(agreement {found.agreement:.2f} over {found.pairs} half bars)"
+            if found.spans else "no repeat period found; generating without chords"))
+        return found.spans
 
     def _binarize(self, options: SamplingOptions, task: str) -> bool:
         """Whether to project onto {-1, +1}: the request's choice, else the model file's

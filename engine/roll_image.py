@@ -83,23 +83,12 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_roll_image(args: argparse.Namespace) -> int:
-    from engine.midifile import quantize, read_midi
+    from engine.clipfile import read_clip_file  # the reader infill uses (meters, drums)
     from engine.sampling import BarRange
 
-    contents = read_midi(args.clip)
-    tracks = []
-    for track in contents.tracks:
-        notes = []
-        for n in track.notes:
-            start, duration = quantize(n.start_beat, n.end_beat)
-            notes.append(Note(start=start, pitch=n.pitch, duration=duration,
-                              velocity=n.velocity))
-        if notes:
-            tracks.append((track.name, notes))
-    if not tracks:
-        raise InputError(f"{args.clip.name} has no notes")
-    end = max(n.end for _, notes in tracks for n in notes)
-    n_bars = -(-end // STEPS_PER_BAR)
+    clip = read_clip_file(args.clip)
+    tracks = [(clip.names[t], clip.steps([t])) for t in clip.note_tracks()]
+    n_bars = clip.n_bars
     shade = None
     if args.bars:
         bars = BarRange.parse(args.bars)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.errors import BarRangeError, InputError
-from engine.harmony import Key
+from engine.harmony import ChordSpan, Key
 from engine.pianoroll import Note
 
 # Classifier-free guidance scale every front end defaults to (docs/model-card.md: at 4 the
@@ -108,4 +108,4 @@ class Result:
     seconds: float
     # Chords an infill without chords was given from the bars around the gap, whole clip
     # (engine.context_chords); empty when chords were given or none could be inferred.
-    inferred_chords: tuple = ()
+    inferred_chords: tuple[ChordSpan, ...] = ()

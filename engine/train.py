@@ -190,30 +190,33 @@ def window_batch(
     return sampler.batch(batch_size)
 
 
-def diffusion_loss(
+def diffusion_error(
     net: torch.nn.Module,
     x0: torch.Tensor,
     cond: Conditioning,
     *,
     generator: torch.Generator | None = None,
-    known_weight: float = 1.0,
 ) -> torch.Tensor:
-    """v-prediction MSE (a float32 scalar) of ``net`` on clean rolls ``x0`` (B, 2, T, P) at
-    times drawn uniformly in [0, 1) (engine.diffusion). Times and noise are drawn from
-    ``generator`` on its device, else from the global generator of ``x0``'s device. Run it
-    under autocast for mixed precision: the network's output is cast back to float32.
-
-    ``known_weight`` weighs the steps the conditioning already gives (``cond.known`` where
-    ``cond.mask`` is 1 and the known part is present) against the steps to generate
-    (weight 1): the mean is over the weighted cells. At 0 the loss is that of the part a
-    sampler generates; the known part is written over the estimate at sampling time
-    (engine.guidance.Inpaint), so learning to copy it through the network spends capacity
-    on nothing a user hears."""
+    """Squared v-prediction error (float32, the shape of ``x0``: B, 2, T, P) of ``net`` on
+    clean rolls ``x0`` at times drawn uniformly in [0, 1) (engine.diffusion). Times and
+    noise are drawn from ``generator`` on its device, else from the global generator of
+    ``x0``'s device. Run it under autocast for mixed precision: the network's output is
+    cast back to float32."""
     device = generator.device if generator is not None else x0.device
     t = torch.rand(x0.shape[0], generator=generator, device=device).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator, device=device).to(x0.device)
     x_t = add_noise(x0, noise, t)
-    error = (net(x_t, t, cond).float() - v_target(x0, noise, t)) ** 2
+    return (net(x_t, t, cond).float() - v_target(x0, noise, t)) ** 2
+
+
+def weighted_mean(error: torch.Tensor, cond: Conditioning, *, known_weight: float
+                  ) -> torch.Tensor:
+    """The mean of ``error`` (B, 2, T, P) with the steps the conditioning already gives
+    (``cond.known`` where ``cond.mask`` is 1 and the known part is present) weighed by
+    ``known_weight`` against the steps to generate (weight 1). At 0 it is the loss of the
+    part a sampler generates: the known part is written over the estimate at sampling
+    time (engine.guidance.Inpaint), so learning to copy it through the network spends
+    capacity on nothing a user hears."""
     if known_weight == 1.0 or cond.mask is None:
         return error.mean()
     known = cond.mask.float()
@@ -222,6 +225,20 @@ def diffusion_loss(
     weight = (1.0 - known + known_weight * known)[:, None, :, None]  # (B, 1, T, 1)
     cells = weight.expand_as(error)
     return (error * cells).sum() / cells.sum().clamp_min(1.0)
+
+
+def diffusion_loss(
+    net: torch.nn.Module,
+    x0: torch.Tensor,
+    cond: Conditioning,
+    *,
+    generator: torch.Generator | None = None,
+    known_weight: float = 1.0,
+) -> torch.Tensor:
+    """The training loss (a float32 scalar): :func:`weighted_mean` of
+    :func:`diffusion_error`."""
+    error = diffusion_error(net, x0, cond, generator=generator)
+    return weighted_mean(error, cond, known_weight=known_weight)
 
 
 def batch_tensors(batch: Batch) -> dict[str, torch.Tensor]:
@@ -481,18 +498,17 @@ class Trainer:
     def validate(self) -> tuple[float, float]:
         """Loss of the EMA weights on the fixed validation batches with fixed noise: over
         every cell, and over the cells to generate alone (``known_weight`` 0), the figure
-        that compares runs trained with different ``known_loss_weight``."""
-        totals = []
-        for known_weight in (1.0, 0.0):
-            generator = torch.Generator().manual_seed(0)
-            losses = []
-            for batch in self.valid:
-                batch = batch_on(batch_tensors(batch), self.device)
-                with self._autocast():
-                    losses.append(diffusion_loss(self.ema, batch.x0, batch.cond,
-                                                 generator=generator, known_weight=known_weight))
-            totals.append(float(torch.stack(losses).mean()))
-        return totals[0], totals[1]
+        that compares runs trained with different ``known_loss_weight``. One network pass
+        per batch serves both."""
+        generator = torch.Generator().manual_seed(0)
+        every, generated = [], []
+        for batch in self.valid:
+            batch = batch_on(batch_tensors(batch), self.device)
+            with self._autocast():
+                error = diffusion_error(self.ema, batch.x0, batch.cond, generator=generator)
+            every.append(weighted_mean(error, batch.cond, known_weight=1.0))
+            generated.append(weighted_mean(error, batch.cond, known_weight=0.0))
+        return float(torch.stack(every).mean()), float(torch.stack(generated).mean())
 
     def run(self, *, max_steps: int | None, minutes: float | None) -> None:
         """Train until step ``max_steps`` or for ``minutes``, whichever comes first (or
