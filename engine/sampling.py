@@ -1,5 +1,7 @@
-"""The pipeline's request and result types: bar ranges, sampling options with their
-defaults, the request limits and the result.
+"""The pipeline's request and result types: bar ranges, sampling options, the result.
+
+The defaults and limits :class:`SamplingOptions` checks are :mod:`wire.limits`' (one
+table, shared with the OSC protocol and the panel) and are re-exported here.
 
 Kept free of torch so the CLI parsers, the OSC protocol, the live jam and the benchmarks
 can use them without loading the network code (:mod:`engine.pipeline` does that).
@@ -12,15 +14,33 @@ from dataclasses import dataclass
 from engine.errors import BarRangeError, InputError
 from engine.harmony import ChordSpan, Key
 from engine.pianoroll import Note
+from wire.limits import (  # the one table of defaults and limits; re-exported here
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    GUIDANCE,
+    MAX_BARS,
+    MAX_NOTES,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_VARIATIONS,
+    SEED,
+    STEPS,
+    VARIATIONS,
+)
 
-# Classifier-free guidance scale every front end defaults to (docs/model-card.md: at 4 the
-# shipped model follows the chords best and comes closest to the data's note density).
-DEFAULT_GUIDANCE = 4.0
-MAX_VARIATIONS = 8
-MAX_STEPS = 1000
-MAX_NOTES = 20_000  # notes in one clip
-MAX_BARS = 256  # bars in one clip
-MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
+__all__ = [
+    "DEFAULT_GUIDANCE",
+    "DEFAULT_STEPS",
+    "MAX_BARS",
+    "MAX_NOTES",
+    "MAX_SEED",
+    "MAX_STEPS",
+    "MAX_VARIATIONS",
+    "BarRange",
+    "Cancelled",
+    "Result",
+    "SamplingOptions",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +63,7 @@ class SamplingOptions:
     guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     key: Key | None = None
-    steps: int = 10
+    steps: int = DEFAULT_STEPS
     seed: int | None = None
     variations: int = 1
     sampler: str = "ddim"
@@ -53,14 +73,14 @@ class SamplingOptions:
     below_melody: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.guidance <= 20.0:
-            raise InputError(f"guidance must be in 0..20, got {self.guidance}")
-        if not 1 <= self.steps <= MAX_STEPS:
-            raise InputError(f"steps must be in 1..{MAX_STEPS}, got {self.steps}")
-        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            raise InputError(f"seed must be in 0..{MAX_SEED} (2^63 - 1), got {self.seed}")
-        if not 1 <= self.variations <= MAX_VARIATIONS:
-            raise InputError(f"variations must be in 1..{MAX_VARIATIONS}, got {self.variations}")
+        if self.guidance not in GUIDANCE:
+            raise InputError(f"guidance must be in {GUIDANCE}, got {self.guidance}")
+        if self.steps not in STEPS:
+            raise InputError(f"steps must be in {STEPS}, got {self.steps}")
+        if self.seed is not None and self.seed not in SEED:
+            raise InputError(f"seed must be in {SEED} (2^63 - 1), got {self.seed}")
+        if self.variations not in VARIATIONS:
+            raise InputError(f"variations must be in {VARIATIONS}, got {self.variations}")
         if self.sampler not in ("ddim", "ddpm"):
             raise InputError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
         if self.allowed not in ("key", "key+chord"):

@@ -1,0 +1,94 @@
+"""Sampling defaults and request limits: the one table every front end reads.
+
+:class:`engine.sampling.SamplingOptions` checks its fields against it, the OSC protocol
+(:mod:`wire.protocol`) validates params with it, ``/diffjam/status`` sends it to clients
+(:func:`limits_json`), and the panel sizes its controls from that reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CONTEXT_BARS",
+    "DEFAULT_CONTEXT_BARS",
+    "DEFAULT_GUIDANCE",
+    "DEFAULT_JAM_STEPS",
+    "DEFAULT_STEPS",
+    "DEFAULT_TEMPO",
+    "FILE_TEMPO",
+    "GUIDANCE",
+    "JAM_TEMPO",
+    "MAX_BARS",
+    "MAX_NOTES",
+    "MAX_SEED",
+    "MAX_STEPS",
+    "MAX_VARIATIONS",
+    "SEED",
+    "STEPS",
+    "VARIATIONS",
+    "Range",
+    "limits_json",
+]
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive range ``low..high`` of an int or float setting."""
+
+    low: int | float
+    high: int | float
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, int | float) and self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{_number(self.low)}..{_number(self.high)}"
+
+    def to_json(self) -> list[int | float]:
+        return [self.low, self.high]
+
+
+# Classifier-free guidance scale every front end defaults to (docs/model-card.md: at 4 the
+# shipped model follows the chords best and comes closest to the data's note density).
+DEFAULT_GUIDANCE = 4.0
+GUIDANCE = Range(0.0, 20.0)
+DEFAULT_STEPS = 10  # sampler steps of a request
+DEFAULT_JAM_STEPS = 8  # the live jam's: a bar must be ready before the next one starts
+MAX_STEPS = 1000
+STEPS = Range(1, MAX_STEPS)
+MAX_VARIATIONS = 8
+VARIATIONS = Range(1, MAX_VARIATIONS)
+MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
+SEED = Range(0, MAX_SEED)
+MAX_NOTES = 20_000  # notes in one clip
+MAX_BARS = 256  # bars in one clip
+DEFAULT_TEMPO = 120.0  # BPM
+FILE_TEMPO = Range(4.0, 1000.0)  # BPM a .mid file can hold (engine.midifile)
+JAM_TEMPO = Range(20.0, 300.0)  # BPM of the jam's internal clock (bridge.clock)
+DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
+CONTEXT_BARS = Range(1, 16)
+
+
+def _number(value: int | float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def limits_json() -> dict[str, Any]:
+    """The limits as ``/diffjam/status`` sends them (``limits``; docs/osc-protocol.md)."""
+    return {
+        "guidance": GUIDANCE.to_json(),
+        "default_guidance": DEFAULT_GUIDANCE,
+        "steps": STEPS.to_json(),
+        "default_steps": DEFAULT_STEPS,
+        "variations": VARIATIONS.to_json(),
+        "seed": SEED.to_json(),
+        "max_notes": MAX_NOTES,
+        "max_bars": MAX_BARS,
+        "tempo": FILE_TEMPO.to_json(),
+        "jam_tempo": JAM_TEMPO.to_json(),
+        "jam_steps": DEFAULT_JAM_STEPS,
+        "context_bars": CONTEXT_BARS.to_json(),
+        "default_context_bars": DEFAULT_CONTEXT_BARS,
+    }
