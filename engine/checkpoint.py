@@ -306,3 +306,15 @@ def _check_weights(path: Path, config: ModelConfig, tensors: dict[str, torch.Ten
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ModelFileError(f"{path}: weight {name!r} holds NaN or infinite values (a "
                                  "damaged file, or a training run that diverged)")
+
+
+def distilled_info(info: dict[str, Any]) -> dict[str, Any] | None:
+    """``info["distilled"]`` of a model file when it is a well-formed student, else None."""
+    table = info.get("distilled")
+    if not isinstance(table, dict):
+        return None
+    if not isinstance(table.get("teacher"), str) or not isinstance(table.get("steps"), int):
+        return None
+    if not isinstance(table.get("guidance"), (int, float)):
+        return None
+    return table

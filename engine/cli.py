@@ -51,6 +51,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     clip_commands.add_commands(subparsers)
     _add_train_command(subparsers)
+    _add_distill_command(subparsers)
     loss_curve.add_command(subparsers)
     roll_image.add_command(subparsers)
 
@@ -175,6 +176,38 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                                "improved for N validations (the first is the starting "
                                "model's); the best EMA weights are kept in "
                                "RUN/best.safetensors (default 0: never)")
+
+
+def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "distill", help="distil a model into a few-step student (guidance folded in)",
+        description="Progressive distillation in one round (engine/distill.py): the "
+                    "student's S DDIM steps learn the teacher's S x K guided steps. A run "
+                    "that exists is continued with its stored settings.")
+    parser.add_argument("--cache", required=True, help="training cache (diffjam cache)")
+    parser.add_argument("--run", required=True, type=Path, help="run directory")
+    parser.add_argument("--teacher", default="bundled",
+                        help="teacher model file, or 'bundled' (default)")
+    parser.add_argument("--steps", type=int, required=True,
+                        help="distillation steps in all (the total, as for train)")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
+    parser.add_argument("--student-steps", type=int, default=4,
+                        help="S, the student's sampler steps (default 4)")
+    parser.add_argument("--teacher-substeps", type=int, default=2,
+                        help="K, teacher steps per student step (default 2)")
+    parser.add_argument("--guidance", type=float,
+                        help="the teacher's guidance, folded into the student (default: the "
+                             "engine's default guidance)")
+    parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
+    parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.set_defaults(handler=_run_distill)
+
+
+def _run_distill(args: argparse.Namespace) -> int:
+    from engine import distill  # torch: imported only when distilling
+
+    return distill.run_command(args)
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ without loading it.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -20,7 +21,8 @@ from engine.errors import InputError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DEVICE_CHOICES", "DEVICE_HELP", "add_device_argument", "resolve_device"]
+__all__ = ["DEVICE_CHOICES", "DEVICE_HELP", "THREADS_HELP", "add_device_argument",
+           "add_threads_argument", "inference_threads", "resolve_device"]
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 DEVICE_HELP = ("where the model runs: auto (CUDA when torch sees a GPU, else the CPU), cpu, "
@@ -37,6 +39,44 @@ def _device_name(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"unknown device {text!r}: use {', '.join(DEVICE_CHOICES)} or cuda:N")
     return name
+
+
+THREADS_HELP = ("torch CPU threads for the model (default: half the logical cores, at most 4, "
+                "at least 1: on a CPU a DAW keeps busy, more threads than free cores make "
+                "every request several times slower)")
+
+
+def inference_threads(requested: int | None = None, *, cores: int | None = None) -> int:
+    """torch CPU threads for sampling: ``requested``, else half the logical ``cores``
+    (``os.cpu_count()``), at most 4 and at least 1.
+
+    Why half: torch's threads spin in lock step, so one thread that loses its core to
+    another process stalls the rest. Measured on the 2-core build machine with two busy
+    processes beside it (``diffjam bench --load 2``, docs/bench/): 2 threads ran an
+    8-bar infill several times slower than 1, while idle 2 threads gained little. A DAW
+    always keeps some cores busy. Raises InputError below 1."""
+    if requested is not None:
+        if requested < 1:
+            raise InputError(f"--threads must be >= 1, got {requested}")
+        return requested
+    count = cores if cores is not None else (os.cpu_count() or 1)
+    return max(1, min(4, count // 2))
+
+
+def _threads(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--threads must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--threads must be >= 1, got {value}")
+    return value
+
+
+def add_threads_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--threads N`` (default None: :func:`inference_threads` decides)."""
+    parser.add_argument("--threads", type=_threads, metavar="N", help=THREADS_HELP)
 
 
 def add_device_argument(parser: argparse.ArgumentParser, *, flag: str = "--device") -> None:

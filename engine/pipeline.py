@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from engine.checkpoint import BUNDLED_MODEL, load_model
+from engine.checkpoint import BUNDLED_MODEL, distilled_info, load_model
 from engine.context_chords import infer_gap_chords
 from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
-from engine.devices import resolve_device
+from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
-from engine.errors import BarRangeError, ClipTooLargeError, InputError
+from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
 from engine.guidance import Binarize, GuidedDenoiser, Inpaint, InKeyProjection
 from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
@@ -40,6 +42,7 @@ from engine.samplers import sample_ddim, time_grid
 from engine.sampling import (
     MAX_BARS,
     MAX_NOTES,
+    DEFAULT_STEPS,
     BarRange,
     Cancelled,
     Result,
@@ -137,40 +140,136 @@ def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
     return roll.data[:2] * 2.0 - 1.0
 
 
+def _teacher_path(student: Path, table: dict[str, Any]) -> Path:
+    """Where a student's teacher is: beside the student (how models ship), else in the
+    bundled weights folder, else at the path stored when it was distilled."""
+    name = table["teacher"]
+    for candidate in (student.parent / name, BUNDLED_MODEL.parent / name,
+                      Path(str(table.get("teacher_path", "")))):
+        if candidate.name == name and candidate.is_file():
+            return candidate
+    raise ModelFileError(f"{student} is a few-step student of {name}, which is neither beside "
+                         f"it nor in {BUNDLED_MODEL.parent}: put the two files together")
+
+
+class ModelThread:
+    """The one thread that loads a model and runs every sampling call on it.
+
+    torch's CPU thread count (``torch.set_num_threads``) belongs to the thread that sets
+    it: a server's worker thread or the jam's planner would otherwise run the model with
+    torch's default (every core), not the count chosen when the model was loaded, and
+    measured on the 2-core machine a request then ran up to 1.9x slower than from the
+    CLI. Every :class:`Pipeline` call, from any thread, is handed to this thread, so the
+    CLI, the server and the jam run the model identically. Calls from the thread itself
+    run directly.
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = inference_threads(threads)
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future] | None] = (
+            queue.SimpleQueue())
+        self._thread = threading.Thread(target=self._loop, name="diffjam-model", daemon=True)
+        self._thread.start()
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn()`` on the model thread and return its result (or raise its error)."""
+        if threading.current_thread() is self._thread:
+            return fn()
+        future: Future = Future()
+        self._jobs.put((fn, future))
+        return future.result()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def _loop(self) -> None:
+        torch.set_num_threads(self.threads)
+        while (job := self._jobs.get()) is not None:
+            fn, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+                future.set_exception(err)
+
+
 class Pipeline:
-    """A loaded model and the three generation tasks. Thread-safe: calls are serialised."""
+    """A loaded model and the three generation tasks. Thread-safe: calls are serialised
+    and run on the model's own thread (:class:`ModelThread`).
+
+    A model file made by ``diffjam distill`` is a few-step *student*: it names its teacher
+    (``info["distilled"]``), which is loaded from beside it. ``self.net`` is then the
+    teacher, and the student runs the requests that ask for the default steps and the
+    guidance it was distilled at (``SamplingOptions.quality == "fast"``).
+    """
 
     def __init__(self, net: DenoiserNet, info: dict[str, Any], *, device: torch.device,
-                 path: Path) -> None:
+                 path: Path, student: tuple[DenoiserNet, dict[str, Any]] | None = None,
+                 runner: ModelThread | None = None) -> None:
         self.net = net
         self.model_info = info
         self.device = device
         self.path = path
         self.window_bars = net.config.window_bars
+        self.student = student
+        self._runner = runner or ModelThread()
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, device: str | None = None) -> Pipeline:
+    def load(cls, path: str | Path | None = None, *, device: str | None = None,
+             threads: int | None = None) -> Pipeline:
         """Load a model file (the bundled model by default) on ``device`` (auto, cpu, cuda,
-        cuda:N or mps; auto = CUDA when available, else CPU). Raises ModelFileError for a
-        missing or broken file, InputError for a device this machine does not have."""
+        cuda:N or mps; auto = CUDA when available, else CPU), on a new model thread that
+        uses ``threads`` torch CPU threads (:func:`engine.devices.inference_threads`).
+        Raises ModelFileError for a missing or broken file (or a student whose teacher is
+        missing), InputError for a device this machine does not have or a bad count."""
         path = Path(path) if path is not None else BUNDLED_MODEL
         chosen = resolve_device(device or "auto")
+        runner = ModelThread(threads)
         started = time.perf_counter()
-        net, info = load_model(path, device=chosen)
-        net.requires_grad_(False)
-        logger.info("loaded %s on %s in %.2f s", path.name, chosen, time.perf_counter() - started)
-        return cls(net, info, device=chosen, path=path)
+
+        def load() -> tuple[DenoiserNet, dict[str, Any], tuple | None]:
+            net, info = load_model(path, device=chosen)
+            net.requires_grad_(False)
+            table = distilled_info(info)
+            if table is None:
+                return net, info, None
+            teacher, teacher_info = load_model(_teacher_path(path, table), device=chosen)
+            teacher.requires_grad_(False)
+            return teacher, {**teacher_info, "binarize": info.get(
+                "binarize", teacher_info.get("binarize"))}, (net, {**info, "distilled": table})
+
+        try:
+            net, info, student = runner.call(load)
+        except BaseException:
+            runner.close()
+            raise
+        logger.info("loaded %s on %s in %.2f s (%d CPU threads)%s", path.name, chosen,
+                    time.perf_counter() - started, runner.threads,
+                    f", with its teacher {student[1]['distilled']['teacher']}" if student else "")
+        return cls(net, info, device=chosen, path=path, student=student, runner=runner)
 
     def info(self) -> dict[str, Any]:
-        return {
-            "model": self.model_info.get("name", self.path.stem),
+        out = {
+            "model": (self.student[1] if self.student else self.model_info).get(
+                "name", self.path.stem),
             "path": str(self.path),
             "device": str(self.device),
             "parameters": sum(p.numel() for p in self.net.parameters()),
             "window_bars": self.window_bars,
             "trained_steps": self.model_info.get("steps"),
+            "threads": self._runner.threads,
         }
+        if self.student:
+            table = self.student[1]["distilled"]
+            out["fast"] = {"steps": table["steps"], "guidance": table["guidance"],
+                           "teacher": self.model_info.get("name")}
+        return out
+
+    def close(self) -> None:
+        """Stop the model thread (the pipeline cannot sample afterwards)."""
+        self._runner.close()
 
     # ------------------------------------------------------------------ public tasks
 
@@ -286,11 +385,10 @@ class Pipeline:
              binarize: bool, window_bars: int | None = None) -> Result:
         started = time.perf_counter()
         with self._lock:
-            rolls, key, nfe = self._sample(task, n_bars=n_bars, target=target, context=context,
-                                           chords=chords, melody=melody, options=options,
-                                           progress=progress, cancel=cancel,
-                                           window_bars=window_bars or self.window_bars,
-                                           binarize=binarize)
+            rolls, key, nfe = self._runner.call(lambda: self._sample(
+                task, n_bars=n_bars, target=target, context=context, chords=chords,
+                melody=melody, options=options, progress=progress, cancel=cancel,
+                window_bars=window_bars or self.window_bars, binarize=binarize))
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
         # The model has no velocity channel: new notes take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
@@ -378,6 +476,7 @@ class Pipeline:
         windows = self._windows(target, total_bars, window)
         nfe = 0
         eta = 1.0 if options.sampler == "ddpm" else 0.0  # DDPM = ancestral DDIM
+        net, n_steps, guidance = self._network_for(options)
         task_t = torch.full((v,), task, dtype=torch.long, device=device)
 
         def tensor(a: np.ndarray) -> torch.Tensor:
@@ -408,10 +507,10 @@ class Pipeline:
                 chords_present=torch.full((v,), float(has_chords), device=device),
             )
             cond = Conditioning(**base)
-            guided = has_chords and options.guidance != 1.0
+            guided = has_chords and guidance != 1.0
             uncond = (Conditioning(**{**base, "chords_present": torch.zeros(v, device=device)})
                       if guided else None)
-            denoiser = GuidedDenoiser(self.net, cond, uncond, options.guidance)
+            denoiser = GuidedDenoiser(net, cond, uncond, guidance)
             if binarize:
                 denoiser = Binarize(denoiser)
             if allowed is not None:
@@ -419,14 +518,27 @@ class Pipeline:
             denoiser = Inpaint(denoiser, cond.known, cond.mask)
             noise = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES), generator=generator)
             with torch.inference_mode():
-                x0 = sample_ddim(denoiser, noise.to(device), time_grid(options.steps),
+                x0 = sample_ddim(denoiser, noise.to(device), time_grid(n_steps),
                                  eta=eta, generator=generator, callback=on_step)
-            nfe += options.steps * (2 if guided else 1)
+            nfe += n_steps * (2 if guided else 1)
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0
         rolls = [(state[i, :, : n_bars * STEPS_PER_BAR] > 0).astype(np.float32) for i in range(v)]
         return rolls, key, nfe
+
+    def _network_for(self, options: SamplingOptions) -> tuple[DenoiserNet, int, float]:
+        """(network, sampler steps, guidance scale) for a request: the distilled student
+        at its own steps with its guidance folded in (scale 1: one pass a step) when the
+        model has one, the request is ``quality="fast"`` DDIM at the default steps and at
+        the guidance the student learnt; else the full model at the request's settings."""
+        if self.student is not None and options.quality == "fast" and \
+                options.sampler == "ddim" and options.steps == DEFAULT_STEPS:
+            net, info = self.student
+            table = info["distilled"]
+            if abs(options.guidance - float(table["guidance"])) < 1e-6:
+                return net, int(table["steps"]), 1.0
+        return self.net, options.steps, options.guidance
 
     @staticmethod
     def _window_for(n_bars: int, window_bars: int) -> int:

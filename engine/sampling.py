@@ -58,6 +58,10 @@ class SamplingOptions:
     (:func:`engine.context_chords.infer_gap_chords`).
     ``below_melody``: with a melody, new notes stay below the lowest melody note of each
     bar (:mod:`engine.register`); without one it changes nothing.
+    ``quality``: ``"fast"`` runs a model's distilled few-step student (:mod:`engine.distill`)
+    when the request asks for the default steps and the guidance the student was distilled
+    at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
+    A model without a student runs the same either way.
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -71,6 +75,7 @@ class SamplingOptions:
     binarize: bool | None = None
     infer_chords: bool = True
     below_melody: bool = False
+    quality: str = "fast"
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -85,6 +90,11 @@ class SamplingOptions:
             raise InputError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
         if self.allowed not in ("key", "key+chord"):
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
+        if self.quality not in QUALITIES:
+            raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")
+
+
+QUALITIES = ("fast", "high")
 
 
 class Cancelled(Exception):

@@ -1,0 +1,347 @@
+"""Few-step sampling by distillation: a student that samples in ``S`` steps what the
+teacher samples in ``S x K`` guided steps, with the guidance folded in.
+
+Progressive distillation (Salimans & Ho 2022, algorithm 2) with guided teachers (Meng et
+al. 2023, "On distillation of guided diffusion models", section 4.2), in one round: the
+teacher's sampler is DDIM over ``S x K`` uniform steps with classifier-free guidance at
+scale ``w`` (two network passes a step), the student's is DDIM over ``S`` steps with one
+pass a step, so a window costs ``S`` evaluations instead of ``2 S K``.
+
+One distillation step (:meth:`Distiller.step_loss`):
+
+1. a batch of training windows with their conditions, exactly as ``diffjam train`` draws
+   them (tasks, known parts, dropped conditions: :mod:`engine.dataset`);
+2. for each window a student step ``i`` of the ``S``-step grid, from ``t = 1 - i/S`` to
+   ``s = 1 - (i+1)/S``, and ``x_t`` drawn from q(x_t | x0);
+3. the teacher's ``K`` DDIM steps from ``t`` to ``s``, guided, with the known part written
+   into every estimate as the sampler does (:class:`engine.guidance.Inpaint`): ``x_s``;
+4. the clean estimate the student must give so that its one DDIM step from ``t`` lands
+   on ``x_s``:  ``x0* = (x_s - (sigma_s / sigma_t) x_t) / (alpha_s - sigma_s alpha_t /
+   sigma_t)`` (``x0* = x_s`` at ``s = 0``), as a v target ``(alpha_t x_t - x0*) / sigma_t``;
+5. the student's squared v error on the cells to generate (the known part is written
+   over the estimate at sampling time, as in training), AdamW, EMA.
+
+The student starts from the teacher's weights. Its model file carries the same network
+config, the teacher's measured tables (``binarize``) and ``info["distilled"]``: the
+teacher's file name, ``steps`` (S) and ``guidance`` (w). :class:`engine.pipeline.Pipeline`
+loads the teacher named there beside it and uses the student for requests at the default
+steps and guidance (``quality="fast"``), the teacher for everything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from engine.cache import load_cache
+from engine.checkpoint import BUNDLED_MODEL, load_model, save_model
+from engine.dataset import WindowSampler, densify, parse_vocab
+from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
+from engine.errors import InputError
+from engine.guidance import GuidedDenoiser, Inpaint
+from engine.model import Conditioning, DenoiserNet
+from engine.train import Schedule, batch_on, batch_tensors, learning_rate, step_seed, window_batch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Everything that defines a distillation run; stored in ``state.json``."""
+
+    cache: str
+    teacher: str
+    student_steps: int = 4  # S: the student's DDIM steps
+    teacher_substeps: int = 2  # K: teacher steps per student step
+    guidance: float = 4.0  # w: the teacher's classifier-free guidance scale
+    batch_size: int = 16
+    lr: float = 1e-4
+    warmup_steps: int = 50
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.995
+    seed: int = 0
+    valid_batches: int = 4
+    log_every: int = 50
+    valid_every: int = 250
+    save_every: int = 250
+
+    def __post_init__(self) -> None:
+        if self.student_steps < 1 or self.teacher_substeps < 1:
+            raise InputError("--student-steps and --teacher-substeps must be >= 1")
+        if not 1.0 <= self.guidance <= 20.0:
+            raise InputError(f"--guidance must be in 1..20, got {self.guidance}")
+        if self.batch_size < 1 or self.lr <= 0:
+            raise InputError("--batch-size must be >= 1 and --lr > 0")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DistillConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return v.reshape(-1, *([1] * (like.dim() - 1)))
+
+
+def ddim_step(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, s: torch.Tensor
+              ) -> torch.Tensor:
+    """One deterministic DDIM step from times ``t`` to ``s`` (both (B,)) given the clean
+    estimate ``x0``: ``alpha_s x0 + sigma_s eps``; at ``s = 0`` it is ``x0``. The same
+    update as :func:`engine.samplers.sample_ddim` with eta 0, per example."""
+    alpha_s, sigma_s = alpha_sigma(s)
+    return _expand(alpha_s, x0) * x0 + _expand(sigma_s, x0) * eps_from_x0(x_t, x0, t)
+
+
+def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: torch.Tensor
+                   ) -> torch.Tensor:
+    """The v target whose DDIM step from ``t`` lands on ``x_s`` (step 4 of the module
+    docstring). ``alpha_s - sigma_s alpha_t / sigma_t = sin(pi (t - s) / 2) / sigma_t > 0``
+    for ``t > s``, so the division is safe."""
+    alpha_t, sigma_t = alpha_sigma(t)
+    alpha_s, sigma_s = alpha_sigma(s)
+    ratio = sigma_s / sigma_t
+    x0 = (x_s - _expand(ratio, x_t) * x_t) / _expand(alpha_s - ratio * alpha_t, x_t)
+    return (_expand(alpha_t, x_t) * x_t - x0) / _expand(sigma_t, x_t)
+
+
+def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,
+                  cond: Conditioning, *, guidance: float, substeps: int) -> torch.Tensor:
+    """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
+    with the known part written into every estimate (step 3 of the module docstring)."""
+    uncond = None
+    if cond.chroma is not None and guidance != 1.0:
+        present = cond.chords_present if cond.chords_present is not None else None
+        uncond = Conditioning(**{
+            **{f.name: getattr(cond, f.name) for f in fields(Conditioning)},
+            "chords_present": torch.zeros_like(present) if present is not None
+            else torch.zeros(x_t.shape[0], device=x_t.device)})
+    denoiser: Any = GuidedDenoiser(teacher, cond, uncond, guidance)
+    if cond.known is not None and cond.mask is not None:
+        mask = cond.mask.float()
+        if cond.known_present is not None:
+            mask = mask * cond.known_present.float()[:, None]
+        denoiser = Inpaint(denoiser, cond.known, mask)
+    x = x_t
+    for k in range(substeps):
+        t_k = t + (s - t) * (k / substeps)
+        t_next = t + (s - t) * ((k + 1) / substeps)
+        x = ddim_step(x, denoiser(x, t_k), t_k, t_next)
+    return x
+
+
+class Distiller:
+    """One distillation run in ``run_dir``: the teacher (frozen), the student and its EMA."""
+
+    def __init__(self, config: DistillConfig, run_dir: Path) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.teacher, self.teacher_info = load_model(config.teacher)
+        self.teacher.requires_grad_(False).eval()
+        self.student = copy.deepcopy(self.teacher).requires_grad_(True).float().train()
+        self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
+        self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
+                                           weight_decay=config.weight_decay)
+        self.step = 0
+        self.seconds = 0.0
+        self.history: dict[str, list] = {"train": [], "valid": []}
+        cache = load_cache(config.cache)
+        chords = parse_vocab(cache.chord_vocab)
+        window = self.teacher.config.window_bars
+        self.sampler = WindowSampler([densify(s, chords) for s in cache.split("train")],
+                                     window_bars=window, seed=config.seed)
+        valid = WindowSampler([densify(s, chords) for s in cache.split("valid")],
+                              window_bars=window, seed=1234)
+        self.valid = [batch_tensors(valid.batch(config.batch_size))
+                      for _ in range(config.valid_batches)]
+
+    def step_loss(self, net: torch.nn.Module, tensors: dict[str, torch.Tensor],
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+        """The loss of one batch (steps 2-5 of the module docstring)."""
+        config = self.config
+        batch = batch_on(tensors, torch.device("cpu"))
+        x0, cond = batch.x0, batch.cond
+        n = x0.shape[0]
+        index = torch.randint(0, config.student_steps, (n,), generator=generator)
+        t = 1.0 - index.float() / config.student_steps
+        s = 1.0 - (index.float() + 1.0) / config.student_steps
+        x_t = add_noise(x0, torch.randn(x0.shape, generator=generator), t)
+        with torch.no_grad():
+            x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
+                                substeps=config.teacher_substeps)
+            target = student_target(x_t, x_s, t, s)
+        error = (net(x_t, t, cond).float() - target) ** 2
+        generate = torch.ones(n, x0.shape[2])
+        if cond.mask is not None:
+            known = cond.mask.float()
+            if cond.known_present is not None:
+                known = known * cond.known_present.float()[:, None]
+            generate = 1.0 - known
+        cells = generate[:, None, :, None].expand_as(error)
+        return (error * cells).sum() / cells.sum().clamp_min(1.0)
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        generator = torch.Generator().manual_seed(0)
+        return float(np.mean([float(self.step_loss(self.ema, b, generator)) for b in self.valid]))
+
+    # ---------------------------------------------------------------- state on disk
+
+    def save(self) -> None:
+        tensors = {f"student.{k}": v for k, v in self.student.state_dict().items()}
+        tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
+        for index, state in self.optimizer.state_dict()["state"].items():
+            for name, value in state.items():
+                tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
+        tmp = self.run_dir / "state.safetensors.tmp"
+        save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp))
+        os.replace(tmp, self.run_dir / "state.safetensors")
+        state = {"config": asdict(self.config), "step": self.step, "seconds": self.seconds,
+                 "param_groups": self.optimizer.state_dict()["param_groups"],
+                 "history": self.history}
+        (self.run_dir / "state.json.tmp").write_text(json.dumps(state))
+        os.replace(self.run_dir / "state.json.tmp", self.run_dir / "state.json")
+        save_model(self.run_dir / "model.safetensors", self.ema.state_dict(),
+                   self.teacher.config, info=self.model_info())
+
+    def model_info(self) -> dict[str, Any]:
+        teacher_name = Path(self.config.teacher).name
+        info = {k: v for k, v in self.teacher_info.items()
+                if k in ("binarize", "data", "train_songs", "parameters")}
+        last = self.history["valid"][-1][1] if self.history["valid"] else None
+        info.update({
+            "name": f"{self.teacher_info.get('name', Path(teacher_name).stem)}-fast",
+            "steps": self.teacher_info.get("steps"),
+            "distilled": {
+                "teacher": teacher_name,
+                "teacher_path": str(Path(self.config.teacher).resolve()),
+                "teacher_name": self.teacher_info.get("name"),
+                "steps": self.config.student_steps,
+                "teacher_steps": self.config.student_steps * self.config.teacher_substeps,
+                "guidance": self.config.guidance,
+                "distill_steps": self.step,
+                "batch_size": self.config.batch_size,
+                "seconds": round(self.seconds, 1),
+                "valid_loss": last,
+            },
+        })
+        return info
+
+    def load(self) -> None:
+        state = json.loads((self.run_dir / "state.json").read_text())
+        tensors = load_file(str(self.run_dir / "state.safetensors"))
+        self.student.load_state_dict({k[8:]: v for k, v in tensors.items()
+                                      if k.startswith("student.")})
+        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+        opt_state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            if key.startswith("opt."):
+                _, index, name = key.split(".", 2)
+                opt_state.setdefault(int(index), {})[name] = value
+        self.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        self.step, self.seconds, self.history = state["step"], state["seconds"], state["history"]
+        logger.info("resumed %s at step %d", self.run_dir, self.step)
+
+    # ---------------------------------------------------------------- the loop
+
+    def run(self, *, steps: int, minutes: float | None = None) -> None:
+        config = self.config
+        schedule = Schedule(start=0, end=steps)
+        deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
+        params, ema_params = list(self.student.parameters()), list(self.ema.parameters())
+        logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g), batch %d, "
+                    "from step %d to %d", config.teacher, config.student_steps,
+                    config.student_steps, config.teacher_substeps, config.guidance,
+                    config.batch_size, self.step, steps)
+        if not self.history["valid"]:
+            self._validation_point()
+        window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
+        last = time.monotonic()
+        while self.step < steps and time.monotonic() < deadline:
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate(config, self.step, schedule)  # type: ignore[arg-type]
+            tensors = batch_tensors(window_batch(self.sampler, config.batch_size,
+                                                 seed=config.seed, rank=0, step=self.step))
+            torch.manual_seed(step_seed(config.seed, 0, self.step))
+            loss = self.step_loss(self.student, tensors)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+            self.optimizer.step()
+            with torch.no_grad():
+                torch._foreach_lerp_(ema_params, params, 1.0 - config.ema_decay)
+            self.step += 1
+            window_loss += loss.item()
+            window_steps += 1
+            now = time.monotonic()
+            self.seconds += now - last
+            last = now
+            if self.step % config.log_every == 0:
+                rate = window_steps / (now - window_start)
+                mean = window_loss / window_steps
+                self.history["train"].append([self.step, round(mean, 5)])
+                eta = (steps - self.step) / rate
+                logger.info("step %d/%d | loss %.4f | %.2f steps/s | ETA %d:%02d", self.step,
+                            steps, mean, rate, int(eta // 60), int(eta % 60))
+                window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
+            if self.step % config.valid_every == 0:
+                self._validation_point()
+            if self.step % config.save_every == 0:
+                self.save()
+        self.save()
+        logger.info("saved %s at step %d", self.run_dir, self.step)
+
+    def _validation_point(self) -> None:
+        loss = self.validate()
+        self.history["valid"].append([self.step, round(loss, 5)])
+        logger.info("step %d valid distillation loss (EMA) %.4f", self.step, loss)
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from engine.sampling import DEFAULT_GUIDANCE
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.steps < 1:
+        raise InputError(f"--steps must be >= 1, got {args.steps}")
+    state_file = args.run / "state.json"
+    if state_file.exists():
+        config = DistillConfig.from_dict(json.loads(state_file.read_text())["config"])
+    else:
+        teacher = str(BUNDLED_MODEL) if args.teacher == "bundled" else args.teacher
+        if not Path(teacher).is_file():
+            raise InputError(f"--teacher: no model file at {teacher}")
+        config = DistillConfig(
+            cache=args.cache, teacher=teacher, student_steps=args.student_steps,
+            teacher_substeps=args.teacher_substeps,
+            guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
+            batch_size=args.batch_size, lr=args.lr)
+    args.run.mkdir(parents=True, exist_ok=True)
+    distiller = Distiller(config, args.run)
+    if state_file.exists():
+        distiller.load()
+    distiller.run(steps=args.steps, minutes=args.minutes)
+    return 0
+
+
+__all__: Sequence[str] = ["DistillConfig", "Distiller", "ddim_step",
+                          "student_target", "teacher_steps"]

@@ -1,0 +1,163 @@
+"""Few-step distillation (engine.distill) and how the pipeline runs a student: the
+targets are exact DDIM algebra, a run resumes, the student's file names its teacher, and
+the pipeline picks student or teacher per request. Also the model thread."""
+
+import argparse
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.cache import build_cache
+from engine.checkpoint import read_metadata
+from engine.cli import add_commands
+from engine.devices import inference_threads
+from engine.diffusion import alpha_sigma, eps_from_x0
+from engine.distill import DistillConfig, Distiller, ddim_step, student_target
+from engine.errors import InputError, ModelFileError
+from engine.harmony import parse_key, parse_progression
+from engine.pianoroll import Note
+from engine.pipeline import BarRange, Pipeline, SamplingOptions
+from engine.samplers import sample_ddim
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(data_dir: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cache") / "tiny.npz"
+    build_cache(data_dir, {"001": "train", "003": "train", "005": "valid"}, out, workers=1)
+    return out
+
+
+def distill_config(cache: Path, teacher: Path, **changes) -> DistillConfig:
+    values = dict(cache=str(cache), teacher=str(teacher), batch_size=2, valid_batches=1,
+                  log_every=1, valid_every=2, save_every=100, warmup_steps=1)
+    return DistillConfig(**{**values, **changes})
+
+
+def test_the_student_target_lands_one_ddim_step_on_the_teachers_point():
+    torch.manual_seed(0)
+    x_t, x_s = torch.randn(5, 2, 16, 8), torch.randn(5, 2, 16, 8)
+    t = torch.tensor([1.0, 0.75, 0.5, 0.25, 0.9])
+    s = torch.tensor([0.75, 0.5, 0.25, 0.0, 0.1])
+    v = student_target(x_t, x_s, t, s)
+    alpha, sigma = alpha_sigma(t)
+    x0 = alpha[:, None, None, None] * x_t - sigma[:, None, None, None] * v
+    torch.testing.assert_close(ddim_step(x_t, x0, t, s), x_s, atol=1e-4, rtol=1e-4)
+
+
+def test_the_per_example_step_is_the_samplers_step():
+    torch.manual_seed(1)
+    x = torch.randn(3, 2, 16, 8)
+    fixed = torch.randn(3, 2, 16, 8).clamp(-1, 1)
+    times = torch.tensor([1.0, 0.6, 0.2])
+    by_sampler = sample_ddim(lambda x_t, t: fixed, x, times)
+    x1 = ddim_step(x, fixed, torch.full((3,), 1.0), torch.full((3,), 0.6))
+    x2 = ddim_step(x1, fixed, torch.full((3,), 0.6), torch.full((3,), 0.2))
+    assert torch.allclose(by_sampler, fixed)  # the sampler returns its last x0 estimate
+    expected = 0.0 + fixed * alpha_sigma(torch.tensor(0.2))[0] + alpha_sigma(
+        torch.tensor(0.2))[1] * eps_from_x0(x1, fixed, torch.full((3,), 0.6))
+    torch.testing.assert_close(x2, expected)
+
+
+def test_a_run_resumes_and_its_model_file_is_a_student(tiny_cache, tiny_model_file, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    config = distill_config(tiny_cache, tiny_model_file)
+    Distiller(config, whole).run(steps=4)
+    first = Distiller(config, run)
+    first.run(steps=2)
+    second = Distiller(config, run)
+    second.load()
+    assert second.step == 2
+    second.run(steps=4)
+    # stopped and continued = never stopped: weights, EMA and optimizer moments
+    torch.testing.assert_close(load_file(str(whole / "state.safetensors")),
+                               load_file(str(run / "state.safetensors")))
+    _, info = read_metadata(run / "model.safetensors")
+    table = info["distilled"]
+    assert table["teacher"] == tiny_model_file.name
+    assert (table["steps"], table["teacher_steps"], table["guidance"]) == (4, 8, 4.0)
+    assert table["distill_steps"] == 4
+    assert [step for step, _ in second.history["valid"]] == [0, 2, 4]
+
+
+@pytest.fixture(scope="module")
+def student_file(tiny_cache, tiny_model_file, tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("student")
+    Distiller(distill_config(tiny_cache, tiny_model_file), run).run(steps=1)
+    return run / "model.safetensors"
+
+
+def clip() -> list[Note]:
+    return [Note(bar * 16 + beat * 4, p, 4, 90) for bar in range(8) for beat in range(4)
+            for p in (48, 52, 55)]
+
+
+def test_the_pipeline_runs_the_student_at_the_defaults_and_the_teacher_when_asked(
+        student_file):
+    pipeline = Pipeline.load(student_file, device="cpu")
+    assert pipeline.info()["fast"] == {"steps": 4, "guidance": 4.0, "teacher": "tiny-test"}
+    chords = parse_progression("C G Am F C G Am F")
+    key = parse_key("C")
+    fast = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                           options=SamplingOptions(seed=1, key=key))
+    assert fast.nfe == 4  # 4 steps, guidance folded in: one pass a step
+    high = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                           options=SamplingOptions(seed=1, key=key, quality="high"))
+    assert high.nfe == 20  # the teacher: 10 steps, a guided pair each
+    other = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                            options=SamplingOptions(seed=1, key=key, guidance=2.0))
+    assert other.nfe == 20  # a guidance the student did not learn: the teacher runs it
+    outside = sorted(n for n in clip() if not 64 <= n.start < 96)
+    assert sorted(n for n in fast.variations[0] if not 64 <= n.start < 96) == outside
+
+
+def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):
+    lonely = tmp_path / "student.safetensors"
+    lonely.write_bytes(student_file.read_bytes())
+    _, info = read_metadata(student_file)
+    Path(info["distilled"]["teacher_path"]).rename(tmp_path / "moved.safetensors")
+    try:
+        with pytest.raises(ModelFileError, match="student of"):
+            Pipeline.load(lonely, device="cpu")
+    finally:
+        (tmp_path / "moved.safetensors").rename(info["distilled"]["teacher_path"])
+
+
+def test_sampling_runs_on_the_model_thread_with_its_thread_count(tiny_model_file):
+    pipeline = Pipeline.load(tiny_model_file, device="cpu", threads=1)
+    seen = []
+
+    def progress(_: float) -> None:
+        seen.append((threading.current_thread().name, torch.get_num_threads()))
+
+    def request() -> None:
+        pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6),
+                        options=SamplingOptions(steps=2, seed=0), progress=progress)
+
+    caller = threading.Thread(target=request)
+    caller.start()
+    caller.join()
+    request()  # and from this thread
+    assert seen and set(seen) == {("diffjam-model", 1)}
+
+
+def test_the_thread_policy_leaves_cores_to_the_daw():
+    assert inference_threads(cores=1) == 1
+    assert inference_threads(cores=2) == 1
+    assert inference_threads(cores=8) == 4
+    assert inference_threads(cores=64) == 4
+    assert inference_threads(3, cores=2) == 3
+    with pytest.raises(InputError):
+        inference_threads(0)
+
+
+def test_the_distill_command_is_registered_without_importing_torch_code():
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    args = parser.parse_args(["distill", "--cache", "c.npz", "--run", "r", "--steps", "10"])
+    assert (args.student_steps, args.teacher_substeps, args.teacher) == (4, 2, "bundled")
