@@ -7,7 +7,7 @@ same id make a request of their own and never see, complete or cancel this one.
 
 :class:`ChunkAssembler` holds the parts until the request is complete and checks them:
 chunk index in range, no duplicate chunk, the same ``chunk_count`` in every chunk and in
-the params, at most :data:`~bridge.protocol.MAX_NOTES` notes in all, at most
+the params, at most :data:`~wire.protocol.MAX_NOTES` notes in all, at most
 :data:`MAX_PENDING` requests waiting (:data:`MAX_PENDING_PER_CLIENT` of one client). A
 request still incomplete :data:`EXPIRY_S` seconds after its first part is dropped and
 reported by :meth:`ChunkAssembler.expire`.
@@ -27,18 +27,15 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from bridge.protocol import (
+from wire.protocol import (
     MAX_NOTES,
-    MAX_NOTES_PER_CHUNK,
     BeatNote,
     ErrorCode,
     NotesChunk,
     ProtocolError,
-    Reply,
     RequestMessage,
 )
 
@@ -47,8 +44,6 @@ __all__ = [
     "EXPIRY_S",
     "ChunkAssembler",
     "ReadyRequest",
-    "result_replies",
-    "split_chunks",
 ]
 
 EXPIRY_S = 5.0
@@ -261,24 +256,3 @@ class ChunkAssembler:
         del self._pending[key]
         notes = tuple(note for index in sorted(pending.chunks) for note in pending.chunks[index])
         return ReadyRequest(pending.message, notes, key[0], pending.reply_to)
-
-
-def split_chunks(
-    notes: Sequence[BeatNote], *, size: int = MAX_NOTES_PER_CHUNK
-) -> list[tuple[BeatNote, ...]]:
-    """Split notes into chunks of at most ``size``; no notes is one empty chunk."""
-    if not notes:
-        return [()]
-    return [tuple(notes[k : k + size]) for k in range(0, len(notes), size)]
-
-
-def result_replies(request_id: str, variation: int, notes: Sequence[BeatNote]) -> list[Reply]:
-    """The ``/diffjam/result`` chunks of one variation, in order."""
-    chunks = split_chunks(notes)
-    replies = []
-    for index, chunk in enumerate(chunks):
-        args: list[Any] = [request_id, variation, index, len(chunks)]
-        for note in chunk:
-            args += [note.start, note.duration, note.pitch, note.velocity]
-        replies.append(Reply("/diffjam/result", tuple(args)))
-    return replies

@@ -21,6 +21,8 @@ from typing import Protocol
 
 import mido
 
+from wire.limits import JAM_TEMPO
+
 __all__ = [
     "PPQN",
     "TICKS_PER_BAR",
@@ -40,8 +42,8 @@ log = logging.getLogger(__name__)
 PPQN = 24                 # MIDI clock ticks per quarter note
 TICKS_PER_STEP = PPQN // 4  # a 16th note
 TICKS_PER_BAR = 4 * PPQN  # 4/4 only
-MIN_TEMPO = 20.0
-MAX_TEMPO = 300.0
+MIN_TEMPO = JAM_TEMPO.low  # BPM of the internal clock (wire.limits)
+MAX_TEMPO = JAM_TEMPO.high
 STOP_JOIN_SECONDS = 5.0   # InternalClock.stop waits at most this long for its thread
 
 

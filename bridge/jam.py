@@ -46,23 +46,25 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import mido
-from engine.sampling import (
+from engine.sampling import BarRange, Cancelled, Result, SamplingOptions
+from wire.limits import (
+    CONTEXT_BARS,
+    DEFAULT_CONTEXT_BARS,
     DEFAULT_GUIDANCE,
+    DEFAULT_JAM_STEPS,
+    DEFAULT_TEMPO,
+    GUIDANCE,
+    JAM_TEMPO,
     MAX_SEED,
-    MAX_STEPS,
-    BarRange,
-    Cancelled,
-    Result,
-    SamplingOptions,
+    SEED,
+    STEPS,
 )
 
 from bridge.clock import (
-    MAX_TEMPO,
-    MIN_TEMPO,
     TICKS_PER_BAR,
     TICKS_PER_STEP,
     Clock,
@@ -95,7 +97,6 @@ LATENCY_MEMORY = 8           # requests the latency estimate looks back on
 CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all notes off
 WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
-MAX_CONTEXT_BARS = 16
 JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
 
 
@@ -119,18 +120,22 @@ class JamConfig:
     ``guidance``, ``in_key``, ``key`` (a key name such as "Am"; None: estimated),
     ``steps`` and ``seed`` go to the sampler (bar ``n`` uses ``seed + n``, modulo 2^63).
     ``context_bars``: bars of the player's notes the model sees before the new bar.
+    Defaults and limits are :mod:`wire.limits`'; ``options`` is the
+    :class:`~engine.sampling.SamplingOptions` the sampling fields make (built, and so
+    checked, with the config; an unreadable key raises ChordSymbolError).
     """
 
     input: str | None = None
     output: str | None = None
     clock: str = "internal"
-    tempo: float = 120.0
+    tempo: float = DEFAULT_TEMPO
     guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     key: str | None = None
-    steps: int = 8
+    steps: int = DEFAULT_JAM_STEPS
     seed: int | None = None
-    context_bars: int = 3
+    context_bars: int = DEFAULT_CONTEXT_BARS
+    options: SamplingOptions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("input", "output"):
@@ -139,22 +144,24 @@ class JamConfig:
                 raise InputError(f"jam {name} must be a port name or null, got {value!r}")
         if self.clock not in CLOCK_KINDS:
             raise InputError(f"jam clock must be 'midi' or 'internal', got {self.clock!r}")
-        if not _is_number(self.tempo) or not MIN_TEMPO <= self.tempo <= MAX_TEMPO:
-            raise InputError(
-                f"jam tempo must be {MIN_TEMPO:g}..{MAX_TEMPO:g} BPM, got {self.tempo!r}")
-        if not _is_number(self.guidance) or not 0.0 <= self.guidance <= 20.0:
-            raise InputError(f"jam guidance must be 0..20, got {self.guidance!r}")
+        if not _is_number(self.tempo) or self.tempo not in JAM_TEMPO:
+            raise InputError(f"jam tempo must be {JAM_TEMPO} BPM, got {self.tempo!r}")
+        if not _is_number(self.guidance) or self.guidance not in GUIDANCE:
+            raise InputError(f"jam guidance must be {GUIDANCE}, got {self.guidance!r}")
         if not isinstance(self.in_key, bool):
             raise InputError(f"jam in_key must be true or false, got {self.in_key!r}")
         if self.key is not None and not isinstance(self.key, str):
             raise InputError(f"jam key must be a key name or null, got {self.key!r}")
-        if not _is_int(self.steps) or not 1 <= self.steps <= MAX_STEPS:
-            raise InputError(f"jam steps must be 1..{MAX_STEPS}, got {self.steps!r}")
-        if self.seed is not None and (not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED):
-            raise InputError(f"jam seed must be 0..{MAX_SEED} or null, got {self.seed!r}")
-        if not _is_int(self.context_bars) or not 1 <= self.context_bars <= MAX_CONTEXT_BARS:
+        if not _is_int(self.steps) or self.steps not in STEPS:
+            raise InputError(f"jam steps must be {STEPS}, got {self.steps!r}")
+        if self.seed is not None and (not _is_int(self.seed) or self.seed not in SEED):
+            raise InputError(f"jam seed must be {SEED} or null, got {self.seed!r}")
+        if not _is_int(self.context_bars) or self.context_bars not in CONTEXT_BARS:
             raise InputError(
-                f"jam context_bars must be 1..{MAX_CONTEXT_BARS}, got {self.context_bars!r}")
+                f"jam context_bars must be {CONTEXT_BARS}, got {self.context_bars!r}")
+        object.__setattr__(self, "options", SamplingOptions(
+            guidance=self.guidance, in_key=self.in_key,
+            key=parse_key(self.key) if self.key else None, steps=self.steps, seed=self.seed))
 
 
 def _is_number(value: Any) -> bool:
@@ -219,10 +226,7 @@ class JamSession:
         self._clock = clock
         self._time = clock.time
         self._on_state = on_state
-        self._options = SamplingOptions(
-            guidance=config.guidance, in_key=config.in_key,
-            key=parse_key(config.key) if config.key else None, steps=config.steps,
-            seed=config.seed)
+        self._options = config.options
 
         self._lock = threading.RLock()
         self._idle = threading.Condition()

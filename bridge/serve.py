@@ -98,7 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning("listening on %s: anyone who can reach this port can use the engine",
                     args.host)
     from bridge.outputs import OutputDirError, default_output_dir, prepare_output_dir
-    from bridge.protocol import EngineSettings, ProtocolError, parse_defaults
+    from wire.protocol import EngineSettings, ProtocolError, parse_defaults
 
     defaults = EngineSettings()
     if args.defaults is not None:

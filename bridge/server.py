@@ -39,9 +39,10 @@ from pythonosc.parsing import osc_types
 
 import engine
 from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler, ReadyRequest
-from bridge.protocol import (
+from wire.protocol import (
     MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
+    REQUEST_PARAM_KEYS,
     Cancel,
     ClientMessage,
     EngineSettings,
@@ -56,6 +57,7 @@ from bridge.protocol import (
     RequestMessage,
     SettingsGet,
     SettingsUpdate,
+    Status,
     StatusQuery,
     clip_text,
     error_reply,
@@ -601,15 +603,20 @@ class OscServer:
     # --- replies -----------------------------------------------------------------------
 
     def _status(self) -> Reply:
-        status = {
-            "protocol": PROTOCOL_VERSION,
-            "version": self._version,
-            "model": self._info.get("model"),
-            "models": self._models(),
-            "device": self._info.get("device"),
-            **self._worker.status(),
-        }
-        return json_reply("/diffjam/status", status)
+        queue = self._worker.status()
+        status = Status(
+            protocol=PROTOCOL_VERSION,
+            version=self._version,
+            model=str(self._info.get("model") or ""),
+            models=tuple(str(m) for m in self._models()),
+            device=str(self._info.get("device") or ""),
+            queue=queue["queue"],
+            queue_capacity=queue["queue_capacity"],
+            busy=queue["busy"],
+            last_latency_ms=queue["last_latency_ms"],
+            params=REQUEST_PARAM_KEYS,
+        )
+        return json_reply("/diffjam/status", status.to_json())
 
     def _set_reply_port(self, sender: Address, port: int | None) -> None:
         if port is None:

@@ -37,9 +37,9 @@ from typing import Any, Protocol
 
 from engine.pipeline import BarRange, Cancelled, SamplingOptions
 
-from bridge.chunks import ReadyRequest, result_replies
+from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError
-from bridge.protocol import (
+from wire.protocol import (
     BeatNote,
     EngineSettings,
     ErrorCode,
@@ -47,6 +47,7 @@ from bridge.protocol import (
     Reply,
     RequestKind,
     error_reply,
+    result_replies,
 )
 from engine.errors import (
     BarRangeError,

@@ -28,6 +28,7 @@ import mido
 import smf
 from engine.errors import InputError
 from engine.pianoroll import STEPS_PER_BEAT, Note, TimeSignature
+from wire.limits import DEFAULT_TEMPO, FILE_TEMPO
 
 __all__ = [
     "DEFAULT_TEMPO_BPM",
@@ -47,11 +48,9 @@ __all__ = [
 ]
 
 DEFAULT_TICKS_PER_BEAT = 480
-DEFAULT_TEMPO_BPM = 120.0
-# Tempi a written file may have: set_tempo holds at most 0xFFFFFF microseconds a beat
-# (3.58 BPM); the upper bound keeps a beat at least 60 ms.
-MIN_TEMPO_BPM = 4.0
-MAX_TEMPO_BPM = 1000.0
+DEFAULT_TEMPO_BPM = DEFAULT_TEMPO
+MIN_TEMPO_BPM = FILE_TEMPO.low  # the tempi a written file may have (wire.limits)
+MAX_TEMPO_BPM = FILE_TEMPO.high
 _DEFAULT_TEMPO_US = 500_000  # MIDI's default: 120 BPM
 
 

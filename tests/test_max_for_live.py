@@ -53,7 +53,7 @@ def test_max_for_live_node_suite() -> None:
 
 
 # What the device sends, built by its own script in node, read back by the engine's parser:
-# catches drift between max_for_live/diffjam.js and bridge/protocol.py without a model.
+# catches drift between max_for_live/diffjam.js and wire/protocol.py without a model.
 BUILD_MESSAGES = r"""
 const dj = require('./diffjam.js');
 const notes = [];
@@ -72,7 +72,7 @@ process.stdout.write(JSON.stringify([dj.helloMessage(9001)].concat(infill, accom
 
 
 def test_device_messages_parse_in_the_engine() -> None:
-    protocol = pytest.importorskip("bridge.protocol", reason="bridge.protocol not importable")
+    protocol = pytest.importorskip("wire.protocol", reason="wire.protocol not importable")
     node = shutil.which("node")
     if node is None:
         pytest.skip("node not installed")

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_CONTEXT_BARS",
     "DEFAULT_GUIDANCE",
     "DEFAULT_JAM_STEPS",
+    "DEFAULT_N_BARS",
     "DEFAULT_STEPS",
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
@@ -28,6 +29,8 @@ __all__ = [
     "SEED",
     "STEPS",
     "VARIATIONS",
+    "LIMITS",
+    "Limits",
     "Range",
     "limits_json",
 ]
@@ -64,8 +67,11 @@ MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 
 SEED = Range(0, MAX_SEED)
 MAX_NOTES = 20_000  # notes in one clip
 MAX_BARS = 256  # bars in one clip
+DEFAULT_N_BARS = 8  # bars accompany and generate make when a request names none
 DEFAULT_TEMPO = 120.0  # BPM
-FILE_TEMPO = Range(4.0, 1000.0)  # BPM a .mid file can hold (engine.midifile)
+# BPM a written .mid file may have (engine.midifile): set_tempo holds at most 0xFFFFFF
+# microseconds a beat (3.58 BPM); the upper bound keeps a beat at least 60 ms.
+FILE_TEMPO = Range(4.0, 1000.0)
 JAM_TEMPO = Range(20.0, 300.0)  # BPM of the jam's internal clock (bridge.clock)
 DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
 CONTEXT_BARS = Range(1, 16)
@@ -75,20 +81,53 @@ def _number(value: int | float) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The table above as one value: what ``/diffjam/status`` advertises (``limits``) and
+    what a client reads back from it (:meth:`from_json`; keys an older engine does not
+    send keep this version's values)."""
+
+    guidance: Range = GUIDANCE
+    default_guidance: float = DEFAULT_GUIDANCE
+    steps: Range = STEPS
+    default_steps: int = DEFAULT_STEPS
+    variations: Range = VARIATIONS
+    seed: Range = SEED
+    max_notes: int = MAX_NOTES
+    max_bars: int = MAX_BARS
+    tempo: Range = FILE_TEMPO
+    jam_tempo: Range = JAM_TEMPO
+    jam_steps: int = DEFAULT_JAM_STEPS
+    context_bars: Range = CONTEXT_BARS
+    default_context_bars: int = DEFAULT_CONTEXT_BARS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: value.to_json() if isinstance(value, Range) else value
+            for f in fields(self)
+            for value in [getattr(self, f.name)]
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Limits:
+        """Read ``limits`` of a status reply; raises ValueError/TypeError when malformed."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value, default = data[f.name], getattr(LIMITS, f.name)
+            if isinstance(default, Range):
+                low, high = value
+                kind = type(default.low)
+                values[f.name] = Range(kind(low), kind(high))
+            else:
+                values[f.name] = type(default)(value)
+        return cls(**values)
+
+
+LIMITS = Limits()
+
+
 def limits_json() -> dict[str, Any]:
     """The limits as ``/diffjam/status`` sends them (``limits``; docs/osc-protocol.md)."""
-    return {
-        "guidance": GUIDANCE.to_json(),
-        "default_guidance": DEFAULT_GUIDANCE,
-        "steps": STEPS.to_json(),
-        "default_steps": DEFAULT_STEPS,
-        "variations": VARIATIONS.to_json(),
-        "seed": SEED.to_json(),
-        "max_notes": MAX_NOTES,
-        "max_bars": MAX_BARS,
-        "tempo": FILE_TEMPO.to_json(),
-        "jam_tempo": JAM_TEMPO.to_json(),
-        "jam_steps": DEFAULT_JAM_STEPS,
-        "context_bars": CONTEXT_BARS.to_json(),
-        "default_context_bars": DEFAULT_CONTEXT_BARS,
-    }
+    return LIMITS.to_json()

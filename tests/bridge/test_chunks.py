@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.chunks import ChunkAssembler, result_replies, split_chunks
-from bridge.protocol import BeatNote, ErrorCode, NotesChunk, ProtocolError, RequestMessage
-from bridge.protocol import RequestParams as Params
+from bridge.chunks import ChunkAssembler
+from wire.protocol import result_replies, split_chunks
+from wire.protocol import BeatNote, ErrorCode, NotesChunk, ProtocolError, RequestMessage
+from wire.protocol import RequestParams as Params
 
 SENDER = ("127.0.0.1", 5000)
 OTHER = ("127.0.0.1", 5001)

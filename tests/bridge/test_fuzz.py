@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridge.protocol import ErrorCode
+from wire.protocol import ErrorCode
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient, encode, start_server
 
 N_DATAGRAMS = 10_000

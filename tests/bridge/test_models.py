@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.models import ModelShelf, UnknownModelError, model_files
-from bridge.protocol import ErrorCode
+from wire.protocol import ErrorCode
 from bridge.server import OscServer
 from bridge.worker import PipelineRunner
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient

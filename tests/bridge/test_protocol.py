@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 
-from bridge.protocol import (
+from wire.protocol import (
     CLIENT_SPECS,
     ENGINE_SPECS,
     BeatNote,
@@ -257,7 +257,7 @@ def test_strings_and_floats_are_refused_where_they_do_not_belong(tags) -> None:
 
 
 def test_jam_start_context_bars() -> None:
-    from bridge.protocol import JamStart
+    from wire.protocol import JamStart
 
     assert parse_message("/diffjam/jam/start", "s", ["{}"]) == JamStart()
     assert parse_message("/diffjam/jam/start", "s", ['{"context_bars": 5}']) == JamStart(
@@ -284,7 +284,7 @@ def test_error_replies_fit_a_datagram() -> None:
 
 
 def test_parse_defaults_for_serve() -> None:
-    from bridge.protocol import parse_defaults
+    from wire.protocol import parse_defaults
 
     assert parse_defaults('{"steps": 20, "guidance": 2}') == EngineSettings(steps=20,
                                                                             guidance=2.0)

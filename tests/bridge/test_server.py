@@ -11,7 +11,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from bridge.protocol import ErrorCode
+from wire.protocol import ErrorCode
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient, encode, start_server
 
 
@@ -268,7 +268,7 @@ def test_jam_port_error_and_bad_params(client: OscClient) -> None:
 
 def test_jam_control_builds_the_real_jam_config() -> None:
     from bridge.jam import JamConfig
-    from bridge.protocol import EngineSettings, JamStart
+    from wire.protocol import EngineSettings, JamStart
     from bridge.server import JamControl
     from tests.bridge.conftest import FakePortError, JamFactory, fake_ports
 
@@ -449,7 +449,7 @@ def test_cancel_of_a_queued_request_by_another_client_is_refused(tmp_path: Path)
 
 
 def test_settings_are_per_client_over_the_engine_defaults(tmp_path: Path) -> None:
-    from bridge.protocol import EngineSettings
+    from wire.protocol import EngineSettings
 
     pipeline = FakePipeline()
     state, thread = start_server(pipeline, tmp_path, settings=EngineSettings(steps=3))
@@ -667,7 +667,7 @@ def test_one_shot_sender_gets_busy_on_its_reply_port(tmp_path: Path) -> None:
 
 
 def test_a_full_send_buffer_is_waited_for_once(tmp_path: Path, monkeypatch, caplog) -> None:
-    from bridge.protocol import Reply
+    from wire.protocol import Reply
     from bridge.server import OscServer
     from bridge.worker import PipelineRunner
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bridge.chunks import ReadyRequest
-from bridge.protocol import (
+from wire.protocol import (
     BeatNote,
     EngineSettings,
     ErrorCode,

@@ -1,13 +1,20 @@
-"""The diffjam OSC protocol, version 1: message specs, request parsing, reply building.
+"""The diffjam OSC protocol, version 1, both directions: the one definition the server
+(``bridge/``) and the panel (``gui/``) use; the Max device's JavaScript is checked
+against it by ``tests/test_max_for_live.py``.
 
 ``docs/osc-protocol.md`` is the specification; this module is its executable form and a
 test checks every address and type tag of the doc's tables against :data:`CLIENT_SPECS`
-and :data:`ENGINE_SPECS`.
+and :data:`ENGINE_SPECS`. Limits and defaults come from :mod:`wire.limits`.
 
-Everything here is pure: no sockets, no threads, no engine calls. Incoming messages are
-turned into typed, validated request objects (or a :class:`ProtocolError` carrying the
-error code and a message for the user); outgoing messages are :class:`Reply` objects whose
-type tags are fixed by the spec, never guessed from Python types.
+Everything here is pure: no sockets, no threads, no engine, no torch, mido or Qt.
+
+- Engine side: :func:`parse_message` turns an incoming message into a typed, validated
+  client message (or a :class:`ProtocolError` carrying the error code and a message for
+  the user); replies are :class:`Reply` objects whose type tags are fixed by the spec,
+  never guessed from Python types.
+- Client side: :func:`encode_request` and :func:`encode_message` write typed client
+  messages as datagrams (tags again from the spec); :func:`decode` reads the engine's
+  datagrams into typed events; :class:`ResultAssembler` puts result chunks together.
 
 Units: notes on the wire are in beats (quarter notes, float32) from the clip start; bars
 are 1-based and inclusive, as everywhere at the user edge.
@@ -17,22 +24,31 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket, ParseError
 
-from bridge.clock import MAX_TEMPO, MIN_TEMPO
-from bridge.jam import MAX_CONTEXT_BARS
-from engine.midifile import MAX_TEMPO_BPM, MIN_TEMPO_BPM
-from engine.sampling import (
+from wire.limits import (
+    CONTEXT_BARS,
     DEFAULT_GUIDANCE,
+    DEFAULT_N_BARS,
+    DEFAULT_STEPS,
+    DEFAULT_TEMPO,
+    FILE_TEMPO,
+    GUIDANCE,
+    JAM_TEMPO,
+    LIMITS,
     MAX_BARS,
     MAX_NOTES,
-    MAX_SEED,
-    MAX_STEPS,
-    MAX_VARIATIONS,
+    SEED,
+    STEPS,
+    VARIATIONS,
+    Limits,
+    Range,
 )
 
 __all__ = [
@@ -77,6 +93,8 @@ MAX_MODEL_NAME = 100  # characters of a model name (a file stem)
 MAX_ERROR_TEXT = 1000  # characters of an error reply's message (it must fit a datagram)
 _SHOWN = 60  # characters of a client's value quoted in an error message
 NOTE_TAGS = "ffii"
+PORTS = Range(1, 65535)
+TASKS = ("infill", "accompany", "generate")  # the request addresses' last parts
 
 
 class ErrorCode(IntEnum):
@@ -188,7 +206,7 @@ ENGINE_SPECS: dict[str, MessageSpec] = _specs(
 # Typed client messages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class BeatNote:
     """A note at the OSC edge: ``start`` and ``duration`` in beats, MIDI pitch and velocity."""
 
@@ -219,10 +237,8 @@ class NotesChunk:
 class RequestKind:
     """The three request addresses' kinds (plain strings, as the pipeline methods are named)."""
 
-    INFILL = "infill"
-    ACCOMPANY = "accompany"
-    GENERATE = "generate"
-    ALL = (INFILL, ACCOMPANY, GENERATE)
+    INFILL, ACCOMPANY, GENERATE = TASKS
+    ALL = TASKS
 
 
 @dataclass(frozen=True)
@@ -237,8 +253,8 @@ class RequestParams:
     notes: tuple[BeatNote, ...] = ()
     clip_beats: float | None = None
     bars: tuple[int, int] | None = None
-    n_bars: int = 8
-    tempo: float = 120.0
+    n_bars: int = DEFAULT_N_BARS
+    tempo: float = DEFAULT_TEMPO
     chords: str | None = None
     key: str | None = None
     guidance: float | None = None
@@ -249,6 +265,25 @@ class RequestParams:
     write_midi: bool = True
     reply_port: int | None = None
     model: str | None = None
+    # A phrase form ("A8B8A8") for engines whose models are conditioned on form. This
+    # engine does not read it: a request holding it is refused with BAD_PARAMS naming
+    # 'form' (the panel then sends it again without; docs/osc-protocol.md).
+    form: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The params as a client sends them: the fields that differ from their defaults,
+        and always ``notes_chunks``; :func:`parse_params` reads them back to ``self``."""
+        out: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value == item.default and item.name != "notes_chunks":
+                continue
+            if item.name == "notes":
+                value = [[n.start, n.duration, n.pitch, n.velocity] for n in value]
+            elif item.name == "bars":
+                value = list(value)
+            out[item.name] = value
+        return out
 
 
 @dataclass(frozen=True)
@@ -271,8 +306,17 @@ class SettingsUpdate:
 
     values: tuple[tuple[str, Any], ...]
 
+    @classmethod
+    def of(cls, **values: Any) -> SettingsUpdate:
+        """A client's update, checked like the engine checks it (raises ProtocolError)."""
+        _check_keys(values, _SETTINGS_KEYS, "")
+        return cls(tuple(sorted(_sampling_fields(values, "").items())))
+
     def apply(self, current: EngineSettings) -> EngineSettings:
         return replace(current, **dict(self.values))
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.values)
 
 
 @dataclass(frozen=True)
@@ -288,13 +332,18 @@ class JamStart:
     input: str | None = None
     output: str | None = None
     clock: str = "internal"
-    tempo: float = 120.0
+    tempo: float = DEFAULT_TEMPO
     guidance: float | None = None
     in_key: bool | None = None
     key: str | None = None
     steps: int | None = None
     seed: int | None = None
     context_bars: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields that differ from their defaults, as a client sends them."""
+        return {item.name: getattr(self, item.name) for item in fields(self)
+                if getattr(self, item.name) != item.default}
 
 
 @dataclass(frozen=True)
@@ -328,7 +377,7 @@ class EngineSettings:
     guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     key: str | None = None
-    steps: int = 10
+    steps: int = DEFAULT_STEPS
     variations: int = 1
     seed: int | None = None
 
@@ -368,23 +417,23 @@ def _show(value: Any) -> str:
     return clip_text(text, _SHOWN)
 
 
-def _int(key: str, value: Any, low: int, high: int, rid: str) -> int:
+def _int(key: str, value: Any, bounds: Range, rid: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(f"'{key}' must be an integer, got {_show(value)}", rid)
-    if not low <= value <= high:
-        raise _bad(f"'{key}' must be in {low}..{high}, got {_show(value)}", rid)
+    if value not in bounds:
+        raise _bad(f"'{key}' must be in {bounds}, got {_show(value)}", rid)
     return value
 
 
-def _float(key: str, value: Any, low: float, high: float, rid: str) -> float:
+def _float(key: str, value: Any, bounds: Range, rid: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _bad(f"'{key}' must be a number, got {_show(value)}", rid)
     try:
         number = float(value)
     except OverflowError:  # an integer beyond float range
         number = math.inf
-    if not math.isfinite(number) or not low <= number <= high:
-        raise _bad(f"'{key}' must be in {low:g}..{high:g}, got {_show(value)}", rid)
+    if not math.isfinite(number) or number not in bounds:
+        raise _bad(f"'{key}' must be in {bounds}, got {_show(value)}", rid)
     return number
 
 
@@ -430,22 +479,22 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
     """The sampling keys shared by request params, settings and jam start."""
     out: dict[str, Any] = {}
     if "guidance" in values:
-        out["guidance"] = _float("guidance", values["guidance"], 0.0, 20.0, rid)
+        out["guidance"] = _float("guidance", values["guidance"], GUIDANCE, rid)
     if "in_key" in values:
         out["in_key"] = _bool("in_key", values["in_key"], rid)
     if "key" in values:
         out["key"] = _optional_text("key", values["key"], rid)
     if "steps" in values:
-        out["steps"] = _int("steps", values["steps"], 1, MAX_STEPS, rid)
+        out["steps"] = _int("steps", values["steps"], STEPS, rid)
     if "seed" in values:
         seed = values["seed"]
-        out["seed"] = None if seed is None else _int("seed", seed, 0, MAX_SEED, rid)
+        out["seed"] = None if seed is None else _int("seed", seed, SEED, rid)
     if "variations" in values:
-        out["variations"] = _int("variations", values["variations"], 1, MAX_VARIATIONS, rid)
+        out["variations"] = _int("variations", values["variations"], VARIATIONS, rid)
     return out
 
 
-_PARAM_KEYS = (
+REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
     "model",
@@ -461,7 +510,7 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
     """Validate a request's JSON params (doc: "Request params")."""
     rid = request_id
     values = _json_object(text, rid)
-    _check_keys(values, _PARAM_KEYS, rid)
+    _check_keys(values, REQUEST_PARAM_KEYS, rid)
     fields: dict[str, Any] = _sampling_fields(values, rid)
     if "time_signature" in values:
         meter = values["time_signature"]
@@ -476,7 +525,7 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             raise _bad(f"time signature {_show(meter[0])}/{_show(meter[1])} is not supported; "
                        "only 4/4 is", rid, ErrorCode.UNSUPPORTED_METER)
     if "notes_chunks" in values:
-        chunks = _int("notes_chunks", values["notes_chunks"], 0, 2**63, rid)
+        chunks = _int("notes_chunks", values["notes_chunks"], Range(0, 2**63), rid)
         if chunks > MAX_CHUNKS:
             raise _too_many_chunks(chunks, rid)
         fields["notes_chunks"] = chunks
@@ -486,7 +535,7 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
                        "('notes_chunks'), not both", rid)
         fields["notes"] = _json_notes(values["notes"], rid)
     if "clip_beats" in values:
-        clip = _float("clip_beats", values["clip_beats"], 0.0, 1e9, rid)
+        clip = _float("clip_beats", values["clip_beats"], Range(0.0, 1e9), rid)
         if clip > MAX_BARS * 4:
             raise _bad(f"clip of {clip:g} beats is longer than {MAX_BARS} bars", rid,
                        ErrorCode.TOO_LARGE)
@@ -494,7 +543,7 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             raise _bad("'clip_beats' must be > 0", rid)
         fields["clip_beats"] = clip
     if "n_bars" in values:
-        n_bars = _int("n_bars", values["n_bars"], 1, 2**31 - 1, rid)
+        n_bars = _int("n_bars", values["n_bars"], Range(1, 2**31 - 1), rid)
         if n_bars > MAX_BARS:
             raise _bad(f"{n_bars} bars is more than the limit of {MAX_BARS}", rid,
                        ErrorCode.TOO_LARGE)
@@ -516,13 +565,13 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
                        ErrorCode.TOO_LARGE)
         fields["bars"] = (first, last)
     if "tempo" in values:  # the range a .mid file can hold (engine.midifile)
-        fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO_BPM, MAX_TEMPO_BPM, rid)
+        fields["tempo"] = _float("tempo", values["tempo"], FILE_TEMPO, rid)
     if "chords" in values:
         fields["chords"] = _optional_text("chords", values["chords"], rid)
     if "write_midi" in values:
         fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
     if "reply_port" in values:
-        fields["reply_port"] = _int("reply_port", values["reply_port"], 1, 65535, rid)
+        fields["reply_port"] = _int("reply_port", values["reply_port"], PORTS, rid)
     if "model" in values:
         fields["model"] = _text("model", values["model"], rid, max_len=MAX_MODEL_NAME)
     if kind == RequestKind.INFILL and "bars" not in fields:
@@ -563,11 +612,9 @@ def _parse_jam_start(text: str) -> JamStart:
             raise _bad(f"'clock' must be \"midi\" or \"internal\", got {_show(clock)}")
         fields["clock"] = clock
     if "tempo" in values:
-        fields["tempo"] = _float("tempo", values["tempo"], MIN_TEMPO, MAX_TEMPO, "")
+        fields["tempo"] = _float("tempo", values["tempo"], JAM_TEMPO, "")
     if "context_bars" in values:
-        fields["context_bars"] = _int(
-            "context_bars", values["context_bars"], 1, MAX_CONTEXT_BARS, ""
-        )
+        fields["context_bars"] = _int("context_bars", values["context_bars"], CONTEXT_BARS, "")
     return JamStart(**fields)
 
 
@@ -641,8 +688,8 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
                    f"{clip_text(repr(tags), _SHOWN)}", code=ErrorCode.BAD_TYPES)
     if address == "/diffjam/hello":
         port = args[0] if args else None
-        if port is not None and not 1 <= port <= 65535:
-            raise _bad(f"reply port {port} is not in 1..65535")
+        if port is not None and port not in PORTS:
+            raise _bad(f"reply port {port} is not in {PORTS}")
         return Hello(port)
     if address == "/diffjam/status":
         return StatusQuery()
@@ -696,13 +743,19 @@ class Reply:
         return head + spec.repeat * ((len(self.args) - len(head)) // len(spec.repeat))
 
     def encode(self) -> bytes:
-        tags = self.tags()
-        if len(tags) != len(self.args):
-            raise ValueError(f"{self.address}: {len(self.args)} args for tags {tags!r}")
-        builder = OscMessageBuilder(self.address)
-        for tag, value in zip(tags, self.args, strict=True):
-            builder.add_arg(value, tag)
-        return builder.build().dgram
+        return _build(self.address, self.tags(), self.args)
+
+
+def _build(address: str, tags: str, args: Sequence[Any]) -> bytes:
+    """One OSC message with the spec's ``tags`` (never guessed from Python types)."""
+    if len(tags) != len(args):
+        raise ValueError(f"{address}: {len(args)} args for tags {tags!r}")
+    builder = OscMessageBuilder(address)
+    for tag, value in zip(tags, args, strict=True):
+        if isinstance(value, bool):
+            raise TypeError("the protocol sends booleans inside JSON, never as OSC args")
+        builder.add_arg(float(value) if tag == "f" else value, tag)
+    return builder.build().dgram
 
 
 def json_reply(address: str, value: dict[str, Any]) -> Reply:
@@ -716,3 +769,368 @@ def error_reply(request_id: str, code: ErrorCode, message: str) -> Reply:
     return Reply("/diffjam/error", (clip_text(request_id, MAX_REQUEST_ID), int(code), code.name,
                                     clip_text(message, MAX_ERROR_TEXT)))
 
+
+
+# ---------------------------------------------------------------------------------------
+# Chunking (requests' notes one way, results the other)
+
+
+class NoteLike(Protocol):
+    """Any note in beats: :class:`BeatNote`, the panel's ``ClipNote``."""
+
+    @property
+    def start(self) -> float: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def pitch(self) -> int: ...
+    @property
+    def velocity(self) -> int: ...
+
+
+def split_chunks(
+    notes: Sequence[NoteLike], *, size: int = MAX_NOTES_PER_CHUNK
+) -> list[tuple[NoteLike, ...]]:
+    """Split notes into chunks of at most ``size``; no notes is one empty chunk."""
+    if not notes:
+        return [()]
+    return [tuple(notes[k : k + size]) for k in range(0, len(notes), size)]
+
+
+def _note_args(notes: Sequence[NoteLike]) -> list[Any]:
+    args: list[Any] = []
+    for note in notes:
+        args += [float(note.start), float(note.duration), int(note.pitch), int(note.velocity)]
+    return args
+
+
+def result_replies(request_id: str, variation: int, notes: Sequence[NoteLike]) -> list[Reply]:
+    """The ``/diffjam/result`` chunks of one variation, in order (at least one)."""
+    chunks = split_chunks(notes)
+    return [Reply("/diffjam/result", (request_id, variation, index, len(chunks),
+                                      *_note_args(chunk)))
+            for index, chunk in enumerate(chunks)]
+
+
+# ---------------------------------------------------------------------------------------
+# Client side: typed messages to datagrams
+
+
+def encode_message(message: ClientMessage) -> bytes:
+    """One client message as a datagram, its tags from :data:`CLIENT_SPECS`.
+
+    Requests go through :func:`encode_request` (they take several datagrams)."""
+    address, args = _client_args(message)
+    spec = CLIENT_SPECS[address]
+    tags = next((tags for tags in spec.fixed if len(tags) == len(args)), spec.fixed[0])
+    if spec.repeat:
+        tags += spec.repeat * ((len(args) - len(tags)) // len(spec.repeat))
+    return _build(address, tags, args)
+
+
+def _client_args(message: ClientMessage) -> tuple[str, tuple[Any, ...]]:  # noqa: C901
+    if isinstance(message, Hello):
+        return "/diffjam/hello", () if message.reply_port is None else (message.reply_port,)
+    if isinstance(message, StatusQuery):
+        return "/diffjam/status", ()
+    if isinstance(message, NotesChunk):
+        return "/diffjam/notes", (message.request_id, message.index, message.count,
+                                  *_note_args(message.notes))
+    if isinstance(message, RequestMessage):
+        return f"/diffjam/{message.kind}", (message.request_id,
+                                            json.dumps(message.params.to_json()))
+    if isinstance(message, Cancel):
+        return "/diffjam/cancel", (message.request_id,)
+    if isinstance(message, SettingsUpdate):
+        return "/diffjam/settings", (json.dumps(message.to_json()),)
+    if isinstance(message, SettingsGet):
+        return "/diffjam/settings/get", ()
+    if isinstance(message, JamStart):
+        return "/diffjam/jam/start", (json.dumps(message.to_json()),)
+    if isinstance(message, JamStop):
+        return "/diffjam/jam/stop", ()
+    if isinstance(message, JamPorts):
+        return "/diffjam/jam/ports", ()
+    raise TypeError(f"not a client message: {message!r}")
+
+
+def encode_request(kind: str, request_id: str, params: RequestParams,
+                   notes: Sequence[NoteLike] = ()) -> list[bytes]:
+    """The datagrams of one request: its ``/diffjam/notes`` chunks, then the params.
+
+    ``notes_chunks`` is set in the params from the notes (none: no chunk). Raises
+    ValueError for an unknown kind or an id the engine would refuse."""
+    if kind not in TASKS:
+        raise ValueError(f"unknown task {kind!r}; expected one of {', '.join(TASKS)}")
+    if not 1 <= len(request_id) <= MAX_REQUEST_ID or not request_id.isprintable():
+        raise ValueError(f"request id {request_id!r} must have 1 to {MAX_REQUEST_ID} "
+                         "printable characters")
+    chunks = split_chunks(notes) if notes else []
+    datagrams = [encode_message(NotesChunk(request_id, index, len(chunks), chunk))
+                 for index, chunk in enumerate(chunks)]
+    message = RequestMessage(kind, request_id, replace(params, notes_chunks=len(chunks)))
+    return [*datagrams, encode_message(message)]
+
+
+# ---------------------------------------------------------------------------------------
+# Client side: the engine's datagrams to typed events
+
+
+class ReplyError(ValueError):
+    """A datagram from the engine does not follow the protocol (client side)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """``/diffjam/status``: what the engine says about itself, its limits and what it
+    reads (``params``: the request params keys it accepts; empty from an engine that does
+    not say)."""
+
+    protocol: int
+    version: str
+    model: str
+    device: str
+    queue: int
+    queue_capacity: int
+    busy: bool
+    last_latency_ms: float | None
+    models: tuple[str, ...] = ()  # names a request's "model" may give, the default's first
+    limits: Limits = LIMITS
+    tasks: tuple[str, ...] = TASKS
+    params: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol, "version": self.version, "model": self.model,
+            "models": list(self.models), "device": self.device, "queue": self.queue,
+            "queue_capacity": self.queue_capacity, "busy": self.busy,
+            "last_latency_ms": self.last_latency_ms, "limits": self.limits.to_json(),
+            "capabilities": {"tasks": list(self.tasks), "params": list(self.params)},
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Status:
+        latency = data.get("last_latency_ms")
+        models = data.get("models")
+        capabilities = data.get("capabilities") or {}
+        return cls(
+            protocol=int(data["protocol"]),
+            version=str(data.get("version") or ""),
+            model=str(data.get("model") or ""),
+            device=str(data.get("device") or ""),
+            queue=int(data.get("queue", 0)),
+            queue_capacity=int(data.get("queue_capacity", 0)),
+            busy=bool(data.get("busy", False)),
+            last_latency_ms=float(latency) if isinstance(latency, int | float) else None,
+            models=tuple(str(m) for m in models if m) if isinstance(models, list) else (),
+            limits=Limits.from_json(data.get("limits") or {}),
+            tasks=tuple(str(t) for t in capabilities.get("tasks", TASKS)),
+            params=tuple(str(p) for p in capabilities.get("params", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Accepted:
+    request_id: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    request_id: str
+    fraction: float
+
+
+@dataclass(frozen=True)
+class ResultChunk:
+    request_id: str
+    variation: int
+    chunk_index: int
+    chunk_count: int
+    notes: tuple[BeatNote, ...]
+
+
+@dataclass(frozen=True)
+class Done:
+    """``/diffjam/done``: the request finished; ``info`` is the engine's JSON as sent."""
+
+    request_id: str
+    info: dict[str, Any]
+
+    @property
+    def bars(self) -> tuple[int, int] | None:
+        bars = self.info.get("bars")
+        if isinstance(bars, list) and len(bars) == 2:
+            return int(bars[0]), int(bars[1])
+        return None
+
+    @property
+    def latency_ms(self) -> float | None:
+        latency = self.info.get("latency_ms")
+        return float(latency) if isinstance(latency, int | float) else None
+
+
+@dataclass(frozen=True)
+class EngineError:
+    """``/diffjam/error``: ``request_id`` is ``""`` when the bad message had none."""
+
+    request_id: str
+    code: ErrorCode
+    message: str
+
+    @property
+    def name(self) -> str:
+        return self.code.name
+
+
+@dataclass(frozen=True)
+class SettingsReply:
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class JamState:
+    running: bool
+    bar: int | None
+    chord: str | None
+    tempo: float | None
+    clock: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class JamPortList:
+    """``/diffjam/jam/ports`` from the engine: the MIDI port names it can open."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+Event = (
+    Status | Accepted | Progress | ResultChunk | Done | EngineError | SettingsReply
+    | JamState | JamPortList
+)  # fmt: skip
+
+
+def decode(datagram: bytes) -> list[Event]:
+    """Decode one datagram (message or bundle) from the engine into events.
+
+    Raises :class:`ReplyError` naming the address and what was wrong: an unknown address,
+    tags other than :data:`ENGINE_SPECS`' (an ``i`` stands for an ``f``), a bad value."""
+    try:
+        packet = OscPacket(datagram)
+    except ParseError as err:
+        raise ReplyError(f"unreadable OSC datagram: {err}") from err
+    return [_event(timed.message.address, list(timed.message.params))
+            for timed in packet.messages]
+
+
+def _event(address: str, args: list[Any]) -> Event:
+    decoder = _DECODERS.get(address)
+    if decoder is None:
+        raise ReplyError(f"unexpected address {address}")
+    tags = "".join("s" if isinstance(a, str) else "i" if isinstance(a, int) else "f"
+                   for a in args)
+    if not ENGINE_SPECS[address].matches(tags):
+        raise ReplyError(f"{address} takes type tags {ENGINE_SPECS[address].describe()}, got "
+                         f"{tags!r}")
+    try:
+        return decoder(args)
+    except KeyError as err:
+        raise ReplyError(f"{address}: missing key {err}") from err
+    except (TypeError, ValueError, IndexError) as err:
+        raise ReplyError(f"{address} with arguments {clip_text(repr(args), 200)}: {err}"
+                         ) from err
+
+
+def _reply_object(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object")
+    return value
+
+
+def _reply_notes(args: list[Any]) -> tuple[BeatNote, ...]:
+    return tuple(BeatNote(float(args[i]), float(args[i + 1]), int(args[i + 2]), int(args[i + 3]))
+                 for i in range(0, len(args), 4))
+
+
+def _result(args: list[Any]) -> ResultChunk:
+    request_id, variation, index, count = args[:4]
+    if not 0 <= index < count:
+        raise ValueError(f"chunk {index} of {count}")
+    return ResultChunk(request_id, variation, index, count, _reply_notes(args[4:]))
+
+
+def _jam_state(args: list[Any]) -> JamState:
+    data = _reply_object(args[0])
+    bar, tempo = data.get("bar"), data.get("tempo")
+
+    def text(key: str) -> str | None:
+        return data.get(key) if isinstance(data.get(key), str) else None
+
+    return JamState(
+        running=bool(data.get("running", False)),
+        bar=int(bar) if isinstance(bar, int | float) else None,
+        chord=text("chord"), tempo=float(tempo) if isinstance(tempo, int | float) else None,
+        clock=text("clock"), error=text("error"),
+    )  # fmt: skip
+
+
+def _jam_ports(args: list[Any]) -> JamPortList:
+    data = _reply_object(args[0])
+    return JamPortList(inputs=tuple(str(name) for name in data.get("inputs", [])),
+                       outputs=tuple(str(name) for name in data.get("outputs", [])))
+
+
+_DECODERS: dict[str, Any] = {
+    "/diffjam/status": lambda a: Status.from_json(_reply_object(a[0])),
+    "/diffjam/accepted": lambda a: Accepted(a[0], a[1]),
+    "/diffjam/progress": lambda a: Progress(a[0], float(a[1])),
+    "/diffjam/result": _result,
+    "/diffjam/done": lambda a: Done(a[0], _reply_object(a[1])),
+    "/diffjam/error": lambda a: EngineError(a[0], ErrorCode(a[1]), a[3]),
+    "/diffjam/settings": lambda a: SettingsReply(_reply_object(a[0])),
+    "/diffjam/jam/state": _jam_state,
+    "/diffjam/jam/ports": _jam_ports,
+}
+assert set(_DECODERS) == set(ENGINE_SPECS), "every engine message has a decoder"
+
+
+@dataclass
+class ResultAssembler:
+    """Collects ``/diffjam/result`` chunks per request and variation (client side).
+
+    :meth:`finish` returns the variations in order once ``done`` arrived; a variation
+    with missing chunks raises :class:`ReplyError`.
+    """
+
+    _chunks: dict[str, dict[int, dict[int, ResultChunk]]] = field(default_factory=dict)
+
+    def add(self, chunk: ResultChunk) -> None:
+        variations = self._chunks.setdefault(chunk.request_id, {})
+        chunks = variations.setdefault(chunk.variation, {})
+        if chunk.chunk_index in chunks:
+            raise ReplyError(
+                f"duplicate result chunk {chunk.chunk_index} of variation {chunk.variation} "
+                f"for request {chunk.request_id!r}"
+            )
+        chunks[chunk.chunk_index] = chunk
+
+    def discard(self, request_id: str) -> None:
+        self._chunks.pop(request_id, None)
+
+    def finish(self, request_id: str, *, n_variations: int) -> tuple[tuple[BeatNote, ...], ...]:
+        variations = self._chunks.pop(request_id, {})
+        result = []
+        for variation in range(n_variations):
+            chunks = variations.get(variation, {})
+            counts = {chunk.chunk_count for chunk in chunks.values()}
+            if len(counts) != 1 or len(chunks) != counts.pop():
+                raise ReplyError(
+                    f"request {request_id!r}: variation {variation + 1} arrived incomplete "
+                    f"({len(chunks)} chunks)"
+                )
+            notes = [note for index in sorted(chunks) for note in chunks[index].notes]
+            result.append(tuple(sorted(notes)))
+        return tuple(result)
