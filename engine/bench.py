@@ -14,10 +14,17 @@ call, notes decoded included):
   et al. 2024/25: 10 DDIM steps with the in-key projection, one network pass a step);
   the ratio to diffjam's default (10 DDIM steps, default guidance, in key) is printed beside
   them;
+- the shipped default (a distilled model runs its few-step student: ``engine.distill``)
+  beside the full model at the same settings (``teacher``, ``quality="high"``) and the
+  settings of the first release (``turn-1``: the full model, 10 DDIM steps, guidance 4);
+- every row's median (p50) and 99th percentile (nearest rank: with fewer than 100 runs it
+  is the slowest run), with ``--load N`` busy processes beside it (a DAW keeps the CPU
+  busy): ``--load 0,2`` measures idle and loaded in the same run, so compare ratios;
 - peak resident memory of the process (``ru_maxrss``) and, on CUDA, the peak allocated
   by torch (``torch.cuda.max_memory_allocated``).
 
-The CPU runs use ``--threads`` torch threads (stated in the output); CUDA runs happen
+The CPU runs use ``--threads`` torch threads (default :func:`engine.devices.inference_threads`,
+stated in the output); CUDA runs happen
 only when a GPU is present. The input clip is synthetic (a C G Am F progression with a
 block-chord piano and a stepwise melody), so the benchmark needs no data folder.
 """
@@ -27,6 +34,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import multiprocessing
 import os
 import platform
 import statistics
@@ -38,11 +47,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.baselines import rule_accompaniment
-from engine.devices import resolve_device
+from engine.devices import THREADS_HELP, inference_threads, resolve_device
 from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
-from engine.sampling import DEFAULT_GUIDANCE
+from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 __all__ = [
     "BenchCase",
@@ -59,7 +68,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_BARS = (4, 8, 16)
-DEFAULT_STEPS = (10, 20, 50)
+GRID_STEPS = (10, 20, 50)
 DEFAULT_VARIATIONS = 4
 REFERENCE_BARS = 8
 
@@ -107,7 +116,7 @@ def synthetic_clip(n_bars: int) -> tuple[list[ChordSpan], list[Note], list[Note]
 class BenchCase:
     """One configuration to time."""
 
-    label: str  # "diffjam", "mittal-ddpm-1000", "fgg-10"
+    label: str  # "diffjam", "teacher", "turn-1", "mittal-ddpm-1000", "fgg-10"
     task: str  # "infill" | "accompany"
     bars: int
     steps: int
@@ -115,6 +124,7 @@ class BenchCase:
     sampler: str = "ddim"
     guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
+    quality: str = "fast"
 
 
 @dataclass(frozen=True)
@@ -128,22 +138,32 @@ class BenchRow:
     runs: int
     nfe: int | None
     error: str | None = None
+    p99_s: float | None = None
+    load: int = 0  # busy processes running beside it
 
     def to_json(self) -> dict[str, Any]:
         out = {"device": self.device, **asdict(self.case), "median_s": self.median_s,
-               "min_s": self.min_s, "runs": self.runs, "nfe": self.nfe}
+               "p99_s": self.p99_s, "min_s": self.min_s, "runs": self.runs, "nfe": self.nfe,
+               "load": self.load}
         if self.error:
             out["error"] = self.error
         return out
 
 
-def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = DEFAULT_STEPS,
+def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GRID_STEPS,
                 variations: int = DEFAULT_VARIATIONS, reference: bool = True
                 ) -> list[BenchCase]:
-    """The grid of cases (tasks x bars x steps x batch), then the seed-paper references."""
+    """The grid of cases (tasks x bars x steps x batch); for 8-bar clips the full model at
+    the default settings (``teacher``) and the first release's (``turn-1``); then the
+    seed-paper references."""
     cases = [BenchCase("diffjam", task, b, s, v)
              for task in ("infill", "accompany") for b in bars for s in steps
              for v in dict.fromkeys((1, variations))]
+    for task in ("infill", "accompany"):
+        cases.append(BenchCase("teacher", task, REFERENCE_BARS, DEFAULT_STEPS, 1,
+                               quality="high"))
+        cases.append(BenchCase("turn-1", task, REFERENCE_BARS, 10, 1, guidance=4.0,
+                               quality="high"))
     if reference:
         for task in ("infill", "accompany"):
             cases.append(BenchCase("mittal-ddpm-1000", task, REFERENCE_BARS, 1000, 1,
@@ -159,7 +179,7 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
     chords, melody, arrangement = synthetic_clip(case.bars)
     options = SamplingOptions(guidance=case.guidance, in_key=case.in_key, key=Key(0, "major"),
                               steps=case.steps, seed=seed, variations=case.variations,
-                              sampler=case.sampler)
+                              sampler=case.sampler, quality=case.quality)
     if case.task == "infill":
         lo, hi = case.bars // 4, case.bars - case.bars // 4
         context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]
@@ -168,9 +188,17 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
     return pipeline.accompany(chords, n_bars=case.bars, melody=melody, options=options)
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile ``q`` (0..100) of ``values``: a value that was measured."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
 def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
-             warmup: bool = True, clock: Callable[[], float] = time.perf_counter) -> BenchRow:
-    """Median wall time of ``repeats`` runs of ``case`` (after one warm-up run)."""
+             warmup: bool = True, clock: Callable[[], float] = time.perf_counter,
+             load: int = 0) -> BenchRow:
+    """Median and p99 wall time of ``repeats`` runs of ``case`` (after one warm-up run)."""
     times: list[float] = []
     nfe = None
     try:
@@ -184,8 +212,41 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
     except InputError as err:  # e.g. a clip longer than the model accepts: reported, go on
         logger.warning("bench case %s failed on %s: %s", case, device, err)
         return BenchRow(device, case, None, None, len(times), nfe, error=f"{type(err).__name__}: "
-                        f"{err}")
-    return BenchRow(device, case, statistics.median(times), min(times), len(times), nfe)
+                        f"{err}", load=load)
+    return BenchRow(device, case, statistics.median(times), min(times), len(times), nfe,
+                    p99_s=percentile(times, 99), load=load)
+
+
+def _spin() -> None:
+    """A busy process: what a DAW's audio and UI threads do to the cores (the bench's
+    ``--load``)."""
+    x = 0
+    while True:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+class BusyProcesses:
+    """``n`` processes spinning on the CPU while the ``with`` block runs."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._procs: list[multiprocessing.Process] = []
+
+    def __enter__(self) -> BusyProcesses:
+        context = multiprocessing.get_context("spawn")
+        for _ in range(self.n):
+            proc = context.Process(target=_spin, daemon=True)
+            proc.start()
+            self._procs.append(proc)
+        if self.n:
+            time.sleep(0.5)  # let them start spinning
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self._procs:
+            proc.terminate()
+        for proc in self._procs:
+            proc.join(5.0)
 
 
 def peak_rss_mb() -> float:
@@ -202,27 +263,29 @@ def peak_rss_mb() -> float:
 def format_rows(rows: Sequence[BenchRow], *, default_steps: int = 10) -> str:
     """Text table; reference rows carry ``x default``: their median over the median of the
     diffjam row with the same device, task, bars, one variation and ``default_steps``."""
-    base = {(r.device, r.case.task, r.case.bars): r.median_s for r in rows
+    base = {(r.device, r.load, r.case.task, r.case.bars): r.median_s for r in rows
             if r.case.label == "diffjam" and r.case.variations == 1
             and r.case.steps == default_steps and r.median_s}
-    header = ["device", "setting", "task", "bars", "steps", "batch", "median ms", "min ms",
-              "nfe", "ms/nfe", "x default"]
+    header = ["device", "load", "setting", "task", "bars", "steps", "batch", "p50 ms",
+              "p99 ms", "min ms", "nfe", "ms/nfe", "x default"]
     table = [header]
     for r in rows:
-        ref = base.get((r.device, r.case.task, r.case.bars))
+        ref = base.get((r.device, r.load, r.case.task, r.case.bars))
         ratio = f"{r.median_s / ref:.1f}" if (r.median_s and ref and r.case.label != "diffjam") \
             else ""
         per_nfe = f"{1000 * r.median_s / r.nfe:.1f}" if r.median_s and r.nfe else ""
         table.append([
-            r.device, r.case.label + (f" ({r.case.sampler})" if r.case.label == "diffjam" and
-                                      r.case.sampler != "ddim" else ""),
+            r.device, str(r.load),
+            r.case.label + (f" ({r.case.sampler})" if r.case.label == "diffjam" and
+                            r.case.sampler != "ddim" else ""),
             r.case.task, str(r.case.bars), str(r.case.steps), str(r.case.variations),
             f"{1000 * r.median_s:.0f}" if r.median_s is not None else (r.error or "failed"),
+            f"{1000 * r.p99_s:.0f}" if r.p99_s is not None else "",
             f"{1000 * r.min_s:.0f}" if r.min_s is not None else "",
             "" if r.nfe is None else str(r.nfe), per_nfe, ratio,
         ])
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines = ["  ".join(c.rjust(w) if i >= 3 else c.ljust(w) for i, (c, w) in
+    lines = ["  ".join(c.rjust(w) if i >= 4 or i == 1 else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -238,7 +301,10 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
         description="Latency of infill/accompany for several clip lengths and step counts, "
                     "load time, peak memory, and the seed papers' sampling cost.")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--threads", type=int, help=THREADS_HELP)
+    parser.add_argument("--load", default="0",
+                        help="busy processes beside the model, comma-separated: '0,2' runs "
+                             "every case idle, then beside two spinning processes (default 0)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (3)")
     parser.add_argument("--bars", default="4,8,16", help="clip lengths (default 4,8,16)")
@@ -270,10 +336,10 @@ def run_bench(args: argparse.Namespace) -> int:
 
     from engine.pipeline import Pipeline
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    threads = inference_threads(args.threads)
+    loads_wanted = [int(v) for v in args.load.split(",") if v.strip()] if args.load else [0]
+    if not loads_wanted or min(loads_wanted) < 0:
+        raise InputError(f"--load must list counts >= 0, got {args.load!r}")
     if args.repeats < 1 or args.reference_repeats < 1:
         raise InputError("--repeats and --reference-repeats must be >= 1")
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -285,7 +351,6 @@ def run_bench(args: argparse.Namespace) -> int:
                         steps=_int_list(args.steps, "--steps"),
                         variations=args.variations, reference=args.reference)
     machine = machine_info()
-    threads = torch.get_num_threads()
     print(f"machine: {machine['cpu']}, {machine['logical_cores']} logical cores, "
           f"torch {machine['torch']}, {threads} CPU threads"
           + (f", GPU {machine['cuda']}" if machine.get("cuda") else ""))
@@ -295,20 +360,24 @@ def run_bench(args: argparse.Namespace) -> int:
     cuda_peak = None
     for device in devices:
         began = time.perf_counter()
-        pipeline = Pipeline.load(args.model, device=device)
+        pipeline = Pipeline.load(args.model, device=device, threads=threads)
         loads[device] = time.perf_counter() - began
         info = pipeline.info()
         print(f"{device}: model {info.get('name')} loaded in {1000 * loads[device]:.0f} ms")
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        for case in cases:
-            reference = case.label != "diffjam"
-            repeats = args.reference_repeats if reference else args.repeats
-            row = run_case(pipeline, case, device=device, repeats=repeats, warmup=not reference)
-            rows.append(row)
-            logger.info("%s %s: %s", device, case, row.median_s)
+        for load in loads_wanted:
+            with BusyProcesses(load):
+                for case in cases:
+                    reference = case.label in ("mittal-ddpm-1000", "fgg-10")
+                    repeats = args.reference_repeats if reference else args.repeats
+                    row = run_case(pipeline, case, device=device, repeats=repeats,
+                                   warmup=not reference, load=load)
+                    rows.append(row)
+                    logger.info("%s load %d %s: %s", device, load, case, row.median_s)
         if device == "cuda":
             cuda_peak = torch.cuda.max_memory_allocated() / 2**20
+        pipeline.close()
         del pipeline
     print(format_rows(rows))
     print("model load: " + ", ".join(f"{d} {1000 * s:.0f} ms" for d, s in loads.items()))
@@ -316,7 +385,7 @@ def run_bench(args: argparse.Namespace) -> int:
           + (f", CUDA max allocated: {cuda_peak:.0f} MiB" if cuda_peak is not None else ""))
     if args.json is not None:
         report = {
-            "machine": machine, "threads": threads, "model": info,
+            "machine": machine, "threads": threads, "model": info, "loads": loads_wanted,
             "load_seconds": loads, "peak_rss_mib": peak_rss_mb(),
             "cuda_max_allocated_mib": cuda_peak, "repeats": args.repeats,
             "reference_repeats": args.reference_repeats,

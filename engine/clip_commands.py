@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.devices import add_device_argument, resolve_device
+from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.clipfile import (
     ACCOMPANIMENT_TRACK,
     ClipFile,
@@ -38,7 +38,7 @@ from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, write_midi
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.register import crossings
-from engine.sampling import DEFAULT_GUIDANCE, BarRange, SamplingOptions
+from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS, QUALITIES, BarRange, SamplingOptions
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,14 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                         help="turn off the per-step projection onto in-key pitches")
     parser.add_argument("--allowed", choices=("key", "key+chord"), default="key",
                         help="pitch set of the in-key projection (default: key)")
-    parser.add_argument("--steps", type=int, default=10, help="sampler steps (default 10)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                        help=f"sampler steps (default {DEFAULT_STEPS}: a model with a distilled "
+                             "student runs its own few steps then; see --quality)")
+    parser.add_argument("--quality", choices=QUALITIES, default="fast",
+                        help="fast (default): a distilled model's few-step student at the "
+                             "default --steps and --guidance; high: always the full model "
+                             "(slower; the student's teacher)")
+    add_threads_argument(parser)
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
     parser.add_argument("--seed", type=int, help="random seed (same seed, same output)")
     parser.add_argument("--variations", type=int, default=1,
@@ -136,7 +143,7 @@ def _options(args: argparse.Namespace):
         variations=args.variations, sampler=args.sampler, allowed=args.allowed,
         binarize={"auto": None, "on": True, "off": False}[args.projection],
         infer_chords=not getattr(args, "no_context_chords", False),
-        below_melody=getattr(args, "below_melody", False))
+        below_melody=getattr(args, "below_melody", False), quality=args.quality)
 
 
 def _chords(text: str | None) -> list[ChordSpan] | None:
@@ -146,7 +153,8 @@ def _chords(text: str | None) -> list[ChordSpan] | None:
 def _pipeline(args: argparse.Namespace):
     from engine.pipeline import Pipeline
 
-    return Pipeline.load(args.model, device=str(resolve_device(args.device)))
+    return Pipeline.load(args.model, device=str(resolve_device(args.device)),
+                         threads=args.threads)
 
 
 def _print_result(result) -> None:

@@ -70,6 +70,7 @@ from engine.baselines import (
     rule_based_system,
 )
 from engine.bootstrap import DEFAULT_RESAMPLES
+from engine.devices import add_threads_argument
 from engine.errors import InputError, UnsupportedMeterError
 from engine.eval_report import (
     OA_KEYS,
@@ -123,6 +124,9 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_g1": {"guidance": 1.0},
     "model_g2": {"guidance": 2.0},
     "model_g3": {"guidance": 3.0},
+    # a distilled model's teacher at the default steps and guidance (engine.distill)
+    "model_teacher": {"quality": "high"},
+    "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -433,7 +437,7 @@ def _task_seed(task: TaskInput) -> int:
 def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GUIDANCE,
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
                  use_chords: bool = True, infer_chords: bool = True,
-                 binarize: bool | None = None) -> System:
+                 binarize: bool | None = None, quality: str = "fast") -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -444,7 +448,8 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GU
     the chords from the model (the "no chord conditioning" control; chord metrics are
     still scored against the window's chords); an infill without chords then gets chords
     inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
-    task's default projection (engine.pipeline.BINARIZE_BY_TASK).
+    task's default projection (engine.pipeline.BINARIZE_BY_TASK). ``quality="high"`` runs
+    a distilled model's teacher instead of its few-step student (engine.distill).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -453,7 +458,7 @@ def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GU
             guidance=guidance, in_key=in_key,
             key=None if task.task == "generate" else task.segment.key,
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
-            infer_chords=infer_chords, binarize=binarize,
+            infer_chords=infer_chords, binarize=binarize, quality=quality,
         )
         n_bars = task.segment.n_bars
         if task.task == "infill":
@@ -744,6 +749,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser, *, songs_required: bool 
     parser.add_argument("--no-in-key", dest="in_key", action="store_false",
                         help="sample without the in-key projection")
     parser.add_argument("--device", help="torch device for the model (default: auto)")
+    add_threads_argument(parser)
     parser.add_argument("--retrieval-data", type=Path,
                         help="data folder of the retrieval library (default: --data)")
     parser.add_argument("--retrieval-songs",
@@ -848,7 +854,7 @@ def pipeline_loader(args: argparse.Namespace) -> Callable[[], Any]:
     def load() -> Any:
         from engine.pipeline import Pipeline
 
-        return Pipeline.load(args.model, device=args.device)
+        return Pipeline.load(args.model, device=args.device, threads=args.threads)
 
     return load
 

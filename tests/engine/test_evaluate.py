@@ -412,9 +412,15 @@ def test_bench_grid_and_table() -> None:
     cases = bench.bench_cases(bars=(4, 8), steps=(10, 20), variations=4)
     grid = [c for c in cases if c.label == "diffjam"]
     assert len(grid) == 2 * 2 * 2 * 2  # tasks x bars x steps x (1, 4 variations)
-    refs = [c for c in cases if c.label != "diffjam"]
+    refs = [c for c in cases if c.label in ("mittal-ddpm-1000", "fgg-10")]
     assert {(c.label, c.steps, c.sampler) for c in refs} == {
         ("mittal-ddpm-1000", 1000, "ddpm"), ("fgg-10", 10, "ddim")}
+    full = {(c.label, c.task, c.quality, c.steps, c.guidance) for c in cases
+            if c.label in ("teacher", "turn-1")}
+    assert full == {(label, task, "high", 10, guidance)
+                    for task in ("infill", "accompany")
+                    for label, guidance in (("teacher", bench.DEFAULT_GUIDANCE),
+                                            ("turn-1", 4.0))}
     base = next(c for c in grid if c.task == "infill" and c.bars == 8 and c.steps == 10
                 and c.variations == 1)
     ddpm = next(c for c in refs if c.task == "infill" and c.label == "mittal-ddpm-1000")
@@ -424,6 +430,9 @@ def test_bench_grid_and_table() -> None:
     ddpm_line = table.splitlines()[-1]
     assert "mittal-ddpm-1000" in ddpm_line and ddpm_line.rstrip().endswith("50.0")
     assert "10.0" in table.splitlines()[2]  # 200 ms / 20 nfe
+    assert bench.percentile([5.0, 1.0, 3.0], 99) == 5.0
+    assert bench.percentile(list(range(1, 201)), 99) == 198
+    assert bench.percentile([2.0, 4.0], 50) == 2.0
     chords, melody, arrangement = bench.synthetic_clip(4)
     assert len(chords) == 4 and len(melody) == 16
     assert set(melody) <= set(arrangement)
