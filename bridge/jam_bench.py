@@ -49,7 +49,7 @@ from bridge.clock import (
     SimulatedTime,
     tick_seconds,
 )
-from engine.devices import add_device_argument, resolve_device
+from engine.devices import add_device_argument, add_threads_argument, resolve_device
 
 __all__ = ["add_commands", "run_bench", "run_jam"]
 
@@ -82,6 +82,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                      help=f"BPM of the internal clock (default {_DEFAULTS.tempo:g})")
     jam.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     add_device_argument(jam)
+    add_threads_argument(jam)
     jam.add_argument("--steps", type=int, default=_DEFAULTS.steps,
                      help=f"sampler steps a bar (default {_DEFAULTS.steps})")
     jam.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
@@ -110,6 +111,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="bars generated at each tempo (default 16)")
     bench.add_argument("--model", type=Path, help="model file (default: the bundled model)")
     add_device_argument(bench)
+    add_threads_argument(bench)
     bench.add_argument("--steps", type=int, default=_DEFAULTS.steps,
                        help=f"sampler steps a bar (default {_DEFAULTS.steps})")
     bench.add_argument("--guidance", type=float, default=_DEFAULTS.guidance,
@@ -131,11 +133,11 @@ def _error(command: str, message: str) -> int:
     return 1
 
 
-def _load_pipeline(model: Path | None, device: str) -> Any:
+def _load_pipeline(model: Path | None, device: str, threads: int | None = None) -> Any:
     from engine.pipeline import Pipeline
 
     started = time.perf_counter()
-    pipeline = Pipeline.load(model, device=str(resolve_device(device)))
+    pipeline = Pipeline.load(model, device=str(resolve_device(device)), threads=threads)
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
@@ -168,7 +170,7 @@ def run_jam(args: argparse.Namespace) -> int:
         return _error("jam", str(err))
     if args.model is not None and not args.model.is_file():
         return _error("jam", f"model file {args.model} not found")
-    pipeline = _load_pipeline(args.model, args.device)
+    pipeline = _load_pipeline(args.model, args.device, args.threads)
 
     ended = threading.Event()
     last_bar = [0]
@@ -536,7 +538,7 @@ def run_bench(args: argparse.Namespace) -> int:
     else:
         if args.model is not None and not args.model.is_file():
             return _error("bench-jam", f"model file {args.model} not found")
-        pipeline = _load_pipeline(args.model, args.device)
+        pipeline = _load_pipeline(args.model, args.device, args.threads)
     info = pipeline.info()
     latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps,
                                guidance=args.guidance) for bpm in args.bpm]

@@ -3,7 +3,9 @@
 ``serve`` loads the model once and runs the OSC server until Ctrl-C or SIGTERM.
 ``bench-osc`` measures the OSC round trip (encode, UDP on 127.0.0.1, decode, routing,
 queueing, reply) with a zero-time fake pipeline, so the figures are the bridge's own
-overhead, not the model's.
+overhead, not the model's. With ``--model`` it also times an 8-bar infill at the default
+settings twice in the same run, called directly as the CLI calls it and through the OSC
+server, optionally beside ``--load N`` busy processes: the server's cost over the CLI.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.models import DEFAULT_MAX_LOADED
-from engine.devices import add_device_argument, resolve_device
+from engine.devices import add_device_argument, add_threads_argument, resolve_device
 
 __all__ = ["add_commands", "run_bench", "run_serve"]
 
@@ -50,6 +52,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="models of --models kept loaded at once, least recently used "
                             f"let go first (default {DEFAULT_MAX_LOADED})")
     add_device_argument(serve)
+    add_threads_argument(serve)
     serve.add_argument("--queue", type=int, default=8, help="requests that may wait (default 8)")
     serve.add_argument("--timeout", type=float, default=120.0,
                        help="seconds one generation may take (default 120)")
@@ -70,6 +73,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Round-trip latency of /diffjam/status and a small infill over UDP.",
     )
     bench.add_argument("--n", type=int, default=500, help="round trips per case (default 500)")
+    bench.add_argument("--model", nargs="?", const="bundled", metavar="FILE",
+                       help="also time a real 8-bar infill, directly (as the CLI) and over "
+                            "OSC, with this model file (no FILE: the bundled model)")
+    bench.add_argument("--model-n", type=int, default=30,
+                       help="infills per path with --model (default 30)")
+    bench.add_argument("--load", type=int, default=0,
+                       help="busy processes beside the --model figures (default 0)")
+    add_threads_argument(bench)
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(handler=run_bench)
 
@@ -137,12 +148,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     started = time.perf_counter()
-    pipeline = Pipeline.load(args.model, device=str(device))
+    pipeline = Pipeline.load(args.model, device=str(device), threads=args.threads)
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
     shelf = ModelShelf(pipeline, default_name=Path(info["path"]).stem, files=files,
-                       load=lambda path: Pipeline.load(path, device=str(device)),
+                       load=lambda path: Pipeline.load(path, device=str(device),
+                                                       threads=args.threads),
                        max_loaded=args.max_loaded)
     info["models"] = shelf.names
     if files:
@@ -266,16 +278,90 @@ def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
     return figures
 
 
+def measure_model_paths(model: str, n: int, *, load: int = 0,
+                        threads: int | None = None) -> dict[str, dict[str, float]]:
+    """p50/p99/mean ms of an 8-bar infill (bars 3-6, the bench's synthetic clip, default
+    settings, a new seed each time) called directly on the pipeline, as ``diffjam infill``
+    does, and as a request to the OSC server in this process (until ``done``), the two
+    paths interleaved so that a change in the machine's load hits both."""
+    from bridge.server import OscServer
+    from bridge.worker import PipelineRunner
+    from engine.bench import BusyProcesses, synthetic_clip
+    from engine.pipeline import BarRange, Pipeline, SamplingOptions
+
+    pipeline = Pipeline.load(None if model == "bundled" else Path(model), device="cpu",
+                             threads=threads)
+    _, _, arrangement = synthetic_clip(8)
+    context = [note for note in arrangement if not 32 <= note.start < 96]
+    server = OscServer(PipelineRunner(pipeline), info=pipeline.info(), port=0, queue=8)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(60.0)
+    target = ("127.0.0.1", server.address[1])
+    flat: list[Any] = []
+    for note in context:
+        flat += [note.start / 4.0, note.duration / 4.0, note.pitch, note.velocity]
+    times: dict[str, list[float]] = {"direct": [], "osc": []}
+
+    def osc(seed: int) -> None:
+        rid = f"m{seed}"
+        params = json.dumps({"notes_chunks": 1, "bars": [3, 6], "clip_beats": 32,
+                             "seed": seed, "write_midi": False})
+        sock.sendto(_message("/diffjam/notes", "sii" + "ffii" * len(context), rid, 0, 1,
+                             *flat), target)
+        sock.sendto(_message("/diffjam/infill", "ss", rid, params), target)
+        while True:
+            message = OscMessage(sock.recvfrom(65535)[0])
+            if message.address == "/diffjam/error":
+                raise RuntimeError(f"bench request failed: {message.params}")
+            if message.address == "/diffjam/done" and message.params[0] == rid:
+                return
+
+    def direct(seed: int) -> None:
+        pipeline.infill(context, n_bars=8, bars=BarRange(2, 6),
+                        options=SamplingOptions(seed=seed))
+
+    try:
+        with BusyProcesses(load):
+            for seed in range(3):  # warm both paths (the first calls set up kernels)
+                direct(seed)
+                osc(seed)
+            for i in range(1, n + 1):
+                for name, call in (("direct", direct), ("osc", osc)):
+                    started = time.perf_counter()
+                    call(i)
+                    times[name].append((time.perf_counter() - started) * 1000.0)
+    finally:
+        sock.close()
+        server.shutdown()
+        thread.join(10.0)
+        pipeline.close()
+    return {name: {"n": len(values), "p50_ms": round(_percentile(values, 0.50), 2),
+                   "p99_ms": round(_percentile(values, 0.99), 2),
+                   "mean_ms": round(statistics.fmean(values), 2)}
+            for name, values in times.items()}
+
+
 def run_bench(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        log.error("--n must be >= 1")
+    if args.n < 1 or args.model_n < 1 or args.load < 0:
+        log.error("--n and --model-n must be >= 1, --load >= 0")
         return 2
     logging.getLogger("bridge").setLevel(logging.WARNING)  # one log line per request is noise
     figures = measure_round_trips(args.n)
-    print(f"{'case':<18} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
+    if args.model is not None:
+        model = measure_model_paths(args.model, args.model_n, load=args.load,
+                                    threads=args.threads)
+        figures.update({f"infill_8_bars_{name}": row for name, row in model.items()})
+    print(f"{'case':<22} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
     for name, row in figures.items():
-        print(f"{name:<18} {row['n']:>6} {row['p50_ms']:>9.3f} {row['p99_ms']:>9.3f} "
+        print(f"{name:<22} {row['n']:>6} {row['p50_ms']:>9.3f} {row['p99_ms']:>9.3f} "
               f"{row['mean_ms']:>9.3f}")
+    if args.model is not None:
+        ratio = figures["infill_8_bars_osc"]["p50_ms"] / figures["infill_8_bars_direct"]["p50_ms"]
+        print(f"server over CLI (p50, 8-bar infill, {args.load} busy processes): {ratio:.2f}x")
+        figures["server_over_cli_p50"] = {"ratio": round(ratio, 3), "load": args.load}
     if args.json is not None:
         report = {"machine": {"cpus": os.cpu_count()}, "cases": figures}
         args.json.write_text(json.dumps(report, indent=2) + "\n")
