@@ -1,11 +1,14 @@
 """diffjam panel: a PyQt6 desktop client of the engine, over OSC only.
 
-The panel never imports :mod:`engine` or :mod:`bridge` (a test scans the imports): it
-speaks ``docs/osc-protocol.md`` like any DAW would, and starts ``diffjam serve`` as a
-child process when asked to. Modules:
+The panel never imports :mod:`engine` or :mod:`bridge` (``tests/test_layering.py``
+checks): it speaks ``docs/osc-protocol.md`` through :mod:`wire.protocol`, the one
+definition the engine uses too, reads chords with :mod:`wire.chords` and the engine's
+limits from ``/diffjam/status``, and starts ``diffjam serve`` as a child process when
+asked to. Modules:
 
 - :mod:`gui.qt` — the one place Qt is imported from;
-- :mod:`gui.protocol` — OSC messages in and out, result reassembly (no Qt, no sockets);
+- :mod:`gui.protocol` — the failures the panel makes up itself and the error texts people
+  read (no Qt, no sockets);
 - :mod:`gui.client` — the UDP socket, its receiving thread and the Qt signals;
 - :mod:`gui.clip`, :mod:`gui.chords`, :mod:`gui.form` — notes in beats and MIDI files,
   chord-progression and form validation;

@@ -17,45 +17,52 @@ ignored.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from gui.clip import ClipNote
-from gui.protocol import (
+from gui.protocol import LocalError, LocalFailure, beat_notes, clip_notes
+from gui.qt import QObject, QTimer, Signal
+from wire.protocol import (
     Accepted,
+    Cancel,
+    ClientMessage,
     Done,
     EngineError,
     Event,
+    Hello,
+    JamPortList,
     JamPorts,
+    JamStart,
     JamState,
+    JamStop,
     Progress,
-    ProtocolError,
+    ReplyError,
+    RequestParams,
     ResultAssembler,
     ResultChunk,
+    SettingsGet,
     SettingsReply,
+    SettingsUpdate,
     Status,
     decode,
-    encode,
-    request_datagrams,
+    encode_message,
+    encode_request,
 )
-from gui.qt import QObject, QTimer, Signal
 
-__all__ = ["LOCAL_ERRORS", "EngineClient", "RequestResult", "SentRequest"]
+__all__ = ["EngineClient", "RequestResult", "SentRequest"]
 
 log = logging.getLogger(__name__)
 
 _MAX_DATAGRAM = 65536
 _FINISHED_KEPT = 256  # ids of finished requests remembered, to recognise late replies
 _DEADLINE_CHECK_MS = 100
-LOCAL_ERRORS = ("NO_ANSWER", "LOCAL_TIMEOUT")  # names of the failures the client makes up
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class SentRequest:
 
     request_id: str
     task: str
-    params: Mapping[str, Any]
+    params: RequestParams  # as given to submit (notes_chunks is set on the wire)
     notes: tuple[ClipNote, ...]
 
 
@@ -94,11 +101,11 @@ class EngineClient(QObject):
     accepted = Signal(str, int)  # request id, queue position
     progress = Signal(str, float)  # request id, fraction 0..1
     result_ready = Signal(object)  # RequestResult
-    request_failed = Signal(object, object)  # SentRequest, EngineError
+    request_failed = Signal(object, object)  # SentRequest, Failure (EngineError | LocalFailure)
     request_cancelled = Signal(object)  # SentRequest, forgotten by cancel()
     engine_error = Signal(object)  # EngineError that belongs to no request of ours
     jam_state = Signal(object)  # JamState
-    jam_ports = Signal(object)  # JamPorts
+    jam_ports = Signal(object)  # JamPortList
     _events = Signal(object)  # list[Event], from the receiving thread
 
     def __init__(
@@ -193,14 +200,14 @@ class EngineClient(QObject):
 
     def hello(self) -> None:
         if self._socket is not None:
-            self._send(encode("/diffjam/hello", self.local_port))
+            self._send_message(Hello(self.local_port))
 
-    def submit(self, task: str, params: Mapping[str, Any], notes: Sequence[ClipNote] = ()) -> str:
+    def submit(self, task: str, params: RequestParams, notes: Sequence[ClipNote] = ()) -> str:
         """Send a request; return its id. The outcome arrives as a signal."""
         request_id = "panel-" + uuid.uuid4().hex[:12]
-        datagrams = request_datagrams(task, request_id, params, notes)
+        datagrams = encode_request(task, request_id, params, beat_notes(notes))
         self._pending[request_id] = SentRequest(
-            request_id=request_id, task=task, params=dict(params), notes=tuple(notes)
+            request_id=request_id, task=task, params=params, notes=tuple(notes)
         )
         now = time.monotonic()
         self._deadlines[request_id] = _Deadlines(
@@ -221,7 +228,7 @@ class EngineClient(QObject):
         if request is None:
             return
         if self._socket is not None:
-            self._send(encode("/diffjam/cancel", request_id))
+            self._send_message(Cancel(request_id))
         self.request_cancelled.emit(request)
 
     def _forget(self, request_id: str) -> SentRequest | None:
@@ -244,33 +251,36 @@ class EngineClient(QObject):
         now = time.monotonic()
         for request_id, deadlines in list(self._deadlines.items()):
             if deadlines.answer_by is not None and now > deadlines.answer_by:
-                name, text = "NO_ANSWER", (
+                code, text = LocalError.NO_ANSWER, (
                     f"no answer from the engine at {self.host}:{self.port} in "
                     f"{self._answer_timeout_s:g} s")
             elif now > deadlines.finish_by:
-                name, text = "LOCAL_TIMEOUT", (
+                code, text = LocalError.LOCAL_TIMEOUT, (
                     f"the engine did not finish in {self._request_timeout_s:g} s")
             else:
                 continue
             request = self._forget(request_id)
             if request is not None:
                 log.warning("request %s: %s", request_id, text)
-                self.request_failed.emit(request, EngineError(request_id, 0, name, text))
+                self.request_failed.emit(request, LocalFailure(request_id, code, text))
 
-    def send_settings(self, values: Mapping[str, Any]) -> None:
-        self._send(encode("/diffjam/settings", json.dumps(dict(values))))
+    def send_settings(self, update: SettingsUpdate) -> None:
+        self._send_message(update)
 
     def request_settings(self) -> None:
-        self._send(encode("/diffjam/settings/get"))
+        self._send_message(SettingsGet())
 
     def request_jam_ports(self) -> None:
-        self._send(encode("/diffjam/jam/ports"))
+        self._send_message(JamPorts())
 
-    def start_jam(self, config: Mapping[str, Any]) -> None:
-        self._send(encode("/diffjam/jam/start", json.dumps(dict(config))))
+    def start_jam(self, config: JamStart) -> None:
+        self._send_message(config)
 
     def stop_jam(self) -> None:
-        self._send(encode("/diffjam/jam/stop"))
+        self._send_message(JamStop())
+
+    def _send_message(self, message: ClientMessage) -> None:
+        self._send(encode_message(message))
 
     def _send(self, datagram: bytes) -> None:
         if self._socket is None:
@@ -298,7 +308,7 @@ class EngineClient(QObject):
                 continue
             try:
                 events = decode(datagram)
-            except ProtocolError as err:
+            except ReplyError as err:
                 log.warning("ignoring a datagram from the engine: %s", err)
                 continue
             self._events.emit(events)
@@ -328,7 +338,7 @@ class EngineClient(QObject):
                 self._acknowledged(event.request_id)
                 try:
                     self._assembler.add(event)
-                except ProtocolError as err:
+                except ReplyError as err:
                     log.warning("%s", err)
         elif isinstance(event, Done):
             self._finish(event)
@@ -347,7 +357,7 @@ class EngineClient(QObject):
                 self.engine_error.emit(event)
         elif isinstance(event, JamState):
             self.jam_state.emit(event)
-        elif isinstance(event, JamPorts):
+        elif isinstance(event, JamPortList):
             self.jam_ports.emit(event)
 
     def _finish(self, done: Done) -> None:
@@ -362,12 +372,13 @@ class EngineClient(QObject):
         n_variations = int(done.info.get("variations", 1))
         try:
             variations = self._assembler.finish(done.request_id, n_variations=n_variations)
-        except ProtocolError as err:
+        except ReplyError as err:
             self.request_failed.emit(
-                request, EngineError(done.request_id, 0, "INCOMPLETE_RESULT", str(err))
+                request, LocalFailure(done.request_id, LocalError.INCOMPLETE_RESULT, str(err))
             )
             return
-        self.result_ready.emit(RequestResult(request=request, variations=variations, done=done))
+        self.result_ready.emit(RequestResult(
+            request=request, variations=tuple(clip_notes(v) for v in variations), done=done))
 
     def _on_hello_timer(self) -> None:
         if self._connected and time.monotonic() - self._last_status_at > self._timeout_s:

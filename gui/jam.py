@@ -6,11 +6,12 @@ state (running, bar counter, recognised chord, errors) from ``/diffjam/jam/state
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 from gui.client import EngineClient
-from gui.protocol import EngineError, JamPorts, JamState, error_text
+from gui.protocol import error_text
 from gui.qt import (
     QComboBox,
     QFormLayout,
@@ -23,6 +24,8 @@ from gui.qt import (
     QWidget,
     Signal,
 )
+from wire.limits import LIMITS, Limits
+from wire.protocol import EngineError, ErrorCode, JamPortList, JamStart, JamState
 
 __all__ = ["CLOCKS", "VIRTUAL_PORT", "JamPanel"]
 
@@ -44,7 +47,7 @@ class JamPanel(QWidget):
         *,
         client: EngineClient,
         settings: QSettings,
-        sampling: Callable[[], dict[str, Any]],
+        sampling: Callable[[], JamStart],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -81,8 +84,8 @@ class JamPanel(QWidget):
         for label, value in CLOCKS:
             self.clock_combo.addItem(label, value)
         self.tempo_spin = QSpinBox()
-        self.tempo_spin.setRange(30, 300)
-        self.tempo_spin.setValue(120)
+        self.set_limits(LIMITS)
+        self.tempo_spin.setValue(round(JamStart.tempo))
         self.tempo_spin.setSuffix(" BPM")
         form.addRow("Source", self.clock_combo)
         form.addRow("Tempo", self.tempo_spin)
@@ -117,15 +120,20 @@ class JamPanel(QWidget):
         """Whether the engine last said its jam is running."""
         return self._running
 
-    def config(self) -> dict[str, Any]:
-        """The ``/diffjam/jam/start`` JSON for the current controls."""
-        return {
-            "input": self.input_combo.currentData(),
-            "output": self.output_combo.currentData(),
-            "clock": self.clock_combo.currentData(),
-            "tempo": float(self.tempo_spin.value()),
-            **self._sampling(),
-        }
+    def set_limits(self, limits: Limits) -> None:
+        """The tempo range of the engine's internal clock (``/diffjam/status``)."""
+        self.tempo_spin.setRange(math.ceil(limits.jam_tempo.low),
+                                 math.floor(limits.jam_tempo.high))
+
+    def config(self) -> JamStart:
+        """The ``/diffjam/jam/start`` message for the current controls."""
+        return replace(
+            self._sampling(),
+            input=self.input_combo.currentData(),
+            output=self.output_combo.currentData(),
+            clock=self.clock_combo.currentData(),
+            tempo=float(self.tempo_spin.value()),
+        )
 
     def toggle(self) -> None:
         """Start the jam, or stop it when the engine says it is running."""
@@ -150,7 +158,7 @@ class JamPanel(QWidget):
         self.error_label.setText(state.error or "")
 
     def _on_engine_error(self, error: EngineError) -> None:
-        if error.name != "JAM":
+        if error.code is not ErrorCode.JAM:
             return
         text = error_text(error)
         self.error_label.setText(text)
@@ -158,7 +166,7 @@ class JamPanel(QWidget):
             self._awaiting = False
             self.failed.emit(text)
 
-    def _on_ports(self, ports: JamPorts) -> None:
+    def _on_ports(self, ports: JamPortList) -> None:
         for combo, names, key in (
             (self.input_combo, ports.inputs, "jam/input"),
             (self.output_combo, ports.outputs, "jam/output"),
@@ -181,8 +189,8 @@ class JamPanel(QWidget):
         self.clock_combo.setCurrentIndex(
             max(0, self.clock_combo.findData(s.value("jam/clock", "midi")))
         )
-        tempo = s.value("jam/tempo", 120)
-        self.tempo_spin.setValue(int(tempo) if str(tempo).isdigit() else 120)
+        tempo = s.value("jam/tempo", round(JamStart.tempo))
+        self.tempo_spin.setValue(int(tempo) if str(tempo).isdigit() else round(JamStart.tempo))
         for combo, key in ((self.input_combo, "jam/input"), (self.output_combo, "jam/output")):
             name = s.value(key, None)
             if name:  # shown until the engine's port list says whether it still exists

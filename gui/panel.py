@@ -34,7 +34,7 @@ from gui.clip import (
 from gui.editors import FormEditor, ProgressionEditor
 from gui.engine_process import EngineProcess
 from gui.jam import JamPanel
-from gui.protocol import TASKS, EngineError, Status, error_text
+from gui.protocol import Failure, LocalError, error_text
 from gui.qt import (
     QCheckBox,
     QCloseEvent,
@@ -67,6 +67,16 @@ from gui.qt import (
 )
 from gui.rollview import RollView
 from gui.throttle import Throttle
+from wire.limits import LIMITS, Limits
+from wire.protocol import (
+    TASKS,
+    EngineError,
+    ErrorCode,
+    JamStart,
+    RequestParams,
+    SettingsUpdate,
+    Status,
+)
 
 __all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text", "milliseconds"]
 
@@ -80,7 +90,7 @@ _ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; bord
 _INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
 _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
 _SETTINGS_DELAY_MS = 150
-_MAX_SEED = 2**31 - 1
+_MAX_SEED = 2**31 - 1  # what the seed spin box (a Qt int) holds; the engine takes more
 
 
 class EngineStarter(Protocol):
@@ -296,15 +306,15 @@ class PanelWindow(QMainWindow):
         self.track_label = QLabel("Regenerate")
         form.addRow(self.track_label, self.track_combo)
         self.bars_spin = QSpinBox()
-        self.bars_spin.setRange(1, 256)
-        self.bars_spin.setValue(8)
+        self.bars_spin.setRange(1, LIMITS.max_bars)
+        self.bars_spin.setValue(RequestParams.n_bars)
         self.bars_spin.setSuffix(" bars")
         form.addRow("Length", self.bars_spin)
         range_row = QHBoxLayout()
         self.first_bar_spin = QSpinBox()
         self.last_bar_spin = QSpinBox()
         for spin in (self.first_bar_spin, self.last_bar_spin):
-            spin.setRange(1, 256)
+            spin.setRange(1, LIMITS.max_bars)
         self.first_bar_spin.setValue(5)
         self.last_bar_spin.setValue(8)
         range_row.addWidget(QLabel("bars"))
@@ -346,8 +356,9 @@ class PanelWindow(QMainWindow):
         form = QFormLayout(sampling_box)
         guidance_row = QHBoxLayout()
         self.guidance_slider = QSlider(Qt.Orientation.Horizontal)
-        self.guidance_slider.setRange(0, 10 * _GUIDANCE_SCALE)
-        self.guidance_slider.setValue(4 * _GUIDANCE_SCALE)
+        self.guidance_slider.setRange(round(LIMITS.guidance.low * _GUIDANCE_SCALE),
+                                      round(LIMITS.guidance.high * _GUIDANCE_SCALE))
+        self.guidance_slider.setValue(round(LIMITS.default_guidance * _GUIDANCE_SCALE))
         self.guidance_value = QLabel()
         self.guidance_value.setMinimumWidth(32)
         guidance_row.addWidget(self.guidance_slider, 1)
@@ -360,7 +371,7 @@ class PanelWindow(QMainWindow):
         self.guidance_note.setStyleSheet("color: #c8a040;")
         form.addRow("", self.guidance_note)
         self.variations_spin = QSpinBox()
-        self.variations_spin.setRange(1, 8)
+        self.variations_spin.setRange(int(LIMITS.variations.low), int(LIMITS.variations.high))
         form.addRow("Variations", self.variations_spin)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(-1, 2**31 - 1)
@@ -377,8 +388,8 @@ class PanelWindow(QMainWindow):
         form = QFormLayout(advanced)
         form.setContentsMargins(0, 0, 0, 0)
         self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 1000)
-        self.steps_spin.setValue(10)
+        self.steps_spin.setRange(int(LIMITS.steps.low), int(LIMITS.steps.high))
+        self.steps_spin.setValue(LIMITS.default_steps)
         self.steps_spin.setToolTip("Diffusion sampler steps: more is slower, rarely much better")
         form.addRow("Sampler steps", self.steps_spin)
         self.model_combo = QComboBox()
@@ -567,17 +578,17 @@ class PanelWindow(QMainWindow):
         tonic = self.key_combo.currentData()
         return None if tonic is None else f"{tonic} {self.mode_combo.currentData()}"
 
-    def sampling_settings(self) -> dict[str, Any]:
+    def sampling_settings(self) -> SettingsUpdate:
         """The panel's sampling defaults in the engine (sent as ``/diffjam/settings``)."""
-        return {
-            "guidance": self.guidance,
-            "in_key": self.in_key_check.isChecked(),
-            "key": self.key,
-            "steps": self.steps_spin.value(),
-            "variations": self.variations_spin.value(),
-        }
+        return SettingsUpdate.of(
+            guidance=self.guidance,
+            in_key=self.in_key_check.isChecked(),
+            key=self.key,
+            steps=self.steps_spin.value(),
+            variations=self.variations_spin.value(),
+        )
 
-    def request_params(self) -> tuple[dict[str, Any], tuple[ClipNote, ...]]:
+    def request_params(self) -> tuple[RequestParams, tuple[ClipNote, ...]]:
         """The params and notes of a request for the current controls.
 
         Raises :class:`ValueError` with a user-facing message when the controls cannot
@@ -590,36 +601,38 @@ class PanelWindow(QMainWindow):
         phrases = self.form_editor.phrases
         if phrases is None:
             raise ValueError(f"fix the form first: {self.form_editor.error}")
-        params: dict[str, Any] = {
-            key: value for key, value in self.sampling_settings().items() if value is not None
-        }
         # a random seed is drawn here, not in the engine, so every result can be reproduced
         seed = self.seed_spin.value()
-        params["seed"] = seed if seed >= 0 else random.randint(0, _MAX_SEED)
-        if progression.n_bars:
-            params["chords"] = progression.text()
+        params = RequestParams(
+            guidance=self.guidance,
+            in_key=self.in_key_check.isChecked(),
+            key=self.key,
+            steps=self.steps_spin.value(),
+            variations=self.variations_spin.value(),
+            seed=seed if seed >= 0 else random.randint(0, _MAX_SEED),
+            chords=progression.text() if progression.n_bars else None,
+            form=self.form_editor.text() if phrases and self._form_supported is not False
+            else None,
+            model=self.model_combo.currentData(),
+        )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
             notes = self._clip.notes_of(self.track_combo.currentData())
         if self._clip is not None:
-            params["tempo"] = self._clip.tempo
+            params = replace(params, tempo=self._clip.tempo)
         n_bars = self.bars_spin.value()
         if task == "infill":
             first, last = self.first_bar_spin.value(), self.last_bar_spin.value()
             if first > last:
                 raise ValueError(f"the infill range {first}–{last} is empty")
-            params["bars"] = [first, last]
-            params["clip_beats"] = float(n_bars * BEATS_PER_BAR)
+            params = replace(params, bars=(first, last),
+                             clip_beats=float(n_bars * BEATS_PER_BAR))
         else:
-            params["n_bars"] = n_bars
+            params = replace(params, n_bars=n_bars)
             if task == "accompany" and not progression.n_bars:
                 raise ValueError("accompany needs a chord progression")
             if task == "generate":
                 notes = ()
-        if phrases and self._form_supported is not False:
-            params["form"] = self.form_editor.text()
-        if self.model_combo.currentData() is not None:
-            params["model"] = self.model_combo.currentData()
         return params, notes
 
     # ---- actions ---------------------------------------------------------------------
@@ -643,7 +656,8 @@ class PanelWindow(QMainWindow):
             self._in_flight_source = _Source(self._clip, self.track_combo.currentData())
         return request_id
 
-    def submit_request(self, task: str, params: dict[str, Any], notes: tuple[ClipNote, ...]) -> str:
+    def submit_request(self, task: str, params: RequestParams, notes: tuple[ClipNote, ...]
+                       ) -> str:
         """Send exactly these params and notes (no checks here: the engine answers)."""
         request_id = self.client.submit(task, params, notes)
         self._in_flight = request_id
@@ -655,13 +669,11 @@ class PanelWindow(QMainWindow):
         self.show_info(f"{_TASK_LABELS[task]}: sent to the engine ({len(notes)} notes).")
         return request_id
 
-    def jam_sampling(self) -> dict[str, Any]:
-        """The sampling options a jam starts with (the panel's defaults, key when set)."""
-        values = self.sampling_settings()
-        del values["variations"]
-        if values["key"] is None:
-            del values["key"]
-        return values
+    def jam_sampling(self) -> JamStart:
+        """The sampling options a jam starts with (the panel's defaults, key when set);
+        the jam tab fills in ports, clock and tempo."""
+        return JamStart(guidance=self.guidance, in_key=self.in_key_check.isChecked(),
+                        key=self.key, steps=self.steps_spin.value())
 
     def cancel(self) -> None:
         """Forget the running request at once (the engine is asked to drop it too)."""
@@ -772,8 +784,7 @@ class PanelWindow(QMainWindow):
         """The seed the shown result was made with (``None``: no result, or not known)."""
         if self._shown is None:
             return None
-        seed = self._shown.result.request.params.get("seed")
-        return int(seed) if seed is not None else None
+        return self._shown.result.request.params.seed
 
     def _no_engine_text(self) -> str:
         if self.engine_process is not None and self.engine_process.exit_code() is None:
@@ -856,8 +867,8 @@ class PanelWindow(QMainWindow):
             text = f"#{number} {_TASK_LABELS[request.task]}"
             if bars:
                 text += f" {bars[0]}–{bars[1]}"
-            if "seed" in request.params:
-                text += f" · seed {request.params['seed']}"
+            if request.params.seed is not None:
+                text += f" · seed {request.params.seed}"
             star = "★ " if request.request_id in self._favourites else ""
             combo.addItem(star + text, number - 1)
             if request.request_id == current:
@@ -1010,12 +1021,26 @@ class PanelWindow(QMainWindow):
             self._engine_version = status.version
             self._form_supported = None
             self.form_editor.set_engine_note("")
+        if status.params:  # the engine says which params it reads
+            self._form_supported = "form" in status.params
+            self.form_editor.set_engine_note("" if self._form_supported else FORM_UNSUPPORTED)
+        self.set_limits(status.limits)
         self.protocol_label.setText(f"protocol {status.protocol}")
         self.model_label.setText(f"model {status.model} {status.version}".strip())
         self.device_label.setText(f"device {device_text(status.device)}")
         if status.last_latency_ms is not None:
             self.latency_label.setText(f"last latency {milliseconds(status.last_latency_ms)}")
         self._set_models(status.models)
+
+    def set_limits(self, limits: Limits) -> None:
+        """Size the controls to the engine's limits (``/diffjam/status``); values outside
+        the new ranges are clamped by Qt."""
+        self.guidance_slider.setRange(round(limits.guidance.low * _GUIDANCE_SCALE),
+                                      round(limits.guidance.high * _GUIDANCE_SCALE))
+        self.steps_spin.setRange(int(limits.steps.low), int(limits.steps.high))
+        self.variations_spin.setRange(int(limits.variations.low), int(limits.variations.high))
+        self.bars_spin.setMaximum(limits.max_bars)
+        self.jam.set_limits(limits)
 
     def _set_models(self, models: tuple[str, ...]) -> None:
         """Fill the Model menu from the engine's names (the default's first); the choice is
@@ -1084,21 +1109,21 @@ class PanelWindow(QMainWindow):
             text += f" (seed {self.shown_seed})"
         self.show_info(text + ".")
 
-    def _on_request_failed(self, request: SentRequest, error: EngineError) -> None:
+    def _on_request_failed(self, request: SentRequest, error: Failure) -> None:
         if request.request_id != self._in_flight:
             return
         self._in_flight = None
         self._request_finished()
-        if error.name == "BAD_PARAMS" and "form" in request.params and "'form'" in error.message:
+        if (error.code is ErrorCode.BAD_PARAMS and request.params.form is not None
+                and "'form'" in error.message):
             self._form_supported = False
             self.form_editor.set_engine_note(FORM_UNSUPPORTED)
-            params = {key: value for key, value in request.params.items() if key != "form"}
-            params.pop("notes_chunks", None)
-            self.submit_request(request.task, params, request.notes)
+            self.submit_request(request.task, replace(request.params, form=None), request.notes)
             self.show_info(f"{FORM_UNSUPPORTED}; sent again without the form.")
             return
-        self.progress_bar.setFormat("no answer" if error.name == "NO_ANSWER" else "failed")
-        if error.name == "NO_ANSWER":
+        no_answer = error.code is LocalError.NO_ANSWER
+        self.progress_bar.setFormat("no answer" if no_answer else "failed")
+        if no_answer:
             self.start_engine_button.setVisible(True)
             self.show_error(self._no_engine_text())
             return
@@ -1116,7 +1141,7 @@ class PanelWindow(QMainWindow):
             self.show_info("Cancelled.")
 
     def _on_engine_error(self, error: EngineError) -> None:
-        if error.name == "JAM":  # the jam tab shows these (and forwards the user's own)
+        if error.code is ErrorCode.JAM:  # the jam tab shows these (and forwards the user's own)
             return
         self.show_error(error_text(error))
 
@@ -1143,10 +1168,10 @@ class PanelWindow(QMainWindow):
         assert self._shown is not None
         shown, request = self._shown, self._shown.result.request
         midi = None
+        bars = request.params.bars
         if shown.source is not None:
-            bars = request.params.get("bars")
             midi = result_file(shown.source.clip, request.task, shown.notes,
-                               bars=tuple(bars) if bars else None, track=shown.source.track)
+                               bars=bars, track=shown.source.track)
         if midi is None:
             write_clip(path, shown.notes, tempo=self._result_tempo())
             return ""
@@ -1156,6 +1181,7 @@ class PanelWindow(QMainWindow):
             return f": {clip.name} plus an accompaniment track"
         track = shown.source.track
         which = "every track" if track is None else f"track {clip.tracks[track].name!r}"
+        assert bars is not None  # an infill result written into its file
         return (f": {clip.name} with bars {bars[0]}–{bars[1]} of {which} replaced, every "
                 "other event as it was")
 
@@ -1179,8 +1205,8 @@ class PanelWindow(QMainWindow):
 
     def _result_tempo(self) -> float:
         if self._shown is not None:
-            return float(self._shown.result.request.params.get("tempo", 120.0))
-        return self._clip.tempo if self._clip is not None else 120.0
+            return self._shown.result.request.params.tempo
+        return self._clip.tempo if self._clip is not None else RequestParams.tempo
 
     def _infill_range(self) -> tuple[int, int]:
         return self.first_bar_spin.value(), self.last_bar_spin.value()
@@ -1302,14 +1328,14 @@ class PanelWindow(QMainWindow):
             self.first_bar_spin.setValue(_int(s.value("request/first_bar"), 5))
             self.chords_editor.set_text(str(s.value("request/chords", "")))
             self.form_editor.set_text(str(s.value("request/form", "")))
-            self.set_guidance(_float(s.value("sampling/guidance"), 4.0))
+            self.set_guidance(_float(s.value("sampling/guidance"), LIMITS.default_guidance))
             self.in_key_check.setChecked(_bool(s.value("sampling/in_key"), True))
             tonic = s.value("sampling/key_tonic", None)
             self.key_combo.setCurrentIndex(max(0, self.key_combo.findData(tonic)) if tonic else 0)
             self.mode_combo.setCurrentIndex(
                 max(0, self.mode_combo.findData(s.value("sampling/key_mode", "major")))
             )
-            self.steps_spin.setValue(_int(s.value("sampling/steps"), 10))
+            self.steps_spin.setValue(_int(s.value("sampling/steps"), LIMITS.default_steps))
             self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
             geometry = s.value("window/geometry", None)
             if geometry is not None:

@@ -25,6 +25,7 @@ from gui.clip import ClipNote, write_clip
 from gui.engine_process import EngineProcess
 from gui.panel import PanelWindow
 from gui.qt import QApplication, QSettings
+from wire.protocol import RequestParams
 
 __all__ = ["SHOTS", "capture", "demo_clip", "main"]
 
@@ -122,7 +123,7 @@ def capture(
 
             failures: list[object] = []
             client.request_failed.connect(lambda *args: failures.append(args))
-            window.submit_request("infill", {"bars": [9, 12], "clip_beats": 32.0}, ())
+            window.submit_request("infill", RequestParams(bars=(9, 12), clip_beats=32.0), ())
             _wait(app, lambda: bool(failures), timeout_s=timeout_s, what="the error")
             window.chords_editor.set_text("C G Hm7 F")
             window.grab().save(str(paths[2]))

@@ -341,9 +341,10 @@ class JamStart:
     context_bars: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The fields that differ from their defaults, as a client sends them."""
+        """As a client sends it: ports, clock and tempo always, the rest when given."""
+        always = ("input", "output", "clock", "tempo")
         return {item.name: getattr(self, item.name) for item in fields(self)
-                if getattr(self, item.name) != item.default}
+                if item.name in always or getattr(self, item.name) is not None}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fake_engine import ARPEGGIO, FakeEngine
 
 from gui.client import EngineClient, RequestResult
 from gui.clip import ClipNote
-from gui.protocol import encode
+from wire.protocol import EngineError, ErrorCode, JamStart, Reply, RequestParams, SettingsUpdate
 
 
 def test_connects_and_reads_status(client: EngineClient, fake_engine: FakeEngine) -> None:
@@ -24,7 +24,7 @@ def test_connects_and_reads_status(client: EngineClient, fake_engine: FakeEngine
 
 def test_settings_round_trip(qtbot, client: EngineClient, fake_engine: FakeEngine) -> None:
     with qtbot.waitSignal(client.settings_received, timeout=CONNECT_TIMEOUT_MS) as blocker:
-        client.send_settings({"guidance": 3.5, "steps": 20})
+        client.send_settings(SettingsUpdate.of(guidance=3.5, steps=20))
     assert blocker.args[0]["guidance"] == 3.5
     assert fake_engine.settings["steps"] == 20
 
@@ -36,7 +36,7 @@ def test_request_with_chunked_notes_is_reassembled(
             for i in range(256)]  # 8 bars, 2 chunks  # fmt: skip
     with qtbot.waitSignal(client.result_ready, timeout=CONNECT_TIMEOUT_MS) as blocker:
         request_id = client.submit(
-            "infill", {"bars": [3, 4], "clip_beats": 32.0, "variations": 2}, clip
+            "infill", RequestParams(bars=(3, 4), clip_beats=32.0, variations=2), clip
         )
     result: RequestResult = blocker.args[0]
     assert result.request.request_id == request_id
@@ -53,16 +53,17 @@ def test_request_with_chunked_notes_is_reassembled(
 
 def test_engine_error_fails_the_request(qtbot, client: EngineClient) -> None:
     with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
-        client.submit("generate", {"n_bars": 4, "chords": "C H7"})
+        client.submit("generate", RequestParams(n_bars=4, chords="C H7"))
     request, error = blocker.args
     assert request.task == "generate"
+    assert isinstance(error, EngineError) and error.code is ErrorCode.BAD_CHORD
     assert (error.code, error.name) == (6, "BAD_CHORD")
     assert error.message == "unknown chord symbol 'H7'"
 
 
 def test_error_without_request_is_reported(qtbot, client: EngineClient) -> None:
     with qtbot.waitSignal(client.engine_error, timeout=CONNECT_TIMEOUT_MS) as blocker:
-        client.send_settings({"colour": "blue"})
+        client.send_settings(SettingsUpdate((("colour", "blue"),)))  # unchecked: as sent
     assert blocker.args[0].name == "BAD_PARAMS"
 
 
@@ -71,8 +72,7 @@ def test_jam_messages(qtbot, client: EngineClient, fake_engine: FakeEngine) -> N
         client.request_jam_ports()
     assert blocker.args[0].inputs == ("Fake Keyboard",)
     with qtbot.waitSignal(client.jam_state, timeout=CONNECT_TIMEOUT_MS) as blocker:
-        client.start_jam({"input": None, "output": "Fake Synth", "clock": "internal",
-                          "tempo": 100.0})  # fmt: skip
+        client.start_jam(JamStart(output="Fake Synth", clock="internal", tempo=100.0))
     assert (blocker.args[0].running, blocker.args[0].chord) == (True, "Am7")
     assert json.loads(fake_engine.messages("/diffjam/jam/start")[0][0])["output"] == "Fake Synth"
     with qtbot.waitSignal(client.jam_state, timeout=CONNECT_TIMEOUT_MS) as blocker:
@@ -112,16 +112,16 @@ def test_port_is_validated() -> None:
 
 def test_a_second_outcome_for_a_finished_request_is_ignored(qtbot, client: EngineClient) -> None:
     with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
-        request_id = client.submit("generate", {"n_bars": 4, "chords": "C H7"})
+        request_id = client.submit("generate", RequestParams(n_bars=4, chords="C H7"))
     assert blocker.args[1].name == "BAD_CHORD"
     stray: list[object] = []
     client.engine_error.connect(stray.append)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         # what a server does that reports leftover chunks of a refused request
-        sock.sendto(encode("/diffjam/error", request_id, 10, "CHUNK", "incomplete"),
+        sock.sendto(Reply("/diffjam/error", (request_id, 10, "CHUNK", "incomplete")).encode(),
                     ("127.0.0.1", client.local_port))  # fmt: skip
-        sock.sendto(encode("/diffjam/error", "", 2, "UNKNOWN_ADDRESS", "no such address"),
-                    ("127.0.0.1", client.local_port))  # fmt: skip
+        sock.sendto(Reply("/diffjam/error", ("", 2, "UNKNOWN_ADDRESS", "no such address")
+                          ).encode(), ("127.0.0.1", client.local_port))  # fmt: skip
     qtbot.waitUntil(lambda: len(stray) == 1, timeout=CONNECT_TIMEOUT_MS)
     assert stray[0].name == "UNKNOWN_ADDRESS"
 
@@ -141,7 +141,7 @@ def test_a_request_nobody_answers_fails_locally(qtbot) -> None:
     client.start()
     try:
         with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
-            request_id = client.submit("generate", {"n_bars": 4})
+            request_id = client.submit("generate", RequestParams(n_bars=4))
         request, error = blocker.args
         assert request.request_id == request_id
         assert error.name == "NO_ANSWER" and "no answer from the engine" in error.message
@@ -158,7 +158,7 @@ def test_a_request_that_never_finishes_fails_locally(qtbot, fake_engine: FakeEng
         qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
         fake_engine.hold = True  # accepts, then never finishes
         with qtbot.waitSignal(client.request_failed, timeout=CONNECT_TIMEOUT_MS) as blocker:
-            client.submit("generate", {"n_bars": 4})
+            client.submit("generate", RequestParams(n_bars=4))
         assert blocker.args[1].name == "LOCAL_TIMEOUT"
     finally:
         client.close()
@@ -171,7 +171,7 @@ def test_cancel_forgets_the_request_at_once(qtbot, fake_engine: FakeEngine) -> N
         qtbot.waitUntil(lambda: client.connected, timeout=CONNECT_TIMEOUT_MS)
         fake_engine.hold = True
         with qtbot.waitSignal(client.accepted, timeout=CONNECT_TIMEOUT_MS):
-            request_id = client.submit("generate", {"n_bars": 4})
+            request_id = client.submit("generate", RequestParams(n_bars=4))
         with qtbot.waitSignal(client.request_cancelled, timeout=0) as blocker:
             client.cancel(request_id)
         assert blocker.args[0].request_id == request_id

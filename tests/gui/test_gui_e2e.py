@@ -25,7 +25,7 @@ from pythonosc.osc_message import OscMessage
 from gui.client import EngineClient
 from gui.clip import ClipNote, read_clip, write_clip
 from gui.panel import FORM_UNSUPPORTED, PanelWindow
-from gui.protocol import encode
+from wire.protocol import Hello, RequestParams, encode_message
 from gui.qt import QSettings
 from gui.rollview import GENERATED_COLOR
 
@@ -71,7 +71,7 @@ def free_udp_port() -> int:
 def answers_hello(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(0.5)
-        sock.sendto(encode("/diffjam/hello"), ("127.0.0.1", port))
+        sock.sendto(encode_message(Hello(None)), ("127.0.0.1", port))
         try:
             return OscMessage(sock.recv(65536)).address == "/diffjam/status"
         except (TimeoutError, ConnectionRefusedError):
@@ -190,7 +190,7 @@ def test_infill_keeps_the_context(qtbot, real_panel: PanelWindow, tmp_path: Path
 
 def test_engine_errors_are_shown_in_place(qtbot, real_panel: PanelWindow) -> None:
     with qtbot.waitSignal(real_panel.client.request_failed, timeout=CONNECT_TIMEOUT_MS):
-        real_panel.submit_request("infill", {"bars": [9, 12], "clip_beats": 16.0}, ())
+        real_panel.submit_request("infill", RequestParams(bars=(9, 12), clip_beats=16.0), ())
     assert real_panel.status_area.text().startswith("Those bars are outside the clip: ")
     assert real_panel.progress_bar.format() == "failed"
 
@@ -202,7 +202,7 @@ def test_form_is_reported_when_the_engine_does_not_support_it(
     real_panel.bars_spin.setValue(2)
     real_panel.form_editor.set_text("A1B1")
     run(qtbot, real_panel)
-    sent = real_panel._shown.result.request.params if real_panel._shown else {}
+    sent = real_panel._shown.result.request.params.to_json() if real_panel._shown else {}
     if "form" in sent:
         pytest.skip("this engine supports form conditioning")
     assert real_panel.form_editor.engine_note.text() == FORM_UNSUPPORTED

@@ -7,7 +7,7 @@ import json
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from gui.panel import PanelWindow
-from gui.protocol import Status, decode
+from wire.protocol import Status, decode
 
 
 def _status(models: tuple[str, ...]) -> Status:
@@ -27,9 +27,9 @@ def test_the_model_menu_picks_a_model_by_name(panel: PanelWindow) -> None:
     assert [combo.itemText(i) for i in range(combo.count())] == [
         "base (default)", "mine", "other"]
     panel.task_combo.setCurrentIndex(panel.task_combo.findData("generate"))
-    assert "model" not in panel.request_params()[0]  # the default: no name sent
+    assert "model" not in panel.request_params()[0].to_json()  # the default: no name sent
     combo.setCurrentIndex(combo.findData("mine"))
-    assert panel.request_params()[0]["model"] == "mine"
+    assert panel.request_params()[0].to_json()["model"] == "mine"
     panel._on_status(_status(("base", "mine")))  # still served: the choice stays
     assert combo.currentData() == "mine"
     panel._on_status(_status(("base",)))  # gone: back to the default

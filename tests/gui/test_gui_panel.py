@@ -21,6 +21,7 @@ from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
 from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR
 from gui.synth import SAMPLE_RATE
+from wire.protocol import RequestParams
 
 WAIT = CONNECT_TIMEOUT_MS
 
@@ -152,7 +153,7 @@ def test_chord_editor_names_the_bad_symbol(panel: PanelWindow) -> None:
 def test_engine_error_is_shown_in_place(qtbot, panel: PanelWindow) -> None:
     panel.set_task("generate")
     with qtbot.waitSignal(panel.client.request_failed, timeout=WAIT):
-        panel.submit_request("generate", {"n_bars": 4, "chords": "C Hx"}, ())
+        panel.submit_request("generate", RequestParams(n_bars=4, chords="C Hx"), ())
     assert panel.status_area.text() == (
         "The engine did not understand a chord: unknown chord symbol 'Hx'")
     assert panel.progress_bar.format() == "failed"
@@ -278,11 +279,11 @@ def test_settings_persist_between_runs(qtbot, tmp_path: Path, fake_engine) -> No
             second.last_bar_spin.value()) == (16, 9, 12)  # fmt: skip
     assert second.chords_editor.text() == "Am F C G"
     assert second.form_editor.text() == "A8B8"
-    assert second.sampling_settings() == {
+    assert second.sampling_settings().to_json() == {
         "guidance": 3.5, "in_key": False, "key": "Bb minor", "steps": 30, "variations": 4,
     }  # fmt: skip
     assert second.seed_spin.value() == -1  # a seed is per result (Reuse seed), not kept
-    assert second.jam.config()["clock"] == "internal"
+    assert second.jam.config().clock == "internal"
     assert second.jam.tempo_spin.value() == 140
 
 
@@ -697,6 +698,6 @@ def test_history_of_results_with_favourites(qtbot, panel: PanelWindow) -> None:
     assert panel.history_combo.currentIndex() == 1 and not panel.favourite_button.isChecked()
     panel.show_history(0)
     assert panel.roll.notes == first and panel.favourite_button.text() == "★"
-    assert [r.request.params["seed"] for r in panel.favourites] == [11]
+    assert [r.request.params.seed for r in panel.favourites] == [11]
     panel.undo()  # back to the second result
     assert panel.history_combo.currentIndex() == 1

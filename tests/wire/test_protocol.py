@@ -1,4 +1,4 @@
-"""bridge.protocol against docs/osc-protocol.md, and params validation."""
+"""wire.protocol (engine side) against docs/osc-protocol.md, and params validation."""
 
 from __future__ import annotations
 
