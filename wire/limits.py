@@ -58,7 +58,9 @@ class Range:
 DEFAULT_GUIDANCE = 4.0
 GUIDANCE = Range(0.0, 20.0)
 DEFAULT_STEPS = 10  # sampler steps of a request
-DEFAULT_JAM_STEPS = 8  # the live jam's: a bar must be ready before the next one starts
+# The live jam's steps: the request default, so a model with a distilled student (engine
+# .distill) runs the student, 4 network passes a bar, in the jam as everywhere else.
+DEFAULT_JAM_STEPS = DEFAULT_STEPS
 MAX_STEPS = 1000
 STEPS = Range(1, MAX_STEPS)
 MAX_VARIATIONS = 8

@@ -173,7 +173,7 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
     # bar 3 continues what bar 2 played: bar 2 is known context, bar 3 is written
     assert then["n_bars"] == 2 and then["bars"] == BarRange(1, 2)
     assert then["context"] == [Note(0, 36, 8, 90), Note(8, 43, 8, 70)]
-    assert call["options"] == SamplingOptions(guidance=4.0, in_key=True, key=None, steps=8,
+    assert call["options"] == SamplingOptions(guidance=4.0, in_key=True, key=None, steps=10,
                                               seed=8)
     assert rig.session.state() | {"latency_ms": None} == {
         "running": True, "playing": True, "bar": 3, "chord": "C", "tempo": TEMPO,
