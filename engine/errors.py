@@ -2,21 +2,26 @@
 
 Every front end (CLI, OSC server, panel) catches :class:`InputError` and shows its
 message to the user as it is: the messages are written for producers, not developers.
+:class:`InputError` and :class:`ChordSymbolError` are :mod:`wire.errors`' (the panel reads
+chords with the same grammar); the kinds below are the engine's own.
 """
 
 from __future__ import annotations
 
+from wire.errors import ChordSymbolError, InputError  # shared with the panel
 
-class InputError(ValueError):
-    """Base class of every error caused by the caller's input."""
+__all__ = [
+    "BarRangeError",
+    "ChordSymbolError",
+    "ClipTooLargeError",
+    "InputError",
+    "ModelFileError",
+    "UnsupportedMeterError",
+]
 
 
 class UnsupportedMeterError(InputError):
     """The clip's time signature is not one the model can handle (only 4/4)."""
-
-
-class ChordSymbolError(InputError):
-    """A chord or key symbol could not be read."""
 
 
 class BarRangeError(InputError):

@@ -152,7 +152,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["accompany", "--chords", "C", "--tempo", "inf", "-o", out], "--tempo"),
         (["generate", "--seed", str(2**64), "-o", out], "seed must be in 0.."),
         (["generate", "-o", str(blocker / "out.mid")], "a-file"),
-        (["accompany", "--chords", "C" * 5000, "-o", out], "unknown chord symbol"),
+        (["accompany", "--chords", "C" * 5000, "-o", out], "unknown chord quality"),
         (["eval", "--songs", many, "--task", "infill", "--out", str(tmp / "e.json"),
           "--data", str(data)], "no POP909 song folder"),  # the ids are read as ids
         (["results", "--songs", many, "--data", str(data)], "no POP909 song folder"),

@@ -1,4 +1,4 @@
-"""The panel's chord-symbol validator."""
+"""The panel's chord progression, read with the one chord grammar (wire.chords)."""
 
 from __future__ import annotations
 
