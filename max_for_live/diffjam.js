@@ -1,13 +1,18 @@
-// diffjam.js: the Max for Live device's script.
+// diffjam.js: the script of both Max for Live devices.
 //
-// One file, two hosts:
-//  - Max's classic [js] object (ES5, the only JavaScript object in Max with LiveAPI). The
-//    functions at the bottom (init, generate, anything, ...) are its message handlers.
-//  - node, for the tests: `require('./diffjam.js')` returns the pure logic and the Device,
-//    which takes everything that touches Max or Live (LiveAPI, outlets, timers) as arguments.
+// One file, three hosts:
+//  - Max's classic [js] object (ES5, the JavaScript object in Max 8 with LiveAPI), in
+//      diffjam.amxd       a MIDI effect (Live 11 and 12): [js diffjam.js]
+//      diffjam-tool.amxd  a Live 12 MIDI Tool (Generator): [js diffjam.js tool]
+//    The functions at the bottom (init, generate, cancel, anything, ...) are its message
+//    handlers; the word after the file name picks the Device or the Tool.
+//  - node, for the tests: `require('./diffjam.js')` returns the logic, the Device and the
+//    Tool, which take everything that touches Max or Live (LiveAPI, outlets, the clock) as
+//    arguments.
 //
-// Units: notes travel in beats (quarter notes) from the clip's time 0, bars are 1-based and
-// inclusive at the user's edge (docs/osc-protocol.md). Only 4/4 is supported by the engine.
+// Units: notes travel in beats (quarter notes) from the clip's time 0; bars are 1-based and
+// inclusive at the user's edge (docs/osc-protocol.md); times of day are milliseconds of the
+// wall clock (Date), never of Max's scheduler. Only 4/4 is supported by the engine.
 //
 // Keep this file ES5: var, function, no arrow functions, let/const, classes or template
 // strings. The node tests parse it with ecmaVersion 5.
@@ -15,21 +20,60 @@
 var PROTOCOL_VERSION = 1;
 var STEPS_PER_BEAT = 4;
 var NOTES_PER_CHUNK = 128;
-var MAX_VARIATIONS = 8;
 var EPSILON = 1e-6;
-// How long the engine may stay silent: before it accepts a request, and between two replies.
+
+// Defaults and limits: the engine's (wire/limits.py); tests/test_max_for_live.py checks
+// these against it. Seeds stop at 2^24 - 1, the largest whole number a float Live parameter
+// (the Seed box) holds exactly; the engine takes any seed up to 2^63 - 1.
+var DEFAULTS = { guidance: 4.0, steps: 10, variations: 1 };
+var LIMITS = {
+    guidance: [0, 20],
+    steps: [1, 1000],
+    variations: [1, 8],
+    seed: [0, 16777215],
+    bars: [0, 256]
+};
+var MAX_VARIATIONS = LIMITS.variations[1];
+
+// How long the engine may stay silent: before it accepts a request, between two replies
+// (its own --timeout is 120 s, it answers TIMEOUT itself), and for the result chunks still
+// missing once /diffjam/done came (UDP may deliver done first).
 var ACCEPT_TIMEOUT_MS = 5000;
-var REPLY_TIMEOUT_MS = 120000;
+var REPLY_TIMEOUT_MS = 130000;
+var CHUNK_GRACE_MS = 3000;
+// How often Max's Task looks at the deadlines (it stops while Live's audio engine is off;
+// every reply and button press looks too, see Device.tick).
+var TICK_MS = 250;
+
+// Reply port 0 = automatic: AUTO_PORT_BASE + (this device's Live id mod AUTO_PORT_SPAN), so
+// two devices in one set listen on different ports without the user choosing.
+var AUTO_PORT_BASE = 9001;
+var AUTO_PORT_SPAN = 999;
 
 var MODES = ['infill', 'accompany'];
+var NOTE_NAMES = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'];
+// Live's scale names the engine's keys can say (major and natural minor).
+var MAJOR_SCALES = ['Major', 'Ionian'];
+var MINOR_SCALES = ['Minor', 'Aeolian'];
+var MAJOR_INTERVALS = '0,2,4,5,7,9,11';
+var MINOR_INTERVALS = '0,2,3,5,7,8,10';
+// Colours of the result clips, one per variation (0xRRGGBB, Clip.color).
+var VARIATION_COLOURS = [0x1AA3E8, 0xF66C03, 0x87D93C, 0xB78AE6, 0xFFE83B, 0xFF5959,
+    0x3DC2A5, 0xE55C9C];
 
-// Names of the engine's error codes (docs/osc-protocol.md, "Error codes").
+// Engine replies the device reads; the others (settings, jam) are answered by nothing here.
+var ENGINE_ADDRESSES = ['/diffjam/status', '/diffjam/accepted', '/diffjam/progress',
+    '/diffjam/result', '/diffjam/done', '/diffjam/error'];
+var IGNORED_ADDRESSES = ['/diffjam/settings', '/diffjam/jam/state', '/diffjam/jam/ports'];
+
+// Hints for the engine's error names (docs/osc-protocol.md, "Error codes").
 var ERROR_HINTS = {
     BUSY: 'the engine queue is full, try again in a moment',
     TIMEOUT: 'generation took too long; try fewer steps or bars',
     UNSUPPORTED_METER: 'only 4/4 clips are supported',
     CHUNK: 'notes got lost on the way to the engine; try again',
-    BAD_BARS: 'check the bar range against the clip length'
+    BAD_BARS: 'check the bar range against the clip length',
+    BAD_CHORD: 'check the Chords and Key fields'
 };
 
 // ---------------------------------------------------------------------------------------
@@ -72,6 +116,26 @@ function clipSpan(clip) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Keys: Live 12's scale (Song.root_note/scale_name, or a MIDI Tool's scale context) as the
+// engine's key symbol ("C", "F#m"); null when Live's scale is off or not major/minor.
+
+function keyFromScale(rootNote, scaleName, intervals) {
+    var root = Number(rootNote);
+    if (isNaN(root) || root < 0 || root > 11 || Math.floor(root) !== root) {
+        return null;
+    }
+    var name = scaleName === undefined || scaleName === null ? '' : String(scaleName);
+    var steps = intervals ? String(intervals) : '';
+    if (MAJOR_SCALES.indexOf(name) >= 0 || (!name && steps === MAJOR_INTERVALS)) {
+        return NOTE_NAMES[root];
+    }
+    if (MINOR_SCALES.indexOf(name) >= 0 || (!name && steps === MINOR_INTERVALS)) {
+        return NOTE_NAMES[root] + 'm';
+    }
+    return null;
+}
+
+// ---------------------------------------------------------------------------------------
 // Settings from the device's UI.
 
 function defaultSettings() {
@@ -79,26 +143,36 @@ function defaultSettings() {
         mode: 'infill',
         bar_from: 0, // 0: the clip loop
         bar_to: 0,
-        guidance: 4.0,
+        guidance: DEFAULTS.guidance,
         in_key: true,
-        steps: 10,
-        variations: 1,
-        keep_original: true,
+        steps: DEFAULTS.steps,
+        variations: DEFAULTS.variations,
+        seed: 0, // 0: a new random seed for every Generate (and shown in the result's name)
+        key: '', // '': Live 12's scale when Live Scale is on, else the engine estimates
+        live_scale: true,
+        keep_original: true, // true: results as new clips; false: into the clip itself
+        new_track: false, // accompany: the result into a new clip on a new track
         chords: '',
         model: '', // '': the engine's default model
         engine_host: '127.0.0.1',
         engine_port: 9000,
-        reply_port: 9001
+        reply_port: 0 // 0: automatic, see AUTO_PORT_BASE
     };
 }
 
 function toInt(value, name, low, high) {
     var number = Number(value);
-    if (isNaN(number) || Math.floor(number) !== number || number < low || number > high) {
+    // Live parameters are floats (integer unit style): 4.0 is 4.
+    if (isNaN(number) || Math.abs(number - Math.round(number)) > EPSILON || number < low ||
+            number > high) {
         throw new Error(name + ' must be a whole number from ' + low + ' to ' + high +
             ', got ' + value);
     }
-    return number;
+    return Math.round(number);
+}
+
+function words(value) {
+    return String(value).replace(/\s+/g, ' ').replace(/^ | $/g, '');
 }
 
 // Returns a copy of `settings` with `name` set to `value`, validated. Throws Error with a
@@ -113,39 +187,51 @@ function applySetting(settings, name, value) {
     }
     if (name === 'mode') {
         if (typeof value === 'number') {
-            value = MODES[value];
+            value = MODES[Math.round(value)];
         }
         if (MODES.indexOf(value) < 0) {
             throw new Error('mode must be infill or accompany, got ' + value);
         }
         next.mode = value;
     } else if (name === 'bar_from' || name === 'bar_to') {
-        next[name] = toInt(value, name === 'bar_from' ? 'From bar' : 'To bar', 0, 256);
+        next[name] = toInt(value, name === 'bar_from' ? 'From bar' : 'To bar', LIMITS.bars[0],
+            LIMITS.bars[1]);
     } else if (name === 'guidance') {
         var guidance = Number(value);
-        if (isNaN(guidance) || guidance < 0 || guidance > 20) {
-            throw new Error('guidance must be from 0 to 20, got ' + value);
+        if (isNaN(guidance) || guidance < LIMITS.guidance[0] || guidance > LIMITS.guidance[1]) {
+            throw new Error('guidance must be from ' + LIMITS.guidance[0] + ' to ' +
+                LIMITS.guidance[1] + ', got ' + value);
         }
         next.guidance = guidance;
-    } else if (name === 'in_key' || name === 'keep_original') {
+    } else if (name === 'in_key' || name === 'keep_original' || name === 'new_track' ||
+            name === 'live_scale') {
         next[name] = Number(value) !== 0 && value !== false;
-    } else if (name === 'steps') {
-        next.steps = toInt(value, 'steps', 1, 1000);
-    } else if (name === 'variations') {
-        next.variations = toInt(value, 'variations', 1, MAX_VARIATIONS);
-    } else if (name === 'chords') {
-        next.chords = String(value).replace(/\s+/g, ' ').replace(/^ | $/g, '');
-    } else if (name === 'model') {
-        next.model = String(value).replace(/^\s+|\s+$/g, '');
-    } else if (name === 'engine_port' || name === 'reply_port') {
-        next[name] = toInt(value, name === 'engine_port' ? 'engine port' : 'reply port',
-            1024, 65535);
+    } else if (name === 'steps' || name === 'variations' || name === 'seed') {
+        next[name] = toInt(value, name, LIMITS[name][0], LIMITS[name][1]);
+    } else if (name === 'chords' || name === 'model' || name === 'key') {
+        next[name] = words(value);
+    } else if (name === 'engine_port') {
+        next.engine_port = toInt(value, 'engine port', 1024, 65535);
+    } else if (name === 'reply_port') {
+        next.reply_port = toInt(value, 'reply port', 0, 65535);
+        if (next.reply_port !== 0 && next.reply_port < 1024) {
+            throw new Error('reply port must be 0 (automatic) or from 1024 to 65535, got ' +
+                value);
+        }
     } else if (name === 'engine_host') {
         next.engine_host = String(value);
     } else {
         throw new Error('unknown setting ' + name);
     }
     return next;
+}
+
+// The port the device listens on: the setting, or 0 -> one derived from the device's id.
+function replyPortFor(setting, deviceId) {
+    if (setting !== 0) {
+        return setting;
+    }
+    return AUTO_PORT_BASE + (Math.abs(Math.round(Number(deviceId) || 0)) % AUTO_PORT_SPAN);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -220,25 +306,6 @@ function notesToLive(notes) {
     return out;
 }
 
-// Live note dictionaries without their note_id, for add_new_notes into another clip.
-function copyLiveNotes(liveNotes) {
-    var keys = ['pitch', 'start_time', 'duration', 'velocity', 'mute', 'probability',
-        'velocity_deviation', 'release_velocity'];
-    var out = [];
-    var i;
-    var k;
-    for (i = 0; i < liveNotes.length; i++) {
-        var note = {};
-        for (k = 0; k < keys.length; k++) {
-            if (liveNotes[i].hasOwnProperty(keys[k])) {
-                note[keys[k]] = liveNotes[i][keys[k]];
-            }
-        }
-        out.push(note);
-    }
-    return out;
-}
-
 function shiftNotes(notes, beats) {
     var out = [];
     var i;
@@ -280,6 +347,10 @@ function helloMessage(replyPort) {
     return { address: '/diffjam/hello', types: 'i', args: [replyPort] };
 }
 
+function cancelMessage(requestId) {
+    return { address: '/diffjam/cancel', types: 's', args: [requestId] };
+}
+
 function notesMessage(requestId, index, count, notes) {
     var types = 'sii';
     var args = [requestId, index, count];
@@ -295,7 +366,9 @@ function notesMessage(requestId, index, count, notes) {
 // and what the reply will be written back to.
 //   clip: {notes, loop_start, loop_end, start_marker, end_marker, signature_numerator,
 //          signature_denominator, tempo}
-function buildRequest(requestId, settings, clip) {
+//   options: {seed: int, key: engine key symbol or null} (both optional)
+function buildRequest(requestId, settings, clip, options) {
+    var extra = options || {};
     if (clip.signature_numerator !== 4 || clip.signature_denominator !== 4) {
         throw new Error('Only 4/4 clips are supported; this clip is in ' +
             clip.signature_numerator + '/' + clip.signature_denominator + '.');
@@ -315,6 +388,12 @@ function buildRequest(requestId, settings, clip) {
     };
     if (settings.model) {
         params.model = settings.model;
+    }
+    if (typeof extra.seed === 'number') {
+        params.seed = extra.seed;
+    }
+    if (extra.key) {
+        params.key = extra.key;
     }
     var notes;
     // The engine's task; infill on an empty clip has nothing to fit around, so it becomes
@@ -361,6 +440,8 @@ function buildRequest(requestId, settings, clip) {
         // beats to add to the reply's notes to place them in the clip
         offset: task === 'infill' ? 0 : rangeStart,
         variations: settings.variations,
+        seed: typeof extra.seed === 'number' ? extra.seed : null,
+        key: extra.key || null,
         messages: messages
     };
 }
@@ -454,13 +535,17 @@ function describeEngineError(code, name, message) {
     return text;
 }
 
-// The life of one request, driven by the engine's replies:
-//   sent -> accepted -> (progress)* -> (result chunks)* -> done | failed
-// handle() takes one reply and returns an event:
+// The life of one request, driven by the engine's replies in whatever order UDP delivers
+// them (docs/osc-protocol.md sends accepted, progress, result chunks, done; a datagram may
+// still arrive late, twice, or not at all):
+//   sent -> accepted -> running -> done | failed
+// and, when /diffjam/done overtakes result chunks, 'draining' until the last chunk comes
+// (or the device gives up: incomplete()). handle() takes one reply and returns an event:
 //   {kind: 'ignored'}                         not for this request, or after the end
 //   {kind: 'accepted', position}
 //   {kind: 'progress', fraction}
 //   {kind: 'chunk', duplicate}
+//   {kind: 'draining', missing}               done came; `missing` chunks still to come
 //   {kind: 'done', variations: [[notes]], info}
 //   {kind: 'failed', message}
 function RequestTracker(requestId, expectedVariations) {
@@ -468,6 +553,7 @@ function RequestTracker(requestId, expectedVariations) {
     this.expectedVariations = expectedVariations;
     this.state = 'sent';
     this.results = new ResultAssembler();
+    this.doneInfo = null;
 }
 
 RequestTracker.prototype.finished = function () {
@@ -495,11 +581,15 @@ RequestTracker.prototype.handle = function (address, args) {
         return { kind: 'ignored' };
     }
     if (address === '/diffjam/accepted') {
-        this.state = 'accepted';
+        if (this.state === 'sent') {
+            this.state = 'accepted';
+        }
         return { kind: 'accepted', position: Number(args[1]) };
     }
     if (address === '/diffjam/progress') {
-        this.state = 'running';
+        if (this.state !== 'draining') {
+            this.state = 'running';
+        }
         return { kind: 'progress', fraction: Math.max(0, Math.min(1, Number(args[1]))) };
     }
     if (address === '/diffjam/result') {
@@ -510,36 +600,41 @@ RequestTracker.prototype.handle = function (address, args) {
         } catch (err) {
             return this.fail('Bad reply from the engine: ' + err.message);
         }
+        if (this.state === 'draining') {
+            return this.tryComplete();
+        }
         this.state = 'running';
         return { kind: 'chunk', duplicate: outcome === 'duplicate' };
     }
     if (address === '/diffjam/done') {
-        return this.complete(args[1]);
+        if (this.doneInfo) {
+            return { kind: 'ignored' }; // a repeated done
+        }
+        try {
+            this.doneInfo = JSON.parse(String(args[1]));
+        } catch (err) {
+            return this.fail('Bad reply from the engine: done info is not JSON (' +
+                err.message + ')');
+        }
+        this.state = 'draining';
+        return this.tryComplete();
     }
     return { kind: 'ignored' };
 };
 
-RequestTracker.prototype.complete = function (infoJson) {
-    var info;
-    try {
-        info = JSON.parse(String(infoJson));
-    } catch (err) {
-        return this.fail('Bad reply from the engine: done info is not JSON (' +
-            err.message + ')');
-    }
-    var expected = typeof info.variations === 'number' ? info.variations :
+RequestTracker.prototype.expected = function () {
+    return typeof this.doneInfo.variations === 'number' ? this.doneInfo.variations :
         this.expectedVariations;
+};
+
+// After done: 'done' once every chunk is in, else 'draining' with what is missing.
+RequestTracker.prototype.tryComplete = function () {
+    var expected = this.expected();
     var missing = this.results.missing(expected);
     if (missing.length > 0) {
-        var names = [];
-        var i;
-        for (i = 0; i < missing.length && i < 4; i++) {
-            names.push('variation ' + (missing[i].variation + 1) + ' chunk ' +
-                (missing[i].chunk + 1));
-        }
-        return this.fail('The result arrived incomplete (' + missing.length +
-            ' chunk(s) lost: ' + names.join(', ') + '); press Generate again.');
+        return { kind: 'draining', missing: missing.length };
     }
+    var info = this.doneInfo;
     var variations = [];
     var v;
     for (v = 0; v < expected; v++) {
@@ -552,6 +647,19 @@ RequestTracker.prototype.complete = function (infoJson) {
     }
     this.state = 'done';
     return { kind: 'done', variations: variations, info: info };
+};
+
+// The device gave up waiting for the chunks still missing after done.
+RequestTracker.prototype.incomplete = function () {
+    var missing = this.results.missing(this.expected());
+    var names = [];
+    var i;
+    for (i = 0; i < missing.length && i < 4; i++) {
+        names.push('variation ' + (missing[i].variation + 1) + ' chunk ' +
+            (missing[i].chunk + 1));
+    }
+    return this.fail('The result arrived incomplete (' + missing.length +
+        ' chunk(s) lost: ' + names.join(', ') + '); press Generate again. Nothing was written.');
 };
 
 // What to do to a clip to write one variation into it:
@@ -590,14 +698,16 @@ function planWrite(request, existing, resultNotes) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Live: reading the selected clip and writing results through the LiveAPI.
+// Live: reading clips and writing results through the LiveAPI. Every call used here is in
+// the Live Object Model reference (README.md, "Live API calls and their sources"); the
+// tests' fake (test/support/live_mock.js) answers exactly these, each with its citation.
 
 function liveId(api) {
     return Number(api.id);
 }
 
 function first(value) {
-    return value && value.length !== undefined ? value[0] : value;
+    return value && value.length !== undefined && typeof value !== 'string' ? value[0] : value;
 }
 
 // ['id', 3] -> 3; [] or ['id', 0] -> 0
@@ -642,50 +752,100 @@ Live.prototype.api = function (path) {
     return new this.LiveAPI(path);
 };
 
-// The selected clip as {api, name, notes, loop/marker times, meter, tempo}; throws with a
-// message for the status line when there is none or it is not a MIDI clip.
-Live.prototype.readSelectedClip = function () {
-    var clip = this.api('live_set view detail_clip');
-    if (!clip || liveId(clip) === 0) {
+Live.prototype.byId = function (id) {
+    return this.api('id ' + id);
+};
+
+Live.prototype.number = function (api, property) {
+    return Number(first(api.get(property)));
+};
+
+Live.prototype.detailClipId = function () {
+    return liveId(this.api('live_set view detail_clip'));
+};
+
+// The track a clip belongs to, its slot (null in the Arrangement) and their indices. An
+// Arrangement clip's parent is its Track, or in Live 12 a TakeLane whose parent is the Track.
+Live.prototype.placeOf = function (clipApi) {
+    var parent = this.byId(idFrom(clipApi.get('canonical_parent')));
+    var slot = null;
+    var hops = 0;
+    if (parent.type === 'ClipSlot') {
+        slot = parent;
+        parent = this.byId(idFrom(slot.get('canonical_parent')));
+    }
+    while (parent.type !== 'Track' && liveId(parent) !== 0 && hops < 4) {
+        parent = this.byId(idFrom(parent.get('canonical_parent')));
+        hops += 1;
+    }
+    if (parent.type !== 'Track') {
+        throw new Error('Could not find the track of the clip.');
+    }
+    var trackIds = idsFrom(this.api('live_set').get('tracks'));
+    return {
+        slot: slot,
+        slotIndex: slot ? idsFrom(parent.get('clip_slots')).indexOf(liveId(slot)) : -1,
+        track: parent,
+        trackIndex: trackIds.indexOf(liveId(parent)),
+        trackName: String(first(parent.get('name')) || '')
+    };
+};
+
+// The clip with Live id `id` as {api, name, notes, loop/marker times, meter, tempo, place};
+// throws with a message for the status line when there is none or it is not a MIDI clip.
+Live.prototype.readClip = function (id, withNotes) {
+    var clip = this.byId(id);
+    if (!id || liveId(clip) === 0) {
         throw new Error('No clip selected: click a MIDI clip, then press Generate.');
     }
-    if (Number(first(clip.get('is_midi_clip'))) !== 1) {
+    if (this.number(clip, 'is_midi_clip') !== 1) {
         throw new Error('The selected clip is an audio clip; diffjam needs a MIDI clip.');
     }
     var info = {
         api: clip,
         id: liveId(clip),
         name: String(first(clip.get('name')) || ''),
-        loop_start: Number(first(clip.get('loop_start'))),
-        loop_end: Number(first(clip.get('loop_end'))),
-        start_marker: Number(first(clip.get('start_marker'))),
-        end_marker: Number(first(clip.get('end_marker'))),
-        signature_numerator: Number(first(clip.get('signature_numerator'))),
-        signature_denominator: Number(first(clip.get('signature_denominator'))),
-        tempo: Number(first(this.api('live_set').get('tempo')))
+        loop_start: this.number(clip, 'loop_start'),
+        loop_end: this.number(clip, 'loop_end'),
+        start_marker: this.number(clip, 'start_marker'),
+        end_marker: this.number(clip, 'end_marker'),
+        signature_numerator: this.number(clip, 'signature_numerator'),
+        signature_denominator: this.number(clip, 'signature_denominator'),
+        arrangement: this.number(clip, 'is_arrangement_clip') === 1,
+        tempo: this.number(this.api('live_set'), 'tempo')
     };
-    var span = clipSpan(info);
-    info.liveNotes = parseNoteDict(clip.call('get_notes_extended', 0, 128, span.start,
-        span.end - span.start));
-    info.notes = notesFromLive(info.liveNotes);
+    info.place = this.placeOf(clip);
+    if (info.arrangement) {
+        info.start_time = this.number(clip, 'start_time');
+    }
+    if (withNotes !== false) {
+        var span = clipSpan(info);
+        info.liveNotes = parseNoteDict(clip.call('get_notes_extended', 0, 128, span.start,
+            span.end - span.start));
+        info.notes = notesFromLive(info.liveNotes);
+    }
     return info;
 };
 
-// The clip slot holding the clip, or null for an arrangement clip.
-Live.prototype.slotOf = function (clip) {
-    var parent = this.api('id ' + idFrom(clip.api.get('canonical_parent')));
-    if (parent.type === 'ClipSlot') {
-        return parent;
+// Live 12's scale (Song.scale_mode, root_note, scale_name) as {key, name}; key is null when
+// the scale is not one the engine can use. null in Live 11 (no such properties) or when the
+// Scale Mode toggle is off.
+Live.prototype.scale = function () {
+    var song = this.api('live_set');
+    var mode;
+    var root;
+    var name;
+    try {
+        mode = this.number(song, 'scale_mode');
+        root = this.number(song, 'root_note');
+        name = String(first(song.get('scale_name')));
+    } catch (err) {
+        return null;
     }
-    return null;
-};
-
-Live.prototype.trackOf = function (clip) {
-    var parent = this.api('id ' + idFrom(clip.api.get('canonical_parent')));
-    if (parent.type === 'ClipSlot') {
-        return this.api('id ' + idFrom(parent.get('canonical_parent')));
+    if (mode !== 1) {
+        return null;
     }
-    return parent;
+    return { key: keyFromScale(root, name), name: NOTE_NAMES[root] + ' ' + name };
 };
 
 // The first empty clip slot of the track below `afterIndex`; adds a scene when all are full.
@@ -693,48 +853,81 @@ Live.prototype.emptySlot = function (track, afterIndex) {
     var slotIds = idsFrom(track.get('clip_slots'));
     var i;
     for (i = afterIndex + 1; i < slotIds.length; i++) {
-        var slot = this.api('id ' + slotIds[i]);
-        if (Number(first(slot.get('has_clip'))) === 0) {
+        var slot = this.byId(slotIds[i]);
+        if (this.number(slot, 'has_clip') === 0) {
             return { api: slot, index: i };
         }
     }
     this.api('live_set').call('create_scene', -1);
     slotIds = idsFrom(track.get('clip_slots'));
-    return { api: this.api('id ' + slotIds[slotIds.length - 1]), index: slotIds.length - 1 };
+    return { api: this.byId(slotIds[slotIds.length - 1]), index: slotIds.length - 1 };
 };
 
-Live.prototype.slotIndex = function (track, slot) {
-    if (!slot) {
-        return -1;
+// The slot `index` of the track, adding scenes until there is one.
+Live.prototype.slotAt = function (track, index) {
+    var slotIds = idsFrom(track.get('clip_slots'));
+    while (slotIds.length <= index) {
+        this.api('live_set').call('create_scene', -1);
+        slotIds = idsFrom(track.get('clip_slots'));
     }
-    return idsFrom(track.get('clip_slots')).indexOf(liveId(slot));
+    return this.byId(slotIds[index]);
 };
 
-// A copy of the clip in the next empty slot of its track, as a clip API. A session clip is
-// duplicated (duplicate_clip_to keeps everything); an arrangement clip gets a new session
-// clip with the same loop and markers and its notes.
-Live.prototype.copyClip = function (clip, afterIndex, name) {
-    var track = this.trackOf(clip);
-    var source = this.slotOf(clip);
-    var target = this.emptySlot(track, afterIndex);
-    var copy;
-    if (source) {
-        source.call('duplicate_clip_to', 'id', liveId(target.api));
-        copy = this.api('id ' + idFrom(target.api.get('clip')));
-    } else {
-        var span = clipSpan(clip);
-        target.api.call('create_clip', span.end);
-        copy = this.api('id ' + idFrom(target.api.get('clip')));
-        copy.set('loop_end', clip.loop_end);
-        copy.set('loop_start', clip.loop_start);
-        copy.set('end_marker', clip.end_marker);
-        copy.set('start_marker', clip.start_marker);
-        copy.call('add_new_notes', { notes: copyLiveNotes(clip.liveNotes) });
+Live.prototype.label = function (clipApi, name, colour) {
+    clipApi.set('name', name);
+    clipApi.set('color', colour);
+};
+
+// A copy of a session clip in the next empty slot of its track below `afterIndex`.
+Live.prototype.copyClip = function (clip, afterIndex) {
+    var target = this.emptySlot(clip.place.track, afterIndex);
+    clip.place.slot.call('duplicate_clip_to', 'id', liveId(target.api));
+    return { api: this.byId(idFrom(target.api.get('clip'))), index: target.index };
+};
+
+// An empty session clip in `slot` with the loop and markers of `clip`.
+Live.prototype.newSessionClip = function (slot, clip) {
+    if (this.number(slot, 'has_clip') === 1) {
+        throw new Error('the slot for the new clip is not empty');
     }
-    copy.set('name', name);
-    return { api: copy, index: target.index };
+    var span = clipSpan(clip);
+    slot.call('create_clip', span.end);
+    var api = this.byId(idFrom(slot.get('clip')));
+    api.set('loop_end', clip.loop_end);
+    api.set('loop_start', clip.loop_start);
+    api.set('end_marker', clip.end_marker);
+    api.set('start_marker', clip.start_marker);
+    return api;
 };
 
+// A new Arrangement clip on `track` from song time `start` for `length` beats (Live 12's
+// Track.create_midi_clip); null in Live 11, which has no way to make one.
+Live.prototype.newArrangementClip = function (track, start, length) {
+    try {
+        track.call('create_midi_clip', start, length);
+    } catch (err) {
+        return null;
+    }
+    var ids = idsFrom(track.get('arrangement_clips'));
+    var i;
+    for (i = 0; i < ids.length; i++) {
+        var api = this.byId(ids[i]);
+        if (Math.abs(this.number(api, 'start_time') - start) < EPSILON) {
+            return api;
+        }
+    }
+    return null;
+};
+
+// A new MIDI track right after track `index`; returns its API.
+Live.prototype.newTrackAfter = function (index) {
+    var song = this.api('live_set');
+    song.call('create_midi_track', index + 1);
+    return this.byId(idsFrom(song.get('tracks'))[index + 1]);
+};
+
+// Applies a plan ({remove, add}) to a clip: the removal and the addition are two calls made
+// one right after the other in one handler.
 Live.prototype.writePlan = function (clipApi, plan) {
     if (plan.remove) {
         clipApi.call('remove_notes_extended', 0, 128, plan.remove.from, plan.remove.span);
@@ -745,83 +938,90 @@ Live.prototype.writePlan = function (clipApi, plan) {
 };
 
 // ---------------------------------------------------------------------------------------
-// The device: settings, Generate, replies, timeouts.
+// The OSC client both devices share: settings, hello, one request in flight, replies,
+// deadlines and Cancel. The Device and the Tool add what they read and write in Live.
 //
 // env: {
 //   LiveAPI:   the LiveAPI constructor (Max's, or a fake)
 //   send:      function (message)  one OSC message {address, types, args} to the engine
 //   configure: function (what, value)  'engine_host' | 'engine_port' | 'reply_port'
 //   status:    function (text)  the status line
-//   schedule:  function (fn, ms) -> {cancel: function ()}
+//   now:       function () -> wall-clock milliseconds (Date; not Max's scheduler)
 //   newId:     function () -> request id string
+//   random:    function () -> [0, 1) for seeds
 // }
-function Device(env) {
+// Deadlines are wall-clock times looked at by tick(), which Max's Task calls every TICK_MS
+// while Live's audio engine runs, and every reply and button press calls as well.
+
+function Client(env) {
     this.env = env;
     this.live = new Live(env.LiveAPI);
     this.settings = defaultSettings();
     this.tracker = null;
     this.request = null;
-    this.clip = null;
-    this.timer = null;
+    this.deadline = null;
+    this.deadlineMessage = '';
     this.engineInfo = null;
+    this.replyPort = null;
 }
 
-Device.prototype.set = function (name, value) {
+Client.prototype.set = function (name, value) {
+    this.tick();
     try {
         this.settings = applySetting(this.settings, name, value);
     } catch (err) {
         this.env.status(err.message);
         return false;
     }
-    if (name === 'engine_host' || name === 'engine_port' || name === 'reply_port') {
+    if (name === 'engine_host' || name === 'engine_port') {
         this.env.configure(name, this.settings[name]);
         this.hello();
+    } else if (name === 'reply_port' && this.replyPort !== null) {
+        this.listen();
     }
     return true;
 };
 
-Device.prototype.hello = function () {
-    this.env.send(helloMessage(this.settings.reply_port));
+// Picks the reply port (0: automatic), tells [udpreceive], announces it to the engine.
+Client.prototype.listen = function () {
+    var deviceId = 0;
+    try {
+        deviceId = liveId(this.live.api('this_device'));
+    } catch (err) {
+        deviceId = 0;
+    }
+    this.replyPort = replyPortFor(this.settings.reply_port, deviceId);
+    this.env.configure('reply_port', this.replyPort);
+    this.hello();
 };
 
-Device.prototype.busy = function () {
+Client.prototype.hello = function () {
+    if (this.replyPort !== null) {
+        this.env.send(helloMessage(this.replyPort));
+    }
+};
+
+Client.prototype.busy = function () {
     return this.tracker !== null && !this.tracker.finished();
 };
 
-Device.prototype.armTimer = function (ms, message) {
-    var self = this;
-    this.cancelTimer();
-    this.timer = this.env.schedule(function () {
-        self.timer = null;
-        if (self.busy()) {
-            self.finish(self.tracker.fail(message));
-        }
-    }, ms);
+Client.prototype.armDeadline = function (ms, message) {
+    this.deadline = this.env.now() + ms;
+    this.deadlineMessage = message;
 };
 
-Device.prototype.cancelTimer = function () {
-    if (this.timer) {
-        this.timer.cancel();
-        this.timer = null;
+// Fails the request in flight once its deadline has passed.
+Client.prototype.tick = function () {
+    if (!this.busy() || this.deadline === null || this.env.now() < this.deadline) {
+        return;
     }
+    this.deadline = null;
+    this.finish(this.tracker.state === 'draining' ? this.tracker.incomplete() :
+        this.tracker.fail(this.deadlineMessage));
 };
 
-// Reads the selected clip and sends the request. Returns true when a request went out.
-Device.prototype.generate = function () {
-    if (this.busy()) {
-        this.env.status('Still waiting for the last request.');
-        return false;
-    }
-    var clip;
-    var request;
-    try {
-        clip = this.live.readSelectedClip();
-        request = buildRequest(this.env.newId(), this.settings, clip);
-    } catch (err) {
-        this.env.status(err.message);
-        return false;
-    }
-    this.clip = clip;
+// Sends a built request and starts waiting for it.
+Client.prototype.start = function (request, description) {
     this.request = request;
     this.tracker = new RequestTracker(request.requestId, request.variations);
     this.hello();
@@ -829,16 +1029,33 @@ Device.prototype.generate = function () {
     for (i = 0; i < request.messages.length; i++) {
         this.env.send(request.messages[i]);
     }
-    this.env.status('Sent ' + request.task + ' for bars ' + request.bars[0] + '-' +
-        request.bars[1] + ' (' + clip.notes.length + ' notes), waiting for the engine...');
-    this.armTimer(ACCEPT_TIMEOUT_MS, 'The engine did not answer on ' +
+    this.env.status(description);
+    this.armDeadline(ACCEPT_TIMEOUT_MS, 'The engine did not answer on ' +
         this.settings.engine_host + ':' + this.settings.engine_port +
         '. Is `diffjam serve` running?');
+};
+
+Client.prototype.cancel = function () {
+    this.tick();
+    if (!this.busy()) {
+        this.env.status('Nothing to cancel.');
+        return false;
+    }
+    this.env.send(cancelMessage(this.request.requestId));
+    this.finish(this.tracker.fail('Cancelled; nothing was written.'));
     return true;
 };
 
+Client.prototype.seedFor = function () {
+    if (this.settings.seed > 0) {
+        return this.settings.seed;
+    }
+    return 1 + Math.floor(this.env.random() * (LIMITS.seed[1] - 1));
+};
+
 // One OSC message from the engine.
-Device.prototype.receive = function (address, args) {
+Client.prototype.receive = function (address, args) {
+    this.tick();
     if (address === '/diffjam/status') {
         this.onStatus(args[0]);
         return;
@@ -846,6 +1063,7 @@ Device.prototype.receive = function (address, args) {
     if (!this.busy()) {
         return;
     }
+    var wasDraining = this.tracker.state === 'draining';
     var event = this.tracker.handle(address, args);
     if (event.kind === 'ignored') {
         return;
@@ -858,13 +1076,17 @@ Device.prototype.receive = function (address, args) {
     }
     if (event.kind === 'done' || event.kind === 'failed') {
         this.finish(event);
+    } else if (event.kind === 'draining') {
+        if (!wasDraining) {
+            this.armDeadline(CHUNK_GRACE_MS, '');
+        }
     } else {
-        this.armTimer(REPLY_TIMEOUT_MS, 'The engine stopped answering in the middle of the ' +
-            'request; check the terminal running `diffjam serve`.');
+        this.armDeadline(REPLY_TIMEOUT_MS, 'The engine stopped answering in the middle of ' +
+            'the request; check the terminal running `diffjam serve`.');
     }
 };
 
-Device.prototype.onStatus = function (json) {
+Client.prototype.onStatus = function (json) {
     var info;
     try {
         info = JSON.parse(String(json));
@@ -881,8 +1103,8 @@ Device.prototype.onStatus = function (json) {
     }
 };
 
-Device.prototype.finish = function (event) {
-    this.cancelTimer();
+Client.prototype.finish = function (event) {
+    this.deadline = null;
     if (event.kind === 'failed') {
         this.env.status(event.message);
         return;
@@ -894,53 +1116,417 @@ Device.prototype.finish = function (event) {
     }
 };
 
-// Writes the variations into Live as one undo step; returns the status line.
+function inherit(Child, Parent) {
+    var key;
+    for (key in Parent.prototype) {
+        if (Parent.prototype.hasOwnProperty(key)) {
+            Child.prototype[key] = Parent.prototype[key];
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The MIDI effect: the clip shown in Live's Detail View, results as new clips or into the
+// clip itself.
+//
+// env (besides Client's): target: function (text)  the "Target:" line under the controls
+
+function Device(env) {
+    Client.call(this, env);
+    this.clip = null;
+    this.targetId = 0;
+    this.observer = null;
+}
+
+inherit(Device, Client);
+
+// Called once Live is ready (live.thisdevice): reply port, hello, and the target clip line,
+// kept up to date by observing the Detail View's clip.
+Device.prototype.init = function () {
+    var self = this;
+    this.listen();
+    try {
+        this.observer = this.live.observe('live_set view', 'detail_clip', function () {
+            self.refreshTarget();
+        });
+    } catch (err) {
+        this.observer = null;
+    }
+    this.refreshTarget();
+};
+
+Device.prototype.set = function (name, value) {
+    var ok = Client.prototype.set.call(this, name, value);
+    if (ok && this.replyPort !== null) {
+        this.refreshTarget();
+    }
+    return ok;
+};
+
+// The key the request asks for: the Key field, else Live 12's scale when Live Scale is on.
+Device.prototype.key = function () {
+    if (this.settings.key) {
+        return { key: this.settings.key, text: 'key ' + this.settings.key };
+    }
+    if (!this.settings.live_scale) {
+        return { key: null, text: 'key estimated' };
+    }
+    var scale = this.live.scale();
+    if (!scale) {
+        return { key: null, text: 'key estimated' };
+    }
+    if (!scale.key) {
+        return { key: null, text: 'key estimated (Live\'s ' + scale.name +
+            ' is not major or minor)' };
+    }
+    return { key: scale.key, text: 'key ' + scale.key + ' (Live\'s scale)' };
+};
+
+// Where a Generate would write, for the "Target:" line; throws like generate() would.
+Device.prototype.describe = function (clip) {
+    var bars = resolveBarRange(this.settings, clip);
+    var where = clip.arrangement ? 'Arrangement' : 'Session slot ' + (clip.place.slotIndex + 1);
+    var into;
+    if (this.settings.mode === 'accompany' && this.settings.new_track) {
+        into = 'accompaniment to a new track';
+    } else if (clip.arrangement || !this.settings.keep_original) {
+        into = 'into this clip';
+    } else {
+        into = 'as new clips below';
+    }
+    return 'Target: "' + (clip.name || 'untitled') + '" on ' + (clip.place.trackName ||
+        'track ' + (clip.place.trackIndex + 1)) + ', ' + where + ', bars ' + bars.first + '-' +
+        bars.last + ', ' + this.key().text + ', ' + into + '.';
+};
+
+Device.prototype.refreshTarget = function () {
+    var text;
+    try {
+        this.targetId = this.live.detailClipId();
+        text = this.describe(this.live.readClip(this.targetId, false));
+    } catch (err) {
+        text = 'Target: none. ' + err.message;
+    }
+    if (this.env.target) {
+        this.env.target(text);
+    }
+    return text;
+};
+
+// Reads the target clip (the one the Target line shows) and sends the request. Returns true
+// when a request went out.
+Device.prototype.generate = function () {
+    this.tick();
+    if (this.busy()) {
+        this.env.status('Still waiting for the last request (Cancel stops it).');
+        return false;
+    }
+    var clip;
+    var request;
+    var seed = this.seedFor();
+    try {
+        clip = this.live.readClip(this.targetId || this.live.detailClipId());
+        if (clip.arrangement && this.settings.variations > 1) {
+            throw new Error('An Arrangement clip takes one variation, written in place; set ' +
+                'Variations to 1 or use a Session clip.');
+        }
+        request = buildRequest(this.env.newId(), this.settings, clip, {
+            seed: seed, key: this.key().key
+        });
+    } catch (err) {
+        this.env.status(err.message);
+        return false;
+    }
+    this.clip = clip;
+    this.start(request, 'Sent ' + request.task + ' for bars ' + request.bars[0] + '-' +
+        request.bars[1] + ' of "' + (clip.name || 'untitled') + '" (' + clip.notes.length +
+        ' notes, seed ' + seed + '), waiting for the engine...');
+    return true;
+};
+
+Device.prototype.resultName = function (v) {
+    return (this.clip.name || 'clip') + ' diffjam ' + (v + 1) + ' seed ' + this.request.seed;
+};
+
+// Writes the variations into Live; returns the status line. Every write is a Live API edit
+// made in this one handler (Song.begin_undo_step is not in the Max for Live API).
 Device.prototype.write = function (variations) {
     var clip = this.clip;
     var request = this.request;
-    var song = this.live.api('live_set');
     var written = [];
     var total = 0;
-    var afterIndex = this.live.slotIndex(this.live.trackOf(clip), this.live.slotOf(clip));
-    // Copies first: a copy must start from the user's clip, not from one already rewritten.
-    var order = [];
-    var k;
-    for (k = 0; k < variations.length; k++) {
-        order.push(k);
-    }
-    if (!this.settings.keep_original) {
-        order.push(order.shift());
-    }
-    song.call('begin_undo_step');
-    try {
-        var i;
-        for (i = 0; i < order.length; i++) {
-            var v = order[i];
-            var target;
-            var name;
-            if (v === 0 && !this.settings.keep_original) {
-                target = { api: clip.api, index: afterIndex };
-                name = clip.name;
+    var v;
+    var plan;
+    var live = this.live;
+    if (request.mode === 'accompany' && this.settings.new_track) {
+        var track = live.newTrackAfter(clip.place.trackIndex);
+        track.set('name', (clip.place.trackName || 'diffjam') + ' accompaniment');
+        for (v = 0; v < variations.length; v++) {
+            var api;
+            // the melody's own notes stay on its track (a result that repeats one is not
+            // copied to the accompaniment)
+            plan = planWrite(request, clip.notes, variations[v]);
+            if (clip.arrangement) {
+                api = live.newArrangementClip(track, clip.start_time + request.rangeStart -
+                    clip.start_marker, request.rangeEnd - request.rangeStart);
+                if (!api) {
+                    throw new Error('this Live cannot make Arrangement clips from a device ' +
+                        '(Live 12 can); turn New track off or use a Session clip');
+                }
+                plan = { remove: null, add: shiftNotes(plan.add, -request.rangeStart) };
             } else {
-                name = (clip.name ? clip.name + ' ' : '') + 'diffjam ' + (v + 1);
-                target = this.live.copyClip(clip, afterIndex, name);
-                afterIndex = target.index;
+                api = live.newSessionClip(live.slotAt(track, clip.place.slotIndex + v), clip);
             }
-            var plan = planWrite(request, clip.notes, variations[v]);
-            this.live.writePlan(target.api, plan);
+            live.writePlan(api, plan);
+            live.label(api, this.resultName(v), VARIATION_COLOURS[v]);
             total += plan.add.length;
-            written.push(name);
+            written.push(this.resultName(v));
         }
-    } finally {
-        song.call('end_undo_step');
+        return this.done(total, written);
     }
+    var inPlace = clip.arrangement || !this.settings.keep_original;
+    var afterIndex = clip.place.slotIndex;
+    // Copies first: a copy must start from the user's clip, not from one already rewritten.
+    for (v = inPlace ? 1 : 0; v < variations.length; v++) {
+        var copy = live.copyClip(clip, afterIndex);
+        afterIndex = copy.index;
+        plan = planWrite(request, clip.notes, variations[v]);
+        live.writePlan(copy.api, plan);
+        live.label(copy.api, this.resultName(v), VARIATION_COLOURS[v]);
+        total += plan.add.length;
+        written.push(this.resultName(v));
+    }
+    if (inPlace) {
+        plan = planWrite(request, clip.notes, variations[0]);
+        live.writePlan(clip.api, plan);
+        total += plan.add.length;
+        written.unshift((clip.name || 'the clip') + ' (in place)');
+    }
+    return this.done(total, written);
+};
+
+Device.prototype.done = function (total, written) {
+    var request = this.request;
     return 'Done: ' + total + ' notes in bars ' + request.bars[0] + '-' + request.bars[1] +
-        ' -> ' + written.join(', ') + '. Undo with Cmd/Ctrl-Z.';
+        ' -> ' + written.join(', ') + '. Seed ' + request.seed + '.';
 };
 
 // ---------------------------------------------------------------------------------------
-// Max: the [js] object's message handlers. Outlets: 0 OSC to the engine (through the
-// patcher's typed-float path, see below), 1 status text, 2 reply port for [udpreceive].
+// The Live 12 MIDI Tool (a Generator in the clip's Generate tab). Live hands the tool the
+// clip's notes and context (time selection, grid, scale) through [live.miditool.in] and
+// takes notes back through [live.miditool.out] in the same apply cycle; the engine answers
+// later, over UDP. So one Generate is two apply cycles (Max's live.miditool.in reference:
+// a bang "will start a new apply cycle or continue an existing one"):
+//   1. Generate bangs [live.miditool.in]; the tool answers the selection's notes unchanged
+//      and sends the request;
+//   2. when the result is in, the tool bangs [live.miditool.in] again and answers with the
+//      generated notes, which Live puts in place of the time selection's notes.
+// A cycle Live starts by itself (Auto Apply after a parameter change) is answered with the
+// notes unchanged: only Generate and Re-roll ask the engine.
+//
+// env (besides Client's):
+//   output:       function (liveNotes)  the note dictionaries to [live.miditool.out]
+//   requestApply: function ()  bang [live.miditool.in]
+//   showSeed:     function (seed)  the Seed box shows the seed a Re-roll picked
+
+// The time selection of a MIDI Tool context, in beats: {start, end}; the clip loop when no
+// time is selected (Live's manual: generators fill the time selection or the clip loop).
+function selectionOf(context, clip) {
+    var c = (context && context.clip) || {};
+    var start = Number(c.time_selection_start);
+    var end = Number(c.time_selection_end);
+    if (isNaN(start) || isNaN(end) || end - start < EPSILON) {
+        return { start: clip.loop_start, end: clip.loop_end };
+    }
+    return { start: start, end: end };
+}
+
+// The grid interval in beats, or 0 when the context has none.
+function gridOf(context) {
+    var grid = context && context.grid;
+    var interval = grid ? Number(grid.interval) : 0;
+    return isNaN(interval) || interval <= EPSILON ? 0 : interval;
+}
+
+// Engine notes (on 16ths) moved onto the clip's grid: onsets to the nearest line, lengths
+// to whole grid steps (at least one).
+function snapToGrid(notes, interval) {
+    if (!interval) {
+        return notes;
+    }
+    var out = [];
+    var i;
+    for (i = 0; i < notes.length; i++) {
+        out.push({
+            start: Math.round(notes[i].start / interval) * interval,
+            duration: Math.max(1, Math.round(notes[i].duration / interval)) * interval,
+            pitch: notes[i].pitch,
+            velocity: notes[i].velocity
+        });
+    }
+    return out;
+}
+
+// The notes that replace the selection: infill's result there, or accompany's result added
+// to the selection's notes. Grid-snapped; a note is cut at the selection's end.
+function planSelection(request, selection, existing, resultNotes, interval) {
+    var placed = notesStartingIn(snapToGrid(shiftNotes(resultNotes, request.offset), interval),
+        selection.start, selection.end);
+    var keep = request.mode === 'accompany' ? notesStartingIn(existing, selection.start,
+        selection.end) : [];
+    var plan = planWrite({ mode: 'accompany', offset: 0, rangeStart: selection.start,
+        rangeEnd: selection.end }, keep, placed);
+    var out = keep.concat(plan.add);
+    var i;
+    for (i = 0; i < out.length; i++) {
+        out[i] = {
+            start: out[i].start,
+            duration: Math.min(out[i].duration, selection.end - out[i].start),
+            pitch: out[i].pitch,
+            velocity: out[i].velocity
+        };
+    }
+    out.sort(compareNotes);
+    return out;
+}
+
+function Tool(env) {
+    Client.call(this, env);
+    this.context = null;
+    this.trigger = false;
+    this.pending = null;
+    this.ready = null;
+    this.lastSeed = 0;
+}
+
+inherit(Tool, Client);
+
+Tool.prototype.init = function () {
+    this.listen();
+};
+
+// Generate: start an apply cycle that sends the request.
+Tool.prototype.generate = function () {
+    this.tick();
+    if (this.busy()) {
+        this.env.status('Still waiting for the last request (Cancel stops it).');
+        return false;
+    }
+    this.trigger = true;
+    this.env.requestApply();
+    return this.busy();
+};
+
+// Re-roll: the next seed, and Generate.
+Tool.prototype.reroll = function () {
+    var seed = (this.settings.seed > 0 ? this.settings.seed : this.lastSeed) + 1;
+    if (seed > LIMITS.seed[1]) {
+        seed = 1;
+    }
+    this.set('seed', seed);
+    this.env.showSeed(seed);
+    return this.generate();
+};
+
+// The context dictionary of [live.miditool.in] (it comes before the notes: Max outlets fire
+// right to left).
+Tool.prototype.onContext = function (context) {
+    this.context = context;
+};
+
+// The notes dictionary of [live.miditool.in]: the apply cycle, answered at once.
+Tool.prototype.onNotes = function () {
+    this.tick();
+    var clip;
+    var selection;
+    var unchanged;
+    try {
+        clip = this.live.readClip(this.live.detailClipId());
+        selection = selectionOf(this.context, clip);
+        unchanged = notesStartingIn(clip.notes, selection.start, selection.end);
+    } catch (err) {
+        this.env.status(err.message);
+        this.env.output(notesToLive([]));
+        return;
+    }
+    if (this.ready) {
+        var ready = this.ready;
+        this.ready = null;
+        if (ready.clipId === clip.id && Math.abs(ready.selection.start - selection.start) <
+                EPSILON && Math.abs(ready.selection.end - selection.end) < EPSILON) {
+            this.env.output(notesToLive(ready.notes));
+            this.env.status(ready.message);
+            return;
+        }
+        this.env.status('The selection changed while the engine worked; nothing was ' +
+            'written. Press Generate again.');
+    } else if (this.trigger) {
+        this.trigger = false;
+        this.send(clip, selection);
+    }
+    this.env.output(notesToLive(unchanged));
+};
+
+Tool.prototype.send = function (clip, selection) {
+    var barBeats = beatsPerBar(clip.signature_numerator, clip.signature_denominator);
+    var bars = barsCovering(selection.start, selection.end, barBeats);
+    var scale = this.context && this.context.scale;
+    var key = this.settings.key || null;
+    if (!key && scale && Number(scale.scale_mode) === 1) {
+        key = keyFromScale(scale.root_note, scale.scale_name, scale.scale_intervals);
+    }
+    var settings = applySetting(applySetting(applySetting(this.settings, 'bar_from', bars[0]),
+        'bar_to', bars[1]), 'variations', 1);
+    var seed = this.seedFor();
+    var request;
+    try {
+        request = buildRequest(this.env.newId(), settings, clip, { seed: seed, key: key });
+    } catch (err) {
+        this.env.status(err.message);
+        return;
+    }
+    this.lastSeed = seed;
+    this.pending = { clip: clip, selection: selection, interval: gridOf(this.context) };
+    this.start(request, 'Sent ' + request.task + ' for beats ' + (selection.start + 1) +
+        '-' + (selection.end + 1) + ' (seed ' + seed + (key ? ', key ' + key : '') +
+        '), waiting for the engine...');
+};
+
+// The result is in: keep it for the next apply cycle, which finish() asks Live for.
+Tool.prototype.write = function (variations) {
+    var pending = this.pending;
+    var notes = planSelection(this.request, pending.selection, pending.clip.notes,
+        variations[0], pending.interval);
+    var message = 'Done: ' + notes.length + ' notes in the selection, seed ' +
+        this.request.seed + '. Re-roll for another.';
+    this.ready = { clipId: pending.clip.id, selection: pending.selection, notes: notes,
+        message: message };
+    return message;
+};
+
+Tool.prototype.finish = function (event) {
+    Client.prototype.finish.call(this, event);
+    if (this.ready) {
+        this.env.requestApply();
+    }
+};
+
+Live.prototype.observe = function (path, property, callback) {
+    var api = new this.LiveAPI(function () {
+        callback();
+    }, path);
+    api.property = property;
+    return api;
+};
+
+// ---------------------------------------------------------------------------------------
+// Max: the [js] object's message handlers. Outlets:
+//   0 OSC to the engine (through the patcher's typed-float path, see below)
+//   1 status text ([comment], `set <text>`)
+//   2 reply port for [udpreceive] (`port <n>`)
+//   3 Device: the Target line (`set <text>`); Tool: the Seed box (`set <n>`)
+//   4 Tool: the note dictionary for [live.miditool.out] (`dictionary <name>`)
+//   5 Tool: bang for [live.miditool.in]
 //
 // Max's [js] outputs a whole-valued number as an int, so a note at beat 1.0 would go out as
 // OSC 'i' where the protocol wants 'f'. /diffjam/notes (the only message with floats)
@@ -950,7 +1536,8 @@ Device.prototype.write = function (variations) {
 //                                                  [prepend /diffjam/notes] -> [udpsend])
 // and every other message goes out as <address> <args...> unchanged.
 
-var device = null;
+var app = null;
+var ticker = null;
 
 function maxSend(message) {
     var i;
@@ -966,6 +1553,10 @@ function maxSend(message) {
         outlet(0, ['note'].concat(message.args.slice(i, i + 4)));
     }
     outlet(0, ['send'].concat(message.args.slice(0, header)));
+}
+
+function isTool() {
+    return typeof jsarguments !== 'undefined' && jsarguments[1] === 'tool';
 }
 
 function maxEnv() {
@@ -985,15 +1576,24 @@ function maxEnv() {
             outlet(1, 'set', text);
             post('diffjam: ' + text + '\n');
         },
-        schedule: function (fn, ms) {
-            var task = new Task(fn);
-            task.schedule(ms);
-            return {
-                cancel: function () {
-                    task.cancel();
-                }
-            };
+        target: function (text) {
+            outlet(3, 'set', text);
         },
+        showSeed: function (seed) {
+            outlet(3, 'set', seed);
+        },
+        output: function (liveNotes) {
+            var dict = new Dict();
+            dict.parse(JSON.stringify({ notes: liveNotes }));
+            outlet(4, 'dictionary', dict.name);
+        },
+        requestApply: function () {
+            outlet(5, 'bang');
+        },
+        now: function () {
+            return new Date().getTime();
+        },
+        random: Math.random,
         newId: function () {
             return 'm4l-' + Math.floor(Math.random() * 1e9).toString(36) + '-' +
                 new Date().getTime().toString(36);
@@ -1001,22 +1601,42 @@ function maxEnv() {
     };
 }
 
-// Called by [live.thisdevice] once the device is in Live (LiveAPI works from then on).
-// UI objects may send their restored values before that; they create the device early.
-function init() {
-    if (!device) {
-        device = new Device(maxEnv());
+function ensureApp() {
+    if (!app) {
+        app = isTool() ? new Tool(maxEnv()) : new Device(maxEnv());
     }
-    device.env.configure('reply_port', device.settings.reply_port);
-    device.hello();
-    device.env.status('Select a MIDI clip and press Generate.');
+    return app;
+}
+
+// Called by [live.thisdevice] once the device is in Live (LiveAPI works from then on).
+// UI objects may send their restored values before that; they create the app early.
+function init() {
+    ensureApp().init();
+    if (!ticker) {
+        // Task runs on Max's scheduler, which Live drives with its audio engine: while the
+        // audio engine is off it stands still, and tick() runs on every reply and button
+        // press instead (deadlines are wall-clock times, so none is missed, only late).
+        ticker = new Task(function () {
+            app.tick();
+        });
+        ticker.interval = TICK_MS;
+        ticker.repeat();
+    }
+    app.env.status(isTool() ? 'Select a time range in a MIDI clip and press Generate.' :
+        'Select a MIDI clip and press Generate.');
 }
 
 function setting(name, value) {
-    if (!device) {
-        device = new Device(maxEnv());
+    ensureApp().set(name, value);
+}
+
+// [textedit] sends its text, a leading `text` word when it comes from a bang.
+function textOf(args) {
+    var list = arrayfromargs(args);
+    if (list[0] === 'text') {
+        list = list.slice(1);
     }
-    device.set(name, value);
+    return list.join(' ');
 }
 
 function mode(value) { setting('mode', value); }
@@ -1026,27 +1646,17 @@ function guidance(value) { setting('guidance', value); }
 function in_key(value) { setting('in_key', value); }
 function steps(value) { setting('steps', value); }
 function variations(value) { setting('variations', value); }
+function seed(value) { setting('seed', value); }
 function keep_original(value) { setting('keep_original', value); }
+function new_track(value) { setting('new_track', value); }
+function live_scale(value) { setting('live_scale', value); }
 function engine_port(value) { setting('engine_port', value); }
 function reply_port(value) { setting('reply_port', value); }
-
-function chords() {
-    var words = arrayfromargs(arguments);
-    if (words[0] === 'text') {
-        words = words.slice(1);
-    }
-    setting('chords', words.join(' '));
-}
-
+function chords() { setting('chords', textOf(arguments)); }
+function key() { setting('key', textOf(arguments)); }
 // The Model field: a name /diffjam/status lists (diffjam serve --models); empty: the
 // engine's default model.
-function model() {
-    var words = arrayfromargs(arguments);
-    if (words[0] === 'text') {
-        words = words.slice(1);
-    }
-    setting('model', words.join(' '));
-}
+function model() { setting('model', textOf(arguments)); }
 
 // [live.text] in button mode: 1 on press (0 on release is ignored).
 function press(value) {
@@ -1057,39 +1667,84 @@ function press(value) {
 }
 
 function generate() {
-    if (!device) {
+    if (!app || app.replyPort === null) {
         init();
     }
-    device.generate();
+    app.generate();
+}
+
+function cancel(value) {
+    if (value === 0) {
+        return;
+    }
+    ensureApp().cancel();
+}
+
+function reroll(value) {
+    if (value === 0) {
+        return;
+    }
+    if (!app || app.replyPort === null) {
+        init();
+    }
+    app.reroll();
+}
+
+// [live.miditool.in]'s dictionaries, through [prepend context] / [prepend notes].
+function dictionaryJson(args) {
+    var list = arrayfromargs(args);
+    var name = list[list.length - 1];
+    return JSON.parse(new Dict(name).stringify());
+}
+
+function context() {
+    ensureApp().onContext(dictionaryJson(arguments));
+}
+
+function notes() {
+    ensureApp().onNotes(dictionaryJson(arguments));
 }
 
 // Every OSC message from [udpreceive] arrives here, its address as the message name.
 function anything() {
-    if (!device) {
+    if (!app || app.replyPort === null) {
         init();
     }
-    device.receive(messagename, arrayfromargs(arguments));
+    app.receive(messagename, arrayfromargs(arguments));
 }
 
 if (typeof module !== 'undefined' && module.exports) {
     module.exports = {
         PROTOCOL_VERSION: PROTOCOL_VERSION,
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
+        DEFAULTS: DEFAULTS,
+        LIMITS: LIMITS,
         ACCEPT_TIMEOUT_MS: ACCEPT_TIMEOUT_MS,
         REPLY_TIMEOUT_MS: REPLY_TIMEOUT_MS,
+        CHUNK_GRACE_MS: CHUNK_GRACE_MS,
+        TICK_MS: TICK_MS,
+        AUTO_PORT_BASE: AUTO_PORT_BASE,
+        AUTO_PORT_SPAN: AUTO_PORT_SPAN,
+        ENGINE_ADDRESSES: ENGINE_ADDRESSES,
+        IGNORED_ADDRESSES: IGNORED_ADDRESSES,
+        ERROR_HINTS: ERROR_HINTS,
+        NOTE_NAMES: NOTE_NAMES,
         beatsToSteps: beatsToSteps,
         stepsToBeats: stepsToBeats,
         beatsPerBar: beatsPerBar,
         barStartBeat: barStartBeat,
         barsCovering: barsCovering,
         clipSpan: clipSpan,
+        keyFromScale: keyFromScale,
         defaultSettings: defaultSettings,
         applySetting: applySetting,
+        replyPortFor: replyPortFor,
         resolveBarRange: resolveBarRange,
         notesFromLive: notesFromLive,
         notesToLive: notesToLive,
         splitChunks: splitChunks,
         helloMessage: helloMessage,
+        cancelMessage: cancelMessage,
         notesMessage: notesMessage,
         buildRequest: buildRequest,
         ResultAssembler: ResultAssembler,
@@ -1097,12 +1752,18 @@ if (typeof module !== 'undefined' && module.exports) {
         describeEngineError: describeEngineError,
         RequestTracker: RequestTracker,
         planWrite: planWrite,
+        selectionOf: selectionOf,
+        gridOf: gridOf,
+        snapToGrid: snapToGrid,
+        planSelection: planSelection,
         Live: Live,
+        Client: Client,
         Device: Device,
+        Tool: Tool,
         maxSend: maxSend
     };
 } else {
     inlets = 1;
-    outlets = 3;
+    outlets = 6;
     autowatch = 0;
 }

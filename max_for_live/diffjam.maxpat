@@ -3,21 +3,34 @@
 		"fileversion": 1,
 		"appversion": {
 			"major": 8,
-			"minor": 5,
-			"revision": 5,
+			"minor": 6,
+			"revision": 0,
 			"architecture": "x64",
 			"modernui": 1
 		},
 		"classnamespace": "box",
-		"rect": [ 100, 100, 760, 1000 ],
-		"openrect": [ 0, 0, 0, 169 ],
+		"rect": [
+			100,
+			100,
+			1400,
+			700
+		],
+		"openrect": [
+			0,
+			0,
+			550,
+			169
+		],
 		"bglocked": 0,
 		"openinpresentation": 1,
 		"default_fontsize": 10,
 		"default_fontface": 0,
-		"default_fontname": "Arial Bold",
+		"default_fontname": "Arial",
 		"gridonopen": 1,
-		"gridsize": [ 8, 8 ],
+		"gridsize": [
+			8,
+			8
+		],
 		"gridsnaponopen": 1,
 		"objectsnaponopen": 1,
 		"statusbarvisible": 2,
@@ -25,9 +38,9 @@
 		"boxanimatetime": 500,
 		"enablehscroll": 1,
 		"enablevscroll": 1,
-		"devicewidth": 470,
-		"description": "diffjam: infill or accompany the selected MIDI clip with the local diffjam engine (OSC).",
-		"digest": "Piano-roll diffusion for the selected clip",
+		"devicewidth": 550,
+		"description": "diffjam: infill or accompany a MIDI clip with the local diffjam engine (OSC).",
+		"digest": "Piano-roll diffusion for Live clips",
 		"tags": "diffjam midi generate infill accompany osc",
 		"style": "",
 		"subpatcher_template": "",
@@ -39,8 +52,19 @@
 					"text": "live.thisdevice",
 					"numinlets": 1,
 					"numoutlets": 3,
-					"outlettype": [ "bang", "int", "int" ],
-					"patching_rect": [ 16, 16, 85, 22 ]
+					"outlettype": [
+						"bang",
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						20,
+						20,
+						100,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -50,19 +74,37 @@
 					"text": "init",
 					"numinlets": 2,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 48, 32, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20,
+						50,
+						40,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-3",
 					"maxclass": "newobj",
-					"text": "udpreceive 9001",
+					"text": "udpreceive 9001 @defer 1",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 130, 48, 96, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						140,
+						20,
+						160,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -71,13 +113,23 @@
 					"maxclass": "newobj",
 					"text": "js diffjam.js",
 					"numinlets": 1,
-					"numoutlets": 3,
-					"outlettype": [ "", "", "" ],
-					"patching_rect": [ 16, 330, 260, 22 ],
-					"saved_object_attributes": {
-						"filename": "diffjam.js",
-						"parameter_enable": 0
-					}
+					"numoutlets": 6,
+					"outlettype": [
+						"",
+						"",
+						"",
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						20,
+						90,
+						300,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -87,8 +139,19 @@
 					"text": "route note send",
 					"numinlets": 2,
 					"numoutlets": 3,
-					"outlettype": [ "", "", "" ],
-					"patching_rect": [ 16, 370, 110, 22 ]
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						20,
+						130,
+						110,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -98,8 +161,20 @@
 					"text": "unpack 0. 0. 0 0",
 					"numinlets": 1,
 					"numoutlets": 4,
-					"outlettype": [ "float", "float", "int", "int" ],
-					"patching_rect": [ 16, 400, 110, 22 ]
+					"outlettype": [
+						"float",
+						"float",
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						20,
+						160,
+						110,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -109,8 +184,17 @@
 					"text": "pack 0. 0. 0 0",
 					"numinlets": 4,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 430, 110, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20,
+						190,
+						110,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -120,8 +204,18 @@
 					"text": "zl group 1024 @zlmaxsize 1024",
 					"numinlets": 2,
 					"numoutlets": 2,
-					"outlettype": [ "", "" ],
-					"patching_rect": [ 16, 460, 190, 22 ]
+					"outlettype": [
+						"",
+						""
+					],
+					"patching_rect": [
+						20,
+						220,
+						180,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -131,8 +225,18 @@
 					"text": "t a b",
 					"numinlets": 1,
 					"numoutlets": 2,
-					"outlettype": [ "", "bang" ],
-					"patching_rect": [ 220, 400, 40, 22 ]
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						220,
+						160,
+						40,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -142,8 +246,18 @@
 					"text": "zl join @zlmaxsize 1100",
 					"numinlets": 2,
 					"numoutlets": 2,
-					"outlettype": [ "", "" ],
-					"patching_rect": [ 220, 490, 150, 22 ]
+					"outlettype": [
+						"",
+						""
+					],
+					"patching_rect": [
+						220,
+						250,
+						150,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -153,8 +267,17 @@
 					"text": "prepend /diffjam/notes",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 220, 520, 140, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						220,
+						280,
+						140,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -164,8 +287,15 @@
 					"text": "udpsend 127.0.0.1 9000",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"outlettype": [  ],
-					"patching_rect": [ 220, 560, 150, 22 ]
+					"outlettype": [],
+					"patching_rect": [
+						20,
+						320,
+						150,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -175,8 +305,17 @@
 					"text": "midiin",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "int" ],
-					"patching_rect": [ 460, 16, 45, 22 ]
+					"outlettype": [
+						"int"
+					],
+					"patching_rect": [
+						400,
+						20,
+						50,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -186,131 +325,282 @@
 					"text": "midiout",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"outlettype": [  ],
-					"patching_rect": [ 460, 48, 52, 22 ]
+					"outlettype": [],
+					"patching_rect": [
+						400,
+						60,
+						55,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-15",
-					"maxclass": "comment",
-					"text": "MIDI passes through untouched",
+					"maxclass": "live.tab",
+					"varname": "Mode",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 520, 16, 180, 20 ],
-					"presentation": 0
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						700,
+						70,
+						120,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						4,
+						120,
+						18
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"num_lines_presentation": 0,
+					"num_lines_patching": 1,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Mode",
+							"parameter_shortname": "Mode",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"infill",
+								"accompany"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-16",
-					"maxclass": "comment",
-					"text": "[js] outputs whole floats as ints; notes go through pack 0. 0. so OSC gets f f i i.",
+					"maxclass": "newobj",
+					"text": "prepend mode",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 280, 400, 330, 20 ],
-					"presentation": 0
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						100,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-17",
-					"maxclass": "comment",
-					"text": "diffjam",
+					"maxclass": "live.text",
+					"varname": "Generate",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 16, 600, 60, 20 ],
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						100,
+						64,
+						20
+					],
 					"presentation": 1,
-					"presentation_rect": [ 4, 2, 60, 20 ],
-					"fontsize": 13,
-					"fontface": 1
+					"presentation_rect": [
+						130,
+						4,
+						64,
+						18
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"text": "Generate",
+					"texton": "Generate",
+					"mode": 0,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Generate",
+							"parameter_shortname": "Generate",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-18",
-					"maxclass": "live.tab",
-					"varname": "Mode",
+					"maxclass": "newobj",
+					"text": "prepend press",
 					"numinlets": 1,
-					"numoutlets": 3,
-					"outlettype": [ "", "", "float" ],
-					"parameter_enable": 1,
-					"patching_rect": [ 16, 120, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 70, 4, 140, 18 ],
-					"num_lines_presentation": 1,
-					"num_lines_patching": 1,
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Mode",
-							"parameter_shortname": "Mode",
-							"parameter_type": 2,
-							"parameter_enum": [ "infill", "accompany" ],
-							"parameter_mmax": 1,
-							"parameter_initial": [ 0 ]
-						}
-					}
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						130,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-19",
-					"maxclass": "newobj",
-					"text": "prepend mode",
-					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 144, 120, 22 ]
-				}
-			},
-			{
-				"box": {
-					"id": "obj-20",
-					"maxclass": "comment",
-					"text": "From bar",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 176, 100, 100, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 4, 28, 50, 15 ]
-				}
-			},
-			{
-				"box": {
-					"id": "obj-21",
-					"maxclass": "live.numbox",
-					"varname": "From Bar",
+					"maxclass": "live.text",
+					"varname": "Cancel",
 					"numinlets": 1,
 					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
+					"outlettype": [
+						"",
+						""
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 176, 120, 60, 18 ],
+					"patching_rect": [
+						860,
+						130,
+						50,
+						20
+					],
 					"presentation": 1,
-					"presentation_rect": [ 4, 44, 44, 15 ],
+					"presentation_rect": [
+						200,
+						4,
+						50,
+						18
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"text": "Cancel",
+					"texton": "Cancel",
+					"mode": 0,
 					"saved_attribute_attributes": {
 						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "From Bar",
-							"parameter_shortname": "From Bar",
-							"parameter_type": 1,
-							"parameter_mmin": 0,
-							"parameter_mmax": 256,
-							"parameter_initial": [ 0 ],
-							"parameter_unitstyle": 0
+							"parameter_longname": "Cancel",
+							"parameter_shortname": "Cancel",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_invisible": 2
 						}
 					}
 				}
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-20",
 					"maxclass": "newobj",
-					"text": "prepend bar_from",
+					"text": "prepend cancel",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 176, 144, 120, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						160,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-21",
+					"maxclass": "comment",
+					"text": "From bar",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						190,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-22",
+					"maxclass": "live.numbox",
+					"varname": "From Bar",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						220,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "From Bar",
+							"parameter_shortname": "From Bar",
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 256,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
@@ -320,9 +610,21 @@
 					"text": "To bar",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 336, 100, 100, 18 ],
+					"patching_rect": [
+						1000,
+						250,
+						58,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 58, 28, 50, 15 ]
+					"presentation_rect": [
+						66,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
@@ -332,21 +634,39 @@
 					"varname": "To Bar",
 					"numinlets": 1,
 					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
+					"outlettype": [
+						"",
+						"float"
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 336, 120, 60, 18 ],
+					"patching_rect": [
+						860,
+						280,
+						56,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 58, 44, 44, 15 ],
+					"presentation_rect": [
+						66,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
 					"saved_attribute_attributes": {
 						"valueof": {
-							"parameter_initial_enable": 1,
 							"parameter_longname": "To Bar",
 							"parameter_shortname": "To Bar",
-							"parameter_type": 1,
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
 							"parameter_mmin": 0,
 							"parameter_mmax": 256,
-							"parameter_initial": [ 0 ],
-							"parameter_unitstyle": 0
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
 						}
 					}
 				}
@@ -354,97 +674,203 @@
 			{
 				"box": {
 					"id": "obj-25",
-					"maxclass": "newobj",
-					"text": "prepend bar_to",
+					"maxclass": "comment",
+					"text": "Guidance",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 336, 144, 120, 22 ]
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						310,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						128,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-26",
-					"maxclass": "comment",
-					"text": "Guidance",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 496, 100, 100, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 112, 28, 56, 15 ]
-				}
-			},
-			{
-				"box": {
-					"id": "obj-27",
 					"maxclass": "live.numbox",
 					"varname": "Guidance",
 					"numinlets": 1,
 					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
+					"outlettype": [
+						"",
+						"float"
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 496, 120, 60, 18 ],
+					"patching_rect": [
+						860,
+						340,
+						56,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 112, 44, 50, 15 ],
+					"presentation_rect": [
+						128,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
 					"saved_attribute_attributes": {
 						"valueof": {
-							"parameter_initial_enable": 1,
 							"parameter_longname": "Guidance",
 							"parameter_shortname": "Guidance",
 							"parameter_type": 0,
+							"parameter_unitstyle": 1,
 							"parameter_mmin": 0,
 							"parameter_mmax": 20,
-							"parameter_initial": [ 4 ],
-							"parameter_unitstyle": 1
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								4
+							],
+							"parameter_invisible": 0
 						}
 					}
 				}
 			},
 			{
 				"box": {
-					"id": "obj-28",
-					"maxclass": "newobj",
-					"text": "prepend guidance",
+					"id": "obj-27",
+					"maxclass": "comment",
+					"text": "Steps",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 496, 144, 120, 22 ]
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						370,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						190,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-28",
+					"maxclass": "live.numbox",
+					"varname": "Steps",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						400,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						190,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Steps",
+							"parameter_shortname": "Steps",
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 1,
+							"parameter_mmax": 1000,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								10
+							],
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-29",
 					"maxclass": "comment",
-					"text": "Steps",
+					"text": "Variations",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 16, 170, 100, 18 ],
+					"patching_rect": [
+						1000,
+						430,
+						58,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 172, 28, 50, 15 ]
+					"presentation_rect": [
+						252,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-30",
 					"maxclass": "live.numbox",
-					"varname": "Steps",
+					"varname": "Variations",
 					"numinlets": 1,
 					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
+					"outlettype": [
+						"",
+						"float"
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 16, 190, 60, 18 ],
+					"patching_rect": [
+						860,
+						460,
+						56,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 172, 44, 44, 15 ],
+					"presentation_rect": [
+						252,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
 					"saved_attribute_attributes": {
 						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Steps",
-							"parameter_shortname": "Steps",
+							"parameter_longname": "Variations",
+							"parameter_shortname": "Variations",
 							"parameter_type": 1,
+							"parameter_unitstyle": 0,
 							"parameter_mmin": 1,
-							"parameter_mmax": 1000,
-							"parameter_initial": [ 10 ],
-							"parameter_unitstyle": 0
+							"parameter_mmax": 8,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1
 						}
 					}
 				}
@@ -452,144 +878,232 @@
 			{
 				"box": {
 					"id": "obj-31",
-					"maxclass": "newobj",
-					"text": "prepend steps",
+					"maxclass": "comment",
+					"text": "Seed (0: new)",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 214, 120, 22 ]
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						490,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						314,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-32",
-					"maxclass": "comment",
-					"text": "Variations",
+					"maxclass": "live.numbox",
+					"varname": "Seed",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 176, 170, 100, 18 ],
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						520,
+						56,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 226, 28, 56, 15 ]
+					"presentation_rect": [
+						314,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Seed",
+							"parameter_shortname": "Seed",
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 16777215,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-33",
-					"maxclass": "live.numbox",
-					"varname": "Variations",
+					"maxclass": "newobj",
+					"text": "prepend bar_from",
 					"numinlets": 1,
-					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
-					"parameter_enable": 1,
-					"patching_rect": [ 176, 190, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 226, 44, 44, 15 ],
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Variations",
-							"parameter_shortname": "Variations",
-							"parameter_type": 1,
-							"parameter_mmin": 1,
-							"parameter_mmax": 8,
-							"parameter_initial": [ 1 ],
-							"parameter_unitstyle": 0
-						}
-					}
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						550,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-34",
 					"maxclass": "newobj",
-					"text": "prepend variations",
+					"text": "prepend bar_to",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 176, 214, 120, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						580,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-35",
-					"maxclass": "comment",
-					"text": "In key",
+					"maxclass": "newobj",
+					"text": "prepend guidance",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 336, 170, 100, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 286, 28, 40, 15 ]
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						610,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-36",
-					"maxclass": "live.toggle",
-					"varname": "In Key",
+					"maxclass": "newobj",
+					"text": "prepend steps",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"parameter_enable": 1,
-					"patching_rect": [ 336, 190, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 290, 44, 15, 15 ],
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "In Key",
-							"parameter_shortname": "In Key",
-							"parameter_type": 2,
-							"parameter_enum": [ "off", "on" ],
-							"parameter_mmax": 1,
-							"parameter_initial": [ 1 ]
-						}
-					}
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						640,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-37",
 					"maxclass": "newobj",
-					"text": "prepend in_key",
+					"text": "prepend variations",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 336, 214, 120, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						670,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-38",
-					"maxclass": "comment",
-					"text": "Keep original",
+					"maxclass": "newobj",
+					"text": "prepend seed",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 496, 170, 100, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 240, 4, 80, 15 ]
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						700,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-39",
 					"maxclass": "live.toggle",
-					"varname": "Keep Original",
+					"varname": "In Key",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
+					"outlettype": [
+						""
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 496, 190, 60, 18 ],
+					"patching_rect": [
+						860,
+						730,
+						15,
+						15
+					],
 					"presentation": 1,
-					"presentation_rect": [ 222, 6, 15, 15 ],
+					"presentation_rect": [
+						4,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
 					"saved_attribute_attributes": {
 						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Keep Original",
-							"parameter_shortname": "Keep Original",
+							"parameter_longname": "In Key",
+							"parameter_shortname": "In Key",
 							"parameter_type": 2,
-							"parameter_enum": [ "off", "on" ],
+							"parameter_enum": [
+								"off",
+								"on"
+							],
 							"parameter_mmax": 1,
-							"parameter_initial": [ 1 ]
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1
 						}
 					}
 				}
@@ -597,215 +1111,575 @@
 			{
 				"box": {
 					"id": "obj-40",
-					"maxclass": "newobj",
-					"text": "prepend keep_original",
+					"maxclass": "comment",
+					"text": "In key",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 496, 214, 120, 22 ]
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						760,
+						60,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						21,
+						60,
+						60,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-41",
-					"maxclass": "live.text",
-					"varname": "Generate",
+					"maxclass": "newobj",
+					"text": "prepend in_key",
 					"numinlets": 1,
-					"numoutlets": 2,
-					"outlettype": [ "", "" ],
-					"parameter_enable": 1,
-					"patching_rect": [ 16, 260, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 330, 4, 80, 20 ],
-					"mode": 0,
-					"text": "Generate",
-					"texton": "Generate",
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Generate",
-							"parameter_shortname": "Generate",
-							"parameter_type": 2,
-							"parameter_enum": [ "val1", "val2" ],
-							"parameter_mmax": 1,
-							"parameter_initial": [ 0 ]
-						}
-					}
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						790,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-42",
-					"maxclass": "newobj",
-					"text": "prepend press",
+					"maxclass": "live.toggle",
+					"varname": "Live Scale",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 284, 120, 22 ]
+					"outlettype": [
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						820,
+						15,
+						15
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						84,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Live Scale",
+							"parameter_shortname": "Live Scale",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-43",
 					"maxclass": "comment",
-					"text": "Engine port",
+					"text": "Live scale",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 176, 240, 100, 18 ],
+					"patching_rect": [
+						1000,
+						850,
+						60,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 340, 28, 60, 15 ]
+					"presentation_rect": [
+						101,
+						60,
+						60,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-44",
-					"maxclass": "live.numbox",
-					"varname": "Engine Port",
+					"maxclass": "newobj",
+					"text": "prepend live_scale",
 					"numinlets": 1,
-					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
-					"parameter_enable": 1,
-					"patching_rect": [ 176, 260, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 340, 44, 50, 15 ],
-					"saved_attribute_attributes": {
-						"valueof": {
-							"parameter_initial_enable": 1,
-							"parameter_longname": "Engine Port",
-							"parameter_shortname": "Engine Port",
-							"parameter_type": 1,
-							"parameter_mmin": 1024,
-							"parameter_mmax": 65535,
-							"parameter_initial": [ 9000 ],
-							"parameter_unitstyle": 0
-						}
-					}
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						880,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-45",
-					"maxclass": "newobj",
-					"text": "prepend engine_port",
+					"maxclass": "live.toggle",
+					"varname": "Keep Original",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 176, 284, 120, 22 ]
+					"outlettype": [
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						910,
+						15,
+						15
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						164,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Keep Original",
+							"parameter_shortname": "Keep Original",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1
+						}
+					}
 				}
 			},
 			{
 				"box": {
 					"id": "obj-46",
 					"maxclass": "comment",
-					"text": "Reply port",
+					"text": "New clips",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 336, 240, 100, 18 ],
+					"patching_rect": [
+						1000,
+						940,
+						60,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 404, 28, 60, 15 ]
+					"presentation_rect": [
+						181,
+						60,
+						60,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-47",
-					"maxclass": "live.numbox",
-					"varname": "Reply Port",
+					"maxclass": "newobj",
+					"text": "prepend keep_original",
 					"numinlets": 1,
-					"numoutlets": 2,
-					"outlettype": [ "", "float" ],
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						970,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-48",
+					"maxclass": "live.toggle",
+					"varname": "New Track",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
 					"parameter_enable": 1,
-					"patching_rect": [ 336, 260, 60, 18 ],
+					"patching_rect": [
+						860,
+						1000,
+						15,
+						15
+					],
 					"presentation": 1,
-					"presentation_rect": [ 404, 44, 50, 15 ],
+					"presentation_rect": [
+						244,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
 					"saved_attribute_attributes": {
 						"valueof": {
+							"parameter_longname": "New Track",
+							"parameter_shortname": "New Track",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
 							"parameter_initial_enable": 1,
-							"parameter_longname": "Reply Port",
-							"parameter_shortname": "Reply Port",
-							"parameter_type": 1,
-							"parameter_mmin": 1024,
-							"parameter_mmax": 65535,
-							"parameter_initial": [ 9001 ],
-							"parameter_unitstyle": 0
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
 						}
 					}
 				}
 			},
 			{
 				"box": {
-					"id": "obj-48",
-					"maxclass": "newobj",
-					"text": "prepend reply_port",
-					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 336, 284, 120, 22 ]
-				}
-			},
-			{
-				"box": {
 					"id": "obj-49",
 					"maxclass": "comment",
-					"text": "Chords (optional, Enter to set)",
+					"text": "New track",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 16, 900, 200, 18 ],
+					"patching_rect": [
+						1000,
+						1030,
+						60,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 4, 64, 170, 15 ]
+					"presentation_rect": [
+						261,
+						60,
+						60,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-50",
-					"maxclass": "textedit",
-					"varname": "Chords",
+					"maxclass": "newobj",
+					"text": "prepend new_track",
 					"numinlets": 1,
-					"numoutlets": 4,
-					"outlettype": [ "", "int", "", "" ],
-					"parameter_enable": 0,
-					"patching_rect": [ 16, 920, 200, 22 ],
-					"presentation": 1,
-					"presentation_rect": [ 176, 62, 170, 18 ],
-					"lines": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1060,
+						120,
+						22
+					],
+					"fontname": "Arial",
 					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-51",
+					"maxclass": "comment",
+					"text": "Chords (e.g. C G Am F)",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1090,
+						120,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						80,
+						120,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-52",
+					"maxclass": "textedit",
+					"varname": "Chords",
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					],
+					"lines": 1,
+					"parameter_enable": 0,
+					"patching_rect": [
+						1100,
+						1120,
+						150,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						126,
+						80,
+						180,
+						16
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-53",
+					"maxclass": "newobj",
+					"text": "t b",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1100,
+						1150,
+						30,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-54",
+					"maxclass": "newobj",
+					"text": "deferlow",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1100,
+						1180,
+						60,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-55",
+					"maxclass": "newobj",
+					"text": "pattr chords @parameter_enable 1",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						1100,
+						1210,
+						150,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Chords Text",
+							"parameter_shortname": "Chords",
+							"parameter_type": 3,
+							"parameter_invisible": 1
+						}
+					},
+					"parameter_enable": 1,
+					"varname": "chords_store"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-56",
+					"maxclass": "newobj",
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1260,
+						1210,
+						80,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-57",
 					"maxclass": "newobj",
 					"text": "prepend chords",
 					"numinlets": 1,
 					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 16, 950, 100, 22 ]
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1240,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-58",
+					"maxclass": "comment",
+					"text": "Key (e.g. Am)",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1270,
+						120,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						98,
+						120,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-59",
+					"maxclass": "textedit",
+					"varname": "Key",
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					],
+					"lines": 1,
+					"parameter_enable": 0,
+					"patching_rect": [
+						1100,
+						1300,
+						150,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						126,
+						98,
+						180,
+						16
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-60",
-					"maxclass": "comment",
-					"text": "Model",
+					"maxclass": "newobj",
+					"text": "t b",
 					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [ 240, 900, 60, 18 ],
-					"presentation": 1,
-					"presentation_rect": [ 350, 64, 34, 15 ]
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1100,
+						1330,
+						30,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
 				}
 			},
 			{
 				"box": {
 					"id": "obj-61",
-					"maxclass": "textedit",
-					"varname": "Model",
+					"maxclass": "newobj",
+					"text": "deferlow",
 					"numinlets": 1,
-					"numoutlets": 4,
-					"outlettype": [ "", "int", "", "" ],
-					"parameter_enable": 0,
-					"patching_rect": [ 240, 920, 150, 22 ],
-					"presentation": 1,
-					"presentation_rect": [ 386, 62, 80, 18 ],
-					"lines": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1100,
+						1360,
+						60,
+						22
+					],
+					"fontname": "Arial",
 					"fontsize": 10
 				}
 			},
@@ -813,323 +1687,1473 @@
 				"box": {
 					"id": "obj-62",
 					"maxclass": "newobj",
-					"text": "prepend model",
+					"text": "pattr key @parameter_enable 1",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [ "" ],
-					"patching_rect": [ 240, 950, 100, 22 ]
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						1100,
+						1390,
+						150,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Key Text",
+							"parameter_shortname": "Key",
+							"parameter_type": 3,
+							"parameter_invisible": 1
+						}
+					},
+					"parameter_enable": 1,
+					"varname": "key_store"
 				}
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-63",
+					"maxclass": "newobj",
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1260,
+						1390,
+						80,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-64",
+					"maxclass": "newobj",
+					"text": "prepend key",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1420,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-65",
+					"maxclass": "comment",
+					"text": "Model (empty: default)",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1450,
+						120,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						116,
+						120,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-66",
+					"maxclass": "textedit",
+					"varname": "Model",
+					"numinlets": 1,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"int",
+						"",
+						""
+					],
+					"lines": 1,
+					"parameter_enable": 0,
+					"patching_rect": [
+						1100,
+						1480,
+						150,
+						20
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						126,
+						116,
+						180,
+						16
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-67",
+					"maxclass": "newobj",
+					"text": "t b",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1100,
+						1510,
+						30,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-68",
+					"maxclass": "newobj",
+					"text": "deferlow",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1100,
+						1540,
+						60,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-69",
+					"maxclass": "newobj",
+					"text": "pattr model @parameter_enable 1",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						1100,
+						1570,
+						150,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Model Text",
+							"parameter_shortname": "Model",
+							"parameter_type": 3,
+							"parameter_invisible": 1
+						}
+					},
+					"parameter_enable": 1,
+					"varname": "model_store"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-70",
+					"maxclass": "newobj",
+					"text": "prepend set",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1260,
+						1570,
+						80,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-71",
+					"maxclass": "newobj",
+					"text": "prepend model",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1600,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-72",
+					"maxclass": "comment",
+					"text": "Engine port",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1630,
+						110,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						320,
+						80,
+						110,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-73",
+					"maxclass": "live.numbox",
+					"varname": "Engine Port",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1660,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						432,
+						80,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Engine Port",
+							"parameter_shortname": "Engine Port",
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 1024,
+							"parameter_mmax": 65535,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								9000
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-74",
+					"maxclass": "newobj",
+					"text": "prepend engine_port",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1690,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-75",
+					"maxclass": "comment",
+					"text": "Reply port (0: auto)",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1720,
+						110,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						320,
+						98,
+						110,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-76",
+					"maxclass": "live.numbox",
+					"varname": "Reply Port",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1750,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						432,
+						98,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Reply Port",
+							"parameter_shortname": "Reply Port",
+							"parameter_type": 0,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 65535,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-77",
+					"maxclass": "newobj",
+					"text": "prepend reply_port",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1780,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-78",
 					"maxclass": "comment",
 					"text": "Select a MIDI clip and press Generate.",
 					"numinlets": 1,
 					"numoutlets": 0,
-					"patching_rect": [ 300, 600, 300, 50 ],
+					"patching_rect": [
+						20,
+						380,
+						400,
+						18
+					],
 					"presentation": 1,
-					"presentation_rect": [ 4, 86, 460, 60 ],
-					"varname": "Status",
-					"linecount": 3,
-					"fontsize": 10
+					"presentation_rect": [
+						4,
+						138,
+						540,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"varname": "Status"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-79",
+					"maxclass": "comment",
+					"text": "Target: none.",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						20,
+						410,
+						400,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						4,
+						154,
+						540,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"varname": "Target"
 				}
 			}
 		],
 		"lines": [
 			{
 				"patchline": {
-					"destination": [ "obj-2", 0 ],
-					"source": [ "obj-1", 0 ]
+					"source": [
+						"obj-1",
+						0
+					],
+					"destination": [
+						"obj-2",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-2", 0 ]
+					"source": [
+						"obj-2",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-3", 0 ]
+					"source": [
+						"obj-3",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-5", 0 ],
-					"source": [ "obj-4", 0 ]
+					"source": [
+						"obj-4",
+						2
+					],
+					"destination": [
+						"obj-3",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-3", 0 ],
-					"source": [ "obj-4", 2 ]
+					"source": [
+						"obj-4",
+						0
+					],
+					"destination": [
+						"obj-5",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-6", 0 ],
-					"source": [ "obj-5", 0 ]
+					"source": [
+						"obj-5",
+						0
+					],
+					"destination": [
+						"obj-6",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-7", 0 ],
-					"source": [ "obj-6", 0 ]
+					"source": [
+						"obj-6",
+						0
+					],
+					"destination": [
+						"obj-7",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-7", 1 ],
-					"source": [ "obj-6", 1 ]
+					"source": [
+						"obj-6",
+						1
+					],
+					"destination": [
+						"obj-7",
+						1
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-7", 2 ],
-					"source": [ "obj-6", 2 ]
+					"source": [
+						"obj-6",
+						2
+					],
+					"destination": [
+						"obj-7",
+						2
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-7", 3 ],
-					"source": [ "obj-6", 3 ]
+					"source": [
+						"obj-6",
+						3
+					],
+					"destination": [
+						"obj-7",
+						3
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-8", 0 ],
-					"source": [ "obj-7", 0 ]
+					"source": [
+						"obj-7",
+						0
+					],
+					"destination": [
+						"obj-8",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-9", 0 ],
-					"source": [ "obj-5", 1 ]
+					"source": [
+						"obj-5",
+						1
+					],
+					"destination": [
+						"obj-9",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-8", 0 ],
-					"source": [ "obj-9", 1 ]
+					"source": [
+						"obj-9",
+						1
+					],
+					"destination": [
+						"obj-8",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-10", 1 ],
-					"source": [ "obj-8", 0 ]
+					"source": [
+						"obj-8",
+						0
+					],
+					"destination": [
+						"obj-10",
+						1
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-10", 0 ],
-					"source": [ "obj-9", 0 ]
+					"source": [
+						"obj-9",
+						0
+					],
+					"destination": [
+						"obj-10",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-11", 0 ],
-					"source": [ "obj-10", 0 ]
+					"source": [
+						"obj-10",
+						0
+					],
+					"destination": [
+						"obj-11",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-12", 0 ],
-					"source": [ "obj-11", 0 ]
+					"source": [
+						"obj-11",
+						0
+					],
+					"destination": [
+						"obj-12",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-12", 0 ],
-					"source": [ "obj-5", 2 ]
+					"source": [
+						"obj-5",
+						2
+					],
+					"destination": [
+						"obj-12",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-14", 0 ],
-					"source": [ "obj-13", 0 ]
+					"source": [
+						"obj-13",
+						0
+					],
+					"destination": [
+						"obj-14",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-19", 0 ],
-					"source": [ "obj-18", 0 ]
+					"source": [
+						"obj-15",
+						0
+					],
+					"destination": [
+						"obj-16",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-19", 0 ]
+					"source": [
+						"obj-16",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-22", 0 ],
-					"source": [ "obj-21", 0 ]
+					"source": [
+						"obj-17",
+						0
+					],
+					"destination": [
+						"obj-18",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-22", 0 ]
+					"source": [
+						"obj-18",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-25", 0 ],
-					"source": [ "obj-24", 0 ]
+					"source": [
+						"obj-19",
+						0
+					],
+					"destination": [
+						"obj-20",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-25", 0 ]
+					"source": [
+						"obj-20",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-28", 0 ],
-					"source": [ "obj-27", 0 ]
+					"source": [
+						"obj-22",
+						0
+					],
+					"destination": [
+						"obj-33",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-28", 0 ]
+					"source": [
+						"obj-33",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-31", 0 ],
-					"source": [ "obj-30", 0 ]
+					"source": [
+						"obj-24",
+						0
+					],
+					"destination": [
+						"obj-34",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-31", 0 ]
+					"source": [
+						"obj-34",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-34", 0 ],
-					"source": [ "obj-33", 0 ]
+					"source": [
+						"obj-26",
+						0
+					],
+					"destination": [
+						"obj-35",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-34", 0 ]
+					"source": [
+						"obj-35",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-37", 0 ],
-					"source": [ "obj-36", 0 ]
+					"source": [
+						"obj-28",
+						0
+					],
+					"destination": [
+						"obj-36",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-37", 0 ]
+					"source": [
+						"obj-36",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-40", 0 ],
-					"source": [ "obj-39", 0 ]
+					"source": [
+						"obj-30",
+						0
+					],
+					"destination": [
+						"obj-37",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-40", 0 ]
+					"source": [
+						"obj-37",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-42", 0 ],
-					"source": [ "obj-41", 0 ]
+					"source": [
+						"obj-32",
+						0
+					],
+					"destination": [
+						"obj-38",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-42", 0 ]
+					"source": [
+						"obj-38",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-45", 0 ],
-					"source": [ "obj-44", 0 ]
+					"source": [
+						"obj-39",
+						0
+					],
+					"destination": [
+						"obj-41",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-45", 0 ]
+					"source": [
+						"obj-41",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-48", 0 ],
-					"source": [ "obj-47", 0 ]
+					"source": [
+						"obj-42",
+						0
+					],
+					"destination": [
+						"obj-44",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-48", 0 ]
+					"source": [
+						"obj-44",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-51", 0 ],
-					"source": [ "obj-50", 0 ]
+					"source": [
+						"obj-45",
+						0
+					],
+					"destination": [
+						"obj-47",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-51", 0 ]
+					"source": [
+						"obj-47",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-62", 0 ],
-					"source": [ "obj-61", 0 ]
+					"source": [
+						"obj-48",
+						0
+					],
+					"destination": [
+						"obj-50",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-4", 0 ],
-					"source": [ "obj-62", 0 ]
+					"source": [
+						"obj-50",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
 				}
 			},
 			{
 				"patchline": {
-					"destination": [ "obj-52", 0 ],
-					"source": [ "obj-4", 1 ]
+					"source": [
+						"obj-52",
+						1
+					],
+					"destination": [
+						"obj-53",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-53",
+						0
+					],
+					"destination": [
+						"obj-54",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-54",
+						0
+					],
+					"destination": [
+						"obj-52",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-52",
+						0
+					],
+					"destination": [
+						"obj-55",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-55",
+						0
+					],
+					"destination": [
+						"obj-57",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-57",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-55",
+						0
+					],
+					"destination": [
+						"obj-56",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-56",
+						0
+					],
+					"destination": [
+						"obj-52",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-59",
+						1
+					],
+					"destination": [
+						"obj-60",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-60",
+						0
+					],
+					"destination": [
+						"obj-61",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-61",
+						0
+					],
+					"destination": [
+						"obj-59",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-59",
+						0
+					],
+					"destination": [
+						"obj-62",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-62",
+						0
+					],
+					"destination": [
+						"obj-64",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-64",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-62",
+						0
+					],
+					"destination": [
+						"obj-63",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-63",
+						0
+					],
+					"destination": [
+						"obj-59",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-66",
+						1
+					],
+					"destination": [
+						"obj-67",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-67",
+						0
+					],
+					"destination": [
+						"obj-68",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-68",
+						0
+					],
+					"destination": [
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-66",
+						0
+					],
+					"destination": [
+						"obj-69",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-69",
+						0
+					],
+					"destination": [
+						"obj-71",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-71",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-69",
+						0
+					],
+					"destination": [
+						"obj-70",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-70",
+						0
+					],
+					"destination": [
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-73",
+						0
+					],
+					"destination": [
+						"obj-74",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-74",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-76",
+						0
+					],
+					"destination": [
+						"obj-77",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-77",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-4",
+						1
+					],
+					"destination": [
+						"obj-78",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-4",
+						3
+					],
+					"destination": [
+						"obj-79",
+						0
+					]
 				}
 			}
 		],
 		"parameters": {
-			"obj-18": [ "Mode", "Mode", 0 ],
-			"obj-21": [ "From Bar", "From Bar", 0 ],
-			"obj-24": [ "To Bar", "To Bar", 0 ],
-			"obj-27": [ "Guidance", "Guidance", 0 ],
-			"obj-30": [ "Steps", "Steps", 0 ],
-			"obj-33": [ "Variations", "Variations", 0 ],
-			"obj-36": [ "In Key", "In Key", 0 ],
-			"obj-39": [ "Keep Original", "Keep Original", 0 ],
-			"obj-41": [ "Generate", "Generate", 0 ],
-			"obj-44": [ "Engine Port", "Engine Port", 0 ],
-			"obj-47": [ "Reply Port", "Reply Port", 0 ],
+			"obj-15": [
+				"Mode",
+				"Mode",
+				0
+			],
+			"obj-17": [
+				"Generate",
+				"Generate",
+				0
+			],
+			"obj-19": [
+				"Cancel",
+				"Cancel",
+				0
+			],
+			"obj-22": [
+				"From Bar",
+				"From Bar",
+				0
+			],
+			"obj-24": [
+				"To Bar",
+				"To Bar",
+				0
+			],
+			"obj-26": [
+				"Guidance",
+				"Guidance",
+				0
+			],
+			"obj-28": [
+				"Steps",
+				"Steps",
+				0
+			],
+			"obj-30": [
+				"Variations",
+				"Variations",
+				0
+			],
+			"obj-32": [
+				"Seed",
+				"Seed",
+				0
+			],
+			"obj-39": [
+				"In Key",
+				"In Key",
+				0
+			],
+			"obj-42": [
+				"Live Scale",
+				"Live Scale",
+				0
+			],
+			"obj-45": [
+				"Keep Original",
+				"Keep Original",
+				0
+			],
+			"obj-48": [
+				"New Track",
+				"New Track",
+				0
+			],
+			"obj-55": [
+				"Chords Text",
+				"Chords",
+				0
+			],
+			"obj-62": [
+				"Key Text",
+				"Key",
+				0
+			],
+			"obj-69": [
+				"Model Text",
+				"Model",
+				0
+			],
+			"obj-73": [
+				"Engine Port",
+				"Engine Port",
+				0
+			],
+			"obj-76": [
+				"Reply Port",
+				"Reply Port",
+				0
+			],
 			"parameterbanks": {},
 			"inherited_shortname": 1
 		},
-		"dependency_cache": [  ],
+		"dependency_cache": [
+			{
+				"name": "diffjam.js",
+				"bootpath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			}
+		],
 		"latency": 0,
 		"is_mpe": 0,
 		"minimum_live_version": "11.0",
@@ -1139,7 +3163,12 @@
 			"version": 1,
 			"creationdate": 3590052786,
 			"modificationdate": 3590052786,
-			"viewrect": [ 0, 0, 300, 500 ],
+			"viewrect": [
+				0,
+				0,
+				300,
+				500
+			],
 			"autoorganize": 1,
 			"hideprojectwindow": 1,
 			"showdependencies": 1,

@@ -66,7 +66,7 @@ test('fake engine over UDP: infill round trip writes into a copy of the clip', a
     host.device.set('bar_to', 3);
     assert.equal(host.device.generate(), true);
     const status = await host.finished(GUARD_MS);
-    assert.match(status, /^Done: 8 notes in bars 2-3 -> Verse diffjam 1\./);
+    assert.match(status, /^Done: 8 notes in bars 2-3 -> Verse diffjam 1 seed \d+\./);
     // what the engine got: hello with our port, two typed chunks, the params
     const hello = engine.received.find((m) => m.address === '/diffjam/hello');
     assert.deepEqual(hello.args, [host.in.address().port]);
@@ -91,7 +91,7 @@ test('fake engine over UDP: repeated and reordered chunks still assemble', async
       host.device.set('variations', 2);
       host.device.generate();
       const status = await host.finished(GUARD_MS);
-      assert.match(status, /-> Verse diffjam 1, Verse diffjam 2\./);
+      assert.match(status, /-> Verse diffjam 1 seed \d+, Verse diffjam 2 seed \d+\./);
       const v1 = notesIn(world, world.slotClip(track, 1), 0, 16);
       const v2 = notesIn(world, world.slotClip(track, 2), 0, 16);
       assert.equal(v1.length, 16);
@@ -99,13 +99,25 @@ test('fake engine over UDP: repeated and reordered chunks still assemble', async
     });
 });
 
+test('fake engine over UDP: done sent before its chunks still writes the result', async () => {
+  await withFakeEngine({ doneFirst: true, chunkSize: 3 }, async ({ host, world, track }) => {
+    host.device.set('variations', 2);
+    host.device.generate();
+    const status = await host.finished(GUARD_MS);
+    assert.match(status, /^Done: /);
+    assert.equal(notesIn(world, world.slotClip(track, 1), 0, 16).length, 16);
+    assert.equal(notesIn(world, world.slotClip(track, 2), 0, 16).length, 16);
+  });
+});
+
 test('fake engine over UDP: a lost result chunk is reported, nothing is written', async () => {
+  // The device's 3 s grace for missing chunks runs 100x faster here.
   await withFakeEngine({ drop: [[0, 1]], chunkSize: 4 }, async ({ host, world, track }) => {
     host.device.generate();
     const status = await host.finished(GUARD_MS);
     assert.match(status, /result arrived incomplete \(1 chunk\(s\) lost: variation 1 chunk 2\)/);
     assert.equal(world.slotClip(track, 1), 0);
-  });
+  }, { clockRate: 100 });
 });
 
 test('fake engine over UDP: an engine error is shown', async () => {
@@ -120,15 +132,11 @@ test('fake engine over UDP: an engine error is shown', async () => {
 
 test('fake engine over UDP: a silent engine times out with a message', async () => {
   // The device's 5 s timeout runs 100x faster here; the test waits for the message only.
-  const fast = (fn, ms) => {
-    const timer = setTimeout(fn, ms / 100);
-    return { cancel: () => clearTimeout(timer) };
-  };
   await withFakeEngine({ silent: true }, async ({ host }) => {
     host.device.generate();
     const status = await host.finished(GUARD_MS);
     assert.match(status, /^The engine did not answer on 127\.0\.0\.1:\d+\. Is `diffjam serve` running\?/);
-  }, { schedule: fast });
+  }, { clockRate: 100 });
 });
 
 // --- the real engine ------------------------------------------------------------------
@@ -195,7 +203,7 @@ test('real diffjam serve: the device infills a clip through the engine', async (
       return;
     }
     t.diagnostic(`engine: ${info.model} on ${info.device} (${command.how}); device: ${status}`);
-    assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1\./);
+    assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1 seed \d+\./);
     const { world, track, clip } = scene;
     const copy = world.slotClip(track, 1);
     assert.notEqual(copy, 0);

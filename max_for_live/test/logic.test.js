@@ -58,6 +58,13 @@ test('settings are validated with messages for the status line', () => {
   assert.throws(() => dj.applySetting(s, 'variations', 9), /variations .* 1 to 8, got 9/);
   assert.throws(() => dj.applySetting(s, 'mode', 'remix'), /infill or accompany, got remix/);
   assert.throws(() => dj.applySetting(s, 'colour', 1), /unknown setting colour/);
+  // Live parameters are floats shown as ints: 12.0 is 12, 12.5 is refused
+  assert.equal(dj.applySetting(s, 'steps', 12.0).steps, 12);
+  assert.throws(() => dj.applySetting(s, 'steps', 12.5), /whole number/);
+  assert.equal(dj.applySetting(s, 'reply_port', 0).reply_port, 0, '0: automatic');
+  assert.throws(() => dj.applySetting(s, 'reply_port', 80), /0 \(automatic\) or from 1024/);
+  assert.equal(dj.applySetting(s, 'seed', 16777215).seed, 16777215);
+  assert.throws(() => dj.applySetting(s, 'seed', 16777216), /seed must be a whole number/);
   assert.equal(dj.defaultSettings().keep_original, true, 'settings are copied, not changed');
 });
 
@@ -210,11 +217,28 @@ test('the reply state machine: accepted, progress, chunks, done', () => {
   assert.equal(t.handle('/diffjam/error', ['r', 17, 'INTERNAL', 'late']).kind, 'ignored');
 });
 
-test('a done with chunks missing fails with a clear message', () => {
+test('a done before its chunks waits for them; chunks after it complete the result', () => {
+  const t = new dj.RequestTracker('r', 2);
+  assert.deepEqual(t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 2,
+    notes: [2, 1] })]), { kind: 'draining', missing: 2 });
+  assert.equal(t.state, 'draining');
+  assert.deepEqual(t.handle('/diffjam/progress', ['r', 1]), { kind: 'progress', fraction: 1 });
+  assert.equal(t.state, 'draining', 'a late progress does not undo done');
+  assert.equal(t.handle('/diffjam/done', ['r', '{}']).kind, 'ignored', 'a repeated done');
+  assert.deepEqual(t.handle('/diffjam/result', resultArgs('r', 1, 0, 1, [note(0, 50)])),
+    { kind: 'draining', missing: 1 });
+  const done = t.handle('/diffjam/result', resultArgs('r', 0, 0, 1, [note(0, 60), note(4, 62)]));
+  assert.equal(done.kind, 'done');
+  assert.deepEqual(done.variations, [[note(0, 60), note(4, 62)], [note(0, 50)]]);
+});
+
+test('chunks still missing after done are reported by incomplete()', () => {
   const t = new dj.RequestTracker('r', 2);
   t.handle('/diffjam/result', resultArgs('r', 0, 0, 2, [note(0, 60)]));
   t.handle('/diffjam/result', resultArgs('r', 1, 0, 1, [note(0, 60)]));
-  const event = t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 2 })]);
+  assert.equal(t.handle('/diffjam/done', ['r', JSON.stringify({ variations: 2 })]).kind,
+    'draining');
+  const event = t.incomplete();
   assert.equal(event.kind, 'failed');
   assert.match(event.message, /incomplete \(1 chunk\(s\) lost: variation 1 chunk 2\)/);
   assert.ok(t.finished());
@@ -256,4 +280,31 @@ test('accompany plans add shifted notes and skip ones already in the clip', () =
     note(8, 50, 4)]);
   assert.equal(plan.remove, null);
   assert.deepEqual(plan.add, [note(4, 48, 4)]); // beat 12 is past the range
+});
+
+test('Live 12 scales become engine keys: major and natural minor only', () => {
+  assert.equal(dj.keyFromScale(0, 'Major'), 'C');
+  assert.equal(dj.keyFromScale(9, 'Minor'), 'Am');
+  assert.equal(dj.keyFromScale(6, 'Aeolian'), 'F#m');
+  assert.equal(dj.keyFromScale(3, undefined, [0, 2, 4, 5, 7, 9, 11]), 'Eb');
+  assert.equal(dj.keyFromScale(10, '', [0, 2, 3, 5, 7, 8, 10]), 'Bbm');
+  assert.equal(dj.keyFromScale(2, 'Dorian', [0, 2, 3, 5, 7, 9, 10]), null);
+  assert.equal(dj.keyFromScale(12, 'Major'), null);
+});
+
+test('the automatic reply port is derived from the device id, in 9001-9999', () => {
+  assert.equal(dj.replyPortFor(9100, 5), 9100);
+  assert.equal(dj.replyPortFor(0, 5), 9006);
+  assert.equal(dj.replyPortFor(0, 999 + 5), 9006);
+  assert.notEqual(dj.replyPortFor(0, 5), dj.replyPortFor(0, 6));
+});
+
+test('a request carries the seed and key it was given', () => {
+  const request = dj.buildRequest('r', dj.defaultSettings(), clip({ notes: [note(0, 60)] }),
+    { seed: 42, key: 'Am' });
+  const params = JSON.parse(request.messages[request.messages.length - 1].args[1]);
+  assert.equal(params.seed, 42);
+  assert.equal(params.key, 'Am');
+  assert.equal(request.seed, 42);
+  assert.deepEqual(dj.cancelMessage('r'), { address: '/diffjam/cancel', types: 's', args: ['r'] });
 });

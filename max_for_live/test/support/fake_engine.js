@@ -33,7 +33,8 @@ function accompanyResult(melody, params) {
 
 class FakeEngine {
   // behaviour: {silent, error: {code, name, message}, drop: [[variation, chunk]...],
-  //             repeat: true, reverse: true, chunkSize}
+  //             repeat: true, reverse: true, doneFirst: true (done overtakes the chunks),
+  //             chunkSize}
   constructor(behaviour = {}) {
     this.behaviour = behaviour;
     this.socket = dgram.createSocket('udp4');
@@ -163,13 +164,14 @@ class FakeEngine {
     if (this.behaviour.repeat) {
       messages = messages.concat(messages);
     }
+    const done = ['/diffjam/done', 'ss', [id, JSON.stringify({
+      variations, notes: counts, bars: params.bars || [1, params.n_bars],
+      n_bars: params.n_bars || params.bars[1], midi_paths: [], latency_ms: 1, nfe: 1,
+    })]];
+    messages = this.behaviour.doneFirst ? [done].concat(messages) : messages.concat([done]);
     for (const [address, types, args] of messages) {
       this.reply(rinfo, address, types, args);
     }
-    this.reply(rinfo, '/diffjam/done', 'ss', [id, JSON.stringify({
-      variations, notes: counts, bars: params.bars || [1, params.n_bars],
-      n_bars: params.n_bars || params.bars[1], midi_paths: [], latency_ms: 1, nfe: 1,
-    })]);
   }
 }
 

@@ -1,15 +1,17 @@
 'use strict';
 // Runs the device's own JavaScript (diffjam.js) in node the way the patcher runs it in Live:
 // OSC out over UDP to the engine (the [udpsend] of the patch), replies on a UDP port
-// announced with /diffjam/hello (the [udpreceive]), Live through a LiveAPI constructor.
+// announced with /diffjam/hello (the [udpreceive]), Live through a LiveAPI constructor, and
+// a timer in place of Max's Task that calls tick() every TICK_MS.
 
 const dgram = require('node:dgram');
 const osc = require('./osc');
 const diffjam = require('../../diffjam');
 
 class NodeHost {
-  // options: {LiveAPI, enginePort, engineHost, newId, schedule}
-  constructor({ LiveAPI, enginePort, engineHost = '127.0.0.1', newId, schedule }) {
+  // options: {LiveAPI, enginePort, engineHost, newId, clockRate}; clockRate > 1 runs the
+  // device's wall clock faster (a 5 s deadline passes in 5 s / clockRate).
+  constructor({ LiveAPI, enginePort, engineHost = '127.0.0.1', newId, clockRate = 1 }) {
     this.engineHost = engineHost;
     this.enginePort = enginePort;
     this.statuses = [];
@@ -23,13 +25,17 @@ class NodeHost {
       send: (message) => this.send(message),
       configure: () => {},
       status: (text) => this.onStatus(text),
-      schedule: schedule || ((fn, ms) => {
-        const timer = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(timer) };
-      }),
+      target: () => {},
+      now: () => started + (Date.now() - started) * clockRate,
+      random: Math.random,
       newId: newId || (() => `node-${process.pid}-${++counter}`),
     };
+    const started = Date.now();
     this.device = new diffjam.Device(env);
+    this.ticker = setInterval(() => {
+      this.device.tick();
+      this.checkWaiters();
+    }, diffjam.TICK_MS / clockRate);
     this.in.on('message', (buffer) => {
       for (const message of osc.decode(buffer)) {
         this.device.receive(message.address, message.args);
@@ -43,6 +49,7 @@ class NodeHost {
     await new Promise((resolve) => this.out.bind(0, '127.0.0.1', resolve));
     const port = this.in.address().port;
     this.device.set('reply_port', port);
+    this.device.init();
     return port;
   }
 
@@ -97,6 +104,7 @@ class NodeHost {
   }
 
   close() {
+    clearInterval(this.ticker);
     this.out.close();
     this.in.close();
   }
