@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.pipeline import BarRange, Cancelled, SamplingOptions
+from engine.sampling import BarRange, Cancelled, SamplingOptions
 
 from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError

@@ -9,7 +9,7 @@ without ``--force``, nor creates folders.
 Every bad input (unknown chord, bars outside the clip, empty clip, a meter diffjam cannot
 read in 4/4 bars, an output that exists, a missing model file) ends in one
 ``diffjam CMD: error: ...`` line and exit code 2 (raised as
-:class:`~engine.errors.InputError`, printed by ``bridge.cli.main``).
+:class:`~engine.errors.InputError`, printed by ``diffjam.cli.main``).
 """
 
 from __future__ import annotations

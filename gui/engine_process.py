@@ -20,7 +20,7 @@ def serve_command(*, host: str, port: int) -> list[str]:
     virtual environment need not be on ``PATH``, and a ``diffjam`` found there may belong
     to another one). The panel never imports the server; it only runs it.
     """
-    command = [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "diffjam", "serve", "--port", str(port)]
     if host not in ("127.0.0.1", "localhost"):
         # the user asked for this interface explicitly; the server logs its own warning
         command += ["--host", host, "--allow-remote"]

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < deadline and engine.poll() is None:
             if Path(python).exists():
                 probe = subprocess.run(
-                    [python, "-m", "bridge.cli", "status", "--port", str(port), "--timeout", "1"],
+                    [python, "-m", "diffjam", "status", "--port", str(port), "--timeout", "1"],
                     cwd=REPO, capture_output=True, text=True, check=False)
                 if probe.returncode == 0:
                     answered = probe.stdout.strip()

@@ -31,5 +31,5 @@ $py = & $boot[0] @bootArgs 'scripts\project_env.py'
 if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 $py = ($py | Select-Object -Last 1).Trim()
 
-& $py -m bridge.cli serve @args
+& $py -m diffjam serve @args
 exit $LASTEXITCODE

@@ -16,4 +16,4 @@ if [ -z "$boot" ]; then
     exit 1
 fi
 py=$("$boot" scripts/project_env.py)
-exec "$py" -m bridge.cli serve "$@"
+exec "$py" -m diffjam serve "$@"

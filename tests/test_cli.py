@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from bridge.cli import build_parser, main
+from diffjam.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_building_the_parser_imports_neither_qt_nor_torch() -> None:
     code = (
-        "import sys; from bridge.cli import build_parser; build_parser(); "
+        "import sys; from diffjam.cli import build_parser; build_parser(); "
         "print(any(m == 'gui' or m.startswith(('gui.', 'PyQt6')) for m in sys.modules), "
         "'torch' in sys.modules)"
     )
@@ -46,7 +46,7 @@ def test_the_command_line_starts_without_posix_only_modules() -> None:
         "import sys\n"
         "for name in ('resource', 'fcntl', 'termios', 'pwd', 'grp'):\n"
         "    sys.modules[name] = None  # import raises ImportError\n"
-        "from bridge.cli import build_parser; build_parser()\n"
+        "from diffjam.cli import build_parser; build_parser()\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
@@ -184,7 +184,7 @@ def test_every_bad_input_is_one_line_and_a_nonzero_exit(tmp_path: Path,
 
 def test_the_installed_command_prints_one_line_too(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "generate", "--tempo", "nan", "-o",
+        [sys.executable, "-m", "diffjam", "generate", "--tempo", "nan", "-o",
          str(tmp_path / "x.mid")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

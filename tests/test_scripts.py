@@ -221,7 +221,7 @@ def test_serve_sh_runs_the_engine_through_the_prepared_interpreter(tmp_path: Pat
     result = subprocess.run(["bash", str(SCRIPTS / "serve.sh"), "--port", "9100"], env=env,
                             capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == f"engine through {python}: -m bridge.cli serve --port 9100\n"
+    assert result.stdout == f"engine through {python}: -m diffjam serve --port 9100\n"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bridge import doctor, midiports
-from bridge.cli import main
+from diffjam.cli import main
 from bridge.doctor import Finding
 
 

@@ -56,7 +56,7 @@ class Serve:
     def __init__(self, *args: str, cwd: Path) -> None:
         env = {**ENV, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "serve", *args],
+            [sys.executable, "-m", "diffjam", "serve", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: list[str] = []
@@ -196,7 +196,7 @@ def test_node_osc_client_runs_an_infill(serve) -> None:
 
 
 def test_missing_model_is_one_clear_error(tmp_path: Path, caplog) -> None:
-    from bridge.cli import main
+    from diffjam.cli import main
 
     code = main(["serve", "--model", str(tmp_path / "none.st"), "--port", "0"])
     assert code != 0
@@ -205,7 +205,7 @@ def test_missing_model_is_one_clear_error(tmp_path: Path, caplog) -> None:
 
 
 def test_remote_host_needs_allow_remote(caplog) -> None:
-    from bridge.cli import main
+    from diffjam.cli import main
 
     assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
     [error] = [r for r in caplog.records if r.levelname == "ERROR"]

@@ -16,7 +16,7 @@ import mido
 import pytest
 from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
 
-from bridge.cli import main
+from diffjam.cli import main
 from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
 from bridge.jam import JamConfig, JamSession
 from bridge.jam_bench import long_jam

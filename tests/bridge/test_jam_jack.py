@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import mido
 import pytest
 
-from bridge.cli import main
+from diffjam.cli import main
 from bridge.clock import tick_seconds
 from bridge.jam import JamConfig, JamSession
 from bridge.midiports import PortError, list_ports, open_input, open_output

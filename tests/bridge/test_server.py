@@ -625,7 +625,7 @@ def test_a_burst_of_200_requests_from_4_clients_gets_200_outcomes(tmp_path: Path
 
 def test_serve_checks_defaults_and_output_folder_before_loading(tmp_path: Path,
                                                                 caplog) -> None:
-    from bridge.cli import main
+    from diffjam.cli import main
 
     assert main(["serve", "--port", "0", "--defaults", '{"steps": 0}']) == 2
     blocker = tmp_path / "file"

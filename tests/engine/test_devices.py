@@ -91,7 +91,7 @@ def test_the_option_accepts_the_four_names_and_cuda_n() -> None:
 ])
 def test_commands_refuse_an_absent_device_in_one_line(argv: list[str], tmp_path: Any,
                                                       capsys: pytest.CaptureFixture) -> None:
-    from bridge.cli import main
+    from diffjam.cli import main
 
     if torch.backends.mps.is_available():
         pytest.skip("this machine has MPS")

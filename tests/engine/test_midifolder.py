@@ -157,7 +157,7 @@ def test_no_usable_file_is_an_error(tmp_path: Path) -> None:
 
 def test_the_command_prints_what_it_kept_and_skipped(folder: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from bridge.cli import main
+    from diffjam.cli import main
 
     assert main(["cache", "--midi", str(folder)]) == 2  # never over the POP909 cache
     assert "--midi needs --out" in capsys.readouterr().err

@@ -7,14 +7,12 @@ import sys
 
 import pytest
 
-from gui import cli
+from diffjam import cli
 from gui.engine_process import EngineProcess, serve_command
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="diffjam")
-    cli.add_commands(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(["panel", *argv])
+    return cli.build_parser().parse_args(["panel", *argv])
 
 
 def test_panel_options() -> None:
@@ -28,16 +26,14 @@ def test_panel_defaults_come_from_settings_later() -> None:
     assert (args.host, args.port, args.start_engine) == (None, None, False)
 
 
-def test_bridge_cli_hands_panel_options_to_gui() -> None:
-    bridge_cli = pytest.importorskip("bridge.cli", reason="bridge.cli not available")
-    parser = bridge_cli.build_parser()
-    args, rest = parser.parse_known_args(["panel", "--port", "9123"])
-    assert args.command == "panel" and rest == ["--port", "9123"]
+def test_panel_options_are_parsed_once_by_the_one_parser() -> None:
+    with pytest.raises(SystemExit):
+        parse("--bogus")
 
 
 def test_serve_command_on_loopback() -> None:
     assert serve_command(host="127.0.0.1", port=9001) == [
-        sys.executable, "-m", "bridge.cli", "serve", "--port", "9001",
+        sys.executable, "-m", "diffjam", "serve", "--port", "9001",
     ]  # fmt: skip
 
 
@@ -46,7 +42,7 @@ def test_serve_command_ignores_a_diffjam_on_path_and_names_a_remote_host(
 ) -> None:
     monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/diffjam")  # another install
     assert serve_command(host="0.0.0.0", port=9000) == [
-        sys.executable, "-m", "bridge.cli", "serve", "--port", "9000", "--host", "0.0.0.0",
+        sys.executable, "-m", "diffjam", "serve", "--port", "9000", "--host", "0.0.0.0",
         "--allow-remote",
     ]  # fmt: skip
 

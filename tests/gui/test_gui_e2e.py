@@ -1,4 +1,4 @@
-"""The panel against a REAL engine process (``python -m bridge.cli serve``).
+"""The panel against a REAL engine process (``python -m diffjam serve``).
 
 One engine is started for the module on a free port, loading a tiny random-weight model
 written by the test (``--model``), so the whole real path runs fast on a CPU: panel ->
@@ -58,7 +58,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 def serve_args(port: int, model: Path) -> list[str]:
-    return [sys.executable, "-m", "bridge.cli", "serve", "--port", str(port), "--model",
+    return [sys.executable, "-m", "diffjam", "serve", "--port", str(port), "--model",
             str(model), "--device", "cpu"]  # fmt: skip
 
 
