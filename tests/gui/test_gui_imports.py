@@ -23,7 +23,7 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_gui_has_modules() -> None:
-    assert {"qt.py", "client.py", "panel.py", "cli.py"} <= {path.name for path in MODULES}
+    assert {"qt.py", "client.py", "panel.py", "app.py"} <= {path.name for path in MODULES}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: path.name)
