@@ -5,7 +5,8 @@
 //   - against a small fake engine in node (always runs), including lost, repeated and
 //     reordered result chunks and an engine that never answers;
 //   - against a real `diffjam serve` started on a free port (skipped, with the reason, when
-//     the command or its model is not available). $DIFFJAM_COMMAND replaces the command
+//     the command or its model is not available): the MIDI effect, and the MIDI Tool twice
+//     with one fixed seed (the same notes both times). $DIFFJAM_COMMAND replaces the command
 //     (e.g. "python3 -m bridge.cli"); $DIFFJAM_SERVE_ARGS is appended (e.g. "--model PATH").
 
 const test = require('node:test');
@@ -17,6 +18,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const { LiveWorld } = require('./support/live_mock');
 const { NodeHost } = require('./support/node_host');
 const { FakeEngine } = require('./support/fake_engine');
+const { MidiToolHost } = require('./support/miditool_mock');
 
 const REPO = path.resolve(__dirname, '..', '..');
 const GUARD_MS = 20000; // only so a broken engine cannot hang the run; nothing asserts time
@@ -165,7 +167,9 @@ async function freeUdpPort() {
   return port;
 }
 
-test('real diffjam serve: the device infills a clip through the engine', async (t) => {
+// Starts `diffjam serve` on a free port and runs fn(port, t); skips with the server's last
+// output when it does not come up (no command, no model).
+async function withRealEngine(t, fn) {
   const command = diffjamCommand();
   if (!command) {
     t.skip('no `diffjam` command (pip install -e . in the repository) and no bridge/cli.py');
@@ -176,46 +180,14 @@ test('real diffjam serve: the device infills a clip through the engine', async (
   const server = spawn(command.cmd, [...command.args, 'serve', '--port', String(port), ...extra], {
     cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
   });
-  let output = '';
-  let exited = null;
-  server.stdout.on('data', (d) => { output += d; });
-  server.stderr.on('data', (d) => { output += d; });
-  server.on('exit', (code) => { exited = code; });
-  const scene = setUpWorld([liveNote(0, 60, 1, 90), liveNote(1, 64, 1, 90), liveNote(2, 67, 1, 90),
-    liveNote(3, 72, 1, 90), liveNote(12, 60, 2, 80), liveNote(14, 62, 2, 80)]);
-  const host = new NodeHost({ LiveAPI: scene.world.LiveAPI(), enginePort: port });
+  const state = { output: '', exited: null, how: command.how };
+  server.stdout.on('data', (d) => { state.output += d; });
+  server.stderr.on('data', (d) => { state.output += d; });
+  server.on('exit', (code) => { state.exited = code; });
   try {
-    await host.start();
-    const info = await host.waitForEngine(60000, () => exited !== null);
-    if (!info) {
-      const tail = output.trim().split('\n').slice(-3).join(' | ');
-      t.skip(`diffjam serve (${command.how}) did not come up` +
-        (exited !== null ? ` (exit ${exited})` : '') + `: ${tail || 'no output'}`);
-      return;
-    }
-    host.device.set('bar_from', 2);
-    host.device.set('bar_to', 3);
-    host.device.set('steps', 2);
-    host.device.generate();
-    const status = await host.finished(120000);
-    if (/model/i.test(status) && !/^Done/.test(status)) {
-      t.skip(`the engine has no usable model: ${status}`);
-      return;
-    }
-    t.diagnostic(`engine: ${info.model} on ${info.device} (${command.how}); device: ${status}`);
-    assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1 seed \d+\./);
-    const { world, track, clip } = scene;
-    const copy = world.slotClip(track, 1);
-    assert.notEqual(copy, 0);
-    assert.deepEqual(notesIn(world, copy, 0, 4), notesIn(world, clip, 0, 4));
-    assert.deepEqual(notesIn(world, copy, 12, 16), notesIn(world, clip, 12, 16));
-    for (const n of notesIn(world, copy, 4, 12)) {
-      assert.ok(n.pitch >= 0 && n.pitch <= 127 && n.duration > 0, JSON.stringify(n));
-    }
-    assert.equal(world.notesOf(clip).length, 6, 'the original clip is untouched');
+    await fn(port, state);
   } finally {
-    host.close();
-    if (exited === null) {
+    if (state.exited === null) {
       server.kill('SIGTERM');
       await new Promise((resolve) => {
         const hard = setTimeout(() => { server.kill('SIGKILL'); resolve(); }, 10000);
@@ -223,4 +195,89 @@ test('real diffjam serve: the device infills a clip through the engine', async (
       });
     }
   }
+}
+
+// Waits for the engine; false (and the test skipped) when it does not come up.
+async function engineUp(t, host, state) {
+  const info = await host.waitForEngine(60000, () => state.exited !== null);
+  if (!info) {
+    const tail = state.output.trim().split('\n').slice(-3).join(' | ');
+    t.skip(`diffjam serve (${state.how}) did not come up` +
+      (state.exited !== null ? ` (exit ${state.exited})` : '') + `: ${tail || 'no output'}`);
+    return null;
+  }
+  return info;
+}
+
+test('real diffjam serve: the device infills a clip through the engine', async (t) => {
+  await withRealEngine(t, async (port, state) => {
+    const scene = setUpWorld([liveNote(0, 60, 1, 90), liveNote(1, 64, 1, 90),
+      liveNote(2, 67, 1, 90), liveNote(3, 72, 1, 90), liveNote(12, 60, 2, 80),
+      liveNote(14, 62, 2, 80)]);
+    const host = new NodeHost({ LiveAPI: scene.world.LiveAPI(), enginePort: port });
+    try {
+      await host.start();
+      const info = await engineUp(t, host, state);
+      if (!info) return;
+      host.device.set('bar_from', 2);
+      host.device.set('bar_to', 3);
+      host.device.set('steps', 2);
+      host.device.generate();
+      const status = await host.finished(120000);
+      if (/model/i.test(status) && !/^Done/.test(status)) {
+        t.skip(`the engine has no usable model: ${status}`);
+        return;
+      }
+      t.diagnostic(`engine: ${info.model} on ${info.device} (${state.how}); device: ${status}`);
+      assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1 seed \d+\./);
+      const { world, track, clip } = scene;
+      const copy = world.slotClip(track, 1);
+      assert.notEqual(copy, 0);
+      assert.deepEqual(notesIn(world, copy, 0, 4), notesIn(world, clip, 0, 4));
+      assert.deepEqual(notesIn(world, copy, 12, 16), notesIn(world, clip, 12, 16));
+      for (const n of notesIn(world, copy, 4, 12)) {
+        assert.ok(n.pitch >= 0 && n.pitch <= 127 && n.duration > 0, JSON.stringify(n));
+      }
+      assert.equal(world.notesOf(clip).length, 6, 'the original clip is untouched');
+    } finally {
+      host.close();
+    }
+  });
+});
+
+test('real diffjam serve: the MIDI Tool infills the time selection; a fixed seed repeats', async (t) => {
+  await withRealEngine(t, async (port, state) => {
+    const melody = [liveNote(0, 60, 1, 90), liveNote(1, 64, 1, 90), liveNote(2, 67, 1, 90),
+      liveNote(3, 72, 1, 90), liveNote(12, 60, 2, 80), liveNote(14, 62, 2, 80)];
+    const takes = [];
+    for (let run = 0; run < 2; run++) {
+      const scene = setUpWorld(melody);
+      const toolHost = new MidiToolHost(scene.world, scene.clip, { selection: [4, 12],
+        grid: { interval: 0.5, enabled: 1 } });
+      const host = new NodeHost({ LiveAPI: scene.world.LiveAPI(), enginePort: port, toolHost });
+      try {
+        await host.start();
+        const info = await engineUp(t, host, state);
+        if (!info) return;
+        host.device.set('steps', 2);
+        host.device.set('seed', 1234);
+        host.device.generate();
+        const status = await host.finished(120000);
+        t.diagnostic(`MIDI Tool, take ${run + 1}: ${status}`);
+        assert.match(status, /^Done: \d+ notes in the selection, seed 1234\./);
+        assert.deepEqual(toolHost.errors, []);
+        const notes = scene.world.notesOf(scene.clip);
+        assert.deepEqual(notesIn(scene.world, scene.clip, 0, 4).map((n) => n.pitch),
+          [60, 64, 67, 72], 'outside the selection nothing changed');
+        assert.deepEqual(notesIn(scene.world, scene.clip, 12, 16).map((n) => n.pitch), [60, 62]);
+        for (const n of notesIn(scene.world, scene.clip, 4, 12)) {
+          assert.equal((n.start_time * 2) % 1, 0, `on the 1/8 grid: ${JSON.stringify(n)}`);
+        }
+        takes.push(notes);
+      } finally {
+        host.close();
+      }
+    }
+    assert.deepEqual(takes[0], takes[1], 'the same seed gives the same notes');
+  });
 });

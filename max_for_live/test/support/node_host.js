@@ -9,9 +9,11 @@ const osc = require('./osc');
 const diffjam = require('../../diffjam');
 
 class NodeHost {
-  // options: {LiveAPI, enginePort, engineHost, newId, clockRate}; clockRate > 1 runs the
-  // device's wall clock faster (a 5 s deadline passes in 5 s / clockRate).
-  constructor({ LiveAPI, enginePort, engineHost = '127.0.0.1', newId, clockRate = 1 }) {
+  // options: {LiveAPI, enginePort, engineHost, newId, clockRate, toolHost}; clockRate > 1
+  // runs the device's wall clock faster (a 5 s deadline passes in 5 s / clockRate); with
+  // toolHost (a MidiToolHost) the host runs the MIDI Tool instead of the MIDI effect.
+  constructor({ LiveAPI, enginePort, engineHost = '127.0.0.1', newId, clockRate = 1,
+    toolHost = null }) {
     this.engineHost = engineHost;
     this.enginePort = enginePort;
     this.statuses = [];
@@ -29,9 +31,15 @@ class NodeHost {
       now: () => started + (Date.now() - started) * clockRate,
       random: Math.random,
       newId: newId || (() => `node-${process.pid}-${++counter}`),
+      output: (liveNotes) => toolHost.output(liveNotes),
+      requestApply: () => toolHost.bang(),
+      showSeed: () => {},
     };
     const started = Date.now();
-    this.device = new diffjam.Device(env);
+    this.device = toolHost ? new diffjam.Tool(env) : new diffjam.Device(env);
+    if (toolHost) {
+      toolHost.connect(this.device);
+    }
     this.ticker = setInterval(() => {
       this.device.tick();
       this.checkWaiters();
