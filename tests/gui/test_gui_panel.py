@@ -701,3 +701,20 @@ def test_history_of_results_with_favourites(qtbot, panel: PanelWindow) -> None:
     assert [r.request.params.seed for r in panel.favourites] == [11]
     panel.undo()  # back to the second result
     assert panel.history_combo.currentIndex() == 1
+
+
+def test_controls_follow_the_engine_limits(panel: PanelWindow) -> None:
+    from wire.limits import LIMITS, Limits, Range
+    from wire.protocol import Status
+
+    assert panel.guidance_slider.maximum() == round(LIMITS.guidance.high * 10)  # 0.1 steps
+    assert panel.steps_spin.maximum() == LIMITS.steps.high
+    narrow = Limits(guidance=Range(0.0, 12.0), steps=Range(1, 50), variations=Range(1, 4),
+                    max_bars=64, jam_tempo=Range(40.0, 200.0))
+    panel._on_status(Status(1, "0.2", "m", "cpu", 0, 8, False, None, ("m",), narrow))
+    assert panel.guidance_slider.maximum() == 120
+    assert (panel.steps_spin.maximum(), panel.variations_spin.maximum()) == (50, 4)
+    assert panel.bars_spin.maximum() == 64
+    assert (panel.jam.tempo_spin.minimum(), panel.jam.tempo_spin.maximum()) == (40, 200)
+    panel.set_guidance(20.0)  # past the engine's limit: held at it
+    assert panel.guidance == 12.0
