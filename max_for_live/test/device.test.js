@@ -501,3 +501,22 @@ test('Max glue: float messages take the typed path, others go straight out', () 
     [0, ['/diffjam/hello', 9001]],
   ]);
 });
+
+test('the fake LiveAPI answers only documented members, each with its source', () => {
+  const { DOCUMENTED } = require('./support/live_mock');
+  for (const [member, entry] of Object.entries(DOCUMENTED)) {
+    assert.match(entry.doc, /^https:\/\/docs\.cycling74\.com\/apiref\//, member);
+  }
+  const r = rig({ clipOptions: { notes: VERSE } });
+  const LiveAPI = r.world.LiveAPI();
+  const song = new LiveAPI('live_set');
+  assert.throws(() => song.call('begin_undo_step'), /remote-script API, not in the Max for Live/);
+  assert.throws(() => new LiveAPI(`id ${r.clip}`).get('playing_position_x'),
+    /Clip\.playing_position_x is not in the Live Object Model/);
+  const live11 = new LiveWorld({ live: 11 });
+  assert.throws(() => new (live11.LiveAPI())('live_set').get('scale_name'),
+    /Song\.scale_name is not in the Live 11 API/);
+  // every member the device used in this suite's runs is a documented one
+  const used = new Set(r.world.calls.map((c) => c.member));
+  for (const member of used) assert.ok(DOCUMENTED[member], member);
+});
