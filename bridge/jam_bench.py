@@ -50,6 +50,7 @@ from bridge.clock import (
     tick_seconds,
 )
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
+from wire.limits import GUIDANCE, JAM_TEMPO
 
 __all__ = ["add_commands", "run_bench", "run_jam"]
 
@@ -529,10 +530,10 @@ def _rss_mb() -> float:
 def run_bench(args: argparse.Namespace) -> int:
     if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
         return _error("bench-jam", "--bars, --jitter-bars, --steps and --minutes must be > 0")
-    if not 0.0 <= args.guidance <= 20.0:
-        return _error("bench-jam", "--guidance must be 0..20")
-    if any(not 20.0 <= bpm <= 300.0 for bpm in args.bpm):
-        return _error("bench-jam", "--bpm must be 20..300")
+    if args.guidance not in GUIDANCE:
+        return _error("bench-jam", f"--guidance must be {GUIDANCE}")
+    if any(bpm not in JAM_TEMPO for bpm in args.bpm):
+        return _error("bench-jam", f"--bpm must be {JAM_TEMPO}")
     if args.fake_model:
         pipeline: Any = PatternPipeline()
     else:

@@ -84,7 +84,7 @@ from engine.eval_report import (
 )
 from engine.harmony import ChordSpan, Key, parse_harte
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
-from engine.sampling import DEFAULT_GUIDANCE
+from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
 __all__ = [
     "BASELINES",
@@ -434,7 +434,7 @@ def _task_seed(task: TaskInput) -> int:
     return int(state[0])
 
 
-def model_system(pipeline: Any, *, steps: int = 10, guidance: float = DEFAULT_GUIDANCE,
+def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
                  use_chords: bool = True, infer_chords: bool = True,
                  binarize: bool | None = None, quality: str = "fast") -> System:
@@ -743,7 +743,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser, *, songs_required: bool 
     parser.add_argument("--gap-bars", type=int,
                         help="infill gap in the middle of the window (default: half of it)")
     parser.add_argument("--model", type=Path, help="model file (default: the bundled model)")
-    parser.add_argument("--steps", type=int, default=10, help="sampler steps (default 10)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                        help=f"sampler steps (default {DEFAULT_STEPS})")
     parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE,
                         help=f"CFG scale (default {DEFAULT_GUIDANCE})")
     parser.add_argument("--no-in-key", dest="in_key", action="store_false",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wire.limits import MAX_BARS
+
 __all__ = ["FormError", "Phrase", "parse_form"]
 
 _PHRASE = re.compile(r"([A-Za-z])(\d+)")
-MAX_FORM_BARS = 256
+MAX_FORM_BARS = MAX_BARS  # a form longer than a clip may be cannot be generated
 
 
 class FormError(ValueError):
