@@ -18,7 +18,7 @@
 		"openrect": [
 			0,
 			0,
-			430,
+			500,
 			169
 		],
 		"bglocked": 0,
@@ -38,7 +38,7 @@
 		"boxanimatetime": 500,
 		"enablehscroll": 1,
 		"enablevscroll": 1,
-		"devicewidth": 430,
+		"devicewidth": 500,
 		"description": "diffjam MIDI Tool: infill or accompany the time selection with the local diffjam engine (OSC).",
 		"digest": "Piano-roll diffusion for Live clips",
 		"tags": "diffjam midi generate infill accompany osc",
@@ -1692,7 +1692,7 @@
 					"presentation_rect": [
 						4,
 						138,
-						420,
+						490,
 						14
 					],
 					"fontname": "Arial",

@@ -1224,8 +1224,9 @@ Device.prototype.generate = function () {
     var clip;
     var request;
     var seed = this.seedFor();
+    this.refreshTarget(); // the line shows what this Generate uses (loop or name may have moved)
     try {
-        clip = this.live.readClip(this.targetId || this.live.detailClipId());
+        clip = this.live.readClip(this.targetId);
         if (clip.arrangement && this.settings.variations > 1) {
             throw new Error('An Arrangement clip takes one variation, written in place; set ' +
                 'Variations to 1 or use a Session clip.');
@@ -1339,6 +1340,13 @@ function selectionOf(context, clip) {
         return { start: clip.loop_start, end: clip.loop_end };
     }
     return { start: start, end: end };
+}
+
+// A time in beats as Live shows positions in 4/4: bar.beat.sixteenth, from 1.1.1.
+function position(beats) {
+    var sixteenths = Math.round(beats * STEPS_PER_BEAT);
+    return (Math.floor(sixteenths / 16) + 1) + '.' + (Math.floor(sixteenths / 4) % 4 + 1) +
+        '.' + (sixteenths % 4 + 1);
 }
 
 // The grid interval in beats, or 0 when the context has none.
@@ -1487,8 +1495,8 @@ Tool.prototype.send = function (clip, selection) {
     }
     this.lastSeed = seed;
     this.pending = { clip: clip, selection: selection, interval: gridOf(this.context) };
-    this.start(request, 'Sent ' + request.task + ' for beats ' + (selection.start + 1) +
-        '-' + (selection.end + 1) + ' (seed ' + seed + (key ? ', key ' + key : '') +
+    this.start(request, 'Sent ' + request.task + ' for ' + position(selection.start) + '-' +
+        position(selection.end) + ' (seed ' + seed + (key ? ', key ' + key : '') +
         '), waiting for the engine...');
 };
 
@@ -1756,6 +1764,7 @@ if (typeof module !== 'undefined' && module.exports) {
         gridOf: gridOf,
         snapToGrid: snapToGrid,
         planSelection: planSelection,
+        position: position,
         Live: Live,
         Client: Client,
         Device: Device,

@@ -307,6 +307,25 @@ test('the UI: controls in presentation mode, defaults equal the script\'s', () =
   }
 });
 
+test('the presentation: controls inside the device (169 px high) and not on top of each other', () => {
+  for (const d of devices) {
+    const shown = [...d.boxes.values()].filter((b) => b.presentation)
+      .map((b) => ({ name: b.varname || textOf(b), r: b.presentation_rect }));
+    for (const { name, r } of shown) {
+      assert.ok(r[0] >= 0 && r[1] >= 0 && r[0] + r[2] <= d.patcher.devicewidth &&
+        r[1] + r[3] <= 169, `${d.device.amxd}: ${name} is outside the device`);
+    }
+    for (let i = 0; i < shown.length; i++) {
+      for (let j = i + 1; j < shown.length; j++) {
+        const [a, b] = [shown[i].r, shown[j].r];
+        const overlap = a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] &&
+          b[1] < a[1] + a[3];
+        assert.ok(!overlap, `${d.device.amxd}: ${shown[i].name} overlaps ${shown[j].name}`);
+      }
+    }
+  }
+});
+
 test('the MIDI Tool: live.miditool.in/out wired to the script, no MIDI in or out', () => {
   const js = find(tool, /^js /)[0];
   assert.equal(textOf(js), 'js diffjam.js tool');

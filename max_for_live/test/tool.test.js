@@ -94,7 +94,7 @@ test('Generate: the first apply cycle leaves the clip as it is and sends the req
   assert.deepEqual(params.bars, [2, 2], 'the bars covering beats 4-8');
   assert.equal(params.variations, 1);
   assert.equal(notes.length, MELODY.length, 'the whole clip is the context');
-  assert.match(r.last(), /^Sent infill for beats 5-9 \(seed \d+\), waiting/);
+  assert.match(r.last(), /^Sent infill for 2\.1\.1-3\.1\.1 \(seed \d+\), waiting/);
 });
 
 test('the result replaces the time selection in a second cycle; the rest stays', () => {
@@ -233,4 +233,10 @@ test('a silent engine: the deadline passes on the wall clock', () => {
   r.clock.now += dj.ACCEPT_TIMEOUT_MS;
   r.tool.tick();
   assert.match(r.last(), /did not answer/);
+});
+
+test('positions read like Live\'s: bar.beat.sixteenth', () => {
+  assert.equal(dj.position(0), '1.1.1');
+  assert.equal(dj.position(4), '2.1.1');
+  assert.equal(dj.position(5.75), '2.2.4');
 });
