@@ -24,13 +24,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import platform
 import random
 import signal
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,6 +50,7 @@ from bridge.clock import (
     tick_seconds,
 )
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
+from engine.errors import InputError
 from wire.limits import GUIDANCE, JAM_TEMPO
 
 __all__ = ["add_commands", "run_bench", "run_jam"]
@@ -129,11 +130,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     bench.set_defaults(handler=run_bench)
 
 
-def _error(command: str, message: str) -> int:
-    print(f"diffjam {command}: error: {message}", file=sys.stderr)
-    return 1
-
-
 def _load_pipeline(model: Path | None, device: str, threads: int | None = None) -> Any:
     from engine.pipeline import Pipeline
 
@@ -149,28 +145,25 @@ def _load_pipeline(model: Path | None, device: str, threads: int | None = None) 
 
 
 def run_jam(args: argparse.Namespace) -> int:
-
-    try:
-        if args.list_ports:
-            ports = midiports.list_ports(args.backend)
-            print("inputs:")
-            for name in ports["inputs"]:
-                print(f"  {name}")
-            print("outputs:")
-            for name in ports["outputs"]:
-                print(f"  {name}")
-            return 0
-        config = JamConfig(input=args.input, output=args.output, clock=args.clock,
-                           tempo=args.tempo, guidance=args.guidance, key=args.key,
-                           steps=args.steps, seed=args.seed, context_bars=args.context_bars)
-        # a missing port fails now, before the model takes its seconds to load
-        for name, direction in ((config.input, "input"), (config.output, "output")):
-            if name is not None:
-                midiports.find_port(name, direction=direction, backend=args.backend)
-    except midiports.PortError as err:
-        return _error("jam", str(err))
-    if args.model is not None and not args.model.is_file():
-        return _error("jam", f"model file {args.model} not found")
+    """``diffjam jam``: a bad option is an InputError, a MIDI port problem a PortError
+    (an OSError), both reported by the command line layer."""
+    if args.list_ports:
+        ports = midiports.list_ports(args.backend)
+        print("inputs:")
+        for name in ports["inputs"]:
+            print(f"  {name}")
+        print("outputs:")
+        for name in ports["outputs"]:
+            print(f"  {name}")
+        return 0
+    config = JamConfig(input=args.input, output=args.output, clock=args.clock,
+                       tempo=args.tempo, guidance=args.guidance, key=args.key,
+                       steps=args.steps, seed=args.seed, context_bars=args.context_bars)
+    # a missing port fails now, before the model takes its seconds to load
+    for name, direction in ((config.input, "input"), (config.output, "output")):
+        if name is not None:
+            midiports.find_port(name, direction=direction, backend=args.backend)
+    _check_model_file(args.model)
     pipeline = _load_pipeline(args.model, args.device, args.threads)
 
     ended = threading.Event()
@@ -185,10 +178,7 @@ def run_jam(args: argparse.Namespace) -> int:
             ended.set()
 
     session = JamSession(pipeline, config, backend=args.backend, on_state=on_state)
-    try:
-        session.start()
-    except midiports.PortError as err:
-        return _error("jam", str(err))
+    session.start()  # a PortError is the command's error (an OSError: exit status 1)
     if config.clock == "midi":
         log.info("waiting for the DAW's MIDI clock (start / continue) on the input")
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: ended.set())
@@ -201,7 +191,9 @@ def run_jam(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         session.stop()
     error = session.state()["error"]
-    return _error("jam", error) if error else 0
+    if error:
+        raise OSError(f"the jam stopped: {error}")
+    return 0
 
 
 # ------------------------------------------------------------------------------ bench
@@ -527,18 +519,23 @@ def _rss_mb() -> float:
     raise OSError("VmRSS not found in /proc/self/status")
 
 
+def _check_model_file(path: Path | None) -> None:
+    """A missing ``--model`` fails before anything else starts (exit status 1)."""
+    if path is not None and not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))
+
+
 def run_bench(args: argparse.Namespace) -> int:
     if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
-        return _error("bench-jam", "--bars, --jitter-bars, --steps and --minutes must be > 0")
+        raise InputError("--bars, --jitter-bars, --steps and --minutes must be > 0")
     if args.guidance not in GUIDANCE:
-        return _error("bench-jam", f"--guidance must be {GUIDANCE}")
+        raise InputError(f"--guidance must be {GUIDANCE}")
     if any(bpm not in JAM_TEMPO for bpm in args.bpm):
-        return _error("bench-jam", f"--bpm must be {JAM_TEMPO}")
+        raise InputError(f"--bpm must be {JAM_TEMPO}")
     if args.fake_model:
         pipeline: Any = PatternPipeline()
     else:
-        if args.model is not None and not args.model.is_file():
-            return _error("bench-jam", f"model file {args.model} not found")
+        _check_model_file(args.model)
         pipeline = _load_pipeline(args.model, args.device, args.threads)
     info = pipeline.info()
     latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps,

@@ -163,6 +163,10 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["jam", "--backend", "tests.bridge.dead_midi", "--input", "Dead Keys",
           "--output", "Dead Synth", "--device", "cpu", "--model", str(model)], "is gone"),
         (["jam", "--backend", "tests.bridge.dead_midi", "--tempo", "0"], "jam tempo must be"),
+        (["jam", "--backend", "tests.bridge.dead_midi", "--model", str(tmp / "none.safetensors")],
+         "model file not found"),
+        (["bench-jam", "--fake-model", "--guidance", "30"], "--guidance must be 0..20"),
+        (["bench-jam", "--fake-model", "--bpm", "400"], "--bpm must be 20..300"),
     ]
 
 
