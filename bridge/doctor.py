@@ -205,12 +205,11 @@ def check_port(port: int, *, role: str, host: str = "127.0.0.1",
     probe = probe or (lambda h, p: query_status(h, p, timeout=1.0))
     name = f"port {port}"
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken: OSError | None = None
     try:
         sock.bind((host, port))
     except OSError as err:
         taken = err
-    else:
-        taken = None
     finally:
         sock.close()
     if taken is None:

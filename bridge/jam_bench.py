@@ -160,9 +160,9 @@ def run_jam(args: argparse.Namespace) -> int:
                        tempo=args.tempo, guidance=args.guidance, key=args.key,
                        steps=args.steps, seed=args.seed, context_bars=args.context_bars)
     # a missing port fails now, before the model takes its seconds to load
-    for name, direction in ((config.input, "input"), (config.output, "output")):
-        if name is not None:
-            midiports.find_port(name, direction=direction, backend=args.backend)
+    for port, direction in ((config.input, "input"), (config.output, "output")):
+        if port is not None:
+            midiports.find_port(port, direction=direction, backend=args.backend)
     _check_model_file(args.model)
     pipeline = _load_pipeline(args.model, args.device, args.threads)
 

@@ -224,10 +224,11 @@ class LoopbackBackend:
             return list(self._virtual_inputs)
 
     def open_input(self, name: str | None = None, virtual: bool = False,
-                   callback: MessageCallback | None = None) -> LoopbackInput:
+                   callback: MessageCallback | None = None, **kwargs: Any) -> LoopbackInput:
         return LoopbackInput(name, bus=self, virtual=virtual, callback=callback)
 
-    def open_output(self, name: str | None = None, virtual: bool = False) -> LoopbackOutput:
+    def open_output(self, name: str | None = None, virtual: bool = False,
+                    **kwargs: Any) -> LoopbackOutput:
         return LoopbackOutput(name, bus=self, virtual=virtual)
 
     def _deliver(self, name: str, message: mido.Message, *, from_virtual: bool) -> None:

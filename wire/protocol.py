@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
@@ -815,9 +815,11 @@ class NoteLike(Protocol):
     def velocity(self) -> int: ...
 
 
-def split_chunks(
-    notes: Sequence[NoteLike], *, size: int = MAX_NOTES_PER_CHUNK
-) -> list[tuple[NoteLike, ...]]:
+_Note = TypeVar("_Note", bound=NoteLike)
+
+
+def split_chunks(notes: Sequence[_Note], *, size: int = MAX_NOTES_PER_CHUNK
+                 ) -> list[tuple[_Note, ...]]:
     """Split notes into chunks of at most ``size``; no notes is one empty chunk."""
     if not notes:
         return [()]
@@ -892,7 +894,9 @@ def encode_request(kind: str, request_id: str, params: RequestParams,
     if not 1 <= len(request_id) <= MAX_REQUEST_ID or not request_id.isprintable():
         raise ValueError(f"request id {request_id!r} must have 1 to {MAX_REQUEST_ID} "
                          "printable characters")
-    chunks = split_chunks(notes) if notes else []
+    beats = [BeatNote(float(n.start), float(n.duration), int(n.pitch), int(n.velocity))
+             for n in notes]
+    chunks = split_chunks(beats) if beats else []
     datagrams = [encode_message(NotesChunk(request_id, index, len(chunks), chunk))
                  for index, chunk in enumerate(chunks)]
     message = RequestMessage(kind, request_id, replace(params, notes_chunks=len(chunks)))
