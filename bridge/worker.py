@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.sampling import BarRange, Cancelled, SamplingOptions
+from engine.sampling import DEFAULT_QUALITY, BarRange, Cancelled, SamplingOptions
 
 from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError
@@ -461,6 +461,7 @@ class PipelineRunner:
             steps=settings.steps if params.steps is None else params.steps,
             seed=settings.seed if params.seed is None else params.seed,
             variations=settings.variations if params.variations is None else params.variations,
+            quality=DEFAULT_QUALITY if params.quality is None else params.quality,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords

@@ -16,6 +16,7 @@ from engine.harmony import ChordSpan, Key
 from engine.pianoroll import Note
 from wire.limits import (  # the one table of defaults and limits; re-exported here
     DEFAULT_GUIDANCE,
+    DEFAULT_QUALITY,
     DEFAULT_STEPS,
     GUIDANCE,
     MAX_BARS,
@@ -23,6 +24,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     MAX_SEED,
     MAX_STEPS,
     MAX_VARIATIONS,
+    QUALITIES,
     SEED,
     STEPS,
     VARIATIONS,
@@ -36,6 +38,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_STEPS",
     "MAX_VARIATIONS",
+    "QUALITIES",
     "BarRange",
     "Cancelled",
     "Result",
@@ -75,7 +78,7 @@ class SamplingOptions:
     binarize: bool | None = None
     infer_chords: bool = True
     below_melody: bool = False
-    quality: str = "fast"
+    quality: str = DEFAULT_QUALITY
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -92,9 +95,6 @@ class SamplingOptions:
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
         if self.quality not in QUALITIES:
             raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")
-
-
-QUALITIES = ("fast", "high")
 
 
 class Cancelled(Exception):

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_GUIDANCE",
     "DEFAULT_JAM_STEPS",
     "DEFAULT_N_BARS",
+    "DEFAULT_QUALITY",
     "DEFAULT_STEPS",
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_STEPS",
     "MAX_VARIATIONS",
+    "QUALITIES",
     "SEED",
     "STEPS",
     "VARIATIONS",
@@ -75,6 +77,10 @@ DEFAULT_TEMPO = 120.0  # BPM
 # microseconds a beat (3.58 BPM); the upper bound keeps a beat at least 60 ms.
 FILE_TEMPO = Range(4.0, 1000.0)
 JAM_TEMPO = Range(20.0, 300.0)  # BPM of the jam's internal clock (bridge.clock)
+# "fast": a model's distilled few-step student at the default steps and guidance
+# (engine.distill); "high": always the full model.
+QUALITIES = ("fast", "high")
+DEFAULT_QUALITY = "fast"
 DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
 CONTEXT_BARS = Range(1, 16)
 

@@ -34,6 +34,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 
 from wire.limits import (
     CONTEXT_BARS,
+    QUALITIES,
     DEFAULT_GUIDANCE,
     DEFAULT_N_BARS,
     DEFAULT_STEPS,
@@ -291,6 +292,7 @@ class RequestParams:
     write_midi: bool = True
     reply_port: int | None = None
     model: str | None = None
+    quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     # A phrase form ("A8B8A8") for engines whose models are conditioned on form. This
     # engine does not read it: a request holding it is refused with BAD_PARAMS naming
     # 'form' (the panel then sends it again without; docs/osc-protocol.md).
@@ -524,7 +526,7 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
-    "model",
+    "model", "quality",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
 _JAM_KEYS = (
@@ -601,6 +603,11 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
         fields["reply_port"] = _int("reply_port", values["reply_port"], PORTS, rid)
     if "model" in values:
         fields["model"] = _text("model", values["model"], rid, max_len=MAX_MODEL_NAME)
+    if "quality" in values:
+        if values["quality"] not in QUALITIES:
+            raise _bad(f"'quality' must be one of {', '.join(QUALITIES)}, got "
+                       f"{_show(values['quality'])}", rid)
+        fields["quality"] = values["quality"]
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     if kind == RequestKind.ACCOMPANY and not (
