@@ -49,6 +49,7 @@ from bridge.clock import (
     SimulatedTime,
     tick_seconds,
 )
+from engine.bench import BusyProcesses
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.errors import InputError
 from wire.limits import GUIDANCE, JAM_TEMPO
@@ -126,6 +127,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="bars of real-time jam for the jitter figure (default 8)")
     bench.add_argument("--minutes", type=float, default=10.0,
                        help="minutes of music in the long simulated jam (default 10)")
+    bench.add_argument("--load", type=int, default=0,
+                       help="busy processes spinning beside the latency and real-time figures "
+                            "(a DAW keeps the CPU busy; default 0)")
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(handler=run_bench)
 
@@ -528,6 +532,8 @@ def _check_model_file(path: Path | None) -> None:
 def run_bench(args: argparse.Namespace) -> int:
     if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
         raise InputError("--bars, --jitter-bars, --steps and --minutes must be > 0")
+    if args.load < 0:
+        raise InputError("--load must be >= 0")
     if args.guidance not in GUIDANCE:
         raise InputError(f"--guidance must be {GUIDANCE}")
     if any(bpm not in JAM_TEMPO for bpm in args.bpm):
@@ -538,13 +544,15 @@ def run_bench(args: argparse.Namespace) -> int:
         _check_model_file(args.model)
         pipeline = _load_pipeline(args.model, args.device, args.threads)
     info = pipeline.info()
-    latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps,
-                               guidance=args.guidance) for bpm in args.bpm]
-    jitter = [measure_jitter(PatternPipeline(), tempo=120.0, bars=SETTLE_BARS + args.jitter_bars,
-                             steps=args.steps)]
-    if not args.fake_model:
-        jitter.append(measure_jitter(pipeline, tempo=120.0, bars=SETTLE_BARS + args.jitter_bars,
-                                     steps=args.steps, guidance=args.guidance))
+    with BusyProcesses(args.load):  # what a DAW does to the cores
+        latency = [measure_latency(pipeline, tempo=bpm, bars=args.bars, steps=args.steps,
+                                   guidance=args.guidance) for bpm in args.bpm]
+        jitter = [measure_jitter(PatternPipeline(), tempo=120.0,
+                                 bars=SETTLE_BARS + args.jitter_bars, steps=args.steps)]
+        if not args.fake_model:
+            jitter.append(measure_jitter(pipeline, tempo=120.0,
+                                         bars=SETTLE_BARS + args.jitter_bars,
+                                         steps=args.steps, guidance=args.guidance))
     long = long_jam(minutes=args.minutes)
     report = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -552,6 +560,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "model": info,
         "steps": args.steps,
         "guidance": args.guidance,
+        "load": args.load,
         "latency": latency,
         "jitter": jitter,
         "long_jam": long,
@@ -566,8 +575,8 @@ def run_bench(args: argparse.Namespace) -> int:
 def _table(report: dict[str, Any]) -> str:
     model = report["model"]
     lines = [f"model {model.get('model')} on {model.get('device')}, {report['steps']} steps, "
-             f"guidance {report['guidance']:g}; "
-             f"{report['machine']['platform']}",
+             f"guidance {report['guidance']:g}, {report.get('load', 0)} busy processes "
+             f"beside it; {report['machine']['platform']}",
              "",
              "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   p50 CPU ms"]
     for row in report["latency"]:
