@@ -222,7 +222,7 @@ def _read_metadata_of(files: list[Path]) -> dict[str, str]:
     if len(files) == 1 and not any(key in headers[0] for key in _SHARD_KEYS):
         return headers[0]
     shared = {k: v for k, v in headers[0].items() if k not in _SHARD_KEYS}
-    for index, (file, header) in enumerate(zip(files, headers), start=1):
+    for index, (file, header) in enumerate(zip(files, headers, strict=True), start=1):
         expected = (str(index), str(len(files)))
         if (header.get("shard_index"), header.get("shard_count")) != expected:
             raise ModelFileError(

@@ -33,16 +33,16 @@ from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
 from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
-from engine.guidance import Binarize, GuidedDenoiser, Inpaint, InKeyProjection
+from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
 from engine.samplers import sample_ddim, time_grid
 from engine.sampling import (
+    DEFAULT_STEPS,
     MAX_BARS,
     MAX_NOTES,
-    DEFAULT_STEPS,
     BarRange,
     Cancelled,
     Result,
