@@ -26,6 +26,7 @@ from mido.ports import BaseInput, BaseOutput
 
 __all__ = [
     "JACK_BACKEND",
+    "MIDI_SYSTEM_BACKENDS",
     "VIRTUAL_CLIENT",
     "VIRTUAL_INPUT",
     "VIRTUAL_OUTPUT",
@@ -46,6 +47,8 @@ VIRTUAL_CLIENT = "diffjam"
 VIRTUAL_INPUT = "diffjam in"
 VIRTUAL_OUTPUT = "diffjam out"
 JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
+# The backend of each MIDI system a client may name (wire.protocol.MIDI_SYSTEMS).
+MIDI_SYSTEM_BACKENDS: dict[str, str | None] = {"default": None, "jack": JACK_BACKEND}
 
 # What python-rtmidi and mido raise for missing, busy or dead ports and MIDI systems.
 _BACKEND_ERRORS = (OSError, ValueError, RuntimeError, ImportError)

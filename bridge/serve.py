@@ -160,7 +160,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if files:
         log.info("models by name: %s (the default first)", ", ".join(shelf.names))
     control = JamControl(pipeline, session_factory=jam.JamSession, config_factory=jam.JamConfig,
-                         list_ports=midiports.list_ports, port_error=midiports.PortError)
+                         list_ports=midiports.list_ports, port_error=midiports.PortError,
+                         backends=midiports.MIDI_SYSTEM_BACKENDS)
     try:
         server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir, models=shelf),
                            info=info,

@@ -28,7 +28,7 @@ import struct
 import threading
 import traceback
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
@@ -187,7 +187,13 @@ class _ControlThread:
 
 
 class JamControl:
-    """Owns the live jam: at most one session; all calls run on the control thread."""
+    """Owns the live jam: at most one session; all calls run on the control thread.
+
+    ``backends`` maps each MIDI system a client may name (``wire.protocol.MIDI_SYSTEMS``)
+    to the MIDI backend handed to ``list_ports(backend)`` and ``session_factory(...,
+    backend=...)`` (``bridge.midiports``: None is mido's default); a system it lacks is
+    refused with ``JAM``.
+    """
 
     def __init__(
         self,
@@ -195,15 +201,23 @@ class JamControl:
         *,
         session_factory: Callable[..., Any],
         config_factory: Callable[..., Any],
-        list_ports: Callable[[], dict[str, list[str]]],
+        list_ports: Callable[[Any], dict[str, list[str]]],
         port_error: type[Exception],
+        backends: Mapping[str, Any] | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._session_factory = session_factory
         self._config_factory = config_factory
         self._list_ports = list_ports
         self._port_error = port_error
+        self._backends = dict(backends) if backends is not None else {"default": None}
         self._session: Any = None
+
+    def _backend(self, midi_system: str) -> Any:
+        if midi_system not in self._backends:
+            raise ProtocolError(ErrorCode.JAM, f"this engine cannot use the MIDI system "
+                                f"{midi_system!r}; it has {', '.join(self._backends)}")
+        return self._backends[midi_system]
 
     def start(
         self, message: JamStart, settings: EngineSettings, on_state: Callable[[dict], None]
@@ -225,7 +239,9 @@ class JamControl:
             seed=settings.seed if message.seed is None else message.seed,
             **extra,
         )
-        session = self._session_factory(self._pipeline, config, on_state=on_state)
+        backend = self._backend(message.midi_system)
+        session = self._session_factory(self._pipeline, config, on_state=on_state,
+                                        backend=backend)
         try:
             session.start()
         except self._port_error as err:
@@ -246,11 +262,14 @@ class JamControl:
             raise ProtocolError(ErrorCode.JAM, f"MIDI port problem: {err}") from err
         return self._session.state()
 
-    def ports(self) -> dict[str, list[str]]:
+    def ports(self, midi_system: str = "default") -> dict[str, Any]:
+        """The port names of one MIDI system, as ``/diffjam/jam/ports`` sends them."""
+        backend = self._backend(midi_system)
         try:
-            return self._list_ports()
+            ports = self._list_ports(backend)
         except self._port_error as err:
             raise ProtocolError(ErrorCode.JAM, f"cannot list MIDI ports: {err}") from err
+        return {**ports, "midi_system": midi_system}
 
 
 def _enlarge_receive_buffer(sock: socket.socket) -> int:
@@ -588,7 +607,8 @@ class OscServer:
                 log.info("jam stopped")
                 self._send(json_reply("/diffjam/jam/state", state), target)
             else:
-                self._send(json_reply("/diffjam/jam/ports", self._jam.ports()), target)
+                self._send(json_reply("/diffjam/jam/ports", self._jam.ports(message.midi_system)),
+                           target)
         except ProtocolError as err:
             self._refuse(err, target)
         except InputError as err:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.sampling import DEFAULT_QUALITY, BarRange, Cancelled, SamplingOptions
+from engine.sampling import DEFAULT_QUALITY, DEFAULT_SAMPLER, BarRange, Cancelled, SamplingOptions
 
 from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError
@@ -91,7 +91,8 @@ class JobCancelled(Exception):
 class Outcome:
     """What a runner returns: notes in beats per variation, bars 1-based inclusive;
     ``midi_error`` says why the asked-for ``.mid`` files could not be written (the notes
-    are sent all the same)."""
+    are sent all the same); ``key`` is the key the engine used (``"A minor"``: the one
+    asked for, else the one it estimated; None when it had none)."""
 
     variations: tuple[tuple[BeatNote, ...], ...]
     bars: tuple[int, int]
@@ -99,6 +100,7 @@ class Outcome:
     midi_paths: tuple[str, ...]
     nfe: int
     midi_error: str | None = None
+    key: str | None = None
 
 
 @dataclass(eq=False)
@@ -362,6 +364,7 @@ class Worker:
             "latency_ms": round(latency_ms, 3),
             "nfe": outcome.nfe,
             "midi_error": outcome.midi_error,
+            "key": outcome.key,
         }
         replies.append(Reply("/diffjam/done", (rid, json.dumps(summary, separators=(",", ":")))))
         return replies
@@ -462,6 +465,8 @@ class PipelineRunner:
             seed=settings.seed if params.seed is None else params.seed,
             variations=settings.variations if params.variations is None else params.variations,
             quality=DEFAULT_QUALITY if params.quality is None else params.quality,
+            sampler=DEFAULT_SAMPLER if params.sampler is None else params.sampler,
+            below_melody=params.below_melody,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords
@@ -505,6 +510,7 @@ class PipelineRunner:
             midi_paths=paths,
             nfe=result.nfe,
             midi_error=midi_error,
+            key=result.key.name() if result.key is not None else None,
         )
 
     def _pipeline(self, name: str | None, request_id: str) -> Any:

@@ -17,6 +17,7 @@ from engine.pianoroll import Note
 from wire.limits import (  # the one table of defaults and limits; re-exported here
     DEFAULT_GUIDANCE,
     DEFAULT_QUALITY,
+    DEFAULT_SAMPLER,
     DEFAULT_STEPS,
     GUIDANCE,
     MAX_BARS,
@@ -25,6 +26,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     MAX_STEPS,
     MAX_VARIATIONS,
     QUALITIES,
+    SAMPLERS,
     SEED,
     STEPS,
     VARIATIONS,
@@ -32,6 +34,8 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
 
 __all__ = [
     "DEFAULT_GUIDANCE",
+    "DEFAULT_QUALITY",
+    "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "MAX_BARS",
     "MAX_NOTES",
@@ -39,6 +43,7 @@ __all__ = [
     "MAX_STEPS",
     "MAX_VARIATIONS",
     "QUALITIES",
+    "SAMPLERS",
     "BarRange",
     "Cancelled",
     "Result",
@@ -73,7 +78,7 @@ class SamplingOptions:
     steps: int = DEFAULT_STEPS
     seed: int | None = None
     variations: int = 1
-    sampler: str = "ddim"
+    sampler: str = DEFAULT_SAMPLER
     allowed: str = "key"
     binarize: bool | None = None
     infer_chords: bool = True
@@ -89,8 +94,9 @@ class SamplingOptions:
             raise InputError(f"seed must be in {SEED} (2^63 - 1), got {self.seed}")
         if self.variations not in VARIATIONS:
             raise InputError(f"variations must be in {VARIATIONS}, got {self.variations}")
-        if self.sampler not in ("ddim", "ddpm"):
-            raise InputError(f"sampler must be 'ddim' or 'ddpm', got {self.sampler!r}")
+        if self.sampler not in SAMPLERS:
+            raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got "
+                             f"{self.sampler!r}")
         if self.allowed not in ("key", "key+chord"):
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
         if self.quality not in QUALITIES:

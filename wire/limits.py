@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_JAM_STEPS",
     "DEFAULT_N_BARS",
     "DEFAULT_QUALITY",
+    "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_STEPS",
     "MAX_VARIATIONS",
     "QUALITIES",
+    "SAMPLERS",
     "SEED",
     "STEPS",
     "VARIATIONS",
@@ -81,6 +83,10 @@ JAM_TEMPO = Range(20.0, 300.0)  # BPM of the jam's internal clock (bridge.clock)
 # (engine.distill); "high": always the full model.
 QUALITIES = ("fast", "high")
 DEFAULT_QUALITY = "fast"
+# The sampler of a request: "ddim" (deterministic for a seed) or "ddpm" (ancestral DDIM,
+# eta = 1: fresh noise every step, engine.pipeline).
+SAMPLERS = ("ddim", "ddpm")
+DEFAULT_SAMPLER = "ddim"
 DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
 CONTEXT_BARS = Range(1, 16)
 

@@ -45,6 +45,7 @@ from wire.limits import (
     LIMITS,
     MAX_BARS,
     MAX_NOTES,
+    SAMPLERS,
     SEED,
     STEPS,
     VARIATIONS,
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_NOTES",
     "MAX_NOTES_PER_CHUNK",
     "MAX_REQUEST_ID",
+    "MIDI_SYSTEMS",
     "NOTE_TAGS",
     "PORTS",
     "PROTOCOL_VERSION",
@@ -122,6 +124,9 @@ _SHOWN = 60  # characters of a client's value quoted in an error message
 NOTE_TAGS = "ffii"
 PORTS = Range(1, 65535)
 TASKS = ("infill", "accompany", "generate")  # the request addresses' last parts
+# The MIDI systems a jam can use: "default" (the engine's: ALSA on Linux, CoreMIDI on
+# macOS, Windows MM) or "jack" (a running JACK server; for Linux without an ALSA sequencer).
+MIDI_SYSTEMS = ("default", "jack")
 
 
 class ErrorCode(IntEnum):
@@ -213,7 +218,7 @@ CLIENT_SPECS: dict[str, MessageSpec] = _specs(
     MessageSpec("/diffjam/settings/get", ("",)),
     MessageSpec("/diffjam/jam/start", ("s",)),
     MessageSpec("/diffjam/jam/stop", ("",)),
-    MessageSpec("/diffjam/jam/ports", ("",)),
+    MessageSpec("/diffjam/jam/ports", ("", "s")),
 )
 
 ENGINE_SPECS: dict[str, MessageSpec] = _specs(
@@ -293,6 +298,8 @@ class RequestParams:
     reply_port: int | None = None
     model: str | None = None
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
+    sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
+    below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
     # A phrase form ("A8B8A8") for engines whose models are conditioned on form. This
     # engine does not read it: a request holding it is refused with BAD_PARAMS naming
     # 'form' (the panel then sends it again without; docs/osc-protocol.md).
@@ -367,12 +374,15 @@ class JamStart:
     steps: int | None = None
     seed: int | None = None
     context_bars: int | None = None
+    midi_system: str = "default"  # one of MIDI_SYSTEMS
 
     def to_json(self) -> dict[str, Any]:
-        """As a client sends it: ports, clock and tempo always, the rest when given."""
+        """As a client sends it: ports, clock and tempo always, the rest when given (the
+        MIDI system when it is not the default)."""
         always = ("input", "output", "clock", "tempo")
         return {item.name: getattr(self, item.name) for item in fields(self)
-                if item.name in always or getattr(self, item.name) is not None}
+                if item.name in always or (getattr(self, item.name) is not None
+                                           and getattr(self, item.name) != item.default)}
 
 
 @dataclass(frozen=True)
@@ -382,7 +392,9 @@ class JamStop:
 
 @dataclass(frozen=True)
 class JamPorts:
-    pass
+    """``/diffjam/jam/ports``: list the ports of one MIDI system (one of MIDI_SYSTEMS)."""
+
+    midi_system: str = "default"
 
 
 ClientMessage = (
@@ -526,12 +538,12 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
-    "model", "quality",
+    "model", "quality", "sampler", "below_melody",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
 _JAM_KEYS = (
     "input", "output", "clock", "tempo", "guidance", "in_key", "key", "steps", "seed",
-    "context_bars",
+    "context_bars", "midi_system",
 )
 
 
@@ -608,6 +620,13 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             raise _bad(f"'quality' must be one of {', '.join(QUALITIES)}, got "
                        f"{_show(values['quality'])}", rid)
         fields["quality"] = values["quality"]
+    if "sampler" in values:
+        if values["sampler"] not in SAMPLERS:
+            raise _bad(f"'sampler' must be one of {', '.join(SAMPLERS)}, got "
+                       f"{_show(values['sampler'])}", rid)
+        fields["sampler"] = values["sampler"]
+    if "below_melody" in values:
+        fields["below_melody"] = _bool("below_melody", values["below_melody"], rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     if kind == RequestKind.ACCOMPANY and not (
@@ -649,7 +668,26 @@ def _parse_jam_start(text: str) -> JamStart:
         fields["tempo"] = _float("tempo", values["tempo"], JAM_TEMPO, "")
     if "context_bars" in values:
         fields["context_bars"] = _int("context_bars", values["context_bars"], CONTEXT_BARS, "")
+    if "midi_system" in values:
+        fields["midi_system"] = _midi_system(values["midi_system"])
     return JamStart(**fields)
+
+
+def _midi_system(value: Any) -> str:
+    if value not in MIDI_SYSTEMS:
+        raise _bad(f"'midi_system' must be one of {', '.join(MIDI_SYSTEMS)}, got "
+                   f"{_show(value)}")
+    return str(value)
+
+
+def _parse_jam_ports(args: list[Any]) -> JamPorts:
+    """``/diffjam/jam/ports`` with no argument (the default MIDI system) or a JSON object
+    ``{"midi_system": ...}``."""
+    if not args:
+        return JamPorts()
+    values = _json_object(args[0], "")
+    _check_keys(values, ("midi_system",), "")
+    return JamPorts(_midi_system(values.get("midi_system", "default")))
 
 
 def _request_id(value: str) -> str:
@@ -755,7 +793,7 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
         return _parse_jam_start(args[0])
     if address == "/diffjam/jam/stop":
         return JamStop()
-    return JamPorts()
+    return _parse_jam_ports(args)
 
 
 # ---------------------------------------------------------------------------------------
@@ -886,7 +924,9 @@ def _client_args(message: ClientMessage) -> tuple[str, tuple[Any, ...]]:  # noqa
     if isinstance(message, JamStop):
         return "/diffjam/jam/stop", ()
     if isinstance(message, JamPorts):
-        return "/diffjam/jam/ports", ()
+        if message.midi_system == "default":
+            return "/diffjam/jam/ports", ()
+        return "/diffjam/jam/ports", (json.dumps({"midi_system": message.midi_system}),)
     raise TypeError(f"not a client message: {message!r}")
 
 
@@ -1007,6 +1047,13 @@ class Done:
         latency = self.info.get("latency_ms")
         return float(latency) if isinstance(latency, int | float) else None
 
+    @property
+    def key(self) -> str | None:
+        """The key the engine used (``"A minor"``: the one asked for, else the one it
+        estimated); ``None`` when it had none or did not say."""
+        key = self.info.get("key")
+        return key if isinstance(key, str) and key else None
+
 
 @dataclass(frozen=True)
 class EngineError:
@@ -1038,10 +1085,12 @@ class JamState:
 
 @dataclass(frozen=True)
 class JamPortList:
-    """``/diffjam/jam/ports`` from the engine: the MIDI port names it can open."""
+    """``/diffjam/jam/ports`` from the engine: the MIDI port names it can open on one
+    MIDI system (one of :data:`MIDI_SYSTEMS`)."""
 
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
+    midi_system: str = "default"
 
 
 Event = (
@@ -1117,8 +1166,10 @@ def _jam_state(args: list[Any]) -> JamState:
 
 def _jam_ports(args: list[Any]) -> JamPortList:
     data = _reply_object(args[0])
+    system = data.get("midi_system")
     return JamPortList(inputs=tuple(str(name) for name in data.get("inputs", [])),
-                       outputs=tuple(str(name) for name in data.get("outputs", [])))
+                       outputs=tuple(str(name) for name in data.get("outputs", [])),
+                       midi_system=system if isinstance(system, str) else "default")
 
 
 _DECODERS: dict[str, Any] = {

@@ -109,6 +109,7 @@ class FakeJamSession:
     on_state: Any
     running: bool = False
     log: list[str] = field(default_factory=list)
+    backend: Any = None  # the MIDI backend JamControl handed over
 
     def start(self) -> None:
         if self.config.input == "missing port":
@@ -130,13 +131,16 @@ class JamFactory:
     def __init__(self) -> None:
         self.sessions: list[FakeJamSession] = []
 
-    def __call__(self, pipeline: Any, config: FakeJamConfig, *, on_state: Any) -> FakeJamSession:
-        session = FakeJamSession(pipeline, config, on_state)
+    def __call__(self, pipeline: Any, config: FakeJamConfig, *, on_state: Any,
+                 backend: Any = None) -> FakeJamSession:
+        session = FakeJamSession(pipeline, config, on_state, backend=backend)
         self.sessions.append(session)
         return session
 
 
-def fake_ports() -> dict[str, list[str]]:
+def fake_ports(backend: Any = None) -> dict[str, list[str]]:
+    if backend == "jack-backend":  # the MIDI system "jack" of start_server's JamControl
+        return {"inputs": ["JACK Keys"], "outputs": ["JACK Synth"]}
     return {"inputs": ["Keys In"], "outputs": ["Synth Out"]}
 
 
@@ -199,7 +203,8 @@ def start_server(pipeline: FakePipeline, output_dir: Path, **options: Any) -> tu
         Running, threading.Thread]:
     jam = JamFactory()
     control = JamControl(pipeline, session_factory=jam, config_factory=FakeJamConfig,
-                         list_ports=fake_ports, port_error=FakePortError)
+                         list_ports=fake_ports, port_error=FakePortError,
+                         backends={"default": None, "jack": "jack-backend"})
     server = OscServer(PipelineRunner(pipeline, output_dir=output_dir), info=pipeline.info(),
                        jam=control, host="127.0.0.1", port=0, **options)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -72,6 +72,7 @@ def test_infill_with_chunks_in_any_order(running, client: OscClient) -> None:
     assert done["n_bars"] == 2
     assert done["notes"] == [2]
     assert done["nfe"] == 10
+    assert done["key"] is None  # the fake pipeline estimates none
     [path] = done["midi_paths"]
     assert Path(path).parent == running.output_dir
     midi = mido.MidiFile(path)
@@ -240,7 +241,8 @@ def test_jam_start_ports_stop(running, client: OscClient) -> None:
     client.send("/diffjam/jam/ports")
     address, args = client.recv()
     assert address == "/diffjam/jam/ports"
-    assert json.loads(args[0]) == {"inputs": ["Keys In"], "outputs": ["Synth Out"]}
+    assert json.loads(args[0]) == {"inputs": ["Keys In"], "outputs": ["Synth Out"],
+                                   "midi_system": "default"}
     client.send("/diffjam/jam/start", "s", json.dumps({"input": "Keys In", "clock": "midi",
                                                        "steps": 3}))
     address, args = client.recv()
@@ -255,6 +257,23 @@ def test_jam_start_ports_stop(running, client: OscClient) -> None:
     address, args = client.recv()
     assert (address, json.loads(args[0])["running"]) == ("/diffjam/jam/state", False)
     assert session.log == ["start", "stop"]
+
+
+def test_jam_on_jack(running, client: OscClient) -> None:
+    """A client names the MIDI system: the ports listed and the jam's backend are JACK's."""
+    client.send("/diffjam/jam/ports", "s", json.dumps({"midi_system": "jack"}))
+    address, args = client.recv()
+    assert (address, json.loads(args[0])) == ("/diffjam/jam/ports", {
+        "inputs": ["JACK Keys"], "outputs": ["JACK Synth"], "midi_system": "jack"})
+    client.send("/diffjam/jam/start", "s", json.dumps({"midi_system": "jack"}))
+    assert client.recv()[0] == "/diffjam/jam/state"
+    [session] = running.jam.sessions
+    assert session.backend == "jack-backend"
+    client.send("/diffjam/jam/stop")
+    client.recv()
+    client.send("/diffjam/jam/ports", "s", json.dumps({"midi_system": "coreaudio"}))
+    _, code, _, message = error_of(client.recv())
+    assert code == ErrorCode.BAD_PARAMS and "midi_system" in message
 
 
 def test_jam_port_error_and_bad_params(client: OscClient) -> None:
@@ -369,8 +388,8 @@ def test_shutdown_with_a_stuck_jam_leaves_only_daemon_threads(tmp_path: Path,
     release = threading.Event()
 
     class StuckFactory(JamFactory):
-        def __call__(self, pipeline, config, *, on_state):
-            session = super().__call__(pipeline, config, on_state=on_state)
+        def __call__(self, pipeline, config, *, on_state, backend=None):
+            session = super().__call__(pipeline, config, on_state=on_state, backend=backend)
             session.stop = lambda: release.wait(WAIT_S)  # type: ignore[method-assign]
             return session
 

@@ -262,6 +262,27 @@ def test_pipeline_runner_writes_midi_with_safe_names(tmp_path: Path) -> None:
     assert outcome.midi_error is None
 
 
+def test_pipeline_runner_passes_the_musical_options_and_reports_the_key(
+        tmp_path: Path) -> None:
+    pipeline = FakePipeline()
+    runner = PipelineRunner(pipeline, output_dir=tmp_path)
+    params = RequestParams(chords="Am F", key="A minor", sampler="ddpm", below_melody=True,
+                           n_bars=2, write_midi=False)
+    melody = (BeatNote(0.0, 4.0, 72, 90),)
+    job = Job(ReadyRequest(RequestMessage("accompany", "k", params), melody, ALICE, ALICE),
+              EngineSettings(), accepted_at=0.0)
+    outcome = runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    [(task, call)] = pipeline.calls
+    options = call["options"]
+    assert (task, options.sampler, options.below_melody) == ("accompany", "ddpm", True)
+    assert [note.pitch for note in call["melody"]] == [72]
+    assert outcome.key == "A minor"
+    job = Job(ready("plain", n_bars=1, write_midi=False), EngineSettings(), accepted_at=0.0)
+    outcome = runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    options = pipeline.calls[-1][1]["options"]
+    assert (options.sampler, options.below_melody, outcome.key) == ("ddim", False, None)
+
+
 def test_a_request_belongs_to_its_owner(setup) -> None:
     runner, outbox, worker = setup
     worker.submit(ready("same"), EngineSettings())

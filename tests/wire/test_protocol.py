@@ -225,6 +225,14 @@ def test_messages_to_types() -> None:
         ("/diffjam/settings", "s", ['{"tempo": 3}'], ErrorCode.BAD_PARAMS),
         ("/diffjam/jam/start", "s", ['{"clock": "sun"}'], ErrorCode.BAD_PARAMS),
         ("/diffjam/jam/start", "s", ['{"tempo": 1000}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/start", "s", ['{"midi_system": "coremidi"}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/ports", "s", ['{"midi_system": null}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/ports", "s", ['{"backend": "jack"}'], ErrorCode.BAD_PARAMS),
+        ("/diffjam/jam/ports", "s", ["jack"], ErrorCode.BAD_JSON),
+        ("/diffjam/infill", "ss", ["r", '{"bars": [1, 1], "sampler": "euler"}'],
+         ErrorCode.BAD_PARAMS),
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "below_melody": "yes"}'],
+         ErrorCode.BAD_PARAMS),
     ],
 )
 def test_refused_messages(address, tags, args, code) -> None:

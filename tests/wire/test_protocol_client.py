@@ -21,6 +21,7 @@ from wire.protocol import (
     ErrorCode,
     Hello,
     JamPortList,
+    JamPorts,
     JamStart,
     JamState,
     NotesChunk,
@@ -104,18 +105,25 @@ def test_the_engine_reads_back_what_a_client_encodes() -> None:
     notes = tuple(BeatNote(i * 0.5, 0.5, 30 + i % 60, 90) for i in range(130))
     params = RequestParams(bars=(2, 3), clip_beats=16.0, tempo=97.0, chords="C G | Am F",
                            key="A minor", guidance=20.0, in_key=False, steps=1000, seed=2**63 - 1,
-                           variations=8, write_midi=False, model="mine")
+                           variations=8, write_midi=False, model="mine", sampler="ddpm",
+                           below_melody=True)
     *chunks, request = [parsed(d) for d in encode_request("infill", "r", params, notes)]
     assert request == RequestMessage("infill", "r", RequestParams(
         notes_chunks=2, bars=(2, 3), clip_beats=16.0, tempo=97.0, chords="C G | Am F",
         key="A minor", guidance=20.0, in_key=False, steps=1000, seed=2**63 - 1, variations=8,
-        write_midi=False, model="mine"))  # fmt: skip
+        write_midi=False, model="mine", sampler="ddpm", below_melody=True))  # fmt: skip
     assert tuple(n for c in chunks for n in c.notes) == notes
     assert parsed(encode_message(Cancel("r"))) == Cancel("r")
     update = SettingsUpdate.of(guidance=3.5, key=None, steps=12)
     assert parsed(encode_message(update)) == update
     start = JamStart(clock="midi", tempo=90.0, steps=4, context_bars=2)
     assert parsed(encode_message(start)) == start
+    on_jack = JamStart(midi_system="jack")
+    assert "midi_system" not in start.to_json() and on_jack.to_json()["midi_system"] == "jack"
+    assert parsed(encode_message(on_jack)) == on_jack
+    for ports in (JamPorts(), JamPorts("jack")):
+        assert parsed(encode_message(ports)) == ports
+    assert tags(encode_message(JamPorts())) == b","  # an older engine reads it as before
 
 
 def test_inline_notes_round_trip() -> None:
@@ -145,6 +153,9 @@ def test_decodes_every_reply() -> None:
     (done,) = decode(message("/diffjam/done", ("s", "r"), ("s", json.dumps(
         {"variations": 2, "bars": [5, 8], "latency_ms": 40}))))  # fmt: skip
     assert isinstance(done, Done) and done.bars == (5, 8) and done.latency_ms == 40.0
+    assert done.key is None  # an engine that does not say
+    (done,) = decode(message("/diffjam/done", ("s", "r"), ("s", '{"key": "F# minor"}')))
+    assert isinstance(done, Done) and done.key == "F# minor"
     assert decode(
         message("/diffjam/error", ("s", ""), ("i", 6), ("s", "BAD_CHORD"), ("s", "no 'H7'"))
     ) == [EngineError("", ErrorCode.BAD_CHORD, "no 'H7'")]
@@ -157,6 +168,9 @@ def test_decodes_every_reply() -> None:
     assert decode(message("/diffjam/jam/ports", ("s", '{"inputs": ["a"], "outputs": []}'))) == [
         JamPortList(("a",), ())
     ]
+    assert decode(message("/diffjam/jam/ports", ("s", json.dumps(
+        {"inputs": [], "outputs": ["b"], "midi_system": "jack"})))) == [
+        JamPortList((), ("b",), "jack")]  # fmt: skip
 
 
 def test_status_carries_limits_and_capabilities() -> None:
