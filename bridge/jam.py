@@ -50,19 +50,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import mido
-from engine.sampling import BarRange, Cancelled, Result, SamplingOptions
-from wire.limits import (
-    CONTEXT_BARS,
-    DEFAULT_CONTEXT_BARS,
-    DEFAULT_GUIDANCE,
-    DEFAULT_JAM_STEPS,
-    DEFAULT_TEMPO,
-    GUIDANCE,
-    JAM_TEMPO,
-    MAX_SEED,
-    SEED,
-    STEPS,
-)
 
 from bridge.clock import (
     TICKS_PER_BAR,
@@ -82,6 +69,19 @@ from engine.harmony import (
     recognize_chord_from_notes,
 )
 from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.sampling import BarRange, Cancelled, Result, SamplingOptions
+from wire.limits import (
+    CONTEXT_BARS,
+    DEFAULT_CONTEXT_BARS,
+    DEFAULT_GUIDANCE,
+    DEFAULT_JAM_STEPS,
+    DEFAULT_TEMPO,
+    GUIDANCE,
+    JAM_TEMPO,
+    MAX_SEED,
+    SEED,
+    STEPS,
+)
 
 __all__ = ["CLOCK_KINDS", "JamConfig", "JamSession"]
 
@@ -504,7 +504,7 @@ class JamSession:
                 self._player_note_on(message.note, message.velocity, at)
             elif message.type in ("note_on", "note_off"):
                 self._player_note_off(message.note, at)
-        except Exception as err:  # noqa: BLE001 - the input thread must not die silently
+        except Exception as err:  # the input thread must not die silently
             log.exception("jam: failure on the MIDI input thread")
             self._fail(f"{type(err).__name__}: {err}")
 
@@ -646,7 +646,7 @@ class JamSession:
         except Cancelled:
             log.debug("jam: request for bar %s cancelled", request.bar)
             return
-        except Exception as err:  # noqa: BLE001 - reported in state(), jam stopped
+        except Exception as err:  # reported in state(), jam stopped
             log.exception("jam: generation failed")
             self._fail(f"generation failed: {type(err).__name__}: {err}")
             return
@@ -677,7 +677,7 @@ class JamSession:
         """Run a clock-side action; a failure stops the jam with the error reported."""
         try:
             action(*args)
-        except Exception as err:  # noqa: BLE001 - the clock thread must not die silently
+        except Exception as err:  # the clock thread must not die silently
             log.exception("jam: failure on the clock thread")
             self._fail(f"{type(err).__name__}: {err}")
 
@@ -749,7 +749,7 @@ class JamSession:
         self._last_emitted = snapshot
         try:
             self._on_state(snapshot)
-        except Exception:  # noqa: BLE001 - a listener must not break the jam
+        except Exception:  # a listener must not break the jam
             log.exception("jam: on_state callback failed")
 
 

@@ -40,7 +40,6 @@ from typing import Any
 import mido
 
 from bridge import midiports
-from bridge.jam import JamConfig, JamSession
 from bridge.clock import (
     TICKS_PER_BAR,
     TICKS_PER_STEP,
@@ -49,6 +48,7 @@ from bridge.clock import (
     SimulatedTime,
     tick_seconds,
 )
+from bridge.jam import JamConfig, JamSession
 from engine.bench import BusyProcesses
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.errors import InputError

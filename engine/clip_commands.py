@@ -20,7 +20,6 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.clipfile import (
     ACCOMPANIMENT_TRACK,
     ClipFile,
@@ -33,6 +32,7 @@ from engine.clipfile import (
     save_midi,
     write_atomically,
 )
+from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.errors import InputError
 from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, write_midi

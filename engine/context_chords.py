@@ -52,6 +52,40 @@ def _same(a: Chord, b: Chord) -> bool:
     return a.root == b.root and a.chroma == b.chroma and a.bass == b.bass
 
 
+def _best_period(units: Sequence[Chord | None]) -> tuple[float, int, int] | None:
+    """(agreement, -period, pairs) of the period whose chords agree best (the shorter on a
+    tie), among those with at least MIN_PAIRS known pairs; None if none has."""
+    best: tuple[float, int, int] | None = None
+    for period in PERIODS:
+        shift = period * 2
+        pairs = matches = 0
+        for u in range(len(units) - shift):
+            a, b = units[u], units[u + shift]
+            if a is not None and b is not None:
+                pairs += 1
+                matches += _same(a, b)
+        if pairs < MIN_PAIRS:
+            continue
+        score = (matches / pairs, -period, pairs)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    return best
+
+
+def _merge_units(units: Sequence[Chord | None]) -> list[ChordSpan]:
+    """Half-bar chords as spans, a chord repeated in the next half bar merged into one."""
+    spans: list[ChordSpan] = []
+    for u, chord in enumerate(units):
+        if chord is None:
+            continue
+        if spans and spans[-1].stop == u * HALF_BAR and _same(spans[-1].chord, chord):
+            last = spans[-1]
+            spans[-1] = ChordSpan(last.start, last.duration + HALF_BAR, chord)
+        else:
+            spans.append(ChordSpan(u * HALF_BAR, HALF_BAR, chord))
+    return spans
+
+
 def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
                      ) -> InferredChords:
     """Chords for the whole clip of ``n_bars`` bars whose bars ``gap = (start, stop)``
@@ -71,20 +105,7 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
         units.append(None if chord.root is None else chord)
 
     # 2. Agreement per period.
-    best: tuple[float, int, int] | None = None  # (agreement, -period, pairs)
-    for period in PERIODS:
-        shift = period * 2
-        pairs = matches = 0
-        for u in range(n_units - shift):
-            a, b = units[u], units[u + shift]
-            if a is not None and b is not None:
-                pairs += 1
-                matches += _same(a, b)
-        if pairs < MIN_PAIRS:
-            continue
-        score = (matches / pairs, -period, pairs)
-        if best is None or score[:2] > best[:2]:
-            best = score
+    best = _best_period(units)
 
     # 3. / 4.
     if best is None or best[0] < MIN_AGREEMENT:
@@ -94,7 +115,7 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
     shift = period * 2
     filled = list(units)
     for u in range(gap_lo, gap_hi):
-        source = None
+        source: Chord | None = None
         for v in range(u - shift, -1, -shift):  # one period back, then further back
             if filled[v] is not None:
                 source = filled[v]
@@ -106,13 +127,5 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
                     break
         filled[u] = source
 
-    spans: list[ChordSpan] = []
-    for u, chord in enumerate(filled):
-        if chord is None:
-            continue
-        if spans and spans[-1].stop == u * HALF_BAR and _same(spans[-1].chord, chord):
-            last = spans[-1]
-            spans[-1] = ChordSpan(last.start, last.duration + HALF_BAR, chord)
-        else:
-            spans.append(ChordSpan(u * HALF_BAR, HALF_BAR, chord))
+    spans = _merge_units(filled)
     return InferredChords(tuple(spans), period, agreement, pairs)

@@ -414,12 +414,12 @@ class DenoiserNet(nn.Module):
                 bass[:, None][..., self.pitch_class],
             ], dim=1)  # (B, STEM_INPUTS, T, P)
             stem = self.stem_in(cells)
-            for block, attention in zip(self.stem_blocks, self.stem_attention):
+            for block, attention in zip(self.stem_blocks, self.stem_attention, strict=True):
                 stem = attention(block(stem, emb))
             h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, -1, steps))
 
         skips = []
-        for blocks, downsample in zip(self.down, self.downsample):
+        for blocks, downsample in zip(self.down, self.downsample, strict=True):
             for block in blocks:
                 h = block(h, emb)
                 skips.append(h)
@@ -428,7 +428,7 @@ class DenoiserNet(nn.Module):
         for block in self.mid:
             h = block(h)
         h = h.transpose(1, 2)
-        for blocks, upsample in zip(self.up, self.upsample):
+        for blocks, upsample in zip(self.up, self.upsample, strict=True):
             for block in blocks:
                 h = block(torch.cat([h, skips.pop()], dim=1), emb)
             h = upsample(h)

@@ -360,6 +360,40 @@ def _key_shift(chord_midi: list[tuple[float, float, str]], audio_path: Path) -> 
     return first_midi - first_audio
 
 
+def _read_keys(path: Path, grid: BeatGrid, *, key_shift: float,
+               total_steps: int) -> list[KeyChange]:
+    """The key changes of ``key_audio.txt`` (audio seconds, moved by ``key_shift``) on whole
+    bars: the first at step 0, two in one bar the later one, a repeat of the key dropped."""
+    keys: list[KeyChange] = []
+    key_rows = _read_segments(path)
+    if not key_rows:
+        return keys
+    k_steps = grid.steps(np.array([r[0] for r in key_rows]) + key_shift)
+    for (_, _, label), step in zip(key_rows, k_steps, strict=True):
+        key = parse_key(label)
+        start = 0 if not keys else max(0, math.floor(step / STEPS_PER_BAR + 0.5)) * 16
+        if start >= total_steps:
+            break
+        change = KeyChange(start=start, tonic=key.tonic, mode=int(key.mode == "minor"))
+        if keys and keys[-1].start == start:
+            keys.pop()  # two changes in one bar: the later one wins
+        if not keys or (keys[-1].tonic, keys[-1].mode) != (change.tonic, change.mode):
+            keys.append(change)
+    return keys
+
+
+def _read_phrases(path: Path, *, bar_offset: int, n_bars: int) -> list[Phrase]:
+    """The phrases of ``human_label1.txt`` from bar ``bar_offset``, cut to ``n_bars``."""
+    song_phrases: list[Phrase] = []
+    bar = bar_offset
+    for letter, length in parse_phrase_label(path.read_text(encoding="utf-8")):
+        lo, hi = max(0, bar), min(n_bars, bar + length)
+        if hi > lo:
+            song_phrases.append(Phrase(start_bar=lo, n_bars=hi - lo, letter=letter))
+        bar += length
+    return song_phrases
+
+
 def load_song(
     data_dir: str | os.PathLike[str],
     song_id: str,
@@ -438,20 +472,8 @@ def load_song(
 
     # 3. keys
     key_shift = _key_shift(chord_rows, folder / "chord_audio.txt")
-    keys: list[KeyChange] = []
-    key_rows = _read_segments(folder / "key_audio.txt")
-    if key_rows:
-        k_steps = grid.steps(np.array([r[0] for r in key_rows]) + key_shift)
-        for (_, _, label), step in zip(key_rows, k_steps, strict=True):
-            key = parse_key(label)
-            start = 0 if not keys else max(0, math.floor(step / STEPS_PER_BAR + 0.5)) * 16
-            if start >= total_steps:
-                break
-            change = KeyChange(start=start, tonic=key.tonic, mode=int(key.mode == "minor"))
-            if keys and keys[-1].start == start:
-                keys.pop()  # two changes in one bar: the later one wins
-            if not keys or (keys[-1].tonic, keys[-1].mode) != (change.tonic, change.mode):
-                keys.append(change)
+    keys = _read_keys(folder / "key_audio.txt", grid, key_shift=key_shift,
+                      total_steps=total_steps)
 
     # 4. phrases
     song_phrases: list[Phrase] = []
@@ -464,13 +486,8 @@ def load_song(
             grid.bar0_beat,
         )
         if alignment.aligned:
-            label = (phrase_folder / "human_label1.txt").read_text(encoding="utf-8")
-            bar = alignment.bar_offset
-            for letter, length in parse_phrase_label(label):
-                lo, hi = max(0, bar), min(n_bars, bar + length)
-                if hi > lo:
-                    song_phrases.append(Phrase(start_bar=lo, n_bars=hi - lo, letter=letter))
-                bar += length
+            song_phrases = _read_phrases(phrase_folder / "human_label1.txt",
+                                         bar_offset=alignment.bar_offset, n_bars=n_bars)
 
     report = SongReport(
         n_notes=n_notes,

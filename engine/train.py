@@ -440,7 +440,8 @@ class Trainer:
         # The saved hyper-parameters, with this process's choice of kernels.
         groups = [
             {**saved, **{k: v for k, v in current.items() if k in ("fused", "foreach")}}
-            for saved, current in zip(state["param_groups"], self.optimizer.param_groups)
+            for saved, current in zip(state["param_groups"], self.optimizer.param_groups,
+                                      strict=True)
         ]
         self.optimizer.load_state_dict({"state": opt_state, "param_groups": groups})
         self.step = state["step"]
@@ -571,7 +572,7 @@ class Trainer:
             # 4. The moving average of the weights: e <- e + (1 - decay) (p - e).
             with torch.no_grad():
                 torch._foreach_lerp_(ema_params, net_params, 1.0 - config.ema_decay)
-                for e, b in zip(self.ema.buffers(), self.net.buffers()):
+                for e, b in zip(self.ema.buffers(), self.net.buffers(), strict=True):
                     e.copy_(b)
             self.step += 1
             loss_sum += loss.detach()  # read back at log time only: the GPU runs ahead

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import project_env  # noqa: E402  (beside this file)
+import project_env  # beside this file
 
 REPO = project_env.REPO
 

@@ -2,7 +2,8 @@
 # The README's test command (Linux; on macOS the apt step is left out). What it needs:
 #  1. Python 3.11+: the project environment .venv (as scripts/serve.sh makes it; PYTHON=...
 #     to use your own interpreter) with diffjam[dev]: pytest, pytest-qt, pytest-timeout,
-#     hypothesis, ruff, and PyQt6 for the panel's tests (run offscreen).
+#     hypothesis, ruff (run first: `ruff check .`), mypy (tests/test_typing.py) and PyQt6
+#     for the panel's tests (run offscreen).
 #  2. liblo-tools (oscsend/oscdump) and jackd2 for the OSC and JACK end-to-end tests,
 #     installed with apt when this user is root or has sudo without a password.
 #  3. Node.js 18+ with npm for the Max for Live device's tests and the node OSC client
@@ -79,13 +80,22 @@ else
          "with npm is not installed (nodejs.org, brew install node, or apt install nodejs npm)"
 fi
 
-export QT_QPA_PLATFORM=offscreen
+# The linter first (pyproject.toml's [tool.ruff]); its findings fail the run, after the tests.
 set +e
+"$py" -m ruff check .
+lint=$?
+[ "$lint" -eq 0 ] || note "ruff check . found problems (above); the tests run all the same"
+
+export QT_QPA_PLATFORM=offscreen
 "$py" -m pytest "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
     note "pytest collected no tests"
-    exit 0
+    status=0
+fi
+if [ "$status" -eq 0 ] && [ "$lint" -ne 0 ]; then
+    note "FAILED: ruff check ."
+    exit 1
 fi
 exit "$status"

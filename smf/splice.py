@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import mido
@@ -138,6 +138,25 @@ def _copy(midi: mido.MidiFile, tracks: list[mido.MidiTrack], *, type_: int | Non
     return out
 
 
+def _place(notes: Iterable[NewNote], kept_on_key: Mapping[int, Sequence[tuple[int, int]]]
+           ) -> tuple[list[NewNote], int, int]:
+    """Rule 3: the new notes that fit beside the kept notes of their key (``kept_on_key``:
+    pitch -> (start, end) ticks), with how many were left out and how many shortened."""
+    placed: list[NewNote] = []
+    left_out = shortened = 0
+    for note in notes:
+        spans = kept_on_key.get(note.pitch, ())
+        if any(s <= note.start < e for s, e in spans):
+            left_out += 1
+            continue
+        end = min([note.end, *(s for s, _ in spans if note.start < s < note.end)])
+        if end < note.end:
+            shortened += 1
+            note = NewNote(note.start, end, note.pitch, note.velocity)
+        placed.append(note)
+    return placed, left_out, shortened
+
+
 def splice_notes(midi: mido.MidiFile, *, tracks: Collection[int], start: int, stop: int,
                  notes: Sequence[NewNote], into: int, channel: int) -> Splice:
     """A copy of ``midi`` whose notes starting in ticks [start, stop) on ``tracks`` are
@@ -165,17 +184,7 @@ def splice_notes(midi: mido.MidiFile, *, tracks: Collection[int], start: int, st
             elif note.channel == channel:
                 kept_on_key[note.pitch].append((note.start, note.end))
     # 3.
-    placed, left_out, shortened = [], 0, 0
-    for note in _apart(notes):
-        spans = kept_on_key.get(note.pitch, ())
-        if any(s <= note.start < e for s, e in spans):
-            left_out += 1
-            continue
-        end = min([note.end, *(s for s, _ in spans if note.start < s < note.end)])
-        if end < note.end:
-            shortened += 1
-            note = NewNote(note.start, end, note.pitch, note.velocity)
-        placed.append(note)
+    placed, left_out, shortened = _place(_apart(notes), kept_on_key)
     # 2. + 4.
     out_tracks = []
     for index, track in enumerate(midi.tracks):

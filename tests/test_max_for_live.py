@@ -67,7 +67,8 @@ const clip = {notes, loop_start: 0, loop_end: 76, start_marker: 0, end_marker: 7
   signature_numerator: 4, signature_denominator: 4, tempo: 97};
 let s = dj.applySetting(dj.applySetting(dj.defaultSettings(), 'bar_from', 2), 'bar_to', 3);
 s = dj.applySetting(dj.applySetting(s, 'variations', 2), 'steps', 4);
-const infill = dj.buildRequest('m4l-infill', s, clip, {seed: dj.LIMITS.seed[1], key: 'F#m'}).messages;
+const infill = dj.buildRequest('m4l-infill', s, clip,
+  {seed: dj.LIMITS.seed[1], key: 'F#m'}).messages;
 s = dj.applySetting(dj.applySetting(s, 'mode', 'accompany'), 'chords', 'C G | Am F');
 const accompany = dj.buildRequest('m4l-acc', s, clip, {seed: 0}).messages;
 const empty = Object.assign({}, clip, {notes: []});

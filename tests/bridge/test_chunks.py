@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bridge.chunks import ChunkAssembler
-from wire.protocol import result_replies, split_chunks
-from wire.protocol import BeatNote, ErrorCode, NotesChunk, ProtocolError, RequestMessage
+from wire.protocol import (
+    BeatNote,
+    ErrorCode,
+    NotesChunk,
+    ProtocolError,
+    RequestMessage,
+    result_replies,
+    split_chunks,
+)
 from wire.protocol import RequestParams as Params
 
 SENDER = ("127.0.0.1", 5000)

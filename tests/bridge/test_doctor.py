@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bridge import doctor, midiports
-from diffjam.cli import main
 from bridge.doctor import Finding
+from diffjam.cli import main
 
 
 def levels(findings: list[Finding]) -> list[str]:

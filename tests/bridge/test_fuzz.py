@@ -19,8 +19,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from wire.protocol import ErrorCode
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient, encode, start_server
+from wire.protocol import ErrorCode
 
 N_DATAGRAMS = 10_000
 SEED = 14

@@ -14,16 +14,16 @@ from typing import Any
 
 import mido
 import pytest
-from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
 
-from diffjam.cli import main
 from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
 from bridge.jam import JamConfig, JamSession
 from bridge.jam_bench import long_jam
 from bridge.midiports import LoopbackBackend, LoopbackOutput, PortError
+from diffjam.cli import main
 from engine.errors import ChordSymbolError, InputError
 from engine.harmony import ChordSpan, parse_symbol
 from engine.pianoroll import Note
+from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
 
 WAIT_S = 10.0  # upper bound for the worker on a loaded machine; not a timing assert
 TEMPO = 120.0

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 
 import mido
 import pytest
+from test_jam import FakePipeline
 
-from diffjam.cli import main
 from bridge.clock import tick_seconds
 from bridge.jam import JamConfig, JamSession
 from bridge.midiports import PortError, list_ports, open_input, open_output
-from test_jam import FakePipeline
+from diffjam.cli import main
 
 JACK_BACKEND = "mido.backends.rtmidi/UNIX_JACK"
 WAIT_S = 10.0  # upper bound for JACK to deliver on a loaded machine; not a timing assert

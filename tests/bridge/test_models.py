@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bridge.models import ModelShelf, UnknownModelError, model_files
-from wire.protocol import ErrorCode
 from bridge.server import OscServer
 from bridge.worker import PipelineRunner
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient
+from wire.protocol import ErrorCode
 
 
 def test_model_files_are_named_by_stem_and_shards_joined(tmp_path: Path) -> None:

@@ -41,9 +41,9 @@ def test_a_planted_link_is_never_written_through(tmp_path: Path, predictable, ca
 
 def test_the_pipeline_runner_writes_past_planted_links(tmp_path: Path, predictable) -> None:
     from bridge.chunks import ReadyRequest
-    from wire.protocol import EngineSettings, RequestMessage, RequestParams
     from bridge.worker import Job, PipelineRunner
     from tests.bridge.conftest import FakePipeline
+    from wire.protocol import EngineSettings, RequestMessage, RequestParams
 
     victim = tmp_path / "victim.mid"
     victim.write_bytes(b"keep me")

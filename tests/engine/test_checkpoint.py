@@ -18,7 +18,8 @@ def test_model_file_describes_itself(tmp_path):
     config, info = read_metadata(path)
     assert config == TINY and info == {"steps": 7}
     loaded, _ = load_model(path)
-    for (name, a), (_, b) in zip(net.state_dict().items(), loaded.state_dict().items()):
+    for (name, a), (_, b) in zip(net.state_dict().items(), loaded.state_dict().items(),
+                                 strict=True):
         torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3, msg=name)  # stored as fp16
 
 
@@ -36,7 +37,7 @@ def test_missing_and_foreign_files_give_clear_errors(tmp_path):
 
 
 def _weights_equal(a: DenoiserNet, b: DenoiserNet) -> None:
-    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         torch.testing.assert_close(x, y, atol=1e-3, rtol=1e-3, msg=name)
 
 

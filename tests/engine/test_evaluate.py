@@ -254,15 +254,15 @@ class FakePipeline:
         added = [n(16 * b, 60, 16) for b in range(lo_bar, hi_bar)]
         return SimpleNamespace(variations=(tuple(sorted(notes + added)),))
 
-    def infill(self, notes, *, n_bars, bars, chords=None, options):  # noqa: ANN001, ANN201
+    def infill(self, notes, *, n_bars, bars, chords=None, options):
         self.calls.append(("infill", {"bars": bars, "options": options, "chords": chords}))
         return self._result(list(notes), bars.start, bars.stop)
 
-    def accompany(self, chords, *, n_bars, melody=None, options):  # noqa: ANN001, ANN201
+    def accompany(self, chords, *, n_bars, melody=None, options):
         self.calls.append(("accompany", {"options": options, "melody": melody}))
         return self._result([], 0, n_bars)  # the accompaniment alone, as Pipeline does
 
-    def generate(self, *, n_bars, chords=None, options):  # noqa: ANN001, ANN201
+    def generate(self, *, n_bars, chords=None, options):
         self.calls.append(("generate", {"options": options, "chords": chords}))
         return self._result([], 0, n_bars)
 

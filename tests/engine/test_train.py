@@ -2,6 +2,7 @@
 the batch stream, the command line, and data-parallel training with two CPU processes."""
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -123,7 +124,7 @@ def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert learning_rate(c, 210, plan) == pytest.approx(1e-4)
     assert learning_rate(c, 500, plan) == pytest.approx(1e-4)  # past the end: the floor
     rates = [learning_rate(c, s, plan) for s in range(110, 211)]
-    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(rates))
     assert learning_rate(c, 5000, Schedule(start=100)) == 1e-3  # no end planned
     no_warmup = TrainConfig(cache="-", lr=1e-3, warmup_steps=0)
     assert learning_rate(no_warmup, 0, Schedule(start=0, end=10)) == pytest.approx(1e-3)
@@ -151,7 +152,8 @@ def test_a_new_run_can_start_from_a_shipped_model_file(tiny_cache, tmp_path):
     later.init_from(tmp_path / "a" / "model.safetensors")
     assert later.step == 2 and later.schedule == Schedule(start=2)
     shipped, _ = load_model(tmp_path / "a" / "model.safetensors")
-    for (name, a), (_, b) in zip(shipped.state_dict().items(), later.net.state_dict().items()):
+    for (name, a), (_, b) in zip(shipped.state_dict().items(), later.net.state_dict().items(),
+                                 strict=True):
         torch.testing.assert_close(a, b, msg=name)
     later.plan(3)
     later.run(max_steps=3, minutes=None)
