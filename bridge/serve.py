@@ -94,20 +94,40 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def _check_listening(args: argparse.Namespace) -> bool:
+    """Whether the port, queue and host options may be served (an error is logged if not)."""
     if not 0 <= args.port <= 65535:
         log.error("--port must be 0..65535, got %d", args.port)
-        return 2
+        return False
     if args.queue < 1 or not args.timeout > 0:
         log.error("--queue must be >= 1 and --timeout > 0")
-        return 2
+        return False
     if not _is_loopback(args.host):
         if not args.allow_remote:
             log.error("refusing to listen on %s: not a loopback address; pass --allow-remote "
                       "to serve the network", args.host)
-            return 2
+            return False
         log.warning("listening on %s: anyone who can reach this port can use the engine",
                     args.host)
+    return True
+
+
+def _model_folder(folder: Path) -> dict[str, Path]:
+    """The models of ``--models FOLDER`` by name; empty (an error logged) when it has none."""
+    from bridge.models import model_files
+
+    if not folder.is_dir():
+        log.error("--models %s: no such folder", folder)
+        return {}
+    files = model_files(folder)
+    if not files:
+        log.error("--models %s holds no model file nor run folder with one", folder)
+    return files
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not _check_listening(args):
+        return 2
     from bridge.outputs import OutputDirError, default_output_dir, prepare_output_dir
     from wire.protocol import EngineSettings, ProtocolError, parse_defaults
 
@@ -127,16 +147,12 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.model is not None and not args.model.is_file():
         log.error("model file %s not found", args.model)
         return 1
-    from bridge.models import ModelShelf, model_files
+    from bridge.models import ModelShelf
 
     files = {}
     if args.models is not None:
-        if not args.models.is_dir():
-            log.error("--models %s: no such folder", args.models)
-            return 1
-        files = model_files(args.models)
+        files = _model_folder(args.models)
         if not files:
-            log.error("--models %s holds no model file nor run folder with one", args.models)
             return 1
     if args.max_loaded < 1:
         log.error("--max-loaded must be >= 1")

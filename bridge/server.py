@@ -39,6 +39,9 @@ from pythonosc.parsing import osc_types
 
 import engine
 from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler, ReadyRequest
+from bridge.worker import Runner, Worker, error_code
+from engine.errors import ChordSymbolError, InputError
+from engine.harmony import parse_key
 from wire.protocol import (
     MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
@@ -64,9 +67,6 @@ from wire.protocol import (
     json_reply,
     parse_message,
 )
-from bridge.worker import Runner, Worker, error_code
-from engine.errors import ChordSymbolError, InputError
-from engine.harmony import parse_key
 
 __all__ = ["MAX_BUNDLE_DEPTH", "JamControl", "OscServer", "decode_datagram"]
 
@@ -491,41 +491,10 @@ class OscServer:
                 self._send(self._status(), self._reply_to(sender))
             case StatusQuery():
                 self._send(self._status(), self._reply_to(sender))
-            case NotesChunk(request_id=rid):
-                if self._assembler.is_late(sender, rid, params=False):
-                    self._ignore_late_part(rid, f"chunk {message.index + 1} of {message.count}")
-                    return
-                if self._worker.in_flight(sender, rid):
-                    log.warning("ignored chunk %d of %d for request %s: the request is "
-                                "already queued or running", message.index + 1, message.count,
-                                rid)
-                    return
-                ready = self._assembler.add_chunk(message, owner=sender,
-                                                  reply_to=self._reply_to(sender))
-                if ready is None:
-                    log.debug("request %s: chunk %d of %d from %s:%d held", rid,
-                              message.index + 1, message.count, *sender)
-                else:
-                    self._submit(ready)
-            case RequestMessage(request_id=rid):
-                if self._assembler.is_late(sender, rid, params=True):
-                    self._ignore_late_part(rid, f"/diffjam/{message.kind} params")
-                    return
-                if self._worker.in_flight(sender, rid):
-                    raise ProtocolError(
-                        ErrorCode.DUPLICATE_ID, f"request {rid!r} is already in flight",
-                        request_id=rid,
-                    )
-                reply = self._reply_to(sender)
-                if message.params.reply_port is not None:
-                    # One-shot senders such as oscsend use a new port per message.
-                    reply = (sender[0], message.params.reply_port)
-                ready = self._assembler.add_request(message, owner=sender, reply_to=reply)
-                if ready is None:
-                    log.debug("request %s from %s:%d: params held until its %d chunk(s) came",
-                              rid, *sender, message.params.notes_chunks)
-                else:
-                    self._submit(ready)
+            case NotesChunk():
+                self._on_notes_chunk(message, sender)
+            case RequestMessage():
+                self._on_request(message, sender)
             case Cancel(request_id=rid):
                 if self._assembler.cancel(sender, rid):
                     log.info("request %s cancelled while waiting for chunks", rid)
@@ -534,19 +503,7 @@ class OscServer:
                 else:
                     self._worker.cancel(sender, rid)
             case SettingsUpdate():
-                settings = message.apply(self._settings_for(sender))
-                if settings.key is not None:
-                    try:
-                        parse_key(settings.key)
-                    except ChordSymbolError as err:
-                        raise ProtocolError(ErrorCode.BAD_CHORD, str(err)) from err
-                self._client_settings[sender] = settings
-                self._client_settings.move_to_end(sender)
-                while len(self._client_settings) > MAX_CLIENTS:
-                    self._client_settings.popitem(last=False)
-                log.info("settings of %s:%d changed: %s", *sender, settings.to_json())
-                self._send(json_reply("/diffjam/settings", settings.to_json()),
-                           self._reply_to(sender))
+                self._on_settings(message, sender)
             case SettingsGet():
                 self._send(json_reply("/diffjam/settings", self._settings_for(sender).to_json()),
                            self._reply_to(sender))
@@ -557,6 +514,60 @@ class OscServer:
                           type(message).__name__, *sender)
                 self._control.submit(self._run_jam_command, message, self._settings_for(sender),
                                      sender, self._reply_to(sender))
+
+    def _on_notes_chunk(self, message: NotesChunk, sender: Address) -> None:
+        rid = message.request_id
+        if self._assembler.is_late(sender, rid, params=False):
+            self._ignore_late_part(rid, f"chunk {message.index + 1} of {message.count}")
+            return
+        if self._worker.in_flight(sender, rid):
+            log.warning("ignored chunk %d of %d for request %s: the request is "
+                        "already queued or running", message.index + 1, message.count,
+                        rid)
+            return
+        ready = self._assembler.add_chunk(message, owner=sender,
+                                          reply_to=self._reply_to(sender))
+        if ready is None:
+            log.debug("request %s: chunk %d of %d from %s:%d held", rid,
+                      message.index + 1, message.count, *sender)
+        else:
+            self._submit(ready)
+
+    def _on_request(self, message: RequestMessage, sender: Address) -> None:
+        rid = message.request_id
+        if self._assembler.is_late(sender, rid, params=True):
+            self._ignore_late_part(rid, f"/diffjam/{message.kind} params")
+            return
+        if self._worker.in_flight(sender, rid):
+            raise ProtocolError(
+                ErrorCode.DUPLICATE_ID, f"request {rid!r} is already in flight",
+                request_id=rid,
+            )
+        reply = self._reply_to(sender)
+        if message.params.reply_port is not None:
+            # One-shot senders such as oscsend use a new port per message.
+            reply = (sender[0], message.params.reply_port)
+        ready = self._assembler.add_request(message, owner=sender, reply_to=reply)
+        if ready is None:
+            log.debug("request %s from %s:%d: params held until its %d chunk(s) came",
+                      rid, *sender, message.params.notes_chunks)
+        else:
+            self._submit(ready)
+
+    def _on_settings(self, message: SettingsUpdate, sender: Address) -> None:
+        settings = message.apply(self._settings_for(sender))
+        if settings.key is not None:
+            try:
+                parse_key(settings.key)
+            except ChordSymbolError as err:
+                raise ProtocolError(ErrorCode.BAD_CHORD, str(err)) from err
+        self._client_settings[sender] = settings
+        self._client_settings.move_to_end(sender)
+        while len(self._client_settings) > MAX_CLIENTS:
+            self._client_settings.popitem(last=False)
+        log.info("settings of %s:%d changed: %s", *sender, settings.to_json())
+        self._send(json_reply("/diffjam/settings", settings.to_json()),
+                   self._reply_to(sender))
 
     def _models(self) -> list[Any]:
         """The names a request's ``model`` may give (the default's first)."""
@@ -664,7 +675,7 @@ class OscServer:
         """Send one reply; never raises (it runs on the worker and jam threads too)."""
         try:
             data = reply.encode()
-        except Exception:  # noqa: BLE001 - a bug, but the engine must keep serving
+        except Exception:  # a bug, but the engine must keep serving
             log.exception("cannot encode %s for %s:%d", reply.address, *target)
             return
         try:

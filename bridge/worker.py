@@ -35,10 +35,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.sampling import DEFAULT_QUALITY, DEFAULT_SAMPLER, BarRange, Cancelled, SamplingOptions
-
 from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError
+from bridge.outputs import OutputDirError, default_output_dir, open_new_file, prepare_output_dir
+from engine.errors import (
+    BarRangeError,
+    ChordSymbolError,
+    ClipTooLargeError,
+    InputError,
+    UnsupportedMeterError,
+)
+from engine.harmony import parse_key, parse_progression
+from engine.midifile import MidiFileError, quantize, write_midi
+from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
+from engine.sampling import DEFAULT_QUALITY, DEFAULT_SAMPLER, BarRange, Cancelled, SamplingOptions
 from wire.protocol import (
     BeatNote,
     EngineSettings,
@@ -49,17 +59,6 @@ from wire.protocol import (
     error_reply,
     result_replies,
 )
-from engine.errors import (
-    BarRangeError,
-    ChordSymbolError,
-    ClipTooLargeError,
-    InputError,
-    UnsupportedMeterError,
-)
-from bridge.outputs import OutputDirError, default_output_dir, open_new_file, prepare_output_dir
-from engine.harmony import parse_key, parse_progression
-from engine.midifile import MidiFileError, quantize, write_midi
-from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
 __all__ = [
     "Job",

@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import IntEnum
-from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from wire.limits import (
     CONTEXT_BARS,
-    QUALITIES,
     DEFAULT_GUIDANCE,
     DEFAULT_N_BARS,
     DEFAULT_STEPS,
@@ -45,6 +44,7 @@ from wire.limits import (
     LIMITS,
     MAX_BARS,
     MAX_NOTES,
+    QUALITIES,
     SAMPLERS,
     SEED,
     STEPS,
@@ -554,17 +554,7 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
     _check_keys(values, REQUEST_PARAM_KEYS, rid)
     fields: dict[str, Any] = _sampling_fields(values, rid)
     if "time_signature" in values:
-        meter = values["time_signature"]
-        if (
-            not isinstance(meter, list)
-            or len(meter) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in meter)
-        ):
-            raise _bad(f"'time_signature' must be [numerator, denominator], got "
-                       f"{_show(meter)}", rid)
-        if meter != [4, 4]:
-            raise _bad(f"time signature {_show(meter[0])}/{_show(meter[1])} is not supported; "
-                       "only 4/4 is", rid, ErrorCode.UNSUPPORTED_METER)
+        _check_meter(values["time_signature"], rid)
     if "notes_chunks" in values:
         chunks = _int("notes_chunks", values["notes_chunks"], Range(0, 2**63), rid)
         if chunks > MAX_CHUNKS:
@@ -575,64 +565,93 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
             raise _bad("give the notes either in 'notes' or in /diffjam/notes chunks "
                        "('notes_chunks'), not both", rid)
         fields["notes"] = _json_notes(values["notes"], rid)
-    if "clip_beats" in values:
-        clip = _float("clip_beats", values["clip_beats"], Range(0.0, 1e9), rid)
-        if clip > MAX_BARS * 4:
-            raise _bad(f"clip of {clip:g} beats is longer than {MAX_BARS} bars", rid,
-                       ErrorCode.TOO_LARGE)
-        if clip <= 0:
-            raise _bad("'clip_beats' must be > 0", rid)
-        fields["clip_beats"] = clip
-    if "n_bars" in values:
-        n_bars = _int("n_bars", values["n_bars"], Range(1, 2**31 - 1), rid)
-        if n_bars > MAX_BARS:
-            raise _bad(f"{n_bars} bars is more than the limit of {MAX_BARS}", rid,
-                       ErrorCode.TOO_LARGE)
-        fields["n_bars"] = n_bars
-    if "bars" in values:
-        bars = values["bars"]
-        if (
-            not isinstance(bars, list)
-            or len(bars) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in bars)
-        ):
-            raise _bad(f"'bars' must be [first, last] (1-based), got {_show(bars)}", rid)
-        first, last = bars
-        if first < 1 or last < first:
-            raise _bad(f"bar range {_show(first)}-{_show(last)} is empty or starts before "
-                       "bar 1", rid, ErrorCode.BAD_BARS)
-        if last > MAX_BARS:
-            raise _bad(f"bar {_show(last)} is past the limit of {MAX_BARS} bars", rid,
-                       ErrorCode.TOO_LARGE)
-        fields["bars"] = (first, last)
-    if "tempo" in values:  # the range a .mid file can hold (engine.midifile)
-        fields["tempo"] = _float("tempo", values["tempo"], FILE_TEMPO, rid)
-    if "chords" in values:
-        fields["chords"] = _optional_text("chords", values["chords"], rid)
-    if "write_midi" in values:
-        fields["write_midi"] = _bool("write_midi", values["write_midi"], rid)
-    if "reply_port" in values:
-        fields["reply_port"] = _int("reply_port", values["reply_port"], PORTS, rid)
-    if "model" in values:
-        fields["model"] = _text("model", values["model"], rid, max_len=MAX_MODEL_NAME)
-    if "quality" in values:
-        if values["quality"] not in QUALITIES:
-            raise _bad(f"'quality' must be one of {', '.join(QUALITIES)}, got "
-                       f"{_show(values['quality'])}", rid)
-        fields["quality"] = values["quality"]
-    if "sampler" in values:
-        if values["sampler"] not in SAMPLERS:
-            raise _bad(f"'sampler' must be one of {', '.join(SAMPLERS)}, got "
-                       f"{_show(values['sampler'])}", rid)
-        fields["sampler"] = values["sampler"]
-    if "below_melody" in values:
-        fields["below_melody"] = _bool("below_melody", values["below_melody"], rid)
+    for key, read in _PARAM_READERS:
+        if key in values:
+            fields[key] = read(values[key], rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     if kind == RequestKind.ACCOMPANY and not (
             fields.get("chords") or fields.get("notes_chunks") or fields.get("notes")):
         raise _bad("accompany needs 'chords' or melody notes", rid)
     return RequestParams(**fields)
+
+
+def _check_meter(meter: Any, rid: str) -> None:
+    if (
+        not isinstance(meter, list)
+        or len(meter) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in meter)
+    ):
+        raise _bad(f"'time_signature' must be [numerator, denominator], got "
+                   f"{_show(meter)}", rid)
+    if meter != [4, 4]:
+        raise _bad(f"time signature {_show(meter[0])}/{_show(meter[1])} is not supported; "
+                   "only 4/4 is", rid, ErrorCode.UNSUPPORTED_METER)
+
+
+def _clip_beats(value: Any, rid: str) -> float:
+    clip = _float("clip_beats", value, Range(0.0, 1e9), rid)
+    if clip > MAX_BARS * 4:
+        raise _bad(f"clip of {clip:g} beats is longer than {MAX_BARS} bars", rid,
+                   ErrorCode.TOO_LARGE)
+    if clip <= 0:
+        raise _bad("'clip_beats' must be > 0", rid)
+    return clip
+
+
+def _n_bars(value: Any, rid: str) -> int:
+    n_bars = _int("n_bars", value, Range(1, 2**31 - 1), rid)
+    if n_bars > MAX_BARS:
+        raise _bad(f"{n_bars} bars is more than the limit of {MAX_BARS}", rid,
+                   ErrorCode.TOO_LARGE)
+    return n_bars
+
+
+def _bars(bars: Any, rid: str) -> tuple[int, int]:
+    if (
+        not isinstance(bars, list)
+        or len(bars) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in bars)
+    ):
+        raise _bad(f"'bars' must be [first, last] (1-based), got {_show(bars)}", rid)
+    first, last = bars
+    if first < 1 or last < first:
+        raise _bad(f"bar range {_show(first)}-{_show(last)} is empty or starts before "
+                   "bar 1", rid, ErrorCode.BAD_BARS)
+    if last > MAX_BARS:
+        raise _bad(f"bar {_show(last)} is past the limit of {MAX_BARS} bars", rid,
+                   ErrorCode.TOO_LARGE)
+    return (first, last)
+
+
+def _quality(value: Any, rid: str) -> str:
+    if value not in QUALITIES:
+        raise _bad(f"'quality' must be one of {', '.join(QUALITIES)}, got "
+                   f"{_show(value)}", rid)
+    return cast(str, value)
+
+
+def _sampler(value: Any, rid: str) -> str:
+    if value not in SAMPLERS:
+        raise _bad(f"'sampler' must be one of {', '.join(SAMPLERS)}, got {_show(value)}", rid)
+    return cast(str, value)
+
+
+# The request params read one key at a time, in this order (the first bad one is reported).
+_PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
+    ("clip_beats", _clip_beats),
+    ("n_bars", _n_bars),
+    ("bars", _bars),
+    # the range a .mid file can hold (engine.midifile)
+    ("tempo", lambda v, rid: _float("tempo", v, FILE_TEMPO, rid)),
+    ("chords", lambda v, rid: _optional_text("chords", v, rid)),
+    ("write_midi", lambda v, rid: _bool("write_midi", v, rid)),
+    ("reply_port", lambda v, rid: _int("reply_port", v, PORTS, rid)),
+    ("model", lambda v, rid: _text("model", v, rid, max_len=MAX_MODEL_NAME)),
+    ("quality", _quality),
+    ("sampler", _sampler),
+    ("below_melody", lambda v, rid: _bool("below_melody", v, rid)),
+)
 
 
 def _too_many_chunks(count: int, rid: str) -> ProtocolError:
@@ -677,7 +696,7 @@ def _midi_system(value: Any) -> str:
     if value not in MIDI_SYSTEMS:
         raise _bad(f"'midi_system' must be one of {', '.join(MIDI_SYSTEMS)}, got "
                    f"{_show(value)}")
-    return str(value)
+    return cast(str, value)
 
 
 def _parse_jam_ports(args: list[Any]) -> JamPorts:
@@ -766,19 +785,7 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
     if address == "/diffjam/status":
         return StatusQuery()
     if address == "/diffjam/notes":
-        rid = _request_id(args[0])
-        index, count = args[1], args[2]
-        n_notes = (len(args) - 3) // 4
-        if count > MAX_CHUNKS:
-            raise _too_many_chunks(count, rid)
-        if count < 1:
-            raise _bad(f"chunk_count {count} must be >= 1", rid, ErrorCode.CHUNK)
-        if not 0 <= index < count:
-            raise _bad(f"chunk_index {index} is outside 0..{count - 1}", rid, ErrorCode.CHUNK)
-        if n_notes > MAX_NOTES_PER_CHUNK:
-            raise _bad(f"{n_notes} notes in one chunk; at most {MAX_NOTES_PER_CHUNK}", rid,
-                       ErrorCode.CHUNK)
-        return NotesChunk(rid, index, count, _beat_notes(args[3:], rid))
+        return _notes_chunk(args)
     if address in ("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"):
         rid = _request_id(args[0])
         kind = address.rsplit("/", 1)[1]
@@ -794,6 +801,22 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
     if address == "/diffjam/jam/stop":
         return JamStop()
     return _parse_jam_ports(args)
+
+
+def _notes_chunk(args: list[Any]) -> NotesChunk:
+    rid = _request_id(args[0])
+    index, count = args[1], args[2]
+    n_notes = (len(args) - 3) // 4
+    if count > MAX_CHUNKS:
+        raise _too_many_chunks(count, rid)
+    if count < 1:
+        raise _bad(f"chunk_count {count} must be >= 1", rid, ErrorCode.CHUNK)
+    if not 0 <= index < count:
+        raise _bad(f"chunk_index {index} is outside 0..{count - 1}", rid, ErrorCode.CHUNK)
+    if n_notes > MAX_NOTES_PER_CHUNK:
+        raise _bad(f"{n_notes} notes in one chunk; at most {MAX_NOTES_PER_CHUNK}", rid,
+                   ErrorCode.CHUNK)
+    return NotesChunk(rid, index, count, _beat_notes(args[3:], rid))
 
 
 # ---------------------------------------------------------------------------------------
@@ -902,7 +925,7 @@ def encode_message(message: ClientMessage) -> bytes:
     return _build(address, tags, args)
 
 
-def _client_args(message: ClientMessage) -> tuple[str, tuple[Any, ...]]:  # noqa: C901
+def _client_args(message: ClientMessage) -> tuple[str, tuple[Any, ...]]:
     if isinstance(message, Hello):
         return "/diffjam/hello", () if message.reply_port is None else (message.reply_port,)
     if isinstance(message, StatusQuery):

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine.pipeline import BarRange, Cancelled, Result
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.server import JamControl, OscServer
 from bridge.worker import PipelineRunner
 from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.pipeline import BarRange, Cancelled, Result
 
 WAIT_S = 10.0  # generous upper bound for a reply on a loaded 2-core machine; not a timing assert
 

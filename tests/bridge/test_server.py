@@ -11,8 +11,8 @@ from pathlib import Path
 import mido
 import pytest
 
-from wire.protocol import ErrorCode
 from tests.bridge.conftest import WAIT_S, FakePipeline, OscClient, encode, start_server
+from wire.protocol import ErrorCode
 
 
 def error_of(reply):
@@ -287,9 +287,9 @@ def test_jam_port_error_and_bad_params(client: OscClient) -> None:
 
 def test_jam_control_builds_the_real_jam_config() -> None:
     from bridge.jam import JamConfig
-    from wire.protocol import EngineSettings, JamStart
     from bridge.server import JamControl
     from tests.bridge.conftest import FakePortError, JamFactory, fake_ports
+    from wire.protocol import EngineSettings, JamStart
 
     factory = JamFactory()
     control = JamControl(object(), session_factory=factory, config_factory=JamConfig,
@@ -686,9 +686,9 @@ def test_one_shot_sender_gets_busy_on_its_reply_port(tmp_path: Path) -> None:
 
 
 def test_a_full_send_buffer_is_waited_for_once(tmp_path: Path, monkeypatch, caplog) -> None:
-    from wire.protocol import Reply
     from bridge.server import OscServer
     from bridge.worker import PipelineRunner
+    from wire.protocol import Reply
 
     server = OscServer(PipelineRunner(FakePipeline(), output_dir=tmp_path), info={}, port=0)
     real = server._sock

@@ -10,15 +10,6 @@ from pathlib import Path
 import pytest
 
 from bridge.chunks import ReadyRequest
-from wire.protocol import (
-    BeatNote,
-    EngineSettings,
-    ErrorCode,
-    ProtocolError,
-    Reply,
-    RequestMessage,
-    RequestParams,
-)
 from bridge.worker import (
     Job,
     JobCancelled,
@@ -39,6 +30,15 @@ from engine.errors import (
 )
 from engine.pianoroll import Note
 from tests.bridge.conftest import WAIT_S, FakePipeline
+from wire.protocol import (
+    BeatNote,
+    EngineSettings,
+    ErrorCode,
+    ProtocolError,
+    Reply,
+    RequestMessage,
+    RequestParams,
+)
 
 ALICE = ("127.0.0.1", 7000)
 BOB = ("127.0.0.1", 7001)
