@@ -38,7 +38,7 @@ from engine.harmony import ChordSpan, Key
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
-from engine.samplers import sample_ddim, time_grid
+from engine.samplers import Denoiser, sample_ddim, time_grid
 from engine.sampling import (
     DEFAULT_STEPS,
     MAX_BARS,
@@ -494,11 +494,13 @@ class Pipeline:
             has_chords = bool(chroma[rows].any())
             window_mask = mask[:, rows]
             has_known = bool(window_mask.any())
-            base = dict(
+            # As in training: known steps hold the roll, unknown steps hold 0.
+            known_t = tensor(state[:, :, rows] * window_mask[:, None, :, None])
+            mask_t = tensor(window_mask)
+            cond = Conditioning(
                 task=task_t,
-                # As in training: known steps hold the roll, unknown steps hold 0.
-                known=tensor(state[:, :, rows] * window_mask[:, None, :, None]),
-                mask=tensor(window_mask),
+                known=known_t,
+                mask=mask_t,
                 known_present=torch.full((v,), float(has_known), device=device),
                 chroma=tensor(np.repeat(chroma[None, rows], v, axis=0)),
                 bass=tensor(np.repeat(bass[None, rows], v, axis=0)),
@@ -506,16 +508,15 @@ class Pipeline:
                 else tensor(np.repeat(melody_roll[None, :, rows], v, axis=0)),
                 chords_present=torch.full((v,), float(has_chords), device=device),
             )
-            cond = Conditioning(**base)
             guided = has_chords and guidance != 1.0
-            uncond = (Conditioning(**{**base, "chords_present": torch.zeros(v, device=device)})
+            uncond = (dataclasses.replace(cond, chords_present=torch.zeros(v, device=device))
                       if guided else None)
-            denoiser = GuidedDenoiser(net, cond, uncond, guidance)
+            denoiser: Denoiser = GuidedDenoiser(net, cond, uncond, guidance)
             if binarize:
                 denoiser = Binarize(denoiser)
             if allowed is not None:
                 denoiser = InKeyProjection(denoiser, tensor(allowed[rows]))
-            denoiser = Inpaint(denoiser, cond.known, cond.mask)
+            denoiser = Inpaint(denoiser, known_t, mask_t)
             noise = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES), generator=generator)
             with torch.inference_mode():
                 x0 = sample_ddim(denoiser, noise.to(device), time_grid(n_steps),
