@@ -178,7 +178,8 @@ def model_files(path: str | os.PathLike[str]) -> list[Path]:
     elif not path.suffix:
         return model_files(path.with_name(path.name + ".safetensors"))
     else:
-        counts = {int(_SHARD_NAME.match(p.name)["count"]) for p in _shard_candidates(path)}
+        counts = {int(shard["count"]) for p in _shard_candidates(path)
+                  if (shard := _SHARD_NAME.match(p.name))}
         if not counts:
             raise ModelFileError(f"model file not found: {path}")
         if len(counts) > 1:
