@@ -230,7 +230,7 @@ class BusyProcesses:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self._procs: list[multiprocessing.Process] = []
+        self._procs: list[multiprocessing.process.BaseProcess] = []
 
     def __enter__(self) -> BusyProcesses:
         context = multiprocessing.get_context("spawn")
