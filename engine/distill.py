@@ -262,7 +262,8 @@ class Distiller:
         config = self.config
         schedule = Schedule(start=0, end=steps)
         deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
-        params, ema_params = list(self.student.parameters()), list(self.ema.parameters())
+        params: list[torch.Tensor] = list(self.student.parameters())
+        ema_params: list[torch.Tensor] = list(self.ema.parameters())
         logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g), batch %d, "
                     "from step %d to %d", config.teacher, config.student_steps,
                     config.student_steps, config.teacher_substeps, config.guidance,
