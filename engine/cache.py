@@ -289,7 +289,7 @@ def write_songs(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
+    np.savez_compressed(tmp, allow_pickle=False, **arrays)  # plain arrays only
     os.replace(tmp, out)
 
 

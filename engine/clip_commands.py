@@ -250,7 +250,7 @@ def run_accompany(args: argparse.Namespace) -> int:
         save_midi(midi, path)
         print(f"wrote {path}: {clip.name} as it was plus the track {ACCOMPANIMENT_TRACK!r} "
               f"(channel {channel + 1}, {len(notes)} notes)")
-        _print_crossings(crossings(notes, melody), len(notes), options.below_melody,
+        _print_crossings(crossings(notes, melody or ()), len(notes), options.below_melody,
                          "the melody")
     _print_result(result)
     return 0

@@ -150,7 +150,7 @@ class WindowSampler:
         rhythm_present = rng.random(size) < rates.rhythm
         known_present = rng.random(size) < rates.known
         mask = np.zeros((size, steps), dtype=np.float32)
-        for i in np.nonzero(known_present)[0]:
+        for i in np.nonzero(known_present)[0].tolist():
             if rng.random() < rates.continuation:
                 first = int(rng.integers(1, self.window_bars))
                 mask[i, : first * STEPS_PER_BAR] = 1.0
@@ -185,9 +185,14 @@ def concat_batches(parts: Sequence[Batch]) -> Batch:
     """The windows of several batches, in order, as one batch."""
 
     def cat(tensors: list[torch.Tensor | None]) -> torch.Tensor | None:
-        return None if tensors[0] is None else torch.cat(tensors)  # type: ignore[arg-type]
+        present = [tensor for tensor in tensors if tensor is not None]
+        if not present:
+            return None
+        if len(present) < len(tensors):
+            raise ValueError("a condition is set in some of the batches and not in others")
+        return torch.cat(present)
 
-    cond = Conditioning(**{
+    cond = Conditioning.from_fields({
         f.name: cat([getattr(p.cond, f.name) for p in parts]) for f in fields(Conditioning)
     })
     return Batch(x0=torch.cat([p.x0 for p in parts]), cond=cond)

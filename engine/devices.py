@@ -14,7 +14,7 @@ import argparse
 import os
 import re
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
 
@@ -96,7 +96,7 @@ def resolve_device(name: str | None = "auto", *, option: str = "--device",
     """
     if torch_module is None:
         import torch as torch_module
-    torch = torch_module
+    torch: Any = torch_module  # torch, or a test's fake of it
     text = "auto" if name is None else str(name).strip().lower()
     match = _NAME.match(text)
     if match is None or (match.group(2) is not None and match.group(1) != "cuda"):

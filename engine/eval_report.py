@@ -11,7 +11,7 @@ through JSON (:meth:`EvalReport.to_json`, :meth:`EvalReport.from_json`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +151,7 @@ class EvalReport:
             raise InputError(f"not an eval report: {err!r}") from err
 
 
-def summarize(rows: Sequence[dict[str, float]], oa: Sequence[dict[str, Sequence[float]]],
+def summarize(rows: Sequence[Mapping[str, float]], oa: Sequence[Mapping[str, Sequence[float]]],
              report_reference: Callable[[str], tuple[float, float]]) -> dict[str, float]:
     summary = {key: nanmean(row.get(key, math.nan) for row in rows) for key in rows[0]}
     for key in OA_KEYS:

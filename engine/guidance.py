@@ -45,7 +45,7 @@ class GuidedDenoiser:
 
 
 def _concat_conditioning(a: Conditioning, b: Conditioning) -> Conditioning:
-    values = {}
+    values: dict[str, torch.Tensor | None] = {}
     for name in Conditioning.__dataclass_fields__:
         left, right = getattr(a, name), getattr(b, name)
         if left is None and right is None:
@@ -54,7 +54,7 @@ def _concat_conditioning(a: Conditioning, b: Conditioning) -> Conditioning:
         if left is None or right is None:
             raise ValueError(f"condition {name!r} is set in only one branch of the guidance")
         values[name] = torch.cat([left, right])
-    return Conditioning(**values)
+    return Conditioning.from_fields(values)
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def _chord_units(chords: Iterable[ChordSpan], lo: int, hi: int, *, window: int |
     """Chord spans clipped to ``[lo, hi)``, without "N" spans; with ``window``, each is
     also cut at the multiples of ``window`` steps (a span over two beats gives two units
     with ``window=STEPS_PER_BEAT``)."""
-    units = []
+    units: list[tuple[int, int, ChordSpan]] = []
     for span in chords:
         a, b = max(lo, span.start), min(hi, span.stop)
         if b <= a or span.chord.is_no_chord:
@@ -357,7 +357,7 @@ def chord_similarity(
         overlap = np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0, None)
         profile = np.bincount(pcs, weights=overlap, minlength=12) if note_list else np.zeros(12)
         target = np.asarray(span.chord.chroma, dtype=np.float64)
-        norm = np.linalg.norm(profile) * np.linalg.norm(target)
+        norm = float(np.linalg.norm(profile) * np.linalg.norm(target))
         acc += (b - a) * (float(profile @ target) / norm if norm > 0 else 0.0)
         total += b - a
     return acc / total if total else math.nan

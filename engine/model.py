@@ -37,7 +37,9 @@ together with the diffusion time, so "absent" is explicit, not a magic tensor va
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import cast
 
 import torch
 from torch import nn
@@ -163,15 +165,13 @@ class Conditioning:
                 columns.append(present.float())
         return torch.stack(columns, dim=1)
 
-    def repeat(self, times: int) -> Conditioning:
-        """The same conditioning for a batch ``times`` as large (classifier-free guidance)."""
-        values = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                value = value.repeat(times, *([1] * (value.dim() - 1)))
-            values[f.name] = value
-        return Conditioning(**values)
+    @classmethod
+    def from_fields(cls, values: Mapping[str, torch.Tensor | None]) -> Conditioning:
+        """A Conditioning from ``{field name: tensor or None}``; ``task`` must be a tensor."""
+        task = values["task"]
+        if task is None:
+            raise ValueError("a Conditioning needs its task")
+        return cls(task=task, **{name: v for name, v in values.items() if name != "task"})
 
 
 def _timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
@@ -180,6 +180,13 @@ def _timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / half)
     angles = (t.float() * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def _zero_init(layer: nn.Conv1d | nn.Conv2d | nn.Linear) -> None:
+    """Zero a layer's weight and bias: the residual branch it ends starts as nothing."""
+    nn.init.zeros_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
 
 
 class ResBlock(nn.Module):
@@ -193,8 +200,7 @@ class ResBlock(nn.Module):
         self.norm2 = nn.GroupNorm(8, out_ch)
         self.dropout = nn.Dropout(dropout)
         self.conv2 = nn.Conv1d(out_ch, out_ch, 3, padding=1)
-        nn.init.zeros_(self.conv2.weight)
-        nn.init.zeros_(self.conv2.bias)
+        _zero_init(self.conv2)
         self.skip = nn.Conv1d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
@@ -242,8 +248,7 @@ class PitchRowAttention(nn.Module):
         self.norm = nn.GroupNorm(min(8, channels), channels)
         self.qkv = nn.Linear(channels, 3 * channels)
         self.out = nn.Linear(channels, channels)
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        _zero_init(self.out)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         b, c, steps, p = h.shape
@@ -268,8 +273,7 @@ class PitchConvBlock(nn.Module):
         self.film = nn.Linear(emb_dim, 2 * channels)
         self.norm2 = nn.GroupNorm(groups, channels)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
-        nn.init.zeros_(self.conv2.weight)
-        nn.init.zeros_(self.conv2.bias)
+        _zero_init(self.conv2)
 
     def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         x = self.conv1(F.silu(self.norm1(h)))
@@ -285,6 +289,8 @@ STEM_INPUTS = 10
 
 class DenoiserNet(nn.Module):
     """v-prediction network; see the module docstring for shapes."""
+
+    pitch_class: torch.Tensor  # buffer of the pitch2d stem: each pitch's pitch class
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -307,8 +313,7 @@ class DenoiserNet(nn.Module):
             self.stem_unfold = nn.Conv1d(w0, c * p, 1)  # the U-Net back into the stem
             self.stem_head = nn.Conv2d(c, 2, 3, padding=1)
             for layer in (self.stem_fold, self.stem_head):
-                nn.init.zeros_(layer.weight)
-                nn.init.zeros_(layer.bias)
+                _zero_init(layer)
             self.register_buffer(
                 "pitch_class", (torch.arange(p) + PITCH_LOW) % 12, persistent=False)
         self.step_in_bar = nn.Embedding(STEPS_PER_BAR, w0)
@@ -354,8 +359,7 @@ class DenoiserNet(nn.Module):
             )
         self.out_norm = nn.GroupNorm(8, width)
         self.output = nn.Conv1d(width, 2 * p, 3, padding=1)
-        nn.init.zeros_(self.output.weight)
-        nn.init.zeros_(self.output.bias)
+        _zero_init(self.output)
 
     @property
     def time_multiple(self) -> int:
@@ -420,7 +424,7 @@ class DenoiserNet(nn.Module):
 
         skips = []
         for blocks, downsample in zip(self.down, self.downsample, strict=True):
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(h, emb)
                 skips.append(h)
             h = downsample(h)
@@ -429,7 +433,7 @@ class DenoiserNet(nn.Module):
             h = block(h)
         h = h.transpose(1, 2)
         for blocks, upsample in zip(self.up, self.upsample, strict=True):
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(torch.cat([h, skips.pop()], dim=1), emb)
             h = upsample(h)
         h = F.silu(self.out_norm(h))

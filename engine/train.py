@@ -183,7 +183,7 @@ def step_seed(seed: int, rank: int, step: int) -> int:
 
 
 def window_batch(
-    sampler: WindowSampler, batch_size: int, *, seed: int, rank: int, step: int
+    sampler: WindowSampler | MixedSampler, batch_size: int, *, seed: int, rank: int, step: int
 ) -> Batch:
     """The training windows of ``step`` on ``rank``: a function of its arguments only."""
     sampler.rng = np.random.default_rng(np.random.SeedSequence([seed, rank, step, 0]))
@@ -269,7 +269,8 @@ class WindowStream(IterableDataset):
     """
 
     def __init__(
-        self, sampler: WindowSampler, batch_size: int, *, seed: int, rank: int, first_step: int
+        self, sampler: WindowSampler | MixedSampler, batch_size: int, *, seed: int, rank: int,
+        first_step: int,
     ) -> None:
         self.sampler = sampler
         self.batch_size = batch_size
@@ -548,7 +549,8 @@ class Trainer:
             stream, batch_size=None, num_workers=self.workers,
             pin_memory=self.device.type == "cuda",
         ))
-        ema_params, net_params = list(self.ema.parameters()), list(self.net.parameters())
+        ema_params: list[torch.Tensor] = list(self.ema.parameters())
+        net_params: list[torch.Tensor] = list(self.net.parameters())
         loss_sum = torch.zeros((), device=self.device)
         window_steps, window_wait, window_start = 0, 0.0, time.monotonic()
         last = time.monotonic()

@@ -168,9 +168,9 @@ def splice_notes(midi: mido.MidiFile, *, tracks: Collection[int], start: int, st
         raise ValueError(f"track {into} is not one of the file's {len(midi.tracks)} tracks")
     if not 0 <= channel <= 15:
         raise ValueError(f"channel must be 0..15, got {channel}")
-    for note in notes:
-        if note.start < start or note.end > stop:
-            raise ValueError(f"new note {note} lies outside the ticks {start}..{stop}")
+    for new in notes:
+        if new.start < start or new.end > stop:
+            raise ValueError(f"new note {new} lies outside the ticks {start}..{stop}")
     # 1.
     drop: dict[int, set[int]] = defaultdict(set)
     kept_on_key: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pitch -> spans
