@@ -142,14 +142,6 @@ class PianoRoll:
     def n_pitches(self) -> int:
         return int(self.data.shape[2])
 
-    def to_notes(self, *, threshold: float = 0.5, default_velocity: int = 80) -> list[Note]:
-        return roll_to_notes(
-            self.data,
-            pitch_low=self.pitch_low,
-            threshold=threshold,
-            default_velocity=default_velocity,
-        )
-
 
 def notes_to_roll(
     notes: Iterable[Note],

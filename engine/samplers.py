@@ -74,18 +74,3 @@ def sample_ddim(
             callback(i, n_steps)
     return x0
 
-
-def sample_ddpm(
-    denoiser: Denoiser,
-    x: torch.Tensor,
-    *,
-    n_steps: int = 1000,
-    generator: torch.Generator | None = None,
-    callback: Callback | None = None,
-) -> torch.Tensor:
-    """Ancestral DDPM (Ho et al. 2020, algorithm 2) over ``n_steps`` uniform steps: the
-    reference sampler. Implemented as DDIM with eta = 1, which has the same posterior
-    variance (Song et al. 2021, section 4.1)."""
-    return sample_ddim(
-        denoiser, x, time_grid(n_steps), eta=1.0, generator=generator, callback=callback
-    )

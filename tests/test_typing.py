@@ -1,6 +1,6 @@
 """The type checker over the packages pyproject.toml's [tool.mypy] names (wire, smf,
-engine, bridge, diffjam): run in the suite so CI keeps them clean. Skipped where mypy is not installed
-(pip install -e '.[dev]' installs it)."""
+engine, bridge, diffjam): run in the suite so CI keeps them clean. Skipped where mypy is
+not installed (pip install -e '.[dev]' installs it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests of engine/harmony.py and engine/chord_agreement.py."""
+"""Tests of engine/harmony.py, and of its chord recognition against annotated chords
+(tests/engine/chord_agreement.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.chord_agreement import AgreementCounts, cache_agreement, measure_agreement
 from engine.harmony import (
     Chord,
     ChordSpan,
@@ -27,6 +27,7 @@ from engine.harmony import (
     recognize_chord_from_notes,
 )
 from engine.pianoroll import Note
+from tests.engine.chord_agreement import AgreementCounts, cache_agreement, measure_agreement
 
 
 def _data_dir() -> Path | None:

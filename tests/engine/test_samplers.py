@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from engine.samplers import sample_ddim, sample_ddpm, time_grid
+from engine.samplers import sample_ddim, time_grid
 
 
 def oracle(target: torch.Tensor):
@@ -32,9 +32,10 @@ def test_ddim_with_an_oracle_lands_on_the_target_in_one_evaluation_per_step():
 
 
 def test_ddpm_is_seeded_and_ends_on_the_x0_estimate():
+    # DDPM (the "ddpm" sampler option) is DDIM with eta = 1: ancestral noise every step.
     target = torch.zeros(1, 2, 16, 4)
     denoise, _ = oracle(target)
-    a = sample_ddpm(denoise, torch.randn(1, 2, 16, 4), n_steps=50,
+    a = sample_ddim(denoise, torch.randn(1, 2, 16, 4), time_grid(50), eta=1.0,
                     generator=torch.Generator().manual_seed(3))
     torch.testing.assert_close(a, target)
 

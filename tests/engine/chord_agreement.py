@@ -1,4 +1,5 @@
-"""How often :func:`engine.harmony.recognize_chord` agrees with annotated chords.
+"""How often :func:`engine.harmony.recognize_chord` agrees with annotated chords: the
+tests' measure of the recogniser (tests/engine/test_harmony.py), not part of the engine.
 
 The measurement
     The timeline is cut into windows of equal length (a beat, half a bar, a bar) from an
