@@ -17,11 +17,8 @@ import torch
 
 from engine.cache import CachedSong
 from engine.harmony import Chord, parse_harte
-from engine.model import Conditioning
+from engine.model import TASK_ACCOMPANIMENT, Conditioning
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR
-
-TASK_FULL = 0
-TASK_ACCOMPANIMENT = 1
 
 # Bit layout of a song's dense roll: (track, channel) -> bit.
 _BIT = {(track, channel): 2 * track + channel for track in range(3) for channel in range(2)}

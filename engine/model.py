@@ -128,6 +128,12 @@ class ModelConfig:
         return asdict(self)
 
 
+# The tasks the network is conditioned on: Conditioning.task, the task embedding's rows.
+TASK_FULL = 0  # every track
+TASK_ACCOMPANIMENT = 1  # the accompaniment under a given melody
+N_TASKS = 2
+
+
 @dataclass(frozen=True)
 class Conditioning:
     """The optional conditions of one batch; ``None`` means absent for the whole batch.
@@ -321,7 +327,7 @@ class DenoiserNet(nn.Module):
             nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
         )
         self.flag_embed = nn.Linear(N_FLAGS, emb_dim)
-        self.task_embed = nn.Embedding(2, emb_dim)
+        self.task_embed = nn.Embedding(N_TASKS, emb_dim)
 
         self.down = nn.ModuleList()
         self.downsample = nn.ModuleList()

@@ -111,3 +111,13 @@ def test_loads_without_heavy_packages(module: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, check=True, timeout=120)
     assert result.stdout.strip() == "[]", f"{module} loads {result.stdout.strip()}"
+
+
+def test_the_pipeline_does_not_load_the_training_data_code() -> None:
+    # The task ids live in engine.model; serving a request reads no dataset code.
+    data = ("engine.dataset", "engine.pop909", "engine.cache", "engine.train")
+    code = (f"import sys, engine.pipeline; "
+            f"print(sorted(m for m in sys.modules if m in {data!r}))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "[]", f"engine.pipeline loads {result.stdout.strip()}"
