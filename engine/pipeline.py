@@ -29,13 +29,12 @@ import torch
 
 from engine.checkpoint import BUNDLED_MODEL, distilled_info, load_model
 from engine.context_chords import infer_gap_chords
-from engine.dataset import TASK_ACCOMPANIMENT, TASK_FULL
 from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import ChordSpan, Key
-from engine.model import Conditioning, DenoiserNet
+from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
 from engine.samplers import Denoiser, sample_ddim, time_grid
