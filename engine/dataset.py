@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from engine.cache import CachedSong
-from engine.harmony import Chord, parse_harte
+from engine.harmony import Chord, ChordSpan, chord_grid, parse_harte
 from engine.model import TASK_ACCOMPANIMENT, Conditioning
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR
 
@@ -65,15 +65,9 @@ def densify(song: CachedSong, chords: Sequence[Chord]) -> DenseSong:
         bits[start, pitch] |= 1 << _BIT[(track, 0)]
         if end > start + 1:
             bits[start + 1 : end, pitch] |= 1 << _BIT[(track, 1)]
-    chroma = np.zeros((steps, 12), dtype=np.uint8)
-    bass = np.full(steps, -1, dtype=np.int8)
-    for start, end, index in song.chords.astype(np.int64):
-        chord = chords[index]
-        if chord.root is None:
-            continue
-        start, end = max(start, 0), min(end, steps)
-        chroma[start:end] = np.asarray(chord.chroma, dtype=np.uint8)
-        bass[start:end] = chord.bass
+    spans = [ChordSpan(max(start, 0), end - max(start, 0), chords[index])
+             for start, end, index in song.chords.tolist() if end > max(start, 0)]
+    chroma, bass = chord_grid(spans, steps)
     return DenseSong(song.song_id, bits, chroma, bass)
 
 

@@ -37,7 +37,7 @@ __all__ = [
     "ChordSymbolError",
     "Key",
     "allowed_pitch_classes",
-    "chords_per_step",
+    "chord_grid",
     "parse_harte",
     "parse_key",
     "parse_progression",
@@ -97,14 +97,22 @@ def parse_progression(text: str, *, steps_per_bar: int = 16) -> list[ChordSpan]:
     return spans
 
 
-def chords_per_step(spans: Iterable[ChordSpan], n_steps: int) -> list[Chord | None]:
-    """The chord sounding at each of ``n_steps`` steps; None where no span covers a step.
-    Where spans overlap the later one in the sequence wins; spans past the end are cut."""
-    out: list[Chord | None] = [None] * n_steps
+def chord_grid(spans: Iterable[ChordSpan], n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chords on the step grid, as the model is conditioned on them (the one place
+    chords become per-step arrays: the pipeline's requests and the training data both
+    use it): ``chroma``, uint8 (n_steps, 12), 1 on the chord tones sounding at each step,
+    and ``bass``, int8 (n_steps,), the bass pitch class or -1. A step no span covers, or
+    an "N" span covers, has no chord (all 0, bass -1). Where spans overlap the later one
+    in the sequence wins; spans past the end are cut."""
+    chroma = np.zeros((n_steps, 12), dtype=np.uint8)
+    bass = np.full(n_steps, -1, dtype=np.int8)
     for span in spans:
-        for step in range(max(span.start, 0), min(span.stop, n_steps)):
-            out[step] = span.chord
-    return out
+        steps = slice(max(span.start, 0), min(span.stop, n_steps))
+        if span.chord.root is None or span.chord.bass is None:
+            chroma[steps], bass[steps] = 0, -1
+        else:
+            chroma[steps], bass[steps] = span.chord.chroma, span.chord.bass
+    return chroma, bass
 
 
 def allowed_pitch_classes(chord: Chord | None, key: Key | None) -> np.ndarray:

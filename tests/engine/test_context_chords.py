@@ -1,7 +1,7 @@
 """Chords recognised around an infill gap and carried into it (engine.context_chords)."""
 
 from engine.context_chords import infer_gap_chords
-from engine.harmony import chords_per_step, parse_symbol
+from engine.harmony import parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
 
 BAR = STEPS_PER_BAR
@@ -21,7 +21,7 @@ def _clip(symbols: list[str], gap: tuple[int, int]) -> list[Note]:
 
 
 def _symbol_at(spans, step):
-    chord = chords_per_step(spans, step + 1)[step]
+    chord = next((s.chord for s in reversed(spans) if s.start <= step < s.stop), None)
     return None if chord is None else (chord.root, chord.chroma)
 
 

@@ -16,7 +16,7 @@ from engine.harmony import (
     ChordSymbolError,
     Key,
     allowed_pitch_classes,
-    chords_per_step,
+    chord_grid,
     parse_harte,
     parse_key,
     parse_progression,
@@ -244,10 +244,17 @@ def test_bad_progressions(text: str, message: str) -> None:
         parse_progression(text, steps_per_bar=16 if "C C" not in text else 4)
 
 
-def test_chords_per_step() -> None:
-    c, g = parse_symbol("C"), parse_symbol("G")
-    steps = chords_per_step([ChordSpan(1, 2, c), ChordSpan(2, 5, g)], 5)
-    assert steps == [None, c, g, g, g]
+def test_chord_grid() -> None:
+    c, g, n = parse_symbol("C"), parse_symbol("G/B"), parse_symbol("N")
+    chroma, bass = chord_grid([ChordSpan(1, 2, c), ChordSpan(2, 5, g), ChordSpan(6, 2, c),
+                               ChordSpan(7, 1, n)], 8)
+    assert chroma.dtype == np.uint8 and chroma.shape == (8, 12)
+    assert bass.dtype == np.int8 and bass.tolist() == [-1, 0, 11, 11, 11, 11, 0, -1]
+    # none before the first span; the later span wins where they overlap; "N" is no chord
+    assert [tuple(row) for row in chroma] == [
+        (0,) * 12, c.chroma, g.chroma, g.chroma, g.chroma, g.chroma, c.chroma, (0,) * 12]
+    # spans past the end are cut
+    assert chord_grid([ChordSpan(3, 10, g)], 4)[1].tolist() == [-1, -1, -1, 11]
 
 
 # -------------------------------------------------------------------------------- keys
