@@ -33,7 +33,7 @@ from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
-from engine.harmony import ChordSpan, Key
+from engine.harmony import ChordSpan, Key, chord_grid
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
@@ -119,15 +119,12 @@ def _loop_chords(chords: Sequence[ChordSpan], n_steps: int) -> list[ChordSpan]:
 
 
 def _chord_arrays(chords: Sequence[ChordSpan], n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    chroma = np.zeros((n_steps, 12), dtype=np.float32)
+    """harmony.chord_grid as the network reads it: float32 chroma and one-hot bass."""
+    chroma, bass_pc = chord_grid(chords, n_steps)
     bass = np.zeros((n_steps, 12), dtype=np.float32)
-    for span in chords:
-        if span.chord.root is None:
-            continue
-        steps = slice(max(span.start, 0), min(span.stop, n_steps))
-        chroma[steps] = np.asarray(span.chord.chroma, dtype=np.float32)
-        bass[steps, span.chord.bass] = 1.0
-    return chroma, bass
+    has_bass = bass_pc >= 0
+    bass[np.flatnonzero(has_bass), bass_pc[has_bass]] = 1.0
+    return chroma.astype(np.float32), bass
 
 
 def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
