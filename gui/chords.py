@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wire.chords import ChordSymbolError, parse_symbol, split_progression
+from wire.chords import ChordSymbolError, Key, parse_key, parse_symbol, split_progression
 
-__all__ = ["ChordSymbolError", "Progression", "check_symbol", "parse_progression"]
+__all__ = [
+    "ChordSymbolError",
+    "KeyCheck",
+    "Progression",
+    "check_key",
+    "check_symbol",
+    "parse_progression",
+]
+
+# Tones a minor key's chords take beyond the natural minor scale: the raised 6th and 7th
+# (melodic and harmonic minor: E7 and G#dim in A minor are in the key).
+_MINOR_EXTRA = (9, 11)
 
 
 def check_symbol(text: str) -> None:
@@ -41,3 +52,37 @@ def parse_progression(text: str) -> Progression:
     :class:`ChordSymbolError` naming the bad symbol and its bar. Empty text is an empty
     progression."""
     return Progression(bars=split_progression(text))
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """How a progression sits in a key: the chord symbols (each once, in order) with a
+    tone outside the key, and how many distinct chords there are."""
+
+    key: Key
+    outside: tuple[str, ...]
+    n_chords: int
+
+    @property
+    def contradicts(self) -> bool:
+        """Whether most of the chords lie outside the key (more than half of them)."""
+        return 2 * len(self.outside) > self.n_chords
+
+
+def check_key(progression: Progression, key: str) -> KeyCheck:
+    """Which chords of ``progression`` leave ``key`` (``"A minor"``, read with
+    :func:`wire.chords.parse_key`; raises :class:`ChordSymbolError`).
+
+    A chord is in the key when every tone is on its scale; a minor key also takes its
+    raised 6th and 7th. "N" (no chord) is skipped.
+    """
+    parsed = parse_key(key)
+    scale = {pc for pc in range(12) if parsed.scale_mask()[pc]}
+    if parsed.mode == "minor":
+        scale |= {(parsed.tonic + step) % 12 for step in _MINOR_EXTRA}
+    symbols = list(dict.fromkeys(symbol for bar in progression.bars for symbol in bar))
+    chords = [(symbol, parse_symbol(symbol)) for symbol in symbols]
+    chords = [(symbol, chord) for symbol, chord in chords if not chord.is_no_chord]
+    outside = tuple(symbol for symbol, chord in chords
+                    if any(chord.chroma[pc] and pc not in scale for pc in range(12)))
+    return KeyCheck(key=parsed, outside=outside, n_chords=len(chords))

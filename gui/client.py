@@ -134,6 +134,7 @@ class EngineClient(QObject):
         self._connected = False
         self._last_status_at = 0.0
         self._status: Status | None = None
+        self.jam_midi_system = "default"  # the jam tab's choice (wire.protocol.MIDI_SYSTEMS)
         self._pending: dict[str, SentRequest] = {}
         self._finished: deque[str] = deque(maxlen=_FINISHED_KEPT)
         self._assembler = ResultAssembler()
@@ -270,8 +271,10 @@ class EngineClient(QObject):
     def request_settings(self) -> None:
         self._send_message(SettingsGet())
 
-    def request_jam_ports(self) -> None:
-        self._send_message(JamPorts())
+    def request_jam_ports(self, midi_system: str | None = None) -> None:
+        """Ask for the jam's MIDI ports on ``midi_system`` (None: :attr:`jam_midi_system`,
+        which is also the one listed on connecting)."""
+        self._send_message(JamPorts(midi_system or self.jam_midi_system))
 
     def start_jam(self, config: JamStart) -> None:
         self._send_message(config)

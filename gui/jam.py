@@ -1,7 +1,11 @@
-"""The live-jam tab: MIDI port pickers, clock source, start/stop and what is playing.
+"""The live-jam tab: MIDI system and port pickers, clock source, start/stop and what is
+playing.
 
-Everything goes through the engine: the ports come from ``/diffjam/jam/ports``, the
-state (running, bar counter, recognised chord, errors) from ``/diffjam/jam/state``.
+Everything goes through the engine: the ports come from ``/diffjam/jam/ports`` (of the
+MIDI system picked: the system's own, or JACK), the state (running, bar counter,
+recognised chord, errors) from ``/diffjam/jam/state``. When the engine cannot reach a
+MIDI system (Linux without an ALSA sequencer, no JACK server running) the tab says in
+plain words what to do, and offers JACK.
 """
 
 from __future__ import annotations
@@ -16,21 +20,43 @@ from gui.qt import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSettings,
     QSpinBox,
     QVBoxLayout,
     QWidget,
+    Qt,
     Signal,
 )
 from wire.limits import LIMITS, Limits
 from wire.protocol import EngineError, ErrorCode, JamPortList, JamStart, JamState
 
-__all__ = ["CLOCKS", "VIRTUAL_PORT", "JamPanel"]
+__all__ = ["CLOCKS", "MIDI_SYSTEM_LABELS", "VIRTUAL_PORT", "JamPanel", "midi_advice"]
 
 VIRTUAL_PORT = "(virtual port)"
 CLOCKS = (("DAW MIDI clock", "midi"), ("Internal tempo", "internal"))
+MIDI_SYSTEM_LABELS = (("System MIDI (ALSA on Linux)", "default"), ("JACK", "jack"))
+_START_JACK = ("start a JACK server (the Start button in QjackCtl, or `jackd -d alsa` in a "
+               "terminal; `jackd -d dummy` on a machine without a sound card)")
+NO_ALSA_ADVICE = (
+    "This computer has no ALSA MIDI sequencer, so the jam has no MIDI ports. Two ways out: "
+    "load it (run `sudo modprobe snd-seq` in a terminal, then press Refresh ports), or "
+    f"{_START_JACK} and press Use JACK.")
+NO_JACK_ADVICE = (
+    f"No JACK server is running. To jam through JACK, {_START_JACK}, then press Refresh "
+    "ports; or pick System MIDI again.")
+
+
+def midi_advice(message: str, midi_system: str) -> str | None:
+    """What to do, in plain words, when the engine says it cannot reach the MIDI system
+    (its ``JAM`` error ``message``); ``None`` for any other problem."""
+    if midi_system == "jack" and ("JACK" in message or "Jack" in message):
+        return NO_JACK_ADVICE
+    if midi_system == "default" and ("ALSA" in message or "Alsa" in message):
+        return NO_ALSA_ADVICE
+    return None
 
 
 class JamPanel(QWidget):
@@ -55,12 +81,16 @@ class JamPanel(QWidget):
         self.settings = settings
         self._sampling = sampling
         self._running = False
-        self._awaiting = False
+        self._awaiting = False  # a start or stop of ours waits for its answer
+        self._listing = False  # a port listing of ours waits for its answer
         self._build()
         client.jam_state.connect(self._on_state)
         client.jam_ports.connect(self._on_ports)
         client.engine_error.connect(self._on_engine_error)
-        self.refresh_button.clicked.connect(client.request_jam_ports)
+        client.connection_changed.connect(self._on_connection_changed)
+        self.refresh_button.clicked.connect(self.refresh_ports)
+        self.use_jack_button.clicked.connect(lambda: self.set_midi_system("jack"))
+        self.system_combo.currentIndexChanged.connect(self._on_system_changed)
         self.button.clicked.connect(self.toggle)
         self.clock_combo.currentIndexChanged.connect(self._update_clock_controls)
 
@@ -68,6 +98,13 @@ class JamPanel(QWidget):
         layout = QVBoxLayout(self)
         ports_box = QGroupBox("MIDI ports")
         form = QFormLayout(ports_box)
+        self.system_combo = QComboBox()
+        for label, value in MIDI_SYSTEM_LABELS:
+            self.system_combo.addItem(label, value)
+        self.system_combo.setToolTip(
+            "Where the engine finds MIDI ports: the system's own MIDI (ALSA on Linux, "
+            "CoreMIDI on macOS), or a running JACK server")
+        form.addRow("MIDI system", self.system_combo)
         self.input_combo = QComboBox()
         self.output_combo = QComboBox()
         for combo in (self.input_combo, self.output_combo):
@@ -75,7 +112,20 @@ class JamPanel(QWidget):
         form.addRow("Input (your playing)", self.input_combo)
         form.addRow("Output (accompaniment)", self.output_combo)
         self.refresh_button = QPushButton("Refresh ports")
-        form.addRow("", self.refresh_button)
+        self.use_jack_button = QPushButton("Use JACK")
+        self.use_jack_button.setVisible(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.use_jack_button)
+        buttons.addStretch(1)
+        form.addRow("", buttons)
+        self.advice_label = QLabel()
+        self.advice_label.setWordWrap(True)
+        self.advice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.advice_label.setStyleSheet(
+            "QLabel { color: #e0c070; background: #332d22; padding: 6px; border-radius: 4px; }")
+        self.advice_label.setVisible(False)
+        form.addRow(self.advice_label)
         layout.addWidget(ports_box)
 
         clock_box = QGroupBox("Clock")
@@ -125,6 +175,19 @@ class JamPanel(QWidget):
         self.tempo_spin.setRange(math.ceil(limits.jam_tempo.low),
                                  math.floor(limits.jam_tempo.high))
 
+    @property
+    def midi_system(self) -> str:
+        """The MIDI system picked (one of ``wire.protocol.MIDI_SYSTEMS``)."""
+        return str(self.system_combo.currentData())
+
+    def set_midi_system(self, midi_system: str) -> None:
+        self.system_combo.setCurrentIndex(max(0, self.system_combo.findData(midi_system)))
+
+    def refresh_ports(self) -> None:
+        """Ask the engine for the ports of the MIDI system picked."""
+        self._listing = True
+        self.client.request_jam_ports(self.midi_system)
+
     def config(self) -> JamStart:
         """The ``/diffjam/jam/start`` message for the current controls."""
         return replace(
@@ -133,6 +196,7 @@ class JamPanel(QWidget):
             output=self.output_combo.currentData(),
             clock=self.clock_combo.currentData(),
             tempo=float(self.tempo_spin.value()),
+            midi_system=self.midi_system,
         )
 
     def toggle(self) -> None:
@@ -160,13 +224,39 @@ class JamPanel(QWidget):
     def _on_engine_error(self, error: EngineError) -> None:
         if error.code is not ErrorCode.JAM:
             return
-        text = error_text(error)
-        self.error_label.setText(text)
+        advice = midi_advice(error.message, self.midi_system)
+        text = advice or error_text(error)
+        self._show_advice(advice, engine_said=error.message)
+        self.error_label.setText("" if advice else text)
         if self._awaiting:
             self._awaiting = False
             self.failed.emit(text)
+        elif self._listing:
+            self._listing = False
+
+    def _show_advice(self, advice: str | None, *, engine_said: str = "") -> None:
+        """The plain-language advice under the ports (hidden when ``None``)."""
+        self.advice_label.setText(advice or "")
+        self.advice_label.setToolTip(f"The engine said: {engine_said}" if advice else "")
+        self.advice_label.setVisible(advice is not None)
+        self.use_jack_button.setVisible(advice is not None and self.midi_system == "default")
+
+    def _on_system_changed(self) -> None:
+        self.client.jam_midi_system = self.midi_system
+        self._show_advice(None)
+        self.error_label.setText("")
+        if self.client.connected:
+            self.refresh_ports()
+
+    def _on_connection_changed(self, connected: bool) -> None:
+        if connected:  # the client lists the ports of jam_midi_system on connecting
+            self._listing = True
 
     def _on_ports(self, ports: JamPortList) -> None:
+        if ports.midi_system != self.midi_system:
+            return  # an answer for the system picked before
+        self._listing = False
+        self._show_advice(None)
         for combo, names, key in (
             (self.input_combo, ports.inputs, "jam/input"),
             (self.output_combo, ports.outputs, "jam/output"),
@@ -186,6 +276,10 @@ class JamPanel(QWidget):
 
     def load_settings(self) -> None:
         s = self.settings
+        self.system_combo.blockSignals(True)
+        self.set_midi_system(str(s.value("jam/midi_system", "default")))
+        self.system_combo.blockSignals(False)
+        self.client.jam_midi_system = self.midi_system
         self.clock_combo.setCurrentIndex(
             max(0, self.clock_combo.findData(s.value("jam/clock", "midi")))
         )
@@ -200,6 +294,7 @@ class JamPanel(QWidget):
 
     def save_settings(self) -> None:
         s = self.settings
+        s.setValue("jam/midi_system", self.midi_system)
         s.setValue("jam/clock", self.clock_combo.currentData())
         s.setValue("jam/tempo", self.tempo_spin.value())
         s.setValue("jam/input", self.input_combo.currentData() or "")

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import mido
 
 from gui.audition import AudioSink, Audition, ClockSink, MidiOutput, default_sink
+from gui.chords import check_key
 from gui.client import EngineClient, RequestResult, SentRequest
 from gui.clip import (
     BEATS_PER_BAR,
@@ -67,7 +68,8 @@ from gui.qt import (
 )
 from gui.rollview import RollView
 from gui.throttle import Throttle
-from wire.limits import LIMITS, Limits
+from wire.chords import PITCH_NAMES, ChordSymbolError, parse_key
+from wire.limits import DEFAULT_QUALITY, DEFAULT_SAMPLER, LIMITS, Limits
 from wire.protocol import (
     TASKS,
     EngineError,
@@ -78,17 +80,23 @@ from wire.protocol import (
     Status,
 )
 
-__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text", "milliseconds"]
+__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text", "guidance_words",
+           "milliseconds"]
 
 log = logging.getLogger(__name__)
 
-TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+TONICS = PITCH_NAMES  # the Key menu's tonics, spelled as the engine writes them
 FORM_UNSUPPORTED = "form conditioning: not supported by this engine"
 _AUTO_KEY = "Auto (estimated)"
 _TASK_LABELS = {"infill": "Infill bars", "accompany": "Accompany", "generate": "Generate"}
 _ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; border-radius: 4px; }"
 _INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
+_WARNING_STYLE = "color: #e0b050;"
 _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
+_SAMPLER_LABELS = (("DDIM", "ddim"), ("DDPM", "ddpm"))
+_QUALITY_LABELS = (("Fast", "fast"), ("High (slower)", "high"))
+# Musical controls and the request param each needs the engine to read.
+_PARAM_OF_CONTROL = {"below_melody": "below_melody", "sampler": "sampler", "quality": "quality"}
 _SETTINGS_DELAY_MS = 150
 _MAX_SEED = 2**31 - 1  # what the seed spin box (a Qt int) holds; the engine takes more
 
@@ -167,6 +175,7 @@ class PanelWindow(QMainWindow):
         self._favourites: set[str] = set()  # request ids
         self._redo: list[_State] = []
         self._form_supported: bool | None = None
+        self._engine_params: tuple[str, ...] = ()  # request params the engine reads; () unknown
         self._engine_version: str | None = None
         self._drag_dir: str | None = None
         self._loading = False
@@ -275,6 +284,7 @@ class PanelWindow(QMainWindow):
     def _build_request_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
+        layout.setContentsMargins(2, 2, 2, 2)  # room for the scroll bar at 800x600
 
         task_box = QGroupBox("Task and clip")
         form = QFormLayout(task_box)
@@ -344,6 +354,22 @@ class PanelWindow(QMainWindow):
         key_row.addWidget(self.mode_combo)
         form.addRow("", self.in_key_check)
         form.addRow("Key", key_row)
+        estimate_row = QHBoxLayout()
+        self.key_estimate_label = QLabel("")
+        self.key_estimate_label.setWordWrap(True)
+        self.key_estimate_label.setStyleSheet("color: #8a8f98;")
+        self.use_key_button = QPushButton("Use this key")
+        self.use_key_button.setToolTip("Put the key of the shown result in the Key fields")
+        self.use_key_button.setVisible(False)
+        self.use_key_button.clicked.connect(self.use_result_key)
+        estimate_row.addWidget(self.key_estimate_label, 1)
+        estimate_row.addWidget(self.use_key_button)
+        form.addRow("", estimate_row)
+        self.key_warning = QLabel("")
+        self.key_warning.setWordWrap(True)
+        self.key_warning.setStyleSheet(_WARNING_STYLE)
+        self.key_warning.setVisible(False)
+        form.addRow("", self.key_warning)
         layout.addWidget(harmony_box)
 
         form_box = QGroupBox("Form")
@@ -352,7 +378,7 @@ class PanelWindow(QMainWindow):
         form_layout.addWidget(self.form_editor)
         layout.addWidget(form_box)
 
-        sampling_box = QGroupBox("Sampling (this panel's defaults)")
+        sampling_box = QGroupBox("Musical controls")
         form = QFormLayout(sampling_box)
         guidance_row = QHBoxLayout()
         self.guidance_slider = QSlider(Qt.Orientation.Horizontal)
@@ -360,16 +386,29 @@ class PanelWindow(QMainWindow):
                                       round(LIMITS.guidance.high * _GUIDANCE_SCALE))
         self.guidance_slider.setValue(round(LIMITS.default_guidance * _GUIDANCE_SCALE))
         self.guidance_value = QLabel()
-        self.guidance_value.setMinimumWidth(32)
+        self.guidance_value.setStyleSheet("color: #8a8f98;")
+        guidance_row.addWidget(QLabel("loose"))
         guidance_row.addWidget(self.guidance_slider, 1)
-        guidance_row.addWidget(self.guidance_value)
+        guidance_row.addWidget(QLabel("strict"))
         self.guidance_slider.setToolTip(
-            "How strongly the result follows the chords (classifier-free guidance scale)")
+            "How closely the result sticks to the chords: loose leaves the model more "
+            "freedom (more varied ideas), strict follows them to the letter (the model's "
+            "guidance scale)")
         form.addRow("Follow chords", guidance_row)
+        form.addRow("", self.guidance_value)
         self.guidance_note = QLabel("Guidance follows the chords: without chords it does nothing.")
         self.guidance_note.setWordWrap(True)
         self.guidance_note.setStyleSheet("color: #c8a040;")
         form.addRow("", self.guidance_note)
+        self.below_melody_check = QCheckBox("Stay below the melody")
+        self.below_melody_check.setToolTip(
+            "Accompany: every new note stays under the melody's lowest note in its bar, so "
+            "the accompaniment never crosses the tune")
+        self.register_note = QLabel("")
+        self.register_note.setWordWrap(True)
+        self.register_note.setStyleSheet("color: #8a8f98;")
+        form.addRow("Register", self.below_melody_check)
+        form.addRow("", self.register_note)
         self.variations_spin = QSpinBox()
         self.variations_spin.setRange(int(LIMITS.variations.low), int(LIMITS.variations.high))
         form.addRow("Variations", self.variations_spin)
@@ -392,6 +431,19 @@ class PanelWindow(QMainWindow):
         self.steps_spin.setValue(LIMITS.default_steps)
         self.steps_spin.setToolTip("Diffusion sampler steps: more is slower, rarely much better")
         form.addRow("Sampler steps", self.steps_spin)
+        self.sampler_combo = QComboBox()
+        for label, value in _SAMPLER_LABELS:
+            self.sampler_combo.addItem(label, value)
+        self.sampler_combo.setToolTip("The diffusion sampler: DDIM gives the same result "
+                                      "for a seed; DDPM draws fresh noise every step")
+        form.addRow("Sampler", self.sampler_combo)
+        self.quality_combo = QComboBox()
+        for label, value in _QUALITY_LABELS:
+            self.quality_combo.addItem(label, value)
+        self.quality_combo.setToolTip(
+            "Fast runs a model's distilled few-step student when the steps and the chord "
+            "following are at their defaults; High always runs the full model")
+        form.addRow("Quality", self.quality_combo)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)
         self.model_combo.setToolTip("Which of the engine's models runs (diffjam serve --models "
@@ -400,6 +452,7 @@ class PanelWindow(QMainWindow):
         QVBoxLayout(self.advanced_box).addWidget(advanced)
         advanced.setVisible(False)
         self.advanced_box.toggled.connect(advanced.setVisible)
+        self._advanced = advanced
         layout.addWidget(self.advanced_box)
         layout.addStretch(1)
         return page
@@ -545,6 +598,8 @@ class PanelWindow(QMainWindow):
         self.in_key_check.toggled.connect(self._on_sampling_changed)
         self.key_combo.currentIndexChanged.connect(self._on_sampling_changed)
         self.mode_combo.currentIndexChanged.connect(self._on_sampling_changed)
+        self.key_combo.currentIndexChanged.connect(self._update_key_warning)
+        self.mode_combo.currentIndexChanged.connect(self._update_key_warning)
         self.open_button.clicked.connect(self._choose_clip)
         self.clear_clip_button.clicked.connect(self.clear_clip)
         self.use_result_button.clicked.connect(self.use_result_as_clip)
@@ -571,6 +626,31 @@ class PanelWindow(QMainWindow):
 
     def set_guidance(self, value: float) -> None:
         self.guidance_slider.setValue(round(value * _GUIDANCE_SCALE))
+
+    @property
+    def below_melody(self) -> bool:
+        """Whether the request keeps its new notes under the melody (accompany of a clip)."""
+        return self.below_melody_check.isEnabled() and self.below_melody_check.isChecked()
+
+    @property
+    def shown_key(self) -> str | None:
+        """The key the engine used for the shown result (``"A minor"``), if it said."""
+        return self._shown.result.done.key if self._shown is not None else None
+
+    def set_key(self, key: str | None) -> None:
+        """Set the Key fields: ``"F# minor"`` (read with wire.chords), ``None`` for Auto."""
+        if key is None:
+            self.key_combo.setCurrentIndex(0)
+            return
+        parsed = parse_key(key)
+        self.key_combo.setCurrentIndex(self.key_combo.findData(TONICS[parsed.tonic]))
+        self.mode_combo.setCurrentIndex(self.mode_combo.findData(parsed.mode))
+
+    def use_result_key(self) -> None:
+        """Put the shown result's key in the Key fields (to keep it for the next ones)."""
+        if self.shown_key is not None:
+            self.set_key(self.shown_key)
+            self.show_info(f"The key is now {self.shown_key}.")
 
     @property
     def key(self) -> str | None:
@@ -614,6 +694,10 @@ class PanelWindow(QMainWindow):
             form=self.form_editor.text() if phrases and self._form_supported is not False
             else None,
             model=self.model_combo.currentData(),
+            # the engine's defaults are not sent: an engine that does not read a key works
+            sampler=_unless_default(self.sampler_combo, DEFAULT_SAMPLER),
+            quality=_unless_default(self.quality_combo, DEFAULT_QUALITY),
+            below_melody=self.below_melody,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -1024,6 +1108,13 @@ class PanelWindow(QMainWindow):
         if status.params:  # the engine says which params it reads
             self._form_supported = "form" in status.params
             self.form_editor.set_engine_note("" if self._form_supported else FORM_UNSUPPORTED)
+        self._engine_params = status.params
+        for combo, param in ((self.sampler_combo, "sampler"), (self.quality_combo, "quality")):
+            reads = not status.params or param in status.params
+            combo.setEnabled(reads)
+            if not reads:
+                combo.setCurrentIndex(0)  # the engine's default is all it can do
+        self._update_register_control()
         self.set_limits(status.limits)
         self.protocol_label.setText(f"protocol {status.protocol}")
         self.model_label.setText(f"model {status.model} {status.version}".strip())
@@ -1107,6 +1198,8 @@ class PanelWindow(QMainWindow):
             text += f" in {seconds(latency)}"
         if self.shown_seed is not None:
             text += f" (seed {self.shown_seed})"
+        if done.key is not None:
+            text += f", in {done.key}"
         self.show_info(text + ".")
 
     def _on_request_failed(self, request: SentRequest, error: Failure) -> None:
@@ -1233,9 +1326,10 @@ class PanelWindow(QMainWindow):
         self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
         seed = self.shown_seed
         self.seed_button.setText(f"seed {seed} ↺" if seed is not None else "seed –")
+        key = f" · key {self.shown_key}" if self.shown_key else ""
         self.roll_title.setText(
             f"<b>Result</b>: {_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes"
-        )
+            + key)
         self._update_result_controls()
 
     def _update_result_controls(self) -> None:
@@ -1247,13 +1341,73 @@ class PanelWindow(QMainWindow):
         self.use_result_button.setEnabled(self._shown is not None)
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
+        self._update_key_estimate()
+        self._update_register_control()
+
+    def _update_key_estimate(self) -> None:
+        """Say which key the engine used for the shown result, and offer to keep it."""
+        key = self.shown_key
+        if key is None:
+            self.key_estimate_label.setText("")
+            self.use_key_button.setVisible(False)
+        else:
+            given = self._shown is not None and self._shown.result.request.params.key
+            self.key_estimate_label.setText(
+                f"The shown result is in {key} (the key you set)." if given else
+                f"The engine estimated {key} for the shown result.")
+            self.use_key_button.setVisible(not given)
+        self._update_key_warning()
+
+    def _update_key_warning(self) -> None:
+        """Warn when most of the typed chords lie outside the key: the one set, else the
+        one the engine estimated for the shown result."""
+        progression = self.chords_editor.progression
+        key, estimated = self.key, False
+        if key is None:
+            key, estimated = self.shown_key, True
+        check = None
+        if progression is not None and progression.n_bars and key is not None:
+            try:
+                check = check_key(progression, key)
+            except ChordSymbolError:  # an engine's key the panel cannot read: no warning
+                check = None
+        if check is None or not check.contradicts:
+            self.key_warning.setVisible(False)
+            self.key_warning.setText("")
+            return
+        chords = ", ".join(check.outside[:6]) + ("…" if len(check.outside) > 6 else "")
+        whose = (f"{key}, the key the engine estimated for the shown result" if estimated
+                 else key)
+        advice = ("set the Key to the one they are in" if estimated else
+                  "set the Key to the one they are in, or to Auto to let the engine "
+                  "estimate it")
+        self.key_warning.setText(
+            f"⚠ Most of these chords are outside {whose} ({chords}): the in-key notes "
+            f"will clash with them. {advice[0].upper()}{advice[1:]}.")
+        self.key_warning.setVisible(True)
+
+    def _update_register_control(self) -> None:
+        """"Stay below the melody" needs accompany with a melody, and an engine that reads
+        it; say why when it is off."""
+        reads = not self._engine_params or "below_melody" in self._engine_params
+        melody = self.task == "accompany" and self._clip is not None
+        self.below_melody_check.setEnabled(reads and melody)
+        if not reads:
+            note = "This engine cannot keep the accompaniment below the melody."
+        elif not melody:
+            note = "For Accompany of an opened melody clip."
+        else:
+            note = ""
+        self.register_note.setText(note)
+        self.register_note.setVisible(bool(note))
 
     def _on_chords_changed(self) -> None:
-        """Chords changed: the guidance note, and the roll's chord lane."""
+        """Chords changed: the guidance note, the key warning and the roll's chord lane."""
         progression = self.chords_editor.progression
         self.guidance_note.setVisible(progression is not None and not progression.n_bars)
         if progression is not None:
             self.roll.set_chords(progression.bars)
+        self._update_key_warning()
 
     def _update_task_controls(self) -> None:
         infill = self.task == "infill"
@@ -1268,6 +1422,7 @@ class PanelWindow(QMainWindow):
                            f"{bars} bars, so it is now bars {after[0]}–{after[1]}.")  # fmt: skip
         self.range_label.setEnabled(infill)
         self._update_track_picker()
+        self._update_register_control()
         if self._shown is None:
             self._show_input()
 
@@ -1282,7 +1437,7 @@ class PanelWindow(QMainWindow):
             self.roll.set_target(self._infill_range() if self.task == "infill" else None)
 
     def _on_sampling_changed(self) -> None:
-        self.guidance_value.setText(f"{self.guidance:.1f}")
+        self.guidance_value.setText(f"{guidance_words(self.guidance)} ({self.guidance:.1f})")
         self.key_combo.setEnabled(True)
         self.mode_combo.setEnabled(self.key_combo.currentData() is not None)
         if not self._loading:
@@ -1337,6 +1492,10 @@ class PanelWindow(QMainWindow):
             )
             self.steps_spin.setValue(_int(s.value("sampling/steps"), LIMITS.default_steps))
             self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
+            self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
+            for combo, key in ((self.sampler_combo, "sampling/sampler"),
+                               (self.quality_combo, "sampling/quality")):  # fmt: skip
+                combo.setCurrentIndex(max(0, combo.findData(s.value(key))))
             geometry = s.value("window/geometry", None)
             if geometry is not None:
                 self.restoreGeometry(geometry)
@@ -1367,6 +1526,9 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/key_mode", self.mode_combo.currentData())
         s.setValue("sampling/steps", self.steps_spin.value())
         s.setValue("sampling/variations", self.variations_spin.value())
+        s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
+        s.setValue("sampling/sampler", self.sampler_combo.currentData())
+        s.setValue("sampling/quality", self.quality_combo.currentData())
         s.setValue("window/geometry", self.saveGeometry())
         self.jam.save_settings()
         s.sync()
@@ -1394,6 +1556,23 @@ def _midi_output_names() -> list[str]:
     except (OSError, ImportError, RuntimeError) as err:
         log.info("no MIDI outputs for auditioning: %s", err)
         return []
+
+
+def guidance_words(guidance: float) -> str:
+    """How closely a guidance scale follows the chords, in words."""
+    if guidance == 0:
+        return "ignores them"
+    if guidance < 2:
+        return "loosely"
+    if guidance < 6:
+        return "closely"
+    return "strictly"
+
+
+def _unless_default(combo: QComboBox, default: str) -> str | None:
+    """A menu's choice, ``None`` when it is the engine's default (so it is not sent)."""
+    value = str(combo.currentData())
+    return None if value == default else value
 
 
 def milliseconds(value: float) -> str:

@@ -21,8 +21,17 @@ from pythonosc.osc_packet import OscPacket
 
 KNOWN_PARAMS = {
     "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
-    "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi",
+    "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "model",
+    "quality", "sampler", "below_melody",
 }  # fmt: skip
+# What diffjam serve's JAM errors say when python-rtmidi cannot reach the MIDI system.
+NO_ALSA = ("cannot list MIDI ports (mido.backends.rtmidi): MidiInAlsa::initialize: error "
+           "creating ALSA sequencer client object. This Linux has no ALSA sequencer "
+           "(/dev/snd/seq): load it with `sudo modprobe snd-seq`, or start a JACK server and "
+           "pass --backend mido.backends.rtmidi/UNIX_JACK.")
+NO_JACK = ("cannot list MIDI ports (mido.backends.rtmidi/UNIX_JACK): MidiInJack::initialize: "
+           "JACK server not running? No JACK server is running: start one (e.g. `jackd -d "
+           "alsa`, or QjackCtl), or leave out --backend to use ALSA.")
 SETTINGS_KEYS = {"guidance", "in_key", "key", "steps", "variations", "seed"}
 _CHORD = re.compile(r"N|[A-G][#b]?(m|maj7|m7|7|dim|aug|sus4|7sus4|6|add9|m7b5)?(/[A-G][#b]?)?")
 ARPEGGIO = (60, 64, 67, 72)
@@ -44,6 +53,9 @@ class FakeEngine:
     ) -> None:
         self.supports_form = supports_form
         self.midi_ports = midi_ports  # False: like a machine without a MIDI system
+        self.alsa = True  # False: no ALSA sequencer (the default MIDI system fails so)
+        self.jack = False  # True: a JACK server runs (the "jack" MIDI system has ports)
+        self.estimated_key = "C major"  # the key done reports when the request gives none
         self.settings: dict[str, Any] = {
             "guidance": 4.0, "in_key": True, "key": None, "steps": 10, "variations": 1,
             "seed": None,
@@ -150,11 +162,20 @@ class FakeEngine:
         elif address == "/diffjam/jam/ports" and not self.midi_ports:
             self._error(to, "", 16, "JAM", "cannot list MIDI ports: no MIDI system")
         elif address == "/diffjam/jam/ports":
+            system = json.loads(args[0]).get("midi_system", "default") if args else "default"
+            if (system == "default" and not self.alsa) or (system == "jack" and not self.jack):
+                self._error(to, "", 16, "JAM", NO_ALSA if system == "default" else NO_JACK)
+                return
+            names = ("JACK Keyboard", "JACK Synth") if system == "jack" else (
+                "Fake Keyboard", "Fake Synth")
             self._send(to, "/diffjam/jam/ports", json.dumps(
-                {"inputs": ["Fake Keyboard"], "outputs": ["Fake Synth"]}
+                {"inputs": [names[0]], "outputs": [names[1]], "midi_system": system}
             ))  # fmt: skip
         elif address == "/diffjam/jam/start":
             config = json.loads(args[0])
+            if config.get("midi_system", "default") == "default" and not self.alsa:
+                self._error(to, "", 16, "JAM", "MIDI port problem: " + NO_ALSA)
+                return
             if config.get("output") == "Missing Synth":
                 self._error(to, "", 16, "JAM", "no MIDI output named 'Missing Synth'")
                 return
@@ -256,4 +277,5 @@ class FakeEngine:
         self._send(to, "/diffjam/done", request_id, json.dumps({
             "variations": variations, "notes": counts, "bars": [first, last],
             "n_bars": n_bars, "midi_paths": [], "latency_ms": 42.0, "nfe": 20,
+            "key": params.get("key") or self.estimated_key,
         }))  # fmt: skip

@@ -79,7 +79,7 @@ def test_sampling_changes_are_sent_as_throttled_settings(
     }  # fmt: skip
     assert fake_engine.settings["guidance"] == 4.0
     qtbot.waitUntil(lambda: "key F# minor" in panel.defaults_label.text(), timeout=WAIT)
-    assert panel.guidance_value.text() == "4.0"
+    assert panel.guidance_value.text() == "closely (4.0)"
 
 
 def test_generate_draws_the_roll_with_generated_bars_apart(
