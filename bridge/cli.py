@@ -1,5 +1,6 @@
-"""The bridge's sub-commands of ``diffjam`` (``serve``, ``status``, the jam helpers,
-``doctor``); :mod:`diffjam.cli` puts them on the one parser.
+"""The bridge's sub-commands of ``diffjam`` (``serve``, ``status``, ``bench-osc``,
+``doctor``); :mod:`diffjam.cli` puts them on the one parser (``jam`` and ``bench-jam`` are
+in :mod:`diffjam.commands.jam`).
 
 ``python -m bridge.cli`` still runs the whole command (older instructions and the Max
 device's tests use it); the import of :mod:`diffjam.cli` for that lives only in the
@@ -11,16 +12,14 @@ from __future__ import annotations
 import argparse
 
 from bridge import doctor
-from bridge import jam_bench as jam_cli
 from bridge import serve as serve_cli
 
 __all__ = ["add_commands"]
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register the bridge's own commands (server and jam helpers add theirs here)."""
+    """Register the bridge's own commands (the server's and the doctor's)."""
     serve_cli.add_commands(subparsers)
-    jam_cli.add_commands(subparsers)
     doctor.add_commands(subparsers)
 
 

@@ -1,7 +1,9 @@
 """The ``diffjam`` command line: one parser, one error convention, every sub-command.
 
 Each package contributes its sub-commands through ``add_commands(subparsers)`` in its own
-``cli.py`` (``engine/cli.py``, ``bridge/cli.py``); ``panel`` is registered here and imports
+``cli.py`` (``engine/cli.py``, ``bridge/cli.py``); the commands that are only
+command-line code over library functions (benchmarks, evaluation, results page, loss
+curve, jam) are in :mod:`diffjam.commands`; ``panel`` is registered here and imports
 :mod:`gui` (and Qt) only when it runs, so the engine and the server run without Qt
 installed and ``bridge`` never imports ``gui``.
 
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 
 import engine
 from bridge import cli as bridge_cli
+from diffjam import commands
 from engine import cli as engine_cli
 from engine.errors import InputError
 
@@ -76,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     engine_cli.add_commands(subparsers)
+    commands.add_commands(subparsers)
     bridge_cli.add_commands(subparsers)
     _add_panel_command(subparsers)
     return parser

@@ -1,4 +1,6 @@
-"""``diffjam results``: run ``eval`` for every task (or read its JSON), write ``docs/results.md``.
+"""The results page, ``docs/results.md``: what ``diffjam results``
+(:mod:`diffjam.commands.evaluate`) writes after running ``eval`` for every task (or
+reading its JSON).
 
 The page holds, per task, the tables of the model and every baseline with song-level
 bootstrap 95 % intervals, the machine (CPU model, cores, torch version), the commit
@@ -8,13 +10,12 @@ difference from the headline model row (``model_no_chords`` for infill, ``model`
 otherwise) has a paired bootstrap interval that excludes 0 is marked ``†``, and a table
 lists those differences for the figures that decide the model issue. Regenerating the
 page keeps the commentary already written under its ``## Commentary`` heading.
-``--from-json`` renders the page from ``diffjam eval`` reports instead of running them.
+``--from-json`` renders the page from ``diffjam eval`` reports (:func:`load_reports`)
+instead of running them.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -26,12 +27,11 @@ from typing import Any
 from engine import eval_report as er
 from engine import evaluate as ev
 from engine.baselines import TASKS, WINDOW_BARS, Protocol
-from engine.bench import machine_info
 from engine.bootstrap import DEFAULT_RESAMPLES
 from engine.errors import InputError
 
-__all__ = ["COMMENTARY_HEADING", "add_command", "git_commit", "paired_section",
-           "render_results"]
+__all__ = ["COMMENTARY_HEADING", "existing_commentary", "git_commit", "load_reports",
+           "paired_section", "render_results"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def git_commit(repo: str | os.PathLike[str] | None = None) -> str:
     return head + (" + uncommitted changes" if status else "")
 
 
-def _existing_commentary(path: Path) -> str | None:
+def existing_commentary(path: Path) -> str | None:
     if not path.is_file():
         return None
     text = path.read_text(encoding="utf-8")
@@ -210,29 +210,6 @@ def render_results(reports: Sequence[er.EvalReport], *, machine: dict[str, Any],
     return "\n".join(lines)
 
 
-def add_command(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``diffjam results``."""
-    parser = subparsers.add_parser(
-        "results", help="evaluate every task and write docs/results.md",
-        description="Run eval for each task with the model and every baseline (or read "
-                    "eval JSON reports) and write the results page.")
-    ev.add_eval_arguments(parser, songs_required=False)
-    parser.add_argument("--tasks", default=",".join(TASKS),
-                        help="comma-separated tasks (default: all three)")
-    parser.add_argument("--systems", default=ev.DEFAULT_SYSTEMS,
-                        help="comma-separated systems (default: model, model_no_chords and "
-                             "every baseline)")
-    parser.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
-                        help="render the page from these `diffjam eval` reports instead of "
-                             "running eval (the other eval options are then ignored)")
-    parser.add_argument("--bench", type=Path, help="JSON written by `diffjam bench --json`")
-    parser.add_argument("--json-dir", type=Path,
-                        help="also write each task's eval JSON into this folder")
-    parser.add_argument("--out", type=Path, default=Path("docs/results.md"),
-                        help="page to write (default docs/results.md)")
-    parser.set_defaults(handler=run_results)
-
-
 def load_reports(paths: Sequence[Path]) -> list[er.EvalReport]:
     """Eval reports from JSON files, in task order."""
     reports = []
@@ -243,61 +220,3 @@ def load_reports(paths: Sequence[Path]) -> list[er.EvalReport]:
             raise InputError(f"cannot read the eval report {path}: {err}") from err
         reports.append(er.EvalReport.from_json(data))
     return sorted(reports, key=lambda r: TASKS.index(r.task) if r.task in TASKS else 99)
-
-
-def _run_reports(args: argparse.Namespace) -> list[er.EvalReport]:
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    bad = [t for t in tasks if t not in TASKS]
-    if bad or not tasks:
-        raise InputError(f"--tasks must name tasks among {', '.join(TASKS)}, got {args.tasks!r}")
-    names = [n.strip() for n in args.systems.split(",") if n.strip()]
-    segments, systems, reference = ev.prepare(args, names)
-    reports = []
-    for task in tasks:
-        print(f"== {task}: {len(segments)} windows")
-        report = ev.run_task(args, task, names, segments=segments, systems=systems,
-                             reference=reference)
-        if args.json_dir is not None:
-            args.json_dir.mkdir(parents=True, exist_ok=True)
-            (args.json_dir / f"eval-{task}.json").write_text(
-                json.dumps(report.to_json()), encoding="utf-8")
-        reports.append(report)
-    return reports
-
-
-def run_results(args: argparse.Namespace) -> int:
-    reports = load_reports(args.from_json) if args.from_json else _run_reports(args)
-    bench = None
-    if args.bench is not None:
-        try:
-            bench = json.loads(args.bench.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise InputError(f"cannot read the bench JSON {args.bench}: {err}") from err
-    if args.from_json:
-        command = "diffjam results --from-json " + " ".join(os.fspath(p)
-                                                            for p in args.from_json)
-    else:
-        command = "diffjam results " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in (
-                ("data", args.data), ("songs", args.songs), ("subset", args.subset),
-                ("n", args.n), ("total", args.total), ("seed", args.seed),
-                ("window_bars", args.window_bars), ("gap_bars", args.gap_bars),
-                ("model", args.model), ("steps", args.steps), ("guidance", args.guidance),
-                ("cache", args.cache), ("cache_split", args.cache_split),
-                ("reference_songs", args.reference_songs),
-                ("reference_n", args.reference_n), ("bootstrap", args.bootstrap),
-                ("retrieval_data", args.retrieval_data),
-                ("retrieval_songs", args.retrieval_songs), ("tasks", args.tasks),
-                ("systems", args.systems),
-            ) if v is not None) + ("" if args.in_key else " --no-in-key")
-    # the machine that ran eval when the reports say (--from-json), else this one
-    machine = reports[0].config.get("machine") if args.from_json and reports else None
-    page = render_results(
-        reports, machine=machine or machine_info(),
-        commit=git_commit(Path(__file__).resolve().parent),
-        date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), command=command,
-        bench=bench, commentary=_existing_commentary(args.out))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(page, encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0

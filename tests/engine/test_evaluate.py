@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from diffjam.commands import evaluate as eval_cli
 from engine import eval_report as er
 from engine import evaluate as ev
 from engine.baselines import (
@@ -375,7 +376,7 @@ def test_eval_command_on_real_songs(tmp_path: Path, capsys: pytest.CaptureFixtur
     if not (DATA / "pop909" / "001").is_dir():
         pytest.skip(f"POP909 not found at {DATA} (set DIFFJAM_DATA)")
     parser = argparse.ArgumentParser()
-    ev.add_command(parser.add_subparsers())
+    eval_cli.add_eval_command(parser.add_subparsers())
     out = tmp_path / "report.json"
     args = parser.parse_args([
         "eval", "--data", os.fspath(DATA), "--songs", "001,002", "--task", "infill",

@@ -37,7 +37,7 @@ def test_results_page_keeps_the_commentary(tmp_path: Path) -> None:
     assert results.COMMENTARY_HEADING in page and "_To be written" in page
     out = tmp_path / "results.md"
     out.write_text(page.replace("_To be written by whoever runs this", "Our notes"))
-    kept = results._existing_commentary(out)
+    kept = results.existing_commentary(out)
     assert kept is not None and kept.startswith("Our notes")
     again = results.render_results([_small_report()], machine={}, commit="def", date="d",
                                    command="c", commentary=kept)

@@ -1,0 +1,25 @@
+"""Commands that are only command-line code over library functions: the benchmarks, the
+evaluation and the pages it writes, the loss curve, the live jam. Each module holds its
+parser and handler; the work is done by :mod:`engine.bench`, :mod:`engine.evaluate`,
+:mod:`engine.results`, :mod:`engine.loss_curve`, :mod:`bridge.jam` and
+:mod:`bridge.jam_bench`, which know nothing of argparse.
+
+The modules are imported when the parser is built, not when :mod:`diffjam.cli` is.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_commands"]
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``loss-curve``, ``eval``, ``bench``, ``results``, ``jam`` and ``bench-jam``."""
+    from diffjam.commands import bench, evaluate, jam, loss_curve
+
+    loss_curve.add_command(subparsers)
+    evaluate.add_eval_command(subparsers)
+    bench.add_command(subparsers)
+    evaluate.add_results_command(subparsers)
+    jam.add_commands(subparsers)
