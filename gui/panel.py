@@ -354,22 +354,23 @@ class PanelWindow(QMainWindow):
         key_row.addWidget(self.mode_combo)
         form.addRow("", self.in_key_check)
         form.addRow("Key", key_row)
-        estimate_row = QHBoxLayout()
         self.key_estimate_label = QLabel("")
         self.key_estimate_label.setWordWrap(True)
         self.key_estimate_label.setStyleSheet("color: #8a8f98;")
+        form.addRow(self.key_estimate_label)
         self.use_key_button = QPushButton("Use this key")
         self.use_key_button.setToolTip("Put the key of the shown result in the Key fields")
         self.use_key_button.setVisible(False)
         self.use_key_button.clicked.connect(self.use_result_key)
-        estimate_row.addWidget(self.key_estimate_label, 1)
-        estimate_row.addWidget(self.use_key_button)
-        form.addRow("", estimate_row)
+        use_key_row = QHBoxLayout()
+        use_key_row.addWidget(self.use_key_button)
+        use_key_row.addStretch(1)
+        form.addRow("", use_key_row)
         self.key_warning = QLabel("")
         self.key_warning.setWordWrap(True)
         self.key_warning.setStyleSheet(_WARNING_STYLE)
         self.key_warning.setVisible(False)
-        form.addRow("", self.key_warning)
+        form.addRow(self.key_warning)
         layout.addWidget(harmony_box)
 
         form_box = QGroupBox("Form")
@@ -801,8 +802,21 @@ class PanelWindow(QMainWindow):
         """The notes the transport plays: the shown variation (B) or the original (A)."""
         original = self.listen_combo.currentData() == "original"
         if self._shown is not None:
-            return self._shown.result.request.notes if original else self._shown.notes
+            return self._shown.result.request.notes if original else self.heard_notes()
         return self._clip.notes if self._clip is not None else ()
+
+    def heard_notes(self) -> tuple[ClipNote, ...]:
+        """The shown variation as it sounds: an accompaniment (the engine sends only that)
+        with the melody it accompanies."""
+        if self._shown is None:
+            return ()
+        return tuple(sorted((*self._shown.notes, *self._accompanied())))
+
+    def _accompanied(self) -> tuple[ClipNote, ...]:
+        """The melody of the shown accompaniment (none for other results)."""
+        if self._shown is None or self._shown.result.request.task != "accompany":
+            return ()
+        return self._shown.result.request.notes
 
     def play_window(self) -> tuple[float, float]:
         """The beats played: the target bars when looping them, else the whole clip."""
@@ -1318,9 +1332,9 @@ class PanelWindow(QMainWindow):
         assert self._shown is not None
         result = self._shown.result
         n_bars = int(result.done.info.get("n_bars", self.bars_spin.value()))
-        given = result.request.notes if result.request.task == "accompany" else ()
         self.roll.set_clip(
-            self._shown.notes, n_bars=n_bars, generated=result.done.bars, given=given
+            self.heard_notes(), n_bars=n_bars, generated=result.done.bars,
+            given=self._accompanied(),
         )
         count = len(result.variations)
         self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")

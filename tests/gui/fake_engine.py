@@ -258,8 +258,8 @@ class FakeEngine:
         variations = int(params.get("variations", self.settings["variations"]))
         counts = []
         for variation in range(variations):
-            if request.task == "accompany":  # the melody comes back with its accompaniment
-                notes = list(clip)
+            if request.task == "accompany":  # the accompaniment only, as diffjam serve sends
+                notes = []
             else:
                 notes = [n for n in clip if not (first - 1) * 4 <= n[0] < last * 4]
             for bar in range(first - 1, last):

@@ -131,6 +131,11 @@ def test_stay_below_the_melody_is_sent_with_an_accompaniment(
     panel.below_melody_check.setChecked(True)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["below_melody"] is True
+    # the engine sends the accompaniment only: it is shown and heard with its melody
+    assert [n.pitch for n in panel.roll.notes if not panel.roll.is_generated(n)] == [76] * 4
+    assert sorted({n.pitch for n in panel.play_notes()}) == [60, 64, 67, 72, 76]
+    panel.listen_combo.setCurrentIndex(panel.listen_combo.findData("original"))
+    assert {n.pitch for n in panel.play_notes()} == {76}
     panel.set_task("infill")  # the engine keeps nothing under a melody in an infill
     assert not panel.below_melody_check.isEnabled()
     generate_and_wait(qtbot, panel)
