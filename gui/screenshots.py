@@ -2,9 +2,13 @@
 
 Drives a real panel at 1280x800 against a running engine (``--port``; or
 ``--start-engine`` to start one) and saves PNGs: the input clip with its infill range,
-a result with variations, errors shown in place, the live-jam tab, the panel with no
-engine to talk to, and auditioning the target bars at 800x600 (silently: the playhead
-moves, nothing is heard). The panel's settings go to a temp file, never the user's.
+a result with variations, the key the engine estimated and a warning for chords outside
+it, an accompaniment kept below the melody with the Advanced fold open, errors shown in
+place, the live-jam tab on the system's MIDI and on JACK (with a JACK server running,
+e.g. ``jackd --no-realtime -d dummy``, its ports and a running jam; without one, the
+advice), the panel with no engine to talk to, and auditioning the target bars at 800x600
+(silently: the playhead moves, nothing is heard). The panel's settings go to a temp
+file, never the user's.
 """
 
 from __future__ import annotations
@@ -27,29 +31,33 @@ from gui.panel import PanelWindow
 from gui.qt import QApplication, QSettings
 from wire.protocol import RequestParams
 
-__all__ = ["SHOTS", "capture", "demo_clip", "main"]
+__all__ = ["SHOTS", "capture", "demo_clip", "demo_melody", "main"]
 
 log = logging.getLogger(__name__)
 
 SHOTS = ("panel-input.png", "panel-result.png", "panel-error.png", "panel-jam.png",
-         "panel-no-engine.png", "panel-audition-800x600.png")
+         "panel-no-engine.png", "panel-audition-800x600.png", "panel-key.png",
+         "panel-musical.png", "panel-jam-jack.png")
 SIZES = {"panel-audition-800x600.png": (800, 600)}  # every other shot is 1280x800
 _PROGRESSION = ((48, 60, 64, 67), (43, 59, 62, 67), (45, 60, 64, 69), (41, 60, 65, 69))
 _MELODY = (72, 74, 76, 79, 74, 71, 72, 67, 69, 72, 76, 74, 72, 69, 65, 67)
 
 
+def demo_melody() -> list[ClipNote]:
+    """Eight bars of a simple quarter-note melody over C G Am F."""
+    return [ClipNote(bar * 4.0 + index, 0.9, _MELODY[(bar * 4 + index) % len(_MELODY)], 96)
+            for bar in range(8) for index in range(4)]  # fmt: skip
+
+
 def demo_clip() -> list[ClipNote]:
-    """Eight bars of C G Am F: block chords on each bar and a simple melody."""
+    """Eight bars of C G Am F: block chords on each bar and :func:`demo_melody`."""
     notes: list[ClipNote] = []
     for bar in range(8):
         bass, *chord = _PROGRESSION[bar % 4]
         notes.append(ClipNote(start=bar * 4.0, duration=4.0, pitch=bass, velocity=70))
         for beat in (0.0, 2.0):
             notes += [ClipNote(bar * 4.0 + beat, 1.5, pitch, 60) for pitch in chord]
-        for index in range(4):
-            pitch = _MELODY[(bar * 4 + index) % len(_MELODY)]
-            notes.append(ClipNote(bar * 4.0 + index, 0.9, pitch, 96))
-    return notes
+    return sorted(notes + demo_melody())
 
 
 def _wait(app: QApplication, done: Callable[[], bool], *, timeout_s: float, what: str) -> None:
@@ -61,6 +69,13 @@ def _wait(app: QApplication, done: Callable[[], bool], *, timeout_s: float, what
         time.sleep(0.01)
     for _ in range(5):
         app.processEvents()
+
+
+def _shoot(app: QApplication, window: PanelWindow, path: Path) -> None:
+    """Save ``window`` as it looks once the pending layout and paint events ran."""
+    for _ in range(5):
+        app.processEvents()
+    window.grab().save(str(path))
 
 
 def capture(
@@ -98,7 +113,7 @@ def capture(
             window.seed_spin.setValue(7)
             _wait(app, lambda: window.client.status is not None, timeout_s=5, what="status")
             paths = [out / name for name in SHOTS]
-            window.grab().save(str(paths[0]))
+            _shoot(app, window, paths[0])
 
             results: list[object] = []
             client.result_ready.connect(results.append)
@@ -109,14 +124,19 @@ def capture(
                 _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
                       timeout_s=timeout_s, what="the result without the form")  # fmt: skip
             window.show_variation(1)
-            window.grab().save(str(paths[1]))
+            _shoot(app, window, paths[1])
+
+            # the key the engine estimated, and chords typed that contradict it
+            window.chords_editor.set_text("F#m | B | E | A | F#m | B | E | A")
+            _shoot(app, window, paths[6])
+            window.chords_editor.set_text("C | G | Am | F | C | G Em | F | C")
 
             window.resize(*SIZES[SHOTS[5]])
             window.loop_check.setChecked(True)
             window.play()
             started = time.monotonic()
             _wait(app, lambda: time.monotonic() - started > 0.8, timeout_s=5, what="the playhead")
-            window.grab().save(str(paths[5]))
+            _shoot(app, window, paths[5])
             window.audition.stop()
             window.loop_check.setChecked(False)
             window.resize(1280, 800)
@@ -126,28 +146,69 @@ def capture(
             window.submit_request("infill", RequestParams(bars=(9, 12), clip_beats=32.0), ())
             _wait(app, lambda: bool(failures), timeout_s=timeout_s, what="the error")
             window.chords_editor.set_text("C G Hm7 F")
-            window.grab().save(str(paths[2]))
+            _shoot(app, window, paths[2])
+
+            melody_path = Path(scratch) / "demo-melody.mid"
+            write_clip(melody_path, demo_melody(), tempo=100.0)
+            window.open_clip(str(melody_path))
+            _accompany_below_melody(app, window, paths[7], timeout_s=timeout_s)
 
             window.chords_editor.set_text("C G Am F")
             window.show_info("Live jam: the engine follows your playing bar by bar.")
             window.tabs.setCurrentIndex(1)
-            replies: list[object] = []  # ports, jam states, or the engine's JAM error
-            for signal in (client.jam_ports, client.jam_state, client.engine_error):
-                signal.connect(replies.append)
-            client.request_jam_ports()
-            _wait(app, lambda: bool(replies), timeout_s=10, what="the MIDI ports")
-            window.jam.clock_combo.setCurrentIndex(window.jam.clock_combo.findData("internal"))
-            window.jam.toggle()
-            _wait(app, lambda: len(replies) > 1, timeout_s=30, what="the jam state")
-            window.grab().save(str(paths[3]))
-            if window.jam.running:
-                window.jam.toggle()
-                _wait(app, lambda: not window.jam.running, timeout_s=10, what="the jam stop")
+            _jam_shot(app, window, "default", paths[3])
+            _jam_shot(app, window, "jack", paths[8])
         finally:
             window.close()
             client.close()
         _no_engine_shot(app, paths[4], settings=settings)
     return paths
+
+
+def _accompany_below_melody(app: QApplication, window: PanelWindow, path: Path, *,
+                            timeout_s: float) -> None:
+    """An accompaniment of the clip kept below its melody, the Advanced fold open."""
+    window.set_task("accompany")
+    window.chords_editor.set_text("C G Am F")
+    window.below_melody_check.setChecked(True)
+    window.variations_spin.setValue(1)
+    window.advanced_box.setChecked(True)
+    results: list[object] = []
+    window.client.result_ready.connect(results.append)
+    window.generate()
+    _wait(app, lambda: bool(results) or window.generate_button.isEnabled(), timeout_s=timeout_s,
+          what="the accompaniment")
+    area = window.tabs.currentWidget()
+    area.ensureWidgetVisible(window.advanced_box)  # type: ignore[attr-defined]
+    _shoot(app, window, path)
+    window.advanced_box.setChecked(False)
+    window.set_task("infill")
+
+
+def _jam_shot(app: QApplication, window: PanelWindow, midi_system: str, path: Path) -> None:
+    """The jam tab on one MIDI system: its ports and a running jam (internal clock), or
+    the advice when the engine cannot reach that MIDI system."""
+    jam, client = window.jam, window.client
+    replies: list[object] = []  # ports, jam states, or the engine's JAM error
+    for signal in (client.jam_ports, client.jam_state, client.engine_error):
+        signal.connect(replies.append)
+    if jam.midi_system == midi_system:
+        jam.refresh_ports()
+    else:
+        jam.set_midi_system(midi_system)  # lists its ports
+    _wait(app, lambda: bool(replies), timeout_s=10, what="the MIDI ports")
+    if jam.advice_label.isHidden():
+        jam.clock_combo.setCurrentIndex(jam.clock_combo.findData("internal"))
+        jam.toggle()
+        _wait(app, lambda: len(replies) > 1, timeout_s=30, what="the jam state")
+        started = time.monotonic()
+        _wait(app, lambda: time.monotonic() - started > 3, timeout_s=5, what="a bar or two")
+    _shoot(app, window, path)
+    if jam.running:
+        jam.toggle()
+        _wait(app, lambda: not jam.running, timeout_s=10, what="the jam stop")
+    for signal in (client.jam_ports, client.jam_state, client.engine_error):
+        signal.disconnect(replies.append)
 
 
 def _no_engine_shot(app: QApplication, path: Path, *, settings: QSettings) -> None:
@@ -163,7 +224,7 @@ def _no_engine_shot(app: QApplication, path: Path, *, settings: QSettings) -> No
     try:
         _wait(app, window.isVisible, timeout_s=5, what="the window")
         window.generate()
-        window.grab().save(str(path))
+        _shoot(app, window, path)
     finally:
         window.close()
         client.close()
