@@ -4,13 +4,18 @@ How a session runs (all times on the 16th-note grid of the transport; bar 0 star
 the transport start, 4/4 only):
 
 1. The clock (:mod:`bridge.clock`) ticks 24 times a quarter note, following the DAW's MIDI
-   clock or its own tempo. Every 6th tick is a step; the jam does its work on steps, on
-   the clock's thread, and never waits there for the model.
+   clock or its own tempo. Every 6th tick is a step. On the clock's thread the jam only
+   plays (note-ons and note-offs, a ready bar scheduled on its downbeat) and takes
+   snapshots of the player's notes; it never waits there for the planner or the model.
+   Three threads share the work: the clock's plays, the planner's recognises chords and
+   builds requests from the snapshots, the worker's runs the model.
 2. Player notes arriving on the input are put on the grid (nearest step) and kept for the
    last ``context_bars`` bars. Each bar's chord is recognised from them
-   (:func:`engine.harmony.recognize_chord_from_notes`); ``state()["chord"]`` follows it
-   beat by beat.
-3. During bar ``b`` the jam asks the worker thread for bar ``b + 1``:
+   (:func:`engine.harmony.recognize_chord_from_notes`, on the planner's thread, from a
+   snapshot taken every beat); ``state()["chord"]`` follows it beat by beat.
+3. During bar ``b`` the jam asks for bar ``b + 1``: the clock thread snapshots the
+   player's notes and the accompaniment it played, the planner builds the request, the
+   worker runs it.
    ``Pipeline.accompany`` gets, for the context bars ``b - context_bars + 1 .. b`` (bar
    ``b`` up to now), the top line of the player's notes as the melody (skyline: the
    highest note sounding), the recognised chords, the accompaniment the jam played in
@@ -22,7 +27,9 @@ the transport start, 4/4 only):
    as the measured latency allows (latest latency x 1.5 + 50 ms before the bar; beat 3
    before any latency is known), so the chord is as fresh as possible.
 4. On bar ``b + 1``'s downbeat the result is scheduled if it is there. A result that comes
-   later is dropped and counted, never played out of time; its request is cancelled.
+   later is dropped and counted, never played out of time; its request is cancelled (a
+   request the planner had not built by then is dropped too, unless it found nothing to
+   accompany).
 5. Every note-on has its note-off scheduled, at the latest on the next downbeat (notes
    are cut at the bar line so that nothing rings into the next chord). Transport stop,
    jam stop and errors send a note-off for every sounding note and All Notes Off
@@ -200,6 +207,73 @@ class _Planned:
     velocity: int
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the clock thread hands the planner at step ``now`` of transport ``epoch``: the
+    player's notes (``held``: keys still down, ``(pitch, start step, velocity)``) and the
+    accompaniment the jam played, by bar."""
+
+    epoch: int
+    now: int
+    played: tuple[Note, ...]
+    held: tuple[tuple[int, int, int], ...]
+    accompaniment: dict[int, list[_Planned]]
+
+    def player_notes(self, start: int, stop: int) -> list[Note]:
+        """The player's notes sounding in steps ``[start, stop)``, cut to that window and
+        shifted so that ``start`` is step 0 (held notes last until ``stop``)."""
+        notes = list(self.played)
+        notes += [Note(start=s, pitch=p, duration=max(1, stop - s), velocity=v)
+                  for p, s, v in self.held if s < stop]
+        window = []
+        for note in notes:
+            lo, hi = max(note.start, start), min(note.end, stop)
+            if hi > lo:
+                window.append(Note(start=lo - start, pitch=note.pitch, duration=hi - lo,
+                                   velocity=note.velocity))
+        return sorted(window)
+
+    def recognize(self, bar: int) -> Chord | None:
+        """Chord of the player's notes in ``bar`` up to step ``now`` (None: no notes)."""
+        start = bar * STEPS_PER_BAR
+        stop = min(start + STEPS_PER_BAR, self.now)
+        if stop <= start:
+            return None
+        notes = self.player_notes(start, stop)
+        if not notes:
+            return None
+        return recognize_chord_from_notes(notes, start=0, stop=stop - start)
+
+
+@dataclass
+class _Asked:
+    """The clock's record of a bar it asked the planner for (clock and planner change it
+    under the session's lock)."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    request: _Request | None = None  # the request the planner built and submitted
+    empty: bool = False   # the planner found nothing to accompany
+    missed: bool = False  # the bar's downbeat came before the planner was done
+
+
+@dataclass(frozen=True)
+class _ChordJob:
+    """Recognise the chord ``state()`` shows at step ``in_bar`` of ``bar``."""
+
+    snapshot: _Snapshot
+    bar: int
+    in_bar: int
+
+
+@dataclass(frozen=True)
+class _BarJob:
+    """Build the request for ``bar``'s accompaniment."""
+
+    snapshot: _Snapshot
+    bar: int
+    asked: _Asked
+
+
 class JamSession:
     """One live jam on a pipeline; :meth:`start` opens the ports, :meth:`stop` ends it.
 
@@ -207,7 +281,8 @@ class JamSession:
     ``clock``: a :class:`bridge.clock.MidiClock` or :class:`bridge.clock.InternalClock`
     of the config's kind (None: a real-time one); tests hand in clocks on simulated time.
     ``on_state(state)`` is called with :meth:`state` when it changes (start, stop, error,
-    and at most once a beat), on the clock's or the worker's thread: keep it short.
+    a beat, the beat's chord), on the clock's, the planner's or the worker's thread: keep
+    it short.
     A session runs once; make a new one to jam again.
     """
 
@@ -232,7 +307,9 @@ class JamSession:
         self._idle = threading.Condition()
         self._pending = 0
         self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._plans: queue.Queue[_ChordJob | _BarJob | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._planner: threading.Thread | None = None
         self._teardown_thread: threading.Thread | None = None
         self._warmup: _Request | None = None
         self._inport: Any = None
@@ -270,12 +347,15 @@ class JamSession:
             self._running = True
         log.info("jam: input %r, output %r, %s clock", inport.name, outport.name,
                  self._config.clock)
-        # the first chord recognition pays numpy's first-use costs (~0.1 s): not on the
-        # clock thread
+        # the first chord recognition pays numpy's first-use costs (~0.1 s): not in the
+        # first bar's planning
         recognize_chord_from_notes([Note(start=0, pitch=60, duration=1)], start=0, stop=1)
         self._worker = threading.Thread(target=self._work, name="diffjam-jam-worker",
                                          daemon=True)
         self._worker.start()
+        self._planner = threading.Thread(target=self._plan_work, name="diffjam-jam-planner",
+                                          daemon=True)
+        self._planner.start()
         self._warmup = self._warmup_request()
         self._submit(self._warmup)
         self._clock.attach(self)
@@ -313,7 +393,8 @@ class JamSession:
             }
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until the worker has no request queued or running; False on timeout."""
+        """Wait until the planner and the worker have nothing queued or running; False on
+        timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
@@ -376,7 +457,7 @@ class JamSession:
         self._schedule: dict[int, list[_Planned]] = {}  # step -> notes starting there
         self._sounding: dict[int, int] = {}            # pitch -> step of its note-off
         self._ready: dict[int, list[_Planned]] = {}    # bar -> generated notes
-        self._requested: dict[int, _Request | None] = {}  # bar -> request (None: none)
+        self._requested: dict[int, _Asked] = {}        # bar -> what the clock asked for
         self._accompaniment: dict[int, list[_Planned]] = {}  # bar -> what was played
 
     def _restart(self, position: int, at: float) -> None:
@@ -414,31 +495,32 @@ class JamSession:
             self._send(mido.Message("note_on", channel=CHANNEL, note=planned.pitch,
                                     velocity=planned.velocity))
             self._sounding[planned.pitch] = step + planned.duration
-        if bar + 1 not in self._requested and in_bar >= self._request_step():
-            request = self._bar_request(bar + 1, step)
-            self._requested[bar + 1] = request
-            if request is not None:
-                self._submit(request)
-        if in_bar % 4 == 0:
-            chord = self._recognize(bar, step) if in_bar else None
-            if chord is None or chord.is_no_chord:
-                chord = self._recognize(bar - 1, step) if bar > 0 else None
-            if chord is not None and not chord.is_no_chord:
-                self._chord = chord
+        asking = bar + 1 not in self._requested and in_bar >= self._request_step()
+        if asking or in_bar % 4 == 0:
+            snapshot = self._snapshot(step)
+            if asking:
+                asked = _Asked()
+                self._requested[bar + 1] = asked
+                self._plan(_BarJob(snapshot, bar + 1, asked))
+            if in_bar % 4 == 0:
+                self._plan(_ChordJob(snapshot, bar, in_bar))
 
     def _on_downbeat(self, bar: int) -> None:
         self._bar = bar
         planned = self._ready.pop(bar, None)
-        request = self._requested.get(bar)
+        asked = self._requested.get(bar)
         if planned is not None:
             for note in planned:
                 self._schedule.setdefault(bar * STEPS_PER_BAR + note.offset, []).append(note)
             self._accompaniment[bar] = planned
             self._played_bars += 1
-        elif request is not None:
+        elif asked is not None and asked.request is not None:
             self._dropped += 1
-            request.cancel.set()
+            asked.cancel.set()
             log.info("jam: bar %d dropped, its accompaniment was not ready in time", bar + 1)
+        elif asked is not None and not asked.empty:
+            asked.missed = True  # the planner counts it as dropped if it finds a request
+            asked.cancel.set()
         for old in [b for b in self._requested if b <= bar]:
             del self._requested[old]
         for old in [b for b in self._ready if b < bar]:
@@ -534,39 +616,23 @@ class JamSession:
         self._played.append(Note(start=start, pitch=pitch, duration=max(1, step - start),
                                  velocity=velocity))
 
-    def _player_notes(self, start: int, stop: int) -> list[Note]:
-        """The player's notes sounding in steps ``[start, stop)``, cut to that window and
-        shifted so that ``start`` is step 0 (held notes last until ``stop``)."""
-        notes = list(self._played)
-        notes += [Note(start=s, pitch=p, duration=max(1, stop - s), velocity=v)
-                  for p, (s, v) in self._held.items() if s < stop]
-        window = []
-        for note in notes:
-            lo, hi = max(note.start, start), min(note.end, stop)
-            if hi > lo:
-                window.append(Note(start=lo - start, pitch=note.pitch, duration=hi - lo,
-                                   velocity=note.velocity))
-        return sorted(window)
-
-    def _recognize(self, bar: int, now: int) -> Chord | None:
-        """Chord of the player's notes in ``bar`` up to step ``now`` (None: no notes)."""
-        start = bar * STEPS_PER_BAR
-        stop = min(start + STEPS_PER_BAR, now)
-        if stop <= start:
-            return None
-        notes = self._player_notes(start, stop)
-        if not notes:
-            return None
-        return recognize_chord_from_notes(notes, start=0, stop=stop - start)
+    def _snapshot(self, now: int) -> _Snapshot:
+        """The player's notes and the accompaniment as they are at step ``now`` (the
+        clock thread's only part in planning: copies, no recognition)."""
+        return _Snapshot(epoch=self._epoch, now=now, played=tuple(self._played),
+                         held=tuple((p, s, v) for p, (s, v) in self._held.items()),
+                         accompaniment=dict(self._accompaniment))
 
     # ------------------------------------------------------------------ requests
 
-    def _bar_request(self, bar: int, now: int) -> _Request | None:
+    def _bar_request(self, snapshot: _Snapshot, bar: int, cancel: threading.Event
+                     ) -> _Request | None:
         """Request for ``bar``'s accompaniment with the bars before it as context; None
         when the player played nothing in the context bars (nothing to accompany)."""
+        now, played_bars = snapshot.now, snapshot.accompaniment
         n_context = min(self._config.context_bars, bar)
         accompanied = 0   # context bars, counted back from the last, that the jam played
-        while accompanied < n_context and bar - 1 - accompanied in self._accompaniment:
+        while accompanied < n_context and bar - 1 - accompanied in played_bars:
             accompanied += 1
         if accompanied:
             n_context = accompanied
@@ -575,7 +641,7 @@ class JamSession:
         chords = []
         latest: Chord | None = None
         for index in range(n_context):
-            chord = self._recognize(first + index, now)
+            chord = snapshot.recognize(first + index)
             if chord is not None and not chord.is_no_chord:
                 chords.append(ChordSpan(start=index * STEPS_PER_BAR, duration=STEPS_PER_BAR,
                                         chord=chord))
@@ -584,16 +650,16 @@ class JamSession:
             return None
         chords.append(ChordSpan(start=n_context * STEPS_PER_BAR, duration=STEPS_PER_BAR,
                                 chord=latest))
-        melody = _skyline(self._player_notes(origin, min(now, bar * STEPS_PER_BAR)))
+        melody = _skyline(snapshot.player_notes(origin, min(now, bar * STEPS_PER_BAR)))
         context = [Note(start=(played - first) * STEPS_PER_BAR + note.offset, pitch=note.pitch,
                         duration=note.duration, velocity=note.velocity)
-                   for played in range(first, bar) if played in self._accompaniment
-                   for note in self._accompaniment[played]]
+                   for played in range(first, bar) if played in played_bars
+                   for note in played_bars[played]]
         seed = None if self._config.seed is None else (self._config.seed + bar) % (MAX_SEED + 1)
-        return _Request(epoch=self._epoch, bar=bar, context_bars=n_context,
+        return _Request(epoch=snapshot.epoch, bar=bar, context_bars=n_context,
                         melody=tuple(melody), chords=tuple(chords), context=tuple(context),
                         bars=BarRange(n_context if accompanied else 0, n_context + 1),
-                        options=replace(self._options, seed=seed), cancel=threading.Event())
+                        options=replace(self._options, seed=seed), cancel=cancel)
 
     def _warmup_request(self) -> _Request:
         """A call like the jam's (a C major chord, nothing known), so that the first
@@ -605,14 +671,72 @@ class JamSession:
                         options=self._options, cancel=threading.Event())
 
     def _cancel_requests(self) -> None:
-        for request in self._requested.values():
-            if request is not None:
-                request.cancel.set()
+        for asked in self._requested.values():
+            asked.cancel.set()
 
     def _submit(self, request: _Request) -> None:
         with self._idle:
             self._pending += 1
         self._queue.put(request)
+
+    # ------------------------------------------------------------------- planner
+
+    def _plan(self, job: _ChordJob | _BarJob) -> None:
+        with self._idle:
+            self._pending += 1
+        self._plans.put(job)
+
+    def _plan_work(self) -> None:
+        """Planner thread: chords for state() and the requests, from the clock's
+        snapshots; the clock thread never waits for it."""
+        while True:
+            job = self._plans.get()
+            if job is None:
+                return
+            try:
+                if isinstance(job, _ChordJob):
+                    self._plan_chord(job)
+                else:
+                    self._plan_bar(job)
+            except Exception as err:  # the planner thread must not die silently
+                log.exception("jam: failure on the planner thread")
+                self._fail(f"{type(err).__name__}: {err}")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def _plan_chord(self, job: _ChordJob) -> None:
+        snapshot = job.snapshot
+        chord = snapshot.recognize(job.bar) if job.in_bar else None
+        if chord is None or chord.is_no_chord:
+            chord = snapshot.recognize(job.bar - 1) if job.bar > 0 else None
+        if chord is None or chord.is_no_chord:
+            return
+        with self._lock:
+            if not (self._running and snapshot.epoch == self._epoch):
+                return
+            self._chord = chord
+        self._emit()
+
+    def _plan_bar(self, job: _BarJob) -> None:
+        asked = job.asked
+        if asked.cancel.is_set() and not asked.missed:
+            return  # the transport stopped or jumped meanwhile
+        request = self._bar_request(job.snapshot, job.bar, asked.cancel)
+        with self._lock:
+            if not (self._running and job.snapshot.epoch == self._epoch):
+                return
+            if request is None:
+                asked.empty = True
+                return
+            if asked.missed:
+                self._dropped += 1
+                log.info("jam: bar %d dropped, its request was not planned in time",
+                         job.bar + 1)
+                return
+            asked.request = request
+            self._submit(request)
 
     # -------------------------------------------------------------------- worker
 
@@ -716,6 +840,11 @@ class JamSession:
         """Stop the clock and the worker, close the ports (idempotent)."""
         self._clock.stop()
         self._clock.attach(None)
+        planner, self._planner = self._planner, None
+        if planner is not None:
+            self._plans.put(None)
+            if planner is not threading.current_thread():
+                _join(planner, JOIN_SECONDS)
         worker, self._worker = self._worker, None
         if worker is not None:
             self._queue.put(None)

@@ -251,6 +251,50 @@ def test_late_result_is_dropped_never_played() -> None:
         rig.session.stop()
 
 
+def test_the_clock_thread_only_plays_while_the_planner_works(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Chord recognition, and with it every request, runs on the planner's thread: a stuck
+    # planner holds up neither the ticks nor the notes already planned, and a bar it could
+    # not plan before its downbeat is dropped, never played late.
+    import bridge.jam as jam_module
+
+    threads: set[str] = set()
+    gate = threading.Event()
+    gate.set()
+    recognize = jam_module.recognize_chord_from_notes
+
+    def stuck_recognize(*args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        assert gate.wait(WAIT_S)
+        return recognize(*args, **kwargs)
+
+    monkeypatch.setattr(jam_module, "recognize_chord_from_notes", stuck_recognize)
+    rig.start()
+    rig.tick_to(0)
+    rig.notes_on(C, E, G)
+    rig.tick_to(96)
+    assert len(rig.pipeline.calls) == 2 and rig.heard() == [(96, "note_on", 36)]
+    gate.clear()                                   # the planner's next recognition waits
+    while rig.position < 2 * 96 + 8:               # through bar 3's downbeat, not waiting
+        rig.position += 1
+        rig.time.advance(tick_seconds(TEMPO))
+        rig.send("clock")
+    assert rig.heard() == [(96, "note_on", 36), (144, "note_off", 36), (144, "note_on", 43),
+                           (192, "note_off", 43)]
+    assert rig.session.state()["bar"] == 3
+    gate.set()
+    assert rig.session.wait_idle(WAIT_S)
+    assert rig.session.state()["dropped"] == 1     # bar 3: planned after its downbeat
+    assert len(rig.pipeline.calls) == 2            # ... so never sent to the model
+    assert threads == {"diffjam-jam-planner"}
+    rig.tick_to(4 * 96)                            # bars 4 and 5 are in time again
+    assert rig.heard()[4:] == [(288, "note_on", 36), (336, "note_off", 36),
+                               (336, "note_on", 43), (384, "note_off", 43),
+                               (384, "note_on", 36)]
+    assert len(rig.pipeline.calls) == 4
+    assert rig.session.state()["played"] == 3 and rig.session.state()["dropped"] == 1
+
+
 def test_request_leaves_earlier_when_generation_is_slow() -> None:
     # 0.28 s at 120 BPM: lead = 0.28 * 1.5 + 0.05 = 0.47 s, 4 steps (of 0.125 s) before
     # the bar line
