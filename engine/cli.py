@@ -47,12 +47,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                       help="share of the files held out as the valid split (default 0.1)")
     cache.set_defaults(handler=run_cache)
 
-    from engine import clip_commands, roll_image
+    from engine import clip_commands
 
     clip_commands.add_commands(subparsers)
     _add_train_command(subparsers)
     _add_distill_command(subparsers)
-    roll_image.add_command(subparsers)
 
 
 def _add_train_command(subparsers: argparse._SubParsersAction) -> None:

@@ -1,8 +1,9 @@
 """Commands that are only command-line code over library functions: the benchmarks, the
-evaluation and the pages it writes, the loss curve, the live jam. Each module holds its
-parser and handler; the work is done by :mod:`engine.bench`, :mod:`engine.evaluate`,
-:mod:`engine.results`, :mod:`engine.loss_curve`, :mod:`bridge.jam` and
-:mod:`bridge.jam_bench`, which know nothing of argparse.
+evaluation and the pages it writes, the model card's figures, the live jam. Each module
+holds its parser and handler; the work is done by :mod:`engine.bench`,
+:mod:`engine.evaluate`, :mod:`engine.results`, :mod:`engine.loss_curve`,
+:mod:`engine.roll_image`, :mod:`bridge.jam` and :mod:`bridge.jam_bench`, which know
+nothing of argparse.
 
 The modules are imported when the parser is built, not when :mod:`diffjam.cli` is.
 """
@@ -15,9 +16,11 @@ __all__ = ["add_commands"]
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``loss-curve``, ``eval``, ``bench``, ``results``, ``jam`` and ``bench-jam``."""
-    from diffjam.commands import bench, evaluate, jam, loss_curve
+    """Register ``roll-image``, ``loss-curve``, ``eval``, ``bench``, ``results``, ``jam``
+    and ``bench-jam``."""
+    from diffjam.commands import bench, evaluate, jam, loss_curve, roll_image
 
+    roll_image.add_command(subparsers)
     loss_curve.add_command(subparsers)
     evaluate.add_eval_command(subparsers)
     bench.add_command(subparsers)
