@@ -121,3 +121,21 @@ def test_the_pipeline_does_not_load_the_training_data_code() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, check=True, timeout=120)
     assert result.stdout.strip() == "[]", f"engine.pipeline loads {result.stdout.strip()}"
+
+
+# The modules that are command-line code (argparse): the commands' own modules. A library
+# module that grows an option parser belongs in diffjam/commands/ instead.
+COMMAND_MODULES = {
+    "engine/cli.py", "engine/clip_commands.py", "engine/train.py", "engine/distill.py",
+    "engine/devices.py",  # the --device and --threads options every command shares
+    "bridge/cli.py", "bridge/serve.py", "bridge/doctor.py",
+    "gui/screenshots.py",  # a script that draws the README's screenshots
+}
+
+
+def test_argparse_only_in_command_modules() -> None:
+    found = {str(path.relative_to(REPO))
+             for package in ("engine", "bridge", "gui", "smf", "wire")
+             for path in modules_of(package)
+             if any(name == "argparse" for _line, name in imports(path))}
+    assert found <= COMMAND_MODULES, sorted(found - COMMAND_MODULES)
