@@ -474,6 +474,9 @@ class PanelWindow(QMainWindow):
         layout = QVBoxLayout(area)
         layout.setContentsMargins(6, 0, 0, 0)
         self.roll_title = QLabel()
+        # the title gives way at narrow widths (its key is also under Key and in the status)
+        self.roll_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.roll_title.setMinimumWidth(160)
         title_row = QHBoxLayout()
         title_row.addWidget(self.roll_title)
         title_row.addStretch(1)
@@ -513,6 +516,10 @@ class PanelWindow(QMainWindow):
         self.save_button = QPushButton("Save .mid…")
         self.drag_handle = QPushButton("⇲ Drag")
         self.drag_handle.setToolTip("Press and drag onto a DAW track to drop the result as MIDI")
+        self.drag_bars_handle = QPushButton("⇲ Bars")
+        self.drag_bars_handle.setToolTip(
+            "Press and drag onto a DAW track to drop only the regenerated bars (they start "
+            "at the drop point)")
         row.addWidget(self.prev_button)
         row.addWidget(self.variation_label)
         row.addWidget(self.next_button)
@@ -520,6 +527,9 @@ class PanelWindow(QMainWindow):
         row.addStretch(1)
         row.addWidget(self.save_button)
         row.addWidget(self.drag_handle)
+        row.addWidget(self.drag_bars_handle)
+        for button in (self.drag_handle, self.drag_bars_handle):
+            _fit_button(button)
         layout.addLayout(row)
         layout.addLayout(self._build_transport())
         self.progress_bar = QProgressBar()
@@ -610,6 +620,7 @@ class PanelWindow(QMainWindow):
         self.next_button.clicked.connect(lambda: self.show_variation(self._index() + 1))
         self.save_button.clicked.connect(self._choose_save_path)
         self.drag_handle.pressed.connect(self.start_drag)
+        self.drag_bars_handle.pressed.connect(lambda: self.start_drag(bars_only=True))
         self.roll.bars_selected.connect(self.select_bars)
 
     # ---- values ----------------------------------------------------------------------
@@ -1030,8 +1041,13 @@ class PanelWindow(QMainWindow):
         how = self._write_shown(path)
         self.show_info(f"Saved {os.path.basename(path)}{how}.")
 
-    def drag_mime(self) -> QMimeData:
-        """Mime data for dragging the shown clip out: a temp ``.mid`` file URL."""
+    def drag_mime(self, *, bars_only: bool = False) -> QMimeData:
+        """Mime data for dragging the shown clip out: a temp ``.mid`` file URL.
+
+        ``bars_only``: only the bars the shown result regenerated, moved to start at
+        beat 0 (a DAW places them where they are dropped)."""
+        if bars_only:
+            return self._drag_bars_mime()
         notes = (
             self._shown.notes
             if self._shown is not None
@@ -1056,9 +1072,28 @@ class PanelWindow(QMainWindow):
             mime.setData("audio/midi", handle.read())
         return mime
 
-    def start_drag(self) -> None:
+    def _drag_bars_mime(self) -> QMimeData:
+        bars = self._shown.result.done.bars if self._shown is not None else None
+        if self._shown is None or bars is None:
+            raise ValueError("there are no regenerated bars to drag yet")
+        low, high = (bars[0] - 1) * BEATS_PER_BAR, bars[1] * BEATS_PER_BAR
+        notes = [replace(note, start=note.start - low) for note in self._shown.notes
+                 if low <= note.start < high]
+        if self._drag_dir is None:
+            self._drag_dir = tempfile.mkdtemp(prefix="diffjam-panel-")
+        task = self._shown.result.request.task
+        path = os.path.join(self._drag_dir, f"diffjam-{task}-v{self._shown.index + 1}-bars"
+                                            f"{bars[0]}-{bars[1]}.mid")
+        write_clip(path, notes, tempo=self._result_tempo())
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(path)])
+        with open(path, "rb") as handle:
+            mime.setData("audio/midi", handle.read())
+        return mime
+
+    def start_drag(self, *, bars_only: bool = False) -> None:
         try:
-            mime = self.drag_mime()
+            mime = self.drag_mime(bars_only=bars_only)
         except ValueError as err:
             self.show_info(str(err))
             return
@@ -1355,6 +1390,10 @@ class PanelWindow(QMainWindow):
         self.use_result_button.setEnabled(self._shown is not None)
         self.seed_button.setEnabled(self.shown_seed is not None)
         self.drag_handle.setEnabled(self._shown is not None or self._clip is not None)
+        bars = self._shown.result.done.bars if self._shown is not None else None
+        self.drag_bars_handle.setEnabled(bars is not None)
+        self.drag_bars_handle.setText(f"⇲ {bars[0]}–{bars[1]}" if bars else "⇲ Bars")
+        _fit_button(self.drag_bars_handle)
         self._update_key_estimate()
         self._update_register_control()
 
@@ -1570,6 +1609,12 @@ def _midi_output_names() -> list[str]:
     except (OSError, ImportError, RuntimeError) as err:
         log.info("no MIDI outputs for auditioning: %s", err)
         return []
+
+
+def _fit_button(button: QPushButton) -> None:
+    """As wide as its text (a style's minimum push-button width would not let the result
+    row fit 800 px)."""
+    button.setFixedWidth(button.fontMetrics().horizontalAdvance(button.text()) + 14)
 
 
 def guidance_words(guidance: float) -> str:

@@ -12,7 +12,7 @@ from fake_engine import FakeEngine
 
 import gui.panel as panel_module
 from gui.chords import check_key, parse_progression
-from gui.clip import ClipNote, write_clip
+from gui.clip import ClipNote, read_clip, write_clip
 from gui.jam import NO_ALSA_ADVICE, NO_JACK_ADVICE, midi_advice
 from gui.panel import PanelWindow, guidance_words
 from gui.qt import QSettings
@@ -98,6 +98,28 @@ def test_a_warning_when_the_chords_contradict_the_key(qtbot, panel: PanelWindow,
     assert "outside Eb major, the key the engine estimated" in panel.key_warning.text()
     panel.chords_editor.set_text("Eb Bb Cm Ab")
     assert not panel.key_warning.isVisible()
+
+
+# ---- drag-out of the regenerated bars only ---------------------------------------------
+
+
+def test_drag_out_the_regenerated_bars_only(qtbot, panel: PanelWindow, tmp_path: Path) -> None:
+    assert not panel.drag_bars_handle.isEnabled()
+    path = tmp_path / "in.mid"
+    write_clip(path, [ClipNote(bar * 4.0, 1.0, 48, 80) for bar in range(8)], tempo=90.0)
+    assert panel.open_clip(str(path))
+    panel.set_task("infill")
+    panel.last_bar_spin.setValue(6)
+    panel.first_bar_spin.setValue(5)
+    generate_and_wait(qtbot, panel)
+    assert panel.drag_bars_handle.isEnabled() and panel.drag_bars_handle.text() == "⇲ 5–6"
+    (url,) = panel.drag_mime(bars_only=True).urls()
+    assert url.toLocalFile().endswith("diffjam-infill-v1-bars5-6.mid")
+    dragged = read_clip(url.toLocalFile())
+    expected = [n for n in panel._shown.notes if 16.0 <= n.start < 24.0]
+    assert [(n.start + 16.0, n.pitch) for n in dragged.notes] == [
+        (n.start, n.pitch) for n in expected]
+    assert dragged.tempo == 90.0
 
 
 # ---- musical controls and the Advanced fold --------------------------------------------
