@@ -25,8 +25,9 @@ import logging
 import platform
 import random
 import statistics
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,9 @@ from bridge.clock import (
 )
 from bridge.jam import JamConfig, JamSession
 from engine.bench import BusyProcesses
+from engine.harmony import ChordSpan
+from engine.pianoroll import Note
+from engine.sampling import BarRange, Result, SamplingOptions
 
 __all__ = ["DEFAULT_BPMS", "PatternPipeline", "bench_report", "format_report", "long_jam",
            "measure_jitter", "measure_latency", "report_failed"]
@@ -68,15 +72,16 @@ class PatternPipeline:
     def info(self) -> dict[str, Any]:
         return {"model": "pattern (fake)", "device": "none"}
 
-    def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
-                  context=(), bars=None):
-        from engine.pianoroll import Note
-        from engine.pipeline import BarRange, Result
-
+    def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
+                  melody: Sequence[Note] | None = None, options: SamplingOptions,
+                  progress: Callable[[float], None] | None = None,
+                  cancel: threading.Event | None = None, context: Sequence[Note] = (),
+                  bars: BarRange | None = None) -> Result:
         notes: list[Note] = []
-        if chords and chords[-1].chord.root is not None:
-            chord = chords[-1].chord
-            tones = sorted(36 + chord.root + (pc - chord.root) % 12 for pc in range(12)
+        chord = chords[-1].chord if chords else None
+        root = None if chord is None else chord.root
+        if chord is not None and root is not None:
+            tones = sorted(36 + root + (pc - root) % 12 for pc in range(12)
                            if chord.chroma[pc])
             start = 16 * (n_bars - 1)
             for eighth in range(8):
@@ -98,7 +103,7 @@ class TimedPipeline:
         self.cpu_seconds: list[float] = []
         self.warmup: float | None = None
 
-    def accompany(self, chords, **kwargs):
+    def accompany(self, chords: Sequence[ChordSpan], **kwargs: Any) -> Result:
         began, cpu = time.perf_counter(), time.process_time()
         try:
             return self.pipeline.accompany(chords, **kwargs)
