@@ -38,6 +38,7 @@ __all__ = [
     "Key",
     "allowed_pitch_classes",
     "chord_grid",
+    "estimate_key",
     "parse_harte",
     "parse_key",
     "parse_progression",
@@ -113,6 +114,36 @@ def chord_grid(spans: Iterable[ChordSpan], n_steps: int) -> tuple[np.ndarray, np
         else:
             chroma[steps], bass[steps] = span.chord.chroma, span.chord.bass
     return chroma, bass
+
+
+# Krumhansl-Kessler key profiles (Krumhansl 1990), index 0 = tonic.
+_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def estimate_key(weights: np.ndarray) -> Key | None:
+    """The key for the in-key projection, from pitch-class weights (12,); None when the
+    weights are all zero.
+
+    Score = share of the weight inside the key's scale + 0.05 x the Krumhansl-Schmuckler
+    profile correlation (Krumhansl 1990). The scale fit comes first because the projection
+    silences everything outside the scale: with the chords Fm Gm Ab Bb Cm the profile
+    correlation alone picks G minor, whose scale has no Ab; the fit picks C minor or Eb
+    major, and the correlation then decides between relative keys.
+    """
+    if not np.any(weights > 0):
+        return None
+    total = float(weights.sum())
+    best, best_score = None, -np.inf
+    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+        for tonic in range(12):
+            key = Key(tonic=tonic, mode=mode)
+            fit = float(weights[key.scale_mask()].sum()) / total
+            corr = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
+            score = fit + 0.05 * (0.0 if np.isnan(corr) else corr)
+            if score > best_score:
+                best, best_score = key, score
+    return best
 
 
 def allowed_pitch_classes(chord: Chord | None, key: Key | None) -> np.ndarray:

@@ -34,7 +34,7 @@ unchanged.
    (the melody's passing notes would blur them; over every note when there is no
    accompaniment), and equal neighbours are merged into one span. ``diffjam cache
    --midi`` on POP909's own files can be compared with its labels (see the README).
-4. **Key**: one per song, :func:`engine.pipeline.estimate_key` over the duration-weighted
+4. **Key**: one per song, :func:`engine.harmony.estimate_key` over the duration-weighted
    pitch classes of every note (imported when needed: it lives with the torch pipeline).
 5. **Splits**: ``valid_share`` of the songs (at least one when there are two or more) are
    held out as ``valid``: those with the smallest SHA-1 of their relative path, so the
@@ -60,7 +60,7 @@ import smf
 from engine.cache import write_songs
 from engine.clipfile import ClipFile, read_clip_file
 from engine.errors import InputError
-from engine.harmony import recognize_chord_from_notes
+from engine.harmony import estimate_key, recognize_chord_from_notes
 from engine.midifile import quantize
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.pop909 import ChordLabel, KeyChange, Pop909Song
@@ -232,8 +232,6 @@ def _chords(tracks: Sequence[Sequence[Note]], n_bars: int) -> tuple[ChordLabel, 
 
 def _key(tracks: Sequence[Sequence[Note]]) -> tuple[KeyChange, ...]:
     """Step 4: one key for the song (major 0, minor 1)."""
-    from engine.pipeline import estimate_key  # torch: only when a cache is built
-
     weights = np.zeros(12)
     for notes in tracks:
         for n in notes:

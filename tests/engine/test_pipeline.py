@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 
 from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
-from engine.harmony import parse_key, parse_progression
+from engine.harmony import estimate_key, parse_key, parse_progression
 from engine.pianoroll import Note
 from engine.pipeline import (
     BarRange,
     Cancelled,
     Pipeline,
     SamplingOptions,
-    estimate_key,
 )
 
 
