@@ -33,7 +33,7 @@ from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
-from engine.harmony import ChordSpan, Key, chord_grid
+from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
@@ -68,36 +68,6 @@ INFILL_WINDOW_BARS = 16
 BINARIZE_BY_TASK = {"infill": False, "accompany": True, "generate": True}
 
 Progress = Callable[[float], None]
-
-
-# Krumhansl-Kessler key profiles (Krumhansl 1990), index 0 = tonic.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-
-def estimate_key(weights: np.ndarray) -> Key | None:
-    """The key for the in-key projection, from pitch-class weights (12,); None when the
-    weights are all zero.
-
-    Score = share of the weight inside the key's scale + 0.05 x the Krumhansl-Schmuckler
-    profile correlation (Krumhansl 1990). The scale fit comes first because the projection
-    silences everything outside the scale: with the chords Fm Gm Ab Bb Cm the profile
-    correlation alone picks G minor, whose scale has no Ab; the fit picks C minor or Eb
-    major, and the correlation then decides between relative keys.
-    """
-    if not np.any(weights > 0):
-        return None
-    total = float(weights.sum())
-    best, best_score = None, -np.inf
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-        for tonic in range(12):
-            key = Key(tonic=tonic, mode=mode)
-            fit = float(weights[key.scale_mask()].sum()) / total
-            corr = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
-            score = fit + 0.05 * (0.0 if np.isnan(corr) else corr)
-            if score > best_score:
-                best, best_score = key, score
-    return best
 
 
 def _loop_chords(chords: Sequence[ChordSpan], n_steps: int) -> list[ChordSpan]:
