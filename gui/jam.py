@@ -219,7 +219,10 @@ class JamPanel(QWidget):
         self.running_label.setText(running)
         self.bar_label.setText(str(state.bar) if state.bar is not None else "–")
         self.chord_label.setText(state.chord or "–")
-        self.error_label.setText(state.error or "")
+        advice = midi_advice(state.error, self.midi_system) if state.error else None
+        if advice is not None:
+            self._show_advice(advice, engine_said=state.error or "")
+        self.error_label.setText("" if advice else state.error or "")
 
     def _on_engine_error(self, error: EngineError) -> None:
         if error.code is not ErrorCode.JAM:

@@ -16,7 +16,7 @@ from gui.clip import ClipNote, read_clip, write_clip
 from gui.jam import NO_ALSA_ADVICE, NO_JACK_ADVICE, midi_advice
 from gui.panel import PanelWindow, guidance_words
 from gui.qt import QSettings
-from wire.protocol import Status
+from wire.protocol import JamState, Status
 
 WAIT = CONNECT_TIMEOUT_MS
 
@@ -282,6 +282,14 @@ def test_starting_a_jam_without_alsa_says_what_to_do(qtbot, panel: PanelWindow,
     assert "--backend" not in panel.status_area.text()
     assert "/diffjam/jam/start" in fake_engine.addresses()
     assert "midi_system" not in json.loads(fake_engine.messages("/diffjam/jam/start")[-1][0])
+
+
+def test_a_jam_that_loses_alsa_says_what_to_do(panel: PanelWindow) -> None:
+    panel.jam._on_state(JamState(False, 3, None, None, None,
+                                 "MIDI port problem: MidiInAlsa::initialize: error"))
+    assert panel.jam.advice_label.text() == NO_ALSA_ADVICE and panel.jam.error_label.text() == ""
+    panel.jam._on_state(JamState(False, 3, None, None, None, "the model failed"))
+    assert panel.jam.error_label.text() == "the model failed"
 
 
 # ---- plain messages, cancel, and nothing stale after a disconnect ----------------------
