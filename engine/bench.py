@@ -185,7 +185,11 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile ``q`` (0..100) of ``values``: a value that was measured."""
+    """Nearest-rank percentile ``q`` (0..100) of ``values``: a value that was measured
+    (NaN when there is none). The one percentile of every benchmark (bench, bench-osc,
+    bench-jam)."""
+    if not values:
+        return math.nan
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100.0 * len(ordered)))
     return ordered[rank - 1]
