@@ -1,7 +1,8 @@
 """Measuring the live jam (:mod:`bridge.jam`); ``diffjam bench-jam`` prints these figures
 (its command, and ``diffjam jam``'s, are in :mod:`diffjam.commands.jam`).
 
-:func:`bench_report` measures three things (:func:`format_report` makes the table):
+:func:`bench_report` measures three things (:func:`format_report` makes the table;
+percentiles are nearest-rank, :func:`engine.bench.percentile`):
 
 1. *Latency*: the time the model takes for the next bar, as a fraction of the bar, at each
    ``--bpm``. A jam on simulated time (the MIDI clock of :mod:`bridge.clock` on
@@ -24,7 +25,6 @@ from __future__ import annotations
 import logging
 import platform
 import random
-import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -43,7 +43,7 @@ from bridge.clock import (
     tick_seconds,
 )
 from bridge.jam import JamConfig, JamSession
-from engine.bench import BusyProcesses
+from engine.bench import BusyProcesses, percentile
 from engine.harmony import ChordSpan
 from engine.pianoroll import Note
 from engine.sampling import BarRange, Result, SamplingOptions
@@ -230,11 +230,11 @@ def measure_latency(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "bar_ms": 1000.0 * bar_seconds,
         "n": len(seconds),
         "warmup_ms": None if timed.warmup is None else 1000.0 * timed.warmup,
-        "p50_ms": 1000.0 * _percentile(seconds, 50),
-        "p99_ms": 1000.0 * _percentile(seconds, 99),
-        "p50_cpu_ms": 1000.0 * _percentile(sorted(timed.cpu_seconds), 50),
-        "p50_fraction": _percentile(seconds, 50) / bar_seconds,
-        "p99_fraction": _percentile(seconds, 99) / bar_seconds,
+        "p50_ms": 1000.0 * percentile(seconds, 50),
+        "p99_ms": 1000.0 * percentile(seconds, 99),
+        "p50_cpu_ms": 1000.0 * percentile(sorted(timed.cpu_seconds), 50),
+        "p50_fraction": percentile(seconds, 50) / bar_seconds,
+        "p99_fraction": percentile(seconds, 99) / bar_seconds,
         "dropped": jam.session.state()["dropped"],
     }
 
@@ -322,11 +322,11 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "bars_with_notes": bars_heard,
         "dropped": session.state()["dropped"],
         "note_ons": len(late),
-        "p50_ms": _percentile(late, 50),
-        "p99_ms": _percentile(late, 99),
+        "p50_ms": percentile(late, 50),
+        "p99_ms": percentile(late, 99),
         "max_ms": late[-1] if late else float("nan"),
-        "tick_p50_ms": _percentile(ticks, 50),
-        "tick_p99_ms": _percentile(ticks, 99),
+        "tick_p50_ms": percentile(ticks, 50),
+        "tick_p99_ms": percentile(ticks, 99),
         "tick_max_ms": ticks[-1] if ticks else float("nan"),
     }
 
@@ -367,14 +367,6 @@ def long_jam(*, minutes: float, tempo: float = LONG_JAM_TEMPO) -> dict[str, Any]
         "rss_growth_mb": rss_end - rss_start,
         "seconds": time.perf_counter() - began,
     }
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
 def _rss_mb() -> float:

@@ -235,15 +235,11 @@ def _message(address: str, tags: str, *args: Any) -> bytes:
     return builder.build().dgram
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
     """p50/p99/mean round-trip ms for ``status`` and a 16-note infill (until ``done``)."""
     from bridge.server import OscServer
     from bridge.worker import PipelineRunner
+    from engine.bench import percentile
 
     server = OscServer(PipelineRunner(_ZeroTimePipeline()),  # the bench writes no files
                        info=_ZeroTimePipeline().info(), port=0, queue=8)
@@ -284,8 +280,8 @@ def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
         for name, values in cases.items():
             figures[name] = {
                 "n": len(values),
-                "p50_ms": round(_percentile(values, 0.50), 3),
-                "p99_ms": round(_percentile(values, 0.99), 3),
+                "p50_ms": round(percentile(values, 50), 3),
+                "p99_ms": round(percentile(values, 99), 3),
                 "mean_ms": round(statistics.fmean(values), 3),
             }
     finally:
@@ -303,7 +299,7 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
     paths interleaved so that a change in the machine's load hits both."""
     from bridge.server import OscServer
     from bridge.worker import PipelineRunner
-    from engine.bench import BusyProcesses, synthetic_clip
+    from engine.bench import BusyProcesses, percentile, synthetic_clip
     from engine.pipeline import BarRange, Pipeline, SamplingOptions
 
     pipeline = Pipeline.load(None if model == "bundled" else Path(model), device="cpu",
@@ -355,8 +351,8 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
         server.shutdown()
         thread.join(10.0)
         pipeline.close()
-    return {name: {"n": len(values), "p50_ms": round(_percentile(values, 0.50), 2),
-                   "p99_ms": round(_percentile(values, 0.99), 2),
+    return {name: {"n": len(values), "p50_ms": round(percentile(values, 50), 2),
+                   "p99_ms": round(percentile(values, 99), 2),
                    "mean_ms": round(statistics.fmean(values), 2)}
             for name, values in times.items()}
 
