@@ -11,6 +11,7 @@ server, optionally beside ``--load N`` busy processes: the server's cost over th
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import json
 import logging
@@ -28,6 +29,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.models import DEFAULT_MAX_LOADED
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
+from engine.errors import InputError
 
 __all__ = ["add_commands", "run_bench", "run_serve"]
 
@@ -94,41 +96,39 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_listening(args: argparse.Namespace) -> bool:
-    """Whether the port, queue and host options may be served (an error is logged if not)."""
+def _check_listening(args: argparse.Namespace) -> None:
+    """The port, queue and host options; InputError when they may not be served."""
     if not 0 <= args.port <= 65535:
-        log.error("--port must be 0..65535, got %d", args.port)
-        return False
+        raise InputError(f"--port must be 0..65535, got {args.port}")
     if args.queue < 1 or not args.timeout > 0:
-        log.error("--queue must be >= 1 and --timeout > 0")
-        return False
+        raise InputError("--queue must be >= 1 and --timeout > 0")
     if not _is_loopback(args.host):
         if not args.allow_remote:
-            log.error("refusing to listen on %s: not a loopback address; pass --allow-remote "
-                      "to serve the network", args.host)
-            return False
+            raise InputError(f"refusing to listen on {args.host}: not a loopback address; "
+                             "pass --allow-remote to serve the network")
         log.warning("listening on %s: anyone who can reach this port can use the engine",
                     args.host)
-    return True
 
 
 def _model_folder(folder: Path) -> dict[str, Path]:
-    """The models of ``--models FOLDER`` by name; empty (an error logged) when it has none."""
+    """The models of ``--models FOLDER`` by name; FileNotFoundError when it has none."""
     from bridge.models import model_files
 
     if not folder.is_dir():
-        log.error("--models %s: no such folder", folder)
-        return {}
+        raise FileNotFoundError(errno.ENOENT, "--models: no such folder", str(folder))
     files = model_files(folder)
     if not files:
-        log.error("--models %s holds no model file nor run folder with one", folder)
+        raise FileNotFoundError(errno.ENOENT, "--models: no model file nor run folder with "
+                                "one in the folder", str(folder))
     return files
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    if not _check_listening(args):
-        return 2
-    from bridge.outputs import OutputDirError, default_output_dir, prepare_output_dir
+    """``diffjam serve``: a bad option is an InputError (exit status 2), a file, folder or
+    port problem an OSError (1), both reported by the command line layer; every check
+    runs before the model takes its seconds to load."""
+    _check_listening(args)
+    from bridge.outputs import default_output_dir, prepare_output_dir
     from wire.protocol import EngineSettings, ProtocolError, parse_defaults
 
     defaults = EngineSettings()
@@ -136,27 +136,16 @@ def run_serve(args: argparse.Namespace) -> int:
         try:
             defaults = parse_defaults(args.defaults)
         except ProtocolError as err:
-            log.error("--defaults: %s", err.message)
-            return 2
+            raise InputError(f"--defaults: {err.message}") from err
     output_dir = args.output_dir or default_output_dir()
-    try:  # before the model takes its seconds to load
-        prepare_output_dir(output_dir, private=args.output_dir is None)
-    except OutputDirError as err:
-        log.error("%s", err)
-        return 1
+    prepare_output_dir(output_dir, private=args.output_dir is None)  # OutputDirError: OSError
     if args.model is not None and not args.model.is_file():
-        log.error("model file %s not found", args.model)
-        return 1
+        raise FileNotFoundError(errno.ENOENT, "model file not found", str(args.model))
     from bridge.models import ModelShelf
 
-    files = {}
-    if args.models is not None:
-        files = _model_folder(args.models)
-        if not files:
-            return 1
+    files = _model_folder(args.models) if args.models is not None else {}
     if args.max_loaded < 1:
-        log.error("--max-loaded must be >= 1")
-        return 2
+        raise InputError("--max-loaded must be >= 1")
     from bridge import jam, midiports
     from bridge.server import JamControl, OscServer
     from bridge.worker import PipelineRunner
@@ -178,14 +167,10 @@ def run_serve(args: argparse.Namespace) -> int:
     control = JamControl(pipeline, session_factory=jam.JamSession, config_factory=jam.JamConfig,
                          list_ports=midiports.list_ports, port_error=midiports.PortError,
                          backends=midiports.MIDI_SYSTEM_BACKENDS)
-    try:
-        server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir, models=shelf),
-                           info=info,
-                           jam=control, host=args.host, port=args.port, queue=args.queue,
-                           timeout_s=args.timeout, settings=defaults)
-    except OSError as err:
-        log.error("%s", err)
-        return 1
+    # an OSError here (the port is taken) is the command's error (exit status 1)
+    server = OscServer(PipelineRunner(pipeline, output_dir=args.output_dir, models=shelf),
+                       info=info, jam=control, host=args.host, port=args.port,
+                       queue=args.queue, timeout_s=args.timeout, settings=defaults)
     log.info("writing .mid results to %s", output_dir)
     if args.defaults is not None:
         log.info("engine-wide defaults: %s", json.dumps(defaults.to_json()))
@@ -359,8 +344,7 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
 
 def run_bench(args: argparse.Namespace) -> int:
     if args.n < 1 or args.model_n < 1 or args.load < 0:
-        log.error("--n and --model-n must be >= 1, --load >= 0")
-        return 2
+        raise InputError("--n and --model-n must be >= 1, --load >= 0")
     logging.getLogger("bridge").setLevel(logging.WARNING)  # one log line per request is noise
     figures = measure_round_trips(args.n)
     if args.model is not None:

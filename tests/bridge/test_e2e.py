@@ -195,21 +195,22 @@ def test_node_osc_client_runs_an_infill(serve) -> None:
     server.wait_for("request node-1 infill done in")
 
 
-def test_missing_model_is_one_clear_error(tmp_path: Path, caplog) -> None:
+def test_missing_model_is_one_clear_error(tmp_path: Path, capsys) -> None:
     from diffjam.cli import main
 
     code = main(["serve", "--model", str(tmp_path / "none.st"), "--port", "0"])
-    assert code != 0
-    errors = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert [r.getMessage() for r in errors] == [f"model file {tmp_path / 'none.st'} not found"]
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"diffjam serve: error: model file not found: {str(tmp_path / 'none.st')!r}\n")
 
 
-def test_remote_host_needs_allow_remote(caplog) -> None:
+def test_remote_host_needs_allow_remote(capsys) -> None:
     from diffjam.cli import main
 
     assert main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
-    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert "--allow-remote" in error.getMessage()
+    [error] = capsys.readouterr().err.splitlines()
+    assert error.startswith("diffjam serve: error: refusing to listen on 0.0.0.0")
+    assert "--allow-remote" in error
 
 
 

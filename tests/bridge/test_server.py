@@ -643,16 +643,17 @@ def test_a_burst_of_200_requests_from_4_clients_gets_200_outcomes(tmp_path: Path
 
 
 def test_serve_checks_defaults_and_output_folder_before_loading(tmp_path: Path,
-                                                                caplog) -> None:
+                                                                capsys) -> None:
     from diffjam.cli import main
 
     assert main(["serve", "--port", "0", "--defaults", '{"steps": 0}']) == 2
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert main(["serve", "--port", "0", "--output-dir", str(blocker / "out")]) == 1
-    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
-    assert errors[0] == "--defaults: 'steps' must be in 1..1000, got 0"
-    assert errors[1].startswith(f"cannot use {blocker / 'out'} for results")
+    errors = capsys.readouterr().err.splitlines()
+    assert errors[0] == "diffjam serve: error: --defaults: 'steps' must be in 1..1000, got 0"
+    assert errors[1].startswith(f"diffjam serve: error: cannot use {blocker / 'out'} for "
+                                "results")
     assert len(errors) == 2
 
 
