@@ -21,8 +21,9 @@ import socket
 import statistics
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -30,6 +31,11 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from bridge.models import DEFAULT_MAX_LOADED
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.harmony import ChordSpan
+    from engine.pianoroll import Note
+    from engine.sampling import BarRange, Result, SamplingOptions
 
 __all__ = ["add_commands", "run_bench", "run_serve"]
 
@@ -206,8 +212,11 @@ class _ZeroTimePipeline:
     def info(self) -> dict[str, Any]:
         return {"model": "zero-time", "device": "none"}
 
-    def infill(self, notes, *, n_bars, bars, chords=None, options, progress=None, cancel=None):
-        from engine.pipeline import Result
+    def infill(self, notes: Sequence[Note], *, n_bars: int, bars: BarRange,
+               chords: Sequence[ChordSpan] | None = None, options: SamplingOptions,
+               progress: Callable[[float], None] | None = None,
+               cancel: threading.Event | None = None) -> Result:
+        from engine.sampling import Result
 
         return Result(variations=(tuple(notes),), n_bars=n_bars, generated=bars, key=None,
                       nfe=0, seconds=0.0)

@@ -19,6 +19,7 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.clipfile import (
     ACCOMPANIMENT_TRACK,
@@ -38,7 +39,17 @@ from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, write_midi
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.register import crossings
-from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS, QUALITIES, BarRange, SamplingOptions
+from engine.sampling import (
+    DEFAULT_GUIDANCE,
+    DEFAULT_STEPS,
+    QUALITIES,
+    BarRange,
+    Result,
+    SamplingOptions,
+)
+
+if TYPE_CHECKING:
+    from engine.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +147,7 @@ def _add_below_melody(parser: argparse.ArgumentParser, melody: str) -> None:
                              "its bar")
 
 
-def _options(args: argparse.Namespace):
+def _options(args: argparse.Namespace) -> SamplingOptions:
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
@@ -150,14 +161,14 @@ def _chords(text: str | None) -> list[ChordSpan] | None:
     return parse_progression(text) if text else None
 
 
-def _pipeline(args: argparse.Namespace):
+def _pipeline(args: argparse.Namespace) -> Pipeline:
     from engine.pipeline import Pipeline
 
     return Pipeline.load(args.model, device=str(resolve_device(args.device)),
                          threads=args.threads)
 
 
-def _print_result(result) -> None:
+def _print_result(result: Result) -> None:
     if result.inferred_chords:
         symbols = " ".join(f"{span.chord.symbol()}@{span.start // STEPS_PER_BAR + 1}"
                            for span in result.inferred_chords)
