@@ -319,3 +319,25 @@ def distilled_info(info: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(table.get("guidance"), (int, float)):
         return None
     return table
+
+
+def teacher_path(student: Path, table: dict[str, Any]) -> Path:
+    """Where a student's teacher (``table = info["distilled"]``) is: beside the student
+    (how models ship), else in the bundled weights folder, else at the path stored when it
+    was distilled. Raises ModelFileError when it is nowhere."""
+    name = table["teacher"]
+    for candidate in (student.parent / name, BUNDLED_MODEL.parent / name,
+                      Path(str(table.get("teacher_path", "")))):
+        if candidate.name == name and candidate.is_file():
+            return candidate
+    raise ModelFileError(f"{student} is a few-step student of {name}, which is neither beside "
+                         f"it nor in {BUNDLED_MODEL.parent}: put the two files together")
+
+
+def full_model_path(path: str | os.PathLike[str]) -> Path:
+    """The full model of a model file: the file itself, or the teacher a distilled student
+    names. Training and distillation start from it (``--init-from bundled``, ``--teacher
+    bundled``): a student's weights only fit its own few-step sampler."""
+    path = Path(path)
+    table = distilled_info(read_metadata(path)[1])
+    return path if table is None else teacher_path(path, table)

@@ -89,8 +89,8 @@ output: RUN/model.safetensors holds the fp16 EMA weights, or shards
 fine-tuning: --init-from a model file (without --model-config) defaults to --lr 1e-4,
   --warmup-steps 50 and --ema-decay 0.99 (FINE_TUNE_* in engine/train.py) instead of
   TrainConfig's. --steps counts from the file's step count (the bundled model is at step
-  9977: --steps 10977 trains 1000 more). E.g.
-  diffjam train --cache mine.npz --run runs/mine --init-from bundled --steps 10977
+  10500: --steps 11500 trains 1000 more). E.g.
+  diffjam train --cache mine.npz --run runs/mine --init-from bundled --steps 11500
     --valid-every 100 --early-stop 4 --mix-cache cache/pop909.npz --mix-share 0.25
   then serve RUN/best.safetensors (the README's guide).
 """

@@ -47,7 +47,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engine.cache import load_cache
-from engine.checkpoint import BUNDLED_MODEL, load_model, save_model
+from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_model
 from engine.dataset import WindowSampler, densify, parse_vocab
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
@@ -328,7 +328,8 @@ def run_command(args: argparse.Namespace) -> int:
     if state_file.exists():
         config = DistillConfig.from_dict(json.loads(state_file.read_text())["config"])
     else:
-        teacher = str(BUNDLED_MODEL) if args.teacher == "bundled" else args.teacher
+        teacher = str(full_model_path(BUNDLED_MODEL)) if args.teacher == "bundled" \
+            else args.teacher
         if not Path(teacher).is_file():
             raise InputError(f"--teacher: no model file at {teacher}")
         config = DistillConfig(

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.checkpoint import BUNDLED_MODEL, distilled_info, load_model
+from engine.checkpoint import BUNDLED_MODEL, distilled_info, load_model, teacher_path
 from engine.context_chords import infer_gap_chords
 from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
-from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
+from engine.errors import BarRangeError, ClipTooLargeError, InputError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
@@ -104,18 +104,6 @@ def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
         logger.info("%d notes outside the model's pitch range left out of its input",
                     len(roll.dropped))
     return roll.data[:2] * 2.0 - 1.0
-
-
-def _teacher_path(student: Path, table: dict[str, Any]) -> Path:
-    """Where a student's teacher is: beside the student (how models ship), else in the
-    bundled weights folder, else at the path stored when it was distilled."""
-    name = table["teacher"]
-    for candidate in (student.parent / name, BUNDLED_MODEL.parent / name,
-                      Path(str(table.get("teacher_path", "")))):
-        if candidate.name == name and candidate.is_file():
-            return candidate
-    raise ModelFileError(f"{student} is a few-step student of {name}, which is neither beside "
-                         f"it nor in {BUNDLED_MODEL.parent}: put the two files together")
 
 
 class ModelThread:
@@ -201,7 +189,7 @@ class Pipeline:
             table = distilled_info(info)
             if table is None:
                 return net, info, None
-            teacher, teacher_info = load_model(_teacher_path(path, table), device=chosen)
+            teacher, teacher_info = load_model(teacher_path(path, table), device=chosen)
             teacher.requires_grad_(False)
             return teacher, {**teacher_info, "binarize": info.get(
                 "binarize", teacher_info.get("binarize"))}, (net, {**info, "distilled": table})

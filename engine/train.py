@@ -73,7 +73,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engine.cache import load_cache
-from engine.checkpoint import BUNDLED_MODEL, load_model, read_metadata, save_model
+from engine.checkpoint import (
+    BUNDLED_MODEL,
+    full_model_path,
+    load_model,
+    read_metadata,
+    save_model,
+)
 from engine.dataset import (
     Batch,
     DenseSong,
@@ -716,7 +722,9 @@ _GROWABLE = ("stem", "stem_channels", "stem_layers", "stem_heads", "window_bars"
 
 
 def _init_path(value: str) -> Path:
-    return BUNDLED_MODEL if value == "bundled" else Path(value)
+    """``--init-from``: a model file, or ``bundled`` (the bundled model's full network: the
+    teacher when the bundled file is a distilled student)."""
+    return full_model_path(BUNDLED_MODEL) if value == "bundled" else Path(value)
 
 
 def build_config(args: argparse.Namespace, stored: TrainConfig | None) -> TrainConfig:

@@ -161,3 +161,11 @@ def test_the_distill_command_is_registered_without_importing_torch_code():
     add_commands(parser.add_subparsers())
     args = parser.parse_args(["distill", "--cache", "c.npz", "--run", "r", "--steps", "10"])
     assert (args.student_steps, args.teacher_substeps, args.teacher) == (4, 2, "bundled")
+
+
+def test_training_and_distillation_start_from_a_students_teacher(student_file,
+                                                                  tiny_model_file):
+    from engine.checkpoint import full_model_path
+
+    assert full_model_path(student_file) == tiny_model_file
+    assert full_model_path(tiny_model_file) == tiny_model_file
