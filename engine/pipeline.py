@@ -219,6 +219,8 @@ class Pipeline:
             table = self.student[1]["distilled"]
             out["fast"] = {"steps": table["steps"], "guidance": table["guidance"],
                            "teacher": self.model_info.get("name")}
+            if isinstance(table.get("tasks"), dict):
+                out["fast"]["tasks"] = [k for k, v in table["tasks"].items() if v]
         return out
 
     def close(self) -> None:
@@ -250,7 +252,7 @@ class Pipeline:
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
-            binarize=self._binarize(options, "infill"))
+            binarize=self._binarize(options, "infill"), name="infill")
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
@@ -281,7 +283,7 @@ class Pipeline:
         result = self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
                            context=list(context), chords=chords, melody=melody,
                            options=options, progress=progress, cancel=cancel, keep=(),
-                           binarize=self._binarize(options, "accompany"))
+                           binarize=self._binarize(options, "accompany"), name="accompany")
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,
@@ -292,7 +294,8 @@ class Pipeline:
         self._check_size((), n_bars)
         return self._run(TASK_FULL, n_bars=n_bars, target=BarRange(0, n_bars), context=[],
                          chords=chords, melody=None, options=options, progress=progress,
-                         cancel=cancel, keep=(), binarize=self._binarize(options, "generate"))
+                         cancel=cancel, keep=(), binarize=self._binarize(options, "generate"),
+                         name="generate")
 
     # ------------------------------------------------------------------ internals
 
@@ -336,13 +339,15 @@ class Pipeline:
              chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
-             binarize: bool, window_bars: int | None = None) -> Result:
+             binarize: bool, name: str, window_bars: int | None = None) -> Result:
         started = time.perf_counter()
+        network = self._network_for(options, name)
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
                 task, n_bars=n_bars, target=target, context=context, chords=chords,
                 melody=melody, options=options, progress=progress, cancel=cancel,
-                window_bars=window_bars or self.window_bars, binarize=binarize))
+                window_bars=window_bars or self.window_bars, binarize=binarize,
+                network=network))
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
         # The model has no velocity channel: new notes take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
@@ -374,7 +379,8 @@ class Pipeline:
     def _sample(self, task: int, *, n_bars: int, target: BarRange, context: Sequence[Note],
                 chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
                 options: SamplingOptions, progress: Progress | None,
-                cancel: threading.Event | None, window_bars: int, binarize: bool
+                cancel: threading.Event | None, window_bars: int, binarize: bool,
+                network: tuple[DenoiserNet, int, float]
                 ) -> tuple[list[np.ndarray], Key | None, int]:
         """Steps of one generation:
 
@@ -430,7 +436,7 @@ class Pipeline:
         windows = self._windows(target, total_bars, window)
         nfe = 0
         eta = 1.0 if options.sampler == "ddpm" else 0.0  # DDPM = ancestral DDIM
-        net, n_steps, guidance = self._network_for(options)
+        net, n_steps, guidance = network
         task_t = torch.full((v,), task, dtype=torch.long, device=device)
 
         def tensor(a: np.ndarray) -> torch.Tensor:
@@ -482,15 +488,21 @@ class Pipeline:
         rolls = [(state[i, :, : n_bars * STEPS_PER_BAR] > 0).astype(np.float32) for i in range(v)]
         return rolls, key, nfe
 
-    def _network_for(self, options: SamplingOptions) -> tuple[DenoiserNet, int, float]:
-        """(network, sampler steps, guidance scale) for a request: the distilled student
-        at its own steps with its guidance folded in (scale 1: one pass a step) when the
-        model has one, the request is ``quality="fast"`` DDIM at the default steps and at
-        the guidance the student learnt; else the full model at the request's settings."""
+    def _network_for(self, options: SamplingOptions, task: str
+                     ) -> tuple[DenoiserNet, int, float]:
+        """(network, sampler steps, guidance scale) for a request of ``task`` (infill,
+        accompany, generate): the distilled student at its own steps with its guidance
+        folded in (scale 1: one pass a step) when the model has one, the student serves
+        the task (``info["distilled"]["tasks"]``, measured: absent means every task), and
+        the request is ``quality="fast"`` DDIM at the default steps and at the guidance
+        the student learnt; else the full model at the request's settings."""
         if self.student is not None and options.quality == "fast" and \
                 options.sampler == "ddim" and options.steps == DEFAULT_STEPS:
             net, info = self.student
             table = info["distilled"]
+            serves = table.get("tasks")
+            if isinstance(serves, dict) and serves.get(task) is False:
+                return self.net, options.steps, options.guidance
             if abs(options.guidance - float(table["guidance"])) < 1e-6:
                 return net, int(table["steps"]), 1.0
         return self.net, options.steps, options.guidance

@@ -169,3 +169,23 @@ def test_training_and_distillation_start_from_a_students_teacher(student_file,
 
     assert full_model_path(student_file) == tiny_model_file
     assert full_model_path(tiny_model_file) == tiny_model_file
+
+
+def test_a_student_serves_only_the_tasks_its_file_lists(student_file, tmp_path):
+    from engine.checkpoint import load_model, save_model
+
+    net, info = load_model(student_file)
+    table = {**info["distilled"], "tasks": {"infill": False, "accompany": True,
+                                            "generate": True}}
+    partial = tmp_path / "partial.safetensors"
+    save_model(partial, net.state_dict(), net.config, info={**info, "distilled": table},
+               dtype=torch.float32)
+    pipeline = Pipeline.load(partial, device="cpu")
+    assert pipeline.info()["fast"]["tasks"] == ["accompany", "generate"]
+    chords = parse_progression("C G Am F C G Am F")
+    options = SamplingOptions(seed=1, key=parse_key("C"))
+    infill = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                             options=options)
+    assert infill.nfe == 20  # the teacher
+    accompany = pipeline.accompany(chords, n_bars=8, options=options)
+    assert accompany.nfe == 4  # the student
