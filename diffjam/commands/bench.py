@@ -98,7 +98,7 @@ def run_bench(args: argparse.Namespace) -> int:
         pipeline = Pipeline.load(args.model, device=device, threads=threads)
         loads[device] = time.perf_counter() - began
         info = pipeline.info()
-        print(f"{device}: model {info.get('name')} loaded in {1000 * loads[device]:.0f} ms")
+        print(f"{device}: model {info.get('model')} loaded in {1000 * loads[device]:.0f} ms")
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         for load in loads_wanted:
