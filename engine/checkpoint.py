@@ -37,7 +37,7 @@ from engine.model import DenoiserNet, ModelConfig
 
 FORMAT = "diffjam-model"
 FORMAT_VERSION = "1"
-BUNDLED_MODEL = Path(__file__).resolve().parent / "weights" / "diffjam-v3.safetensors"
+BUNDLED_MODEL = Path(__file__).resolve().parent / "weights" / "diffjam-v4-fast.safetensors"
 MAX_SHARD_BYTES = 16 * 2**20  # per file: what may come back from the device machine
 
 _SHARD_NAME = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})(?P<suffix>\.[^.]*)?$")

@@ -98,23 +98,27 @@ def existing_commentary(path: Path) -> str | None:
 
 def _bench_section(bench: dict[str, Any]) -> list[str]:
     lines = ["## Speed", "",
-             f"`diffjam bench`: {bench.get('threads')} CPU threads, median of "
+             f"`diffjam bench`: {bench.get('threads')} CPU threads, p50 and p99 of "
              f"{bench.get('repeats')} runs after a warm-up (reference rows: "
-             f"{bench.get('reference_repeats')} run). Model load: "
+             f"{bench.get('reference_repeats')} run), beside the number of busy processes "
+             "in the load column. Model load: "
              + ", ".join(f"{d} {1000 * s:.0f} ms" for d, s in bench.get("load_seconds",
                                                                          {}).items())
              + f". Peak RSS {bench.get('peak_rss_mib', 0):.0f} MiB"
              + (f", CUDA max allocated {bench['cuda_max_allocated_mib']:.0f} MiB"
                 if bench.get("cuda_max_allocated_mib") is not None else "") + ".", "",
-             "| device | setting | task | bars | steps | batch | median ms | nfe |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+             "| device | load | setting | task | bars | steps | batch | p50 ms | p99 ms | nfe |",
+             "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{1000 * value:.0f}"
+
     for row in bench.get("rows", []):
-        median = row.get("median_s")
         lines.append(
-            f"| {row['device']} | {row['label']} ({row['sampler']}, guidance "
-            f"{row['guidance']}) | {row['task']} | {row['bars']} | {row['steps']} | "
-            f"{row['variations']} | "
-            f"{'-' if median is None else f'{1000 * median:.0f}'} | {row.get('nfe') or '-'} |")
+            f"| {row['device']} | {row.get('load', 0)} | {row['label']} ({row['sampler']}, "
+            f"guidance {row['guidance']}) | {row['task']} | {row['bars']} | {row['steps']} | "
+            f"{row['variations']} | {ms(row.get('median_s'))} | {ms(row.get('p99_s'))} | "
+            f"{row.get('nfe') or '-'} |")
     return [*lines, ""]
 
 

@@ -15,3 +15,11 @@ $DIFFJAM accompany --chords "$CHORDS_006" --melody input-006-melody.mid --bars 8
 $DIFFJAM accompany --chords "C G Am F" --bars 8 --seed 1 -o sample-accompany-C-G-Am-F.mid --force
 $DIFFJAM generate --bars 8 --chords "Am F C G" --seed 1 -o sample-generate-Am-F-C-G.mid --force
 $DIFFJAM generate --bars 8 --seed 2 -o sample-generate-free.mid --force
+# piano rolls of the input and the results, the regenerated bars shaded
+$DIFFJAM roll-image input-006-bars17-24.mid --bars 3-6 --title "input (real bars 3-6)" \
+    --out input-006-bars17-24.svg
+for name in sample-infill-006-bars3-6 sample-infill-006-bars3-6-no-chords; do
+    $DIFFJAM roll-image "$name.mid" --bars 3-6 --title "$name" --out "$name.svg"
+done
+$DIFFJAM roll-image sample-accompany-006.mid --title "accompaniment under the melody" \
+    --out sample-accompany-006.svg
