@@ -322,7 +322,7 @@ class EngineClient(QObject):
         for event in events:
             self._handle(event)
 
-    def _handle(self, event: Event) -> None:  # noqa: C901 - one branch per message kind
+    def _handle(self, event: Event) -> None:
         if isinstance(event, Status):
             self._status = event
             self._last_status_at = time.monotonic()

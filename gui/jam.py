@@ -25,9 +25,9 @@ from gui.qt import (
     QPushButton,
     QSettings,
     QSpinBox,
+    Qt,
     QVBoxLayout,
     QWidget,
-    Qt,
     Signal,
 )
 from wire.limits import LIMITS, Limits

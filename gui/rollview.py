@@ -197,24 +197,7 @@ class RollView(QWidget):
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                     f"C{pitch // 12 - 1}",
                 )
-        for span, fill in ((self._generated, True), (self._target, False)):
-            if span is None:
-                continue
-            first, last = span
-            rect = QRectF(
-                left + (first - 1) * BEATS_PER_BAR * x_per_beat,
-                top,
-                (last - first + 1) * BEATS_PER_BAR * x_per_beat,
-                height,
-            )
-            if fill:
-                painter.fillRect(rect, _SHADE)
-            else:
-                pen = QPen(_TARGET_OUTLINE)
-                pen.setStyle(Qt.PenStyle.DashLine)
-                pen.setWidth(2)
-                painter.setPen(pen)
-                painter.drawRect(rect.adjusted(1, 1, -1, -1))
+        self._paint_spans(painter, QRectF(left, top, width, height), x_per_beat)
         for beat in range(beats + 1):
             x = left + beat * x_per_beat
             on_bar = beat % BEATS_PER_BAR == 0
@@ -242,20 +225,46 @@ class RollView(QWidget):
             )
             painter.fillRect(rect, shade)
         if chord_lane:
-            painter.setPen(_CHORD_TEXT)
-            bar_width = BEATS_PER_BAR * x_per_beat
-            for bar in range(self._n_bars):
-                symbols = self.chords_at(bar + 1)
-                for index, symbol in enumerate(symbols):
-                    slot = bar_width / len(symbols)
-                    painter.drawText(QRectF(left + bar * bar_width + index * slot + 3,
-                                            _HEADER_HEIGHT, slot - 3, chord_lane),
-                                     Qt.AlignmentFlag.AlignVCenter, symbol)  # fmt: skip
+            self._paint_chords(painter, left, x_per_beat, chord_lane)
         if self._playhead is not None and 0 <= self._playhead <= beats:
             x = left + self._playhead * x_per_beat
             painter.setPen(QPen(PLAYHEAD_COLOR, 2))
             painter.drawLine(QPointF(x, top), QPointF(x, top + height))
         painter.end()
+
+    def _paint_spans(self, painter: QPainter, area: QRectF, x_per_beat: float) -> None:
+        """The generated bars shaded and the target bars outlined, over ``area``."""
+        for span, fill in ((self._generated, True), (self._target, False)):
+            if span is None:
+                continue
+            first, last = span
+            rect = QRectF(
+                area.left() + (first - 1) * BEATS_PER_BAR * x_per_beat,
+                area.top(),
+                (last - first + 1) * BEATS_PER_BAR * x_per_beat,
+                area.height(),
+            )
+            if fill:
+                painter.fillRect(rect, _SHADE)
+            else:
+                pen = QPen(_TARGET_OUTLINE)
+                pen.setStyle(Qt.PenStyle.DashLine)
+                pen.setWidth(2)
+                painter.setPen(pen)
+                painter.drawRect(rect.adjusted(1, 1, -1, -1))
+
+    def _paint_chords(self, painter: QPainter, left: float, x_per_beat: float,
+                      chord_lane: float) -> None:
+        """Each bar's chord symbols in the lane under the bar numbers."""
+        painter.setPen(_CHORD_TEXT)
+        bar_width = BEATS_PER_BAR * x_per_beat
+        for bar in range(self._n_bars):
+            symbols = self.chords_at(bar + 1)
+            for index, symbol in enumerate(symbols):
+                slot = bar_width / len(symbols)
+                painter.drawText(QRectF(left + bar * bar_width + index * slot + 3,
+                                        _HEADER_HEIGHT, slot - 3, chord_lane),
+                                 Qt.AlignmentFlag.AlignVCenter, symbol)  # fmt: skip
 
     @staticmethod
     def pitch_name(pitch: int) -> str:

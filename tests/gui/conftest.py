@@ -6,17 +6,17 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from fake_audio import FakeSink  # noqa: E402
-from fake_engine import FakeEngine  # noqa: E402
+import numpy as np
+import pytest
+from fake_audio import FakeSink
+from fake_engine import FakeEngine
 
-from gui.client import EngineClient  # noqa: E402
-from gui.panel import PanelWindow  # noqa: E402
-from gui.qt import QColor, QImage, QSettings  # noqa: E402
+from gui.client import EngineClient
+from gui.panel import PanelWindow
+from gui.qt import QColor, QImage, QSettings
 
 CONNECT_TIMEOUT_MS = 5000
 

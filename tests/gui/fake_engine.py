@@ -162,28 +162,9 @@ class FakeEngine:
         elif address == "/diffjam/jam/ports" and not self.midi_ports:
             self._error(to, "", 16, "JAM", "cannot list MIDI ports: no MIDI system")
         elif address == "/diffjam/jam/ports":
-            system = json.loads(args[0]).get("midi_system", "default") if args else "default"
-            if (system == "default" and not self.alsa) or (system == "jack" and not self.jack):
-                self._error(to, "", 16, "JAM", NO_ALSA if system == "default" else NO_JACK)
-                return
-            names = ("JACK Keyboard", "JACK Synth") if system == "jack" else (
-                "Fake Keyboard", "Fake Synth")
-            self._send(to, "/diffjam/jam/ports", json.dumps(
-                {"inputs": [names[0]], "outputs": [names[1]], "midi_system": system}
-            ))  # fmt: skip
+            self._jam_ports(to, args)
         elif address == "/diffjam/jam/start":
-            config = json.loads(args[0])
-            if config.get("midi_system", "default") == "default" and not self.alsa:
-                self._error(to, "", 16, "JAM", "MIDI port problem: " + NO_ALSA)
-                return
-            if config.get("output") == "Missing Synth":
-                self._error(to, "", 16, "JAM", "no MIDI output named 'Missing Synth'")
-                return
-            self.jam_running = True
-            self._send(to, "/diffjam/jam/state", json.dumps({
-                "running": True, "bar": 1, "chord": "Am7", "tempo": config.get("tempo"),
-                "clock": config.get("clock"), "error": None,
-            }))  # fmt: skip
+            self._jam_start(to, args)
         elif address == "/diffjam/jam/stop":
             self.jam_running = False
             self._send(to, "/diffjam/jam/state", json.dumps({
@@ -192,6 +173,31 @@ class FakeEngine:
             }))  # fmt: skip
         elif address != "/diffjam/cancel":
             self._error(to, "", 2, "UNKNOWN_ADDRESS", f"no such address {address}")
+
+    def _jam_ports(self, to: tuple[str, int], args: list[Any]) -> None:
+        system = json.loads(args[0]).get("midi_system", "default") if args else "default"
+        if (system == "default" and not self.alsa) or (system == "jack" and not self.jack):
+            self._error(to, "", 16, "JAM", NO_ALSA if system == "default" else NO_JACK)
+            return
+        names = ("JACK Keyboard", "JACK Synth") if system == "jack" else (
+            "Fake Keyboard", "Fake Synth")
+        self._send(to, "/diffjam/jam/ports", json.dumps(
+            {"inputs": [names[0]], "outputs": [names[1]], "midi_system": system}
+        ))  # fmt: skip
+
+    def _jam_start(self, to: tuple[str, int], args: list[Any]) -> None:
+        config = json.loads(args[0])
+        if config.get("midi_system", "default") == "default" and not self.alsa:
+            self._error(to, "", 16, "JAM", "MIDI port problem: " + NO_ALSA)
+            return
+        if config.get("output") == "Missing Synth":
+            self._error(to, "", 16, "JAM", "no MIDI output named 'Missing Synth'")
+            return
+        self.jam_running = True
+        self._send(to, "/diffjam/jam/state", json.dumps({
+            "running": True, "bar": 1, "chord": "Am7", "tempo": config.get("tempo"),
+            "clock": config.get("clock"), "error": None,
+        }))  # fmt: skip
 
     def _maybe_run(self, request_id: str, chunk_count: int | None) -> None:
         request = self._requests[request_id]

@@ -25,9 +25,9 @@ from pythonosc.osc_message import OscMessage
 from gui.client import EngineClient
 from gui.clip import ClipNote, read_clip, write_clip
 from gui.panel import FORM_UNSUPPORTED, PanelWindow
-from wire.protocol import Hello, RequestParams, encode_message
 from gui.qt import QSettings
 from gui.rollview import GENERATED_COLOR
+from wire.protocol import Hello, RequestParams, encode_message
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0
