@@ -22,11 +22,9 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridge.models import DEFAULT_MAX_LOADED
 from engine.devices import add_device_argument, add_threads_argument, resolve_device
@@ -222,67 +220,83 @@ class _ZeroTimePipeline:
                       nfe=0, seconds=0.0)
 
 
-def _message(address: str, tags: str, *args: Any) -> bytes:
-    builder = OscMessageBuilder(address)
-    for tag, value in zip(tags, args, strict=True):
-        builder.add_arg(value, tag)
-    return builder.build().dgram
+class _LocalEngine:
+    """An OSC server for ``pipeline`` on a free loopback port of this process, and a UDP
+    client of it that speaks :mod:`wire.protocol` (what the bench measures is the same
+    encode, UDP, decode and routing a real client goes through)."""
+
+    def __init__(self, pipeline: Any, *, timeout_s: float) -> None:
+        from bridge.server import OscServer
+        from bridge.worker import PipelineRunner
+
+        self.server = OscServer(PipelineRunner(pipeline), info=pipeline.info(), port=0,
+                                queue=8)  # the bench writes no files: write_midi False
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(timeout_s)
+        self.target = ("127.0.0.1", self.server.address[1])
+
+    def status(self) -> None:
+        """Ask for ``/diffjam/status`` and wait for it."""
+        from wire.protocol import Status, StatusQuery, encode_message
+
+        self.sock.sendto(encode_message(StatusQuery()), self.target)
+        self._until(lambda event: isinstance(event, Status))
+
+    def infill(self, request_id: str, notes: Sequence[Any], params: Any) -> None:
+        """Send an infill request (notes in beats, :class:`wire.protocol.RequestParams`)
+        and wait for its ``done``; an engine error raises RuntimeError."""
+        from wire.protocol import Done, encode_request
+
+        for datagram in encode_request("infill", request_id, params, notes):
+            self.sock.sendto(datagram, self.target)
+        self._until(lambda event: isinstance(event, Done) and event.request_id == request_id)
+
+    def _until(self, wanted: Callable[[Any], bool]) -> None:
+        from wire.protocol import EngineError, decode
+
+        while True:
+            for event in decode(self.sock.recvfrom(65535)[0]):
+                if isinstance(event, EngineError):
+                    raise RuntimeError(f"bench request failed: {event.message}")
+                if wanted(event):
+                    return
+
+    def close(self) -> None:
+        self.sock.close()
+        self.server.shutdown()
+        self.thread.join(10.0)
+
+
+def _summary(values: list[float], digits: int) -> dict[str, float]:
+    from engine.bench import percentile
+
+    return {"n": len(values), "p50_ms": round(percentile(values, 50), digits),
+            "p99_ms": round(percentile(values, 99), digits),
+            "mean_ms": round(statistics.fmean(values), digits)}
+
+
+def _timed(call: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000.0
 
 
 def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
     """p50/p99/mean round-trip ms for ``status`` and a 16-note infill (until ``done``)."""
-    from bridge.server import OscServer
-    from bridge.worker import PipelineRunner
-    from engine.bench import percentile
+    from wire.protocol import BeatNote, RequestParams
 
-    server = OscServer(PipelineRunner(_ZeroTimePipeline()),  # the bench writes no files
-                       info=_ZeroTimePipeline().info(), port=0, queue=8)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(10.0)
-    target = ("127.0.0.1", server.address[1])
-    notes: list[Any] = []
-    for k in range(16):
-        notes += [k * 0.5, 0.5, 60 + k % 12, 90]
-    params = json.dumps({"notes_chunks": 1, "bars": [1, 2], "clip_beats": 8, "steps": 1,
-                         "write_midi": False})
-    status = _message("/diffjam/status", "")
-    figures: dict[str, dict[str, float]] = {}
+    notes = [BeatNote(k * 0.5, 0.5, 60 + k % 12, 90) for k in range(16)]
+    params = RequestParams(bars=(1, 2), clip_beats=8, steps=1, write_midi=False)
+    engine = _LocalEngine(_ZeroTimePipeline(), timeout_s=10.0)
     try:
-        cases: dict[str, list[float]] = {"status": [], "infill_16_notes": []}
-        for _ in range(n):
-            started = time.perf_counter()
-            sock.sendto(status, target)
-            while OscMessage(sock.recvfrom(65535)[0]).address != "/diffjam/status":
-                pass
-            cases["status"].append((time.perf_counter() - started) * 1000.0)
-        for i in range(n):
-            rid = f"b{i}"
-            started = time.perf_counter()
-            sock.sendto(_message("/diffjam/notes", "sii" + "ffii" * 16, rid, 0, 1, *notes),
-                        target)
-            sock.sendto(_message("/diffjam/infill", "ss", rid, params), target)
-            while True:
-                message = OscMessage(sock.recvfrom(65535)[0])
-                if message.address == "/diffjam/error":
-                    raise RuntimeError(f"bench request failed: {message.params}")
-                if message.address == "/diffjam/done":
-                    break
-            cases["infill_16_notes"].append((time.perf_counter() - started) * 1000.0)
-        for name, values in cases.items():
-            figures[name] = {
-                "n": len(values),
-                "p50_ms": round(percentile(values, 50), 3),
-                "p99_ms": round(percentile(values, 99), 3),
-                "mean_ms": round(statistics.fmean(values), 3),
-            }
+        status = [_timed(engine.status) for _ in range(n)]
+        infill = [_timed(partial(engine.infill, f"b{i}", notes, params)) for i in range(n)]
     finally:
-        sock.close()
-        server.shutdown()
-        thread.join(10.0)
-    return figures
+        engine.close()
+    return {"status": _summary(status, 3), "infill_16_notes": _summary(infill, 3)}
 
 
 def measure_model_paths(model: str, n: int, *, load: int = 0,
@@ -291,64 +305,39 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
     settings, a new seed each time) called directly on the pipeline, as ``diffjam infill``
     does, and as a request to the OSC server in this process (until ``done``), the two
     paths interleaved so that a change in the machine's load hits both."""
-    from bridge.server import OscServer
-    from bridge.worker import PipelineRunner
-    from engine.bench import BusyProcesses, percentile, synthetic_clip
+    from bridge.worker import note_to_beats
+    from engine.bench import BusyProcesses, synthetic_clip
     from engine.pipeline import BarRange, Pipeline, SamplingOptions
+    from wire.protocol import RequestParams
 
     pipeline = Pipeline.load(None if model == "bundled" else Path(model), device="cpu",
                              threads=threads)
     _, _, arrangement = synthetic_clip(8)
     context = [note for note in arrangement if not 32 <= note.start < 96]
-    server = OscServer(PipelineRunner(pipeline), info=pipeline.info(), port=0, queue=8)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(60.0)
-    target = ("127.0.0.1", server.address[1])
-    flat: list[Any] = []
-    for note in context:
-        flat += [note.start / 4.0, note.duration / 4.0, note.pitch, note.velocity]
-    times: dict[str, list[float]] = {"direct": [], "osc": []}
+    beats = [note_to_beats(note) for note in context]
+    engine = _LocalEngine(pipeline, timeout_s=60.0)
 
     def osc(seed: int) -> None:
-        rid = f"m{seed}"
-        params = json.dumps({"notes_chunks": 1, "bars": [3, 6], "clip_beats": 32,
-                             "seed": seed, "write_midi": False})
-        sock.sendto(_message("/diffjam/notes", "sii" + "ffii" * len(context), rid, 0, 1,
-                             *flat), target)
-        sock.sendto(_message("/diffjam/infill", "ss", rid, params), target)
-        while True:
-            message = OscMessage(sock.recvfrom(65535)[0])
-            if message.address == "/diffjam/error":
-                raise RuntimeError(f"bench request failed: {message.params}")
-            if message.address == "/diffjam/done" and message.params[0] == rid:
-                return
+        engine.infill(f"m{seed}", beats, RequestParams(bars=(3, 6), clip_beats=32, seed=seed,
+                                                       write_midi=False))
 
     def direct(seed: int) -> None:
         pipeline.infill(context, n_bars=8, bars=BarRange(2, 6),
                         options=SamplingOptions(seed=seed))
 
+    times: dict[str, list[float]] = {"direct": [], "osc": []}
     try:
         with BusyProcesses(load):
             for seed in range(3):  # warm both paths (the first calls set up kernels)
                 direct(seed)
                 osc(seed)
             for i in range(1, n + 1):
-                for name, call in (("direct", direct), ("osc", osc)):
-                    started = time.perf_counter()
-                    call(i)
-                    times[name].append((time.perf_counter() - started) * 1000.0)
+                times["direct"].append(_timed(partial(direct, i)))
+                times["osc"].append(_timed(partial(osc, i)))
     finally:
-        sock.close()
-        server.shutdown()
-        thread.join(10.0)
+        engine.close()
         pipeline.close()
-    return {name: {"n": len(values), "p50_ms": round(percentile(values, 50), 2),
-                   "p99_ms": round(percentile(values, 99), 2),
-                   "mean_ms": round(statistics.fmean(values), 2)}
-            for name, values in times.items()}
+    return {name: _summary(values, 2) for name, values in times.items()}
 
 
 def run_bench(args: argparse.Namespace) -> int:
