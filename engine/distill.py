@@ -35,7 +35,6 @@ import copy
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -44,7 +43,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from engine.cache import load_cache
 from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_model
@@ -53,7 +51,16 @@ from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, Inpaint
 from engine.model import Conditioning, DenoiserNet
-from engine.train import Schedule, batch_on, batch_tensors, learning_rate, step_seed, window_batch
+from engine.train import (
+    Schedule,
+    batch_on,
+    batch_tensors,
+    learning_rate,
+    read_run_state,
+    step_seed,
+    window_batch,
+    write_run_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -202,19 +209,9 @@ class Distiller:
     # ---------------------------------------------------------------- state on disk
 
     def save(self) -> None:
-        tensors = {f"student.{k}": v for k, v in self.student.state_dict().items()}
-        tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
-        for index, state in self.optimizer.state_dict()["state"].items():
-            for name, value in state.items():
-                tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
-        tmp = self.run_dir / "state.safetensors.tmp"
-        save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp))
-        os.replace(tmp, self.run_dir / "state.safetensors")
-        state = {"config": asdict(self.config), "step": self.step, "seconds": self.seconds,
-                 "param_groups": self.optimizer.state_dict()["param_groups"],
-                 "history": self.history}
-        (self.run_dir / "state.json.tmp").write_text(json.dumps(state))
-        os.replace(self.run_dir / "state.json.tmp", self.run_dir / "state.json")
+        write_run_state(self.run_dir, {"student": self.student, "ema": self.ema},
+                        self.optimizer, {"config": asdict(self.config), "step": self.step,
+                                         "seconds": self.seconds, "history": self.history})
         save_model(self.run_dir / "model.safetensors", self.ema.state_dict(),
                    self.teacher.config, info=self.model_info())
 
@@ -242,17 +239,8 @@ class Distiller:
         return info
 
     def load(self) -> None:
-        state = json.loads((self.run_dir / "state.json").read_text())
-        tensors = load_file(str(self.run_dir / "state.safetensors"))
-        self.student.load_state_dict({k[8:]: v for k, v in tensors.items()
-                                      if k.startswith("student.")})
-        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
-        opt_state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith("opt."):
-                _, index, name = key.split(".", 2)
-                opt_state.setdefault(int(index), {})[name] = value
-        self.optimizer.load_state_dict({"state": opt_state, "param_groups": state["param_groups"]})
+        state = read_run_state(self.run_dir, {"student": self.student, "ema": self.ema},
+                               self.optimizer)
         self.step, self.seconds, self.history = state["step"], state["seconds"], state["history"]
         logger.info("resumed %s at step %d", self.run_dir, self.step)
 

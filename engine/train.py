@@ -317,6 +317,50 @@ def progress_line(
     )
 
 
+def write_run_state(run_dir: Path, nets: dict[str, torch.nn.Module],
+                    optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """A run's state on disk, each file replaced atomically: ``state.safetensors`` with
+    every network's weights under its name (``net.``, ``ema.``, ...) and the optimizer's
+    moments (``opt.<param index>.<name>``); ``state.json`` with ``state`` and the
+    optimizer's hyper-parameters. Training and distillation both keep their runs so."""
+    tensors = {f"{prefix}.{k}": v for prefix, net in nets.items()
+               for k, v in net.state_dict().items()}
+    opt = optimizer.state_dict()
+    for index, moments in opt["state"].items():
+        for name, value in moments.items():
+            tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
+    tmp = run_dir / "state.safetensors.tmp"
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
+    os.replace(tmp, run_dir / "state.safetensors")
+    tmp_json = run_dir / "state.json.tmp"
+    tmp_json.write_text(json.dumps({**state, "param_groups": opt["param_groups"]}))
+    os.replace(tmp_json, run_dir / "state.json")
+
+
+def read_run_state(run_dir: Path, nets: dict[str, torch.nn.Module],
+                   optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The inverse of :func:`write_run_state`: loads the networks and the optimizer (its
+    saved hyper-parameters, with this process's choice of kernels) and returns the state
+    dict of ``state.json``."""
+    state: dict[str, Any] = json.loads((run_dir / "state.json").read_text())
+    tensors = load_file(str(run_dir / "state.safetensors"))
+    for prefix, net in nets.items():
+        start = len(prefix) + 1
+        net.load_state_dict({k[start:]: v for k, v in tensors.items()
+                             if k.startswith(prefix + ".")})
+    moments: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, index, name = key.split(".", 2)
+            moments.setdefault(int(index), {})[name] = value
+    groups = [
+        {**saved, **{k: v for k, v in current.items() if k in ("fused", "foreach")}}
+        for saved, current in zip(state["param_groups"], optimizer.param_groups, strict=True)
+    ]
+    optimizer.load_state_dict({"state": moments, "param_groups": groups})
+    return state
+
+
 class Trainer:
     """One training run in ``run_dir`` on ``device``; under torchrun, this process's part.
 
@@ -384,27 +428,14 @@ class Trainer:
 
     def save(self) -> None:
         """Write the run's state and model file (rank 0 alone calls this)."""
-        tensors = {f"net.{k}": v for k, v in self.net.state_dict().items()}
-        tensors.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
-        opt = self.optimizer.state_dict()
-        for index, state in opt["state"].items():
-            for name, value in state.items():
-                tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
-        tmp = self.run_dir / "state.safetensors.tmp"
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-        os.replace(tmp, self.run_dir / "state.safetensors")
-        state = {
+        write_run_state(self.run_dir, {"net": self.net, "ema": self.ema}, self.optimizer, {
             "config": asdict(self.config),
             "step": self.step,
             "schedule": asdict(self.schedule),
             "init_from": self.init_from_path,
             "seconds": self.seconds,
-            "param_groups": opt["param_groups"],
             "history": self.history,
-        }
-        tmp_json = self.run_dir / "state.json.tmp"
-        tmp_json.write_text(json.dumps(state))
-        os.replace(tmp_json, self.run_dir / "state.json")
+        })
         save_model(
             self.run_dir / "model.safetensors",
             self.ema.state_dict(),
@@ -435,22 +466,8 @@ class Trainer:
 
     def load(self) -> None:
         """Continue the run saved in ``run_dir``."""
-        state = json.loads((self.run_dir / "state.json").read_text())
-        tensors = load_file(str(self.run_dir / "state.safetensors"))
-        self.net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
-        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
-        opt_state: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith("opt."):
-                _, index, name = key.split(".", 2)
-                opt_state.setdefault(int(index), {})[name] = value
-        # The saved hyper-parameters, with this process's choice of kernels.
-        groups = [
-            {**saved, **{k: v for k, v in current.items() if k in ("fused", "foreach")}}
-            for saved, current in zip(state["param_groups"], self.optimizer.param_groups,
-                                      strict=True)
-        ]
-        self.optimizer.load_state_dict({"state": opt_state, "param_groups": groups})
+        state = read_run_state(self.run_dir, {"net": self.net, "ema": self.ema},
+                               self.optimizer)
         self.step = state["step"]
         if "schedule" in state:
             self.schedule = Schedule(**state["schedule"])
