@@ -58,6 +58,7 @@ from engine.train import (
     learning_rate,
     read_run_state,
     step_seed,
+    weighted_mean,
     window_batch,
     write_run_state,
 )
@@ -130,19 +131,12 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
                   cond: Conditioning, *, guidance: float, substeps: int) -> torch.Tensor:
     """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
     with the known part written into every estimate (step 3 of the module docstring)."""
-    uncond = None
-    if cond.chroma is not None and guidance != 1.0:
-        present = cond.chords_present if cond.chords_present is not None else None
-        uncond = Conditioning(**{
-            **{f.name: getattr(cond, f.name) for f in fields(Conditioning)},
-            "chords_present": torch.zeros_like(present) if present is not None
-            else torch.zeros(x_t.shape[0], device=x_t.device)})
-    denoiser: Any = GuidedDenoiser(teacher, cond, uncond, guidance)
-    if cond.known is not None and cond.mask is not None:
-        mask = cond.mask.float()
-        if cond.known_present is not None:
-            mask = mask * cond.known_present.float()[:, None]
-        denoiser = Inpaint(denoiser, cond.known, mask)
+    guided = cond.chroma is not None and guidance != 1.0
+    denoiser: Any = GuidedDenoiser(teacher, cond, cond.without_chords() if guided else None,
+                                   guidance)
+    given = cond.given_steps()
+    if given is not None and cond.known is not None:
+        denoiser = Inpaint(denoiser, cond.known, given)
     x = x_t
     for k in range(substeps):
         t_k = t + (s - t) * (k / substeps)
@@ -192,14 +186,7 @@ class Distiller:
                                 substeps=config.teacher_substeps)
             target = student_target(x_t, x_s, t, s)
         error = (net(x_t, t, cond).float() - target) ** 2
-        generate = torch.ones(n, x0.shape[2])
-        if cond.mask is not None:
-            known = cond.mask.float()
-            if cond.known_present is not None:
-                known = known * cond.known_present.float()[:, None]
-            generate = 1.0 - known
-        cells = generate[:, None, :, None].expand_as(error)
-        return (error * cells).sum() / cells.sum().clamp_min(1.0)
+        return weighted_mean(error, cond, known_weight=0.0)
 
     @torch.no_grad()
     def validate(self) -> float:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import cast
 
 import torch
@@ -153,6 +153,23 @@ class Conditioning:
     chords_present: torch.Tensor | None = None
     melody_present: torch.Tensor | None = None
     rhythm_present: torch.Tensor | None = None
+
+    def given_steps(self) -> torch.Tensor | None:
+        """(B, T) float, 1 at the steps whose notes the conditioning gives (``mask`` where
+        the known part is present); None without a known part. The sampler writes these
+        over its estimate (engine.guidance.Inpaint) and losses leave them out."""
+        if self.known is None or self.mask is None:
+            return None
+        given = self.mask.float()
+        if self.known_present is not None:
+            given = given * self.known_present.float()[:, None]
+        return given
+
+    def without_chords(self) -> Conditioning:
+        """The same conditioning with the chords marked absent in every example: the
+        unconditional branch of classifier-free guidance on the chords."""
+        absent = torch.zeros(self.task.shape[0], device=self.task.device)
+        return replace(self, chords_present=absent)
 
     def flags(self, batch: int, device: torch.device) -> torch.Tensor:
         """Presence flags (B, N_FLAGS) float32."""

@@ -469,8 +469,7 @@ class Pipeline:
                 chords_present=torch.full((v,), float(has_chords), device=device),
             )
             guided = has_chords and guidance != 1.0
-            uncond = (dataclasses.replace(cond, chords_present=torch.zeros(v, device=device))
-                      if guided else None)
+            uncond = cond.without_chords() if guided else None
             denoiser: Denoiser = GuidedDenoiser(net, cond, uncond, guidance)
             if binarize:
                 denoiser = Binarize(denoiser)

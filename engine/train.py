@@ -223,11 +223,9 @@ def weighted_mean(error: torch.Tensor, cond: Conditioning, *, known_weight: floa
     part a sampler generates: the known part is written over the estimate at sampling
     time (engine.guidance.Inpaint), so learning to copy it through the network spends
     capacity on nothing a user hears."""
-    if known_weight == 1.0 or cond.mask is None:
+    known = cond.given_steps()
+    if known_weight == 1.0 or known is None:
         return error.mean()
-    known = cond.mask.float()
-    if cond.known_present is not None:
-        known = known * cond.known_present.float()[:, None]
     weight = (1.0 - known + known_weight * known)[:, None, :, None]  # (B, 1, T, 1)
     cells = weight.expand_as(error)
     return (error * cells).sum() / cells.sum().clamp_min(1.0)
