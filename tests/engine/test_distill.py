@@ -14,7 +14,7 @@ from engine.cache import build_cache
 from engine.checkpoint import read_metadata
 from engine.cli import add_commands
 from engine.devices import inference_threads
-from engine.diffusion import alpha_sigma, eps_from_x0
+from engine.diffusion import alpha_sigma
 from engine.distill import DistillConfig, Distiller, ddim_step, student_target
 from engine.errors import InputError, ModelFileError
 from engine.harmony import parse_key, parse_progression
@@ -50,15 +50,18 @@ def test_the_student_target_lands_one_ddim_step_on_the_teachers_point():
 def test_the_per_example_step_is_the_samplers_step():
     torch.manual_seed(1)
     x = torch.randn(3, 2, 16, 8)
-    fixed = torch.randn(3, 2, 16, 8).clamp(-1, 1)
-    times = torch.tensor([1.0, 0.6, 0.2])
-    by_sampler = sample_ddim(lambda x_t, t: fixed, x, times)
-    x1 = ddim_step(x, fixed, torch.full((3,), 1.0), torch.full((3,), 0.6))
-    x2 = ddim_step(x1, fixed, torch.full((3,), 0.6), torch.full((3,), 0.2))
-    assert torch.allclose(by_sampler, fixed)  # the sampler returns its last x0 estimate
-    expected = 0.0 + fixed * alpha_sigma(torch.tensor(0.2))[0] + alpha_sigma(
-        torch.tensor(0.2))[1] * eps_from_x0(x1, fixed, torch.full((3,), 0.6))
-    torch.testing.assert_close(x2, expected)
+    estimates = [torch.randn(3, 2, 16, 8).clamp(-1, 1) for _ in range(3)]
+    seen = []
+
+    def denoiser(x_t, t):  # records where the sampler stands at each step
+        seen.append(x_t.clone())
+        return estimates[len(seen) - 1]
+
+    sample_ddim(denoiser, x, torch.tensor([1.0, 0.6, 0.2, 0.0]))
+    step = ddim_step(x, estimates[0], torch.full((3,), 1.0), torch.full((3,), 0.6))
+    torch.testing.assert_close(step, seen[1])
+    step = ddim_step(step, estimates[1], torch.full((3,), 0.6), torch.full((3,), 0.2))
+    torch.testing.assert_close(step, seen[2])
 
 
 def test_a_run_resumes_and_its_model_file_is_a_student(tiny_cache, tiny_model_file, tmp_path):
@@ -117,15 +120,16 @@ def test_the_pipeline_runs_the_student_at_the_defaults_and_the_teacher_when_aske
 
 
 def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):
+    from engine.checkpoint import load_model, save_model
+
+    net, info = load_model(student_file)
+    table = {k: v for k, v in info["distilled"].items() if k != "teacher_path"}
     lonely = tmp_path / "student.safetensors"
-    lonely.write_bytes(student_file.read_bytes())
-    _, info = read_metadata(student_file)
-    Path(info["distilled"]["teacher_path"]).rename(tmp_path / "moved.safetensors")
-    try:
-        with pytest.raises(ModelFileError, match="student of"):
-            Pipeline.load(lonely, device="cpu")
-    finally:
-        (tmp_path / "moved.safetensors").rename(info["distilled"]["teacher_path"])
+    save_model(lonely, net.state_dict(), net.config,
+               info={**info, "distilled": {**table, "teacher": "absent.safetensors"}},
+               dtype=torch.float32)
+    with pytest.raises(ModelFileError, match="student of absent.safetensors"):
+        Pipeline.load(lonely, device="cpu")
 
 
 def test_sampling_runs_on_the_model_thread_with_its_thread_count(tiny_model_file):
