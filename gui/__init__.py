@@ -10,7 +10,7 @@ asked to. Modules:
 - :mod:`gui.protocol` — the failures the panel makes up itself and the error texts people
   read (no Qt, no sockets);
 - :mod:`gui.client` — the UDP socket, its receiving thread and the Qt signals;
-- :mod:`gui.clip`, :mod:`gui.chords`, :mod:`gui.form` — notes in beats and MIDI files,
+- :mod:`gui.clip`, :mod:`gui.chords`, :mod:`wire.form` (the form grammar) — notes in beats and MIDI files,
   chord-progression and form validation;
 - :mod:`gui.throttle`, :mod:`gui.rollview`, :mod:`gui.editors`, :mod:`gui.jam`,
   :mod:`gui.panel` — the widgets and the main window;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gui.chords import ChordSymbolError, Progression, parse_progression
-from gui.form import FormError, Phrase, parse_form
+from wire.form import FormError, Phrase, parse_form
 from gui.qt import (
     QColor,
     QLabel,

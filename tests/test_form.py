@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gui.form import FormError, Phrase, parse_form
+from wire.form import FormError, Phrase, parse_form
 
 
 def test_reads_a_form() -> None:
