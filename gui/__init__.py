@@ -10,8 +10,8 @@ asked to. Modules:
 - :mod:`gui.protocol` — the failures the panel makes up itself and the error texts people
   read (no Qt, no sockets);
 - :mod:`gui.client` — the UDP socket, its receiving thread and the Qt signals;
-- :mod:`gui.clip`, :mod:`gui.chords`, :mod:`wire.form` (the form grammar) — notes in beats and MIDI files,
-  chord-progression and form validation;
+- :mod:`gui.clip`, :mod:`gui.chords` — notes in beats and MIDI files, chord-progression
+  validation (forms are read with :mod:`wire.form`);
 - :mod:`gui.throttle`, :mod:`gui.rollview`, :mod:`gui.editors`, :mod:`gui.jam`,
   :mod:`gui.panel` — the widgets and the main window;
 - :mod:`gui.app`, :mod:`gui.cli`, :mod:`gui.engine_process` — ``diffjam panel``;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from gui.chords import ChordSymbolError, Progression, parse_progression
-from wire.form import FormError, Phrase, parse_form
 from gui.qt import (
     QColor,
     QLabel,
@@ -17,6 +16,7 @@ from gui.qt import (
     QWidget,
     Signal,
 )
+from wire.form import FormError, Phrase, parse_form
 
 __all__ = ["FormBlocks", "FormEditor", "ProgressionEditor", "phrase_color"]
 
