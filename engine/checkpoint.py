@@ -38,6 +38,8 @@ from engine.model import DenoiserNet, ModelConfig
 FORMAT = "diffjam-model"
 FORMAT_VERSION = "1"
 BUNDLED_MODEL = Path(__file__).resolve().parent / "weights" / "diffjam-v4-fast.safetensors"
+# the song cascade's lead-sheet model (engine.leadsheet; its own file format)
+BUNDLED_LEADSHEET = Path(__file__).resolve().parent / "weights" / "diffjam-leadsheet.safetensors"
 MAX_SHARD_BYTES = 16 * 2**20  # per file: what may come back from the device machine
 
 _SHARD_NAME = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})(?P<suffix>\.[^.]*)?$")

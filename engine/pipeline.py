@@ -15,6 +15,7 @@ inpainted rather than glued.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import queue
 import threading
@@ -27,13 +28,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.checkpoint import BUNDLED_MODEL, distilled_info, load_model, teacher_path
+from engine.checkpoint import (
+    BUNDLED_LEADSHEET,
+    BUNDLED_MODEL,
+    distilled_info,
+    load_model,
+    teacher_path,
+)
 from engine.context_chords import infer_gap_chords
 from engine.devices import inference_threads, resolve_device
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
+from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
@@ -47,6 +55,8 @@ from engine.sampling import (
     Result,
     SamplingOptions,
 )
+from engine.song import FixedParts, Song, SongOptions, compose
+from wire.form import Phrase
 
 logger = logging.getLogger(__name__)
 
@@ -160,25 +170,33 @@ class Pipeline:
 
     def __init__(self, net: DenoiserNet, info: dict[str, Any], *, device: torch.device,
                  path: Path, student: tuple[DenoiserNet, dict[str, Any]] | None = None,
-                 runner: ModelThread | None = None) -> None:
+                 runner: ModelThread | None = None,
+                 leadsheet: tuple[LeadSheetNet, dict[str, Any]] | None = None) -> None:
         self.net = net
         self.model_info = info
         self.device = device
         self.path = path
         self.window_bars = net.config.window_bars
         self.student = student
+        self.leadsheet = leadsheet
         self._runner = runner or ModelThread()
         self._lock = threading.Lock()
+        self._song_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str | None = None,
-             threads: int | None = None) -> Pipeline:
+             threads: int | None = None, leadsheet: str | Path | None = None) -> Pipeline:
         """Load a model file (the bundled model by default) on ``device`` (auto, cpu, cuda,
         cuda:N or mps; auto = CUDA when available, else CPU), on a new model thread that
         uses ``threads`` torch CPU threads (:func:`engine.devices.inference_threads`).
         Raises ModelFileError for a missing or broken file (or a student whose teacher is
-        missing), InputError for a device this machine does not have or a bad count."""
+        missing), InputError for a device this machine does not have or a bad count.
+
+        ``leadsheet``: the song cascade's lead-sheet model (:mod:`engine.leadsheet`); by
+        default the bundled one when it is there (without one, :meth:`song` says so)."""
         path = Path(path) if path is not None else BUNDLED_MODEL
+        sheet_path = Path(leadsheet) if leadsheet is not None else (
+            BUNDLED_LEADSHEET if BUNDLED_LEADSHEET.exists() else None)
         chosen = resolve_device(device or "auto")
         runner = ModelThread(threads)
         started = time.perf_counter()
@@ -196,13 +214,16 @@ class Pipeline:
 
         try:
             net, info, student = runner.call(load)
+            sheet = None if sheet_path is None else runner.call(
+                functools.partial(load_leadsheet, sheet_path, chosen))
         except BaseException:
             runner.close()
             raise
         logger.info("loaded %s on %s in %.2f s (%d CPU threads)%s", path.name, chosen,
                     time.perf_counter() - started, runner.threads,
                     f", with its teacher {student[1]['distilled']['teacher']}" if student else "")
-        return cls(net, info, device=chosen, path=path, student=student, runner=runner)
+        return cls(net, info, device=chosen, path=path, student=student, runner=runner,
+                   leadsheet=sheet)
 
     def info(self) -> dict[str, Any]:
         out = {
@@ -221,6 +242,9 @@ class Pipeline:
                            "teacher": self.model_info.get("name")}
             if isinstance(table.get("tasks"), dict):
                 out["fast"]["tasks"] = [k for k, v in table["tasks"].items() if v]
+        if self.leadsheet is not None:
+            out["leadsheet"] = {"steps": self.leadsheet[1].get("steps"),
+                                "window_bars": self.leadsheet[0].config.window_bars}
         return out
 
     def close(self) -> None:
@@ -296,6 +320,24 @@ class Pipeline:
                          chords=chords, melody=None, options=options, progress=progress,
                          cancel=cancel, keep=(), binarize=self._binarize(options, "generate"),
                          name="generate")
+
+    def song(self, form: Sequence[Phrase], *, key: Key, tempo: float = 96.0,
+             options: SongOptions | None = None, fixed: FixedParts | None = None,
+             progress: Callable[[str, float], None] | None = None,
+             cancel: threading.Event | None = None) -> Song:
+        """A whole song from a form through the cascade of :mod:`engine.song`: the
+        lead sheet (melody and chords) phrase by phrase, then the accompaniment.
+        ``progress(stage, fraction)`` names the stage (:data:`engine.song.STAGES`)."""
+        if self.leadsheet is None:
+            raise InputError("this engine has no lead-sheet model, so it cannot write songs "
+                             "from a form (start it with the bundled model or --leadsheet)")
+        net = self.leadsheet[0]
+        sampler = LeadSheetSampler(net, self.device)
+        with self._song_lock:
+            return compose(self, sampler, self._runner.call, form, key=key, tempo=tempo,
+                           options=options or SongOptions(), fixed=fixed or FixedParts(),
+                           progress=progress, cancel=cancel,
+                           window_bars=net.config.window_bars)
 
     # ------------------------------------------------------------------ internals
 
