@@ -52,6 +52,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     clip_commands.add_commands(subparsers)
     _add_train_command(subparsers)
     _add_distill_command(subparsers)
+    _add_train_leadsheet_command(subparsers)
 
 
 def _add_train_command(subparsers: argparse._SubParsersAction) -> None:
@@ -196,6 +197,40 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.set_defaults(handler=_run_distill)
+
+
+def add_train_leadsheet_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``diffjam train-leadsheet`` (engine/leadsheet_train.py)."""
+    parser.add_argument("--cache", required=True, help="training cache (diffjam cache)")
+    parser.add_argument("--run", required=True, type=Path,
+                        help="run directory (an existing run is resumed)")
+    parser.add_argument("--steps", type=int, default=20000, help="steps in all (20000)")
+    parser.add_argument("--minutes", type=float, help="stop after this many minutes")
+    parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
+    parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (5e-4)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--channels", default="64,128,192,256",
+                        help="U-Net widths per level (default 64,128,192,256)")
+    parser.add_argument("--window-bars", type=int, default=32, help="bars a window (32)")
+    parser.add_argument("--save-every", type=int, default=500, help="steps between saves")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+
+
+def _add_train_leadsheet_command(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train-leadsheet", help="train the song cascade's lead-sheet model (melody + chords)",
+        description="Train (or resume) the lead-sheet model of `diffjam song` on the "
+                    "phrase-labelled songs of a cache (engine/leadsheet_train.py). The EMA "
+                    "weights go to RUN/leadsheet.safetensors.")
+    add_train_leadsheet_arguments(parser)
+    parser.set_defaults(handler=_run_train_leadsheet)
+
+
+def _run_train_leadsheet(args: argparse.Namespace) -> int:
+    from engine import leadsheet_train  # torch: imported only when training
+
+    return leadsheet_train.run_command(args)
 
 
 def _run_distill(args: argparse.Namespace) -> int:

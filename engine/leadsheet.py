@@ -37,7 +37,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -260,7 +260,7 @@ class LeadSheetNet(nn.Module):
         h = self.inp(torch.cat([x_t, known, masks, form], dim=1))
         skips = []
         for i, blocks in enumerate(self.down):
-            for block in blocks:
+            for block in cast(nn.ModuleList, blocks):
                 h = block(h, emb)
             skips.append(h)
             if i < len(self.pool):
@@ -271,8 +271,9 @@ class LeadSheetNet(nn.Module):
                 tokens = layer(tokens)
             h = tokens.transpose(1, 2)
         for i, blocks in enumerate(self.up):
-            h = blocks[0](torch.cat([h, skips.pop()], dim=1), emb)
-            h = blocks[1](h, emb)
+            first, second = cast(nn.ModuleList, blocks)
+            h = first(torch.cat([h, skips.pop()], dim=1), emb)
+            h = second(h, emb)
             if i < len(self.unpool):
                 h = self.unpool[i](h)
         return self.out(F.silu(self.out_norm(h)))

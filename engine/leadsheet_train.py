@@ -50,7 +50,7 @@ from engine.train import read_run_state, write_run_state
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LeadSheetBatches", "main", "train_leadsheet"]
+__all__ = ["LeadSheetBatches", "main", "run_command", "train_leadsheet"]
 
 
 class LeadSheetBatches:
@@ -201,7 +201,7 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
             rate = (state["step"] - first_step) / (time.monotonic() - started)
             eta = (steps - state["step"]) / max(rate, 1e-9)
             logger.info("step %d/%d loss %.4f  %.2f steps/s  ETA %.0f min", state["step"],
-                        steps, float(loss), rate, eta / 60)
+                        steps, float(loss.detach()), rate, eta / 60)
         if state["step"] % save_every == 0:
             path = save()
             logger.info("saved %s (valid loss %.4f)", path, state["valid_loss"])
@@ -211,26 +211,8 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
     return path
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache", required=True, help="training cache (diffjam cache)")
-    parser.add_argument("--run", required=True, type=Path, help="run folder (resumes)")
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--minutes", type=float, default=None, help="stop after this long")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--channels", default="96,160,224,288")
-    parser.add_argument("--window-bars", type=int, default=32)
-    parser.add_argument("--save-every", type=int, default=500)
-    parser.add_argument("--threads", type=int, default=None)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="diffjam train-leadsheet", description=__doc__)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+def run_command(args: argparse.Namespace) -> int:
+    """``diffjam train-leadsheet`` (options: engine.cli.add_train_leadsheet_arguments)."""
     config = LeadSheetConfig(channels=tuple(int(c) for c in args.channels.split(",")),
                              window_bars=args.window_bars)
     train_leadsheet(cache_path=args.cache, run=args.run, steps=args.steps,
@@ -238,6 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     device=args.device, seed=args.seed, config=config,
                     save_every=args.save_every, threads=args.threads)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from engine.cli import add_train_leadsheet_arguments
+
+    parser = argparse.ArgumentParser(prog="diffjam train-leadsheet", description=__doc__)
+    add_train_leadsheet_arguments(parser)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    return run_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -146,23 +146,25 @@ class _LeadSheetPass:
     strength: float
     generator: torch.Generator
 
-    def phrase(self, start: int, bars: int, source: tuple[int, int] | None,
+    def phrase(self, start: int, bars: int, source: tuple[int, int, int] | None,
                callback: Callable[[int, int], None]) -> None:
         """Write bars ``start .. start + bars - 1``: a window of up to CONTEXT_BARS
         bars before them and the bars after them up to the window's length; the decided
-        steps are known, the rest sampled; with ``source`` (start, bars of an earlier
-        phrase with the same label) the phrase starts from that phrase's content."""
+        steps are known, the rest sampled. With ``source`` = (first bar, bars, offset) of
+        an earlier phrase with the same label, bar i of these bars starts from bar
+        ``(offset + i) % bars`` of that phrase. At most half a window (:func:`_pieces`)."""
         n_bars = self.state.shape[1] // STEPS_PER_BAR
-        lo = max(0, min(start - CONTEXT_BARS, n_bars - self.window_bars))
+        lo = max(0, start + bars - self.window_bars,
+                 min(start - CONTEXT_BARS, n_bars - self.window_bars))
         hi = min(lo + self.window_bars, n_bars)
         rows = slice(lo * STEPS_PER_BAR, hi * STEPS_PER_BAR)
         draft = None
         if source is not None and self.strength > 0.0:
             draft = np.where(self.decided[:1].repeat(CHANNELS, 0) > 0, self.state, -1.0)
-            src_start, src_bars = source
+            src_start, src_bars, offset = source
             for i in range(bars):
                 to = (start + i) * STEPS_PER_BAR
-                frm = (src_start + i % src_bars) * STEPS_PER_BAR
+                frm = (src_start + (offset + i) % src_bars) * STEPS_PER_BAR
                 draft[:MELODY_CHANNELS, to:to + STEPS_PER_BAR] = \
                     self.state[:MELODY_CHANNELS, frm:frm + STEPS_PER_BAR]
                 if not self.decided[1, to:to + STEPS_PER_BAR].any():
@@ -181,6 +183,13 @@ class _LeadSheetPass:
                                self.decided[1:, target].repeat(CHANNELS - MELODY_CHANNELS, 0)])
         self.state[:, target] = np.where(keep > 0, self.state[:, target], written)
         self.decided[:, target] = 1.0
+
+
+def _pieces(start: int, bars: int, window_bars: int) -> list[tuple[int, int]]:
+    """A phrase cut into pieces of at most half a window, ``(first bar, bars)``, so each
+    piece has context before it in its window."""
+    size = max(window_bars // 2, 1)
+    return [(start + k, min(size, bars - k)) for k in range(0, bars, size)]
 
 
 def _phrase_spans(form: Sequence[Phrase]) -> list[tuple[int, int, str]]:
@@ -241,8 +250,10 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
             if progress is not None:
                 progress(STAGES[0], (index + (i + 1) / n) / len(phrases))
 
-        source = first_of.get(letter) if options.use_form else None
-        run(functools.partial(work.phrase, start, bars, source, tick))
+        earlier = first_of.get(letter) if options.use_form else None
+        for piece_start, piece_bars in _pieces(start, bars, window_bars):
+            source = None if earlier is None else (*earlier, piece_start - start)
+            run(functools.partial(work.phrase, piece_start, piece_bars, source, tick))
         first_of.setdefault(letter, (start, bars))
     lead_seconds = time.perf_counter() - started
 
