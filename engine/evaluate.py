@@ -39,6 +39,7 @@ one sees is listed in :func:`segment_metrics`.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import logging
 import math
 import os
@@ -118,6 +119,13 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     # a distilled model's teacher at the default steps and guidance (engine.distill)
     "model_teacher": {"quality": "high"},
     "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
+    # infill starting from the bars the clip repeats around the gap (engine.repeats)
+    "model_no_chords_repeat3": {"use_chords": False, "repeat": 0.3},
+    "model_no_chords_repeat5": {"use_chords": False, "repeat": 0.5},
+    "model_no_chords_repeat7": {"use_chords": False, "repeat": 0.7},
+    "model_no_chords_no_repeat": {"use_chords": False, "repeat": 0.0},
+    "model_repeat5": {"repeat": 0.5},
+    "model_no_repeat": {"repeat": 0.0},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -139,6 +147,8 @@ class Song:
     chords: tuple[ChordSpan, ...]
     keys: tuple[tuple[int, Key], ...]
     phrase_starts: tuple[int, ...] = ()
+    # (start bar, bars, letter) of each labelled phrase, in song order (POP909's labels)
+    phrases: tuple[tuple[int, int, str], ...] = ()
 
 
 def parse_song_ids(spec: str, *, subset: str | None = None) -> list[str]:
@@ -220,6 +230,7 @@ def load_songs(data_dir: str | os.PathLike[str], song_ids: Sequence[str]) -> lis
             chords=tuple(chords),
             keys=_key_changes((k.start, k.tonic, k.mode) for k in song.keys),
             phrase_starts=tuple(p.start_bar for p in song.phrases),
+            phrases=tuple((p.start_bar, p.n_bars, p.letter) for p in song.phrases),
         ))
     return songs
 
@@ -242,6 +253,7 @@ def _song_from_cached(cs: Any, vocab: Sequence[Any]) -> Song:
                      for s, e, i in sorted(cs.chords.tolist()) if e > s),
         keys=_key_changes(sorted(cs.keys.tolist())),
         phrase_starts=tuple(int(p[0]) for p in cs.phrases.tolist()),
+        phrases=tuple((int(b), int(k), chr(int(c))) for b, k, c in cs.phrases.tolist()),
     )
 
 
@@ -428,7 +440,8 @@ def _task_seed(task: TaskInput) -> int:
 def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float = DEFAULT_GUIDANCE,
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
                  use_chords: bool = True, infer_chords: bool = True,
-                 binarize: bool | None = None, quality: str = "fast") -> System:
+                 binarize: bool | None = None, quality: str = "fast",
+                 repeat: float | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -441,6 +454,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
     task's default projection (engine.pipeline.BINARIZE_BY_TASK). ``quality="high"`` runs
     a distilled model's teacher instead of its few-step student (engine.distill).
+    ``repeat`` overrides SamplingOptions.repeat (engine.repeats).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -451,6 +465,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
         )
+        if repeat is not None:
+            options = dataclasses.replace(options, repeat=repeat)
         n_bars = task.segment.n_bars
         if task.task == "infill":
             start, stop = task.bars

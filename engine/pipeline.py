@@ -37,6 +37,7 @@ from engine.checkpoint import (
 )
 from engine.context_chords import infer_gap_chords
 from engine.devices import inference_threads, resolve_device
+from engine.diffusion import add_noise
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
 from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
@@ -45,6 +46,7 @@ from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
 from engine.register import below_melody_mask
+from engine.repeats import find_repeat
 from engine.samplers import Denoiser, sample_ddim, time_grid
 from engine.sampling import (
     DEFAULT_STEPS,
@@ -276,7 +278,8 @@ class Pipeline:
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
-            binarize=self._binarize(options, "infill"), name="infill")
+            binarize=self._binarize(options, "infill"), name="infill",
+            draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, options=options))
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
@@ -357,6 +360,27 @@ class Pipeline:
             if found.spans else "no repeat period found; generating without chords"))
         return found.spans
 
+    @staticmethod
+    def _repeat_draft(context: Sequence[Note], *, n_bars: int, bars: BarRange,
+                      options: SamplingOptions) -> tuple[np.ndarray, float] | None:
+        """For an infill with ``options.repeat`` > 0 in a clip that repeats around the gap
+        (engine.repeats): the clip's roll with each gap bar holding the bar it repeats,
+        and the strength to start from it; else None."""
+        if options.repeat <= 0.0:
+            return None
+        guide = find_repeat(context, n_bars=n_bars, gap=(bars.start, bars.stop))
+        if guide is None:
+            logger.info("repeat: no repeat period around the gap; sampling from noise")
+            return None
+        roll = _onset_sustain(context, n_bars * STEPS_PER_BAR)
+        for bar, source in guide.sources.items():
+            to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
+            roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
+        logger.info("repeat: the gap starts from the bars %d bars away (similarity %.2f "
+                    "over %d bar pairs), strength %.2f", guide.period_bars, guide.similarity,
+                    guide.pairs, options.repeat)
+        return roll, options.repeat
+
     def _binarize(self, options: SamplingOptions, task: str) -> bool:
         """Whether to project onto {-1, +1}: the request's choice, else the model file's
         measured table, else BINARIZE_BY_TASK."""
@@ -381,7 +405,8 @@ class Pipeline:
              chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
-             binarize: bool, name: str, window_bars: int | None = None) -> Result:
+             binarize: bool, name: str, window_bars: int | None = None,
+             draft: tuple[np.ndarray, float] | None = None) -> Result:
         started = time.perf_counter()
         network = self._network_for(options, name)
         with self._lock:
@@ -389,7 +414,7 @@ class Pipeline:
                 task, n_bars=n_bars, target=target, context=context, chords=chords,
                 melody=melody, options=options, progress=progress, cancel=cancel,
                 window_bars=window_bars or self.window_bars, binarize=binarize,
-                network=network))
+                network=network, draft=draft))
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
         # The model has no velocity channel: new notes take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
@@ -422,7 +447,8 @@ class Pipeline:
                 chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
                 options: SamplingOptions, progress: Progress | None,
                 cancel: threading.Event | None, window_bars: int, binarize: bool,
-                network: tuple[DenoiserNet, int, float]
+                network: tuple[DenoiserNet, int, float],
+                draft: tuple[np.ndarray, float] | None = None
                 ) -> tuple[list[np.ndarray], Key | None, int]:
         """Steps of one generation:
 
@@ -434,6 +460,9 @@ class Pipeline:
            target bars already generated; sample the unknown bars with
            Inpaint(InKeyProjection(GuidedDenoiser)) and DDIM (or DDPM);
         4. keep the window's new bars and move on, overlapping OVERLAP_BARS bars.
+
+        ``draft`` = (roll (2, steps) in data units, strength): a window starts from the
+        draft noised to ``1 - strength`` with proportionally fewer steps (SDEdit).
         """
         window = self._window_for(n_bars, window_bars)
         total_bars = max(n_bars, window)
@@ -519,10 +548,19 @@ class Pipeline:
                 denoiser = InKeyProjection(denoiser, tensor(allowed[rows]))
             denoiser = Inpaint(denoiser, known_t, mask_t)
             noise = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES), generator=generator)
+            x_start, times = noise.to(device), time_grid(n_steps)
+            if draft is not None:
+                t0 = 1.0 - draft[1]
+                times = torch.linspace(t0, 0.0, max(1, round(n_steps * t0)) + 1)
+                start = np.zeros((v, 2, window * STEPS_PER_BAR, N_PITCHES), dtype=np.float32)
+                start[:, :, : max(min(n_bars * STEPS_PER_BAR - rows.start, start.shape[2]), 0)] \
+                    = draft[0][None, :, rows]
+                x_start = add_noise(tensor(start), x_start,
+                                    torch.full((v,), t0, device=device))
             with torch.inference_mode():
-                x0 = sample_ddim(denoiser, noise.to(device), time_grid(n_steps),
+                x0 = sample_ddim(denoiser, x_start, times,
                                  eta=eta, generator=generator, callback=on_step)
-            nfe += n_steps * (2 if guided else 1)
+            nfe += (len(times) - 1) * (2 if guided else 1)
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0

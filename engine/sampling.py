@@ -17,6 +17,7 @@ from engine.pianoroll import Note
 from wire.limits import (  # the one table of defaults and limits; re-exported here
     DEFAULT_GUIDANCE,
     DEFAULT_QUALITY,
+    DEFAULT_REPEAT,
     DEFAULT_SAMPLER,
     DEFAULT_STEPS,
     GUIDANCE,
@@ -26,6 +27,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     MAX_STEPS,
     MAX_VARIATIONS,
     QUALITIES,
+    REPEAT,
     SAMPLERS,
     SEED,
     STEPS,
@@ -70,6 +72,8 @@ class SamplingOptions:
     when the request asks for the default steps and the guidance the student was distilled
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
     A model without a student runs the same either way.
+    ``repeat`` (infill): where the clip repeats around the gap (:mod:`engine.repeats`),
+    the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise).
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -84,6 +88,7 @@ class SamplingOptions:
     infer_chords: bool = True
     below_melody: bool = False
     quality: str = DEFAULT_QUALITY
+    repeat: float = DEFAULT_REPEAT
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -99,6 +104,8 @@ class SamplingOptions:
                              f"{self.sampler!r}")
         if self.allowed not in ("key", "key+chord"):
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
+        if self.repeat not in REPEAT:
+            raise InputError(f"repeat must be in {REPEAT}, got {self.repeat}")
         if self.quality not in QUALITIES:
             raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")
 

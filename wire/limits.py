@@ -17,7 +17,9 @@ __all__ = [
     "DEFAULT_JAM_STEPS",
     "DEFAULT_N_BARS",
     "DEFAULT_QUALITY",
+    "DEFAULT_REPEAT",
     "DEFAULT_SAMPLER",
+    "DEFAULT_SONG_KEY",
     "DEFAULT_STEPS",
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
@@ -29,6 +31,8 @@ __all__ = [
     "MAX_STEPS",
     "MAX_VARIATIONS",
     "QUALITIES",
+    "REPEAT",
+    "REPEAT_STRENGTH",
     "SAMPLERS",
     "SEED",
     "STEPS",
@@ -89,6 +93,14 @@ SAMPLERS = ("ddim", "ddpm")
 DEFAULT_SAMPLER = "ddim"
 DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
 CONTEXT_BARS = Range(1, 16)
+# Infill: how strongly the gap starts from the bars the clip repeats there (engine.repeats;
+# 0: from noise, 1: the repeated bars themselves). Measured default: docs/model-card.md.
+DEFAULT_REPEAT = 0.0
+REPEAT = Range(0.0, 1.0)
+# A whole song (engine.song): the key of a song request that names none, and how closely
+# a phrase may follow the earlier phrase with its label (0: not at all, 1: a copy).
+DEFAULT_SONG_KEY = "C major"
+REPEAT_STRENGTH = Range(0.0, 1.0)
 
 
 def _number(value: int | float) -> str:

@@ -1,0 +1,85 @@
+"""Finding where a clip repeats around an infill gap, and starting the gap from it."""
+
+import pytest
+
+from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.pipeline import BarRange, Pipeline, SamplingOptions
+from engine.repeats import find_repeat
+
+FIGURE = [Note(0, 60, 2, 90), Note(4, 64, 2, 90), Note(8, 67, 2, 90), Note(16, 62, 4, 90),
+          Note(24, 65, 2, 90)]
+
+
+def clip(n_bars, period=2, skip=None):
+    notes = [Note(n.start + b * STEPS_PER_BAR * period, n.pitch, n.duration, 90)
+             for b in range(n_bars // period) for n in FIGURE]
+    if skip is not None:
+        lo, hi = skip[0] * STEPS_PER_BAR, skip[1] * STEPS_PER_BAR
+        notes = [n for n in notes if not lo <= n.start < hi]
+    return notes
+
+
+def test_a_two_bar_figure_is_found_and_the_gap_repeats_it():
+    guide = find_repeat(clip(16, skip=(4, 8)), n_bars=16, gap=(4, 8))
+    assert guide is not None and guide.period_bars == 2 and guide.similarity == 1.0
+    assert guide.sources == {4: 2, 5: 3, 6: 2, 7: 3}
+
+
+def test_a_gap_at_the_start_repeats_the_bars_after_it():
+    guide = find_repeat(clip(16, period=4, skip=(0, 4)), n_bars=16, gap=(0, 4))
+    assert guide is not None and guide.period_bars == 4
+    assert guide.sources == {0: 4, 1: 5, 2: 6, 3: 7}
+
+
+def test_music_that_does_not_repeat_gives_no_guide():
+    notes = [Note(b * 16 + s, 50 + (b * 7 + s * 5) % 30, 2, 90)
+             for b in range(12) for s in (0, 5, 10) if not 4 <= b < 8]
+    assert find_repeat(notes, n_bars=12, gap=(4, 8)) is None
+
+
+def test_too_few_pairs_give_no_guide():
+    assert find_repeat(clip(4, skip=(1, 3)), n_bars=4, gap=(1, 3)) is None
+
+
+@pytest.fixture(scope="module")
+def pipeline(tiny_model_file):
+    pipe = Pipeline.load(tiny_model_file, device="cpu")
+    yield pipe
+    pipe.close()
+
+
+def _gap(result, bars):
+    lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
+    return [(n.start - lo, n.pitch) for n in result.variations[0] if lo <= n.start < hi]
+
+
+def test_infill_at_full_repeat_strength_continues_the_figure(pipeline):
+    bars = BarRange(4, 8)
+    notes = clip(16, skip=(4, 8))
+    options = SamplingOptions(seed=3, repeat=1.0, in_key=False, guidance=1.0, steps=4)
+    result = pipeline.infill(notes, n_bars=16, bars=bars, options=options)
+    figure = [(n.start - 2 * STEPS_PER_BAR, n.pitch) for n in notes
+              if 2 * STEPS_PER_BAR <= n.start < 4 * STEPS_PER_BAR]  # bars 3-4
+    assert sorted(_gap(result, bars)) == sorted(
+        (start + k * 2 * STEPS_PER_BAR, pitch) for k in (0, 1) for start, pitch in figure)
+    outside = [n for n in result.variations[0] if not 64 <= n.start < 128]
+    assert sorted(outside) == sorted(notes)
+
+
+def test_repeat_zero_samples_from_noise_as_before(pipeline):
+    bars = BarRange(4, 8)
+    notes = clip(16, skip=(4, 8))
+    plain = pipeline.infill(notes, n_bars=16, bars=bars, options=SamplingOptions(seed=3))
+    off = pipeline.infill(notes, n_bars=16, bars=bars,
+                          options=SamplingOptions(seed=3, repeat=0.0))
+    assert plain.variations == off.variations and plain.nfe == off.nfe
+    half = pipeline.infill(notes, n_bars=16, bars=bars,
+                           options=SamplingOptions(seed=3, repeat=0.5))
+    assert half.nfe < plain.nfe  # it starts half way down the noise schedule
+
+
+def test_repeat_out_of_range_is_refused():
+    from engine.errors import InputError
+
+    with pytest.raises(InputError, match="repeat"):
+        SamplingOptions(repeat=1.5)
