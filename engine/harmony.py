@@ -186,7 +186,8 @@ _TEMPLATES, _TEMPLATE_LABELS = _templates()
 
 
 def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | None = None,
-                    bass_bonus: float = 0.1, silence: float = 1e-9) -> Chord:
+                    bass_bonus: float = 0.1, silence: float = 1e-9,
+                    allowed: np.ndarray | None = None) -> Chord:
     """Best-matching chord of ``RECOGNITION_VOCABULARY`` for pitch-class weights.
 
     ``pitch_weights``: (12,) non-negative, index 0 = C (e.g. sounding duration of each
@@ -200,7 +201,9 @@ def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | Non
     bonus when the template's root is the bass; it settles the ties of symmetric sets,
     Csus2 = Gsus4, Caug = Eaug = Abaug). Exact ties go to the earlier quality, then the
     lower root. The chord's bass is the strongest bass pitch class if it is a chord tone,
-    else the root. Total weight <= ``silence`` gives "N".
+    else the root. Total weight <= ``silence`` gives "N". ``allowed``: bool (12,) pitch
+    classes a chord may use (e.g. a key's scale); templates with another tone are left
+    out ("N" if none is left).
     """
     weights = np.asarray(pitch_weights, dtype=np.float64)
     if weights.shape != (12,):
@@ -211,6 +214,11 @@ def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | Non
     if total <= silence:
         return Chord.no_chord()
     scores = _TEMPLATES @ (weights / np.linalg.norm(weights))
+    if allowed is not None:
+        outside = ~np.asarray(allowed, dtype=bool)
+        scores = np.where((_TEMPLATES[:, outside] > 0).any(axis=1), -np.inf, scores)
+        if not np.isfinite(scores).any():
+            return Chord.no_chord()
     bass_share = None
     if bass_weights is not None:
         bass = np.asarray(bass_weights, dtype=np.float64)

@@ -333,12 +333,15 @@ class LeadSheetSampler:
     @torch.inference_mode()
     def sample(self, *, known: np.ndarray, masks: np.ndarray, form: np.ndarray,
                steps: int, generator: torch.Generator, start: np.ndarray | None = None,
-               strength: float = 0.0,
+               strength: float = 0.0, scale: np.ndarray | None = None,
                callback: Callable[[int, int], None] | None = None) -> np.ndarray:
         """One window: ``known`` (CHANNELS, T) data units, ``masks`` (2, T), ``form``
         (COND_DIM, T). Without ``start`` the sampler starts from noise at t = 1; with it
         (a draft of the window in data units) from the draft noised to ``1 - strength``
-        (SDEdit), with proportionally fewer steps. Returns x0 (CHANNELS, T)."""
+        (SDEdit), with proportionally fewer steps. ``scale``: bool (12,) pitch classes
+        allowed (index 0 = the tonic): every estimate has the melody notes, chord tones
+        and basses outside it switched off (the in-key projection of the accompaniment
+        model, on the lead sheet). Returns x0 (CHANNELS, T)."""
         from engine.diffusion import add_noise, x0_from_v
         from engine.samplers import sample_ddim
 
@@ -358,9 +361,18 @@ class LeadSheetSampler:
         keep = expand_masks(masks_t) > 0.5
         known_t = torch.where(keep, known_t, torch.zeros_like(known_t))
 
+        banned = None
+        if scale is not None:
+            pcs = ~np.asarray(scale, dtype=bool)
+            rows = pcs[(np.arange(MEL_PITCHES) + MEL_LOW) % 12]  # per melody pitch
+            banned = torch.from_numpy(np.concatenate([rows, rows, pcs, pcs]))[None, :, None]
+            banned = banned.to(dev)
+
         def denoise(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             v = self.net(x, t, known_t, masks_t, form_t)
             x0 = x0_from_v(x, v, t).clamp(-1.0, 1.0)
+            if banned is not None:
+                x0 = torch.where(banned, torch.full_like(x0, -1.0), x0)
             return torch.where(keep, known_t, x0)
 
         noise = torch.randn((1, CHANNELS, padded), generator=generator).to(dev)
@@ -401,10 +413,13 @@ def decode_melody(x: np.ndarray, *, shift: int = 0, velocity: int = 90) -> list[
     return notes
 
 
-def decode_chords(x: np.ndarray, *, shift: int = 0) -> list[ChordSpan]:
+def decode_chords(x: np.ndarray, *, shift: int = 0,
+                  scale: np.ndarray | None = None) -> list[ChordSpan]:
     """The chord channels of ``x`` as chord spans, one decision per beat (the tones on
-    for most of the beat, snapped to the recognition vocabulary; the bass as the
-    strongest bass channel), consecutive equal chords merged, transposed by ``shift``."""
+    for most of the beat, snapped to the recognition vocabulary, only to chords inside
+    ``scale`` (bool (12,), tonic = 0) when given; the bass as the strongest bass
+    channel), consecutive equal chords merged, transposed by ``shift``."""
+    allowed = None if scale is None else np.roll(np.asarray(scale, dtype=bool), shift)
     steps = x.shape[1]
     spans: list[ChordSpan] = []
     for lo in range(0, steps, BEAT):
@@ -417,7 +432,7 @@ def decode_chords(x: np.ndarray, *, shift: int = 0) -> list[ChordSpan]:
             bass = np.roll(np.clip(x[BASS:BASS + 12, lo:hi].mean(axis=1) + 1.0, 0, None),
                            shift)
             chord = recognize_chord(weights, bass_weights=bass if bass.sum() > 0 else None,
-                                    bass_bonus=0.2)
+                                    bass_bonus=0.2, allowed=allowed)
         if spans and spans[-1].chord == chord and spans[-1].stop == lo:
             last = spans[-1]
             spans[-1] = ChordSpan(last.start, last.duration + hi - lo, chord)

@@ -7,7 +7,9 @@
    the song, and the mode. Phrases are written left to right with everything before them
    as known context; a phrase whose label was heard before starts from that phrase
    (noised to ``1 - repeat_strength``: a variation of it, not a copy), which is what
-   relates the second A to the first.
+   relates the second A to the first. With the in-key projection on (the
+   accompaniment settings' ``in_key``, as everywhere) melody notes, chord tones and basses
+   stay in the key's scale.
 3. **Accompaniment**: the engine's model (:meth:`engine.pipeline.Pipeline.accompany`)
    under the lead sheet's melody and chords.
 
@@ -145,6 +147,7 @@ class _LeadSheetPass:
     steps: int
     strength: float
     generator: torch.Generator
+    scale: np.ndarray | None  # pitch classes allowed, tonic = 0 (None: no projection)
 
     def phrase(self, start: int, bars: int, source: tuple[int, int, int] | None,
                callback: Callable[[int, int], None]) -> None:
@@ -175,7 +178,7 @@ class _LeadSheetPass:
                                  form=self.form[:, rows], steps=self.steps,
                                  generator=self.generator, start=draft,
                                  strength=self.strength if draft is not None else 0.0,
-                                 callback=callback)
+                                 scale=self.scale, callback=callback)
         a, b = start * STEPS_PER_BAR - rows.start, (start + bars) * STEPS_PER_BAR - rows.start
         target = slice(start * STEPS_PER_BAR, (start + bars) * STEPS_PER_BAR)
         written = np.where(x0[:, a:b] > 0, 1.0, -1.0).astype(np.float32)
@@ -240,7 +243,8 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
                            use_form=options.use_form),
         state=known.copy(), decided=masks.copy(), window_bars=window_bars,
         steps=options.steps, strength=options.repeat_strength,
-        generator=torch.Generator().manual_seed(seed))
+        generator=torch.Generator().manual_seed(seed),
+        scale=Key(0, key.mode).scale_mask() if options.accompaniment.in_key else None)
     first_of: dict[str, tuple[int, int]] = {}
     for index, (start, bars, letter) in enumerate(phrases):
 
@@ -261,7 +265,8 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
     melody = [n for n in decode_melody(work.state, shift=-shift) if not melody_steps[n.start]]
     melody += [n for n in fixed.melody
                if 0 <= n.start < n_bars * STEPS_PER_BAR and melody_steps[n.start]]
-    chords = _merge_chords(fixed.chords, decode_chords(work.state, shift=-shift), masks[1])
+    chords = _merge_chords(fixed.chords,
+                           decode_chords(work.state, shift=-shift, scale=work.scale), masks[1])
 
     accompaniment = _accompany(pipeline, chords, melody, n_bars, key=key, seed=seed,
                                options=options, fixed=fixed, progress=progress, cancel=cancel)

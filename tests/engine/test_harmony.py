@@ -468,3 +468,15 @@ def test_agreement_with_pop909_labels_on_real_songs() -> None:
     assert per_beat.root_rate == pytest.approx(0.968, abs=0.005)
     assert per_beat.full_rate == pytest.approx(0.899, abs=0.005)
     assert per_bar.root_rate == pytest.approx(0.753, abs=0.005)
+
+
+def test_recognition_can_be_kept_inside_a_scale():
+    from engine.harmony import Key, recognize_chord
+
+    weights = np.zeros(12)
+    weights[[9, 4]] = 1.0  # A and E: A major and A minor tie, major first
+    assert recognize_chord(weights).chroma[1] == 1
+    in_c = recognize_chord(weights, allowed=Key(0, "major").scale_mask())
+    assert in_c.root == 9 and in_c.chroma[0] == 1 and in_c.chroma[1] == 0  # A minor
+    nothing = np.zeros(12, dtype=bool)
+    assert recognize_chord(weights, allowed=nothing).root is None

@@ -122,3 +122,11 @@ def test_given_chords_spans_stay_whole_where_decoded_ones_are_cut():
     merged = _merge_chords(given, decoded, steps)
     assert [(s.start, s.duration) for s in merged] == [(0, 16), (16, 16), (32, 16)]
     assert merged[1].chord == given[0].chord
+
+
+def test_with_the_projection_on_no_part_leaves_the_key(pipeline):
+    for key in (Key(2, "major"), Key(9, "minor")):
+        song = pipeline.song(parse_form("A4B4"), key=key, options=SongOptions(seed=4, steps=3))
+        scale = key.scale_mask()
+        assert all(scale[n.pitch % 12] for n in (*song.melody, *song.accompaniment))
+        assert all(scale[pc] for s in song.chords for pc in range(12) if s.chord.chroma[pc])
