@@ -32,11 +32,13 @@ __all__ = [
     "EvalReport",
     "describe_report",
     "figure_samples",
+    "format_cell",
     "format_table",
     "headline_system",
     "nanmean",
     "paired_differences",
     "pooled_moments",
+    "render_rows",
     "report_intervals",
     "summarize",
     "table_columns",
@@ -332,15 +334,18 @@ def _format_number(value: float | None, fmt: str) -> str:
     return format(value, fmt)
 
 
-def _format_cell(value: float | None, interval: tuple[float, float] | None, fmt: str,
-                 mark: bool) -> str:
+def format_cell(value: float | None, interval: tuple[float, float] | None, fmt: str,
+                mark: bool) -> str:
+    """A table cell: ``value`` in ``fmt`` (a format spec, or ``pct``), its interval in
+    brackets when finite, ``†`` when ``mark``; ``-`` for a missing value."""
     text = _format_number(value, fmt)
     if interval is not None and text != "-" and all(math.isfinite(x) for x in interval):
         text += f" ({_format_number(interval[0], fmt)}–{_format_number(interval[1], fmt)})"
     return text + (" †" if mark else "")
 
 
-def _render(header: list[str], rows: list[list[str]], *, markdown: bool) -> list[str]:
+def render_rows(header: list[str], rows: list[list[str]], *, markdown: bool) -> list[str]:
+    """The lines of a table: Markdown, or text columns aligned (the first to the left)."""
     if markdown:
         lines = ["| " + " | ".join(header) + " |",
                  "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
@@ -362,12 +367,12 @@ def format_table(report: EvalReport, *, markdown: bool = False,
     blocks = []
     for title, columns in table_columns(report.task):
         header = ["system"] + [c.title for c in columns]
-        rows = [[name] + [_format_cell(values.get(c.key),
-                                       report.intervals.get(name, {}).get(c.key), c.fmt,
-                                       c.key in (marks or {}).get(name, set()))
+        rows = [[name] + [format_cell(values.get(c.key),
+                                      report.intervals.get(name, {}).get(c.key), c.fmt,
+                                      c.key in (marks or {}).get(name, set()))
                           for c in columns]
                 for name, values in report.systems.items()]
-        lines = _render(header, rows, markdown=markdown)
+        lines = render_rows(header, rows, markdown=markdown)
         blocks.append("\n".join([f"**{title}**" if markdown else title, "", *lines]))
     return "\n\n".join(blocks)
 

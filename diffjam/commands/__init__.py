@@ -1,7 +1,8 @@
 """Commands that are only command-line code over library functions: the benchmarks, the
 evaluation and the pages it writes, the model card's figures, the live jam. Each module
 holds its parser and handler; the work is done by :mod:`engine.bench`,
-:mod:`engine.evaluate`, :mod:`engine.results`, :mod:`engine.loss_curve`,
+:mod:`engine.evaluate`, :mod:`engine.song_eval`, :mod:`engine.results`,
+:mod:`engine.loss_curve`,
 :mod:`engine.roll_image`, :mod:`bridge.jam` and :mod:`bridge.jam_bench`, which know
 nothing of argparse.
 
@@ -16,13 +17,14 @@ __all__ = ["add_commands"]
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``roll-image``, ``loss-curve``, ``eval``, ``bench``, ``results``, ``jam``
-    and ``bench-jam``."""
-    from diffjam.commands import bench, evaluate, jam, loss_curve, roll_image
+    """Register ``roll-image``, ``loss-curve``, ``eval``, ``eval-song``, ``bench``,
+    ``results``, ``jam`` and ``bench-jam``."""
+    from diffjam.commands import bench, evaluate, jam, loss_curve, roll_image, song_eval
 
     roll_image.add_command(subparsers)
     loss_curve.add_command(subparsers)
     evaluate.add_eval_command(subparsers)
+    song_eval.add_command(subparsers)
     bench.add_command(subparsers)
     evaluate.add_results_command(subparsers)
     jam.add_commands(subparsers)
