@@ -109,6 +109,22 @@ def _chord_arrays(chords: Sequence[ChordSpan], n_steps: int) -> tuple[np.ndarray
     return chroma.astype(np.float32), bass
 
 
+# The metre's weight of each 16th of a bar (downbeat, beats, 8ths, 16ths), mean 1: how a
+# density hint spreads its onsets over the bar.
+_METRE = np.array([4, 1, 2, 1, 3, 1, 2, 1, 4, 1, 2, 1, 3, 1, 2, 1], dtype=np.float32)
+_METRE /= _METRE.mean()
+
+
+def density_hint(notes_per_bar: float, n_steps: int) -> np.ndarray:
+    """The model's rhythm condition (onsets per step / 4, engine.model) asking for
+    ``notes_per_bar`` onsets a bar, spread over the bar by metrical weight. The model
+    takes it as a direction more than a count (docs/model-card.md measures what comes
+    out; spikier, whole-note patterns made it denser whatever they asked)."""
+    per_step = notes_per_bar / STEPS_PER_BAR * _METRE
+    bar = np.clip(per_step / 4.0, 0.0, 1.0).astype(np.float32)
+    return np.tile(bar, -(-n_steps // STEPS_PER_BAR))[:n_steps]
+
+
 def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
     """Notes -> float32 (2, n_steps, P) in data units (-1 silence, +1 note)."""
     roll = notes_to_roll(notes, n_steps=n_steps)
@@ -480,6 +496,8 @@ class Pipeline:
         melody_roll = _onset_sustain(melody, steps) if melody else None
         chroma, bass = _chord_arrays(chords, steps)
 
+        rhythm = None if options.density is None else density_hint(options.density, steps)
+
         # 2.
         key = self._resolve_key(options, chords, [*context, *(melody or ())])
         allowed = None
@@ -538,6 +556,8 @@ class Pipeline:
                 melody=None if melody_roll is None
                 else tensor(np.repeat(melody_roll[None, :, rows], v, axis=0)),
                 chords_present=torch.full((v,), float(has_chords), device=device),
+                rhythm=None if rhythm is None else tensor(np.repeat(rhythm[None, rows], v, 0)),
+                rhythm_present=None if rhythm is None else torch.ones(v, device=device),
             )
             guided = has_chords and guidance != 1.0
             uncond = cond.without_chords() if guided else None

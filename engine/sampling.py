@@ -20,6 +20,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     DEFAULT_REPEAT,
     DEFAULT_SAMPLER,
     DEFAULT_STEPS,
+    DENSITY,
     GUIDANCE,
     MAX_BARS,
     MAX_NOTES,
@@ -74,6 +75,8 @@ class SamplingOptions:
     A model without a student runs the same either way.
     ``repeat`` (infill): where the clip repeats around the gap (:mod:`engine.repeats`),
     the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise).
+    ``density``: notes a bar wanted, given to the model as its rhythm condition
+    (:func:`engine.pipeline.density_hint`); None lets the model choose.
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -89,6 +92,7 @@ class SamplingOptions:
     below_melody: bool = False
     quality: str = DEFAULT_QUALITY
     repeat: float = DEFAULT_REPEAT
+    density: float | None = None
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -104,6 +108,8 @@ class SamplingOptions:
                              f"{self.sampler!r}")
         if self.allowed not in ("key", "key+chord"):
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
+        if self.density is not None and self.density not in DENSITY:
+            raise InputError(f"density must be in {DENSITY} notes a bar, got {self.density}")
         if self.repeat not in REPEAT:
             raise InputError(f"repeat must be in {REPEAT}, got {self.repeat}")
         if self.quality not in QUALITIES:

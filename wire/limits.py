@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "CONTEXT_BARS",
     "DEFAULT_CONTEXT_BARS",
+    "DENSITY",
     "DEFAULT_GUIDANCE",
     "DEFAULT_JAM_STEPS",
     "DEFAULT_N_BARS",
@@ -97,6 +98,7 @@ CONTEXT_BARS = Range(1, 16)
 # 0: from noise, 1: the repeated bars themselves). Measured default: docs/model-card.md.
 DEFAULT_REPEAT = 0.0
 REPEAT = Range(0.0, 1.0)
+DENSITY = Range(1.0, 32.0)  # notes a bar a density hint may ask for (engine.pipeline)
 # A whole song (engine.song): the key of a song request that names none, and how closely
 # a phrase may follow the earlier phrase with its label (0: not at all, 1: a copy).
 DEFAULT_SONG_KEY = "C major"

@@ -196,3 +196,22 @@ def test_the_projection_default_comes_from_the_request_the_model_file_or_the_tas
                         device=pipeline.device, path=pipeline.path)
     assert measured._binarize(SamplingOptions(), "accompany") is False
     assert measured._binarize(SamplingOptions(), "generate") is True  # not in its table
+
+
+def test_a_density_hint_asks_for_its_notes_a_bar_on_the_metre():
+    from engine.pipeline import density_hint
+
+    hint = density_hint(12, 40)
+    assert hint.shape == (40,) and np.array_equal(hint[:16], hint[16:32])
+    assert hint[:16].sum() * 4 == pytest.approx(12, rel=1e-5)  # onsets a bar
+    assert hint[0] > hint[4] > hint[2] > hint[1]  # downbeat, beat, 8th, 16th
+    assert (density_hint(4, 16) < density_hint(24, 16)).all()
+
+
+def test_density_reaches_the_model_as_its_rhythm_condition(pipeline):
+    chords = parse_progression("C G Am F")
+    free = pipeline.accompany(chords, n_bars=4, options=SamplingOptions(seed=1))
+    hinted = pipeline.accompany(chords, n_bars=4, options=SamplingOptions(seed=1, density=24))
+    assert free.variations != hinted.variations
+    with pytest.raises(InputError, match="density"):
+        SamplingOptions(density=0.5)
