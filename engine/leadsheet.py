@@ -82,6 +82,7 @@ CHANNELS = MELODY_CHANNELS + 24
 LABELS = "-ABCDEXiobx"  # POP909's phrase letters; "-" = no label (outside a phrase, no form)
 COND_DIM = len(LABELS) + 4 + 1 + 1 + 6
 BEAT = STEPS_PER_BAR // 4
+HALF_BAR = STEPS_PER_BAR // 2
 
 
 def label_index(letter: str) -> int:
@@ -325,10 +326,17 @@ def load_leadsheet(path: str | os.PathLike[str], device: torch.device | str = "c
 
 @dataclass
 class LeadSheetSampler:
-    """DDIM over one window with inpainting of the known parts."""
+    """DDIM over one window with inpainting of the known parts.
+
+    ``one_line``: every x0 estimate keeps, per step, only the strongest of the melody's
+    96 channels (onsets and sustains: the melody is one line) and the strongest bass;
+    the others are set to silence. Without it an early, unsure model's estimates stay a
+    blur of many half-on pitches that DDIM turns into a cluster of notes on every step.
+    """
 
     net: LeadSheetNet
     device: torch.device
+    one_line: bool = True
 
     @torch.inference_mode()
     def sample(self, *, known: np.ndarray, masks: np.ndarray, form: np.ndarray,
@@ -373,6 +381,9 @@ class LeadSheetSampler:
             x0 = x0_from_v(x, v, t).clamp(-1.0, 1.0)
             if banned is not None:
                 x0 = torch.where(banned, torch.full_like(x0, -1.0), x0)
+            if self.one_line:
+                x0 = torch.cat([_strongest(x0[:, :MELODY_CHANNELS]), x0[:, CHROMA:BASS],
+                                _strongest(x0[:, BASS:])], dim=1)
             return torch.where(keep, known_t, x0)
 
         noise = torch.randn((1, CHANNELS, padded), generator=generator).to(dev)
@@ -384,6 +395,13 @@ class LeadSheetSampler:
         n = max(1, round(steps * t0))
         x0 = sample_ddim(denoise, x, torch.linspace(t0, 0.0, n + 1), callback=callback)
         return x0[0, :, :width].float().cpu().numpy()
+
+
+def _strongest(x0: torch.Tensor) -> torch.Tensor:
+    """(B, C, T): per step, the strongest channel keeps its value, the rest are -1."""
+    best = x0.argmax(dim=1, keepdim=True)
+    out = torch.full_like(x0, -1.0)
+    return out.scatter(1, best, x0.gather(1, best))
 
 
 def decode_melody(x: np.ndarray, *, shift: int = 0, velocity: int = 90) -> list[Note]:
@@ -413,17 +431,17 @@ def decode_melody(x: np.ndarray, *, shift: int = 0, velocity: int = 90) -> list[
     return notes
 
 
-def decode_chords(x: np.ndarray, *, shift: int = 0,
-                  scale: np.ndarray | None = None) -> list[ChordSpan]:
-    """The chord channels of ``x`` as chord spans, one decision per beat (the tones on
-    for most of the beat, snapped to the recognition vocabulary, only to chords inside
+def decode_chords(x: np.ndarray, *, shift: int = 0, scale: np.ndarray | None = None,
+                  unit: int = HALF_BAR) -> list[ChordSpan]:
+    """The chord channels of ``x`` as chord spans, one decision per ``unit`` steps (half
+    a bar by default: POP909's chords rarely change faster) (the tones on for most of it, snapped to the recognition vocabulary, only to chords inside
     ``scale`` (bool (12,), tonic = 0) when given; the bass as the strongest bass
     channel), consecutive equal chords merged, transposed by ``shift``."""
     allowed = None if scale is None else np.roll(np.asarray(scale, dtype=bool), shift)
     steps = x.shape[1]
     spans: list[ChordSpan] = []
-    for lo in range(0, steps, BEAT):
-        hi = min(lo + BEAT, steps)
+    for lo in range(0, steps, unit):
+        hi = min(lo + unit, steps)
         tones = (x[CHROMA:CHROMA + 12, lo:hi] > 0).mean(axis=1)
         if tones.max() < 0.5:
             chord = Chord.no_chord()

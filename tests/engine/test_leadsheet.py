@@ -134,3 +134,20 @@ def test_the_sampler_keeps_known_parts_and_starts_from_a_draft():
                            generator=torch.Generator().manual_seed(0), start=sheet.x,
                            strength=1.0)
     assert np.array_equal(np.sign(draft), sheet.x)  # strength 1: the draft itself
+
+
+def test_one_line_keeps_the_strongest_channel_of_each_step():
+    from engine.leadsheet import _strongest
+
+    x0 = torch.tensor([[[0.2, -0.5], [0.7, -0.9], [-0.1, -0.2]]])  # (1, 3 channels, 2 steps)
+    out = _strongest(x0)
+    assert out[0, :, 0].tolist() == pytest.approx([-1.0, 0.7, -1.0])
+    assert out[0, :, 1].tolist() == pytest.approx([-1.0, -1.0, -0.2])  # still off
+
+
+def test_chords_are_decided_per_half_bar_by_default():
+    chords = [ChordSpan(0, 4, parse_progression("C")[0].chord),
+              ChordSpan(4, 12, parse_progression("F")[0].chord)]
+    x = encode([], chords, 16)
+    assert [s.start for s in decode_chords(x)] == [0, 8]
+    assert [s.start for s in decode_chords(x, unit=4)] == [0, 4]
