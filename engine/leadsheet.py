@@ -434,9 +434,10 @@ def decode_melody(x: np.ndarray, *, shift: int = 0, velocity: int = 90) -> list[
 def decode_chords(x: np.ndarray, *, shift: int = 0, scale: np.ndarray | None = None,
                   unit: int = HALF_BAR) -> list[ChordSpan]:
     """The chord channels of ``x`` as chord spans, one decision per ``unit`` steps (half
-    a bar by default: POP909's chords rarely change faster) (the tones on for most of it, snapped to the recognition vocabulary, only to chords inside
-    ``scale`` (bool (12,), tonic = 0) when given; the bass as the strongest bass
-    channel), consecutive equal chords merged, transposed by ``shift``."""
+    a bar by default: POP909's chords rarely change faster): the tones on for most of the
+    unit, snapped to the recognition vocabulary (only to chords inside ``scale``, bool
+    (12,), tonic = 0, when given), the bass as the strongest bass channel; consecutive
+    equal chords merged; transposed by ``shift``."""
     allowed = None if scale is None else np.roll(np.asarray(scale, dtype=bool), shift)
     steps = x.shape[1]
     spans: list[ChordSpan] = []
