@@ -49,6 +49,7 @@ from engine.register import below_melody_mask
 from engine.repeats import find_repeat
 from engine.samplers import Denoiser, sample_ddim, time_grid
 from engine.sampling import (
+    DEFAULT_REPEAT,
     DEFAULT_STEPS,
     MAX_BARS,
     MAX_NOTES,
@@ -289,13 +290,15 @@ class Pipeline:
         lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
         context = [n for n in notes if not lo <= n.start < hi]
         inferred = self._gap_chords(context, chords, n_bars=n_bars, bars=bars, options=options)
+        strength = options.repeat if options.repeat is not None else (
+            0.0 if chords else DEFAULT_REPEAT)
         chords = chords or list(inferred) or None
         result = self._run(
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
             binarize=self._binarize(options, "infill"), name="infill",
-            draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, options=options))
+            draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, strength=strength))
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
@@ -378,11 +381,11 @@ class Pipeline:
 
     @staticmethod
     def _repeat_draft(context: Sequence[Note], *, n_bars: int, bars: BarRange,
-                      options: SamplingOptions) -> tuple[np.ndarray, float] | None:
-        """For an infill with ``options.repeat`` > 0 in a clip that repeats around the gap
+                      strength: float) -> tuple[np.ndarray, float] | None:
+        """For an infill at repeat ``strength`` > 0 in a clip that repeats around the gap
         (engine.repeats): the clip's roll with each gap bar holding the bar it repeats,
         and the strength to start from it; else None."""
-        if options.repeat <= 0.0:
+        if strength <= 0.0:
             return None
         guide = find_repeat(context, n_bars=n_bars, gap=(bars.start, bars.stop))
         if guide is None:
@@ -394,8 +397,8 @@ class Pipeline:
             roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
         logger.info("repeat: the gap starts from the bars %d bars away (similarity %.2f "
                     "over %d bar pairs), strength %.2f", guide.period_bars, guide.similarity,
-                    guide.pairs, options.repeat)
-        return roll, options.repeat
+                    guide.pairs, strength)
+        return roll, strength
 
     def _binarize(self, options: SamplingOptions, task: str) -> bool:
         """Whether to project onto {-1, +1}: the request's choice, else the model file's

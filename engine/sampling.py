@@ -38,6 +38,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
 __all__ = [
     "DEFAULT_GUIDANCE",
     "DEFAULT_QUALITY",
+    "DEFAULT_REPEAT",
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
     "MAX_BARS",
@@ -74,7 +75,8 @@ class SamplingOptions:
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
     A model without a student runs the same either way.
     ``repeat`` (infill): where the clip repeats around the gap (:mod:`engine.repeats`),
-    the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise).
+    the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise);
+    None: :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
     (:func:`engine.pipeline.density_hint`); None lets the model choose.
     """
@@ -91,7 +93,7 @@ class SamplingOptions:
     infer_chords: bool = True
     below_melody: bool = False
     quality: str = DEFAULT_QUALITY
-    repeat: float = DEFAULT_REPEAT
+    repeat: float | None = None
     density: float | None = None
 
     def __post_init__(self) -> None:
@@ -110,7 +112,7 @@ class SamplingOptions:
             raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
         if self.density is not None and self.density not in DENSITY:
             raise InputError(f"density must be in {DENSITY} notes a bar, got {self.density}")
-        if self.repeat not in REPEAT:
+        if self.repeat is not None and self.repeat not in REPEAT:
             raise InputError(f"repeat must be in {REPEAT}, got {self.repeat}")
         if self.quality not in QUALITIES:
             raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from engine.harmony import parse_progression
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.pipeline import BarRange, Pipeline, SamplingOptions
 from engine.repeats import find_repeat
@@ -66,16 +67,22 @@ def test_infill_at_full_repeat_strength_continues_the_figure(pipeline):
     assert sorted(outside) == sorted(notes)
 
 
-def test_repeat_zero_samples_from_noise_as_before(pipeline):
+def test_the_default_repeats_without_chords_and_not_with_them(pipeline):
+    from engine.sampling import DEFAULT_REPEAT
+
     bars = BarRange(4, 8)
     notes = clip(16, skip=(4, 8))
-    plain = pipeline.infill(notes, n_bars=16, bars=bars, options=SamplingOptions(seed=3))
-    off = pipeline.infill(notes, n_bars=16, bars=bars,
-                          options=SamplingOptions(seed=3, repeat=0.0))
-    assert plain.variations == off.variations and plain.nfe == off.nfe
-    half = pipeline.infill(notes, n_bars=16, bars=bars,
-                           options=SamplingOptions(seed=3, repeat=0.5))
-    assert half.nfe < plain.nfe  # it starts half way down the noise schedule
+
+    def infill(repeat=None, chords=None):
+        return pipeline.infill(notes, n_bars=16, bars=bars, chords=chords,
+                               options=SamplingOptions(seed=3, repeat=repeat))
+
+    default, noise = infill(), infill(repeat=0.0)
+    assert default.variations == infill(repeat=DEFAULT_REPEAT).variations
+    assert default.nfe < noise.nfe  # it starts part of the way down the noise schedule
+    chords = parse_progression("C G C G C G C G C G C G C G C G")
+    assert infill(chords=chords).variations == infill(repeat=0.0, chords=chords).variations
+    assert infill(chords=chords).variations != infill(repeat=0.5, chords=chords).variations
 
 
 def test_repeat_out_of_range_is_refused():
