@@ -121,6 +121,7 @@ class BenchCase:
     guidance: float = DEFAULT_GUIDANCE
     in_key: bool = True
     quality: str = "fast"
+    chords: bool = True  # infill: the clip's chords given (False: the usual producer case)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,10 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
     cases = [BenchCase("diffjam", task, b, s, v)
              for task in ("infill", "accompany") for b in bars for s in steps
              for v in dict.fromkeys((1, variations))]
+    # infill of a clip given without chords (chords recognised around the gap; the gap
+    # starts from the bars the clip repeats: engine.repeats), at each size
+    cases += [BenchCase("no-chords", "infill", b, DEFAULT_STEPS, 1, chords=False)
+              for b in bars]
     for task in ("infill", "accompany"):
         cases.append(BenchCase("teacher", task, REFERENCE_BARS, DEFAULT_STEPS, 1,
                                quality="high"))
@@ -179,8 +184,8 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
     if case.task == "infill":
         lo, hi = case.bars // 4, case.bars - case.bars // 4
         context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]
-        return pipeline.infill(context, n_bars=case.bars, bars=BarRange(lo, hi), chords=chords,
-                               options=options)
+        return pipeline.infill(context, n_bars=case.bars, bars=BarRange(lo, hi),
+                               chords=chords if case.chords else None, options=options)
     return pipeline.accompany(chords, n_bars=case.bars, melody=melody, options=options)
 
 

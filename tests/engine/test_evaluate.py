@@ -422,6 +422,9 @@ def test_bench_grid_and_table() -> None:
                     for task in ("infill", "accompany")
                     for label, guidance in (("teacher", bench.DEFAULT_GUIDANCE),
                                             ("turn-1", 4.0))}
+    free = [(c.task, c.bars, c.chords) for c in cases if c.label == "no-chords"]
+    assert free == [("infill", 4, False), ("infill", 8, False)]
+    assert all(c.chords for c in cases if c.label != "no-chords")
     base = next(c for c in grid if c.task == "infill" and c.bars == 8 and c.steps == 10
                 and c.variations == 1)
     ddpm = next(c for c in refs if c.task == "infill" and c.label == "mittal-ddpm-1000")
