@@ -126,6 +126,10 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_no_chords_no_repeat": {"use_chords": False, "repeat": 0.0},
     "model_repeat5": {"repeat": 0.5},
     "model_no_repeat": {"repeat": 0.0},
+    # a density hint (notes a bar, the model's rhythm condition: engine.pipeline)
+    "model_density6": {"density": 6.0},
+    "model_density10": {"density": 10.0},
+    "model_density14": {"density": 14.0},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -441,7 +445,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
                  use_chords: bool = True, infer_chords: bool = True,
                  binarize: bool | None = None, quality: str = "fast",
-                 repeat: float | None = None) -> System:
+                 repeat: float | None = None, density: float | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -454,7 +458,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
     task's default projection (engine.pipeline.BINARIZE_BY_TASK). ``quality="high"`` runs
     a distilled model's teacher instead of its few-step student (engine.distill).
-    ``repeat`` overrides SamplingOptions.repeat (engine.repeats).
+    ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density.
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -465,8 +469,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
         )
-        if repeat is not None:
-            options = dataclasses.replace(options, repeat=repeat)
+        if repeat is not None or density is not None:
+            options = dataclasses.replace(options, repeat=repeat, density=density)
         n_bars = task.segment.n_bars
         if task.task == "infill":
             start, stop = task.bars
