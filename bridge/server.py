@@ -46,6 +46,8 @@ from wire.protocol import (
     MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
     REQUEST_PARAM_KEYS,
+    SONG_PARAM_KEYS,
+    TASKS,
     Cancel,
     ClientMessage,
     EngineSettings,
@@ -86,7 +88,7 @@ _BUNDLE = b"#bundle\x00"
 # Type tags python-osc's OscMessage decodes; any other tag makes the datagram MALFORMED
 # (python-osc would skip it without consuming its bytes).
 _KNOWN_TAGS = frozenset("ihfdsbrmtTFN[]")
-_REQUEST_ADDRESSES = frozenset(("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"))
+_REQUEST_ADDRESSES = frozenset(f"/diffjam/{kind}" for kind in TASKS)
 _PART_ADDRESSES = _REQUEST_ADDRESSES | {"/diffjam/notes"}  # the parts of one request
 
 
@@ -645,7 +647,11 @@ class OscServer:
             queue_capacity=queue["queue_capacity"],
             busy=queue["busy"],
             last_latency_ms=queue["last_latency_ms"],
+            tasks=TASKS,
             params=REQUEST_PARAM_KEYS,
+            song_params=SONG_PARAM_KEYS,
+            # the default pipeline's info names its lead-sheet model (engine.pipeline)
+            lead_sheet=self._info.get("leadsheet") is not None,
         )
         return json_reply("/diffjam/status", status.to_json())
 

@@ -13,6 +13,10 @@ more ``progress``, then either every ``result`` chunk and ``done``, or exactly o
 Jobs are keyed by ``(owner, request id)``: the owner is the client address and port the
 request came from, and only it can cancel the job (another client's id is another job).
 
+A song (``/diffjam/song``) runs the same way; its progress names the stage, and its
+result streams are its parts (:data:`wire.protocol.SONG_PARTS`) with :class:`SongInfo` in
+``done``.
+
 A running job is cancelled by setting its ``threading.Event``; the pipeline checks it
 between sampler steps. For the per-request timeout a watchdog thread sets the same event
 (with the reason TIMEOUT) when a job has been running for longer than ``timeout_s``. A job
@@ -31,9 +35,9 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.chunks import ReadyRequest
 from bridge.models import ModelShelf, UnknownModelError
@@ -45,31 +49,41 @@ from engine.errors import (
     InputError,
     UnsupportedMeterError,
 )
-from engine.harmony import parse_key, parse_progression
+from engine.harmony import ChordSpan, parse_key, parse_progression
 from engine.midifile import MidiFileError, quantize, write_midi
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 from engine.sampling import DEFAULT_QUALITY, DEFAULT_SAMPLER, BarRange, Cancelled, SamplingOptions
+from engine.songfile import chord_notes, write_song
+from wire.form import parse_form
+from wire.limits import DEFAULT_SONG_KEY
 from wire.protocol import (
     BeatNote,
+    ChordLabel,
     EngineSettings,
     ErrorCode,
     ProtocolError,
     Reply,
     RequestKind,
+    SongInfo,
     error_reply,
     result_replies,
 )
+
+if TYPE_CHECKING:
+    from engine.song import Song
 
 __all__ = [
     "Job",
     "JobCancelled",
     "Outcome",
     "PipelineRunner",
+    "ProgressFn",
     "Runner",
     "Worker",
     "beats_to_note",
     "error_code",
     "note_to_beats",
+    "song_info",
 ]
 
 log = logging.getLogger(__name__)
@@ -88,18 +102,21 @@ class JobCancelled(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a runner returns: notes in beats per variation, bars 1-based inclusive;
-    ``midi_error`` says why the asked-for ``.mid`` files could not be written (the notes
-    are sent all the same); ``key`` is the key the engine used (``"A minor"``: the one
-    asked for, else the one it estimated; None when it had none)."""
+    """What a runner returns: notes in beats per variation (a song's: per part), bars
+    1-based inclusive; ``midi_error`` says why the asked-for ``.mid`` files could not be
+    written (the notes are sent all the same); ``key`` is the key the engine used (``"A
+    minor"``: the one asked for, else the one it estimated; None when it had none);
+    ``nfe`` the network evaluations (None: not counted, a song); ``song`` what ``done``
+    adds for a song."""
 
     variations: tuple[tuple[BeatNote, ...], ...]
     bars: tuple[int, int]
     n_bars: int
     midi_paths: tuple[str, ...]
-    nfe: int
+    nfe: int | None
     midi_error: str | None = None
     key: str | None = None
+    song: SongInfo | None = None
 
 
 @dataclass(eq=False)
@@ -130,10 +147,15 @@ class Job:
         self.cancel.set()
 
 
+class ProgressFn(Protocol):
+    """How a runner reports progress: the fraction done 0..1, within ``stage`` when the
+    request has stages (a song: ``engine.song.STAGES``)."""
+
+    def __call__(self, fraction: float, stage: str | None = None) -> None: ...
+
+
 class Runner(Protocol):
-    def run(
-        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
-    ) -> Outcome: ...
+    def run(self, job: Job, *, progress: ProgressFn, cancel: threading.Event) -> Outcome: ...
 
 
 class Worker:
@@ -306,14 +328,17 @@ class Worker:
     def _run(self, job: Job) -> list[Reply]:
         """Run one job; the replies that finish it (result chunks and done, or one error)."""
         rid = job.request_id
-        last = -1.0
+        last, last_stage = -1.0, None
 
-        def progress(fraction: float) -> None:
-            nonlocal last
+        def progress(fraction: float, stage: str | None = None) -> None:
+            nonlocal last, last_stage
+            if stage != last_stage:  # a new stage starts from 0 again
+                last, last_stage = -1.0, stage
             fraction = min(1.0, max(0.0, float(fraction)))
             if fraction - last >= PROGRESS_STEP or (fraction == 1.0 and last < 1.0):
                 last = fraction
-                self._send(Reply("/diffjam/progress", (rid, fraction)), job.reply_to)
+                args = (rid, fraction) if stage is None else (rid, fraction, stage)
+                self._send(Reply("/diffjam/progress", args), job.reply_to)
 
         replies: list[Reply]
         outcome_text = "done"
@@ -364,6 +389,7 @@ class Worker:
             "nfe": outcome.nfe,
             "midi_error": outcome.midi_error,
             "key": outcome.key,
+            **(outcome.song.to_json() if outcome.song is not None else {}),
         }
         replies.append(Reply("/diffjam/done", (rid, json.dumps(summary, separators=(",", ":")))))
         return replies
@@ -416,8 +442,8 @@ class PipelineRunner:
     """Runs requests on an ``engine.pipeline.Pipeline`` and writes ``.mid`` files.
 
     ``pipeline`` is anything with the Pipeline's ``infill`` / ``accompany`` / ``generate``
-    methods. Engine input errors become :class:`ProtocolError` with the mapped code;
-    ``engine.pipeline.Cancelled`` becomes :class:`JobCancelled`.
+    / ``song`` methods. Engine input errors become :class:`ProtocolError` with the mapped
+    code; ``engine.pipeline.Cancelled`` becomes :class:`JobCancelled`.
 
     ``.mid`` files go to ``output_dir`` (None: the user's private folder,
     :func:`bridge.outputs.default_output_dir`), created as :mod:`bridge.outputs` says. A
@@ -437,20 +463,18 @@ class PipelineRunner:
         """Create and check the output folder now (raises OutputDirError)."""
         return prepare_output_dir(self.output_dir, private=self.private)
 
-    def run(
-        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
-    ) -> Outcome:
+    def run(self, job: Job, *, progress: ProgressFn, cancel: threading.Event) -> Outcome:
         rid = job.request_id
         try:
+            if job.request.message.kind == RequestKind.SONG:
+                return self._song(job, progress=progress, cancel=cancel)
             return self._run(job, progress=progress, cancel=cancel)
         except Cancelled as err:
             raise JobCancelled from err
         except InputError as err:
             raise ProtocolError(error_code(err), str(err), request_id=rid) from err
 
-    def _run(
-        self, job: Job, *, progress: Callable[[float], None], cancel: threading.Event
-    ) -> Outcome:
+    def _run(self, job: Job, *, progress: ProgressFn, cancel: threading.Event) -> Outcome:
         rid = job.request_id
         message = job.request.message
         params = message.params
@@ -512,6 +536,54 @@ class PipelineRunner:
             key=result.key.name() if result.key is not None else None,
         )
 
+    def _song(self, job: Job, *, progress: ProgressFn, cancel: threading.Event) -> Outcome:
+        """A whole song: ``Pipeline.song``, its parts as result streams, its file."""
+        from engine.song import FixedParts, SongOptions  # the cascade (torch): songs only
+
+        params, settings = job.request.message.params, job.settings
+        key_text = params.key if params.key is not None else settings.key
+        # the accompaniment's seed and key are the song's (engine.song)
+        accompaniment = SamplingOptions(
+            guidance=settings.guidance if params.guidance is None else params.guidance,
+            in_key=settings.in_key if params.in_key is None else params.in_key,
+            steps=settings.steps,
+            quality=DEFAULT_QUALITY if params.quality is None else params.quality,
+        )
+        options = SongOptions(seed=settings.seed if params.seed is None else params.seed,
+                              use_form=params.use_form, accompaniment=accompaniment)
+        if params.steps is not None:  # else the lead sheet's own default
+            options = replace(options, steps=params.steps)
+        if params.repeat_strength is not None:
+            options = replace(options, repeat_strength=params.repeat_strength)
+        form = parse_form(params.form or "")
+        chords = tuple(parse_progression(params.chords)) if params.chords else ()
+        n_steps = sum(phrase.bars for phrase in form) * STEPS_PER_BAR
+        if chords and chords[-1].stop > n_steps:
+            raise ProtocolError(ErrorCode.BAD_BARS, f"the chords last "
+                                f"{math.ceil(chords[-1].stop / STEPS_PER_BAR)} bars; the form "
+                                f"has {n_steps // STEPS_PER_BAR}", request_id=job.request_id)
+
+        def stage_progress(stage: str, fraction: float) -> None:
+            progress(fraction, stage)
+
+        song = self._pipeline(params.model, job.request_id).song(
+            form, key=parse_key(key_text or DEFAULT_SONG_KEY),
+            tempo=params.tempo, options=options, fixed=FixedParts(chords=chords),
+            progress=stage_progress, cancel=cancel)
+        paths: tuple[str, ...] = ()
+        midi_error = None
+        if params.write_midi:
+            try:
+                paths = (self._write_song(job.request_id, song),)
+            except (OutputDirError, MidiFileError) as err:
+                log.warning("request %s: no .mid file: %s", job.request_id, err)
+                midi_error = str(err)
+        return Outcome(
+            variations=tuple(tuple(note_to_beats(note) for note in part) for part in (
+                song.melody, chord_notes(song.chords), song.accompaniment)),
+            bars=(1, song.n_bars), n_bars=song.n_bars, midi_paths=paths, nfe=None,
+            midi_error=midi_error, key=song.key.name(), song=song_info(song))
+
     def _pipeline(self, name: str | None, request_id: str) -> Any:
         """The pipeline a request's ``model`` names (None: the default one)."""
         if self.models is not None:
@@ -526,13 +598,23 @@ class PipelineRunner:
                                 request_id=request_id)
         return self.pipeline
 
+    def _stem(self, request_id: str) -> str:
+        self._serial += 1
+        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self._serial:04d}-"
+        return stem + _UNSAFE.sub("_", request_id)[:40]
+
+    def _write_song(self, request_id: str, song: Song) -> str:
+        folder = self.prepare()
+        path, file = open_new_file(folder, f"{self._stem(request_id)}-song", ".mid")
+        with file:
+            write_song(file, song)
+        return str(path)
+
     def _write(
         self, request_id: str, variations: Sequence[Sequence[Note]], tempo: float
     ) -> tuple[str, ...]:
         folder = self.prepare()
-        self._serial += 1
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self._serial:04d}-"
-        stem += _UNSAFE.sub("_", request_id)[:40]
+        stem = self._stem(request_id)
         paths = []
         for index, notes in enumerate(variations):
             path, file = open_new_file(folder, f"{stem}-v{index + 1}", ".mid")
@@ -540,6 +622,17 @@ class PipelineRunner:
                 write_midi(file, [("diffjam", notes)], bpm=tempo)
             paths.append(str(path))
         return tuple(paths)
+
+
+def song_info(song: Song) -> SongInfo:
+    """What ``done`` adds for a song: its phrases, its chords in beats, seconds, seed."""
+    return SongInfo(phrases=song.phrases, chords=tuple(_chord_label(span) for span in song.chords),
+                    seconds=dict(song.seconds), seed=song.seed)
+
+
+def _chord_label(span: ChordSpan) -> ChordLabel:
+    return ChordLabel(start=span.start / STEPS_PER_BEAT, duration=span.duration / STEPS_PER_BEAT,
+                      symbol=span.chord.symbol())
 
 
 def _clip_bars(clip_beats: float | None, notes: Sequence[Note], request_id: str) -> int:

@@ -10,8 +10,8 @@ Quantisation (:func:`quantize`) rounds onset and offset, in steps, to the neares
 16th (ties go up, to the later step); a note shorter than one step after rounding
 lasts one step.
 
-Writing (:func:`write_midi`) makes a format-1 file: a conductor track with the tempo
-and time signature, then one named track per part.
+Writing (:func:`write_midi`) makes a format-1 file: a conductor track with the tempo,
+the time signature and any markers, then one named track per part.
 """
 
 from __future__ import annotations
@@ -215,20 +215,31 @@ def write_midi(
     time_signature: TimeSignature = TimeSignature(),
     ticks_per_beat: int = DEFAULT_TICKS_PER_BEAT,
     channel: int = 0,
+    channels: Sequence[int] | None = None,
+    markers: Sequence[tuple[int, str]] = (),
 ) -> None:
     """Write ``(name, notes)`` parts (notes in steps) as a format-1 file to ``path`` (a
     file name, or a binary file open for writing, e.g. one created exclusively).
 
-    Steps are converted to ticks as ``step * ticks_per_beat / 4`` rounded to the nearest
-    tick, so ``ticks_per_beat`` need not be a multiple of 4.
+    Every part is on ``channel``, or on its own of ``channels`` (one per part).
+    ``markers`` are ``(step, text)`` marker meta events of the conductor track (a song's
+    phrases). Steps are converted to ticks as ``step * ticks_per_beat / 4`` rounded to
+    the nearest tick, so ``ticks_per_beat`` need not be a multiple of 4.
     """
     if not MIN_TEMPO_BPM <= bpm <= MAX_TEMPO_BPM:
         raise ValueError(f"bpm must be in {MIN_TEMPO_BPM:g}..{MAX_TEMPO_BPM:g}, got {bpm}")
     if not 1 <= ticks_per_beat <= 32767:
         raise ValueError(f"ticks_per_beat must be in 1..32767, got {ticks_per_beat}")
-    if not 0 <= channel <= 15:
-        raise ValueError(f"channel must be 0..15, got {channel}")
+    track_channels = [channel] * len(tracks) if channels is None else list(channels)
+    if len(track_channels) != len(tracks):
+        raise ValueError(f"{len(track_channels)} channels for {len(tracks)} parts")
+    if not all(0 <= c <= 15 for c in track_channels):
+        raise ValueError(f"channels must be 0..15, got {track_channels}")
     midi = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+
+    def to_tick(step: int) -> int:
+        return math.floor(step * ticks_per_beat / STEPS_PER_BEAT + 0.5)
+
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
     conductor.append(
@@ -239,13 +250,14 @@ def write_midi(
             time=0,
         )
     )
+    now = 0
+    for step, text in sorted(markers):
+        conductor.append(mido.MetaMessage("marker", text=text, time=to_tick(step) - now))
+        now = to_tick(step)
     conductor.append(mido.MetaMessage("end_of_track", time=0))
     midi.tracks.append(conductor)
 
-    def to_tick(step: int) -> int:
-        return math.floor(step * ticks_per_beat / STEPS_PER_BEAT + 0.5)
-
-    for name, notes in tracks:
+    for (name, notes), part_channel in zip(tracks, track_channels, strict=True):
         track = mido.MidiTrack()
         track.append(mido.MetaMessage("track_name", name=name, time=0))
         events: list[tuple[int, int, int, int]] = []  # tick, order (offs first), pitch, velocity
@@ -258,7 +270,7 @@ def write_midi(
             kind = "note_on" if order == 1 else "note_off"
             track.append(
                 mido.Message(
-                    kind, note=pitch, velocity=velocity, channel=channel, time=tick - now
+                    kind, note=pitch, velocity=velocity, channel=part_channel, time=tick - now
                 )
             )
             now = tick

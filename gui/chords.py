@@ -2,19 +2,23 @@
 
 There is one chord grammar, :mod:`wire.chords` (``engine.harmony`` uses it too), so a
 progression the panel accepts the engine reads, and the other way round. This module only
-keeps the panel's view of it: the symbols of each bar as typed.
+keeps the panel's view of it: the symbols of each bar as typed, or as a song's lead sheet
+placed them (:func:`bars_of_chords`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wire.chords import ChordSymbolError, Key, parse_key, parse_symbol, split_progression
+from wire.protocol import ChordLabel
 
 __all__ = [
     "ChordSymbolError",
     "KeyCheck",
     "Progression",
+    "bars_of_chords",
     "check_key",
     "check_symbol",
     "parse_progression",
@@ -45,6 +49,22 @@ class Progression:
         if all(len(bar) == 1 for bar in self.bars):
             return " ".join(bar[0] for bar in self.bars)
         return " | ".join(" ".join(bar) for bar in self.bars)
+
+
+def bars_of_chords(chords: Sequence[ChordLabel], n_bars: int, *, beats_per_bar: int = 4
+                   ) -> tuple[tuple[str, ...], ...]:
+    """A song's chords as the chord lane shows them: per bar, the symbols of the chords
+    that sound in it, in order, a chord repeated back to back once."""
+    bars: list[tuple[str, ...]] = []
+    for bar in range(n_bars):
+        low, high = bar * beats_per_bar, (bar + 1) * beats_per_bar
+        symbols: list[str] = []
+        for chord in chords:
+            if chord.start < high and chord.start + chord.duration > low and (
+                    not symbols or symbols[-1] != chord.symbol):
+                symbols.append(chord.symbol)
+        bars.append(tuple(symbols))
+    return tuple(bars)
 
 
 def parse_progression(text: str) -> Progression:

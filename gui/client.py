@@ -77,11 +77,16 @@ class SentRequest:
 
 @dataclass(frozen=True)
 class RequestResult:
-    """A finished request: every variation as a whole clip, plus the engine's summary."""
+    """A finished request: every variation as a whole clip, plus the engine's summary.
+
+    A song is one variation, all its parts together; ``parts`` holds them apart by name
+    (``"melody"``, ``"chords"``, ``"accompaniment"``: ``done.song.parts``), empty for
+    the clip tasks."""
 
     request: SentRequest
     variations: tuple[tuple[ClipNote, ...], ...]
     done: Done
+    parts: tuple[tuple[str, tuple[ClipNote, ...]], ...] = ()
 
 
 @dataclass
@@ -99,7 +104,7 @@ class EngineClient(QObject):
     status_received = Signal(object)  # Status
     settings_received = Signal(object)  # dict of this client's sampling defaults
     accepted = Signal(str, int)  # request id, queue position
-    progress = Signal(str, float)  # request id, fraction 0..1
+    progress = Signal(str, float, str)  # request id, fraction 0..1, a song's stage ("": none)
     result_ready = Signal(object)  # RequestResult
     request_failed = Signal(object, object)  # SentRequest, Failure (EngineError | LocalFailure)
     request_cancelled = Signal(object)  # SentRequest, forgotten by cancel()
@@ -335,7 +340,7 @@ class EngineClient(QObject):
             self.accepted.emit(event.request_id, event.position)
         elif isinstance(event, Progress):
             self._acknowledged(event.request_id)
-            self.progress.emit(event.request_id, event.fraction)
+            self.progress.emit(event.request_id, event.fraction, event.stage or "")
         elif isinstance(event, ResultChunk):
             if event.request_id in self._pending:
                 self._acknowledged(event.request_id)
@@ -374,14 +379,20 @@ class EngineClient(QObject):
         self._finished.append(done.request_id)
         n_variations = int(done.info.get("variations", 1))
         try:
+            song = done.song
             variations = self._assembler.finish(done.request_id, n_variations=n_variations)
         except ReplyError as err:
             self.request_failed.emit(
                 request, LocalFailure(done.request_id, LocalError.INCOMPLETE_RESULT, str(err))
             )
             return
+        clips = tuple(clip_notes(v) for v in variations)
+        if song is None:
+            self.result_ready.emit(RequestResult(request=request, variations=clips, done=done))
+            return
         self.result_ready.emit(RequestResult(
-            request=request, variations=tuple(clip_notes(v) for v in variations), done=done))
+            request=request, variations=(tuple(sorted(n for part in clips for n in part)),),
+            done=done, parts=tuple(zip(song.parts, clips, strict=False))))
 
     def _on_hello_timer(self) -> None:
         if self._connected and time.monotonic() - self._last_status_at > self._timeout_s:

@@ -11,7 +11,9 @@ Writing a result (:func:`result_file`): an infill goes back into the opened file
 only the notes that start in the infilled bars on the picked track (or every track with
 notes) are replaced, and every other event stays as it was (:func:`smf.splice_notes`);
 an accompaniment of an opened file is that file plus one track. Otherwise
-:func:`write_clip` makes a new format-1 file with one track at the given tempo.
+:func:`write_clip` makes a new format-1 file with one track at the given tempo, and
+:func:`write_tracks` one with several (a song's parts, each on its own channel, with its
+phrases as markers).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "read_clip",
     "result_file",
     "write_clip",
+    "write_tracks",
 ]
 
 BEATS_PER_BAR = 4
@@ -197,6 +200,19 @@ def write_clip(
     track_name: str = "diffjam",
 ) -> None:
     """Write notes to a format-1 MIDI file (480 ticks per beat, 4/4, one note track)."""
+    write_tracks(path, [(track_name, notes)], tempo=tempo)
+
+
+def write_tracks(
+    path: str | os.PathLike[str],
+    tracks: Sequence[tuple[str, Iterable[ClipNote]]],
+    *,
+    tempo: float = 120.0,
+    markers: Sequence[tuple[float, str]] = (),
+) -> None:
+    """Write ``(name, notes)`` tracks to a format-1 MIDI file (480 ticks per beat, 4/4),
+    track k on channel k + 1 when there are several, with ``(beat, text)`` marker meta
+    events in the conductor track."""
     midi = mido.MidiFile(type=1, ticks_per_beat=_TICKS_PER_BEAT)
     conductor = mido.MidiTrack(
         [
@@ -204,18 +220,28 @@ def write_clip(
             mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
         ]
     )
+    tick = 0
+    for beat, text in sorted(markers):
+        at = round(beat * _TICKS_PER_BEAT)
+        conductor.append(mido.MetaMessage("marker", text=text, time=at - tick))
+        tick = at
     midi.tracks.append(conductor)
-    midi.tracks.append(_note_track(list(notes), track_name=track_name))
+    for channel, (name, notes) in enumerate(tracks):
+        midi.tracks.append(_note_track(list(notes), track_name=name,
+                                       channel=channel if len(tracks) > 1 else 0))
     midi.save(os.fspath(path))
 
 
-def _note_track(notes: Sequence[ClipNote], *, track_name: str) -> mido.MidiTrack:
+def _note_track(notes: Sequence[ClipNote], *, track_name: str, channel: int = 0
+                ) -> mido.MidiTrack:
     events: list[tuple[int, int, mido.Message]] = []
     for note in notes:
         on = round(note.start * _TICKS_PER_BEAT)
         off = max(on + 1, round(note.end * _TICKS_PER_BEAT))
-        events.append((on, 1, mido.Message("note_on", note=note.pitch, velocity=note.velocity)))
-        events.append((off, 0, mido.Message("note_off", note=note.pitch, velocity=0)))
+        events.append((on, 1, mido.Message("note_on", note=note.pitch, velocity=note.velocity,
+                                           channel=channel)))
+        events.append((off, 0, mido.Message("note_off", note=note.pitch, velocity=0,
+                                            channel=channel)))
     events.sort(key=lambda event: (event[0], event[1], event[2].note))
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=track_name, time=0)])
     tick = 0

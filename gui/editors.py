@@ -140,7 +140,7 @@ class FormBlocks(QWidget):
 class FormEditor(QWidget):
     """A line edit for a form string, its phrase blocks and a verdict line.
 
-    :meth:`set_engine_note` shows what the engine said about form conditioning.
+    :meth:`set_engine_note` says when the engine cannot write songs from a form.
     """
 
     changed = Signal()

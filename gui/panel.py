@@ -5,6 +5,11 @@ panel can do, a DAW can do too. Layout at 1280x800: a connection bar on top; on 
 tabs for the request controls and the live jam; on the right, the piano roll of the
 input clip or the result, with the variation switcher, export, progress and a status
 area where engine errors appear in place.
+
+A song is the task ``song`` (or the form box's "Write the song"): the form, key, tempo
+and seed go to ``/diffjam/song``; the result is shown by part (melody, chords,
+accompaniment) with its phrases along the top. Whether the engine can write songs comes
+from ``/diffjam/status`` (:func:`song_support`), never from the text of an error.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Protocol
 import mido
 
 from gui.audition import AudioSink, Audition, ClockSink, MidiOutput, default_sink
-from gui.chords import check_key
+from gui.chords import bars_of_chords, check_key
 from gui.client import EngineClient, RequestResult, SentRequest
 from gui.clip import (
     BEATS_PER_BAR,
@@ -31,6 +36,7 @@ from gui.clip import (
     read_clip,
     result_file,
     write_clip,
+    write_tracks,
 )
 from gui.editors import FormEditor, ProgressionEditor
 from gui.engine_process import EngineProcess
@@ -75,20 +81,23 @@ from wire.protocol import (
     EngineError,
     ErrorCode,
     JamStart,
+    RequestKind,
     RequestParams,
     SettingsUpdate,
     Status,
 )
 
-__all__ = ["FORM_UNSUPPORTED", "PanelWindow", "TONICS", "device_text", "guidance_words",
-           "milliseconds"]
+__all__ = ["PanelWindow", "TONICS", "device_text", "guidance_words", "milliseconds",
+           "song_support"]
 
 log = logging.getLogger(__name__)
 
 TONICS = PITCH_NAMES  # the Key menu's tonics, spelled as the engine writes them
-FORM_UNSUPPORTED = "form conditioning: not supported by this engine"
 _AUTO_KEY = "Auto (estimated)"
-_TASK_LABELS = {"infill": "Infill bars", "accompany": "Accompany", "generate": "Generate"}
+_TASK_LABELS = {"infill": "Infill bars", "accompany": "Accompany", "generate": "Generate",
+                "song": "Song (from the form)"}
+# the names a song's parts get in a saved file (as `diffjam song` names them)
+_PART_TRACKS = {"melody": "Melody", "chords": "Chords", "accompaniment": "Accompaniment"}
 _ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; border-radius: 4px; }"
 _INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
 _WARNING_STYLE = "color: #e0b050;"
@@ -174,9 +183,8 @@ class PanelWindow(QMainWindow):
         self._results: list[_Shown] = []  # every result of the session, oldest first
         self._favourites: set[str] = set()  # request ids
         self._redo: list[_State] = []
-        self._form_supported: bool | None = None
+        self._song_block = ""  # why this engine cannot write songs ("": it can, or unknown)
         self._engine_params: tuple[str, ...] = ()  # request params the engine reads; () unknown
-        self._engine_version: str | None = None
         self._drag_dir: str | None = None
         self._loading = False
         self._silent_reason: str | None = None
@@ -373,10 +381,19 @@ class PanelWindow(QMainWindow):
         form.addRow(self.key_warning)
         layout.addWidget(harmony_box)
 
-        form_box = QGroupBox("Form")
+        form_box = QGroupBox("Form (whole songs)")
         form_layout = QVBoxLayout(form_box)
         self.form_editor = FormEditor()
         form_layout.addWidget(self.form_editor)
+        self.song_button = QPushButton("Write the song")
+        self._song_tip = ("Write a whole song for this form: melody and chords, then the "
+                          "accompaniment, in the Key, with the Chords as its first bars when "
+                          "you typed some")
+        self.song_button.setToolTip(self._song_tip)
+        song_row = QHBoxLayout()
+        song_row.addWidget(self.song_button)
+        song_row.addStretch(1)
+        form_layout.addLayout(song_row)
         layout.addWidget(form_box)
 
         sampling_box = QGroupBox("Musical controls")
@@ -600,6 +617,8 @@ class PanelWindow(QMainWindow):
 
         self.task_combo.currentIndexChanged.connect(self._update_task_controls)
         self.chords_editor.changed.connect(self._on_chords_changed)
+        self.form_editor.changed.connect(self._on_form_changed)
+        self.song_button.clicked.connect(self.write_song)
         self.bars_spin.valueChanged.connect(self._update_task_controls)
         self.first_bar_spin.valueChanged.connect(self._on_range_changed)
         self.last_bar_spin.valueChanged.connect(self._on_range_changed)
@@ -684,15 +703,15 @@ class PanelWindow(QMainWindow):
         """The params and notes of a request for the current controls.
 
         Raises :class:`ValueError` with a user-facing message when the controls cannot
-        make a valid request (an invalid chord or form, accompany without chords).
+        make a valid request (an invalid chord or form, accompany without chords, a song
+        without a form).
         """
         task = self.task
         progression = self.chords_editor.progression
         if progression is None:
             raise ValueError(f"fix the chord progression first: {self.chords_editor.error}")
-        phrases = self.form_editor.phrases
-        if phrases is None:
-            raise ValueError(f"fix the form first: {self.form_editor.error}")
+        if task == RequestKind.SONG:
+            return self._song_params(progression.text() or None), ()
         # a random seed is drawn here, not in the engine, so every result can be reproduced
         seed = self.seed_spin.value()
         params = RequestParams(
@@ -703,8 +722,6 @@ class PanelWindow(QMainWindow):
             variations=self.variations_spin.value(),
             seed=seed if seed >= 0 else random.randint(0, _MAX_SEED),
             chords=progression.text() if progression.n_bars else None,
-            form=self.form_editor.text() if phrases and self._form_supported is not False
-            else None,
             model=self.model_combo.currentData(),
             # the engine's defaults are not sent: an engine that does not read a key works
             sampler=_unless_default(self.sampler_combo, DEFAULT_SAMPLER),
@@ -731,6 +748,25 @@ class PanelWindow(QMainWindow):
                 notes = ()
         return params, notes
 
+    def _song_params(self, chords: str | None) -> RequestParams:
+        """A song's params: the form, the Key (Auto: the engine's default), the seed, the
+        typed chords as its first bars, the accompaniment's chord following, in-key
+        projection and quality; the tempo of the opened clip, if any."""
+        phrases = self.form_editor.phrases
+        if phrases is None:
+            raise ValueError(f"fix the form first: {self.form_editor.error}")
+        if not phrases:
+            raise ValueError("a song needs a form: type its phrases and their bars, e.g. "
+                             "i4A8B8A8o4")
+        seed = self.seed_spin.value()
+        params = RequestParams(
+            form=self.form_editor.text(), key=self.key, chords=chords,
+            seed=seed if seed >= 0 else random.randint(0, _MAX_SEED),
+            guidance=self.guidance, in_key=self.in_key_check.isChecked(),
+            quality=_unless_default(self.quality_combo, DEFAULT_QUALITY),
+            model=self.model_combo.currentData())
+        return replace(params, tempo=self._clip.tempo) if self._clip is not None else params
+
     # ---- actions ---------------------------------------------------------------------
 
     def generate(self) -> str | None:
@@ -741,6 +777,9 @@ class PanelWindow(QMainWindow):
         if not self.client.connected:
             self.show_error(self._no_engine_text())
             return None
+        if self.task == RequestKind.SONG and self._song_block:
+            self.show_error(self._song_block)
+            return None
         try:
             params, notes = self.request_params()
         except ValueError as err:
@@ -748,9 +787,14 @@ class PanelWindow(QMainWindow):
             return None
         self._settings_throttle.flush()
         request_id = self.submit_request(self.task, params, notes)
-        if self._clip is not None:
+        if self._clip is not None and self.task != RequestKind.SONG:  # a song is a new file
             self._in_flight_source = _Source(self._clip, self.track_combo.currentData())
         return request_id
+
+    def write_song(self) -> str | None:
+        """The form box's "Write the song": the Song task, sent now."""
+        self.set_task(RequestKind.SONG)
+        return self.generate()
 
     def submit_request(self, task: str, params: RequestParams, notes: tuple[ClipNote, ...]
                        ) -> str:
@@ -762,7 +806,8 @@ class PanelWindow(QMainWindow):
         self.cancel_button.setEnabled(True)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("waiting for the engine…")
-        self.show_info(f"{_TASK_LABELS[task]}: sent to the engine ({len(notes)} notes).")
+        self.show_info(f"Song {params.form}: sent to the engine." if task == RequestKind.SONG
+                       else f"{_TASK_LABELS[task]}: sent to the engine ({len(notes)} notes).")
         return request_id
 
     def jam_sampling(self) -> JamStart:
@@ -1150,13 +1195,12 @@ class PanelWindow(QMainWindow):
                                 "reconnects by itself when the engine is back.")
 
     def _on_status(self, status: Status) -> None:
-        if status.version != self._engine_version:
-            self._engine_version = status.version
-            self._form_supported = None
-            self.form_editor.set_engine_note("")
-        if status.params:  # the engine says which params it reads
-            self._form_supported = "form" in status.params
-            self.form_editor.set_engine_note("" if self._form_supported else FORM_UNSUPPORTED)
+        block = song_support(status)
+        if block != self._song_block:
+            self._song_block = block
+            self.form_editor.set_engine_note(block)
+            self.song_button.setEnabled(not block)
+            self.song_button.setToolTip(block or self._song_tip)
         self._engine_params = status.params
         for combo, param in ((self.sampler_combo, "sampler"), (self.quality_combo, "quality")):
             reads = not status.params or param in status.params
@@ -1216,10 +1260,10 @@ class PanelWindow(QMainWindow):
         if request_id == self._in_flight:
             self.progress_bar.setFormat(f"queued (position {position})" if position else "working…")
 
-    def _on_progress(self, request_id: str, fraction: float) -> None:
+    def _on_progress(self, request_id: str, fraction: float, stage: str) -> None:
         if request_id == self._in_flight:
             self.progress_bar.setValue(round(100 * max(0.0, min(1.0, fraction))))
-            self.progress_bar.setFormat("%p%")
+            self.progress_bar.setFormat(f"{stage} %p%" if stage else "%p%")
 
     def _on_result(self, result: RequestResult) -> None:
         if result.request.request_id != self._in_flight:
@@ -1240,8 +1284,13 @@ class PanelWindow(QMainWindow):
             self.latency_label.setText(f"last latency {milliseconds(latency)}")
         bars = done.bars
         count = len(result.variations)
-        text = f"Done: {count} variation{'s' if count != 1 else ''}"
-        if bars:
+        song = done.song
+        if song is not None:
+            form = " ".join(f"{phrase.letter}{phrase.bars}" for phrase in song.phrases)
+            text = f"Done: a {done.info.get('n_bars')}-bar song ({form})"
+        else:
+            text = f"Done: {count} variation{'s' if count != 1 else ''}"
+        if bars and song is None:
             text += f" of bar {bars[0]}" if bars[0] == bars[1] else f" of bars {bars[0]}–{bars[1]}"
         if latency is not None:
             text += f" in {seconds(latency)}"
@@ -1256,13 +1305,6 @@ class PanelWindow(QMainWindow):
             return
         self._in_flight = None
         self._request_finished()
-        if (error.code is ErrorCode.BAD_PARAMS and request.params.form is not None
-                and "'form'" in error.message):
-            self._form_supported = False
-            self.form_editor.set_engine_note(FORM_UNSUPPORTED)
-            self.submit_request(request.task, replace(request.params, form=None), request.notes)
-            self.show_info(f"{FORM_UNSUPPORTED}; sent again without the form.")
-            return
         no_answer = error.code is LocalError.NO_ANSWER
         self.progress_bar.setFormat("no answer" if no_answer else "failed")
         if no_answer:
@@ -1309,6 +1351,17 @@ class PanelWindow(QMainWindow):
         """Write the shown variation to ``path``; returns how, for the status line."""
         assert self._shown is not None
         shown, request = self._shown, self._shown.result.request
+        song = shown.result.done.song
+        if song is not None:  # its parts as named tracks, its phrases as markers
+            markers, beat = [], 0.0
+            for phrase in song.phrases:
+                markers.append((beat, phrase.letter))
+                beat += phrase.bars * BEATS_PER_BAR
+            write_tracks(path, [(_PART_TRACKS.get(name, name), notes)
+                                for name, notes in shown.result.parts],
+                         tempo=self._result_tempo(), markers=markers)
+            return ": the tracks " + ", ".join(_PART_TRACKS.get(name, name)
+                                               for name, _ in shown.result.parts)
         midi = None
         bars = request.params.bars
         if shown.source is not None:
@@ -1356,7 +1409,11 @@ class PanelWindow(QMainWindow):
     def _show_input(self) -> None:
         notes = self._clip.notes if self._clip is not None else ()
         target = self._infill_range() if self.task == "infill" else None
-        self.roll.set_clip(notes, n_bars=self.bars_spin.value(), target=target)
+        phrases = (self.form_editor.phrases or ()) if self.task == RequestKind.SONG else ()
+        n_bars = sum(phrase.bars for phrase in phrases) or self.bars_spin.value()
+        self.roll.set_clip(notes, n_bars=n_bars, target=target)
+        self.roll.set_phrases(phrases)
+        self._show_typed_chords()
         title = self._clip.name if self._clip is not None else "empty clip"
         self.roll_title.setText(f"<b>Input</b>: {title}")
         self.variation_label.setText("no result")
@@ -1367,10 +1424,17 @@ class PanelWindow(QMainWindow):
         assert self._shown is not None
         result = self._shown.result
         n_bars = int(result.done.info.get("n_bars", self.bars_spin.value()))
+        song = result.done.song
         self.roll.set_clip(
-            self.heard_notes(), n_bars=n_bars, generated=result.done.bars,
-            given=self._accompanied(),
+            self.heard_notes(), n_bars=n_bars,
+            generated=result.done.bars if song is None else None,
+            given=self._accompanied(), roles=result.parts,
         )
+        self.roll.set_phrases(song.phrases if song is not None else ())
+        if song is not None:
+            self.roll.set_chords(bars_of_chords(song.chords, n_bars, beats_per_bar=BEATS_PER_BAR))
+        else:
+            self._show_typed_chords()
         count = len(result.variations)
         self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
         seed = self.shown_seed
@@ -1457,10 +1521,21 @@ class PanelWindow(QMainWindow):
     def _on_chords_changed(self) -> None:
         """Chords changed: the guidance note, the key warning and the roll's chord lane."""
         progression = self.chords_editor.progression
-        self.guidance_note.setVisible(progression is not None and not progression.n_bars)
+        self.guidance_note.setVisible(progression is not None and not progression.n_bars
+                                      and self.task != RequestKind.SONG)
+        if self._shown is None or self._shown.result.done.song is None:
+            self._show_typed_chords()
+        self._update_key_warning()
+
+    def _show_typed_chords(self) -> None:
+        """The chord lane shows the typed progression (a song's result shows its own)."""
+        progression = self.chords_editor.progression
         if progression is not None:
             self.roll.set_chords(progression.bars)
-        self._update_key_warning()
+
+    def _on_form_changed(self) -> None:
+        if self._shown is None and self.task == RequestKind.SONG:
+            self._show_input()
 
     def _update_task_controls(self) -> None:
         infill = self.task == "infill"
@@ -1474,6 +1549,12 @@ class PanelWindow(QMainWindow):
             self.show_info(f"The infill range was bars {before[0]}–{before[1]}; the clip has "
                            f"{bars} bars, so it is now bars {after[0]}–{after[1]}.")  # fmt: skip
         self.range_label.setEnabled(infill)
+        song = self.task == RequestKind.SONG  # its length is the form's, and it is one
+        self.bars_spin.setEnabled(not song)
+        self.variations_spin.setEnabled(not song)
+        progression = self.chords_editor.progression
+        self.guidance_note.setVisible(progression is not None and not progression.n_bars
+                                      and not song)
         self._update_track_picker()
         self._update_register_control()
         if self._shown is None:
@@ -1615,6 +1696,17 @@ def _fit_button(button: QPushButton) -> None:
     """As wide as its text (a style's minimum push-button width would not let the result
     row fit 800 px)."""
     button.setFixedWidth(button.fontMetrics().horizontalAdvance(button.text()) + 14)
+
+
+def song_support(status: Status) -> str:
+    """Why the engine of ``status`` cannot write songs, in plain words ("" when it can)."""
+    if RequestKind.SONG not in status.tasks:
+        return ("This engine cannot write whole songs: it is an older diffjam. Update it to "
+                "write songs from a form; everything else works as before.")
+    if not status.lead_sheet:
+        return ("This engine cannot write whole songs: it has no lead-sheet model (the "
+                "model that writes a song's melody and chords). Everything else works.")
+    return ""
 
 
 def guidance_words(guidance: float) -> str:

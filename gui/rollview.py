@@ -7,6 +7,10 @@ that is about to be regenerated is outlined instead. Dragging across bars (or cl
 one) emits :attr:`RollView.bars_selected`, so the panel can make them the infill range;
 dragging the clip out to a DAW is the panel's handle's job. The audition's playhead is
 drawn as a green line.
+
+A song is drawn by role instead (:data:`ROLE_COLORS`: melody, chords, accompaniment),
+its phrases as coloured blocks along the top (the form editor's colours) and its chords
+in the chord lane.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gui.clip import BEATS_PER_BAR, ClipNote
+from gui.editors import phrase_color
 from gui.qt import (
     QApplication,
     QColor,
@@ -30,12 +35,18 @@ from gui.qt import (
     QWidget,
     Signal,
 )
+from wire.form import Phrase
 
-__all__ = ["CONTEXT_COLOR", "GENERATED_COLOR", "PLAYHEAD_COLOR", "RollView"]
+__all__ = ["CONTEXT_COLOR", "GENERATED_COLOR", "PLAYHEAD_COLOR", "ROLE_COLORS", "RollView"]
 
 CONTEXT_COLOR = QColor(96, 125, 160)
 GENERATED_COLOR = QColor(240, 140, 40)
 PLAYHEAD_COLOR = QColor(90, 230, 120)
+# a song's parts (wire.protocol.SONG_PARTS)
+ROLE_COLORS = {
+    "melody": QColor(240, 200, 60), "chords": QColor(170, 120, 220),
+    "accompaniment": QColor(80, 190, 170),
+}  # fmt: skip
 _SHADE = QColor(240, 140, 40, 38)
 _TARGET_OUTLINE = QColor(240, 140, 40)
 _BACKGROUND = QColor(28, 30, 34)
@@ -47,6 +58,7 @@ _BLACK_KEYS = {1, 3, 6, 8, 10}
 _KEYBOARD_WIDTH = 34
 _HEADER_HEIGHT = 18
 _CHORD_LANE_HEIGHT = 18
+_PHRASE_LANE_HEIGHT = 16
 _CHORD_TEXT = QColor(230, 200, 120)
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -66,6 +78,8 @@ class RollView(QWidget):
         self._press: QPointF | None = None
         self._playhead: float | None = None
         self._chords: tuple[tuple[str, ...], ...] = ()
+        self._roles: dict[ClipNote, str] = {}
+        self._phrases: tuple[Phrase, ...] = ()
         self.setMinimumSize(300, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._press_bar: int | None = None
@@ -98,15 +112,18 @@ class RollView(QWidget):
         generated: tuple[int, int] | None = None,
         target: tuple[int, int] | None = None,
         given: Sequence[ClipNote] = (),
+        roles: Sequence[tuple[str, Sequence[ClipNote]]] = (),
     ) -> None:
         """Show ``notes`` over ``n_bars`` bars.
 
         ``generated`` (a result) shades those bars and colours their notes as generated,
         except notes the request itself sent (``given``: a melody to accompany keeps its
         context colour inside the generated bars); ``target`` (an input clip) outlines the
-        bars a request would regenerate.
+        bars a request would regenerate. ``roles`` (a song: ``(role, notes)`` per part)
+        colours each note by its part's :data:`ROLE_COLORS` instead.
         """
         self._notes = tuple(notes)
+        self._roles = {note: role for role, part in roles for note in part}
         self._given = {(note.start, note.pitch, note.duration) for note in given}
         last_beat = max((note.end for note in self._notes), default=0.0)
         self._n_bars = max(n_bars, int(-(-last_beat // BEATS_PER_BAR)))
@@ -119,6 +136,26 @@ class RollView(QWidget):
         (as the engine repeats a short progression); ``()`` hides the lane."""
         self._chords = tuple(tuple(bar) for bar in bars)
         self.update()
+
+    def set_phrases(self, phrases: Sequence[Phrase]) -> None:
+        """A song's phrases, drawn along the top from bar 1; ``()`` hides the lane."""
+        self._phrases = tuple(phrases)
+        self.update()
+
+    @property
+    def phrases(self) -> tuple[Phrase, ...]:
+        return self._phrases
+
+    def role_of(self, note: ClipNote) -> str | None:
+        """The song part ``note`` belongs to (None: not a song's note)."""
+        return self._roles.get(note)
+
+    def note_color(self, note: ClipNote) -> QColor:
+        """The colour ``note`` is drawn in: its role's, else generated or context."""
+        role = self._roles.get(note)
+        if role is not None:
+            return ROLE_COLORS.get(role, GENERATED_COLOR)
+        return GENERATED_COLOR if self.is_generated(note) else CONTEXT_COLOR
 
     def chords_at(self, bar: int) -> tuple[str, ...]:
         """The chord symbols the lane shows over ``bar`` (1-based)."""
@@ -177,7 +214,9 @@ class RollView(QWidget):
             return
         low, high = self._pitch_span()
         chord_lane = float(_CHORD_LANE_HEIGHT if self._chords else 0)
-        left, top = float(_KEYBOARD_WIDTH), float(_HEADER_HEIGHT) + chord_lane
+        phrase_lane = float(_PHRASE_LANE_HEIGHT if self._phrases else 0)
+        header = phrase_lane + _HEADER_HEIGHT
+        left, top = float(_KEYBOARD_WIDTH), header + chord_lane
         width = max(1.0, self.width() - left - 4)
         height = max(1.0, self.height() - top - 4)
         beats = self._n_bars * BEATS_PER_BAR
@@ -209,13 +248,12 @@ class RollView(QWidget):
         painter.setPen(_TEXT)
         for bar in range(0, self._n_bars, label_every):
             x = left + bar * BEATS_PER_BAR * x_per_beat
-            painter.drawText(QRectF(x + 3, 0, 40, _HEADER_HEIGHT), Qt.AlignmentFlag.AlignVCenter,
-                             str(bar + 1))
+            painter.drawText(QRectF(x + 3, phrase_lane, 40, _HEADER_HEIGHT),
+                             Qt.AlignmentFlag.AlignVCenter, str(bar + 1))
         for note in self._notes:
             if not low <= note.pitch < high:
                 continue
-            color = GENERATED_COLOR if self.is_generated(note) else CONTEXT_COLOR
-            shade = QColor(color)
+            shade = QColor(self.note_color(note))
             shade.setAlpha(110 + int(145 * note.velocity / 127))
             rect = QRectF(
                 left + note.start * x_per_beat,
@@ -225,7 +263,9 @@ class RollView(QWidget):
             )
             painter.fillRect(rect, shade)
         if chord_lane:
-            self._paint_chords(painter, left, x_per_beat, chord_lane)
+            self._paint_chords(painter, left, x_per_beat, header, chord_lane)
+        if phrase_lane:
+            self._paint_phrases(painter, left, x_per_beat * BEATS_PER_BAR, phrase_lane)
         if self._playhead is not None and 0 <= self._playhead <= beats:
             x = left + self._playhead * x_per_beat
             painter.setPen(QPen(PLAYHEAD_COLOR, 2))
@@ -253,8 +293,22 @@ class RollView(QWidget):
                 painter.setPen(pen)
                 painter.drawRect(rect.adjusted(1, 1, -1, -1))
 
+    def _paint_phrases(self, painter: QPainter, left: float, bar_width: float,
+                       lane: float) -> None:
+        """The phrases as blocks in their colours, each named where it fits."""
+        bar = 0
+        for phrase in self._phrases:
+            rect = QRectF(left + bar * bar_width, 0, phrase.bars * bar_width, lane - 2)
+            painter.fillRect(rect.adjusted(0, 0, -1, 0), phrase_color(phrase.letter))
+            if rect.width() > 14:
+                painter.setPen(QColor(255, 255, 255))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                                 f"{phrase.letter}{phrase.bars}" if rect.width() > 28
+                                 else phrase.letter)
+            bar += phrase.bars
+
     def _paint_chords(self, painter: QPainter, left: float, x_per_beat: float,
-                      chord_lane: float) -> None:
+                      header: float, chord_lane: float) -> None:
         """Each bar's chord symbols in the lane under the bar numbers."""
         painter.setPen(_CHORD_TEXT)
         bar_width = BEATS_PER_BAR * x_per_beat
@@ -263,7 +317,7 @@ class RollView(QWidget):
             for index, symbol in enumerate(symbols):
                 slot = bar_width / len(symbols)
                 painter.drawText(QRectF(left + bar * bar_width + index * slot + 3,
-                                        _HEADER_HEIGHT, slot - 3, chord_lane),
+                                        header, slot - 3, chord_lane),
                                  Qt.AlignmentFlag.AlignVCenter, symbol)  # fmt: skip
 
     @staticmethod

@@ -120,9 +120,6 @@ def capture(
             window.generate()
             _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
                   timeout_s=timeout_s, what="the result")  # fmt: skip
-            if len(results) == 0 and "form" in window.status_area.text():
-                _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
-                      timeout_s=timeout_s, what="the result without the form")  # fmt: skip
             window.show_variation(1)
             _shoot(app, window, paths[1])
 

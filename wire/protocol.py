@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar, cast
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket, ParseError
 
+from wire.form import FormError, Phrase, parse_form
 from wire.limits import (
     CONTEXT_BARS,
     DEFAULT_GUIDANCE,
@@ -45,6 +46,7 @@ from wire.limits import (
     MAX_BARS,
     MAX_NOTES,
     QUALITIES,
+    REPEAT_STRENGTH,
     SAMPLERS,
     SEED,
     STEPS,
@@ -55,6 +57,7 @@ from wire.limits import (
 
 __all__ = [
     "CLIENT_SPECS",
+    "CLIP_TASKS",
     "ENGINE_SPECS",
     "MAX_BARS",
     "MAX_CHUNKS",
@@ -68,10 +71,13 @@ __all__ = [
     "PORTS",
     "PROTOCOL_VERSION",
     "REQUEST_PARAM_KEYS",
+    "SONG_PARAM_KEYS",
+    "SONG_PARTS",
     "TASKS",
     "Accepted",
     "BeatNote",
     "Cancel",
+    "ChordLabel",
     "ClientMessage",
     "Done",
     "EngineError",
@@ -99,6 +105,7 @@ __all__ = [
     "SettingsGet",
     "SettingsReply",
     "SettingsUpdate",
+    "SongInfo",
     "Status",
     "StatusQuery",
     "clip_text",
@@ -123,7 +130,12 @@ MAX_ERROR_TEXT = 1000  # characters of an error reply's message (it must fit a d
 _SHOWN = 60  # characters of a client's value quoted in an error message
 NOTE_TAGS = "ffii"
 PORTS = Range(1, 65535)
-TASKS = ("infill", "accompany", "generate")  # the request addresses' last parts
+# The request addresses' last parts: the clip tasks (the pipeline's infill, accompany and
+# generate) and a whole song from a form (engine.song).
+CLIP_TASKS = ("infill", "accompany", "generate")
+TASKS = (*CLIP_TASKS, "song")
+# A song's result streams, in the order of the result's ``variation`` argument.
+SONG_PARTS = ("melody", "chords", "accompaniment")
 # The MIDI systems a jam can use: "default" (the engine's: ALSA on Linux, CoreMIDI on
 # macOS, Windows MM) or "jack" (a running JACK server; for Linux without an ALSA sequencer).
 MIDI_SYSTEMS = ("default", "jack")
@@ -213,6 +225,7 @@ CLIENT_SPECS: dict[str, MessageSpec] = _specs(
     MessageSpec("/diffjam/infill", ("ss",)),
     MessageSpec("/diffjam/accompany", ("ss",)),
     MessageSpec("/diffjam/generate", ("ss",)),
+    MessageSpec("/diffjam/song", ("ss",)),
     MessageSpec("/diffjam/cancel", ("s",)),
     MessageSpec("/diffjam/settings", ("s",)),
     MessageSpec("/diffjam/settings/get", ("",)),
@@ -224,7 +237,7 @@ CLIENT_SPECS: dict[str, MessageSpec] = _specs(
 ENGINE_SPECS: dict[str, MessageSpec] = _specs(
     MessageSpec("/diffjam/status", ("s",)),
     MessageSpec("/diffjam/accepted", ("si",)),
-    MessageSpec("/diffjam/progress", ("sf",)),
+    MessageSpec("/diffjam/progress", ("sf", "sfs")),
     MessageSpec("/diffjam/result", ("siii",), NOTE_TAGS),
     MessageSpec("/diffjam/done", ("ss",)),
     MessageSpec("/diffjam/error", ("siss",)),
@@ -267,9 +280,9 @@ class NotesChunk:
 
 
 class RequestKind:
-    """The three request addresses' kinds (plain strings, as the pipeline methods are named)."""
+    """The request addresses' kinds (plain strings, as the pipeline methods are named)."""
 
-    INFILL, ACCOMPANY, GENERATE = TASKS
+    INFILL, ACCOMPANY, GENERATE, SONG = TASKS
     ALL = TASKS
 
 
@@ -300,10 +313,12 @@ class RequestParams:
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
-    # A phrase form ("A8B8A8") for engines whose models are conditioned on form. This
-    # engine does not read it: a request holding it is refused with BAD_PARAMS naming
-    # 'form' (the panel then sends it again without; docs/osc-protocol.md).
+    # song only (SONG_PARAM_KEYS): the form ("i4A8B8A8o4", wire.form), how closely a
+    # phrase follows the earlier one with its label (None: the engine's default), and
+    # whether the phrase labels condition the lead sheet at all
     form: str | None = None
+    repeat_strength: float | None = None
+    use_form: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The params as a client sends them: the fields that differ from their defaults,
@@ -323,7 +338,8 @@ class RequestParams:
 
 @dataclass(frozen=True)
 class RequestMessage:
-    """``/diffjam/infill``, ``/diffjam/accompany`` or ``/diffjam/generate``."""
+    """``/diffjam/infill``, ``/diffjam/accompany``, ``/diffjam/generate`` or
+    ``/diffjam/song``."""
 
     kind: str
     request_id: str
@@ -535,10 +551,16 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
     return out
 
 
+# The params of the clip tasks (CLIP_TASKS) and of a song: a key another task takes is
+# refused, not ignored.
 REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
     "model", "quality", "sampler", "below_melody",
+)
+SONG_PARAM_KEYS = (
+    "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
+    "use_form", "guidance", "in_key", "quality", "write_midi", "reply_port", "model",
 )
 _SETTINGS_KEYS = ("guidance", "in_key", "key", "steps", "variations", "seed")
 _JAM_KEYS = (
@@ -551,7 +573,8 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
     """Validate a request's JSON params (doc: "Request params")."""
     rid = request_id
     values = _json_object(text, rid)
-    _check_keys(values, REQUEST_PARAM_KEYS, rid)
+    song = kind == RequestKind.SONG
+    _check_keys(values, SONG_PARAM_KEYS if song else REQUEST_PARAM_KEYS, rid)
     fields: dict[str, Any] = _sampling_fields(values, rid)
     if "time_signature" in values:
         _check_meter(values["time_signature"], rid)
@@ -573,7 +596,29 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
     if kind == RequestKind.ACCOMPANY and not (
             fields.get("chords") or fields.get("notes_chunks") or fields.get("notes")):
         raise _bad("accompany needs 'chords' or melody notes", rid)
+    if song:
+        _check_song(fields, rid)
     return RequestParams(**fields)
+
+
+def _check_song(fields: dict[str, Any], rid: str) -> None:
+    """What a song needs besides each key's own check: a form, and no notes."""
+    if not fields.get("form"):
+        raise _bad("song needs 'form', the phrases and their bars, e.g. \"i4A8B8A8o4\"", rid)
+    if fields.get("notes_chunks"):
+        raise _bad("a song takes no notes ('notes_chunks' must be 0)", rid)
+
+
+def _form(value: Any, rid: str) -> str:
+    """A form string (wire.form) with at least one phrase, as sent."""
+    text = _text("form", value, rid)
+    try:
+        phrases = parse_form(text)
+    except FormError as err:
+        raise _bad(f"'form': {clip_text(str(err), 300)}", rid) from err
+    if not phrases:
+        raise _bad("'form' has no phrases; write them with their bars, e.g. \"A8B8\"", rid)
+    return text
 
 
 def _check_meter(meter: Any, rid: str) -> None:
@@ -651,6 +696,9 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("quality", _quality),
     ("sampler", _sampler),
     ("below_melody", lambda v, rid: _bool("below_melody", v, rid)),
+    ("form", _form),
+    ("repeat_strength", lambda v, rid: _float("repeat_strength", v, REPEAT_STRENGTH, rid)),
+    ("use_form", lambda v, rid: _bool("use_form", v, rid)),
 )
 
 
@@ -769,6 +817,9 @@ def _beat_note(start: float, duration: float, pitch: int, velocity: int, *, wher
     return BeatNote(float(start), float(duration), int(pitch), int(velocity))
 
 
+_REQUEST_ADDRESSES = frozenset(f"/diffjam/{kind}" for kind in TASKS)
+
+
 def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
     """Turn one decoded OSC message into a typed client message, or raise ProtocolError."""
     spec = CLIENT_SPECS.get(address)
@@ -786,7 +837,7 @@ def parse_message(address: str, tags: str, args: list[Any]) -> ClientMessage:
         return StatusQuery()
     if address == "/diffjam/notes":
         return _notes_chunk(args)
-    if address in ("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"):
+    if address in _REQUEST_ADDRESSES:
         rid = _request_id(args[0])
         kind = address.rsplit("/", 1)[1]
         return RequestMessage(kind, rid, parse_params(kind, args[1], request_id=rid))
@@ -832,9 +883,10 @@ class Reply:
 
     def tags(self) -> str:
         spec = ENGINE_SPECS[self.address]
+        if not spec.repeat:  # the alternative with as many args (progress: a stage or not)
+            return next((tags for tags in spec.fixed if len(tags) == len(self.args)),
+                        spec.fixed[0])
         head = spec.fixed[0]
-        if not spec.repeat:
-            return head
         return head + spec.repeat * ((len(self.args) - len(head)) // len(spec.repeat))
 
     def encode(self) -> bytes:
@@ -984,8 +1036,10 @@ class ReplyError(ValueError):
 @dataclass(frozen=True)
 class Status:
     """``/diffjam/status``: what the engine says about itself, its limits and what it
-    reads (``params``: the request params keys it accepts; empty from an engine that does
-    not say)."""
+    reads (``params``: the request params keys its clip tasks accept, ``song_params``
+    those of a song; empty from an engine that does not say). ``tasks`` lists the request
+    addresses it answers (an engine that does not say answers the clip tasks);
+    ``lead_sheet``: whether it has the lead-sheet model a song needs."""
 
     protocol: int
     version: str
@@ -997,8 +1051,15 @@ class Status:
     last_latency_ms: float | None
     models: tuple[str, ...] = ()  # names a request's "model" may give, the default's first
     limits: Limits = LIMITS
-    tasks: tuple[str, ...] = TASKS
+    tasks: tuple[str, ...] = CLIP_TASKS
     params: tuple[str, ...] = ()
+    song_params: tuple[str, ...] = ()
+    lead_sheet: bool = False
+
+    @property
+    def writes_songs(self) -> bool:
+        """Whether a song request can succeed here: the address and a lead-sheet model."""
+        return RequestKind.SONG in self.tasks and self.lead_sheet
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -1006,7 +1067,9 @@ class Status:
             "models": list(self.models), "device": self.device, "queue": self.queue,
             "queue_capacity": self.queue_capacity, "busy": self.busy,
             "last_latency_ms": self.last_latency_ms, "limits": self.limits.to_json(),
-            "capabilities": {"tasks": list(self.tasks), "params": list(self.params)},
+            "capabilities": {"tasks": list(self.tasks), "params": list(self.params),
+                             "song_params": list(self.song_params),
+                             "lead_sheet": self.lead_sheet},
         }  # fmt: skip
 
     @classmethod
@@ -1025,8 +1088,10 @@ class Status:
             last_latency_ms=float(latency) if isinstance(latency, int | float) else None,
             models=tuple(str(m) for m in models if m) if isinstance(models, list) else (),
             limits=Limits.from_json(data.get("limits") or {}),
-            tasks=tuple(str(t) for t in capabilities.get("tasks", TASKS)),
+            tasks=tuple(str(t) for t in capabilities.get("tasks", CLIP_TASKS)),
             params=tuple(str(p) for p in capabilities.get("params", ())),
+            song_params=tuple(str(p) for p in capabilities.get("song_params", ())),
+            lead_sheet=capabilities.get("lead_sheet") is True,
         )
 
 
@@ -1038,8 +1103,12 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Progress:
+    """``/diffjam/progress``; a song's name its stage (``"lead sheet"``,
+    ``"accompaniment"``), and ``fraction`` then runs 0..1 within that stage."""
+
     request_id: str
     fraction: float
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1049,6 +1118,50 @@ class ResultChunk:
     chunk_index: int
     chunk_count: int
     notes: tuple[BeatNote, ...]
+
+
+@dataclass(frozen=True)
+class ChordLabel:
+    """One chord of a song's lead sheet: where it lies in beats, and its symbol
+    (:func:`wire.chords.parse_symbol` reads it; ``"N"``: no chord)."""
+
+    start: float
+    duration: float
+    symbol: str
+
+
+@dataclass(frozen=True)
+class SongInfo:
+    """What ``done`` adds for a song: the names of its result streams (:data:`SONG_PARTS`,
+    sent in the place of variations), its phrases, its chords as symbols, the seconds
+    each stage took (``"total"`` too) and the seed it used (a seedless request's too)."""
+
+    phrases: tuple[Phrase, ...]
+    chords: tuple[ChordLabel, ...]
+    seconds: dict[str, float]
+    seed: int
+    parts: tuple[str, ...] = SONG_PARTS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "parts": list(self.parts),
+            "phrases": [[phrase.letter, phrase.bars] for phrase in self.phrases],
+            "chords": [[chord.start, chord.duration, chord.symbol] for chord in self.chords],
+            "seconds": {stage: round(value, 3) for stage, value in self.seconds.items()},
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SongInfo:
+        """Read a song's ``done``; raises ValueError/TypeError/KeyError when malformed."""
+        return cls(
+            phrases=tuple(Phrase(str(letter), int(bars)) for letter, bars in data["phrases"]),
+            chords=tuple(ChordLabel(float(start), float(duration), str(symbol))
+                         for start, duration, symbol in data["chords"]),
+            seconds={str(stage): float(value) for stage, value in data["seconds"].items()},
+            seed=int(data["seed"]),
+            parts=tuple(str(part) for part in data["parts"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -1076,6 +1189,18 @@ class Done:
         estimated); ``None`` when it had none or did not say."""
         key = self.info.get("key")
         return key if isinstance(key, str) and key else None
+
+    @property
+    def song(self) -> SongInfo | None:
+        """A song's phrases, chords and parts (None for the clip tasks); raises
+        :class:`ReplyError` when the engine sent them malformed."""
+        if "parts" not in self.info:
+            return None
+        try:
+            return SongInfo.from_json(self.info)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ReplyError(f"request {self.request_id!r}: the song in done is malformed: "
+                             f"{err!r}") from err
 
 
 @dataclass(frozen=True)
@@ -1198,7 +1323,7 @@ def _jam_ports(args: list[Any]) -> JamPortList:
 _DECODERS: dict[str, Any] = {
     "/diffjam/status": lambda a: Status.from_json(_reply_object(a[0])),
     "/diffjam/accepted": lambda a: Accepted(a[0], a[1]),
-    "/diffjam/progress": lambda a: Progress(a[0], float(a[1])),
+    "/diffjam/progress": lambda a: Progress(a[0], float(a[1]), a[2] if len(a) > 2 else None),
     "/diffjam/result": _result,
     "/diffjam/done": lambda a: Done(a[0], _reply_object(a[1])),
     "/diffjam/error": lambda a: EngineError(a[0], ErrorCode(a[1]), a[3]),

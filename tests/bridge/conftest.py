@@ -31,18 +31,63 @@ class FakePipeline:
     ``options.steps`` "sampler steps", reporting progress after each and checking
     ``cancel`` before each; with ``gate`` set it waits for the gate before every step.
     ``error`` is raised instead of generating.
+
+    A song (:meth:`song`) runs both stages so, each bar holding melody ``Note(16*b, 72,
+    4)``, chord C major and accompaniment ``Note(16*b, 48, 8)``; without ``lead_sheet`` it
+    refuses as the real one does.
     """
 
     def __init__(self, *, gate: threading.Event | None = None,
-                 error: BaseException | None = None) -> None:
+                 error: BaseException | None = None, lead_sheet: bool = True) -> None:
         self.gate = gate
         self.error = error
+        self.lead_sheet = lead_sheet
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.started = threading.Event()
 
     def info(self) -> dict[str, Any]:
-        return {"model": "fake-model", "path": "fake.safetensors", "device": "cpu",
+        info = {"model": "fake-model", "path": "fake.safetensors", "device": "cpu",
                 "parameters": 0, "window_bars": 8, "trained_steps": 0}
+        return {**info, "leadsheet": {"steps": 0}} if self.lead_sheet else info
+
+    def song(self, form, *, key, tempo=96.0, options=None, fixed=None, progress=None,
+             cancel=None):
+        from engine.errors import InputError
+        from engine.harmony import ChordSpan, parse_symbol
+        from engine.song import STAGES, FixedParts, Song, SongOptions
+
+        options, fixed = options or SongOptions(), fixed or FixedParts()
+        self.calls.append(("song", {"form": tuple(form), "key": key, "tempo": tempo,
+                                    "options": options, "fixed": fixed}))
+        self.started.set()
+        if not self.lead_sheet:
+            raise InputError("this engine has no lead-sheet model, so it cannot write songs")
+        if self.error is not None:
+            raise self.error
+        for stage in STAGES:
+            for step in range(options.steps):
+                self._wait(cancel)
+                if progress is not None:
+                    progress(stage, (step + 1) / options.steps)
+        n_bars = sum(phrase.bars for phrase in form)
+        bars = range(n_bars)
+        return Song(
+            phrases=tuple(form), key=key, tempo=tempo, n_bars=n_bars,
+            melody=tuple(Note(STEPS_PER_BAR * b, 72, 4, 90) for b in bars),
+            chords=tuple(ChordSpan(STEPS_PER_BAR * b, STEPS_PER_BAR, parse_symbol("C"))
+                         for b in bars),
+            accompaniment=tuple(Note(STEPS_PER_BAR * b, 48, 8, 70) for b in bars),
+            seed=options.seed if options.seed is not None else 1234,
+            seconds={STAGES[0]: 0.5, STAGES[1]: 0.25, "total": 0.75})
+
+    def _wait(self, cancel) -> None:
+        """One "sampler step": wait for the gate (if any), checking ``cancel``."""
+        if self.gate is not None:
+            while not self.gate.wait(0.005):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("cancelled")
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
 
     def infill(self, notes, *, n_bars, bars, chords=None, options, progress=None, cancel=None):
         self.calls.append(("infill", {"notes": list(notes), "n_bars": n_bars, "bars": bars,
@@ -65,12 +110,7 @@ class FakePipeline:
         if self.error is not None:
             raise self.error
         for step in range(options.steps):
-            if self.gate is not None:
-                while not self.gate.wait(0.005):
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled("cancelled")
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("cancelled")
+            self._wait(cancel)
             if progress is not None:
                 progress((step + 1) / options.steps)
         variations = tuple(

@@ -3,7 +3,9 @@
 It runs a UDP socket on its own thread and answers like ``diffjam serve`` does (status,
 settings, requests with chunked notes, errors, jam messages), with a made-up "model":
 each generated bar holds four quarter notes of a C major arpeggio, shifted by the
-variation index. Messages are built and parsed with python-osc directly, not with the
+variation index. A song (``/diffjam/song``) gets, per bar, one melody note (``MELODY``),
+a C major block chord (``CHORD``) and one accompaniment note (``BASS``), and progress
+for both stages. Messages are built and parsed with python-osc directly, not with the
 panel's own protocol module, so the two cannot share a bug.
 """
 
@@ -24,6 +26,13 @@ KNOWN_PARAMS = {
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "model",
     "quality", "sampler", "below_melody",
 }  # fmt: skip
+SONG_PARAMS = {
+    "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
+    "use_form", "guidance", "in_key", "quality", "write_midi", "reply_port", "model",
+}  # fmt: skip
+TASKS = ["infill", "accompany", "generate", "song"]
+_FORM = re.compile(r"\s*(?:[A-Za-z]\d+)+\s*")
+MELODY, CHORD, BASS = 76, (48, 64, 67), 55
 # What diffjam serve's JAM errors say when python-rtmidi cannot reach the MIDI system.
 NO_ALSA = ("cannot list MIDI ports (mido.backends.rtmidi): MidiInAlsa::initialize: error "
            "creating ALSA sequencer client object. This Linux has no ALSA sequencer "
@@ -48,10 +57,11 @@ class _Request:
 class FakeEngine:
     """Start with :meth:`start`; ``port`` is the UDP port it listens on."""
 
-    def __init__(
-        self, *, port: int = 0, supports_form: bool = False, midi_ports: bool = True
-    ) -> None:
-        self.supports_form = supports_form
+    def __init__(self, *, port: int = 0, midi_ports: bool = True) -> None:
+        # what the status's capabilities say: the tasks (None: no capabilities at all, as
+        # an engine older than songs) and whether a lead-sheet model is loaded
+        self.tasks: list[str] | None = list(TASKS)
+        self.lead_sheet = True
         self.midi_ports = midi_ports  # False: like a machine without a MIDI system
         self.alsa = True  # False: no ALSA sequencer (the default MIDI system fails so)
         self.jack = False  # True: a JACK server runs (the "jack" MIDI system has ports)
@@ -131,11 +141,14 @@ class FakeEngine:
             self._reply_ports[sender[0]] = int(args[0])
         to = self._reply_address(sender)
         if address in ("/diffjam/hello", "/diffjam/status"):
-            self._send(to, "/diffjam/status", json.dumps({
+            status = {
                 "protocol": 1, "version": "0.0-fake", "model": "fake-arpeggio",
                 "device": "cpu", "queue": 0, "queue_capacity": 4, "busy": False,
                 "last_latency_ms": 12.5,
-            }))  # fmt: skip
+            }  # fmt: skip
+            if self.tasks is not None:
+                status["capabilities"] = {"tasks": self.tasks, "lead_sheet": self.lead_sheet}
+            self._send(to, "/diffjam/status", json.dumps(status))
         elif address == "/diffjam/settings":
             values = json.loads(args[0])
             unknown = sorted(set(values) - SETTINGS_KEYS)
@@ -147,13 +160,15 @@ class FakeEngine:
         elif address == "/diffjam/settings/get":
             self._send(to, "/diffjam/settings", json.dumps(self.settings))
         elif self.deaf and address in ("/diffjam/notes", "/diffjam/infill",
-                                       "/diffjam/accompany", "/diffjam/generate"):
+                                       "/diffjam/accompany", "/diffjam/generate",
+                                       "/diffjam/song"):
             return
         elif address == "/diffjam/notes":
             request = self._requests.setdefault(args[0], _Request())
             request.chunks[int(args[1])] = args[3:]
             self._maybe_run(args[0], int(args[2]))
-        elif address in ("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate"):
+        elif address in ("/diffjam/infill", "/diffjam/accompany", "/diffjam/generate",
+                         "/diffjam/song"):
             request = self._requests.setdefault(args[0], _Request())
             request.task = address.rsplit("/", 1)[1]
             request.params = json.loads(args[1])
@@ -211,7 +226,10 @@ class FakeEngine:
 
     def _run(self, request_id: str, request: _Request) -> None:
         to, params = request.reply_to, request.params or {}
-        unknown = sorted(set(params) - KNOWN_PARAMS - ({"form"} if self.supports_form else set()))
+        if request.task == "song":
+            self._run_song(request_id, request)
+            return
+        unknown = sorted(set(params) - KNOWN_PARAMS)
         if unknown:
             self._error(to, request_id, 5, "BAD_PARAMS", f"unknown key {unknown[0]!r}")
             return
@@ -240,11 +258,59 @@ class FakeEngine:
             return
         self._finish(request_id, request, first, last, n_bars)
 
+    def _run_song(self, request_id: str, request: _Request) -> None:
+        to, params = request.reply_to, request.params or {}
+        unknown = sorted(set(params) - SONG_PARAMS)
+        if unknown:
+            self._error(to, request_id, 5, "BAD_PARAMS", f"unknown key(s) {unknown[0]!r}")
+            return
+        if not _FORM.fullmatch(str(params.get("form", ""))):
+            self._error(to, request_id, 5, "BAD_PARAMS",
+                        f"'form': cannot read {params.get('form')!r}")
+            return
+        self._send(to, "/diffjam/accepted", request_id, 0)
+        if not self.lead_sheet:
+            self._error(to, request_id, 5, "BAD_PARAMS", "this engine has no lead-sheet model")
+            return
+        self._send(to, "/diffjam/progress", request_id, 0.4, "lead sheet")
+        if self.hold:
+            self._held.append((request_id, request))
+            return
+        self._finish_song(request_id, request)
+
+    def _finish_song(self, request_id: str, request: _Request) -> None:
+        to, params = request.reply_to, request.params or {}
+        phrases = [[letter, int(bars)] for letter, bars in
+                   re.findall(r"([A-Za-z])(\d+)", params["form"])]
+        n_bars = sum(bars for _, bars in phrases)
+        self._send(to, "/diffjam/progress", request_id, 1.0, "lead sheet")
+        self._send(to, "/diffjam/progress", request_id, 1.0, "accompaniment")
+        parts = [
+            [[bar * 4.0, 1.0, MELODY, 110] for bar in range(n_bars)],
+            [[bar * 4.0, 4.0, pitch, 100] for bar in range(n_bars) for pitch in CHORD],
+            [[bar * 4.0 + 2, 1.0, BASS, 100] for bar in range(n_bars)],
+        ]
+        for index, notes in enumerate(parts):
+            flat = [value for note in notes for value in note]
+            self._send(to, "/diffjam/result", request_id, index, 0, 1, *flat)
+        self._send(to, "/diffjam/done", request_id, json.dumps({
+            "variations": 3, "notes": [len(p) for p in parts], "bars": [1, n_bars],
+            "n_bars": n_bars, "midi_paths": [], "latency_ms": 42.0, "nfe": None,
+            "key": params.get("key") or "C major",
+            "parts": ["melody", "chords", "accompaniment"], "phrases": phrases,
+            "chords": [[bar * 4.0, 4.0, "C"] for bar in range(n_bars)],
+            "seconds": {"lead sheet": 0.5, "accompaniment": 0.25, "total": 0.75},
+            "seed": params.get("seed", 1234),
+        }))  # fmt: skip
+
     def finish_held(self) -> None:
         """Finish the requests held back by ``hold`` (as a slow engine would, late)."""
         held, self._held = self._held, []
         for request_id, request in held:
             params = request.params or {}
+            if request.task == "song":
+                self._finish_song(request_id, request)
+                continue
             if request.task == "infill":
                 n_bars = int(round(float(params.get("clip_beats", 32)) / 4))
                 first, last = params["bars"]

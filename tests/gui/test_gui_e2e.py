@@ -24,7 +24,7 @@ from pythonosc.osc_message import OscMessage
 
 from gui.client import EngineClient
 from gui.clip import ClipNote, read_clip, write_clip
-from gui.panel import FORM_UNSUPPORTED, PanelWindow
+from gui.panel import PanelWindow, song_support
 from gui.qt import QSettings
 from gui.rollview import GENERATED_COLOR
 from wire.protocol import Hello, RequestParams, encode_message
@@ -195,14 +195,12 @@ def test_engine_errors_are_shown_in_place(qtbot, real_panel: PanelWindow) -> Non
     assert real_panel.progress_bar.format() == "failed"
 
 
-def test_form_is_reported_when_the_engine_does_not_support_it(
-    qtbot, real_panel: PanelWindow
-) -> None:
-    real_panel.set_task("generate")
-    real_panel.bars_spin.setValue(2)
-    real_panel.form_editor.set_text("A1B1")
-    run(qtbot, real_panel)
-    sent = real_panel._shown.result.request.params.to_json() if real_panel._shown else {}
-    if "form" in sent:
-        pytest.skip("this engine supports form conditioning")
-    assert real_panel.form_editor.engine_note.text() == FORM_UNSUPPORTED
+def test_the_panel_offers_songs_as_the_engine_says(real_panel: PanelWindow) -> None:
+    """The engine's status says whether it writes songs; the panel's form box says so in
+    plain words (this engine has the test's tiny model and no lead-sheet model)."""
+    status = real_panel.client.status
+    assert status is not None and "song" in status.tasks
+    assert real_panel.form_editor.engine_note.text() == song_support(status)
+    assert real_panel.song_button.isEnabled() == status.writes_songs
+    if not status.writes_songs:
+        assert "no lead-sheet model" in real_panel.form_editor.engine_note.text()

@@ -17,7 +17,7 @@ import gui.panel as panel_module
 import smf
 from gui.client import EngineClient
 from gui.clip import ClipNote, read_clip, write_clip
-from gui.panel import FORM_UNSUPPORTED, PanelWindow, device_text, milliseconds
+from gui.panel import PanelWindow, device_text, milliseconds
 from gui.qt import QImage, QSettings, Qt
 from gui.rollview import CONTEXT_COLOR, GENERATED_COLOR
 from gui.synth import SAMPLE_RATE
@@ -160,36 +160,25 @@ def test_engine_error_is_shown_in_place(qtbot, panel: PanelWindow) -> None:
     assert panel.generate_button.isEnabled()
 
 
-def test_form_is_drawn_and_dropped_when_the_engine_rejects_it(
+def test_form_is_drawn_and_never_sent_with_a_clip_task(
     qtbot, panel: PanelWindow, fake_engine: FakeEngine
 ) -> None:
     panel.form_editor.edit.setText("i4A8B8A8o4")
     assert [p.letter for p in panel.form_editor.blocks.phrases] == ["i", "A", "B", "A", "o"]
     assert panel.form_editor.verdict.text() == "5 phrases, 32 bars"
+    assert panel.form_editor.engine_note.isHidden()  # this engine writes songs
     panel.set_task("generate")
     generate_and_wait(qtbot, panel)
-    sent = [json.loads(args[1]) for args in fake_engine.messages("/diffjam/generate")]
-    assert sent[0]["form"] == "i4A8B8A8o4" and "form" not in sent[1]
-    assert panel.form_editor.engine_note.text() == FORM_UNSUPPORTED
-    assert not panel.form_editor.engine_note.isHidden()
-    generate_and_wait(qtbot, panel)  # known now: not sent again
-    assert "form" not in json.loads(fake_engine.messages("/diffjam/generate")[2][1])
+    assert "form" not in json.loads(fake_engine.messages("/diffjam/generate")[0][1])
 
 
-def test_form_is_sent_to_an_engine_that_supports_it(qtbot, panel, fake_engine) -> None:
-    fake_engine.supports_form = True
-    panel.form_editor.edit.setText("A4B4")
-    panel.set_task("generate")
-    generate_and_wait(qtbot, panel)
-    assert json.loads(fake_engine.messages("/diffjam/generate")[0][1])["form"] == "A4B4"
-    assert panel.form_editor.engine_note.isHidden()
-
-
-def test_invalid_form_blocks_the_request(panel: PanelWindow) -> None:
+def test_invalid_form_blocks_a_song(panel: PanelWindow, fake_engine: FakeEngine) -> None:
     panel.form_editor.edit.setText("A8B")
     assert panel.form_editor.phrases is None
     assert "'B' at character 3" in panel.form_editor.verdict.text()
-    assert panel.generate() is None
+    assert panel.write_song() is None
+    assert "fix the form first" in panel.status_area.text()
+    assert "/diffjam/song" not in fake_engine.addresses()
 
 
 def test_save_and_drag_out_the_result(qtbot, panel: PanelWindow, tmp_path: Path) -> None:

@@ -313,7 +313,7 @@ KEYS = list(RequestParams.__dataclass_fields__) + ["time_signature"]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(kind=st.sampled_from(("infill", "accompany", "generate")),
+@given(kind=st.sampled_from(("infill", "accompany", "generate", "song")),
        values=st.dictionaries(st.sampled_from(KEYS), JSON_VALUES, max_size=6))
 def test_any_json_params_give_a_result_or_a_protocol_error(kind, values) -> None:
     try:

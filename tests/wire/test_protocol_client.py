@@ -95,8 +95,8 @@ def test_request_without_notes_has_no_chunks() -> None:
 
 
 def test_request_validates_task_and_id() -> None:
-    with pytest.raises(ValueError, match="unknown task 'song'"):
-        encode_request("song", "r", RequestParams())
+    with pytest.raises(ValueError, match="unknown task 'jam'"):
+        encode_request("jam", "r", RequestParams())
     with pytest.raises(ValueError, match="1 to 64 printable characters"):
         encode_request("generate", "x" * 65, RequestParams())
 
@@ -234,3 +234,35 @@ def test_assembler_reports_missing_and_duplicate_chunks() -> None:
         assembler.add(chunk(0, 0, 2, 60))
     with pytest.raises(ReplyError, match="variation 1 arrived incomplete"):
         assembler.finish("r", n_variations=1)
+
+
+def test_a_song_request_round_trips_and_its_replies_decode() -> None:
+    from wire.form import Phrase
+    from wire.protocol import SONG_PARTS, ChordLabel, Progress, SongInfo
+
+    params = RequestParams(form="i4A8B8A8o4", key="A minor", tempo=90.0, seed=5, steps=30,
+                           repeat_strength=0.9, use_form=False, guidance=2.0, quality="high",
+                           chords="Am F")
+    (only,) = encode_request("song", "s", params)
+    assert parsed(only) == RequestMessage("song", "s", params)
+    assert decode(Reply("/diffjam/progress", ("s", 0.4, "lead sheet")).encode()) == [
+        Progress("s", pytest.approx(0.4), "lead sheet")]
+    assert tags(Reply("/diffjam/progress", ("s", 0.4)).encode()) == b",sf"
+    song = SongInfo(phrases=(Phrase("i", 1), Phrase("A", 2)),
+                    chords=(ChordLabel(0.0, 4.0, "Am"), ChordLabel(4.0, 8.0, "N")),
+                    seconds={"lead sheet": 1.5, "accompaniment": 2.0, "total": 3.5}, seed=5)
+    (done,) = decode(Reply("/diffjam/done", ("s", json.dumps(
+        {"variations": 3, "bars": [1, 3], **song.to_json()}))).encode())
+    assert isinstance(done, Done) and done.song == song and song.parts == SONG_PARTS
+    assert Done("r", {"variations": 1}).song is None  # a clip task's
+    with pytest.raises(ReplyError, match="song in done is malformed"):
+        _ = Done("s", {"parts": ["melody"], "phrases": "A8"}).song
+
+
+def test_status_without_capabilities_means_the_clip_tasks_only() -> None:
+    from wire.protocol import CLIP_TASKS
+
+    status = Status.from_json({"protocol": 1})
+    assert status.tasks == CLIP_TASKS and not status.writes_songs
+    songs = Status(1, "v", "m", "cpu", 0, 8, False, None, tasks=TASKS, lead_sheet=True)
+    assert Status.from_json(songs.to_json()) == songs and songs.writes_songs
