@@ -50,6 +50,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=9000, help="UDP port (default 9000)")
     serve.add_argument("--model", type=Path, help="model file (default: the bundled model)")
+    serve.add_argument("--leadsheet", type=Path, metavar="FILE",
+                       help="the lead-sheet model /diffjam/song needs (default: the bundled "
+                            "one, when there is one; without, songs are refused and "
+                            "/diffjam/status says so)")
     serve.add_argument("--models", type=Path, metavar="DIR",
                        help="also serve every model file in DIR by name (its file stem): a "
                             "request's 'model' param picks one, /diffjam/status lists them; "
@@ -143,8 +147,9 @@ def run_serve(args: argparse.Namespace) -> int:
             raise InputError(f"--defaults: {err.message}") from err
     output_dir = args.output_dir or default_output_dir()
     prepare_output_dir(output_dir, private=args.output_dir is None)  # OutputDirError: OSError
-    if args.model is not None and not args.model.is_file():
-        raise FileNotFoundError(errno.ENOENT, "model file not found", str(args.model))
+    for given in (args.model, args.leadsheet):
+        if given is not None and not given.is_file():
+            raise FileNotFoundError(errno.ENOENT, "model file not found", str(given))
     from bridge.models import ModelShelf
 
     files = _model_folder(args.models) if args.models is not None else {}
@@ -157,14 +162,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     started = time.perf_counter()
-    pipeline = Pipeline.load(args.model, device=str(device), threads=args.threads)
+    load = partial(Pipeline.load, device=str(device), threads=args.threads,
+                   leadsheet=args.leadsheet)
+    pipeline = load(args.model)
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
     shelf = ModelShelf(pipeline, default_name=Path(info["path"]).stem, files=files,
-                       load=lambda path: Pipeline.load(path, device=str(device),
-                                                       threads=args.threads),
-                       max_loaded=args.max_loaded)
+                       load=load, max_loaded=args.max_loaded)
     info["models"] = shelf.names
     if files:
         log.info("models by name: %s (the default first)", ", ".join(shelf.names))

@@ -199,3 +199,40 @@ def tiny_pipeline(tmp_path_factory):
                              leadsheet=make_tiny_leadsheet_file(folder / "ls.safetensors"))
     yield pipeline
     pipeline.close()
+
+
+def test_serve_with_a_lead_sheet_writes_songs_over_osc(tmp_path: Path) -> None:
+    """`diffjam serve --leadsheet` as a subprocess: status says so, a song comes back."""
+    from tests.bridge.test_e2e import REPO, Serve, free_udp_port
+    from tests.song_models import make_tiny_leadsheet_file, make_tiny_model_file
+
+    port = free_udp_port()
+    server = Serve("--port", str(port), "--device", "cpu", "--threads", "1", "--model",
+                   str(make_tiny_model_file(tmp_path / "tiny.safetensors")), "--leadsheet",
+                   str(make_tiny_leadsheet_file(tmp_path / "ls.safetensors")),
+                   "--output-dir", str(tmp_path / "out"), cwd=REPO)
+    client = OscClient(("127.0.0.1", port))
+    try:
+        server.wait_for("listening on")
+        assert ask_status(client).writes_songs
+        client.send("/diffjam/song", "ss", "e2e", json.dumps({"form": "A2B1", "steps": 2,
+                                                              "seed": 1}))
+        replies = client.until("/diffjam/done", "e2e")
+        stages = {args[2] for address, args in replies
+                  if address == "/diffjam/progress" and len(args) == 3}
+        assert stages == {"lead sheet", "accompaniment"}
+        done = json.loads(replies[-1][1][1])
+        assert done["n_bars"] == 3 and done["parts"] == list(SONG_PARTS)
+        assert [track.name for track in mido.MidiFile(done["midi_paths"][0]).tracks[1:]] == [
+            "Melody", "Chords", "Accompaniment"]
+    finally:
+        client.close()
+        assert server.interrupt() == 0, "\n".join(server.lines)
+
+
+def test_serve_refuses_a_missing_lead_sheet_file(tmp_path: Path, capsys) -> None:
+    from diffjam.cli import main
+
+    assert main(["serve", "--leadsheet", str(tmp_path / "none.st"), "--port", "0"]) == 1
+    assert capsys.readouterr().err == (
+        f"diffjam serve: error: model file not found: {str(tmp_path / 'none.st')!r}\n")
