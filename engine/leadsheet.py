@@ -46,9 +46,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
-from engine.cache import CachedSong
 from engine.errors import ModelFileError
-from engine.harmony import Chord, ChordSpan, chord_grid, parse_harte, recognize_chord
+from engine.harmony import Chord, ChordSpan, chord_grid, recognize_chord
 from engine.model import ResBlock, TransformerBlock, _timestep_embedding, _zero_init
 from engine.pianoroll import STEPS_PER_BAR, Note
 
@@ -70,7 +69,6 @@ __all__ = [
     "key_shift",
     "load_leadsheet",
     "save_leadsheet",
-    "song_leadsheet",
 ]
 
 LEADSHEET_FORMAT = "diffjam-leadsheet"
@@ -146,22 +144,6 @@ def encode(melody: Sequence[Note], chords: Sequence[ChordSpan], n_steps: int, *,
     has = bass >= 0
     x[BASS + (bass[has].astype(np.int64) + shift) % 12, np.nonzero(has)[0]] = 1.0
     return x
-
-
-def song_leadsheet(song: CachedSong, vocab: Sequence[Chord]) -> LeadSheet | None:
-    """A cached POP909 song as a key-normalised lead sheet (its first key; melody = the
-    MELODY track), or None without phrase labels or key."""
-    if len(song.phrases) == 0 or len(song.keys) == 0:
-        return None
-    steps = song.n_bars * STEPS_PER_BAR
-    tonic, mode = int(song.keys[0, 1]), int(song.keys[0, 2])
-    melody = [Note(start=int(s), pitch=int(p), duration=int(d), velocity=int(v))
-              for track, p, s, d, v in song.notes.astype(np.int64) if track == 0]
-    spans = [ChordSpan(max(int(a), 0), int(b) - max(int(a), 0), vocab[int(i)])
-             for a, b, i in song.chords if int(b) > max(int(a), 0)]
-    x = encode(melody, spans, steps, shift=key_shift(tonic))
-    phrases = tuple((int(a), int(n), chr(int(c))) for a, n, c in song.phrases)
-    return LeadSheet(x=x, phrases=phrases, minor=mode == 1)
 
 
 def form_features(phrases: Sequence[tuple[int, int, str]], n_bars: int, *, minor: bool,
@@ -458,7 +440,3 @@ def decode_chords(x: np.ndarray, *, shift: int = 0, scale: np.ndarray | None = N
         else:
             spans.append(ChordSpan(lo, hi - lo, chord))
     return [s for s in spans if s.chord.root is not None]
-
-
-def parse_vocab(labels: Sequence[str]) -> list[Chord]:
-    return [parse_harte(label) for label in labels]

@@ -32,25 +32,48 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.cache import load_cache
+from engine.cache import CachedSong, load_cache
 from engine.diffusion import add_noise, v_target
+from engine.harmony import Chord, ChordSpan, parse_harte
 from engine.leadsheet import (
     CHANNELS,
     LeadSheet,
     LeadSheetConfig,
     LeadSheetNet,
+    encode,
     expand_masks,
     form_features,
-    parse_vocab,
+    key_shift,
     save_leadsheet,
-    song_leadsheet,
 )
-from engine.pianoroll import STEPS_PER_BAR
+from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.train import read_run_state, write_run_state
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LeadSheetBatches", "main", "run_command", "train_leadsheet"]
+
+def parse_vocab(labels: Sequence[str]) -> list[Chord]:
+    """The cache's chord labels parsed once."""
+    return [parse_harte(label) for label in labels]
+
+
+def song_leadsheet(song: CachedSong, vocab: Sequence[Chord]) -> LeadSheet | None:
+    """A cached POP909 song as a key-normalised lead sheet (its first key; melody = the
+    MELODY track), or None without phrase labels or key."""
+    if len(song.phrases) == 0 or len(song.keys) == 0:
+        return None
+    steps = song.n_bars * STEPS_PER_BAR
+    tonic, mode = int(song.keys[0, 1]), int(song.keys[0, 2])
+    melody = [Note(start=int(s), pitch=int(p), duration=int(d), velocity=int(v))
+              for track, p, s, d, v in song.notes.astype(np.int64) if track == 0]
+    spans = [ChordSpan(max(int(a), 0), int(b) - max(int(a), 0), vocab[int(i)])
+             for a, b, i in song.chords if int(b) > max(int(a), 0)]
+    x = encode(melody, spans, steps, shift=key_shift(tonic))
+    phrases = tuple((int(a), int(n), chr(int(c))) for a, n, c in song.phrases)
+    return LeadSheet(x=x, phrases=phrases, minor=mode == 1)
+
+__all__ = ["LeadSheetBatches", "main", "parse_vocab", "run_command", "song_leadsheet",
+           "train_leadsheet"]
 
 
 class LeadSheetBatches:

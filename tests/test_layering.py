@@ -127,6 +127,7 @@ def test_the_pipeline_does_not_load_the_training_data_code() -> None:
 # module that grows an option parser belongs in diffjam/commands/ instead.
 COMMAND_MODULES = {
     "engine/cli.py", "engine/clip_commands.py", "engine/train.py", "engine/distill.py",
+    "engine/leadsheet_train.py",
     "engine/devices.py",  # the --device and --threads options every command shares
     "bridge/cli.py", "bridge/serve.py", "bridge/doctor.py",
     "gui/screenshots.py",  # a script that draws the README's screenshots
