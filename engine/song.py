@@ -46,6 +46,7 @@ from engine.leadsheet import (
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.sampling import MAX_BARS, BarRange, Cancelled, SamplingOptions
 from wire.form import Phrase
+from wire.limits import DEFAULT_SONG_STEPS, REPEAT_STRENGTH, SONG_STEPS, SONG_TEMPO
 
 __all__ = ["STAGES", "FixedParts", "Song", "SongOptions", "compose"]
 
@@ -67,16 +68,17 @@ class SongOptions:
     """
 
     seed: int | None = None
-    steps: int = 20
+    steps: int = DEFAULT_SONG_STEPS
     repeat_strength: float = 0.6
     use_form: bool = True
     accompaniment: SamplingOptions = field(default_factory=SamplingOptions)
 
     def __post_init__(self) -> None:
-        if not 1 <= self.steps <= 200:
-            raise InputError(f"steps must be in 1..200, got {self.steps}")
-        if not 0.0 <= self.repeat_strength <= 1.0:
-            raise InputError(f"repeat_strength must be in 0..1, got {self.repeat_strength}")
+        if self.steps not in SONG_STEPS:
+            raise InputError(f"steps must be in {SONG_STEPS}, got {self.steps}")
+        if self.repeat_strength not in REPEAT_STRENGTH:
+            raise InputError(f"repeat_strength must be in {REPEAT_STRENGTH}, got "
+                             f"{self.repeat_strength}")
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,8 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
         raise InputError("the form is empty: give phrases such as A8B8")
     if n_bars > MAX_BARS:
         raise InputError(f"the form lasts {n_bars} bars; at most {MAX_BARS} are supported")
-    if not 20.0 <= tempo <= 300.0:
-        raise InputError(f"tempo must be in 20..300 BPM, got {tempo}")
+    if tempo not in SONG_TEMPO:
+        raise InputError(f"tempo must be in {SONG_TEMPO} BPM, got {tempo}")
     seed = options.seed if options.seed is not None else int(
         np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     shift = key_shift(key.tonic)

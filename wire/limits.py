@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_REPEAT",
     "DEFAULT_SAMPLER",
     "DEFAULT_SONG_KEY",
+    "DEFAULT_SONG_STEPS",
     "DEFAULT_STEPS",
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
@@ -34,6 +35,8 @@ __all__ = [
     "QUALITIES",
     "REPEAT",
     "REPEAT_STRENGTH",
+    "SONG_STEPS",
+    "SONG_TEMPO",
     "SAMPLERS",
     "SEED",
     "STEPS",
@@ -106,6 +109,9 @@ DENSITY = Range(1.0, 32.0)  # notes a bar a density hint may ask for (engine.pip
 # a phrase may follow the earlier phrase with its label (0: not at all, 1: a copy).
 DEFAULT_SONG_KEY = "C major"
 REPEAT_STRENGTH = Range(0.0, 1.0)
+SONG_STEPS = Range(1, 200)  # DDIM steps of a song's lead-sheet stage
+DEFAULT_SONG_STEPS = 20
+SONG_TEMPO = Range(20.0, 300.0)  # BPM of a song
 
 
 def _number(value: int | float) -> str:

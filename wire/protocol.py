@@ -49,6 +49,8 @@ from wire.limits import (
     REPEAT_STRENGTH,
     SAMPLERS,
     SEED,
+    SONG_STEPS,
+    SONG_TEMPO,
     STEPS,
     VARIATIONS,
     Limits,
@@ -607,6 +609,11 @@ def _check_song(fields: dict[str, Any], rid: str) -> None:
         raise _bad("song needs 'form', the phrases and their bars, e.g. \"i4A8B8A8o4\"", rid)
     if fields.get("notes_chunks"):
         raise _bad("a song takes no notes ('notes_chunks' must be 0)", rid)
+    if "steps" in fields and fields["steps"] not in SONG_STEPS:
+        raise _bad(f"'steps' of a song must be in {SONG_STEPS}, got {fields['steps']}", rid)
+    if "tempo" in fields and fields["tempo"] not in SONG_TEMPO:
+        raise _bad(f"'tempo' of a song must be in {SONG_TEMPO} BPM, got {fields['tempo']}",
+                   rid)
 
 
 def _form(value: Any, rid: str) -> str:

@@ -344,3 +344,14 @@ def test_any_json_for_settings_and_jam_gives_a_result_or_a_protocol_error(addres
         parse_message(address, "s", [text])
     except ProtocolError as err:
         assert len(error_reply("", err.code, err.message).encode()) < 4096
+
+
+@pytest.mark.parametrize("params, message", [
+    ('{"form": "A8", "steps": 500}', "'steps' of a song"),
+    ('{"form": "A8", "tempo": 10}', "'tempo' of a song"),
+])
+def test_a_song_s_steps_and_tempo_are_refused_up_front(params, message):
+    from wire.protocol import ProtocolError, parse_params
+
+    with pytest.raises(ProtocolError, match=message):
+        parse_params("song", params, request_id="r1")
