@@ -127,6 +127,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_repeat5": {"repeat": 0.5},
     "model_no_repeat": {"repeat": 0.0},
     # a density hint (notes a bar, the model's rhythm condition: engine.pipeline)
+    "model_no_density": {"density": 0.0},  # no density hint: the model chooses
     "model_density6": {"density": 6.0},
     "model_density10": {"density": 10.0},
     "model_density14": {"density": 14.0},

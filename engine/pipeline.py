@@ -49,6 +49,7 @@ from engine.register import below_melody_mask
 from engine.repeats import find_repeat
 from engine.samplers import Denoiser, sample_ddim, time_grid
 from engine.sampling import (
+    DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_REPEAT,
     DEFAULT_STEPS,
     MAX_BARS,
@@ -316,6 +317,8 @@ class Pipeline:
         self._check_size(list(melody or ()) + list(context), n_bars)
         if not chords and melody is None:
             raise InputError("accompany needs chords or a melody")
+        if options.density is None:
+            options = dataclasses.replace(options, density=DEFAULT_ACCOMPANY_DENSITY)
         target = bars or BarRange(0, n_bars)
         if target.stop > n_bars:
             raise BarRangeError(f"bars {target} lie outside the {n_bars}-bar clip")
@@ -499,7 +502,7 @@ class Pipeline:
         melody_roll = _onset_sustain(melody, steps) if melody else None
         chroma, bass = _chord_arrays(chords, steps)
 
-        rhythm = None if options.density is None else density_hint(options.density, steps)
+        rhythm = density_hint(options.density, steps) if options.density else None
 
         # 2.
         key = self._resolve_key(options, chords, [*context, *(melody or ())])

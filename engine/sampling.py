@@ -15,6 +15,7 @@ from engine.errors import BarRangeError, InputError
 from engine.harmony import ChordSpan, Key
 from engine.pianoroll import Note
 from wire.limits import (  # the one table of defaults and limits; re-exported here
+    DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_GUIDANCE,
     DEFAULT_QUALITY,
     DEFAULT_REPEAT,
@@ -36,6 +37,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
 )
 
 __all__ = [
+    "DEFAULT_ACCOMPANY_DENSITY",
     "DEFAULT_GUIDANCE",
     "DEFAULT_QUALITY",
     "DEFAULT_REPEAT",
@@ -78,7 +80,8 @@ class SamplingOptions:
     the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise);
     None: :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
-    (:func:`engine.pipeline.density_hint`); None lets the model choose.
+    (:func:`engine.pipeline.density_hint`); 0: no hint, the model chooses; None: the
+    task's default (accompaniment :data:`DEFAULT_ACCOMPANY_DENSITY`, the others none).
     """
 
     guidance: float = DEFAULT_GUIDANCE

@@ -210,8 +210,16 @@ def test_a_density_hint_asks_for_its_notes_a_bar_on_the_metre():
 
 def test_density_reaches_the_model_as_its_rhythm_condition(pipeline):
     chords = parse_progression("C G Am F")
-    free = pipeline.accompany(chords, n_bars=4, options=SamplingOptions(seed=1))
-    hinted = pipeline.accompany(chords, n_bars=4, options=SamplingOptions(seed=1, density=24))
-    assert free.variations != hinted.variations
+    from engine.sampling import DEFAULT_ACCOMPANY_DENSITY
+
+    def accompany(density):
+        options = SamplingOptions(seed=1, density=density)
+        return pipeline.accompany(chords, n_bars=4, options=options).variations
+
+    free, hinted = accompany(0.0), accompany(24.0)
+    assert free != hinted
+    assert accompany(None) == accompany(DEFAULT_ACCOMPANY_DENSITY) != free
     with pytest.raises(InputError, match="density"):
-        SamplingOptions(density=0.5)
+        SamplingOptions(density=-1.0)
+    with pytest.raises(InputError, match="density"):
+        SamplingOptions(density=40.0)
