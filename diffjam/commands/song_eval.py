@@ -92,12 +92,16 @@ def _bigram(args: argparse.Namespace) -> ChordBigram | None:
     return table
 
 
-def _pipeline_loader(args: argparse.Namespace) -> Callable[[], Any]:
+def _pipeline_loader(args: argparse.Namespace, info: dict[str, Any]) -> Callable[[], Any]:
+    """Loads the pipeline when a model system is built and puts its ``info()`` in
+    ``info`` (for the report)."""
     def load() -> Any:
         from engine.pipeline import Pipeline
 
-        return Pipeline.load(args.model, device=args.device, threads=args.threads,
-                             leadsheet=args.leadsheet)
+        pipeline = Pipeline.load(args.model, device=args.device, threads=args.threads,
+                                 leadsheet=args.leadsheet)
+        info.update(pipeline.info())
+        return pipeline
 
     return load
 
@@ -125,7 +129,9 @@ def run_eval_song(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     ids = parse_song_ids(args.songs, subset=args.subset)
     bigram = _bigram(args)
-    systems = build_systems(names, bigram=bigram, pipeline_loader=_pipeline_loader(args),
+    pipeline_info: dict[str, Any] = {}
+    systems = build_systems(names, bigram=bigram,
+                            pipeline_loader=_pipeline_loader(args, pipeline_info),
                             steps=args.steps)
     tasks, skipped = choose_forms(load_songs(args.data, ids), seed=args.seed,
                                   min_bars=args.min_bars, max_bars=args.max_bars,
@@ -137,7 +143,8 @@ def run_eval_song(args: argparse.Namespace) -> int:
 
     report = evaluate_songs(tasks, systems, bigram=bigram, seed=args.seed,
                             n_resamples=args.bootstrap, skipped=skipped,
-                            config=_config(args, names), progress=progress)
+                            config={**_config(args, names), "pipeline": pipeline_info or None},
+                            progress=progress)
     print(describe(report))
     print(format_tables(report))
     args.out.parent.mkdir(parents=True, exist_ok=True)
