@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from engine.harmony import Chord, ChordSpan, Key
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
 __all__ = [
+    "song_number",
     "ARRANGEMENT_PRIOR",
     "INFILL_BARS",
     "NoteStatistics",
@@ -59,6 +61,13 @@ __all__ = [
     "retrieval_system",
     "rule_based_system",
 ]
+
+
+def song_number(song_id: str) -> int:
+    """A song id as a number for seeding: POP909's ids are numbers; another id (a file
+    name of an own folder: diffjam cache --midi) its CRC-32."""
+    return int(song_id) if song_id.isdigit() else zlib.crc32(song_id.encode())
+
 
 TASKS = ("infill", "accompany", "generate")
 WINDOW_BARS = 8
@@ -194,7 +203,7 @@ class TaskInput:
 
     def rng(self) -> np.random.Generator:
         """The generator of a stochastic baseline on this input (seed, song, window)."""
-        return np.random.default_rng([self.seed, int(self.segment.song_id),
+        return np.random.default_rng([self.seed, song_number(self.segment.song_id),
                                       self.segment.start_bar])
 
 

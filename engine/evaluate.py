@@ -67,6 +67,7 @@ from engine.baselines import (
     random_in_key_system,
     retrieval_system,
     rule_based_system,
+    song_number,
 )
 from engine.bootstrap import DEFAULT_RESAMPLES
 from engine.errors import InputError, UnsupportedMeterError
@@ -96,6 +97,7 @@ __all__ = [
     "model_system",
     "parse_song_ids",
     "segment_metrics",
+    "song_number",
     "songs_from_cache",
 ]
 
@@ -280,6 +282,7 @@ def songs_from_cache(path: str | os.PathLike[str], song_ids: Sequence[str] | Non
 # ------------------------------------------------------------------------------ segments
 
 
+
 def _cut_notes(notes: Sequence[Note], lo: int, hi: int) -> tuple[Note, ...]:
     """Notes (sorted by start) starting in ``[lo, hi)``, shifted by ``-lo`` and cut at ``hi``."""
     starts = _Starts(notes)
@@ -360,7 +363,7 @@ def choose_segments(songs: Sequence[Song], *, n_per_song: int, seed: int,
             logger.log(logging.WARNING if warn else logging.DEBUG,
                        "song %s has no usable %d-bar window", song.song_id, n_bars)
             continue
-        rng = np.random.default_rng([seed, int(song.song_id)])
+        rng = np.random.default_rng([seed, song_number(song.song_id)])
         picks = rng.choice(len(candidates), size=min(n_per_song, len(candidates)),
                            replace=False)
         chosen.extend(cut_segment(song, candidates[int(i)], n_bars=n_bars)
@@ -437,7 +440,7 @@ def cache_library(path: str | os.PathLike[str], *, split: str | None = "train",
 
 
 def _task_seed(task: TaskInput) -> int:
-    state = np.random.SeedSequence([task.seed, int(task.segment.song_id),
+    state = np.random.SeedSequence([task.seed, song_number(task.segment.song_id),
                                     task.segment.start_bar]).generate_state(1)
     return int(state[0])
 

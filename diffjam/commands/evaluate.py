@@ -41,7 +41,12 @@ def add_eval_arguments(parser: argparse.ArgumentParser, *, songs_required: bool 
                         help="folder with the POP909 layout (default: $DIFFJAM_DATA)")
     parser.add_argument("--songs", required=songs_required,
                         help="song ids (001,002,...) or a file of ids / split-style lines")
-    parser.add_argument("--subset", help="line name to read when --songs is a split file")
+    parser.add_argument("--subset", help="line name to read when --songs is a split file "
+                                          "(with --songs-cache: the cache's split)")
+    parser.add_argument("--songs-cache", type=Path,
+                        help="evaluate the songs of this training cache instead of --data "
+                             "(e.g. your own folder: diffjam cache --midi DIR), those of "
+                             "--subset (default valid), or of --songs ids when given")
     parser.add_argument("--n", type=int, default=1, help="windows per song (default 1)")
     parser.add_argument("--total", type=int, help="keep at most this many windows in all")
     parser.add_argument("--seed", type=int, default=0,
@@ -89,7 +94,7 @@ def add_eval_command(subparsers: argparse._SubParsersAction) -> None:
         "eval", help="evaluate the model and baselines on song windows",
         description="Score systems on windows of the given songs; prints tables with "
                     "bootstrap intervals and writes JSON.")
-    add_eval_arguments(parser)
+    add_eval_arguments(parser, songs_required=False)  # --songs or --songs-cache
     parser.add_argument("--task", choices=TASKS, required=True)
     parser.add_argument("--systems", default=DEFAULT_SYSTEMS,
                         help="comma-separated systems (default: model, model_no_chords and "
@@ -102,20 +107,33 @@ def protocol_from_args(args: argparse.Namespace) -> Protocol:
     return Protocol(args.window_bars, args.gap_bars)
 
 
-def segments_and_library(args: argparse.Namespace, *, need_library: bool
-                         ) -> tuple[list[Segment], RetrievalLibrary | None]:
-    """The evaluation windows and, when asked for, the retrieval library (never holding
-    an evaluated song), both of the protocol's window length."""
+def evaluated_songs(args: argparse.Namespace) -> tuple[list[Any], list[str]]:
+    """The songs to evaluate and their ids: ``--songs`` in ``--data``, or the songs of
+    ``--songs-cache`` (its ``--subset`` split, or its ``--songs`` ids)."""
+    if getattr(args, "songs_cache", None) is not None:
+        wanted = None if args.songs is None else parse_song_ids(args.songs)
+        songs = songs_from_cache(args.songs_cache, wanted,
+                                 split=None if wanted else args.subset or "valid")
+        if not songs:
+            raise InputError(f"{args.songs_cache} has no such songs to evaluate")
+        return songs, [s.song_id for s in songs]
     if args.data is None:
         raise InputError("no data folder: pass --data DIR or set DIFFJAM_DATA")
     if not (Path(args.data) / "pop909").is_dir():
         raise InputError(f"{args.data} has no pop909/ folder")
     if args.songs is None:
-        raise InputError("--songs is required")
+        raise InputError("--songs is required (or --songs-cache)")
+    ids = parse_song_ids(args.songs, subset=args.subset)
+    return load_songs(args.data, ids), ids
+
+
+def segments_and_library(args: argparse.Namespace, *, need_library: bool
+                         ) -> tuple[list[Segment], RetrievalLibrary | None]:
+    """The evaluation windows and, when asked for, the retrieval library (never holding
+    an evaluated song), both of the protocol's window length."""
     n_bars = protocol_from_args(args).window_bars
     hop = max(2, n_bars // 4)
-    ids = parse_song_ids(args.songs, subset=args.subset)
-    songs = load_songs(args.data, ids)
+    songs, ids = evaluated_songs(args)
     segments = choose_segments(songs, n_per_song=args.n, seed=args.seed, total=args.total,
                                n_bars=n_bars)
     library = None
@@ -172,7 +190,9 @@ def pipeline_loader(args: argparse.Namespace) -> Callable[[], Any]:
 def eval_config(args: argparse.Namespace) -> dict[str, Any]:
     protocol = protocol_from_args(args)
     return {
-        "data": os.fspath(args.data), "songs": args.songs, "subset": args.subset, "n": args.n,
+        "data": None if args.data is None else os.fspath(args.data), "songs": args.songs,
+        "songs_cache": None if getattr(args, "songs_cache", None) is None
+        else os.fspath(args.songs_cache), "subset": args.subset, "n": args.n,
         "total": args.total, "seed": args.seed,
         "model": None if args.model is None else os.fspath(args.model),
         "steps": args.steps, "guidance": args.guidance, "in_key": args.in_key,

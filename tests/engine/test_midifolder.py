@@ -166,3 +166,21 @@ def test_the_command_prints_what_it_kept_and_skipped(folder: Path, tmp_path: Pat
     assert "files kept: 7 of 10 (6 train, 1 valid)" in out
     assert "files skipped: 3 (1 MidiFileError, 1 UnsupportedMeterError, 1 too short)" in out
     assert "waltz: UnsupportedMeterError: waltz.mid is in 3/4" in out
+
+
+def test_eval_scores_the_held_out_songs_of_an_own_folder(folder: Path, tmp_path: Path) -> None:
+    import json
+
+    from diffjam.cli import main
+
+    cache = tmp_path / "mine.npz"
+    build_midi_cache(folder, cache, valid_share=0.5)
+    out = tmp_path / "eval.json"
+    code = main(["eval", "--songs-cache", str(cache), "--subset", "valid", "--task", "infill",
+                 "--window-bars", "8", "--gap-bars", "2", "--systems",
+                 "ground_truth,copy_previous", "--bootstrap", "0", "--out", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert set(report["systems"]) == {"ground_truth", "copy_previous"}
+    assert report["systems"]["ground_truth"]["note_f1"] == 1.0
+    assert report["config"]["songs_cache"] == str(cache)
