@@ -490,6 +490,8 @@ class PipelineRunner:
             quality=DEFAULT_QUALITY if params.quality is None else params.quality,
             sampler=DEFAULT_SAMPLER if params.sampler is None else params.sampler,
             below_melody=params.below_melody,
+            density=params.density,
+            repeat=params.repeat,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords

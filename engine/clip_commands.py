@@ -40,13 +40,16 @@ from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, wri
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.register import crossings
 from engine.sampling import (
+    DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_GUIDANCE,
+    DEFAULT_REPEAT,
     DEFAULT_STEPS,
     QUALITIES,
     BarRange,
     Result,
     SamplingOptions,
 )
+from wire.limits import DENSITY, REPEAT, Range
 
 if TYPE_CHECKING:
     from engine.pipeline import Pipeline
@@ -76,6 +79,11 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fast (default): a distilled model's few-step student at the "
                              "default --steps and --guidance; high: always the full model "
                              "(slower; the student's teacher)")
+    parser.add_argument("--density", type=float, metavar="N",
+                        help=f"notes a bar wanted, {DENSITY} (0: no hint, the model chooses; "
+                             f"default: accompany asks for {DEFAULT_ACCOMPANY_DENSITY:g}, the "
+                             "data's typical density, infill and generate for none); the "
+                             "model takes it as sparser or denser more than as a count")
     add_threads_argument(parser)
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")
     parser.add_argument("--seed", type=int, help="random seed (same seed, same output)")
@@ -112,6 +120,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                           "along the clip's repeat period)")
     infill.add_argument("--no-context-chords", action="store_true",
                         help="without --chords, infill with no chords at all")
+    infill.add_argument("--repeat", type=float, metavar="F",
+                        help=f"how strongly the gap starts from the bars the clip repeats "
+                             f"around it, {REPEAT} (0: from noise; default {DEFAULT_REPEAT:g} "
+                             "without --chords, 0 with them)")
     _add_sampling_arguments(infill)
     infill.set_defaults(handler=run_infill)
 
@@ -148,13 +160,23 @@ def _add_below_melody(parser: argparse.ArgumentParser, melody: str) -> None:
 
 
 def _options(args: argparse.Namespace) -> SamplingOptions:
+    repeat = getattr(args, "repeat", None)  # infill only
+    _check_range("--density", args.density, DENSITY)
+    _check_range("--repeat", repeat, REPEAT)
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
         variations=args.variations, sampler=args.sampler, allowed=args.allowed,
         binarize={"auto": None, "on": True, "off": False}[args.projection],
         infer_chords=not getattr(args, "no_context_chords", False),
-        below_melody=getattr(args, "below_melody", False), quality=args.quality)
+        below_melody=getattr(args, "below_melody", False), quality=args.quality,
+        density=args.density, repeat=repeat)
+
+
+def _check_range(flag: str, value: float | None, bounds: Range) -> None:
+    """An optional number flag inside ``bounds`` (NaN is outside), or one error line."""
+    if value is not None and value not in bounds:
+        raise InputError(f"{flag} must be {bounds}, got {value:g}")
 
 
 def _chords(text: str | None) -> list[ChordSpan] | None:

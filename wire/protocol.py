@@ -39,6 +39,7 @@ from wire.limits import (
     DEFAULT_N_BARS,
     DEFAULT_STEPS,
     DEFAULT_TEMPO,
+    DENSITY,
     FILE_TEMPO,
     GUIDANCE,
     JAM_TEMPO,
@@ -46,6 +47,7 @@ from wire.limits import (
     MAX_BARS,
     MAX_NOTES,
     QUALITIES,
+    REPEAT,
     REPEAT_STRENGTH,
     SAMPLERS,
     SEED,
@@ -315,6 +317,13 @@ class RequestParams:
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
+    # notes a bar wanted (wire.limits.DENSITY), the model's rhythm condition: a direction
+    # more than a count; 0: no hint; None: the task's default (accompany asks for
+    # DEFAULT_ACCOMPANY_DENSITY, the others for none)
+    density: float | None = None
+    # infill only: how strongly the gap starts from the bars the clip repeats around it
+    # (wire.limits.REPEAT); None: the engine's default (DEFAULT_REPEAT without chords, 0 with)
+    repeat: float | None = None
     # song only (SONG_PARAM_KEYS): the form ("i4A8B8A8o4", wire.form), how closely a
     # phrase follows the earlier one with its label (None: the engine's default), and
     # whether the phrase labels condition the lead sheet at all
@@ -558,7 +567,7 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
-    "model", "quality", "sampler", "below_melody",
+    "model", "quality", "sampler", "below_melody", "density", "repeat",
 )
 SONG_PARAM_KEYS = (
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -593,6 +602,9 @@ def parse_params(kind: str, text: str, *, request_id: str) -> RequestParams:
     for key, read in _PARAM_READERS:
         if key in values:
             fields[key] = read(values[key], rid)
+    if "repeat" in values and kind != RequestKind.INFILL:
+        raise _bad(f"'repeat' is for infill only (the bars a clip repeats around the gap); "
+                   f"{kind} does not take it", rid)
     if kind == RequestKind.INFILL and "bars" not in fields:
         raise _bad("infill needs 'bars': [first, last] (1-based, inclusive)", rid)
     if kind == RequestKind.ACCOMPANY and not (
@@ -703,6 +715,8 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("quality", _quality),
     ("sampler", _sampler),
     ("below_melody", lambda v, rid: _bool("below_melody", v, rid)),
+    ("density", lambda v, rid: None if v is None else _float("density", v, DENSITY, rid)),
+    ("repeat", lambda v, rid: None if v is None else _float("repeat", v, REPEAT, rid)),
     ("form", _form),
     ("repeat_strength", lambda v, rid: _float("repeat_strength", v, REPEAT_STRENGTH, rid)),
     ("use_form", lambda v, rid: _bool("use_form", v, rid)),

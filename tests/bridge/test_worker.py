@@ -283,6 +283,23 @@ def test_pipeline_runner_passes_the_musical_options_and_reports_the_key(
     assert (options.sampler, options.below_melody, outcome.key) == ("ddim", False, None)
 
 
+def test_pipeline_runner_passes_density_and_repeat(tmp_path: Path) -> None:
+    pipeline = FakePipeline()
+    runner = PipelineRunner(pipeline, output_dir=tmp_path)
+    clip = (BeatNote(0.0, 1.0, 60, 90), BeatNote(12.0, 1.0, 60, 90))
+    params = RequestParams(bars=(2, 3), clip_beats=16.0, density=6.0, repeat=0.25,
+                           write_midi=False)
+    job = Job(ReadyRequest(RequestMessage("infill", "d", params), clip, ALICE, ALICE),
+              EngineSettings(), accepted_at=0.0)
+    runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    options = pipeline.calls[-1][1]["options"]
+    assert (options.density, options.repeat) == (6.0, 0.25)
+    job = Job(ready("auto", n_bars=1, write_midi=False), EngineSettings(), accepted_at=0.0)
+    runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    options = pipeline.calls[-1][1]["options"]
+    assert (options.density, options.repeat) == (None, None)  # the engine's own defaults
+
+
 def test_a_request_belongs_to_its_owner(setup) -> None:
     runner, outbox, worker = setup
     worker.submit(ready("same"), EngineSettings())

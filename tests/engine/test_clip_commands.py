@@ -12,6 +12,7 @@ import pytest
 import smf
 from engine import clip_commands
 from engine.errors import InputError
+from engine.sampling import SamplingOptions
 from tests.smf.humanised import timed
 
 FAST = ["--steps", "2", "--seed", "1", "--device", "cpu"]
@@ -102,3 +103,30 @@ def test_generate_writes_a_new_file_into_an_existing_folder_only(
     with pytest.raises(InputError, match="does not exist"):
         run([*argv, "-o", str(tmp_path / "missing" / "new.mid")])
     assert not (tmp_path / "missing").exists()
+
+
+def options_of(argv: list[str]) -> SamplingOptions:
+    parser = argparse.ArgumentParser(prog="diffjam")
+    clip_commands.add_commands(parser.add_subparsers())
+    return clip_commands._options(parser.parse_args(argv))
+
+
+def test_density_and_repeat_reach_the_sampling_options(tmp_path: Path) -> None:
+    out = ["-o", str(tmp_path / "x.mid")]
+    assert options_of(["generate", "--density", "16", *out]).density == 16.0
+    assert options_of(["accompany", "--chords", "C", "--density", "4", *out]).density == 4.0
+    infill = options_of(["infill", "c.mid", "--bars", "2", "--density", "24", "--repeat", "0.3",
+                         *out])
+    assert (infill.density, infill.repeat) == (24.0, 0.3)
+    plain = options_of(["infill", "c.mid", "--bars", "2", *out])
+    assert (plain.density, plain.repeat) == (None, None)  # the task's defaults
+    assert options_of(["generate", "--density", "0", *out]).density == 0.0  # no hint
+    for argv, text in ((["generate", "--density", "-1"], "--density must be 0..32, got -1"),
+                       (["generate", "--density", "40"], "--density must be 0..32, got 40"),
+                       (["generate", "--density", "nan"], "--density must be 0..32"),
+                       (["infill", "c.mid", "--bars", "2", "--repeat", "1.5"],
+                        "--repeat must be 0..1, got 1.5")):
+        with pytest.raises(InputError, match=re.escape(text)):
+            options_of([*argv, *out])
+    with pytest.raises(SystemExit):  # an infill's option only
+        options_of(["generate", "--repeat", "0.5", *out])

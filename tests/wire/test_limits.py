@@ -18,6 +18,7 @@ EDGES = [
     ("steps", LIMITS.steps.low, LIMITS.steps.high, 1),
     ("variations", LIMITS.variations.low, LIMITS.variations.high, 1),
     ("seed", LIMITS.seed.low, LIMITS.seed.high, 1),
+    ("density", LIMITS.density.low, LIMITS.density.high, 0.01),
 ]
 
 
@@ -32,6 +33,18 @@ def test_protocol_and_sampling_options_agree_at_the_edges(key: str, low: float, 
             parse_params("generate", json.dumps({key: value}), request_id="r")
         with pytest.raises(InputError, match=f"{key} must be in"):
             SamplingOptions(**{key: value})
+
+
+def test_infill_repeat_agrees_with_sampling_options_at_the_edges() -> None:
+    infill = {"bars": [1, 1], "clip_beats": 4}
+    for value in (LIMITS.repeat.low, LIMITS.repeat.high):
+        params = parse_params("infill", json.dumps({**infill, "repeat": value}), request_id="r")
+        SamplingOptions(repeat=params.repeat)
+    for value in (LIMITS.repeat.low - 0.01, LIMITS.repeat.high + 0.01):
+        with pytest.raises(ProtocolError, match="'repeat' must be in"):
+            parse_params("infill", json.dumps({**infill, "repeat": value}), request_id="r")
+        with pytest.raises(InputError, match="repeat must be in"):
+            SamplingOptions(repeat=value)
 
 
 def test_every_default_is_the_table_s() -> None:

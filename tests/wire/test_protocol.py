@@ -276,6 +276,29 @@ def test_jam_start_context_bars() -> None:
         assert info.value.code == ErrorCode.BAD_PARAMS
 
 
+def test_density_and_repeat() -> None:
+    for kind in ("infill", "accompany", "generate"):
+        extra = {"bars": [1, 1], "clip_beats": 4} if kind == "infill" else {"chords": "C"}
+        params = parse_params(kind, json.dumps({**extra, "density": 12}), request_id="r")
+        assert params.density == 12.0 and isinstance(params.density, float)
+        assert parse_params(kind, json.dumps({**extra, "density": None}),
+                            request_id="r").density is None
+    infill = parse_params("infill", '{"bars": [1, 1], "repeat": 0.4}', request_id="r")
+    assert infill.repeat == 0.4 and infill.to_json()["repeat"] == 0.4
+    assert "repeat" not in RequestParams().to_json() and "density" not in RequestParams().to_json()
+    for kind in ("accompany", "generate"):  # the bars a clip repeats: an infill's only
+        with pytest.raises(ProtocolError, match="'repeat' is for infill only") as info:
+            parse_params(kind, '{"chords": "C", "repeat": 0.5}', request_id="r")
+        assert info.value.code == ErrorCode.BAD_PARAMS
+    assert parse_params("generate", '{"density": 0}', request_id="r").density == 0.0
+    for bad, text in (('"dense"', "must be a number"), ("-1", "must be in 0..32"),
+                      ("true", "must be a number"), ("33", "must be in 0..32")):
+        with pytest.raises(ProtocolError, match=f"'density' {text}"):
+            parse_params("generate", f'{{"density": {bad}}}', request_id="r")
+    with pytest.raises(ProtocolError, match="unknown key"):
+        parse_params("song", '{"form": "A4", "density": 8}', request_id="r")
+
+
 def test_notes_in_the_params() -> None:
     params = parse_params("infill", json.dumps(
         {"bars": [1, 1], "notes": [[0, 1, 60, 90], [2.5, 0.5, 64, 80]]}), request_id="r")
