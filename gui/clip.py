@@ -132,12 +132,12 @@ def read_clip(path: str | os.PathLike[str]) -> Clip:
                              for n in smf.track_notes(track)
                              if n.channel != smf.DRUM_CHANNEL))
         tracks.append(ClipTrack(name=track.name.strip() or f"track {index + 1}", notes=notes))
-    notes = sorted(note for track in tracks for note in track.notes)
-    if not notes:
+    every_note = tuple(sorted(note for track in tracks for note in track.notes))
+    if not every_note:
         raise MidiClipError(f"{name} holds no notes")
-    last_beat = max(note.end for note in notes)
+    last_beat = max(note.end for note in every_note)
     n_bars = max(1, math.ceil(last_beat / BEATS_PER_BAR - 1e-9))
-    return Clip(notes=tuple(notes), n_bars=n_bars, tempo=tempo, name=name,
+    return Clip(notes=every_note, n_bars=n_bars, tempo=tempo, name=name,
                 tracks=tuple(tracks), source=midi)
 
 

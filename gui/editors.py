@@ -115,7 +115,7 @@ class FormBlocks(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(300, 26)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         total = sum(phrase.bars for phrase in self._phrases)
         if total == 0:

@@ -30,6 +30,7 @@ try:
         QColor,
         QDrag,
         QFont,
+        QFontMetrics,
         QImage,
         QKeySequence,
         QMouseEvent,
@@ -38,6 +39,7 @@ try:
         QPalette,
         QPen,
         QPixmap,
+        QResizeEvent,
         QShortcut,
     )
     from PyQt6.QtWidgets import (
@@ -76,6 +78,8 @@ except ImportError as err:  # pragma: no cover - depends on the installation
 try:  # Qt Multimedia is optional: without it (or without libpulse) the panel plays silently
     from PyQt6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 except ImportError as err:  # pragma: no cover - depends on the installation
+    # not a PyQt6 stub problem: the classes are absent here, and audition.py reads
+    # MULTIMEDIA_ERROR before it touches them
     QAudioFormat = QAudioSink = QMediaDevices = None  # type: ignore[assignment,misc]
     MULTIMEDIA_ERROR: str | None = f"Qt Multimedia is not available: {err}"
 else:
@@ -100,6 +104,7 @@ __all__ = [
     "QDrag",
     "QFileDialog",
     "QFont",
+    "QFontMetrics",
     "QFormLayout",
     "QFrame",
     "QGridLayout",
@@ -126,6 +131,7 @@ __all__ = [
     "QProgressBar",
     "QPushButton",
     "QRectF",
+    "QResizeEvent",
     "QScrollArea",
     "QSettings",
     "QShortcut",
