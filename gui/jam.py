@@ -140,6 +140,12 @@ class JamPanel(QWidget):
         form.addRow("Source", self.clock_combo)
         form.addRow("Tempo", self.tempo_spin)
         layout.addWidget(clock_box)
+        for combo in (self.system_combo, self.input_combo, self.output_combo,
+                      self.clock_combo):  # fmt: skip
+            # as narrow as the tab at 800 px: a long port name is read in the open menu
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
 
         self.button = QPushButton("Start jam  (Ctrl+J)")
         layout.addWidget(self.button)

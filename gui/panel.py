@@ -58,9 +58,11 @@ from gui.qt import (
     QMimeData,
     QProgressBar,
     QPushButton,
+    QResizeEvent,
     QScrollArea,
     QSettings,
     QShortcut,
+    QSize,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -72,7 +74,7 @@ from gui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from gui.rollview import RollView
+from gui.rollview import ROLE_COLORS, RollView
 from gui.throttle import Throttle
 from wire.chords import PITCH_NAMES, ChordSymbolError, parse_key
 from wire.limits import DEFAULT_QUALITY, DEFAULT_SAMPLER, LIMITS, Limits
@@ -102,10 +104,18 @@ _ERROR_STYLE = "QLabel { color: #ff8080; background: #3a2326; padding: 6px; bord
 _INFO_STYLE = "QLabel { color: #d0d4da; background: #262a30; padding: 6px; border-radius: 4px; }"
 _WARNING_STYLE = "color: #e0b050;"
 _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
+_REPEAT_SCALE = 20  # slider units per repeat unit (0.05 resolution)
 _SAMPLER_LABELS = (("DDIM", "ddim"), ("DDPM", "ddpm"))
 _QUALITY_LABELS = (("Fast", "fast"), ("High (slower)", "high"))
 # Musical controls and the request param each needs the engine to read.
 _PARAM_OF_CONTROL = {"below_melody": "below_melody", "sampler": "sampler", "quality": "quality"}
+_CLIP_LEGEND = ('<span style="color:#608aa0">■</span> context &nbsp; '
+                '<span style="color:#f08c28">■</span> generated (shaded bars) &nbsp; '
+                '<span style="color:#f08c28">┅</span> bars to regenerate')
+# a song's parts in their roll colours, and its phrases
+_SONG_LEGEND = " &nbsp; ".join(
+    f'<span style="color:{ROLE_COLORS[part].name()}">■</span> {part}'
+    for part in ("melody", "chords", "accompaniment")) + " &nbsp; (phrases along the top)"
 _SETTINGS_DELAY_MS = 150
 _MAX_SEED = 2**31 - 1  # what the seed spin box (a Qt int) holds; the engine takes more
 
@@ -153,6 +163,45 @@ class _Shown:
         return self.result.variations[self.index]
 
 
+class _ElidedLabel(QLabel):
+    """Plain text cut with "…" when the layout gives it less than its width (the panel
+    must fit 800 px); :meth:`text` and the tooltip keep the whole text."""
+
+    def __init__(self, text: str = "", *, min_width: int = 60) -> None:
+        super().__init__()
+        self._full = ""
+        self._min_width = min_width
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def setText(self, text: str | None) -> None:  # noqa: N802 - Qt API
+        self._full = text or ""
+        self.setToolTip(self._full)
+        self.updateGeometry()
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        return QSize(width + 2, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(min(self._min_width, self.sizeHint().width()),
+                     super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        room = self.contentsRect().width()
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                                      room))
+
+
 class PanelWindow(QMainWindow):
     """The panel. ``settings`` is where its state persists (tests pass a temp ini)."""
 
@@ -185,6 +234,7 @@ class PanelWindow(QMainWindow):
         self._redo: list[_State] = []
         self._song_block = ""  # why this engine cannot write songs ("": it can, or unknown)
         self._engine_params: tuple[str, ...] = ()  # request params the engine reads; () unknown
+        self._limits = LIMITS  # the engine's, once it has said (set_limits)
         self._drag_dir: str | None = None
         self._loading = False
         self._silent_reason: str | None = None
@@ -219,7 +269,8 @@ class PanelWindow(QMainWindow):
         outer.addWidget(self._build_connection_bar())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._scrolled(self._build_request_tab()), "Request")
+        self.request_area = self._scrolled(self._build_request_tab())
+        self.tabs.addTab(self.request_area, "Request")
         self.jam = JamPanel(client=self.client, settings=self.settings, sampling=self.jam_sampling)
         self.jam.failed.connect(self.show_error)
         self.tabs.addTab(self._scrolled(self.jam), "Live jam")
@@ -265,7 +316,7 @@ class PanelWindow(QMainWindow):
         layout.setContentsMargins(8, 4, 8, 4)
         self.connection_label = QLabel()
         self.protocol_label = QLabel("protocol –")
-        self.model_label = QLabel("model –")
+        self.model_label = _ElidedLabel("model –")  # a model's name may be long
         self.device_label = QLabel("device –")
         self.latency_label = QLabel("last latency –")
         self.defaults_label = QLabel()
@@ -427,6 +478,8 @@ class PanelWindow(QMainWindow):
         self.register_note.setStyleSheet("color: #8a8f98;")
         form.addRow("Register", self.below_melody_check)
         form.addRow("", self.register_note)
+        self._build_density_rows(form)
+        self._build_repeat_rows(form)
         self.variations_spin = QSpinBox()
         self.variations_spin.setRange(int(LIMITS.variations.low), int(LIMITS.variations.high))
         form.addRow("Variations", self.variations_spin)
@@ -475,6 +528,53 @@ class PanelWindow(QMainWindow):
         layout.addStretch(1)
         return page
 
+    def _build_density_rows(self, form: QFormLayout) -> None:
+        """Density: sparser … denser, or auto (nothing sent: the engine's default)."""
+        row = QHBoxLayout()
+        self.density_slider = QSlider(Qt.Orientation.Horizontal)
+        self.density_slider.setRange(*_density_range(LIMITS))
+        self.density_slider.setValue(round((LIMITS.density.low + LIMITS.density.high) / 2))
+        self.density_auto_check = QCheckBox("auto")
+        self.density_auto_check.setChecked(True)
+        tip = ("How busy the new notes are, sparser to denser: notes a bar asked of the "
+               "model as its rhythm hint. The model follows it loosely, as a direction more "
+               "than a count. Auto sends nothing: the engine's default (an accompaniment "
+               "asks for the data's typical density; infill and generate let the model "
+               "choose).")
+        for widget in (self.density_slider, self.density_auto_check):
+            widget.setToolTip(tip)
+        row.addWidget(QLabel("sparser"))
+        row.addWidget(self.density_slider, 1)
+        row.addWidget(QLabel("denser"))
+        self.density_label = QLabel("Density")
+        form.addRow(self.density_label, row)
+        self.density_value = QLabel()
+        form.addRow("", _auto_row(self.density_auto_check, self.density_value))
+
+    def _build_repeat_rows(self, form: QFormLayout) -> None:
+        """Continue repeated figures (infill): a strength 0..1, or the engine's default."""
+        row = QHBoxLayout()
+        self.repeat_slider = QSlider(Qt.Orientation.Horizontal)
+        self.repeat_slider.setRange(round(LIMITS.repeat.low * _REPEAT_SCALE),
+                                    round(LIMITS.repeat.high * _REPEAT_SCALE))
+        self.repeat_slider.setValue(round(LIMITS.default_repeat * _REPEAT_SCALE))
+        self.repeat_auto_check = QCheckBox("auto")
+        self.repeat_auto_check.setChecked(True)
+        tip = ("Continue repeated figures (infill): where the clip repeats a figure around the "
+               "bars to regenerate (every 1, 2, 4 or 8 bars), how strongly the new bars start "
+               "from the bars they repeat: fresh ideas at the left, close to the repeated "
+               "bars at the right. Auto leaves it to the engine: "
+               f"{LIMITS.default_repeat:g} without chords, fresh with chords.")
+        for widget in (self.repeat_slider, self.repeat_auto_check):
+            widget.setToolTip(tip)
+        row.addWidget(QLabel("fresh"))
+        row.addWidget(self.repeat_slider, 1)
+        row.addWidget(QLabel("repeat"))
+        self.repeat_label = QLabel("Repeats")
+        form.addRow(self.repeat_label, row)
+        self.repeat_value = QLabel()
+        form.addRow("", _auto_row(self.repeat_auto_check, self.repeat_value))
+
     def _build_request_buttons(self) -> QHBoxLayout:
         """Generate and Cancel, below the tabs: never scrolled out of view."""
         buttons = QHBoxLayout()
@@ -490,11 +590,13 @@ class PanelWindow(QMainWindow):
         area = QWidget()
         layout = QVBoxLayout(area)
         layout.setContentsMargins(6, 0, 0, 0)
-        self.roll_title = QLabel()
-        # the title gives way at narrow widths (its key is also under Key and in the status)
-        self.roll_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.roll_title.setMinimumWidth(160)
+        # the title gives way at narrow widths, ending in "…" (its key is also under Key
+        # and in the status; the whole title is its tooltip)
+        self.roll_kind = QLabel()
+        self.roll_title = _ElidedLabel(min_width=100)
         title_row = QHBoxLayout()
+        title_row.setSpacing(4)
+        title_row.addWidget(self.roll_kind)
         title_row.addWidget(self.roll_title)
         title_row.addStretch(1)
         self.history_combo = QComboBox()
@@ -513,17 +615,15 @@ class PanelWindow(QMainWindow):
         layout.addLayout(title_row)
         self.roll = RollView()
         layout.addWidget(self.roll, 1)
-        legend = QLabel(
-            '<span style="color:#608aa0">■</span> context &nbsp; '
-            '<span style="color:#f08c28">■</span> generated (shaded bars) &nbsp; '
-            '<span style="color:#f08c28">┅</span> bars to regenerate'
-        )
-        layout.addWidget(legend)
+        self.legend = QLabel(_CLIP_LEGEND)
+        layout.addWidget(self.legend)
         row = QHBoxLayout()
         self.prev_button = QPushButton("◀")
         self.next_button = QPushButton("▶")
-        for button in (self.prev_button, self.next_button):
-            button.setFixedWidth(36)
+        for button, tip in ((self.prev_button, "Previous variation (Alt+←)"),
+                            (self.next_button, "Next variation (Alt+→)")):  # fmt: skip
+            button.setFixedWidth(28)
+            button.setToolTip(tip)
         self.variation_label = QLabel("no result")
         self.seed_button = QPushButton("seed –")  # the shown result's seed; click: reuse it
         self.seed_button.setFlat(True)
@@ -545,7 +645,7 @@ class PanelWindow(QMainWindow):
         row.addWidget(self.save_button)
         row.addWidget(self.drag_handle)
         row.addWidget(self.drag_bars_handle)
-        for button in (self.drag_handle, self.drag_bars_handle):
+        for button in (self.save_button, self.drag_handle, self.drag_bars_handle):
             _fit_button(button)
         layout.addLayout(row)
         layout.addLayout(self._build_transport())
@@ -623,6 +723,10 @@ class PanelWindow(QMainWindow):
         self.first_bar_spin.valueChanged.connect(self._on_range_changed)
         self.last_bar_spin.valueChanged.connect(self._on_range_changed)
         self.guidance_slider.valueChanged.connect(self._on_sampling_changed)
+        self.density_slider.valueChanged.connect(self._on_density_moved)
+        self.density_auto_check.toggled.connect(self._update_density_control)
+        self.repeat_slider.valueChanged.connect(self._on_repeat_moved)
+        self.repeat_auto_check.toggled.connect(self._on_repeat_auto_toggled)
         self.steps_spin.valueChanged.connect(self._on_sampling_changed)
         self.variations_spin.valueChanged.connect(self._on_sampling_changed)
         self.in_key_check.toggled.connect(self._on_sampling_changed)
@@ -662,6 +766,34 @@ class PanelWindow(QMainWindow):
     def below_melody(self) -> bool:
         """Whether the request keeps its new notes under the melody (accompany of a clip)."""
         return self.below_melody_check.isEnabled() and self.below_melody_check.isChecked()
+
+    @property
+    def density(self) -> float | None:
+        """The notes a bar the request asks for; ``None`` (not sent): auto, a song, or an
+        engine that does not read ``density``."""
+        if self.density_auto_check.isChecked() or not self.density_slider.isEnabled():
+            return None
+        return float(self.density_slider.value())
+
+    def set_density(self, value: float | None) -> None:
+        """Ask for ``value`` notes a bar; ``None``: auto."""
+        if value is not None:
+            self.density_slider.setValue(round(value))  # unticks auto
+        self.density_auto_check.setChecked(value is None)
+
+    @property
+    def repeat(self) -> float | None:
+        """How strongly an infill continues the clip's repeated figures; ``None`` (not
+        sent): the engine's default, another task, or an engine that does not read it."""
+        if self.repeat_auto_check.isChecked() or not self.repeat_slider.isEnabled():
+            return None
+        return self.repeat_slider.value() / _REPEAT_SCALE
+
+    def set_repeat(self, value: float | None) -> None:
+        """Continue repeated figures at ``value`` (0..1); ``None``: the engine's default."""
+        if value is not None:
+            self.repeat_slider.setValue(round(value * _REPEAT_SCALE))  # unticks auto
+        self.repeat_auto_check.setChecked(value is None)
 
     @property
     def shown_key(self) -> str | None:
@@ -727,6 +859,7 @@ class PanelWindow(QMainWindow):
             sampler=_unless_default(self.sampler_combo, DEFAULT_SAMPLER),
             quality=_unless_default(self.quality_combo, DEFAULT_QUALITY),
             below_melody=self.below_melody,
+            density=self.density,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -738,7 +871,7 @@ class PanelWindow(QMainWindow):
             first, last = self.first_bar_spin.value(), self.last_bar_spin.value()
             if first > last:
                 raise ValueError(f"the infill range {first}–{last} is empty")
-            params = replace(params, bars=(first, last),
+            params = replace(params, bars=(first, last), repeat=self.repeat,
                              clip_beats=float(n_bars * BEATS_PER_BAR))
         else:
             params = replace(params, n_bars=n_bars)
@@ -1209,6 +1342,8 @@ class PanelWindow(QMainWindow):
                 combo.setCurrentIndex(0)  # the engine's default is all it can do
         self._update_register_control()
         self.set_limits(status.limits)
+        self._update_density_control()
+        self._update_repeat_control()
         self.protocol_label.setText(f"protocol {status.protocol}")
         self.model_label.setText(f"model {status.model} {status.version}".strip())
         self.device_label.setText(f"device {device_text(status.device)}")
@@ -1224,6 +1359,14 @@ class PanelWindow(QMainWindow):
         self.steps_spin.setRange(int(limits.steps.low), int(limits.steps.high))
         self.variations_spin.setRange(int(limits.variations.low), int(limits.variations.high))
         self.bars_spin.setMaximum(limits.max_bars)
+        for slider in (self.density_slider, self.repeat_slider):
+            slider.blockSignals(True)  # a new range is not the user's choice
+        self.density_slider.setRange(*_density_range(limits))
+        self.repeat_slider.setRange(round(limits.repeat.low * _REPEAT_SCALE),
+                                    round(limits.repeat.high * _REPEAT_SCALE))
+        for slider in (self.density_slider, self.repeat_slider):
+            slider.blockSignals(False)
+        self._limits = limits
         self.jam.set_limits(limits)
 
     def _set_models(self, models: tuple[str, ...]) -> None:
@@ -1362,19 +1505,17 @@ class PanelWindow(QMainWindow):
                          tempo=self._result_tempo(), markers=markers)
             return ": the tracks " + ", ".join(_PART_TRACKS.get(name, name)
                                                for name, _ in shown.result.parts)
-        midi = None
-        bars = request.params.bars
-        if shown.source is not None:
-            midi = result_file(shown.source.clip, request.task, shown.notes,
-                               bars=bars, track=shown.source.track)
-        if midi is None:
+        bars, source = request.params.bars, shown.source
+        midi = None if source is None else result_file(source.clip, request.task, shown.notes,
+                                                       bars=bars, track=source.track)
+        if source is None or midi is None:
             write_clip(path, shown.notes, tempo=self._result_tempo())
             return ""
         midi.save(path)
-        clip = shown.source.clip
+        clip = source.clip
         if request.task == "accompany":
             return f": {clip.name} plus an accompaniment track"
-        track = shown.source.track
+        track = source.track
         which = "every track" if track is None else f"track {clip.tracks[track].name!r}"
         assert bars is not None  # an infill result written into its file
         return (f": {clip.name} with bars {bars[0]}–{bars[1]} of {which} replaced, every "
@@ -1413,11 +1554,15 @@ class PanelWindow(QMainWindow):
         n_bars = sum(phrase.bars for phrase in phrases) or self.bars_spin.value()
         self.roll.set_clip(notes, n_bars=n_bars, target=target)
         self.roll.set_phrases(phrases)
+        self.legend.setText(_SONG_LEGEND if phrases else _CLIP_LEGEND)
         self._show_typed_chords()
         title = self._clip.name if self._clip is not None else "empty clip"
-        self.roll_title.setText(f"<b>Input</b>: {title}")
+        self.roll_kind.setText("<b>Input</b>:")
+        self.roll_title.setText(title)
         self.variation_label.setText("no result")
+        self.variation_label.setToolTip("")
         self.seed_button.setText("seed –")
+        _fit_button(self.seed_button)
         self._update_result_controls()
 
     def _show_result(self) -> None:
@@ -1431,18 +1576,22 @@ class PanelWindow(QMainWindow):
             given=self._accompanied(), roles=result.parts,
         )
         self.roll.set_phrases(song.phrases if song is not None else ())
+        self.legend.setText(_CLIP_LEGEND if song is None else _SONG_LEGEND)
         if song is not None:
             self.roll.set_chords(bars_of_chords(song.chords, n_bars, beats_per_bar=BEATS_PER_BAR))
         else:
             self._show_typed_chords()
         count = len(result.variations)
-        self.variation_label.setText(f"variation {self._shown.index + 1} / {count}")
+        # the number alone: the row must fit 800 px with a ten-digit seed beside it
+        self.variation_label.setText(f"{self._shown.index + 1} / {count}")
+        self.variation_label.setToolTip(f"Variation {self._shown.index + 1} of {count}")
         seed = self.shown_seed
         self.seed_button.setText(f"seed {seed} ↺" if seed is not None else "seed –")
+        _fit_button(self.seed_button)
         key = f" · key {self.shown_key}" if self.shown_key else ""
+        self.roll_kind.setText("<b>Result</b>:")
         self.roll_title.setText(
-            f"<b>Result</b>: {_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes"
-            + key)
+            f"{_TASK_LABELS[result.request.task]}, {len(self._shown.notes)} notes" + key)
         self._update_result_controls()
 
     def _update_result_controls(self) -> None:
@@ -1518,6 +1667,71 @@ class PanelWindow(QMainWindow):
         self.register_note.setText(note)
         self.register_note.setVisible(bool(note))
 
+    def _on_density_moved(self) -> None:
+        """Moving the slider asks for that density (auto goes off)."""
+        self.density_auto_check.setChecked(False)
+        self._update_density_control()
+
+    def _update_density_control(self) -> None:
+        """Density needs a clip task and an engine that lists ``density``; say which
+        density goes out, or why none does."""
+        reads = "density" in self._engine_params
+        clip_task = self.task != RequestKind.SONG
+        for widget in (self.density_slider, self.density_auto_check, self.density_label):
+            widget.setEnabled(reads and clip_task)
+        if not reads:
+            text = "This engine takes no density hint."
+        elif not clip_task:
+            text = "For Infill, Accompany and Generate."
+        elif self.density_auto_check.isChecked():
+            text = ("Auto: the engine asks for the data's typical density."
+                    if self.task == RequestKind.ACCOMPANY else "Auto: the model chooses how busy.")
+        else:
+            text = (f"Asks for about {self.density_slider.value()} notes a bar (a hint the "
+                    "model follows loosely).")
+        self.density_value.setText(text)
+
+    def _on_repeat_moved(self) -> None:
+        """Moving the slider sets the strength (auto goes off)."""
+        self.repeat_auto_check.setChecked(False)
+        self._update_repeat_control()
+
+    def _on_repeat_auto_toggled(self) -> None:
+        self._update_repeat_control()
+
+    def _repeat_default(self) -> float:
+        """What the engine does for an infill that sends no ``repeat``: its default without
+        chords, 0 (fresh) with them."""
+        progression = self.chords_editor.progression
+        return 0.0 if progression is not None and progression.n_bars else float(
+            self._limits.default_repeat)
+
+    def _update_repeat_control(self) -> None:
+        """Continue repeated figures needs infill and an engine that lists ``repeat``; on
+        auto the handle shows the engine's default."""
+        reads = "repeat" in self._engine_params
+        infill = self.task == RequestKind.INFILL
+        for widget in (self.repeat_slider, self.repeat_auto_check, self.repeat_label):
+            widget.setEnabled(reads and infill)
+        auto = self.repeat_auto_check.isChecked()
+        if auto:
+            self.repeat_slider.blockSignals(True)
+            self.repeat_slider.setValue(round(self._repeat_default() * _REPEAT_SCALE))
+            self.repeat_slider.blockSignals(False)
+        if not reads:
+            text = "This engine cannot continue repeated figures."
+        elif not infill:
+            text = "Continue repeated figures: for Infill."
+        elif auto:
+            text = ("Continue repeated figures: auto (with chords: fresh)"
+                    if self._repeat_default() == 0 else
+                    f"Continue repeated figures: auto ({self._repeat_default():g} without "
+                    "chords)")
+        else:
+            value = self.repeat_slider.value() / _REPEAT_SCALE
+            text = f"Continue repeated figures: {value:.2f}" + (" (fresh)" if value == 0 else "")
+        self.repeat_value.setText(text)
+
     def _on_chords_changed(self) -> None:
         """Chords changed: the guidance note, the key warning and the roll's chord lane."""
         progression = self.chords_editor.progression
@@ -1526,6 +1740,7 @@ class PanelWindow(QMainWindow):
         if self._shown is None or self._shown.result.done.song is None:
             self._show_typed_chords()
         self._update_key_warning()
+        self._update_repeat_control()  # the engine's default follows the chords
 
     def _show_typed_chords(self) -> None:
         """The chord lane shows the typed progression (a song's result shows its own)."""
@@ -1557,6 +1772,8 @@ class PanelWindow(QMainWindow):
                                       and not song)
         self._update_track_picker()
         self._update_register_control()
+        self._update_density_control()
+        self._update_repeat_control()
         if self._shown is None:
             self._show_input()
 
@@ -1627,6 +1844,7 @@ class PanelWindow(QMainWindow):
             self.steps_spin.setValue(_int(s.value("sampling/steps"), LIMITS.default_steps))
             self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
             self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
+            self._load_density_repeat()
             for combo, key in ((self.sampler_combo, "sampling/sampler"),
                                (self.quality_combo, "sampling/quality")):  # fmt: skip
                 combo.setCurrentIndex(max(0, combo.findData(s.value(key))))
@@ -1638,6 +1856,20 @@ class PanelWindow(QMainWindow):
         self._on_sampling_changed_quietly()
         self._on_chords_changed()
         self.jam.load_settings()
+
+    def _load_density_repeat(self) -> None:
+        """Density and the repeat strength, each with its auto state."""
+        s = self.settings
+        if s.value("sampling/density") is not None:
+            self.density_slider.setValue(_int(s.value("sampling/density"),
+                                              self.density_slider.value()))
+        self.density_auto_check.setChecked(_bool(s.value("sampling/density_auto"), True))
+        if s.value("sampling/repeat") is not None:
+            self.repeat_slider.setValue(round(_float(s.value("sampling/repeat"), 0.0)
+                                              * _REPEAT_SCALE))
+        self.repeat_auto_check.setChecked(_bool(s.value("sampling/repeat_auto"), True))
+        self._update_density_control()
+        self._update_repeat_control()
 
     def _on_sampling_changed_quietly(self) -> None:
         self._loading = True
@@ -1661,13 +1893,17 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/steps", self.steps_spin.value())
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
+        s.setValue("sampling/density", self.density_slider.value())
+        s.setValue("sampling/density_auto", self.density_auto_check.isChecked())
+        s.setValue("sampling/repeat", self.repeat_slider.value() / _REPEAT_SCALE)
+        s.setValue("sampling/repeat_auto", self.repeat_auto_check.isChecked())
         s.setValue("sampling/sampler", self.sampler_combo.currentData())
         s.setValue("sampling/quality", self.quality_combo.currentData())
         s.setValue("window/geometry", self.saveGeometry())
         self.jam.save_settings()
         s.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt API
         self.audition.stop()
         if self._midi_port is not None:
             self._midi_port.close()
@@ -1690,6 +1926,22 @@ def _midi_output_names() -> list[str]:
     except (OSError, ImportError, RuntimeError) as err:
         log.info("no MIDI outputs for auditioning: %s", err)
         return []
+
+
+def _density_range(limits: Limits) -> tuple[int, int]:
+    """The Density slider's notes a bar: the engine's range without its 0 ("no hint",
+    which is not a point between sparser and denser)."""
+    return max(1, int(limits.density.low)), int(limits.density.high)
+
+
+def _auto_row(auto: QCheckBox, value: QLabel) -> QHBoxLayout:
+    """A slider's second row: its "auto" box, then what it sends in words."""
+    value.setWordWrap(True)
+    value.setStyleSheet("color: #8a8f98;")
+    row = QHBoxLayout()
+    row.addWidget(auto, 0, Qt.AlignmentFlag.AlignTop)
+    row.addWidget(value, 1)
+    return row
 
 
 def _fit_button(button: QPushButton) -> None:
@@ -1747,16 +1999,22 @@ def device_text(device: str) -> str:
 
 
 def _int(value: object, default: int) -> int:
+    """A saved setting as an int (an ini file gives strings), else ``default``."""
+    if not isinstance(value, str | int | float):
+        return default
     try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)
+    except (ValueError, OverflowError):
         return default
 
 
 def _float(value: object, default: float) -> float:
+    """A saved setting as a float, else ``default``."""
+    if not isinstance(value, str | int | float):
+        return default
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         return default
 
 

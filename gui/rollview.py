@@ -23,6 +23,7 @@ from gui.qt import (
     QApplication,
     QColor,
     QFont,
+    QFontMetrics,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -196,7 +197,7 @@ class RollView(QWidget):
             low, high = low - 1, high + 1
         return max(0, low), min(128, high)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.fillRect(self.rect(), _BACKGROUND)
@@ -312,13 +313,18 @@ class RollView(QWidget):
         """Each bar's chord symbols in the lane under the bar numbers."""
         painter.setPen(_CHORD_TEXT)
         bar_width = BEATS_PER_BAR * x_per_beat
+        font = painter.font()
         for bar in range(self._n_bars):
             symbols = self.chords_at(bar + 1)
             for index, symbol in enumerate(symbols):
                 slot = bar_width / len(symbols)
+                painter.setFont(_fitted(font, symbol, slot - 3))
+                shown = symbol if painter.fontMetrics().horizontalAdvance(symbol) <= slot - 3 \
+                    else "…"  # a cut symbol would name another chord ("Cmaj7" -> "Cma")
                 painter.drawText(QRectF(left + bar * bar_width + index * slot + 3,
                                         header, slot - 3, chord_lane),
-                                 Qt.AlignmentFlag.AlignVCenter, symbol)  # fmt: skip
+                                 Qt.AlignmentFlag.AlignVCenter, shown)  # fmt: skip
+        painter.setFont(font)
 
     @staticmethod
     def pitch_name(pitch: int) -> str:
@@ -332,13 +338,18 @@ class RollView(QWidget):
         bar_width = width / max(1, self._n_bars)
         return min(max(1, int((x - _KEYBOARD_WIDTH) // bar_width) + 1), max(1, self._n_bars))
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    # Qt passes an event to its handlers every time; the bindings' stubs say "or None"
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if event is None:
+            return
         if event.button() == Qt.MouseButton.LeftButton and self._n_bars:
             self._press = event.position()
             self._press_bar = self.bar_at(event.position().x())
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseMoveEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if event is None:
+            return
         if self._press_bar is not None and event.buttons() & Qt.MouseButton.LeftButton:
             moved = (event.position() - self._press).manhattanLength() if self._press else 0
             if moved >= QApplication.startDragDistance():
@@ -346,10 +357,22 @@ class RollView(QWidget):
                 self.bars_selected.emit(min(bar, self._press_bar), max(bar, self._press_bar))
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+    def mouseReleaseEvent(self, event: QMouseEvent | None) -> None:  # noqa: N802 - Qt API
+        if event is None:
+            return
         if self._press_bar is not None and event.button() == Qt.MouseButton.LeftButton:
             bar = self.bar_at(event.position().x())  # a click selects one bar
             self.bars_selected.emit(min(bar, self._press_bar), max(bar, self._press_bar))
         self._press = None
         self._press_bar = None
         super().mouseReleaseEvent(event)
+
+
+def _fitted(font: QFont, text: str, width: float) -> QFont:
+    """``font``, down to 70 % of its size when ``text`` is wider than ``width``."""
+    natural = QFontMetrics(font).horizontalAdvance(text)
+    if natural <= width or natural == 0 or font.pointSizeF() <= 0:  # <= 0: sized in pixels
+        return font
+    smaller = QFont(font)
+    smaller.setPointSizeF(max(font.pointSizeF() * 0.7, font.pointSizeF() * width / natural))
+    return smaller

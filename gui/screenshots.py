@@ -3,12 +3,13 @@
 Drives a real panel at 1280x800 against a running engine (``--port``; or
 ``--start-engine`` to start one) and saves PNGs: the input clip with its infill range,
 a result with variations, the key the engine estimated and a warning for chords outside
-it, an accompaniment kept below the melody with the Advanced fold open, errors shown in
-place, the live-jam tab on the system's MIDI and on JACK (with a JACK server running,
+it, a sparser accompaniment kept below the melody with the Advanced fold open, errors
+shown in place, the live-jam tab on the system's MIDI and on JACK (with a JACK server running,
 e.g. ``jackd --no-realtime -d dummy``, its ports and a running jam; without one, the
-advice), the panel with no engine to talk to, and auditioning the target bars at 800x600
-(silently: the playhead moves, nothing is heard). The panel's settings go to a temp
-file, never the user's.
+advice), the panel with no engine to talk to, auditioning the target bars at 800x600
+(silently: the playhead moves, nothing is heard), and a whole song written from the form
+box (an engine without a lead-sheet model: the form box saying so). The panel's settings
+go to a temp file, never the user's.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ log = logging.getLogger(__name__)
 
 SHOTS = ("panel-input.png", "panel-result.png", "panel-error.png", "panel-jam.png",
          "panel-no-engine.png", "panel-audition-800x600.png", "panel-key.png",
-         "panel-musical.png", "panel-jam-jack.png")
+         "panel-musical.png", "panel-jam-jack.png", "panel-song.png")
 SIZES = {"panel-audition-800x600.png": (800, 600)}  # every other shot is 1280x800
 _PROGRESSION = ((48, 60, 64, 67), (43, 59, 62, 67), (45, 60, 64, 69), (41, 60, 65, 69))
 _MELODY = (72, 74, 76, 79, 74, 71, 72, 67, 69, 72, 76, 74, 72, 69, 65, 67)
+SONG_FORM = "i2A4B4A4o2"  # the song shot's form: a repeated A, 16 bars
 
 
 def demo_melody() -> list[ClipNote]:
@@ -87,7 +89,8 @@ def capture(
     steps: int = 4,
 ) -> list[Path]:
     """Save the screenshots in :data:`SHOTS` into ``out_dir``; return their paths."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()  # a QCoreApplication to the type checker
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     log.info("Qt platform: %s", app.platformName())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -155,6 +158,8 @@ def capture(
             window.tabs.setCurrentIndex(1)
             _jam_shot(app, window, "default", paths[3])
             _jam_shot(app, window, "jack", paths[8])
+            window.tabs.setCurrentIndex(0)
+            _song_shot(app, window, paths[9], timeout_s=timeout_s)
         finally:
             window.close()
             client.close()
@@ -164,10 +169,12 @@ def capture(
 
 def _accompany_below_melody(app: QApplication, window: PanelWindow, path: Path, *,
                             timeout_s: float) -> None:
-    """An accompaniment of the clip kept below its melody, the Advanced fold open."""
+    """An accompaniment of the clip kept below its melody and asked to be sparser, the
+    Advanced fold open."""
     window.set_task("accompany")
     window.chords_editor.set_text("C G Am F")
     window.below_melody_check.setChecked(True)
+    window.set_density(6)
     window.variations_spin.setValue(1)
     window.advanced_box.setChecked(True)
     results: list[object] = []
@@ -175,10 +182,32 @@ def _accompany_below_melody(app: QApplication, window: PanelWindow, path: Path, 
     window.generate()
     _wait(app, lambda: bool(results) or window.generate_button.isEnabled(), timeout_s=timeout_s,
           what="the accompaniment")
-    area = window.tabs.currentWidget()
-    area.ensureWidgetVisible(window.advanced_box)  # type: ignore[attr-defined]
+    window.request_area.ensureWidgetVisible(window.advanced_box)
     _shoot(app, window, path)
     window.advanced_box.setChecked(False)
+    window.set_density(None)
+    window.set_task("infill")
+
+
+def _song_shot(app: QApplication, window: PanelWindow, path: Path, *,
+               timeout_s: float) -> None:
+    """The form box's "Write the song": the song's parts coloured by role and its phrases
+    along the top of the roll; an engine without a lead-sheet model: the form box's note."""
+    window.clear_clip()
+    window.chords_editor.set_text("")
+    window.form_editor.set_text(SONG_FORM)
+    window.set_key("C major")
+    window.request_area.ensureWidgetVisible(window.song_button)
+    if window.song_button.isEnabled():
+        results: list[object] = []
+        window.client.result_ready.connect(results.append)
+        window.song_button.click()
+        _wait(app, lambda: bool(results) or window.generate_button.isEnabled(),
+              timeout_s=timeout_s, what="the song")  # fmt: skip
+    else:
+        window.set_task("song")
+    _shoot(app, window, path)
+    window.set_key(None)
     window.set_task("infill")
 
 

@@ -24,7 +24,7 @@ from pythonosc.osc_packet import OscPacket
 KNOWN_PARAMS = {
     "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "model",
-    "quality", "sampler", "below_melody",
+    "quality", "sampler", "below_melody", "density", "repeat",
 }  # fmt: skip
 SONG_PARAMS = {
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -62,6 +62,9 @@ class FakeEngine:
         # an engine older than songs) and whether a lead-sheet model is loaded
         self.tasks: list[str] | None = list(TASKS)
         self.lead_sheet = True
+        self.model, self.device = "fake-arpeggio", "cpu"  # what the status names
+        # the clip tasks' params the status lists (None: the status lists none)
+        self.params: list[str] | None = sorted(KNOWN_PARAMS)
         self.midi_ports = midi_ports  # False: like a machine without a MIDI system
         self.alsa = True  # False: no ALSA sequencer (the default MIDI system fails so)
         self.jack = False  # True: a JACK server runs (the "jack" MIDI system has ports)
@@ -136,19 +139,24 @@ class FakeEngine:
 
     # ---- protocol --------------------------------------------------------------------
 
+    def _status(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "protocol": 1, "version": "0.0-fake", "model": self.model,
+            "device": self.device, "queue": 0, "queue_capacity": 4, "busy": False,
+            "last_latency_ms": 12.5,
+        }  # fmt: skip
+        if self.tasks is not None:
+            status["capabilities"] = {"tasks": self.tasks, "lead_sheet": self.lead_sheet}
+            if self.params is not None:
+                status["capabilities"]["params"] = self.params
+        return status
+
     def _handle(self, address: str, args: list[Any], sender: tuple[str, int]) -> None:
         if address == "/diffjam/hello" and args:
             self._reply_ports[sender[0]] = int(args[0])
         to = self._reply_address(sender)
         if address in ("/diffjam/hello", "/diffjam/status"):
-            status = {
-                "protocol": 1, "version": "0.0-fake", "model": "fake-arpeggio",
-                "device": "cpu", "queue": 0, "queue_capacity": 4, "busy": False,
-                "last_latency_ms": 12.5,
-            }  # fmt: skip
-            if self.tasks is not None:
-                status["capabilities"] = {"tasks": self.tasks, "lead_sheet": self.lead_sheet}
-            self._send(to, "/diffjam/status", json.dumps(status))
+            self._send(to, "/diffjam/status", json.dumps(self._status()))
         elif address == "/diffjam/settings":
             values = json.loads(args[0])
             unknown = sorted(set(values) - SETTINGS_KEYS)
@@ -229,7 +237,7 @@ class FakeEngine:
         if request.task == "song":
             self._run_song(request_id, request)
             return
-        unknown = sorted(set(params) - KNOWN_PARAMS)
+        unknown = sorted(set(params) - set(KNOWN_PARAMS if self.params is None else self.params))
         if unknown:
             self._error(to, request_id, 5, "BAD_PARAMS", f"unknown key {unknown[0]!r}")
             return

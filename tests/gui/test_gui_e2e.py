@@ -159,7 +159,7 @@ def test_generate_draws_the_roll_and_exports(
     real_panel.variations_spin.setValue(2)
     run(qtbot, real_panel)
     assert real_panel.roll.generated == (1, 4)
-    assert real_panel.variation_label.text() == "variation 1 / 2"
+    assert real_panel.variation_label.text() == "1 / 2"
     notes = real_panel.roll.notes
     assert notes, "the model generated no notes"
     assert all(real_panel.roll.is_generated(note) for note in notes)

@@ -201,6 +201,86 @@ def test_controls_an_engine_cannot_read_are_off(panel: PanelWindow, tmp_path: Pa
     assert panel.sampler_combo.isEnabled() and panel.below_melody_check.isEnabled()
 
 
+def test_density_is_sent_only_off_auto(qtbot, panel: PanelWindow,
+                                       fake_engine: FakeEngine) -> None:
+    panel.set_task("generate")
+    panel.chords_editor.set_text("C G Am F")
+    assert panel.density_auto_check.isChecked() and panel.density_slider.isEnabled()
+    assert panel.density_value.text() == "Auto: the model chooses how busy."
+    assert "loosely" in panel.density_slider.toolTip()
+    generate_and_wait(qtbot, panel)
+    assert "density" not in last_params(fake_engine, "generate")  # auto: nothing sent
+    assert (panel.density_slider.minimum(), panel.density_slider.maximum()) == (1, 32)
+    panel.density_slider.setValue(24)  # moving it leaves auto
+    assert not panel.density_auto_check.isChecked()
+    assert panel.density_value.text().startswith("Asks for about 24 notes a bar")
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "generate")["density"] == 24.0
+    panel.set_task("accompany")
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "accompany")["density"] == 24.0
+    panel.set_task("song")  # a song takes no density
+    assert not panel.density_slider.isEnabled() and panel.density is None
+    panel.set_task("generate")
+    panel.density_auto_check.setChecked(True)
+    generate_and_wait(qtbot, panel)
+    assert "density" not in last_params(fake_engine, "generate")
+
+
+def test_continue_repeated_figures_is_an_infill_control(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "in.mid"
+    write_clip(path, [ClipNote(bar * 4.0, 1.0, 60 + bar % 2, 80) for bar in range(8)])
+    assert panel.open_clip(str(path))
+    panel.set_task("infill")
+    panel.chords_editor.set_text("")
+    assert panel.repeat_auto_check.isChecked() and panel.repeat_slider.isEnabled()
+    assert panel.repeat_slider.value() / 20 == 0.7  # the handle shows the engine's default
+    assert panel.repeat_value.text() == "Continue repeated figures: auto (0.7 without chords)"
+    generate_and_wait(qtbot, panel)
+    assert "repeat" not in last_params(fake_engine, "infill")  # untouched: the engine decides
+    panel.chords_editor.set_text("C G Am F")  # with chords the engine starts fresh
+    assert panel.repeat_slider.value() == 0
+    assert panel.repeat_value.text() == "Continue repeated figures: auto (with chords: fresh)"
+    panel.set_repeat(0.4)
+    assert not panel.repeat_auto_check.isChecked()
+    assert panel.repeat_value.text() == "Continue repeated figures: 0.40"
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "infill")["repeat"] == 0.4
+    for task in ("accompany", "generate", "song"):
+        panel.set_task(task)
+        assert not panel.repeat_slider.isEnabled() and not panel.repeat_auto_check.isEnabled()
+        assert panel.repeat is None
+    assert panel.repeat_value.text() == "Continue repeated figures: for Infill."
+    panel.set_task("generate")
+    generate_and_wait(qtbot, panel)
+    assert "repeat" not in last_params(fake_engine, "generate")
+    panel.set_task("infill")
+    panel.repeat_auto_check.setChecked(True)  # back to the engine's default
+    assert panel.repeat_slider.value() == 0 and panel.repeat is None
+
+
+def test_density_and_repeat_are_off_for_an_engine_that_does_not_list_them(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine
+) -> None:
+    panel.set_task("infill")
+    panel.set_density(8)
+    panel.set_repeat(0.5)
+    assert (panel.density, panel.repeat) == (8.0, 0.5)
+    fake_engine.params = sorted(set(fake_engine.params or ()) - {"density", "repeat"})
+    qtbot.waitUntil(lambda: not panel.density_slider.isEnabled(), timeout=WAIT)
+    assert not panel.repeat_slider.isEnabled() and not panel.density_auto_check.isEnabled()
+    assert panel.density_value.text() == "This engine takes no density hint."
+    assert panel.repeat_value.text() == "This engine cannot continue repeated figures."
+    generate_and_wait(qtbot, panel)  # the fake refuses keys it does not list
+    params = last_params(fake_engine, "infill")
+    assert "density" not in params and "repeat" not in params
+    # an engine that lists no params at all cannot read them either
+    panel._on_status(Status(1, "0.1-old", "m", "cpu", 0, 8, False, None))
+    assert panel.density is None and not panel.density_slider.isEnabled()
+
+
 def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSettings) -> None:
     client = make_client(fake_engine.port)
     first = PanelWindow(client=client, settings=settings)
@@ -209,6 +289,8 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     first.sampler_combo.setCurrentIndex(first.sampler_combo.findData("ddpm"))
     first.quality_combo.setCurrentIndex(first.quality_combo.findData("high"))
     first.jam.set_midi_system("jack")
+    first.set_density(20)
+    first.set_repeat(0.35)
     first.save_settings()
     second = PanelWindow(client=make_client(fake_engine.port), settings=settings)
     qtbot.addWidget(second)
@@ -216,6 +298,14 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     assert second.sampler_combo.currentData() == "ddpm"
     assert second.quality_combo.currentData() == "high"
     assert second.jam.midi_system == "jack" and second.client.jam_midi_system == "jack"
+    assert not second.density_auto_check.isChecked() and second.density_slider.value() == 20
+    assert not second.repeat_auto_check.isChecked() and second.repeat_slider.value() == 7
+    second.set_density(None)
+    second.set_repeat(None)
+    second.save_settings()
+    third = PanelWindow(client=make_client(fake_engine.port), settings=settings)
+    qtbot.addWidget(third)
+    assert third.density_auto_check.isChecked() and third.repeat_auto_check.isChecked()
 
 
 # ---- the jam tab offers JACK -----------------------------------------------------------

@@ -101,19 +101,19 @@ def test_generate_draws_the_roll_with_generated_bars_apart(
     generated = [note for note in panel.roll.notes if panel.roll.is_generated(note)]
     assert [note.pitch for note in generated] == list(ARPEGGIO) * 2
     assert len(panel.roll.notes) - len(generated) == 24  # the context outside bars 3-4
-    assert panel.variation_label.text() == "variation 1 / 3"
+    assert panel.variation_label.text() == "1 / 3"
     assert panel.progress_bar.value() == 100
     image = panel.roll.grab().toImage()
     assert count_pixels(image, GENERATED_COLOR) > 50
     assert count_pixels(image, CONTEXT_COLOR) > 50
     panel.next_button.click()
-    assert panel.variation_label.text() == "variation 2 / 3"
+    assert panel.variation_label.text() == "2 / 3"
     assert [n.pitch for n in panel.roll.notes if panel.roll.is_generated(n)][:4] == [
         p + 1 for p in ARPEGGIO
     ]
     panel.prev_button.click()
     panel.prev_button.click()
-    assert panel.variation_label.text() == "variation 3 / 3"
+    assert panel.variation_label.text() == "3 / 3"
 
 
 def test_accompany_and_generate_params(qtbot, panel: PanelWindow, fake_engine) -> None:
@@ -329,9 +329,9 @@ def test_variation_shortcuts(qtbot, panel: PanelWindow) -> None:
     generate_and_wait(qtbot, panel)
     panel.activateWindow()
     qtbot.keyClick(panel, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
-    assert panel.variation_label.text() == "variation 2 / 2"
+    assert panel.variation_label.text() == "2 / 2"
     qtbot.keyClick(panel, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
-    assert panel.variation_label.text() == "variation 1 / 2"
+    assert panel.variation_label.text() == "1 / 2"
 
 
 def test_milliseconds() -> None:
@@ -494,7 +494,7 @@ def test_escape_cancels_at_once_and_shows_cancelled(
     fake_engine.hold = False
     fake_engine.finish_held()  # the engine's late result is not shown
     generate_and_wait(qtbot, panel)
-    assert panel.variation_label.text() == "variation 1 / 1"
+    assert panel.variation_label.text() == "1 / 1"
 
 
 def test_ctrl_o_opens_and_ctrl_s_saves(
@@ -513,20 +513,37 @@ def test_ctrl_o_opens_and_ctrl_s_saves(
     assert (tmp_path / "out.mid").exists()
 
 
-def test_usable_at_800_by_600(qtbot, panel: PanelWindow) -> None:
-    panel.set_task("generate")
+def test_usable_at_800_by_600(qtbot, panel: PanelWindow, fake_engine: FakeEngine,
+                              tmp_path: Path) -> None:
+    write_clip(tmp_path / "long.mid", [ClipNote(bar * 4.0, 1.0, 60, 80) for bar in range(16)])
+    assert panel.open_clip(str(tmp_path / "long.mid"))
+    panel.set_task("infill")
+    panel.last_bar_spin.setValue(16)
+    panel.first_bar_spin.setValue(12)  # a two-digit bar range on the drag handle
     panel.variations_spin.setValue(3)
     panel.seed_spin.setValue(2**31 - 1)  # the widest seed
     generate_and_wait(qtbot, panel)
     panel.show_variation(1)
+    # a long model name and a GPU in the header
+    fake_engine.model, fake_engine.device = "my-fine-tuned-model-after-forty-epochs", "cuda:0"
+    qtbot.waitUntil(lambda: "forty" in panel.model_label.text(), timeout=WAIT)
+    qtbot.wait(50)  # the layouts take the new texts' sizes
     assert panel.minimumSizeHint().width() <= 800
     assert panel.minimumSizeHint().height() <= 600
     panel.resize(800, 600)
     qtbot.waitUntil(lambda: panel.width() == 800)
-    for button in (panel.generate_button, panel.cancel_button, panel.save_button):
+    for button in (panel.generate_button, panel.cancel_button, panel.save_button,
+                   panel.drag_bars_handle, panel.favourite_button):  # fmt: skip
         assert not button.visibleRegion().isEmpty(), button.text()  # not scrolled away
-    area = panel.tabs.currentWidget()  # the request tab scrolls only vertically: nothing cut
-    assert area.widget().minimumSizeHint().width() <= area.viewport().width()
+        right = button.mapTo(panel, button.rect().topRight()).x()
+        assert right < 800, button.text()
+    assert panel.roll_title.text().endswith("key C major")  # whole, though cut on screen
+    assert panel.model_label.text() == "model my-fine-tuned-model-after-forty-epochs 0.0-fake"
+    for index in (0, 1):  # the request and jam tabs scroll only vertically: nothing cut
+        panel.tabs.setCurrentIndex(index)
+        area = panel.tabs.currentWidget()
+        qtbot.waitUntil(area.isVisible)
+        assert area.widget().minimumSizeHint().width() <= area.viewport().width(), index
 
 
 def test_audition_plays_the_clip_then_a_b_between_original_and_variation(
@@ -607,7 +624,7 @@ def test_use_result_as_clip_clear_and_undo(qtbot, panel: PanelWindow, tmp_path: 
     assert panel.roll.notes == ()
     panel.activateWindow()
     qtbot.keyClick(panel, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert panel.variation_label.text() == "variation 1 / 1"  # the second result is back
+    assert panel.variation_label.text() == "1 / 1"  # the second result is back
     panel.undo()  # before the second result: the first result as the clip
     assert panel.roll.notes == result and panel.clip_label.text().startswith("result v1")
     panel.undo()  # the first result, on the opened file
