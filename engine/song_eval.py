@@ -80,6 +80,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine import metrics
+from engine.baselines import song_number
 from engine.bootstrap import DEFAULT_RESAMPLES, SongBootstrap, percentile_interval
 from engine.chord_bigram import (
     ChordBigram,
@@ -229,7 +230,7 @@ class SongTask:
 
 def task_seed(seed: int, song_id: str) -> int:
     """The seed of one song's systems, from ``--seed`` and the song id."""
-    return int(np.random.SeedSequence([seed, int(song_id)]).generate_state(1)[0])
+    return int(np.random.SeedSequence([seed, song_number(song_id)]).generate_state(1)[0])
 
 
 def choose_forms(songs: Sequence[Song], *, seed: int, min_bars: int = MIN_FORM_BARS,
