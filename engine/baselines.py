@@ -33,6 +33,7 @@ from engine.harmony import Chord, ChordSpan, Key
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 
 __all__ = [
+    "beat_chord_features",
     "song_number",
     "ARRANGEMENT_PRIOR",
     "INFILL_BARS",
@@ -550,19 +551,32 @@ def random_in_key_system() -> System:
 # ---------------------------------------------------------------------------- retrieval
 
 
-def chord_features(chords: Sequence[ChordSpan], *, n_beats: int) -> np.ndarray:
-    """(n_beats, 12) unit chroma of the chord sounding at the middle of each beat (zeros
-    for "N" or no chord)."""
+def beat_chord_features(starts: np.ndarray, stops: np.ndarray, chroma: np.ndarray, *,
+                        n_beats: int) -> np.ndarray:
+    """(n_beats, 12) unit chroma of the chord sounding at the middle of each beat, from
+    chord spans as arrays (``starts``, ``stops`` in steps; ``chroma`` (n, 12), zeros for
+    "N"); zeros where no span sounds. The one definition of the retrieval feature: the
+    query side (:func:`chord_features`) and the library built from a cache
+    (engine.evaluate.cache_library) both use it."""
     features = np.zeros((n_beats, 12))
-    for span in chords:
-        if span.chord.is_no_chord:
-            continue
-        for beat in range(n_beats):
-            mid = beat * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
-            if span.start <= mid < span.stop:
-                features[beat] = span.chord.chroma
+    if len(starts):
+        order = np.argsort(starts, kind="stable")
+        first, last, tones = starts[order], stops[order], chroma[order]
+        mids = np.arange(n_beats) * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
+        index = np.searchsorted(first, mids, side="right") - 1
+        inside = (index >= 0) & (mids < last[np.clip(index, 0, None)])
+        features[inside] = tones[index[inside]]
     norms = np.linalg.norm(features, axis=1, keepdims=True)
     return np.divide(features, norms, out=np.zeros_like(features), where=norms > 0)
+
+
+def chord_features(chords: Sequence[ChordSpan], *, n_beats: int) -> np.ndarray:
+    """:func:`beat_chord_features` of chord spans ("N" spans sound as no chord)."""
+    spans = [s for s in chords if not s.chord.is_no_chord]
+    return beat_chord_features(np.array([s.start for s in spans], dtype=np.int64),
+                               np.array([s.stop for s in spans], dtype=np.int64),
+                               np.array([s.chord.chroma for s in spans],
+                                        dtype=np.float64).reshape(-1, 12), n_beats=n_beats)
 
 
 def _transpose(notes: Sequence[Note], semitones: int) -> tuple[Note, ...]:

@@ -59,6 +59,7 @@ from engine.baselines import (
     Segment,
     System,
     TaskInput,
+    beat_chord_features,
     context_shuffle_system,
     copy_bars_system,
     copy_neighbours_system,
@@ -397,9 +398,7 @@ def cache_library(path: str | os.PathLike[str], *, split: str | None = "train",
 
     cache = load_cache(path)
     vocab = _vocab(cache.chord_vocab)
-    chroma = np.array([c.chroma for c in vocab], dtype=np.float32).reshape(-1, 12)
-    norms = np.linalg.norm(chroma, axis=1, keepdims=True)
-    chroma = np.divide(chroma, norms, out=np.zeros_like(chroma), where=norms > 0)
+    chroma = np.array([c.chroma for c in vocab], dtype=np.float64).reshape(-1, 12)
     excluded = set(exclude)
     beats_per_bar = STEPS_PER_BAR // STEPS_PER_BEAT
     n_beats = n_bars * beats_per_bar
@@ -409,14 +408,11 @@ def cache_library(path: str | os.PathLike[str], *, split: str | None = "train",
     for cs in cache.songs:
         if (split is not None and cs.split != split) or cs.song_id in excluded:
             continue
-        chords = cs.chords[np.argsort(cs.chords[:, 0], kind="stable")]
+        chords = cs.chords
         if len(chords) == 0 or cs.n_bars < n_bars:
             continue
-        mids = np.arange(cs.n_bars * beats_per_bar) * STEPS_PER_BEAT + STEPS_PER_BEAT // 2
-        index = np.searchsorted(chords[:, 0], mids, side="right") - 1
-        inside = (index >= 0) & (mids < chords[np.clip(index, 0, None), 1])
-        song_features = np.zeros((len(mids), 12), dtype=np.float32)
-        song_features[inside] = chroma[chords[index[inside], 2]]
+        song_features = beat_chord_features(chords[:, 0], chords[:, 1], chroma[chords[:, 2]],
+                                            n_beats=cs.n_bars * beats_per_bar).astype(np.float32)
         piano = np.sort(cs.notes[cs.notes[:, 0] == 2, 2])
         for bar in range(0, cs.n_bars - n_bars + 1, hop_bars):
             lo, hi = bar * STEPS_PER_BAR, (bar + n_bars) * STEPS_PER_BAR
