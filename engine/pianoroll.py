@@ -183,16 +183,19 @@ def roll_to_notes(
     threshold: float = 0.5,
     default_velocity: int = 80,
 ) -> list[Note]:
-    """Decode a ``(3, n_steps, n_pitches)`` roll into notes, sorted.
+    """Decode a ``(3, n_steps, n_pitches)`` roll, or a ``(2, ...)`` one without the
+    velocity channel (what the model writes: onset and sustain), into notes, sorted.
 
     A note starts where onset > ``threshold`` and lasts while sustain > ``threshold``
-    and no new onset comes. Its velocity is the mean of the velocity channel over
-    the note, times 127, rounded and clipped to 1..127; ``default_velocity`` is used
-    when that mean is 0 (a roll without velocity information).
+    and no new onset comes (``threshold=0`` reads the model's data units, -1 / +1). Its
+    velocity is the mean of the velocity channel over the note, times 127, rounded and
+    clipped to 1..127; ``default_velocity`` is used when that mean is 0 or the roll has
+    no velocity channel.
     """
-    if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[0] != 3:
+    if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[0] not in (2, 3):
         raise ValueError(
-            f"roll must have shape (3, n_steps, n_pitches), got {getattr(data, 'shape', data)}"
+            f"roll must have shape (3 or 2, n_steps, n_pitches), got "
+            f"{getattr(data, 'shape', data)}"
         )
     onset = data[0] > threshold
     sustain = data[1] > threshold
@@ -203,7 +206,7 @@ def roll_to_notes(
         end = t + 1
         while end < n_steps and sustain[end, p] and not onset[end, p]:
             end += 1
-        mean_velocity = float(data[2, t:end, p].mean())
+        mean_velocity = float(data[2, t:end, p].mean()) if len(data) == 3 else 0.0
         velocity = round(mean_velocity * 127) if mean_velocity > 0 else default_velocity
         velocity = min(127, max(1, velocity))
         pitch = pitch_low + p

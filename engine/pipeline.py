@@ -442,11 +442,10 @@ class Pipeline:
         dynamics = velocity_profile(context, melody, (lo, hi))
         variations = []
         for roll in rolls:
-            data = np.concatenate([roll, np.zeros_like(roll[:1])])
             new = [
                 Note(start=n.start, pitch=n.pitch, duration=min(n.duration, hi - n.start),
                      velocity=dynamics.velocity(n.start, n.pitch))
-                for n in roll_to_notes(data)
+                for n in roll_to_notes(roll, threshold=0.0)
                 if lo <= n.start < hi
             ]
             variations.append(tuple(sorted([*keep, *new])))
@@ -590,7 +589,7 @@ class Pipeline:
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0
-        rolls = [(state[i, :, : n_bars * STEPS_PER_BAR] > 0).astype(np.float32) for i in range(v)]
+        rolls = [state[i, :, : n_bars * STEPS_PER_BAR] for i in range(v)]  # data units, ±1
         return rolls, key, nfe
 
     def _network_for(self, options: SamplingOptions, task: str

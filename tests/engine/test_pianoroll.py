@@ -139,3 +139,13 @@ def test_pianoroll_validates_its_array() -> None:
         PianoRoll(data=np.zeros((2, 4, N_PITCHES), dtype=np.float32))
     with pytest.raises(ValueError, match="float32"):
         PianoRoll(data=np.zeros((3, 4, N_PITCHES)))
+
+
+def test_the_model_s_two_channel_data_units_decode_without_a_velocity_channel():
+    notes = [Note(0, 60, 4, 100), Note(2, 64, 3, 90), Note(8, 60, 1, 70)]
+    roll = notes_to_roll(notes, n_steps=16)
+    data = roll.data[:2] * 2.0 - 1.0  # what the model writes: onset and sustain, -1 / +1
+    decoded = roll_to_notes(data, threshold=0.0, default_velocity=64)
+    assert [(n.start, n.pitch, n.duration) for n in decoded] == \
+        [(n.start, n.pitch, n.duration) for n in sorted(notes)]
+    assert {n.velocity for n in decoded} == {64}
