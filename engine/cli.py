@@ -212,6 +212,8 @@ def add_train_leadsheet_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--channels", default="64,128,192,256",
                         help="U-Net widths per level (default 64,128,192,256)")
+    parser.add_argument("--stem-channels", type=int, default=0,
+                        help="channels of the melody's pitch stem (0: none; default 0)")
     parser.add_argument("--window-bars", type=int, default=32, help="bars a window (32)")
     parser.add_argument("--save-every", type=int, default=500, help="steps between saves")
     parser.add_argument("--threads", type=int, help="torch CPU threads")

@@ -48,7 +48,14 @@ from torch import nn
 
 from engine.errors import ModelFileError
 from engine.harmony import Chord, ChordSpan, chord_grid, recognize_chord
-from engine.model import ResBlock, TransformerBlock, _timestep_embedding, _zero_init
+from engine.model import (
+    PitchConvBlock,
+    PitchRowAttention,
+    ResBlock,
+    TransformerBlock,
+    _timestep_embedding,
+    _zero_init,
+)
 from engine.pianoroll import STEPS_PER_BAR, Note
 
 __all__ = [
@@ -186,6 +193,9 @@ class LeadSheetConfig:
     emb_dim: int = 256
     dropout: float = 0.0
     window_bars: int = 32
+    stem_channels: int = 0  # 0: none; else the melody's pitch stem (LeadSheetNet)
+    stem_heads: int = 2
+    stem_attention: bool = False  # time attention in each pitch row (7x the CPU cost)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "channels": list(self.channels)}
@@ -200,7 +210,17 @@ class LeadSheetConfig:
 
 class LeadSheetNet(nn.Module):
     """v-prediction U-Net over time. Input per step: x_t, the known parts, their two masks
-    (melody, chords) and the form features; output: v for every channel."""
+    (melody, chords) and the form features; output: v for every channel.
+
+    With ``stem_channels`` > 0 the melody also goes through a **pitch stem**, as in the
+    accompaniment model that won this project's bake-off (docs/model-card.md): per cell of
+    (time, melody pitch) the planes x_t and known (onset, sustain), the melody mask, and
+    the chord tone of the cell's pitch class in x_t and known; 3x3 convolutions (and,
+    with ``stem_attention``, self-attention along time within each pitch row), weights
+    shared by every pitch; the
+    stem enters the U-Net folded into channels and comes back as a 2-D head added to the
+    melody's output, so "this pitch continues" is learnt once for all pitches.
+    """
 
     def __init__(self, config: LeadSheetConfig) -> None:
         super().__init__()
@@ -230,6 +250,17 @@ class LeadSheetNet(nn.Module):
         self.out_norm = nn.GroupNorm(8, ch[0])
         self.out = nn.Conv1d(ch[0], CHANNELS, 3, padding=1)
         _zero_init(self.out)
+        stem = config.stem_channels
+        if stem:
+            self.stem_in = nn.Conv2d(STEM_PLANES, stem, 3, padding=1)
+            self.stem_block = PitchConvBlock(stem, emb)
+            self.stem_attention: nn.Module = PitchRowAttention(
+                stem, config.stem_heads) if config.stem_attention else nn.Identity()
+            self.stem_fold = nn.Conv1d(stem * MEL_PITCHES, ch[0], 1)
+            self.stem_unfold = nn.Conv1d(ch[0], stem * MEL_PITCHES, 1)
+            self.stem_head = nn.Conv2d(stem, 2, 3, padding=1)
+            _zero_init(self.stem_fold)
+            _zero_init(self.stem_head)
 
     @property
     def time_multiple(self) -> int:
@@ -241,6 +272,12 @@ class LeadSheetNet(nn.Module):
         form (B, COND_DIM, T); t (B,) -> v (B, CHANNELS, T)."""
         emb = self.time_mlp(_timestep_embedding(t, self.config.emb_dim))
         h = self.inp(torch.cat([x_t, known, masks, form], dim=1))
+        stem = None
+        if self.config.stem_channels:
+            stem = self.stem_attention(self.stem_block(
+                self.stem_in(_stem_planes(x_t, known, masks)), emb))
+            b, c, steps, p = stem.shape
+            h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, c * p, steps))
         skips = []
         for i, blocks in enumerate(self.down):
             for block in cast(nn.ModuleList, blocks):
@@ -259,7 +296,36 @@ class LeadSheetNet(nn.Module):
             h = second(h, emb)
             if i < len(self.unpool):
                 h = self.unpool[i](h)
-        return self.out(F.silu(self.out_norm(h)))
+        h = F.silu(self.out_norm(h))
+        out = self.out(h)
+        if stem is not None:
+            b, c, steps, p = stem.shape
+            back = self.stem_unfold(h).reshape(b, c, p, steps).permute(0, 1, 3, 2)
+            melody = self.stem_head(F.silu(stem + back))  # (B, 2, T, P)
+            out = out + torch.cat([melody[:, 0].transpose(1, 2), melody[:, 1].transpose(1, 2),
+                                   torch.zeros_like(out[:, MELODY_CHANNELS:])], dim=1)
+        return out
+
+
+STEM_PLANES = 7
+_PITCH_CLASS = (torch.arange(MEL_PITCHES) + MEL_LOW) % 12
+
+
+def _stem_planes(x_t: torch.Tensor, known: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """(B, STEM_PLANES, T, MEL_PITCHES): per melody cell, x_t and known (onset, sustain),
+    the melody mask, and x_t's and known's chord tone at the cell's pitch class."""
+    steps = x_t.shape[2]
+    pcs = _PITCH_CLASS.to(x_t.device)
+
+    def cells(x: torch.Tensor, first: int) -> torch.Tensor:  # (B, MEL_PITCHES, T) -> (B,T,P)
+        return x[:, first:first + MEL_PITCHES].transpose(1, 2)
+
+    def chord_tone(x: torch.Tensor) -> torch.Tensor:
+        return x[:, CHROMA:CHROMA + 12][:, pcs].transpose(1, 2)
+
+    mask = masks[:, 0, :, None].expand(-1, steps, MEL_PITCHES)
+    return torch.stack([cells(x_t, ONSET), cells(x_t, SUSTAIN), cells(known, ONSET),
+                        cells(known, SUSTAIN), mask, chord_tone(x_t), chord_tone(known)], dim=1)
 
 
 def expand_masks(masks: torch.Tensor) -> torch.Tensor:

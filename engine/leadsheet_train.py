@@ -237,7 +237,7 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
 def run_command(args: argparse.Namespace) -> int:
     """``diffjam train-leadsheet`` (options: engine.cli.add_train_leadsheet_arguments)."""
     config = LeadSheetConfig(channels=tuple(int(c) for c in args.channels.split(",")),
-                             window_bars=args.window_bars)
+                             window_bars=args.window_bars, stem_channels=args.stem_channels)
     train_leadsheet(cache_path=args.cache, run=args.run, steps=args.steps,
                     minutes=args.minutes, batch_size=args.batch_size, lr=args.lr,
                     device=args.device, seed=args.seed, config=config,

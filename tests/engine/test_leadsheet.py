@@ -151,3 +151,23 @@ def test_chords_are_decided_per_half_bar_by_default():
     x = encode([], chords, 16)
     assert [s.start for s in decode_chords(x)] == [0, 8]
     assert [s.start for s in decode_chords(x, unit=4)] == [0, 4]
+
+
+def test_the_pitch_stem_shares_its_weights_across_pitches_and_round_trips(tmp_path):
+    config = LeadSheetConfig(channels=(16, 32), attention_layers=1, heads=2, emb_dim=32,
+                             window_bars=8, stem_channels=4)
+    net = LeadSheetNet(config)
+    with torch.no_grad():  # wake the zero-initialised head so the stem shows in the output
+        torch.nn.init.normal_(net.stem_head.weight)
+    x = torch.randn(2, CHANNELS, 32)
+    masks = torch.zeros(2, 2, 32)
+    form = torch.zeros(2, COND_DIM, 32)
+    t = torch.full((2,), 0.5)
+    out = net(x, t, torch.zeros_like(x), masks, form)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    assert sum(p.numel() for p in net.stem_head.parameters()) == 2 * 4 * 9 + 2
+    path = save_leadsheet(tmp_path / "stem.safetensors", net)
+    loaded, _ = load_leadsheet(path)
+    assert loaded.config.stem_channels == 4
+    assert torch.allclose(loaded(x, t, torch.zeros_like(x), masks, form),
+                          net.half().float()(x, t, torch.zeros_like(x), masks, form), atol=1e-4)
