@@ -120,7 +120,7 @@ def test_a_model_file_round_trips_and_a_wrong_file_is_refused(tmp_path):
 
 def test_the_sampler_keeps_known_parts_and_starts_from_a_draft():
     net = LeadSheetNet(TINY).eval()
-    sampler = LeadSheetSampler(net, torch.device("cpu"))
+    sampler = LeadSheetSampler(net, torch.device("cpu"), one_line=True)
     sheet = _sheet(8, 2)
     masks = np.zeros((2, 128), dtype=np.float32)
     masks[1] = 1.0  # chords given
