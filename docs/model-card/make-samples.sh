@@ -23,3 +23,7 @@ for name in sample-infill-006-bars3-6 sample-infill-006-bars3-6-no-chords; do
 done
 $DIFFJAM roll-image sample-accompany-006.mid --title "accompaniment under the melody" \
     --out sample-accompany-006.svg
+# a whole song from a form (the lead-sheet model, then the accompaniment model)
+$DIFFJAM song --form i4A8B8A8o4 --key "A minor" --tempo 96 --seed 7 -o sample-song-i4A8B8A8o4.mid --force
+$DIFFJAM roll-image sample-song-i4A8B8A8o4.mid --title "song i4A8B8A8o4 (melody, chords, accompaniment)" \
+    --out sample-song-i4A8B8A8o4.svg
