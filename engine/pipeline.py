@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -307,12 +307,17 @@ class Pipeline:
                   options: SamplingOptions = SamplingOptions(),
                   progress: Progress | None = None,
                   cancel: threading.Event | None = None,
-                  context: Sequence[Note] = (), bars: BarRange | None = None) -> Result:
+                  context: Sequence[Note] = (), bars: BarRange | None = None,
+                  repeat_from: Mapping[int, int] | None = None,
+                  repeat: float = 0.0) -> Result:
         """A piano accompaniment of ``n_bars`` bars following ``chords`` (looped when
         shorter) under an optional ``melody``. Returns the accompaniment notes only.
 
         ``context`` (accompaniment notes already played) and ``bars`` (the bars to write,
-        default all) let live jam continue an accompaniment bar by bar.
+        default all) let live jam continue an accompaniment bar by bar. ``repeat_from``
+        (target bar -> a bar of ``context``) with ``repeat`` > 0 starts those bars from
+        the context bars they repeat, noised to ``1 - repeat`` (a song's repeated phrase:
+        engine.song).
         """
         self._check_size(list(melody or ()) + list(context), n_bars)
         if not chords and melody is None:
@@ -329,10 +334,18 @@ class Pipeline:
             inferred = self._gap_chords(around, chords, n_bars=n_bars, bars=bars,
                                         options=options)
             chords = list(chords or ()) or list(inferred)
+        draft = None
+        if repeat_from and repeat > 0.0:
+            roll = _onset_sustain(context, n_bars * STEPS_PER_BAR)
+            for bar, source in repeat_from.items():
+                to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
+                roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
+            draft = (roll, repeat)
         result = self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
                            context=list(context), chords=chords, melody=melody,
                            options=options, progress=progress, cancel=cancel, keep=(),
-                           binarize=self._binarize(options, "accompany"), name="accompany")
+                           binarize=self._binarize(options, "accompany"), name="accompany",
+                           draft=draft)
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,

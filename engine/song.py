@@ -11,7 +11,8 @@
    accompaniment settings' ``in_key``, as everywhere) melody notes, chord tones and basses
    stay in the key's scale.
 3. **Accompaniment**: the engine's model (:meth:`engine.pipeline.Pipeline.accompany`)
-   under the lead sheet's melody and chords.
+   under the lead sheet's melody and chords, cut at the phrases whose label repeats: a
+   repeated phrase's accompaniment starts from its first phrase's, as its lead sheet did.
 
 Any part can be fixed (:class:`FixedParts`): given melody bars and given chords are
 known parts of the lead-sheet stage, given accompaniment bars are known context of the
@@ -271,7 +272,8 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
                            decode_chords(work.state, shift=-shift, scale=work.scale), masks[1])
 
     accompaniment = _accompany(pipeline, chords, melody, n_bars, key=key, seed=seed,
-                               options=options, fixed=fixed, progress=progress, cancel=cancel)
+                               options=options, fixed=fixed, phrases=phrases,
+                               progress=progress, cancel=cancel)
     total = time.perf_counter() - started
     return Song(phrases=tuple(form), key=key, tempo=tempo, n_bars=n_bars,
                 melody=tuple(sorted(melody)), chords=tuple(chords),
@@ -295,28 +297,62 @@ def _merge_chords(given: Sequence[ChordSpan], decoded: Sequence[ChordSpan],
     return sorted(out, key=lambda s: s.start)
 
 
+def _accompaniment_pieces(ranges: Sequence[BarRange],
+                          phrases: Sequence[tuple[int, int, str]]
+                          ) -> list[tuple[BarRange, dict[int, int]]]:
+    """The runs of bars to write cut where a repeated phrase starts and ends, each with
+    its bars' sources: bar -> the bar of the label's first phrase it repeats (only
+    sources written before the piece)."""
+    first: dict[str, tuple[int, int]] = {}
+    repeats: list[tuple[int, int, tuple[int, int]]] = []
+    for start, bars, letter in phrases:
+        earlier = first.setdefault(letter, (start, bars))
+        if earlier[0] != start:
+            repeats.append((start, bars, earlier))
+    pieces = []
+    for run in ranges:
+        cuts = {run.start, run.stop}
+        for start, bars, _ in repeats:
+            cuts |= {c for c in (start, start + bars) if run.start < c < run.stop}
+        edges = sorted(cuts)
+        for a, b in zip(edges, edges[1:], strict=False):
+            sources = {bar: src_start + (bar - start) % src_bars
+                       for start, bars, (src_start, src_bars) in repeats
+                       for bar in range(max(a, start), min(b, start + bars))
+                       if src_start + (bar - start) % src_bars < a}
+            pieces.append((BarRange(a, b), sources))
+    return pieces
+
+
 def _accompany(pipeline: Any, chords: Sequence[ChordSpan], melody: Sequence[Note],
                n_bars: int, *, key: Key, seed: int, options: SongOptions, fixed: FixedParts,
+               phrases: Sequence[tuple[int, int, str]],
                progress: StageProgress | None, cancel: threading.Event | None) -> list[Note]:
     """The accompaniment stage: every bar not fixed, under the melody and the chords,
-    left to right, the fixed bars (and the bars written before) as context."""
+    left to right, the fixed bars (and the bars written before) as context. A phrase
+    whose label came before starts from that phrase's accompaniment, noised to
+    ``1 - repeat_strength``, as its lead sheet did (not in the no-form baseline)."""
     fixed_steps = _bars_mask(fixed.accompaniment_bars, n_bars)
     notes = [n for n in fixed.accompaniment
              if 0 <= n.start < n_bars * STEPS_PER_BAR and fixed_steps[n.start]]
     sampling = dataclasses.replace(options.accompaniment, key=key, variations=1,
                                    seed=(seed * 7919 + 17) % (2**63 - 1))
     ranges = _accompaniment_ranges(fixed.accompaniment_bars, n_bars)
-    for index, bars in enumerate(ranges):
+    pieces = (_accompaniment_pieces(ranges, phrases) if options.use_form
+              else [(r, {}) for r in ranges])
+    strength = options.repeat_strength if options.use_form else 0.0
+    for index, (bars, sources) in enumerate(pieces):
 
         def step(fraction: float, index: int = index) -> None:
             if progress is not None:
-                progress(STAGES[1], (index + fraction) / len(ranges))
+                progress(STAGES[1], (index + fraction) / len(pieces))
 
         whole = bars == BarRange(0, n_bars)
         result = pipeline.accompany(list(chords), n_bars=n_bars, melody=list(melody),
                                     options=sampling, progress=step, cancel=cancel,
                                     context=() if whole else list(notes),
-                                    bars=None if whole else bars)
+                                    bars=None if whole else bars,
+                                    repeat_from=sources or None, repeat=strength)
         lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
         notes += [n for n in result.variations[0] if lo <= n.start < hi]
     if progress is not None:

@@ -130,3 +130,30 @@ def test_with_the_projection_on_no_part_leaves_the_key(pipeline):
         scale = key.scale_mask()
         assert all(scale[n.pitch % 12] for n in (*song.melody, *song.accompaniment))
         assert all(scale[pc] for s in song.chords for pc in range(12) if s.chord.chroma[pc])
+
+
+def test_a_repeated_phrase_s_accompaniment_starts_from_its_first_phrase(pipeline):
+    song = pipeline.song(parse_form("A2B2A2"), key=Key(0, "major"),
+                         options=SongOptions(seed=3, steps=3, repeat_strength=1.0))
+    first = sorted((n.start, n.pitch) for n in song.accompaniment if n.start < 32)
+    second = sorted((n.start - 64, n.pitch) for n in song.accompaniment if n.start >= 64)
+    assert first and first == second
+    free = pipeline.song(parse_form("A2B2A2"), key=Key(0, "major"),
+                         options=SongOptions(seed=3, steps=3, repeat_strength=1.0,
+                                             use_form=False))
+    assert sorted((n.start, n.pitch) for n in free.accompaniment if n.start < 32) != \
+        sorted((n.start - 64, n.pitch) for n in free.accompaniment if n.start >= 64)
+
+
+def test_accompaniment_pieces_cut_at_repeated_phrases():
+    from engine.sampling import BarRange
+    from engine.song import _accompaniment_pieces
+
+    phrases = [(0, 4, "i"), (4, 8, "A"), (12, 8, "B"), (20, 8, "A"), (28, 4, "o")]
+    pieces = _accompaniment_pieces([BarRange(0, 32)], phrases)
+    assert [(p.start, p.stop) for p, _ in pieces] == [(0, 20), (20, 28), (28, 32)]
+    assert pieces[1][1] == {20 + i: 4 + i for i in range(8)}
+    assert pieces[0][1] == pieces[2][1] == {}
+    # a fixed bar splits the runs; a source not yet written is not used
+    split = _accompaniment_pieces([BarRange(0, 22), BarRange(23, 32)], phrases)
+    assert [(p.start, p.stop) for p, _ in split] == [(0, 20), (20, 22), (23, 28), (28, 32)]
