@@ -46,6 +46,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
+from engine.diffusion import add_noise, x0_from_v
 from engine.errors import ModelFileError
 from engine.harmony import Chord, ChordSpan, chord_grid, recognize_chord
 from engine.model import (
@@ -57,6 +58,7 @@ from engine.model import (
     _zero_init,
 )
 from engine.pianoroll import STEPS_PER_BAR, Note
+from engine.samplers import sample_ddim
 
 __all__ = [
     "CHANNELS",
@@ -374,20 +376,10 @@ def load_leadsheet(path: str | os.PathLike[str], device: torch.device | str = "c
 
 @dataclass
 class LeadSheetSampler:
-    """DDIM over one window with inpainting of the known parts.
-
-    ``one_line``: every x0 estimate keeps, per step, only the strongest of the melody's
-    96 channels (onsets and sustains: the melody is one line) and the strongest bass;
-    the others are set to silence. It rescued the first (1-D, no pitch stem) network,
-    whose unsure estimates DDIM turned into a note on every step; with the shipped
-    pitch-stem network it only deletes notes (valid songs: 1.6 melody notes a bar with
-    it, 2.2 without, 3.6 real), so it is off by default. The melody is read as one line
-    either way (:func:`decode_melody`).
-    """
+    """DDIM over one window with inpainting of the known parts."""
 
     net: LeadSheetNet
     device: torch.device
-    one_line: bool = False
 
     @torch.inference_mode()
     def sample(self, *, known: np.ndarray, masks: np.ndarray, form: np.ndarray,
@@ -401,9 +393,6 @@ class LeadSheetSampler:
         allowed (index 0 = the tonic): every estimate has the melody notes, chord tones
         and basses outside it switched off (the in-key projection of the accompaniment
         model, on the lead sheet). Returns x0 (CHANNELS, T)."""
-        from engine.diffusion import add_noise, x0_from_v
-        from engine.samplers import sample_ddim
-
         dev = self.device
         width = known.shape[1]
         multiple = self.net.time_multiple
@@ -432,9 +421,6 @@ class LeadSheetSampler:
             x0 = x0_from_v(x, v, t).clamp(-1.0, 1.0)
             if banned is not None:
                 x0 = torch.where(banned, torch.full_like(x0, -1.0), x0)
-            if self.one_line:
-                x0 = torch.cat([_strongest(x0[:, :MELODY_CHANNELS]), x0[:, CHROMA:BASS],
-                                _strongest(x0[:, BASS:])], dim=1)
             return torch.where(keep, known_t, x0)
 
         noise = torch.randn((1, CHANNELS, padded), generator=generator).to(dev)
@@ -446,13 +432,6 @@ class LeadSheetSampler:
         n = max(1, round(steps * t0))
         x0 = sample_ddim(denoise, x, torch.linspace(t0, 0.0, n + 1), callback=callback)
         return x0[0, :, :width].float().cpu().numpy()
-
-
-def _strongest(x0: torch.Tensor) -> torch.Tensor:
-    """(B, C, T): per step, the strongest channel keeps its value, the rest are -1."""
-    best = x0.argmax(dim=1, keepdim=True)
-    out = torch.full_like(x0, -1.0)
-    return out.scatter(1, best, x0.gather(1, best))
 
 
 def decode_melody(x: np.ndarray, *, shift: int = 0, velocity: int = 90) -> list[Note]:

@@ -21,6 +21,7 @@ steps and at the end, with the validation loss of the fixed validation batches.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import logging
 import math
@@ -179,8 +180,11 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
     logger.info("lead-sheet net: %.2fM parameters on %s", n_params / 1e6, dev)
     generator = torch.Generator().manual_seed(seed + state["step"])
     deadline = time.monotonic() + (minutes * 60 if minutes else float("inf"))
-    started, first_step = time.monotonic(), state["step"]
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else None
+    started, first_step, earlier = time.monotonic(), state["step"], state["seconds"]
+
+    def autocast() -> contextlib.AbstractContextManager[Any]:
+        return (torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda"
+                else contextlib.nullcontext())
 
     def validate() -> float:
         g = torch.Generator().manual_seed(99)
@@ -191,9 +195,8 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
 
     def save() -> Path:
         state["valid_loss"] = validate()
-        state["seconds"] += time.monotonic() - started
+        state["seconds"] = earlier + time.monotonic() - started  # training time, all runs
         write_run_state(run, {"net": net, "ema": ema}, optimizer, state)
-        state["seconds"] -= time.monotonic() - started
         info = {"steps": state["step"], "batch_size": batch_size, "valid_loss":
                 state["valid_loss"], "parameters": n_params, "data": "POP909 train split, "
                 f"{len(sheets['train'])} songs with phrase labels", "device": str(dev)}
@@ -206,10 +209,7 @@ def train_leadsheet(*, cache_path: str, run: Path, steps: int, minutes: float | 
         for group in optimizer.param_groups:
             group["lr"] = _lr(step, steps, lr, min(500, steps // 10 + 1))
         batch = {k: v.to(dev) for k, v in data.batch(batch_size).items()}
-        if amp is not None:
-            with amp:
-                loss = loss_on(net, batch, generator)
-        else:
+        with autocast():
             loss = loss_on(net, batch, generator)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -127,6 +127,17 @@ def density_hint(notes_per_bar: float, n_steps: int) -> np.ndarray:
     return np.tile(bar, -(-n_steps // STEPS_PER_BAR))[:n_steps]
 
 
+def _repeat_roll(context: Sequence[Note], n_bars: int, sources: Mapping[int, int]
+                 ) -> np.ndarray:
+    """The roll of ``context`` with each bar of ``sources`` holding the bar it repeats:
+    the draft a repeated passage starts from (infill's repeat, a song's repeated phrase)."""
+    roll = _onset_sustain(context, n_bars * STEPS_PER_BAR)
+    for bar, source in sources.items():
+        to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
+        roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
+    return roll
+
+
 def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
     """Notes -> float32 (2, n_steps, P) in data units (-1 silence, +1 note)."""
     roll = notes_to_roll(notes, n_steps=n_steps)
@@ -334,13 +345,8 @@ class Pipeline:
             inferred = self._gap_chords(around, chords, n_bars=n_bars, bars=bars,
                                         options=options)
             chords = list(chords or ()) or list(inferred)
-        draft = None
-        if repeat_from and repeat > 0.0:
-            roll = _onset_sustain(context, n_bars * STEPS_PER_BAR)
-            for bar, source in repeat_from.items():
-                to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
-                roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
-            draft = (roll, repeat)
+        draft = (_repeat_roll(context, n_bars, repeat_from), repeat) \
+            if repeat_from and repeat > 0.0 else None
         result = self._run(TASK_ACCOMPANIMENT, n_bars=n_bars, target=target,
                            context=list(context), chords=chords, melody=melody,
                            options=options, progress=progress, cancel=cancel, keep=(),
@@ -407,14 +413,10 @@ class Pipeline:
         if guide is None:
             logger.info("repeat: no repeat period around the gap; sampling from noise")
             return None
-        roll = _onset_sustain(context, n_bars * STEPS_PER_BAR)
-        for bar, source in guide.sources.items():
-            to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
-            roll[:, to:to + STEPS_PER_BAR] = roll[:, frm:frm + STEPS_PER_BAR]
         logger.info("repeat: the gap starts from the bars %d bars away (similarity %.2f "
                     "over %d bar pairs), strength %.2f", guide.period_bars, guide.similarity,
                     guide.pairs, strength)
-        return roll, strength
+        return _repeat_roll(context, n_bars, guide.sources), strength
 
     def _binarize(self, options: SamplingOptions, task: str) -> bool:
         """Whether to project onto {-1, +1}: the request's choice, else the model file's
@@ -515,6 +517,10 @@ class Pipeline:
         chroma, bass = _chord_arrays(chords, steps)
 
         rhythm = density_hint(options.density, steps) if options.density else None
+        if draft is not None:  # padded like ``known``: bars past the clip are silence
+            padded = np.full((2, steps, N_PITCHES), -1.0, dtype=np.float32)
+            padded[:, : n_bars * STEPS_PER_BAR] = draft[0]
+            draft = (padded, draft[1])
 
         # 2.
         key = self._resolve_key(options, chords, [*context, *(melody or ())])
@@ -590,9 +596,7 @@ class Pipeline:
             if draft is not None:
                 t0 = 1.0 - draft[1]
                 times = torch.linspace(t0, 0.0, max(1, round(n_steps * t0)) + 1)
-                start = np.zeros((v, 2, window * STEPS_PER_BAR, N_PITCHES), dtype=np.float32)
-                start[:, :, : max(min(n_bars * STEPS_PER_BAR - rows.start, start.shape[2]), 0)] \
-                    = draft[0][None, :, rows]
+                start = np.repeat(draft[0][None, :, rows], v, axis=0)
                 x_start = add_noise(tensor(start), x_start,
                                     torch.full((v,), t0, device=device))
             with torch.inference_mode():

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from engine.errors import InputError
-from engine.harmony import ChordSpan, Key
+from engine.harmony import ChordSpan, Key, chord_grid
 from engine.leadsheet import (
     CHANNELS,
     MELODY_CHANNELS,
@@ -47,7 +47,13 @@ from engine.leadsheet import (
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.sampling import MAX_BARS, BarRange, Cancelled, SamplingOptions
 from wire.form import Phrase
-from wire.limits import DEFAULT_SONG_STEPS, REPEAT_STRENGTH, SONG_STEPS, SONG_TEMPO
+from wire.limits import (
+    DEFAULT_REPEAT_STRENGTH,
+    DEFAULT_SONG_STEPS,
+    REPEAT_STRENGTH,
+    SONG_STEPS,
+    SONG_TEMPO,
+)
 
 __all__ = ["STAGES", "FixedParts", "Song", "SongOptions", "compose"]
 
@@ -70,7 +76,7 @@ class SongOptions:
 
     seed: int | None = None
     steps: int = DEFAULT_SONG_STEPS
-    repeat_strength: float = 0.6
+    repeat_strength: float = DEFAULT_REPEAT_STRENGTH
     use_form: bool = True
     accompaniment: SamplingOptions = field(default_factory=SamplingOptions)
 
@@ -325,17 +331,12 @@ def _accompaniment_pieces(ranges: Sequence[BarRange],
 
 
 def _bar_harmony(chords: Sequence[ChordSpan], n_bars: int) -> list[tuple]:
-    """Per bar, the chords sounding at each of its half bars (root, tones, bass)."""
-    half = STEPS_PER_BAR // 2
-    out = []
-    for bar in range(n_bars):
-        marks = []
-        for step in (bar * STEPS_PER_BAR, bar * STEPS_PER_BAR + half):
-            sounding = [s.chord for s in chords if s.start <= step < s.stop]
-            chord = sounding[-1] if sounding else None
-            marks.append(None if chord is None else (chord.root, chord.chroma, chord.bass))
-        out.append(tuple(marks))
-    return out
+    """Per bar, the chord tones and bass sounding at each of its half bars (read from
+    engine.harmony.chord_grid, the one place chords become per-step arrays)."""
+    chroma, bass = chord_grid(chords, n_bars * STEPS_PER_BAR)
+    marks = [(chroma[step].tobytes(), int(bass[step]))
+             for step in range(0, n_bars * STEPS_PER_BAR, STEPS_PER_BAR // 2)]
+    return [tuple(marks[2 * bar:2 * bar + 2]) for bar in range(n_bars)]
 
 
 def _accompany(pipeline: Any, chords: Sequence[ChordSpan], melody: Sequence[Note],

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_QUALITY",
     "DEFAULT_REPEAT",
     "DEFAULT_SAMPLER",
+    "DEFAULT_REPEAT_STRENGTH",
     "DEFAULT_SONG_KEY",
     "DEFAULT_SONG_STEPS",
     "DEFAULT_STEPS",
@@ -115,6 +116,7 @@ DEFAULT_ACCOMPANY_DENSITY = 14.0
 # a phrase may follow the earlier phrase with its label (0: not at all, 1: a copy).
 DEFAULT_SONG_KEY = "C major"
 REPEAT_STRENGTH = Range(0.0, 1.0)
+DEFAULT_REPEAT_STRENGTH = 0.6
 SONG_STEPS = Range(1, 200)  # DDIM steps of a song's lead-sheet stage
 DEFAULT_SONG_STEPS = 20
 SONG_TEMPO = Range(20.0, 300.0)  # BPM of a song

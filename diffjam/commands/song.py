@@ -23,7 +23,7 @@ from engine.harmony import ChordSpan, Key, parse_key, parse_progression
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.sampling import DEFAULT_GUIDANCE, QUALITIES, BarRange, SamplingOptions
 from wire.form import FormError, Phrase, parse_form
-from wire.limits import DEFAULT_SONG_KEY, FILE_TEMPO, REPEAT_STRENGTH, SEED
+from wire.limits import DEFAULT_REPEAT_STRENGTH, DEFAULT_SONG_KEY, FILE_TEMPO, REPEAT_STRENGTH, SEED
 
 if TYPE_CHECKING:
     from engine.pipeline import Pipeline
@@ -58,7 +58,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
                         help="sampler steps of the lead sheet (default: the engine's, 20)")
     parser.add_argument("--repeat-strength", type=float,
                         help="0..1: how closely a phrase follows the earlier phrase with "
-                             "its letter (0: not at all, 1: a copy; default 0.6)")
+                             "its letter (0: not at all, 1: a copy; default "
+                             f"{DEFAULT_REPEAT_STRENGTH:g})")
     parser.add_argument("--no-form", action="store_true",
                         help="write the lead sheet without the phrase labels (the no-form "
                              "baseline)")

@@ -120,7 +120,7 @@ def test_a_model_file_round_trips_and_a_wrong_file_is_refused(tmp_path):
 
 def test_the_sampler_keeps_known_parts_and_starts_from_a_draft():
     net = LeadSheetNet(TINY).eval()
-    sampler = LeadSheetSampler(net, torch.device("cpu"), one_line=True)
+    sampler = LeadSheetSampler(net, torch.device("cpu"))
     sheet = _sheet(8, 2)
     masks = np.zeros((2, 128), dtype=np.float32)
     masks[1] = 1.0  # chords given
@@ -134,15 +134,6 @@ def test_the_sampler_keeps_known_parts_and_starts_from_a_draft():
                            generator=torch.Generator().manual_seed(0), start=sheet.x,
                            strength=1.0)
     assert np.array_equal(np.sign(draft), sheet.x)  # strength 1: the draft itself
-
-
-def test_one_line_keeps_the_strongest_channel_of_each_step():
-    from engine.leadsheet import _strongest
-
-    x0 = torch.tensor([[[0.2, -0.5], [0.7, -0.9], [-0.1, -0.2]]])  # (1, 3 channels, 2 steps)
-    out = _strongest(x0)
-    assert out[0, :, 0].tolist() == pytest.approx([-1.0, 0.7, -1.0])
-    assert out[0, :, 1].tolist() == pytest.approx([-1.0, -1.0, -0.2])  # still off
 
 
 def test_chords_are_decided_per_half_bar_by_default():

@@ -157,3 +157,10 @@ def test_accompaniment_pieces_cut_at_repeated_phrases():
     # a fixed bar splits the runs; a source not yet written is not used
     split = _accompaniment_pieces([BarRange(0, 22), BarRange(23, 32)], phrases)
     assert [(p.start, p.stop) for p, _ in split] == [(0, 20), (20, 22), (23, 28), (28, 32)]
+
+
+def test_bar_harmony_tells_which_bars_repeat_their_chords():
+    from engine.song import _bar_harmony
+
+    harmony = _bar_harmony(parse_progression("C G | C G | Am F | C G"), 4)
+    assert harmony[0] == harmony[1] == harmony[3] != harmony[2]
