@@ -530,50 +530,33 @@ class PanelWindow(QMainWindow):
 
     def _build_density_rows(self, form: QFormLayout) -> None:
         """Density: sparser … denser, or auto (nothing sent: the engine's default)."""
-        row = QHBoxLayout()
         self.density_slider = QSlider(Qt.Orientation.Horizontal)
         self.density_slider.setRange(*_density_range(LIMITS))
         self.density_slider.setValue(round((LIMITS.density.low + LIMITS.density.high) / 2))
         self.density_auto_check = QCheckBox("auto")
-        self.density_auto_check.setChecked(True)
-        tip = ("How busy the new notes are, sparser to denser: notes a bar asked of the "
-               "model as its rhythm hint. The model follows it loosely, as a direction more "
-               "than a count. Auto sends nothing: the engine's default (an accompaniment "
-               "asks for the data's typical density; infill and generate let the model "
-               "choose).")
-        for widget in (self.density_slider, self.density_auto_check):
-            widget.setToolTip(tip)
-        row.addWidget(QLabel("sparser"))
-        row.addWidget(self.density_slider, 1)
-        row.addWidget(QLabel("denser"))
-        self.density_label = QLabel("Density")
-        form.addRow(self.density_label, row)
-        self.density_value = QLabel()
-        form.addRow("", _auto_row(self.density_auto_check, self.density_value))
+        self.density_label, self.density_value = _add_slider_rows(
+            form, "Density", ("sparser", "denser"), self.density_slider,
+            self.density_auto_check,
+            "How busy the new notes are, sparser to denser: notes a bar asked of the "
+            "model as its rhythm hint. The model follows it loosely, as a direction more "
+            "than a count. Auto sends nothing: the engine's default (an accompaniment "
+            "asks for the data's typical density; infill and generate let the model "
+            "choose).")
 
     def _build_repeat_rows(self, form: QFormLayout) -> None:
         """Continue repeated figures (infill): a strength 0..1, or the engine's default."""
-        row = QHBoxLayout()
         self.repeat_slider = QSlider(Qt.Orientation.Horizontal)
         self.repeat_slider.setRange(round(LIMITS.repeat.low * _REPEAT_SCALE),
                                     round(LIMITS.repeat.high * _REPEAT_SCALE))
         self.repeat_slider.setValue(round(LIMITS.default_repeat * _REPEAT_SCALE))
         self.repeat_auto_check = QCheckBox("auto")
-        self.repeat_auto_check.setChecked(True)
-        tip = ("Continue repeated figures (infill): where the clip repeats a figure around the "
-               "bars to regenerate (every 1, 2, 4 or 8 bars), how strongly the new bars start "
-               "from the bars they repeat: fresh ideas at the left, close to the repeated "
-               "bars at the right. Auto leaves it to the engine: "
-               f"{LIMITS.default_repeat:g} without chords, fresh with chords.")
-        for widget in (self.repeat_slider, self.repeat_auto_check):
-            widget.setToolTip(tip)
-        row.addWidget(QLabel("fresh"))
-        row.addWidget(self.repeat_slider, 1)
-        row.addWidget(QLabel("repeat"))
-        self.repeat_label = QLabel("Repeats")
-        form.addRow(self.repeat_label, row)
-        self.repeat_value = QLabel()
-        form.addRow("", _auto_row(self.repeat_auto_check, self.repeat_value))
+        self.repeat_label, self.repeat_value = _add_slider_rows(
+            form, "Repeats", ("fresh", "repeat"), self.repeat_slider, self.repeat_auto_check,
+            "Continue repeated figures (infill): where the clip repeats a figure around the "
+            "bars to regenerate (every 1, 2, 4 or 8 bars), how strongly the new bars start "
+            "from the bars they repeat: fresh ideas at the left, close to the repeated "
+            "bars at the right. Auto leaves it to the engine: "
+            f"{LIMITS.default_repeat:g} without chords, fresh with chords.")
 
     def _build_request_buttons(self) -> QHBoxLayout:
         """Generate and Cancel, below the tabs: never scrolled out of view."""
@@ -1932,6 +1915,24 @@ def _density_range(limits: Limits) -> tuple[int, int]:
     """The Density slider's notes a bar: the engine's range without its 0 ("no hint",
     which is not a point between sparser and denser)."""
     return max(1, int(limits.density.low)), int(limits.density.high)
+
+
+def _add_slider_rows(form: QFormLayout, name: str, ends: tuple[str, str], slider: QSlider,
+                     auto: QCheckBox, tip: str) -> tuple[QLabel, QLabel]:
+    """A musical control's two rows: ``name`` with the slider between its two ends, then
+    the auto box (checked: nothing is sent) beside the value line; returns the name label
+    and the value label."""
+    auto.setChecked(True)
+    for widget in (slider, auto):
+        widget.setToolTip(tip)
+    row = QHBoxLayout()
+    row.addWidget(QLabel(ends[0]))
+    row.addWidget(slider, 1)
+    row.addWidget(QLabel(ends[1]))
+    label, value = QLabel(name), QLabel()
+    form.addRow(label, row)
+    form.addRow("", _auto_row(auto, value))
+    return label, value
 
 
 def _auto_row(auto: QCheckBox, value: QLabel) -> QHBoxLayout:
