@@ -64,6 +64,8 @@ from wire.form import Phrase
 
 logger = logging.getLogger(__name__)
 
+# How long closing a pipeline waits for a call already running on its model thread.
+CLOSE_TIMEOUT_S = 30.0
 OVERLAP_BARS = 4
 MIN_WINDOW_BARS = 4
 # Infill looks at up to 16 bars at once whatever window the network was trained on (it is
@@ -175,7 +177,11 @@ class ModelThread:
         return future.result()
 
     def close(self) -> None:
+        """Stop the thread once the calls queued before this one have run, and wait for it
+        (a model thread left to die during interpreter exit aborted the process)."""
         self._jobs.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=CLOSE_TIMEOUT_S)
 
     def _loop(self) -> None:
         torch.set_num_threads(self.threads)
@@ -301,6 +307,7 @@ class Pipeline:
             raise InputError("the clip has no notes to infill around; use generate instead")
         lo, hi = bars.start * STEPS_PER_BAR, bars.stop * STEPS_PER_BAR
         context = [n for n in notes if not lo <= n.start < hi]
+        given_chords = bool(chords)
         inferred = self._gap_chords(context, chords, n_bars=n_bars, bars=bars, options=options)
         strength = options.repeat if options.repeat is not None else (
             0.0 if chords else DEFAULT_REPEAT)
@@ -310,6 +317,7 @@ class Pipeline:
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, INFILL_WINDOW_BARS),
             binarize=self._binarize(options, "infill"), name="infill",
+            route="infill_chords" if given_chords else "infill",
             draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, strength=strength))
         return dataclasses.replace(result, inferred_chords=inferred)
 
@@ -443,9 +451,10 @@ class Pipeline:
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
              binarize: bool, name: str, window_bars: int | None = None,
-             draft: tuple[np.ndarray, float] | None = None) -> Result:
+             draft: tuple[np.ndarray, float] | None = None,
+             route: str | None = None) -> Result:
         started = time.perf_counter()
-        network = self._network_for(options, name)
+        network = self._network_for(options, route or name)
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
                 task, n_bars=n_bars, target=target, context=context, chords=chords,
@@ -612,18 +621,24 @@ class Pipeline:
     def _network_for(self, options: SamplingOptions, task: str
                      ) -> tuple[DenoiserNet, int, float]:
         """(network, sampler steps, guidance scale) for a request of ``task`` (infill,
-        accompany, generate): the distilled student at its own steps with its guidance
-        folded in (scale 1: one pass a step) when the model has one, the student serves
-        the task (``info["distilled"]["tasks"]``, measured: absent means every task), and
-        the request is ``quality="fast"`` DDIM at the default steps and at the guidance
-        the student learnt; else the full model at the request's settings."""
+        infill_chords: an infill given chords by the caller, accompany, generate): the
+        distilled student at its own steps with its guidance folded in (scale 1: one pass
+        a step) when the model has one, the student serves the task
+        (``info["distilled"]["tasks"]``, measured: absent means every task; a table
+        without ``infill_chords`` reads ``infill``), and the request is
+        ``quality="fast"`` DDIM at the default steps and at the guidance the student
+        learnt; else the full model at the request's settings."""
         if self.student is not None and options.quality == "fast" and \
                 options.sampler == "ddim" and options.steps == DEFAULT_STEPS:
             net, info = self.student
             table = info["distilled"]
             serves = table.get("tasks")
-            if isinstance(serves, dict) and serves.get(task) is False:
-                return self.net, options.steps, options.guidance
+            if isinstance(serves, dict):
+                verdict = serves.get(task)
+                if verdict is None and task == "infill_chords":
+                    verdict = serves.get("infill")
+                if verdict is False:
+                    return self.net, options.steps, options.guidance
             if abs(options.guidance - float(table["guidance"])) < 1e-6:
                 return net, int(table["steps"]), 1.0
         return self.net, options.steps, options.guidance

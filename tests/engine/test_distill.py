@@ -3,6 +3,7 @@ targets are exact DDIM algebra, a run resumes, the student's file names its teac
 the pipeline picks student or teacher per request. Also the model thread."""
 
 import argparse
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -193,3 +194,25 @@ def test_a_student_serves_only_the_tasks_its_file_lists(student_file, tmp_path):
     assert infill.nfe == 20  # the teacher
     accompany = pipeline.accompany(chords, n_bars=8, options=options)
     assert accompany.nfe == 4  # the student
+
+
+def test_a_student_can_serve_infill_only_when_the_caller_gives_chords(student_file, tmp_path):
+    from engine.checkpoint import load_model, save_model
+
+    net, info = load_model(student_file)
+    table = {**info["distilled"], "tasks": {"infill": False, "infill_chords": True,
+                                            "accompany": True, "generate": True}}
+    partial = tmp_path / "partial.safetensors"
+    save_model(partial, net.state_dict(), net.config, info={**info, "distilled": table},
+               dtype=torch.float32)
+    pipeline = Pipeline.load(partial, device="cpu")
+    options = SamplingOptions(seed=1, key=parse_key("C"), repeat=0.0)
+    given = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6),
+                            chords=parse_progression("C G Am F C G Am F"), options=options)
+    assert given.nfe == 4  # the student
+    free = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), options=options)
+    assert free.nfe >= 10  # the teacher, its chords recognised from the clip or none
+    high = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6),
+                           chords=parse_progression("C G Am F C G Am F"),
+                           options=dataclasses.replace(options, quality="high"))
+    assert high.nfe == 20

@@ -223,3 +223,16 @@ def test_density_reaches_the_model_as_its_rhythm_condition(pipeline):
         SamplingOptions(density=-1.0)
     with pytest.raises(InputError, match="density"):
         SamplingOptions(density=40.0)
+
+
+def test_close_waits_for_the_model_thread_to_finish_its_queued_calls(tiny_model_file):
+    pipe = Pipeline.load(tiny_model_file, device="cpu")
+    done = []
+    thread = threading.Thread(target=lambda: done.append(pipe.accompany(
+        parse_progression("C G Am F"), n_bars=4, options=FAST)))
+    thread.start()
+    thread.join()
+    pipe.close()
+    # the thread has stopped: nothing of torch is left running into interpreter exit
+    assert not pipe._runner._thread.is_alive()
+    assert done and done[0].nfe > 0
