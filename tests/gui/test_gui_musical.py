@@ -16,6 +16,7 @@ from gui.clip import ClipNote, read_clip, write_clip
 from gui.jam import NO_ALSA_ADVICE, NO_JACK_ADVICE, midi_advice
 from gui.panel import PanelWindow, guidance_words
 from gui.qt import QSettings
+from wire.limits import DEFAULT_REPEAT
 from wire.protocol import JamState, Status
 
 WAIT = CONNECT_TIMEOUT_MS
@@ -236,8 +237,10 @@ def test_continue_repeated_figures_is_an_infill_control(
     panel.set_task("infill")
     panel.chords_editor.set_text("")
     assert panel.repeat_auto_check.isChecked() and panel.repeat_slider.isEnabled()
-    assert panel.repeat_slider.value() / 20 == 0.7  # the handle shows the engine's default
-    assert panel.repeat_value.text() == "Continue repeated figures: auto (0.7 without chords)"
+    # the handle shows the engine's default
+    assert panel.repeat_slider.value() / 20 == pytest.approx(DEFAULT_REPEAT)
+    assert panel.repeat_value.text() == (
+        f"Continue repeated figures: auto ({DEFAULT_REPEAT:g} without chords)")
     generate_and_wait(qtbot, panel)
     assert "repeat" not in last_params(fake_engine, "infill")  # untouched: the engine decides
     panel.chords_editor.set_text("C G Am F")  # with chords the engine starts fresh
