@@ -195,6 +195,17 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                              "engine's default guidance)")
     parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
+    parser.add_argument("--init-student", type=Path,
+                        help="start the student from this model file (a student of the same "
+                             "teacher, for a second round) instead of from the teacher")
+    parser.add_argument("--accompaniment-rate", type=float, default=0.5,
+                        help="share of windows that are the accompaniment task (0.5)")
+    parser.add_argument("--rhythm-rate", type=float, default=0.25,
+                        help="share of windows with the rhythm condition (0.25)")
+    parser.add_argument("--density-hints", type=float, default=0.0,
+                        help="share of those whose rhythm condition is the density hint a "
+                             "request sends (notes a bar spread on the metre) instead of the "
+                             "target's own onsets (0)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.set_defaults(handler=_run_distill)
 

@@ -18,7 +18,7 @@ import torch
 from engine.cache import CachedSong
 from engine.harmony import Chord, ChordSpan, chord_grid, parse_harte
 from engine.model import TASK_ACCOMPANIMENT, Conditioning
-from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR
+from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, density_hint
 
 # Bit layout of a song's dense roll: (track, channel) -> bit.
 _BIT = {(track, channel): 2 * track + channel for track in range(3) for channel in range(2)}
@@ -34,6 +34,10 @@ class ConditionRates:
     known: float = 0.6
     continuation: float = 0.3  # of examples with a known part: only the bars before are known
     rhythm: float = 0.25
+    # of examples with the rhythm condition: the condition a request's density sends
+    # (engine.pianoroll.density_hint for the target's notes a bar) instead of the target's
+    # own onsets, so a model learns the hint the product gives it (engine.distill)
+    density_hint: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,11 @@ class WindowSampler:
                 mask[i, first * STEPS_PER_BAR : (first + length) * STEPS_PER_BAR] = 0.0
         known = x0 * mask[:, None, :, None]
         rhythm = np.clip(target[:, 0].sum(axis=2) / 4.0, 0.0, 1.0)
+        if rates.density_hint > 0.0:  # drawn only when asked: other runs keep their batches
+            hinted = rhythm_present & (rng.random(size) < rates.density_hint)
+            for i in np.nonzero(hinted)[0].tolist():
+                per_bar = float(target[i, 0].sum()) / self.window_bars
+                rhythm[i] = density_hint(per_bar, steps)
 
         def t(a: np.ndarray) -> torch.Tensor:
             return torch.from_numpy(np.ascontiguousarray(a))

@@ -46,7 +46,7 @@ import torch
 
 from engine.cache import load_cache
 from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_model
-from engine.dataset import WindowSampler, densify, parse_vocab
+from engine.dataset import ConditionRates, WindowSampler, densify, parse_vocab
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, Inpaint
@@ -87,10 +87,20 @@ class DistillConfig:
     log_every: int = 50
     valid_every: int = 250
     save_every: int = 250
+    # a second round: the student starts from this file instead of the teacher
+    init_student: str | None = None
+    # the conditions drawn (engine.dataset.ConditionRates), for train and valid windows
+    accompaniment_rate: float = 0.5
+    rhythm_rate: float = 0.25
+    density_hints: float = 0.0
 
     def __post_init__(self) -> None:
         if self.student_steps < 1 or self.teacher_substeps < 1:
             raise InputError("--student-steps and --teacher-substeps must be >= 1")
+        for name in ("accompaniment_rate", "rhythm_rate", "density_hints"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"--{name.replace('_', '-')} must be in 0..1, "
+                                 f"got {getattr(self, name)}")
         if not 1.0 <= self.guidance <= 20.0:
             raise InputError(f"--guidance must be in 1..20, got {self.guidance}")
         if self.batch_size < 1 or self.lr <= 0:
@@ -154,6 +164,12 @@ class Distiller:
         self.teacher, self.teacher_info = load_model(config.teacher)
         self.teacher.requires_grad_(False).eval()
         self.student = copy.deepcopy(self.teacher).requires_grad_(True).float().train()
+        if config.init_student is not None:
+            start, _ = load_model(config.init_student)
+            if start.config != self.teacher.config:
+                raise InputError(f"--init-student {config.init_student}: its network "
+                                 f"({start.config}) is not the teacher's")
+            self.student.load_state_dict(start.state_dict())
         self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -163,10 +179,12 @@ class Distiller:
         cache = load_cache(config.cache)
         chords = parse_vocab(cache.chord_vocab)
         window = self.teacher.config.window_bars
+        rates = ConditionRates(accompaniment_task=config.accompaniment_rate,
+                               rhythm=config.rhythm_rate, density_hint=config.density_hints)
         self.sampler = WindowSampler([densify(s, chords) for s in cache.split("train")],
-                                     window_bars=window, seed=config.seed)
+                                     window_bars=window, rates=rates, seed=config.seed)
         valid = WindowSampler([densify(s, chords) for s in cache.split("valid")],
-                              window_bars=window, seed=1234)
+                              window_bars=window, rates=rates, seed=1234)
         self.valid = [batch_tensors(valid.batch(config.batch_size))
                       for _ in range(config.valid_batches)]
 
@@ -221,6 +239,11 @@ class Distiller:
                 "batch_size": self.config.batch_size,
                 "seconds": round(self.seconds, 1),
                 "valid_loss": last,
+                "init_student": None if self.config.init_student is None
+                else Path(self.config.init_student).name,
+                "conditions": {"accompaniment": self.config.accompaniment_rate,
+                               "rhythm": self.config.rhythm_rate,
+                               "density_hints": self.config.density_hints},
             },
         })
         return info
@@ -311,7 +334,10 @@ def run_command(args: argparse.Namespace) -> int:
             cache=args.cache, teacher=teacher, student_steps=args.student_steps,
             teacher_substeps=args.teacher_substeps,
             guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
-            batch_size=args.batch_size, lr=args.lr)
+            batch_size=args.batch_size, lr=args.lr,
+            init_student=None if args.init_student is None else str(args.init_student),
+            accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
+            density_hints=args.density_hints)
     args.run.mkdir(parents=True, exist_ok=True)
     distiller = Distiller(config, args.run)
     if state_file.exists():

@@ -31,6 +31,7 @@ __all__ = [
     "PianoRoll",
     "TimeSignature",
     "UnsupportedMeterError",
+    "density_hint",
     "notes_to_roll",
     "roll_to_notes",
 ]
@@ -215,3 +216,20 @@ def roll_to_notes(
         notes.append(Note(start=t, pitch=pitch, duration=end - t, velocity=velocity))
     notes.sort()
     return notes
+
+
+# The metre's weight of each 16th of a bar (downbeat, beats, 8ths, 16ths), mean 1: how a
+# density hint spreads its onsets over the bar.
+_METRE = np.array([4, 1, 2, 1, 3, 1, 2, 1, 4, 1, 2, 1, 3, 1, 2, 1], dtype=np.float32)
+_METRE /= _METRE.mean()
+
+
+def density_hint(notes_per_bar: float, n_steps: int) -> np.ndarray:
+    """The model's rhythm condition (onsets per step / 4: engine.model, engine.dataset)
+    asking for ``notes_per_bar`` onsets a bar, spread over the bar by metrical weight: what
+    a request's density sends (engine.pipeline). The model takes it as a direction more
+    than a count (docs/model-card.md measures what comes out; spikier, whole-note patterns
+    made it denser whatever they asked)."""
+    per_step = notes_per_bar / STEPS_PER_BAR * _METRE
+    bar = np.clip(per_step / 4.0, 0.0, 1.0).astype(np.float32)
+    return np.tile(bar, -(-n_steps // STEPS_PER_BAR))[:n_steps]

@@ -44,7 +44,15 @@ from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
-from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note, notes_to_roll, roll_to_notes
+from engine.pianoroll import (
+    N_PITCHES,
+    PITCH_LOW,
+    STEPS_PER_BAR,
+    Note,
+    density_hint,
+    notes_to_roll,
+    roll_to_notes,
+)
 from engine.register import below_melody_mask
 from engine.repeats import find_repeat
 from engine.samplers import Denoiser, sample_ddim, time_grid
@@ -111,22 +119,6 @@ def _chord_arrays(chords: Sequence[ChordSpan], n_steps: int) -> tuple[np.ndarray
     has_bass = bass_pc >= 0
     bass[np.flatnonzero(has_bass), bass_pc[has_bass]] = 1.0
     return chroma.astype(np.float32), bass
-
-
-# The metre's weight of each 16th of a bar (downbeat, beats, 8ths, 16ths), mean 1: how a
-# density hint spreads its onsets over the bar.
-_METRE = np.array([4, 1, 2, 1, 3, 1, 2, 1, 4, 1, 2, 1, 3, 1, 2, 1], dtype=np.float32)
-_METRE /= _METRE.mean()
-
-
-def density_hint(notes_per_bar: float, n_steps: int) -> np.ndarray:
-    """The model's rhythm condition (onsets per step / 4, engine.model) asking for
-    ``notes_per_bar`` onsets a bar, spread over the bar by metrical weight. The model
-    takes it as a direction more than a count (docs/model-card.md measures what comes
-    out; spikier, whole-note patterns made it denser whatever they asked)."""
-    per_step = notes_per_bar / STEPS_PER_BAR * _METRE
-    bar = np.clip(per_step / 4.0, 0.0, 1.0).astype(np.float32)
-    return np.tile(bar, -(-n_steps // STEPS_PER_BAR))[:n_steps]
 
 
 def _repeat_roll(context: Sequence[Note], n_bars: int, sources: Mapping[int, int]

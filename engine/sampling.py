@@ -80,7 +80,7 @@ class SamplingOptions:
     the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise);
     None: :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
-    (:func:`engine.pipeline.density_hint`); 0: no hint, the model chooses; None: the
+    (:func:`engine.pianoroll.density_hint`); 0: no hint, the model chooses; None: the
     task's default (accompaniment :data:`DEFAULT_ACCOMPANY_DENSITY`, the others none).
     """
 

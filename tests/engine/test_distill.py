@@ -216,3 +216,24 @@ def test_a_student_can_serve_infill_only_when_the_caller_gives_chords(student_fi
                            chords=parse_progression("C G Am F C G Am F"),
                            options=dataclasses.replace(options, quality="high"))
     assert high.nfe == 20
+
+
+def test_a_second_round_starts_the_student_from_a_file_and_records_its_conditions(
+        tiny_cache, tiny_model_file, student_file, tmp_path):
+    from engine.checkpoint import load_model
+
+    config = distill_config(tiny_cache, tiny_model_file, init_student=str(student_file),
+                            rhythm_rate=1.0, density_hints=0.5, accompaniment_rate=0.9)
+    (tmp_path / "round2").mkdir()
+    distiller = Distiller(config, tmp_path / "round2")
+    start, _ = load_model(student_file)
+    torch.testing.assert_close(distiller.student.state_dict(), start.state_dict())
+    teacher, _ = load_model(tiny_model_file)
+    assert any(not torch.equal(a, b) for a, b in zip(
+        distiller.student.state_dict().values(), teacher.state_dict().values(), strict=True))
+    distiller.run(steps=1)
+    table = read_metadata(tmp_path / "round2" / "model.safetensors")[1]["distilled"]
+    assert table["init_student"] == student_file.name
+    assert table["conditions"] == {"accompaniment": 0.9, "rhythm": 1.0, "density_hints": 0.5}
+    with pytest.raises(InputError, match="density-hints"):
+        distill_config(tiny_cache, tiny_model_file, density_hints=1.5)

@@ -199,7 +199,7 @@ def test_the_projection_default_comes_from_the_request_the_model_file_or_the_tas
 
 
 def test_a_density_hint_asks_for_its_notes_a_bar_on_the_metre():
-    from engine.pipeline import density_hint
+    from engine.pianoroll import density_hint
 
     hint = density_hint(12, 40)
     assert hint.shape == (40,) and np.array_equal(hint[:16], hint[16:32])

@@ -74,6 +74,24 @@ def test_windows_are_transposed_and_conditioned(tiny_cache):
     assert torch.all(batch.cond.melody_present[~acc] == 0)
 
 
+def test_density_hints_replace_the_rhythm_condition_with_what_a_request_sends(tiny_cache):
+    from engine.dataset import ConditionRates
+    from engine.pianoroll import density_hint
+
+    cache = load_cache(tiny_cache)
+    chords = parse_vocab(cache.chord_vocab)
+    songs = [densify(s, chords) for s in cache.songs]
+    plain = WindowSampler(songs, seed=0).batch(16)
+    hinted = WindowSampler(songs, seed=0, rates=ConditionRates(rhythm=1.0, density_hint=1.0)
+                           ).batch(16)
+    for i in range(16):
+        per_bar = float((hinted.x0[i, 0] > 0).sum()) / 8
+        assert torch.allclose(hinted.cond.rhythm[i], torch.from_numpy(density_hint(per_bar, 128)))
+    # off by default: the target's own onsets, and the batches of earlier runs unchanged
+    onsets = ((plain.x0[:, 0] > 0).sum(-1) / 4.0).clamp(0, 1)
+    torch.testing.assert_close(plain.cond.rhythm, onsets)
+
+
 def test_resume_continues_the_same_run(tiny_cache, tmp_path):
     (tmp_path / "a").mkdir()
     straight = Trainer(config(tiny_cache), tmp_path / "a")
