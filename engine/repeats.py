@@ -18,8 +18,11 @@ chords, this module finds the clip's repeat period from its notes:
 
 The pipeline starts the gap's sampling from those bars, noised (SDEdit: Meng et al.
 2022) to ``1 - repeat`` (``SamplingOptions.repeat``): the model writes a variation of
-the repeated figure that fits its own context, not a copy; with ``repeat = 0``, or with
-no period found, it starts from noise as always.
+the repeated figure that fits its own context, not a copy; with ``repeat = 0`` it starts
+from noise as always. Where no period qualifies, :func:`neighbour_guide` gives each gap
+bar the bar one gap length away, and the pipeline starts from those more weakly
+(``engine.pipeline.NEIGHBOUR_STRENGTH``): from noise alone, the model dropped the
+melody of such gaps.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from dataclasses import dataclass
 
 from engine.pianoroll import STEPS_PER_BAR, Note
 
-__all__ = ["MIN_PAIRS", "MIN_SIMILARITY", "PERIODS", "RepeatGuide", "find_repeat"]
+__all__ = ["MIN_PAIRS", "MIN_SIMILARITY", "PERIODS", "RepeatGuide", "find_repeat",
+           "neighbour_guide"]
 
 PERIODS = (1, 2, 4, 8)
 MIN_SIMILARITY = 0.25
@@ -77,9 +81,34 @@ def find_repeat(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
             best = score
     if best is None or best[0] < MIN_SIMILARITY:
         return None
-    period = -best[1]
+    guide = _guide(-best[1], gap, known)
+    return RepeatGuide(guide.period_bars, best[0], best[2], guide.sources) if guide else None
+
+
+def neighbour_guide(*, n_bars: int, gap: tuple[int, int]) -> RepeatGuide | None:
+    """Where no period qualifies: each gap bar takes the bar one gap length earlier
+    (rounded up to a power of two bars, else later), so the gap starts from the music
+    next to it (its register, density and melody line) instead of from nothing;
+    ``similarity`` 0. None when no period gives every gap bar a source."""
+    lo, hi = gap
+    known = [not lo <= b < hi for b in range(n_bars)]
+    period = 1
+    while period < hi - lo:
+        period *= 2
+    while period >= 1:
+        guide = _guide(period, gap, known)
+        if guide is not None and len(guide.sources) == hi - lo:  # a bar left out: silence
+            return guide
+        period //= 2
+    return None
+
+
+def _guide(period: int, gap: tuple[int, int], known: Sequence[bool]) -> RepeatGuide | None:
+    """Each gap bar's source at ``period``: one period earlier, walking back through gap
+    bars already assigned, else the first known bar a whole number of periods later."""
+    n_bars = len(known)
     sources: dict[int, int] = {}
-    for bar in range(lo, hi):
+    for bar in range(*gap):
         back = bar - period
         while back >= 0 and not known[back] and back not in sources:
             back -= period
@@ -91,4 +120,4 @@ def find_repeat(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
             ahead += period
         if ahead < n_bars:
             sources[bar] = ahead
-    return RepeatGuide(period, best[0], best[2], sources) if sources else None
+    return RepeatGuide(period, 0.0, 0, sources) if sources else None

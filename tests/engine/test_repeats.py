@@ -5,7 +5,7 @@ import pytest
 from engine.harmony import parse_progression
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.pipeline import BarRange, Pipeline, SamplingOptions
-from engine.repeats import find_repeat
+from engine.repeats import find_repeat, neighbour_guide
 
 FIGURE = [Note(0, 60, 2, 90), Note(4, 64, 2, 90), Note(8, 67, 2, 90), Note(16, 62, 4, 90),
           Note(24, 65, 2, 90)]
@@ -24,6 +24,15 @@ def test_a_two_bar_figure_is_found_and_the_gap_repeats_it():
     guide = find_repeat(clip(16, skip=(4, 8)), n_bars=16, gap=(4, 8))
     assert guide is not None and guide.period_bars == 2 and guide.similarity == 1.0
     assert guide.sources == {4: 2, 5: 3, 6: 2, 7: 3}
+
+
+def test_without_a_period_the_gap_starts_from_the_bars_next_to_it():
+    # one gap length back (a power of two), else ahead; shorter periods where neither fits
+    assert neighbour_guide(n_bars=16, gap=(6, 10)).sources == {6: 2, 7: 3, 8: 4, 9: 5}
+    assert neighbour_guide(n_bars=16, gap=(6, 9)).sources == {6: 2, 7: 3, 8: 4}
+    assert neighbour_guide(n_bars=8, gap=(0, 2)).sources == {0: 2, 1: 3}
+    assert neighbour_guide(n_bars=6, gap=(1, 5)).sources == {1: 5, 2: 0, 3: 5, 4: 0}
+    assert neighbour_guide(n_bars=4, gap=(0, 4)) is None
 
 
 def test_a_gap_at_the_start_repeats_the_bars_after_it():
@@ -90,3 +99,22 @@ def test_repeat_out_of_range_is_refused():
 
     with pytest.raises(InputError, match="repeat"):
         SamplingOptions(repeat=1.5)
+
+
+def test_without_a_period_the_infill_starts_more_weakly_from_the_bars_next_to_the_gap(
+        pipeline):
+    from engine.pipeline import NEIGHBOUR_STRENGTH
+
+    bars = BarRange(4, 8)
+    notes = [Note(b * 16 + s, 50 + (b * 7 + s * 5) % 30, 2, 90)
+             for b in range(12) for s in (0, 5, 10) if not 4 <= b < 8]
+    assert find_repeat(notes, n_bars=12, gap=(4, 8)) is None
+
+    def infill(repeat):
+        return pipeline.infill(notes, n_bars=12, bars=bars, options=SamplingOptions(
+            seed=3, repeat=repeat, in_key=False, guidance=1.0, steps=10))
+
+    asked, capped, noise = infill(0.8), infill(NEIGHBOUR_STRENGTH), infill(0.0)
+    # capped at NEIGHBOUR_STRENGTH: 1 - 0.6 of the 10 steps, whatever the request asked
+    assert asked.nfe == capped.nfe == round(10 * (1 - NEIGHBOUR_STRENGTH)) < noise.nfe
+    assert asked.variations == capped.variations != noise.variations
