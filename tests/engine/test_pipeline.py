@@ -95,9 +95,22 @@ def test_long_clips_are_covered_by_overlapping_windows(pipeline):
                              progress=progress.append)
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
     assert pipeline._windows(BarRange(2, 18), 20, 8) == [0, 4, 8, 12]
+    assert pipeline._windows(BarRange(0, 32), 32, 8, overlap=2) == [0, 6, 12, 18, 24]
     assert pipeline._window_for(3, 8) == 4 and pipeline._window_for(6, 8) == 6
     new = [n for n in result.variations[0] if 32 <= n.start < 288]
     assert max(n.start for n in new) >= 16 * 14  # the last window did generate
+
+
+def test_a_long_infill_gap_gets_windows_that_keep_context_on_both_sides():
+    from engine.pipeline import INFILL_CONTEXT_BARS, INFILL_WINDOW_BARS, LONG_GAP_WINDOW_BARS
+
+    assert Pipeline._infill_window(4) == Pipeline._infill_window(12) == INFILL_WINDOW_BARS
+    assert Pipeline._infill_window(13) == Pipeline._infill_window(16) == LONG_GAP_WINDOW_BARS
+    # bars 9-24 of a 32-bar clip: two 12-bar windows, 2 bars of context before the first
+    # and after the last, overlapping by 4 (a single 16-bar window held only the gap)
+    windows = Pipeline._windows(None, BarRange(8, 24), 32, 12, overlap=4)
+    assert windows == [8 - INFILL_CONTEXT_BARS, 14]
+    assert windows[-1] + LONG_GAP_WINDOW_BARS == 24 + INFILL_CONTEXT_BARS
 
 
 def test_short_clips_and_short_progressions(pipeline):

@@ -101,20 +101,19 @@ def test_repeat_out_of_range_is_refused():
         SamplingOptions(repeat=1.5)
 
 
-def test_without_a_period_the_infill_starts_more_weakly_from_the_bars_next_to_the_gap(
-        pipeline):
-    from engine.pipeline import NEIGHBOUR_STRENGTH
+def test_the_draft_is_as_strong_as_the_clip_repeats(pipeline):
+    from engine.pipeline import DRAFT_FLOOR
 
     bars = BarRange(4, 8)
-    notes = [Note(b * 16 + s, 50 + (b * 7 + s * 5) % 30, 2, 90)
-             for b in range(12) for s in (0, 5, 10) if not 4 <= b < 8]
-    assert find_repeat(notes, n_bars=12, gap=(4, 8)) is None
 
-    def infill(repeat):
+    def steps(notes, repeat):
         return pipeline.infill(notes, n_bars=12, bars=bars, options=SamplingOptions(
-            seed=3, repeat=repeat, in_key=False, guidance=1.0, steps=10))
+            seed=3, repeat=repeat, in_key=False, guidance=1.0, steps=10)).nfe
 
-    asked, capped, noise = infill(0.8), infill(NEIGHBOUR_STRENGTH), infill(0.0)
-    # capped at NEIGHBOUR_STRENGTH: 1 - 0.6 of the 10 steps, whatever the request asked
-    assert asked.nfe == capped.nfe == round(10 * (1 - NEIGHBOUR_STRENGTH)) < noise.nfe
-    assert asked.variations == capped.variations != noise.variations
+    exact = clip(12, skip=(4, 8))  # a figure repeating exactly: similarity 1
+    assert steps(exact, 0.8) == round(10 * (1 - 0.8))
+    # no period: from the bars next to the gap, at repeat x DRAFT_FLOOR
+    loose = [Note(b * 16 + s, 50 + (b * 7 + s * 5) % 30, 2, 90)
+             for b in range(12) for s in (0, 5, 10) if not 4 <= b < 8]
+    assert find_repeat(loose, n_bars=12, gap=(4, 8)) is None
+    assert steps(loose, 0.8) == round(10 * (1 - 0.8 * DRAFT_FLOOR)) < steps(loose, 0.0) == 10
