@@ -122,10 +122,12 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     # a distilled model's teacher at the default steps and guidance (engine.distill)
     "model_teacher": {"quality": "high"},
     "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
-    # infill starting from the bars the clip repeats around the gap (engine.repeats)
+    # infill starting from the bars the clip repeats around the gap (engine.repeats), at
+    # repeat x the clip's own similarity (engine.pipeline.DRAFT_FLOOR)
     "model_no_chords_repeat3": {"use_chords": False, "repeat": 0.3},
     "model_no_chords_repeat5": {"use_chords": False, "repeat": 0.5},
     "model_no_chords_repeat7": {"use_chords": False, "repeat": 0.7},
+    "model_no_chords_repeat10": {"use_chords": False, "repeat": 1.0},
     "model_no_chords_no_repeat": {"use_chords": False, "repeat": 0.0},
     "model_repeat5": {"repeat": 0.5},
     "model_no_repeat": {"repeat": 0.0},
