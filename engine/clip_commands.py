@@ -122,8 +122,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                         help="without --chords, infill with no chords at all")
     infill.add_argument("--repeat", type=float, metavar="F",
                         help=f"how strongly the gap starts from the bars the clip repeats "
-                             f"around it, {REPEAT} (0: from noise; default {DEFAULT_REPEAT:g} "
-                             "without --chords, 0 with them)")
+                             f"around it, {REPEAT}, times how much the clip repeats (where "
+                             "nothing repeats: the bars next to the gap, at 0.4 of it; 0: "
+                             f"from noise; default {DEFAULT_REPEAT:g} without --chords, 0 "
+                             "with them)")
     _add_sampling_arguments(infill)
     infill.set_defaults(handler=run_infill)
 

@@ -554,8 +554,10 @@ class PanelWindow(QMainWindow):
             form, "Repeats", ("fresh", "repeat"), self.repeat_slider, self.repeat_auto_check,
             "Continue repeated figures (infill): where the clip repeats a figure around the "
             "bars to regenerate (every 1, 2, 4 or 8 bars), how strongly the new bars start "
-            "from the bars they repeat: fresh ideas at the left, close to the repeated "
-            "bars at the right. Auto leaves it to the engine: "
+            "from the bars they repeat (scaled by how exactly the clip repeats; where "
+            "nothing repeats, from the bars next to them, more loosely): fresh ideas at "
+            "the left, close to the repeated bars at the right. Auto leaves it to the "
+            "engine: "
             f"{LIMITS.default_repeat:g} without chords, fresh with chords.")
 
     def _build_request_buttons(self) -> QHBoxLayout:
