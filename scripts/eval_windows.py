@@ -27,15 +27,16 @@ def _override() -> None:
     if "INFILL_OVERLAP" in os.environ:
         pipeline.OVERLAP_BARS = int(os.environ["INFILL_OVERLAP"])
     if "INFILL_WINDOW" in os.environ:
-        bars = int(os.environ["INFILL_WINDOW"])
-        pipeline.Pipeline._infill_window = staticmethod(lambda gap_bars: bars)  # type: ignore
+        infill_bars = int(os.environ["INFILL_WINDOW"])
+        pipeline.Pipeline._infill_window = staticmethod(  # type: ignore[method-assign]
+            lambda gap_bars: infill_bars)
     if "ACC_WINDOW" in os.environ:
-        bars = int(os.environ["ACC_WINDOW"])
+        window_bars = int(os.environ["ACC_WINDOW"])
         load = pipeline.Pipeline.load.__func__  # type: ignore[attr-defined]
 
         def load_with_window(cls: Any, *args: Any, **kwargs: Any) -> Any:
             loaded = load(cls, *args, **kwargs)
-            loaded.window_bars = bars
+            loaded.window_bars = window_bars
             return loaded
 
         pipeline.Pipeline.load = classmethod(load_with_window)  # type: ignore[method-assign]

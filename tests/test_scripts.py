@@ -241,3 +241,26 @@ def test_serve_ps1_parses() -> None:
     result = subprocess.run([pwsh, "-NoProfile", "-NonInteractive", "-Command", check],
                             capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_eval_windows_sets_the_window_policy_it_is_told(monkeypatch) -> None:
+    import engine.pipeline as pipeline
+
+    for name in ("ACCOMPANY_OVERLAP_BARS", "OVERLAP_BARS"):
+        monkeypatch.setattr(pipeline, name, getattr(pipeline, name))
+    monkeypatch.setattr(pipeline.Pipeline, "_infill_window", pipeline.Pipeline._infill_window)
+    monkeypatch.setattr(pipeline.Pipeline, "load", pipeline.Pipeline.load)
+    for key, value in {"ACC_OVERLAP": "1", "INFILL_OVERLAP": "3", "INFILL_WINDOW": "12",
+                       "ACC_WINDOW": "16"}.items():
+        monkeypatch.setenv(key, value)
+    load("eval_windows")._override()
+    assert (pipeline.ACCOMPANY_OVERLAP_BARS, pipeline.OVERLAP_BARS) == (1, 3)
+    assert pipeline.Pipeline._infill_window(4) == 12
+
+
+def test_infill_drafts_runs_as_a_command() -> None:
+    result = subprocess.run([sys.executable, str(SCRIPTS / "infill_drafts.py"), "--help"],
+                            capture_output=True, text=True, check=False, timeout=120,
+                            cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert "--repeat" in result.stdout
