@@ -136,6 +136,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_density6": {"density": 6.0},
     "model_density10": {"density": 10.0},
     "model_density14": {"density": 14.0},
+    "model_below_melody": {"below_melody": True},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -447,7 +448,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  in_key: bool = True, sampler: str = "ddim", name: str = "model",
                  use_chords: bool = True, infer_chords: bool = True,
                  binarize: bool | None = None, quality: str = "fast",
-                 repeat: float | None = None, density: float | None = None) -> System:
+                 repeat: float | None = None, density: float | None = None,
+                 below_melody: bool = False) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -460,7 +462,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     inferred from the context unless ``infer_chords=False``. ``binarize`` overrides the
     task's default projection (engine.pipeline.BINARIZE_BY_TASK). ``quality="high"`` runs
     a distilled model's teacher instead of its few-step student (engine.distill).
-    ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density.
+    ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density;
+    ``below_melody`` keeps an accompaniment under the melody (engine.register).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -470,6 +473,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             key=None if task.task == "generate" else task.segment.key,
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
+            below_melody=below_melody and task.task == "accompany",
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)
