@@ -286,7 +286,6 @@ def songs_from_cache(path: str | os.PathLike[str], song_ids: Sequence[str] | Non
 # ------------------------------------------------------------------------------ segments
 
 
-
 def _cut_notes(notes: Sequence[Note], lo: int, hi: int) -> tuple[Note, ...]:
     """Notes (sorted by start) starting in ``[lo, hi)``, shifted by ``-lo`` and cut at ``hi``."""
     starts = _Starts(notes)

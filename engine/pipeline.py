@@ -326,15 +326,14 @@ class Pipeline:
         given_chords = bool(chords)
         inferred = self._gap_chords(context, chords, n_bars=n_bars, bars=bars, options=options)
         strength = options.repeat if options.repeat is not None else (
-            0.0 if chords else DEFAULT_REPEAT)
+            0.0 if given_chords else DEFAULT_REPEAT)
         chords = chords or list(inferred) or None
         result = self._run(
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
             options=options, progress=progress, cancel=cancel, keep=context,
             window_bars=max(self.window_bars, self._infill_window(bars.stop - bars.start)),
-            overlap=OVERLAP_BARS,
-            binarize=self._binarize(options, "infill"), name="infill",
-            route="infill_chords" if given_chords else "infill",
+            overlap=OVERLAP_BARS, binarize=self._binarize(options, "infill"),
+            name="infill_chords" if given_chords else "infill",
             draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, strength=strength))
         return dataclasses.replace(result, inferred_chords=inferred)
 
@@ -376,7 +375,7 @@ class Pipeline:
                            context=list(context), chords=chords, melody=melody,
                            options=options, progress=progress, cancel=cancel, keep=(),
                            binarize=self._binarize(options, "accompany"), name="accompany",
-                           draft=draft)
+                           overlap=ACCOMPANY_OVERLAP_BARS, draft=draft)
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,
@@ -388,7 +387,7 @@ class Pipeline:
         return self._run(TASK_FULL, n_bars=n_bars, target=BarRange(0, n_bars), context=[],
                          chords=chords, melody=None, options=options, progress=progress,
                          cancel=cancel, keep=(), binarize=self._binarize(options, "generate"),
-                         name="generate")
+                         name="generate", overlap=ACCOMPANY_OVERLAP_BARS)
 
     def song(self, form: Sequence[Phrase], *, key: Key, tempo: float = 96.0,
              options: SongOptions | None = None, fixed: FixedParts | None = None,
@@ -442,8 +441,6 @@ class Pipeline:
                 logger.info("repeat: no bars to start the gap from; sampling from noise")
                 return None
         applied = strength * max(guide.similarity, DRAFT_FLOOR)
-        if applied <= 0.0:
-            return None
         logger.info("repeat: the gap starts from the bars %d bars away (%s), strength %.2f",
                     guide.period_bars, f"similarity {guide.similarity:.2f} over "
                     f"{guide.pairs} bar pairs" if guide.pairs else "no repeat period",
@@ -474,11 +471,12 @@ class Pipeline:
              chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
-             binarize: bool, name: str, window_bars: int | None = None,
-             draft: tuple[np.ndarray, float] | None = None,
-             route: str | None = None, overlap: int = ACCOMPANY_OVERLAP_BARS) -> Result:
+             binarize: bool, name: str, overlap: int, window_bars: int | None = None,
+             draft: tuple[np.ndarray, float] | None = None) -> Result:
+        """One generation; ``name`` is the request's kind for :meth:`_network_for`
+        (infill, infill_chords, accompany, generate)."""
         started = time.perf_counter()
-        network = self._network_for(options, route or name)
+        network = self._network_for(options, name)
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
                 task, n_bars=n_bars, target=target, context=context, chords=chords,
@@ -516,9 +514,8 @@ class Pipeline:
                 chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
                 options: SamplingOptions, progress: Progress | None,
                 cancel: threading.Event | None, window_bars: int, binarize: bool,
-                network: tuple[DenoiserNet, int, float],
-                draft: tuple[np.ndarray, float] | None = None,
-                overlap: int = ACCOMPANY_OVERLAP_BARS
+                network: tuple[DenoiserNet, int, float], overlap: int,
+                draft: tuple[np.ndarray, float] | None = None
                 ) -> tuple[list[np.ndarray], Key | None, int]:
         """Steps of one generation:
 
@@ -658,12 +655,10 @@ class Pipeline:
             net, info = self.student
             table = info["distilled"]
             serves = table.get("tasks")
-            if isinstance(serves, dict):
-                verdict = serves.get(task)
-                if verdict is None and task == "infill_chords":
-                    verdict = serves.get("infill")
-                if verdict is False:
-                    return self.net, options.steps, options.guidance
+            # a refined kind (infill_chords) reads its task's entry when it has none
+            if isinstance(serves, dict) and \
+                    serves.get(task, serves.get(task.partition("_")[0])) is False:
+                return self.net, options.steps, options.guidance
             if abs(options.guidance - float(table["guidance"])) < 1e-6:
                 return net, int(table["steps"]), 1.0
         return self.net, options.steps, options.guidance
@@ -686,7 +681,7 @@ class Pipeline:
         return LONG_GAP_WINDOW_BARS
 
     def _windows(self, target: BarRange, total_bars: int, window: int,
-                 overlap: int = OVERLAP_BARS) -> list[int]:
+                 overlap: int) -> list[int]:
         """First bars of the windows that cover ``target`` left to right, each after the
         first overlapping the previous one by ``overlap`` bars (half a window when the
         window is shorter); a target longer than a window starts INFILL_CONTEXT_BARS

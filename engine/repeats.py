@@ -17,12 +17,12 @@ chords, this module finds the clip's repeat period from its notes:
    already assigned.
 
 The pipeline starts the gap's sampling from those bars, noised (SDEdit: Meng et al.
-2022) to ``1 - repeat`` (``SamplingOptions.repeat``): the model writes a variation of
-the repeated figure that fits its own context, not a copy; with ``repeat = 0`` it starts
-from noise as always. Where no period qualifies, :func:`neighbour_guide` gives each gap
-bar the bar one gap length away, and the pipeline starts from those more weakly
-(``engine.pipeline.NEIGHBOUR_STRENGTH``): from noise alone, the model dropped the
-melody of such gaps.
+2022) by ``SamplingOptions.repeat`` scaled by the found period's similarity
+(``engine.pipeline.DRAFT_FLOOR``): the model writes a variation of the repeated figure
+that fits its own context, not a copy; with ``repeat = 0`` it starts from noise as
+always. Where no period qualifies, :func:`neighbour_guide` gives each gap bar the bar
+one gap length away, and the pipeline starts from those at ``repeat`` x DRAFT_FLOOR:
+from noise alone, the model dropped the melody of such gaps.
 """
 
 from __future__ import annotations

@@ -76,9 +76,10 @@ class SamplingOptions:
     when the request asks for the default steps and the guidance the student was distilled
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
     A model without a student runs the same either way.
-    ``repeat`` (infill): where the clip repeats around the gap (:mod:`engine.repeats`),
-    the gap starts from the bars it repeats, noised to ``1 - repeat`` (0: from noise);
-    None: :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
+    ``repeat`` (infill): the gap starts from the bars it repeats (:mod:`engine.repeats`;
+    where nothing repeats, the bars next to it), noised to ``1 - repeat`` times how much
+    the clip repeats (``engine.pipeline.DRAFT_FLOOR``; 0: from noise); None:
+    :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
     (:func:`engine.pianoroll.density_hint`); 0: no hint, the model chooses; None: the
     task's default (accompaniment :data:`DEFAULT_ACCOMPANY_DENSITY`, the others none).

@@ -107,8 +107,6 @@ _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
 _REPEAT_SCALE = 20  # slider units per repeat unit (0.05 resolution)
 _SAMPLER_LABELS = (("DDIM", "ddim"), ("DDPM", "ddpm"))
 _QUALITY_LABELS = (("Fast", "fast"), ("High (slower)", "high"))
-# Musical controls and the request param each needs the engine to read.
-_PARAM_OF_CONTROL = {"below_melody": "below_melody", "sampler": "sampler", "quality": "quality"}
 _CLIP_LEGEND = ('<span style="color:#608aa0">■</span> context &nbsp; '
                 '<span style="color:#f08c28">■</span> generated (shaded bars) &nbsp; '
                 '<span style="color:#f08c28">┅</span> bars to regenerate')

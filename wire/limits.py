@@ -101,10 +101,10 @@ DEFAULT_CONTEXT_BARS = 3  # bars of the player's notes the jam's model sees
 CONTEXT_BARS = Range(1, 16)
 # Infill: how strongly the gap starts from the bars the clip repeats there (engine.repeats;
 # 0: from noise, 1: the repeated bars themselves). The default applies to an infill given
-# no chords; one given chords starts from noise unless it asks (measured, valid split,
-# docs/model-card.md: without chords 0.8 lifts beat pitch-class F1 0.538 -> 0.601 (0.7:
-# 0.596) and runs 2 of the teacher's 10 steps; with chords a draft from other bars fights
-# them, chord accuracy 0.877 -> 0.680 at 0.5).
+# no chords; one given chords starts from noise unless it asks. The engine scales it by
+# how much the clip repeats (engine.pipeline.DRAFT_FLOOR). Measured, valid split,
+# docs/model-card.md: without chords beat pitch-class F1 0.538 (from noise) -> 0.602;
+# with chords a draft from other bars fights them, chord accuracy 0.877 -> 0.680 at 0.5.
 DEFAULT_REPEAT = 0.8
 REPEAT = Range(0.0, 1.0)
 # A density hint: notes a bar, given to the model as its rhythm condition (engine.pipeline);

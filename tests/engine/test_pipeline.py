@@ -94,11 +94,24 @@ def test_long_clips_are_covered_by_overlapping_windows(pipeline):
     result = pipeline.infill(clip(20), n_bars=20, bars=BarRange(2, 18), options=FAST,
                              progress=progress.append)
     assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
-    assert pipeline._windows(BarRange(2, 18), 20, 8) == [0, 4, 8, 12]
+    assert pipeline._windows(BarRange(2, 18), 20, 8, overlap=4) == [0, 4, 8, 12]
     assert pipeline._windows(BarRange(0, 32), 32, 8, overlap=2) == [0, 6, 12, 18, 24]
     assert pipeline._window_for(3, 8) == 4 and pipeline._window_for(6, 8) == 6
     new = [n for n in result.variations[0] if 32 <= n.start < 288]
     assert max(n.start for n in new) >= 16 * 14  # the last window did generate
+
+
+def test_accompaniment_windows_overlap_by_the_pipelines_policy(pipeline, monkeypatch):
+    import engine.pipeline as pipeline_module
+
+    chords = parse_progression("C G Am F")
+
+    def windows() -> int:  # 3 guided steps a window: 6 network passes each
+        return pipeline.accompany(chords, n_bars=32, options=FAST).nfe // 6
+
+    assert windows() == 5  # 8-bar windows overlapping ACCOMPANY_OVERLAP_BARS = 2
+    monkeypatch.setattr(pipeline_module, "ACCOMPANY_OVERLAP_BARS", 4)
+    assert windows() == 7  # read when the request runs: eval_windows.py can vary it
 
 
 def test_a_long_infill_gap_gets_windows_that_keep_context_on_both_sides():
