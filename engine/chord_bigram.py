@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.harmony import Chord, ChordSpan, Key, parse_harte
+from engine.harmony import Chord, ChordSpan, Key, parse_vocab
 from engine.pianoroll import STEPS_PER_BAR
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ def fit_bigram(songs: Iterable[tuple[Sequence[ChordSpan], Sequence[tuple[int, Ke
 
 def fit_cache(cache: SongCache, *, split: str | None = "train") -> ChordBigram:
     """:func:`fit_bigram` on the songs of ``split`` of a training cache (all with None)."""
-    vocab = [parse_harte(label) for label in cache.chord_vocab]
+    vocab = parse_vocab(cache.chord_vocab)
 
     def songs() -> Iterable[tuple[list[ChordSpan], list[tuple[int, Key]], int]]:
         for song in cache.songs:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from engine.cache import CachedSong
-from engine.harmony import Chord, ChordSpan, chord_grid, parse_harte
+from engine.harmony import Chord, ChordSpan, chord_grid
 from engine.model import TASK_ACCOMPANIMENT, Conditioning
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, density_hint
 
@@ -52,14 +52,9 @@ class DenseSong:
         return self.bits.shape[0] // STEPS_PER_BAR
 
 
-def parse_vocab(chord_vocab: Sequence[str]) -> list[Chord]:
-    """The cache's chord labels parsed once, for :func:`densify`."""
-    return [parse_harte(label) for label in chord_vocab]
-
-
 def densify(song: CachedSong, chords: Sequence[Chord]) -> DenseSong:
     """Expand one cached song into per-step arrays; ``chords`` is the parsed chord
-    vocabulary (:func:`parse_vocab`), indexed by the song's chord indices."""
+    vocabulary (:func:`engine.harmony.parse_vocab`), indexed by the song's chord indices."""
     steps = song.n_bars * STEPS_PER_BAR
     bits = np.zeros((steps, 128), dtype=np.uint8)
     for track, pitch, start, duration, _velocity in song.notes.astype(np.int64):

@@ -46,10 +46,11 @@ import torch
 
 from engine.cache import load_cache
 from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_model
-from engine.dataset import ConditionRates, WindowSampler, densify, parse_vocab
+from engine.dataset import ConditionRates, WindowSampler, densify
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, Inpaint
+from engine.harmony import parse_vocab
 from engine.model import Conditioning, DenoiserNet
 from engine.train import (
     Schedule,

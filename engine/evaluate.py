@@ -80,7 +80,7 @@ from engine.eval_report import (
     report_intervals,
     summarize,
 )
-from engine.harmony import ChordSpan, Key, parse_harte
+from engine.harmony import ChordSpan, Key, parse_harte, parse_vocab
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS
 
@@ -246,10 +246,6 @@ def load_songs(data_dir: str | os.PathLike[str], song_ids: Sequence[str]) -> lis
     return songs
 
 
-def _vocab(chord_vocab: Sequence[str]) -> list:
-    return [parse_harte(label) for label in chord_vocab]
-
-
 def _song_from_cached(cs: Any, vocab: Sequence[Any]) -> Song:
     """A :class:`Song` from an ``engine.cache.CachedSong`` and the parsed chord vocabulary."""
     tracks: list[list[Note]] = [[], [], []]
@@ -275,7 +271,7 @@ def songs_from_cache(path: str | os.PathLike[str], song_ids: Sequence[str] | Non
     from engine.cache import load_cache
 
     cache = load_cache(path)
-    vocab = _vocab(cache.chord_vocab)
+    vocab = parse_vocab(cache.chord_vocab)
     wanted = None if song_ids is None else set(song_ids)
     excluded = set(exclude)
     return [_song_from_cached(cs, vocab) for cs in cache.songs
@@ -399,7 +395,7 @@ def cache_library(path: str | os.PathLike[str], *, split: str | None = "train",
     from engine.cache import load_cache
 
     cache = load_cache(path)
-    vocab = _vocab(cache.chord_vocab)
+    vocab = parse_vocab(cache.chord_vocab)
     chroma = np.array([c.chroma for c in vocab], dtype=np.float64).reshape(-1, 12)
     excluded = set(exclude)
     beats_per_bar = STEPS_PER_BAR // STEPS_PER_BEAT

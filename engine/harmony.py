@@ -42,6 +42,7 @@ __all__ = [
     "parse_harte",
     "parse_key",
     "parse_progression",
+    "parse_vocab",
     "parse_symbol",
     "pitch_class_weights",
     "quality_family",
@@ -67,6 +68,12 @@ class ChordSpan:
     @property
     def stop(self) -> int:
         return self.start + self.duration
+
+
+def parse_vocab(labels: Iterable[str]) -> list[Chord]:
+    """A training cache's chord vocabulary (Harte labels, engine.cache) parsed once: the
+    chords its songs' chord indices point at."""
+    return [parse_harte(label) for label in labels]
 
 
 def parse_progression(text: str, *, steps_per_bar: int = 16) -> list[ChordSpan]:

@@ -35,7 +35,7 @@ import torch
 
 from engine.cache import CachedSong, load_cache
 from engine.diffusion import add_noise, v_target
-from engine.harmony import Chord, ChordSpan, parse_harte
+from engine.harmony import Chord, ChordSpan, parse_vocab
 from engine.leadsheet import (
     CHANNELS,
     LeadSheet,
@@ -53,11 +53,6 @@ from engine.train import read_run_state, write_run_state
 logger = logging.getLogger(__name__)
 
 
-def parse_vocab(labels: Sequence[str]) -> list[Chord]:
-    """The cache's chord labels parsed once."""
-    return [parse_harte(label) for label in labels]
-
-
 def song_leadsheet(song: CachedSong, vocab: Sequence[Chord]) -> LeadSheet | None:
     """A cached POP909 song as a key-normalised lead sheet (its first key; melody = the
     MELODY track), or None without phrase labels or key."""
@@ -73,7 +68,7 @@ def song_leadsheet(song: CachedSong, vocab: Sequence[Chord]) -> LeadSheet | None
     phrases = tuple((int(a), int(n), chr(int(c))) for a, n, c in song.phrases)
     return LeadSheet(x=x, phrases=phrases, minor=mode == 1)
 
-__all__ = ["LeadSheetBatches", "main", "parse_vocab", "run_command", "song_leadsheet",
+__all__ = ["LeadSheetBatches", "main", "run_command", "song_leadsheet",
            "train_leadsheet"]
 
 

@@ -86,10 +86,10 @@ from engine.dataset import (
     MixedSampler,
     WindowSampler,
     densify,
-    parse_vocab,
 )
 from engine.diffusion import add_noise, v_target
 from engine.errors import InputError
+from engine.harmony import parse_vocab
 from engine.model import Conditioning, DenoiserNet, ModelConfig, count_parameters
 
 logger = logging.getLogger(__name__)

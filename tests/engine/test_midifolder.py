@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from engine.cache import load_cache
-from engine.dataset import WindowSampler, densify, parse_vocab
+from engine.dataset import WindowSampler, densify
 from engine.errors import InputError
+from engine.harmony import parse_vocab
 from engine.midifolder import Part, assign_roles, build_midi_cache, read_track_map
 from engine.pianoroll import Note
 

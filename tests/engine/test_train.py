@@ -19,9 +19,10 @@ from torch.utils.data import DataLoader
 from engine.cache import build_cache, load_cache
 from engine.checkpoint import BUNDLED_MODEL, load_model, read_metadata
 from engine.cli import add_train_arguments
-from engine.dataset import WindowSampler, densify, parse_vocab
+from engine.dataset import WindowSampler, densify
 from engine.diffusion import v_target
 from engine.errors import InputError
+from engine.harmony import parse_vocab
 from engine.model import TASK_ACCOMPANIMENT, Conditioning, ModelConfig
 from engine.train import (
     Schedule,

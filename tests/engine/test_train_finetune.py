@@ -15,7 +15,8 @@ import torch
 from engine.cache import load_cache
 from engine.checkpoint import load_model
 from engine.cli import add_train_arguments
-from engine.dataset import MixedSampler, WindowSampler, densify, parse_vocab
+from engine.dataset import MixedSampler, WindowSampler, densify
+from engine.harmony import parse_vocab
 from engine.midifolder import build_midi_cache
 from engine.train import (
     FINE_TUNE_EMA_DECAY,
