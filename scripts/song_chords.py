@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from engine import metrics
+from engine.bootstrap import SongBootstrap, percentile_interval
 from engine.evaluate import load_songs, parse_song_ids
 from engine.pianoroll import STEPS_PER_BAR
 from engine.pipeline import Pipeline
@@ -52,11 +53,9 @@ def main(limit: int) -> int:
         out["seconds_per_32_bars"].append(free.seconds["total"] * 32 / free.n_bars)
     result: dict[str, object] = {k: float(np.nanmean(v)) for k, v in out.items()}
     diff = np.array(out["song_given"]) - np.array(out["alone_given"])
-    rng = np.random.default_rng(0)
-    boot = [np.nanmean(rng.choice(diff, len(diff))) for _ in range(1000)]
+    resamples = SongBootstrap([task.song_id for task in tasks]).means(diff)
     result["song_minus_alone"] = float(np.nanmean(diff))
-    result["song_minus_alone_95"] = [float(np.percentile(boot, 2.5)),
-                                     float(np.percentile(boot, 97.5))]
+    result["song_minus_alone_95"] = list(percentile_interval(resamples))
     result["songs"] = len(tasks)
     print(json.dumps(result, indent=1))
     return 0

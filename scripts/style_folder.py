@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.baselines import rule_accompaniment
 from engine.cache import load_cache
-from engine.harmony import ChordSpan, parse_harte
+from engine.harmony import ChordSpan, parse_vocab
 from engine.midifile import write_midi
 from engine.pianoroll import STEPS_PER_BAR, Note
 
@@ -21,7 +21,7 @@ def main(cache_path: str, out_dir: str) -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cache = load_cache(cache_path)
-    vocab = [parse_harte(label) for label in cache.chord_vocab]
+    vocab = parse_vocab(cache.chord_vocab)
     written = 0
     for song in cache.songs:
         if song.split == "train":
