@@ -193,6 +193,10 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--guidance", type=float,
                         help="the teacher's guidance, folded into the student (default: the "
                              "engine's default guidance)")
+    parser.add_argument("--guidance-below", type=float, default=1.0,
+                        help="the teacher guides only at noise times t <= this, the "
+                             "conditional prediction alone above (guidance in a limited "
+                             "interval); the student learns that (default 1: every step)")
     parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
     parser.add_argument("--init-student", type=Path,

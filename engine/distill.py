@@ -76,6 +76,8 @@ class DistillConfig:
     student_steps: int = 4  # S: the student's DDIM steps
     teacher_substeps: int = 2  # K: teacher steps per student step
     guidance: float = 4.0  # w: the teacher's classifier-free guidance scale
+    # the teacher guides only at noise times t <= this (engine.guidance.GuidedDenoiser)
+    guidance_below: float = 1.0
     batch_size: int = 16
     lr: float = 1e-4
     warmup_steps: int = 50
@@ -104,6 +106,8 @@ class DistillConfig:
                                  f"got {getattr(self, name)}")
         if not 1.0 <= self.guidance <= 20.0:
             raise InputError(f"--guidance must be in 1..20, got {self.guidance}")
+        if not 0.0 < self.guidance_below <= 1.0:
+            raise InputError(f"--guidance-below must be in (0, 1], got {self.guidance_below}")
         if self.batch_size < 1 or self.lr <= 0:
             raise InputError("--batch-size must be >= 1 and --lr > 0")
 
@@ -139,12 +143,14 @@ def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: tor
 
 
 def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,
-                  cond: Conditioning, *, guidance: float, substeps: int) -> torch.Tensor:
+                  cond: Conditioning, *, guidance: float, substeps: int,
+                  guidance_below: float = 1.0) -> torch.Tensor:
     """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
-    with the known part written into every estimate (step 3 of the module docstring)."""
+    with the known part written into every estimate (step 3 of the module docstring);
+    guidance only at times ``<= guidance_below``."""
     guided = cond.chroma is not None and guidance != 1.0
     denoiser: Any = GuidedDenoiser(teacher, cond, cond.without_chords() if guided else None,
-                                   guidance)
+                                   guidance, below=guidance_below)
     given = cond.given_steps()
     if given is not None and cond.known is not None:
         denoiser = Inpaint(denoiser, cond.known, given)
@@ -202,7 +208,8 @@ class Distiller:
         x_t = add_noise(x0, torch.randn(x0.shape, generator=generator), t)
         with torch.no_grad():
             x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
-                                substeps=config.teacher_substeps)
+                                substeps=config.teacher_substeps,
+                                guidance_below=config.guidance_below)
             target = student_target(x_t, x_s, t, s)
         error = (net(x_t, t, cond).float() - target) ** 2
         return weighted_mean(error, cond, known_weight=0.0)
@@ -236,6 +243,7 @@ class Distiller:
                 "steps": self.config.student_steps,
                 "teacher_steps": self.config.student_steps * self.config.teacher_substeps,
                 "guidance": self.config.guidance,
+                "guidance_below": self.config.guidance_below,
                 "distill_steps": self.step,
                 "batch_size": self.config.batch_size,
                 "seconds": round(self.seconds, 1),
@@ -263,10 +271,10 @@ class Distiller:
         deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
         params: list[torch.Tensor] = list(self.student.parameters())
         ema_params: list[torch.Tensor] = list(self.ema.parameters())
-        logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g), batch %d, "
-                    "from step %d to %d", config.teacher, config.student_steps,
+        logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g below t=%g), "
+                    "batch %d, from step %d to %d", config.teacher, config.student_steps,
                     config.student_steps, config.teacher_substeps, config.guidance,
-                    config.batch_size, self.step, steps)
+                    config.guidance_below, config.batch_size, self.step, steps)
         if not self.history["valid"]:
             self._validation_point()
         window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
@@ -335,7 +343,7 @@ def run_command(args: argparse.Namespace) -> int:
             cache=args.cache, teacher=teacher, student_steps=args.student_steps,
             teacher_substeps=args.teacher_substeps,
             guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
-            batch_size=args.batch_size, lr=args.lr,
+            guidance_below=args.guidance_below, batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
             density_hints=args.density_hints)

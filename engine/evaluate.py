@@ -121,6 +121,8 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_g3": {"guidance": 3.0},
     # a distilled model's teacher at the default steps and guidance (engine.distill)
     "model_teacher": {"quality": "high"},
+    # the teacher guided only at noise times t <= 0.6 (engine.guidance.GuidedDenoiser)
+    "model_teacher_below6": {"quality": "high", "guidance_below": 0.6},
     "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
     # infill starting from the bars the clip repeats around the gap (engine.repeats), at
     # repeat x the clip's own similarity (engine.pipeline.DRAFT_FLOOR)
@@ -444,7 +446,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  use_chords: bool = True, infer_chords: bool = True,
                  binarize: bool | None = None, quality: str = "fast",
                  repeat: float | None = None, density: float | None = None,
-                 below_melody: bool = False) -> System:
+                 below_melody: bool = False, guidance_below: float | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -458,7 +460,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     task's default projection (engine.pipeline.BINARIZE_BY_TASK). ``quality="high"`` runs
     a distilled model's teacher instead of its few-step student (engine.distill).
     ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density;
-    ``below_melody`` keeps an accompaniment under the melody (engine.register).
+    ``below_melody`` keeps an accompaniment under the melody (engine.register);
+    ``guidance_below`` sets SamplingOptions.guidance_below (guidance in an interval).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -469,6 +472,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
             below_melody=below_melody and task.task == "accompany",
+            guidance_below=guidance_below,
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)

@@ -8,6 +8,7 @@ Shapes: x_t and every returned x0 estimate are float32 (B, 2, T, P) in data unit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 
@@ -27,20 +28,33 @@ class GuidedDenoiser:
 
     ``uncond`` is the same conditioning with the guided conditions marked absent.
     At scale 1 there is no unconditional pass.
+
+    ``below``: guidance only at noise times ``t <= below``, the conditional prediction
+    alone above (guidance in a limited interval, Kynkaenniemi et al. 2024); 1 guides
+    every step. A step whose times all lie above it costs one pass. ``t`` may differ per
+    example (distillation): each example is guided by its own time.
     """
 
     net: DenoiserNet
     cond: Conditioning
     uncond: Conditioning | None = None
     scale: float = 1.0
+    below: float = 1.0
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        if self.scale == 1.0 or self.uncond is None:
+        guided = self.scale != 1.0 and self.uncond is not None
+        if guided and self.below < 1.0 and not bool((t <= self.below).any()):
+            guided = False
+        if not guided:
             v = self.net(x_t, t, self.cond)
         else:
-            both = _concat_conditioning(self.cond, self.uncond)
+            both = _concat_conditioning(self.cond, cast(Conditioning, self.uncond))
             v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), both).chunk(2)
-            v = v_u + self.scale * (v_c - v_u)
+            if self.below < 1.0:
+                scale = torch.where(t <= self.below, self.scale, 1.0).to(v_c.dtype)
+                v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
+            else:
+                v = v_u + self.scale * (v_c - v_u)
         return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
 
 

@@ -514,7 +514,7 @@ class Pipeline:
                 chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
                 options: SamplingOptions, progress: Progress | None,
                 cancel: threading.Event | None, window_bars: int, binarize: bool,
-                network: tuple[DenoiserNet, int, float], overlap: int,
+                network: tuple[DenoiserNet, int, float, float], overlap: int,
                 draft: tuple[np.ndarray, float] | None = None
                 ) -> tuple[list[np.ndarray], Key | None, int]:
         """Steps of one generation:
@@ -580,7 +580,7 @@ class Pipeline:
         windows = self._windows(target, total_bars, window, overlap)
         nfe = 0
         eta = 1.0 if options.sampler == "ddpm" else 0.0  # DDPM = ancestral DDIM
-        net, n_steps, guidance = network
+        net, n_steps, guidance, guide_below = network
         task_t = torch.full((v,), task, dtype=torch.long, device=device)
 
         def tensor(a: np.ndarray) -> torch.Tensor:
@@ -616,7 +616,7 @@ class Pipeline:
             )
             guided = has_chords and guidance != 1.0
             uncond = cond.without_chords() if guided else None
-            denoiser: Denoiser = GuidedDenoiser(net, cond, uncond, guidance)
+            denoiser: Denoiser = GuidedDenoiser(net, cond, uncond, guidance, below=guide_below)
             if binarize:
                 denoiser = Binarize(denoiser)
             if allowed is not None:
@@ -633,7 +633,7 @@ class Pipeline:
             with torch.inference_mode():
                 x0 = sample_ddim(denoiser, x_start, times,
                                  eta=eta, generator=generator, callback=on_step)
-            nfe += (len(times) - 1) * (2 if guided else 1)
+            nfe += (len(times) - 1) + (int((times[:-1] <= guide_below).sum()) if guided else 0)
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0
@@ -641,15 +641,20 @@ class Pipeline:
         return rolls, key, nfe
 
     def _network_for(self, options: SamplingOptions, task: str
-                     ) -> tuple[DenoiserNet, int, float]:
-        """(network, sampler steps, guidance scale) for a request of ``task`` (infill,
+                     ) -> tuple[DenoiserNet, int, float, float]:
+        """(network, sampler steps, guidance scale, guidance interval's upper time) for a
+        request of ``task`` (infill,
         infill_chords: an infill given chords by the caller, accompany, generate): the
         distilled student at its own steps with its guidance folded in (scale 1: one pass
         a step) when the model has one, the student serves the task
         (``info["distilled"]["tasks"]``, measured: absent means every task; a table
         without ``infill_chords`` reads ``infill``), and the request is
-        ``quality="fast"`` DDIM at the default steps and at the guidance the student
-        learnt; else the full model at the request's settings."""
+        ``quality="fast"`` DDIM at the default steps and at the guidance (and guidance
+        interval, ``SamplingOptions.guidance_below``: None takes the student's) the student
+        learnt; else the full model at the request's settings (guidance below None: every
+        step)."""
+        teacher = (self.net, options.steps, options.guidance,
+                   1.0 if options.guidance_below is None else options.guidance_below)
         if self.student is not None and options.quality == "fast" and \
                 options.sampler == "ddim" and options.steps == DEFAULT_STEPS:
             net, info = self.student
@@ -658,10 +663,13 @@ class Pipeline:
             # a refined kind (infill_chords) reads its task's entry when it has none
             if isinstance(serves, dict) and \
                     serves.get(task, serves.get(task.partition("_")[0])) is False:
-                return self.net, options.steps, options.guidance
-            if abs(options.guidance - float(table["guidance"])) < 1e-6:
-                return net, int(table["steps"]), 1.0
-        return self.net, options.steps, options.guidance
+                return teacher
+            below = float(table.get("guidance_below", 1.0))
+            if abs(options.guidance - float(table["guidance"])) < 1e-6 and (
+                    options.guidance_below is None
+                    or abs(options.guidance_below - below) < 1e-6):
+                return net, int(table["steps"]), 1.0, 1.0
+        return teacher
 
     @staticmethod
     def _window_for(n_bars: int, window_bars: int) -> int:

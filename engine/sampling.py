@@ -75,6 +75,10 @@ class SamplingOptions:
     ``quality``: ``"fast"`` runs a model's distilled few-step student (:mod:`engine.distill`)
     when the request asks for the default steps and the guidance the student was distilled
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
+    ``guidance_below``: the guidance acts only at noise times ``t <= guidance_below``
+    (guidance in a limited interval, :class:`engine.guidance.GuidedDenoiser`; 1: every
+    step); None: the interval the student was distilled with when the student serves
+    the request, every step when the full model does.
     A model without a student runs the same either way.
     ``repeat`` (infill): the gap starts from the bars it repeats (:mod:`engine.repeats`;
     where nothing repeats, the bars next to it), noised to ``1 - repeat`` times how much
@@ -99,6 +103,7 @@ class SamplingOptions:
     quality: str = DEFAULT_QUALITY
     repeat: float | None = None
     density: float | None = None
+    guidance_below: float | None = None
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -118,6 +123,8 @@ class SamplingOptions:
             raise InputError(f"density must be in {DENSITY} notes a bar, got {self.density}")
         if self.repeat is not None and self.repeat not in REPEAT:
             raise InputError(f"repeat must be in {REPEAT}, got {self.repeat}")
+        if self.guidance_below is not None and not 0.0 < self.guidance_below <= 1.0:
+            raise InputError(f"guidance_below must be in (0, 1], got {self.guidance_below}")
         if self.quality not in QUALITIES:
             raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")
 

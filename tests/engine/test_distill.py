@@ -237,3 +237,28 @@ def test_a_second_round_starts_the_student_from_a_file_and_records_its_condition
     assert table["conditions"] == {"accompaniment": 0.9, "rhythm": 1.0, "density_hints": 0.5}
     with pytest.raises(InputError, match="density-hints"):
         distill_config(tiny_cache, tiny_model_file, density_hints=1.5)
+
+
+def test_a_student_distilled_with_a_guidance_interval_serves_requests_that_leave_it_unset(
+        tiny_cache, tiny_model_file, tmp_path):
+    config = distill_config(tiny_cache, tiny_model_file, guidance_below=0.6)
+    (tmp_path / "interval").mkdir()
+    Distiller(config, tmp_path / "interval").run(steps=1)
+    student = tmp_path / "interval" / "model.safetensors"
+    assert read_metadata(student)[1]["distilled"]["guidance_below"] == 0.6
+    pipeline = Pipeline.load(student, device="cpu")
+    chords = parse_progression("C G Am F C G Am F")
+    options = SamplingOptions(seed=1, key=parse_key("C"))
+    assert pipeline.accompany(chords, n_bars=8, options=options).nfe == 4  # the student
+    same = dataclasses.replace(options, guidance_below=0.6)
+    assert pipeline.accompany(chords, n_bars=8, options=same).nfe == 4
+    # another interval is the teacher's: 10 steps, the pair only at t = 0.4 .. 0.1
+    other = dataclasses.replace(options, guidance_below=0.45)
+    assert pipeline.accompany(chords, n_bars=8, options=other).nfe == 10 + 4
+    # the teacher asked for directly guides every step unless the request says otherwise
+    high = dataclasses.replace(options, quality="high")
+    assert pipeline.accompany(chords, n_bars=8, options=high).nfe == 20
+    with pytest.raises(InputError, match="guidance-below"):
+        distill_config(tiny_cache, tiny_model_file, guidance_below=0.0)
+    with pytest.raises(InputError, match="guidance_below"):
+        SamplingOptions(guidance_below=1.5)

@@ -47,6 +47,30 @@ def test_guidance_extrapolates_from_unconditional_to_conditional_in_one_batch():
     torch.testing.assert_close(out, x0_from_v(x, torch.full_like(x, 0.5), t))
 
 
+def test_guidance_interval_leaves_high_noise_steps_to_the_conditional_pass():
+    net = FakeNet()
+    cond, uncond = conds(2)
+    x = torch.zeros(2, 2, 16, 4)
+    high = torch.full((2,), 0.8)
+    out = GuidedDenoiser(net, cond, uncond, scale=3.0, below=0.6)(x, high)
+    assert net.batches == [2]  # above the interval: one pass, no unconditional branch
+    torch.testing.assert_close(out, x0_from_v(x, torch.ones_like(x), high).clamp(-1, 1))
+    low = torch.full((2,), 0.4)
+    out = GuidedDenoiser(net, cond, uncond, scale=3.0, below=0.6)(x, low)
+    assert net.batches[-1] == 4
+    # v = 0 + 3 * (1 - 0) = 3 inside the interval
+    torch.testing.assert_close(out, x0_from_v(x, torch.full_like(x, 3.0), low).clamp(-1, 1))
+
+
+def test_guidance_interval_guides_each_example_by_its_own_time():
+    net = FakeNet()
+    cond, uncond = conds(2)
+    x, t = torch.zeros(2, 2, 16, 4), torch.tensor([0.3, 0.9])
+    out = GuidedDenoiser(net, cond, uncond, scale=3.0, below=0.6)(x, t)
+    v = torch.stack([torch.full((2, 16, 4), 3.0), torch.ones(2, 16, 4)])
+    torch.testing.assert_close(out, x0_from_v(x, v, t).clamp(-1, 1))
+
+
 def test_in_key_projection_silences_every_disallowed_pitch():
     inner = lambda x, t: torch.ones_like(x)  # noqa: E731 - everything sounds
     allowed = torch.zeros(16, 4, dtype=torch.bool)
