@@ -81,8 +81,9 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                              "(slower; the student's teacher)")
     parser.add_argument("--density", type=float, metavar="N",
                         help=f"notes a bar wanted, {DENSITY} (0: no hint, the model chooses; "
-                             f"default: accompany asks for {DEFAULT_ACCOMPANY_DENSITY:g}, the "
-                             "data's typical density, infill and generate for none); the "
+                             "default: accompany asks for the model file's own default "
+                             f"(else {DEFAULT_ACCOMPANY_DENSITY:g}, the data's typical "
+                             "density), infill and generate for none); the "
                              "model takes it as sparser or denser more than as a count")
     add_threads_argument(parser)
     parser.add_argument("--sampler", choices=("ddim", "ddpm"), default="ddim")

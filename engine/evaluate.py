@@ -121,8 +121,11 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_g3": {"guidance": 3.0},
     # a distilled model's teacher at the default steps and guidance (engine.distill)
     "model_teacher": {"quality": "high"},
-    # the teacher guided only at noise times t <= 0.6 (engine.guidance.GuidedDenoiser)
+    # the teacher guided only at noise times t <= 0.6 / 0.7 / 0.8 (guidance in an interval,
+    # engine.guidance.GuidedDenoiser); model_teacher guides every step
     "model_teacher_below6": {"quality": "high", "guidance_below": 0.6},
+    "model_teacher_below7": {"quality": "high", "guidance_below": 0.7},
+    "model_teacher_below8": {"quality": "high", "guidance_below": 0.8},
     "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
     # infill starting from the bars the clip repeats around the gap (engine.repeats), at
     # repeat x the clip's own similarity (engine.pipeline.DRAFT_FLOOR)

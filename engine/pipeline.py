@@ -231,6 +231,12 @@ class Pipeline:
         self.path = path
         self.window_bars = net.config.window_bars
         self.student = student
+        # what an accompaniment asks for when the request names no density: the serving
+        # file's measured default (info["accompany_density"]; 0: no hint, the model
+        # chooses), else DEFAULT_ACCOMPANY_DENSITY
+        served = student[1] if student is not None else info
+        self.accompany_density = float(served.get("accompany_density",
+                                                  DEFAULT_ACCOMPANY_DENSITY))
         self.leadsheet = leadsheet
         self._runner = runner or ModelThread()
         self._lock = threading.Lock()
@@ -358,7 +364,7 @@ class Pipeline:
         if not chords and melody is None:
             raise InputError("accompany needs chords or a melody")
         if options.density is None:
-            options = dataclasses.replace(options, density=DEFAULT_ACCOMPANY_DENSITY)
+            options = dataclasses.replace(options, density=self.accompany_density)
         target = bars or BarRange(0, n_bars)
         if target.stop > n_bars:
             raise BarRangeError(f"bars {target} lie outside the {n_bars}-bar clip")

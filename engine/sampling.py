@@ -86,7 +86,8 @@ class SamplingOptions:
     :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
     (:func:`engine.pianoroll.density_hint`); 0: no hint, the model chooses; None: the
-    task's default (accompaniment :data:`DEFAULT_ACCOMPANY_DENSITY`, the others none).
+    task's default (accompaniment: the model file's ``info["accompany_density"]``, else
+    :data:`DEFAULT_ACCOMPANY_DENSITY`; the others none).
     """
 
     guidance: float = DEFAULT_GUIDANCE

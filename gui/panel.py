@@ -538,8 +538,8 @@ class PanelWindow(QMainWindow):
             "How busy the new notes are, sparser to denser: notes a bar asked of the "
             "model as its rhythm hint. The model follows it loosely, as a direction more "
             "than a count. Auto sends nothing: the engine's default (an accompaniment "
-            "asks for the data's typical density; infill and generate let the model "
-            "choose).")
+            "asks for what the loaded model was measured to need; infill and generate "
+            "let the model choose).")
 
     def _build_repeat_rows(self, form: QFormLayout) -> None:
         """Continue repeated figures (infill): a strength 0..1, or the engine's default."""

@@ -318,8 +318,8 @@ class RequestParams:
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
     # notes a bar wanted (wire.limits.DENSITY), the model's rhythm condition: a direction
-    # more than a count; 0: no hint; None: the task's default (accompany asks for
-    # DEFAULT_ACCOMPANY_DENSITY, the others for none)
+    # more than a count; 0: no hint; None: the task's default (accompany asks for the
+    # model file's own, else DEFAULT_ACCOMPANY_DENSITY; the others for none)
     density: float | None = None
     # infill only: how strongly the gap starts from the bars the clip repeats around it
     # (wire.limits.REPEAT); None: the engine's default (DEFAULT_REPEAT without chords, 0 with)

@@ -262,3 +262,25 @@ def test_a_student_distilled_with_a_guidance_interval_serves_requests_that_leave
         distill_config(tiny_cache, tiny_model_file, guidance_below=0.0)
     with pytest.raises(InputError, match="guidance_below"):
         SamplingOptions(guidance_below=1.5)
+
+
+def test_a_model_file_can_carry_its_own_default_accompaniment_density(student_file, tmp_path):
+    from engine.checkpoint import load_model, save_model
+
+    net, info = load_model(student_file)
+    free = tmp_path / "free.safetensors"
+    save_model(free, net.state_dict(), net.config, info={**info, "accompany_density": 0.0},
+               dtype=torch.float32)
+    pipeline = Pipeline.load(free, device="cpu")
+    assert pipeline.accompany_density == 0.0
+    chords = parse_progression("C G Am F")
+
+    def accompany(density):
+        options = SamplingOptions(seed=1, density=density)
+        return pipeline.accompany(chords, n_bars=4, options=options).variations
+
+    assert accompany(None) == accompany(0.0) != accompany(14.0)
+    from engine.sampling import DEFAULT_ACCOMPANY_DENSITY
+
+    assert Pipeline.load(student_file, device="cpu").accompany_density == \
+        DEFAULT_ACCOMPANY_DENSITY
