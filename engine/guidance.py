@@ -8,7 +8,6 @@ Shapes: x_t and every returned x0 estimate are float32 (B, 2, T, P) in data unit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 import torch
 
@@ -41,20 +40,22 @@ class GuidedDenoiser:
     scale: float = 1.0
     below: float = 1.0
 
+    def guides(self, t: torch.Tensor) -> bool:
+        """Whether a step at times ``t`` (B,) runs the guided pair (two passes a window)
+        rather than the conditional pass alone."""
+        if self.scale == 1.0 or self.uncond is None:
+            return False
+        return self.below >= 1.0 or bool((t <= self.below).any())
+
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        guided = self.scale != 1.0 and self.uncond is not None
-        if guided and self.below < 1.0 and not bool((t <= self.below).any()):
-            guided = False
-        if not guided:
+        uncond = self.uncond
+        if uncond is None or not self.guides(t):
             v = self.net(x_t, t, self.cond)
         else:
-            both = _concat_conditioning(self.cond, cast(Conditioning, self.uncond))
+            both = _concat_conditioning(self.cond, uncond)
             v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), both).chunk(2)
-            if self.below < 1.0:
-                scale = torch.where(t <= self.below, self.scale, 1.0).to(v_c.dtype)
-                v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
-            else:
-                v = v_u + self.scale * (v_c - v_u)
+            scale = torch.where(t <= self.below, self.scale, 1.0).to(v_c.dtype)
+            v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
         return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
 
 

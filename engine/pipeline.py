@@ -620,9 +620,9 @@ class Pipeline:
                 rhythm=None if rhythm is None else tensor(np.repeat(rhythm[None, rows], v, 0)),
                 rhythm_present=None if rhythm is None else torch.ones(v, device=device),
             )
-            guided = has_chords and guidance != 1.0
-            uncond = cond.without_chords() if guided else None
-            denoiser: Denoiser = GuidedDenoiser(net, cond, uncond, guidance, below=guide_below)
+            uncond = cond.without_chords() if has_chords and guidance != 1.0 else None
+            guider = GuidedDenoiser(net, cond, uncond, guidance, below=guide_below)
+            denoiser: Denoiser = guider
             if binarize:
                 denoiser = Binarize(denoiser)
             if allowed is not None:
@@ -639,7 +639,7 @@ class Pipeline:
             with torch.inference_mode():
                 x0 = sample_ddim(denoiser, x_start, times,
                                  eta=eta, generator=generator, callback=on_step)
-            nfe += (len(times) - 1) + (int((times[:-1] <= guide_below).sum()) if guided else 0)
+            nfe += sum(2 if guider.guides(t.reshape(1)) else 1 for t in times[:-1])
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0
