@@ -492,6 +492,8 @@ class PipelineRunner:
             below_melody=params.below_melody,
             density=params.density,
             repeat=params.repeat,
+            allowed=params.allowed,
+            guidance_below=params.guidance_below,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords

@@ -44,6 +44,8 @@ from engine.sampling import (
     DEFAULT_GUIDANCE,
     DEFAULT_REPEAT,
     DEFAULT_STEPS,
+    GUIDANCE_BELOW,
+    PITCH_SETS,
     QUALITIES,
     BarRange,
     Result,
@@ -70,8 +72,15 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                              "1 = none)")
     parser.add_argument("--no-in-key", action="store_true",
                         help="turn off the per-step projection onto in-key pitches")
-    parser.add_argument("--allowed", choices=("key", "key+chord"), default="key",
-                        help="pitch set of the in-key projection (default: key)")
+    parser.add_argument("--allowed", choices=PITCH_SETS,
+                        help="pitch set of the projection: key (the scale), key+chord (the "
+                             "scale and the sounding chord's tones) or chord (the sounding "
+                             "chord's tones alone, the scale where none sounds); default: "
+                             "chord for accompany, key for infill and generate")
+    parser.add_argument("--guidance-below", type=float, metavar="T",
+                        help=f"guide only at noise times t <= T, {GUIDANCE_BELOW} (1: every "
+                             "step; default: the distilled student's own interval, and for "
+                             "the full model 0.6 in accompany, 1 elsewhere)")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
                         help=f"sampler steps (default {DEFAULT_STEPS}: a model with a distilled "
                              "student runs its own few steps then; see --quality)")
@@ -166,6 +175,7 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
     repeat = getattr(args, "repeat", None)  # infill only
     _check_range("--density", args.density, DENSITY)
     _check_range("--repeat", repeat, REPEAT)
+    _check_range("--guidance-below", args.guidance_below, GUIDANCE_BELOW)
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
@@ -173,7 +183,7 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
         binarize={"auto": None, "on": True, "off": False}[args.projection],
         infer_chords=not getattr(args, "no_context_chords", False),
         below_melody=getattr(args, "below_melody", False), quality=args.quality,
-        density=args.density, repeat=repeat)
+        density=args.density, repeat=repeat, guidance_below=args.guidance_below)
 
 
 def _check_range(flag: str, value: float | None, bounds: Range) -> None:

@@ -52,6 +52,7 @@ from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, Inpaint
 from engine.harmony import parse_vocab
 from engine.model import Conditioning, DenoiserNet
+from engine.sampling import GUIDANCE_BELOW
 from engine.train import (
     Schedule,
     batch_on,
@@ -106,8 +107,9 @@ class DistillConfig:
                                  f"got {getattr(self, name)}")
         if not 1.0 <= self.guidance <= 20.0:
             raise InputError(f"--guidance must be in 1..20, got {self.guidance}")
-        if not 0.0 < self.guidance_below <= 1.0:
-            raise InputError(f"--guidance-below must be in (0, 1], got {self.guidance_below}")
+        if self.guidance_below not in GUIDANCE_BELOW:
+            raise InputError(f"--guidance-below must be in {GUIDANCE_BELOW}, got "
+                             f"{self.guidance_below}")
         if self.batch_size < 1 or self.lr <= 0:
             raise InputError("--batch-size must be >= 1 and --lr > 0")
 

@@ -119,10 +119,20 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_g1": {"guidance": 1.0},
     "model_g2": {"guidance": 2.0},
     "model_g3": {"guidance": 3.0},
-    # a distilled model's teacher at the default steps and guidance (engine.distill)
+    # the projection's pitch set forced (default: engine.pipeline.PITCH_SET_BY_TASK, the
+    # chord's tones in accompaniment): the key's scale alone, or the scale and the chord
+    "model_key": {"allowed": "key"},
+    "model_key_chord": {"allowed": "key+chord"},
+    "model_chord_tones": {"allowed": "chord"},
+    # a distilled model's teacher at the default steps and guidance (engine.distill), with
+    # its default guidance interval (engine.pipeline.TEACHER_GUIDANCE_BELOW)
     "model_teacher": {"quality": "high"},
-    # the teacher guided only at noise times t <= 0.6 / 0.7 / 0.8 (guidance in an interval,
-    # engine.guidance.GuidedDenoiser); model_teacher guides every step
+    "model_teacher_key": {"quality": "high", "allowed": "key"},
+    # the teacher guided at every step / only at noise times t <= 0.6 / 0.7 / 0.8
+    # (guidance in an interval, engine.guidance.GuidedDenoiser)
+    "model_teacher_every": {"quality": "high", "guidance_below": 1.0},
+    "model_teacher_every_key": {"quality": "high", "guidance_below": 1.0, "allowed": "key"},
+    "model_teacher_below5": {"quality": "high", "guidance_below": 0.5},
     "model_teacher_below6": {"quality": "high", "guidance_below": 0.6},
     "model_teacher_below7": {"quality": "high", "guidance_below": 0.7},
     "model_teacher_below8": {"quality": "high", "guidance_below": 0.8},
@@ -449,7 +459,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  use_chords: bool = True, infer_chords: bool = True,
                  binarize: bool | None = None, quality: str = "fast",
                  repeat: float | None = None, density: float | None = None,
-                 below_melody: bool = False, guidance_below: float | None = None) -> System:
+                 below_melody: bool = False, guidance_below: float | None = None,
+                 allowed: str | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -464,7 +475,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     a distilled model's teacher instead of its few-step student (engine.distill).
     ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density;
     ``below_melody`` keeps an accompaniment under the melody (engine.register);
-    ``guidance_below`` sets SamplingOptions.guidance_below (guidance in an interval).
+    ``guidance_below`` sets SamplingOptions.guidance_below (guidance in an interval);
+    ``allowed`` the projection's pitch set (None: the task's default).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -475,7 +487,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
             below_melody=below_melody and task.task == "accompany",
-            guidance_below=guidance_below,
+            guidance_below=guidance_below, allowed=allowed,
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)

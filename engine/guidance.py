@@ -98,8 +98,9 @@ class InKeyProjection:
     At every step the x0 estimate is edited so that every pitch outside the allowed set
     is silent (-1 in both channels); the sampler then recomputes the noise from the
     edited x0, so the trajectory itself moves onto in-key pitches. ``allowed`` is a bool
-    tensor (T, P) or (B, T, P): the allowed pitches per step (the key's scale, or the key
-    and the chord of that step). After the last step the output is exactly in key.
+    tensor (T, P) or (B, T, P): the allowed pitches per step (the key's scale, the scale
+    and the chord of that step, or that chord's tones alone). After the last step the
+    output holds only allowed pitches.
     """
 
     inner: Denoiser

@@ -23,11 +23,13 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     DEFAULT_STEPS,
     DENSITY,
     GUIDANCE,
+    GUIDANCE_BELOW,
     MAX_BARS,
     MAX_NOTES,
     MAX_SEED,
     MAX_STEPS,
     MAX_VARIATIONS,
+    PITCH_SETS,
     QUALITIES,
     REPEAT,
     SAMPLERS,
@@ -43,11 +45,13 @@ __all__ = [
     "DEFAULT_REPEAT",
     "DEFAULT_SAMPLER",
     "DEFAULT_STEPS",
+    "GUIDANCE_BELOW",
     "MAX_BARS",
     "MAX_NOTES",
     "MAX_SEED",
     "MAX_STEPS",
     "MAX_VARIATIONS",
+    "PITCH_SETS",
     "QUALITIES",
     "SAMPLERS",
     "BarRange",
@@ -61,9 +65,12 @@ __all__ = [
 class SamplingOptions:
     """Per-request sampling settings.
 
-    ``allowed`` picks the pitch set of the in-key projection: ``"key"`` (the key's scale:
-    no note outside it can come out) or ``"key+chord"`` (the scale plus the tones of the
-    chord sounding at each step, for borrowed and secondary-dominant chords).
+    ``allowed`` picks the pitch set of the in-key projection (:data:`PITCH_SETS`):
+    ``"key"`` (the key's scale: no note outside it can come out), ``"key+chord"`` (the
+    scale plus the tones of the chord sounding at each step, for borrowed and
+    secondary-dominant chords) or ``"chord"`` (only the tones and bass of the chord
+    sounding at each step, the scale where none sounds: a chromatic chord's own tones can
+    leave the key); None: the task's default (:data:`engine.pipeline.PITCH_SET_BY_TASK`).
     ``binarize`` projects every x0 estimate onto {-1, +1} (:class:`~engine.guidance.Binarize`);
     ``None`` takes the model file's measured default for the task, else
     :data:`engine.pipeline.BINARIZE_BY_TASK`.
@@ -77,8 +84,9 @@ class SamplingOptions:
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
     ``guidance_below``: the guidance acts only at noise times ``t <= guidance_below``
     (guidance in a limited interval, :class:`engine.guidance.GuidedDenoiser`; 1: every
-    step); None: the interval the student was distilled with when the student serves
-    the request, every step when the full model does.
+    step; :data:`GUIDANCE_BELOW`); None: the interval the student was distilled with
+    when the student serves the request, else the full model's default for the task
+    (:data:`engine.pipeline.TEACHER_GUIDANCE_BELOW`).
     A model without a student runs the same either way.
     ``repeat`` (infill): the gap starts from the bars it repeats (:mod:`engine.repeats`;
     where nothing repeats, the bars next to it), noised to ``1 - repeat`` times how much
@@ -97,7 +105,7 @@ class SamplingOptions:
     seed: int | None = None
     variations: int = 1
     sampler: str = DEFAULT_SAMPLER
-    allowed: str = "key"
+    allowed: str | None = None
     binarize: bool | None = None
     infer_chords: bool = True
     below_melody: bool = False
@@ -118,14 +126,16 @@ class SamplingOptions:
         if self.sampler not in SAMPLERS:
             raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got "
                              f"{self.sampler!r}")
-        if self.allowed not in ("key", "key+chord"):
-            raise InputError(f"allowed must be 'key' or 'key+chord', got {self.allowed!r}")
+        if self.allowed is not None and self.allowed not in PITCH_SETS:
+            raise InputError(f"allowed must be one of {', '.join(PITCH_SETS)}, got "
+                             f"{self.allowed!r}")
         if self.density is not None and self.density not in DENSITY:
             raise InputError(f"density must be in {DENSITY} notes a bar, got {self.density}")
         if self.repeat is not None and self.repeat not in REPEAT:
             raise InputError(f"repeat must be in {REPEAT}, got {self.repeat}")
-        if self.guidance_below is not None and not 0.0 < self.guidance_below <= 1.0:
-            raise InputError(f"guidance_below must be in (0, 1], got {self.guidance_below}")
+        if self.guidance_below is not None and self.guidance_below not in GUIDANCE_BELOW:
+            raise InputError(f"guidance_below must be in {GUIDANCE_BELOW}, got "
+                             f"{self.guidance_below}")
         if self.quality not in QUALITIES:
             raise InputError(f"quality must be 'fast' or 'high', got {self.quality!r}")
 

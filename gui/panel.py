@@ -46,6 +46,7 @@ from gui.qt import (
     QCheckBox,
     QCloseEvent,
     QComboBox,
+    QDoubleSpinBox,
     QDrag,
     QFileDialog,
     QFormLayout,
@@ -107,6 +108,9 @@ _GUIDANCE_SCALE = 10  # slider units per guidance unit (0.1 resolution)
 _REPEAT_SCALE = 20  # slider units per repeat unit (0.05 resolution)
 _SAMPLER_LABELS = (("DDIM", "ddim"), ("DDPM", "ddpm"))
 _QUALITY_LABELS = (("Fast", "fast"), ("High (slower)", "high"))
+# The projection's pitch sets (wire.limits.PITCH_SETS); None: the task's own (not sent)
+_PITCH_SET_LABELS = (("task default", None), ("the key's scale", "key"),
+                     ("scale + chord tones", "key+chord"), ("chord tones only", "chord"))
 _CLIP_LEGEND = ('<span style="color:#608aa0">■</span> context &nbsp; '
                 '<span style="color:#f08c28">■</span> generated (shaded bars) &nbsp; '
                 '<span style="color:#f08c28">┅</span> bars to regenerate')
@@ -410,6 +414,15 @@ class PanelWindow(QMainWindow):
         key_row.addWidget(self.key_combo, 1)
         key_row.addWidget(self.mode_combo)
         form.addRow("", self.in_key_check)
+        self.pitch_set_combo = QComboBox()
+        for label, value in _PITCH_SET_LABELS:
+            self.pitch_set_combo.addItem(label, value)
+        self.pitch_set_combo.setToolTip(
+            "Which pitches the projection lets through: the key's scale, the scale and the "
+            "tones of the chord sounding, or the chord's tones alone. Task default: chord "
+            "tones for Accompany (real piano parts put 98 % of their notes on them), the "
+            "key's scale for Infill and Generate (a melody needs its passing tones)")
+        form.addRow("Pitches", self.pitch_set_combo)
         form.addRow("Key", key_row)
         self.key_estimate_label = QLabel("")
         self.key_estimate_label.setWordWrap(True)
@@ -513,6 +526,16 @@ class PanelWindow(QMainWindow):
             "Fast runs a model's distilled few-step student when the steps and the chord "
             "following are at their defaults; High always runs the full model")
         form.addRow("Quality", self.quality_combo)
+        self.guidance_below_spin = QDoubleSpinBox()
+        self.guidance_below_spin.setDecimals(2)
+        self.guidance_below_spin.setSingleStep(0.05)
+        self._set_guidance_below_range(LIMITS)
+        self.guidance_below_spin.setSpecialValueText("default")
+        self.guidance_below_spin.setToolTip(
+            "Guide towards the chords only once the noise is below this level (1: at every "
+            "step). Guidance at the noisiest steps stacks and holds notes; default: the "
+            "fast model's own interval, and 0.6 for High accompaniment")
+        form.addRow("Guidance interval", self.guidance_below_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)
         self.model_combo.setToolTip("Which of the engine's models runs (diffjam serve --models "
@@ -804,6 +827,30 @@ class PanelWindow(QMainWindow):
         tonic = self.key_combo.currentData()
         return None if tonic is None else f"{tonic} {self.mode_combo.currentData()}"
 
+    @property
+    def pitch_set(self) -> str | None:
+        """The projection's pitch set to send; ``None``: the task's default (not sent), or
+        an engine that does not read it."""
+        if "allowed" not in self._engine_params:
+            return None
+        value = self.pitch_set_combo.currentData()
+        return None if value is None else str(value)
+
+    @property
+    def guidance_below(self) -> float | None:
+        """The guidance interval to send; ``None``: the default (not sent)."""
+        spin = self.guidance_below_spin
+        if "guidance_below" not in self._engine_params or \
+                spin.value() < self._limits.guidance_below.low:
+            return None
+        return round(spin.value(), 2)
+
+    def _set_guidance_below_range(self, limits: Limits) -> None:
+        """The interval spin box: the engine's range, with "default" one step below it."""
+        spin = self.guidance_below_spin
+        spin.setRange(max(0.0, limits.guidance_below.low - spin.singleStep()),
+                      limits.guidance_below.high)
+
     def sampling_settings(self) -> SettingsUpdate:
         """The panel's sampling defaults in the engine (sent as ``/diffjam/settings``)."""
         return SettingsUpdate.of(
@@ -843,6 +890,8 @@ class PanelWindow(QMainWindow):
             quality=_unless_default(self.quality_combo, DEFAULT_QUALITY),
             below_melody=self.below_melody,
             density=self.density,
+            allowed=self.pitch_set,
+            guidance_below=self.guidance_below,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -1323,6 +1372,9 @@ class PanelWindow(QMainWindow):
             combo.setEnabled(reads)
             if not reads:
                 combo.setCurrentIndex(0)  # the engine's default is all it can do
+        # newer params: an engine that lists none cannot read them either
+        self.pitch_set_combo.setEnabled("allowed" in status.params)
+        self.guidance_below_spin.setEnabled("guidance_below" in status.params)
         self._update_register_control()
         self.set_limits(status.limits)
         self._update_density_control()
@@ -1349,6 +1401,7 @@ class PanelWindow(QMainWindow):
                                     round(limits.repeat.high * _REPEAT_SCALE))
         for slider in (self.density_slider, self.repeat_slider):
             slider.blockSignals(False)
+        self._set_guidance_below_range(limits)
         self._limits = limits
         self.jam.set_limits(limits)
 
@@ -1831,6 +1884,10 @@ class PanelWindow(QMainWindow):
             for combo, key in ((self.sampler_combo, "sampling/sampler"),
                                (self.quality_combo, "sampling/quality")):  # fmt: skip
                 combo.setCurrentIndex(max(0, combo.findData(s.value(key))))
+            pitch_set = s.value("sampling/pitch_set", "")
+            self.pitch_set_combo.setCurrentIndex(
+                max(0, self.pitch_set_combo.findData(pitch_set)) if pitch_set else 0)
+            self.guidance_below_spin.setValue(_float(s.value("sampling/guidance_below"), 0.0))
             geometry = s.value("window/geometry", None)
             if geometry is not None:
                 self.restoreGeometry(geometry)
@@ -1876,6 +1933,8 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/steps", self.steps_spin.value())
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
+        s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")
+        s.setValue("sampling/guidance_below", self.guidance_below_spin.value())
         s.setValue("sampling/density", self.density_slider.value())
         s.setValue("sampling/density_auto", self.density_auto_check.isChecked())
         s.setValue("sampling/repeat", self.repeat_slider.value() / _REPEAT_SCALE)

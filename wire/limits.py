@@ -28,12 +28,14 @@ __all__ = [
     "DEFAULT_TEMPO",
     "FILE_TEMPO",
     "GUIDANCE",
+    "GUIDANCE_BELOW",
     "JAM_TEMPO",
     "MAX_BARS",
     "MAX_NOTES",
     "MAX_SEED",
     "MAX_STEPS",
     "MAX_VARIATIONS",
+    "PITCH_SETS",
     "QUALITIES",
     "REPEAT",
     "REPEAT_STRENGTH",
@@ -71,6 +73,10 @@ class Range:
 # shipped model follows the chords best and comes closest to the data's note density).
 DEFAULT_GUIDANCE = 4.0
 GUIDANCE = Range(0.0, 20.0)
+# Guidance in an interval: the guidance acts only at noise times t <= this (1: every step;
+# engine.guidance.GuidedDenoiser). Unset, a request takes the distilled student's interval
+# when the student serves it, else the full model's per-task default (engine.pipeline).
+GUIDANCE_BELOW = Range(0.05, 1.0)
 DEFAULT_STEPS = 10  # sampler steps of a request
 # The live jam's steps: the request default, so a model with a distilled student (engine
 # .distill) runs the student, 4 network passes a bar, in the jam as everywhere else.
@@ -93,6 +99,11 @@ JAM_TEMPO = Range(20.0, 300.0)  # BPM of the jam's internal clock (bridge.clock)
 # (engine.distill); "high": always the full model.
 QUALITIES = ("fast", "high")
 DEFAULT_QUALITY = "fast"
+# The pitch set of the projection (engine.guidance.InKeyProjection): "key" (the key's
+# scale), "key+chord" (the scale and the tones of the chord sounding at each step) or
+# "chord" (only the tones and bass of the chord sounding at each step; the scale where none
+# sounds). Unset, each task takes its own (engine.pipeline.PITCH_SET_BY_TASK).
+PITCH_SETS = ("key", "key+chord", "chord")
 # The sampler of a request: "ddim" (deterministic for a seed) or "ddpm" (ancestral DDIM,
 # eta = 1: fresh noise every step, engine.pipeline).
 SAMPLERS = ("ddim", "ddpm")
@@ -149,6 +160,7 @@ class Limits:
     density: Range = DENSITY
     repeat: Range = REPEAT
     default_repeat: float = DEFAULT_REPEAT
+    guidance_below: Range = GUIDANCE_BELOW
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -42,10 +42,12 @@ from wire.limits import (
     DENSITY,
     FILE_TEMPO,
     GUIDANCE,
+    GUIDANCE_BELOW,
     JAM_TEMPO,
     LIMITS,
     MAX_BARS,
     MAX_NOTES,
+    PITCH_SETS,
     QUALITIES,
     REPEAT,
     REPEAT_STRENGTH,
@@ -317,6 +319,10 @@ class RequestParams:
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
+    # the projection's pitch set (wire.limits.PITCH_SETS); None: the task's default
+    allowed: str | None = None
+    # guidance only at noise times t <= this (wire.limits.GUIDANCE_BELOW); None: the default
+    guidance_below: float | None = None
     # notes a bar wanted (wire.limits.DENSITY), the model's rhythm condition: a direction
     # more than a count; 0: no hint; None: the task's default (accompany asks for the
     # model file's own, else DEFAULT_ACCOMPANY_DENSITY; the others for none)
@@ -567,7 +573,8 @@ def _sampling_fields(values: dict[str, Any], rid: str) -> dict[str, Any]:
 REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
-    "model", "quality", "sampler", "below_melody", "density", "repeat",
+    "model", "quality", "sampler", "below_melody", "density", "repeat", "allowed",
+    "guidance_below",
 )
 SONG_PARAM_KEYS = (
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -695,6 +702,13 @@ def _quality(value: Any, rid: str) -> str:
     return cast(str, value)
 
 
+def _allowed(value: Any, rid: str) -> str | None:
+    if value is not None and value not in PITCH_SETS:
+        raise _bad(f"'allowed' must be one of {', '.join(PITCH_SETS)} or null, got "
+                   f"{_show(value)}", rid)
+    return cast("str | None", value)
+
+
 def _sampler(value: Any, rid: str) -> str:
     if value not in SAMPLERS:
         raise _bad(f"'sampler' must be one of {', '.join(SAMPLERS)}, got {_show(value)}", rid)
@@ -717,6 +731,9 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("below_melody", lambda v, rid: _bool("below_melody", v, rid)),
     ("density", lambda v, rid: None if v is None else _float("density", v, DENSITY, rid)),
     ("repeat", lambda v, rid: None if v is None else _float("repeat", v, REPEAT, rid)),
+    ("allowed", _allowed),
+    ("guidance_below", lambda v, rid: None if v is None
+     else _float("guidance_below", v, GUIDANCE_BELOW, rid)),
     ("form", _form),
     ("repeat_strength", lambda v, rid: _float("repeat_strength", v, REPEAT_STRENGTH, rid)),
     ("use_form", lambda v, rid: _bool("use_form", v, rid)),

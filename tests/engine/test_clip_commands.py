@@ -130,3 +130,18 @@ def test_density_and_repeat_reach_the_sampling_options(tmp_path: Path) -> None:
             options_of([*argv, *out])
     with pytest.raises(SystemExit):  # an infill's option only
         options_of(["generate", "--repeat", "0.5", *out])
+
+
+def test_the_pitch_set_and_guidance_interval_reach_the_sampling_options(tmp_path: Path) -> None:
+    out = ["-o", str(tmp_path / "x.mid")]
+    plain = options_of(["accompany", "--chords", "C", *out])
+    assert (plain.allowed, plain.guidance_below) == (None, None)  # the task's defaults
+    chosen = options_of(["accompany", "--chords", "C", "--allowed", "key",
+                         "--guidance-below", "0.7", *out])
+    assert (chosen.allowed, chosen.guidance_below) == ("key", 0.7)
+    assert options_of(["infill", "c.mid", "--bars", "2", "--allowed", "chord", *out]
+                      ).allowed == "chord"
+    with pytest.raises(InputError, match=re.escape("--guidance-below must be 0.05..1, got 0")):
+        options_of(["generate", "--guidance-below", "0", *out])
+    with pytest.raises(SystemExit):  # argparse: not a pitch set
+        options_of(["generate", "--allowed", "scale", *out])

@@ -255,9 +255,13 @@ def test_a_student_distilled_with_a_guidance_interval_serves_requests_that_leave
     # another interval is the teacher's: 10 steps, the pair only at t = 0.4 .. 0.1
     other = dataclasses.replace(options, guidance_below=0.45)
     assert pipeline.accompany(chords, n_bars=8, options=other).nfe == 10 + 4
-    # the teacher asked for directly guides every step unless the request says otherwise
+    # the teacher asked for directly takes its own interval for accompaniment (t <= 0.6:
+    # the pair at t = 0.6 .. 0.1) and guides every step elsewhere, unless asked otherwise
     high = dataclasses.replace(options, quality="high")
-    assert pipeline.accompany(chords, n_bars=8, options=high).nfe == 20
+    assert pipeline.accompany(chords, n_bars=8, options=high).nfe == 6 * 2 + 4
+    every = dataclasses.replace(high, guidance_below=1.0)
+    assert pipeline.accompany(chords, n_bars=8, options=every).nfe == 20
+    assert pipeline.generate(n_bars=8, chords=chords, options=high).nfe == 20
     with pytest.raises(InputError, match="guidance-below"):
         distill_config(tiny_cache, tiny_model_file, guidance_below=0.0)
     with pytest.raises(InputError, match="guidance_below"):
@@ -275,8 +279,8 @@ def test_a_model_file_can_carry_its_own_default_accompaniment_density(student_fi
     assert pipeline.accompany_density == 0.0
     chords = parse_progression("C G Am F")
 
-    def accompany(density):
-        options = SamplingOptions(seed=1, density=density)
+    def accompany(density):  # the key's scale: see test_density_reaches_the_model_...
+        options = SamplingOptions(seed=1, density=density, allowed="key")
         return pipeline.accompany(chords, n_bars=4, options=options).variations
 
     assert accompany(None) == accompany(0.0) != accompany(14.0)

@@ -106,8 +106,10 @@ def test_accompaniment_windows_overlap_by_the_pipelines_policy(pipeline, monkeyp
 
     chords = parse_progression("C G Am F")
 
+    every_step = dataclasses.replace(FAST, guidance_below=1.0)
+
     def windows() -> int:  # 3 guided steps a window: 6 network passes each
-        return pipeline.accompany(chords, n_bars=32, options=FAST).nfe // 6
+        return pipeline.accompany(chords, n_bars=32, options=every_step).nfe // 6
 
     assert windows() == 5  # 8-bar windows overlapping ACCOMPANY_OVERLAP_BARS = 2
     monkeypatch.setattr(pipeline_module, "ACCOMPANY_OVERLAP_BARS", 4)
@@ -214,6 +216,36 @@ def test_below_melody_keeps_the_accompaniment_under_the_melody(pipeline):
     assert all(v and crossings(v, melody) == 0 for v in below.variations)
 
 
+def test_accompaniment_keeps_to_the_sounding_chords_tones_by_default(pipeline):
+    from engine.pianoroll import STEPS_PER_BAR
+
+    # E major in C: its G# is a chord tone outside the key
+    chords = parse_progression("C E Am F")
+    tones = [{0, 4, 7}, {4, 8, 11}, {9, 0, 4}, {5, 9, 0}]
+
+    def off_chord(options: SamplingOptions) -> int:
+        result = pipeline.accompany(chords, n_bars=4, options=options)
+        return sum(note.pitch % 12 not in tones[step // STEPS_PER_BAR]
+                   for variation in result.variations for note in variation
+                   for step in range(note.start, note.end))
+
+    options = SamplingOptions(steps=3, seed=5, variations=2, key=parse_key("C"))
+    assert off_chord(dataclasses.replace(options, allowed="key")) > 0  # the tiny model strays
+    assert off_chord(options) == 0  # the task's default: the chord's tones
+    assert off_chord(dataclasses.replace(options, allowed="chord")) == 0
+    chord_e = pipeline.accompany(chords, n_bars=4, options=options).variations
+    assert any(note.pitch % 12 == 8 for v in chord_e for note in v)  # G#: the chord, not the key
+    in_key = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, allowed="key")).variations
+    assert not any(note.pitch % 12 == 8 for v in in_key for note in v)
+    # infill and generate keep the key's scale: a melody needs its passing tones
+    made = pipeline.generate(n_bars=4, chords=chords, options=options).variations
+    assert any(note.pitch % 12 not in tones[note.start // STEPS_PER_BAR]
+               for v in made for note in v)
+    with pytest.raises(InputError, match="allowed"):
+        SamplingOptions(allowed="scale")
+
+
 def test_the_projection_default_comes_from_the_request_the_model_file_or_the_task(pipeline):
     assert pipeline._binarize(SamplingOptions(binarize=True), "infill") is True
     assert pipeline._binarize(SamplingOptions(), "infill") is False
@@ -238,8 +270,9 @@ def test_density_reaches_the_model_as_its_rhythm_condition(pipeline):
     chords = parse_progression("C G Am F")
     from engine.sampling import DEFAULT_ACCOMPANY_DENSITY
 
-    def accompany(density):
-        options = SamplingOptions(seed=1, density=density)
+    def accompany(density):  # the key's scale: the chord's tones alone leave a tiny
+        # untrained model too few pitches for the hint to show
+        options = SamplingOptions(seed=1, density=density, allowed="key")
         return pipeline.accompany(chords, n_bars=4, options=options).variations
 
     free, hinted = accompany(0.0), accompany(24.0)

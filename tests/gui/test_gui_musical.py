@@ -185,6 +185,26 @@ def test_advanced_fold_holds_steps_sampler_and_quality(
     assert (params["sampler"], params["quality"], params["steps"]) == ("ddpm", "high", 30)
 
 
+def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
+    qtbot, panel: PanelWindow, fake_engine: FakeEngine
+) -> None:
+    panel.set_task("accompany")
+    panel.chords_editor.set_text("C G Am F")
+    generate_and_wait(qtbot, panel)
+    params = last_params(fake_engine, "accompany")
+    assert "allowed" not in params and "guidance_below" not in params  # the task's defaults
+    assert panel.guidance_below_spin.text() == "default"
+    panel.pitch_set_combo.setCurrentIndex(panel.pitch_set_combo.findData("key+chord"))
+    panel.guidance_below_spin.setValue(0.7)
+    generate_and_wait(qtbot, panel)
+    params = last_params(fake_engine, "accompany")
+    assert (params["allowed"], params["guidance_below"]) == ("key+chord", 0.7)
+    panel._on_status(Status(1, "0.1-old", "m", "cpu", 0, 8, False, None,
+                            params=("bars", "chords", "guidance", "steps", "seed")))
+    assert not panel.pitch_set_combo.isEnabled() and not panel.guidance_below_spin.isEnabled()
+    assert panel.pitch_set is None and panel.guidance_below is None
+
+
 def test_controls_an_engine_cannot_read_are_off(panel: PanelWindow, tmp_path: Path) -> None:
     status = Status(1, "0.1-old", "m", "cpu", 0, 8, False, None,
                     params=("bars", "chords", "guidance", "steps", "seed"))
@@ -294,6 +314,8 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     first.jam.set_midi_system("jack")
     first.set_density(20)
     first.set_repeat(0.35)
+    first.pitch_set_combo.setCurrentIndex(first.pitch_set_combo.findData("chord"))
+    first.guidance_below_spin.setValue(0.6)
     first.save_settings()
     second = PanelWindow(client=make_client(fake_engine.port), settings=settings)
     qtbot.addWidget(second)
@@ -303,6 +325,8 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     assert second.jam.midi_system == "jack" and second.client.jam_midi_system == "jack"
     assert not second.density_auto_check.isChecked() and second.density_slider.value() == 20
     assert not second.repeat_auto_check.isChecked() and second.repeat_slider.value() == 7
+    assert second.pitch_set_combo.currentData() == "chord"
+    assert second.guidance_below_spin.value() == pytest.approx(0.6)
     second.set_density(None)
     second.set_repeat(None)
     second.save_settings()

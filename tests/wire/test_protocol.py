@@ -233,6 +233,12 @@ def test_messages_to_types() -> None:
          ErrorCode.BAD_PARAMS),
         ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "below_melody": "yes"}'],
          ErrorCode.BAD_PARAMS),
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "allowed": "scale"}'],
+         ErrorCode.BAD_PARAMS),
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "guidance_below": 0}'],
+         ErrorCode.BAD_PARAMS),
+        ("/diffjam/song", "ss", ["r", '{"form": "A8", "allowed": "chord"}'],
+         ErrorCode.BAD_PARAMS),
     ],
 )
 def test_refused_messages(address, tags, args, code) -> None:
@@ -378,3 +384,13 @@ def test_a_song_s_steps_and_tempo_are_refused_up_front(params, message):
 
     with pytest.raises(ProtocolError, match=message):
         parse_params("song", params, request_id="r1")
+
+
+def test_the_pitch_set_and_guidance_interval_round_trip() -> None:
+    params = parse_params("accompany", '{"chords": "C G", "allowed": "chord", '
+                          '"guidance_below": 0.6}', request_id="r")
+    assert (params.allowed, params.guidance_below) == ("chord", 0.6)
+    assert parse_params("accompany", json.dumps(params.to_json()), request_id="r") == params
+    plain = parse_params("accompany", '{"chords": "C", "allowed": null}', request_id="r")
+    assert (plain.allowed, plain.guidance_below) == (None, None)
+    assert "allowed" not in plain.to_json()  # the task's default is not sent
