@@ -197,6 +197,11 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                         help="the teacher guides only at noise times t <= this, the "
                              "conditional prediction alone above (guidance in a limited "
                              "interval); the student learns that (default 1: every step)")
+    parser.add_argument("--chord-tones", action="store_true",
+                        help="the teacher's steps keep accompaniment windows to the sounding "
+                             "chord's tones, as the sampler does by default (the chord "
+                             "projection, SamplingOptions.allowed 'chord'); the student learns "
+                             "those steps")
     parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
     parser.add_argument("--init-student", type=Path,

@@ -14,7 +14,9 @@ One distillation step (:meth:`Distiller.step_loss`):
 2. for each window a student step ``i`` of the ``S``-step grid, from ``t = 1 - i/S`` to
    ``s = 1 - (i+1)/S``, and ``x_t`` drawn from q(x_t | x0);
 3. the teacher's ``K`` DDIM steps from ``t`` to ``s``, guided, with the known part written
-   into every estimate as the sampler does (:class:`engine.guidance.Inpaint`): ``x_s``;
+   into every estimate as the sampler does (:class:`engine.guidance.Inpaint`; with
+   ``--chord-tones`` also the sampler's chord projection in accompaniment windows,
+   :func:`chord_tone_mask`): ``x_s``;
 4. the clean estimate the student must give so that its one DDIM step from ``t`` lands
    on ``x_s``:  ``x0* = (x_s - (sigma_s / sigma_t) x_t) / (alpha_s - sigma_s alpha_t /
    sigma_t)`` (``x0* = x_s`` at ``s = 0``), as a v target ``(alpha_t x_t - x0*) / sigma_t``;
@@ -49,9 +51,10 @@ from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_m
 from engine.dataset import ConditionRates, WindowSampler, densify
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
-from engine.guidance import GuidedDenoiser, Inpaint
+from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint
 from engine.harmony import parse_vocab
-from engine.model import Conditioning, DenoiserNet
+from engine.model import TASK_ACCOMPANIMENT, Conditioning, DenoiserNet
+from engine.pianoroll import N_PITCHES, PITCH_LOW
 from engine.sampling import GUIDANCE_BELOW
 from engine.train import (
     Schedule,
@@ -79,6 +82,9 @@ class DistillConfig:
     guidance: float = 4.0  # w: the teacher's classifier-free guidance scale
     # the teacher guides only at noise times t <= this (engine.guidance.GuidedDenoiser)
     guidance_below: float = 1.0
+    # the teacher's steps keep accompaniment windows with chords to the sounding chord's
+    # tones (chord_tone_mask), as the sampler's default projection does
+    chord_tones: bool = False
     batch_size: int = 16
     lr: float = 1e-4
     warmup_steps: int = 50
@@ -144,15 +150,38 @@ def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: tor
     return (_expand(alpha_t, x_t) * x_t - x0) / _expand(sigma_t, x_t)
 
 
+def chord_tone_mask(cond: Conditioning) -> torch.Tensor | None:
+    """Bool (B, T, P): the pitches the sampler's chord projection lets through
+    (engine.pipeline, pitch set "chord"): in accompaniment windows whose chords are
+    present, the tones and bass of the chord sounding at each step; every pitch where no
+    chord sounds and in every other window. None without chords in the batch."""
+    if cond.chroma is None:
+        return None
+    tones = cond.chroma > 0
+    if cond.bass is not None:
+        tones = tones | (cond.bass > 0)
+    use = cond.task == TASK_ACCOMPANIMENT
+    if cond.chords_present is not None:
+        use = use & (cond.chords_present > 0.5)
+    use_steps = (cond.chroma > 0).any(dim=-1) & use[:, None]  # (B, T)
+    tones = torch.where(use_steps[..., None], tones, torch.ones_like(tones))
+    pitch_pc = (torch.arange(N_PITCHES, device=tones.device) + PITCH_LOW) % 12
+    return tones[..., pitch_pc]
+
+
 def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,
                   cond: Conditioning, *, guidance: float, substeps: int,
-                  guidance_below: float = 1.0) -> torch.Tensor:
+                  guidance_below: float = 1.0, chord_tones: bool = False) -> torch.Tensor:
     """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
     with the known part written into every estimate (step 3 of the module docstring);
-    guidance only at times ``<= guidance_below``."""
+    guidance only at times ``<= guidance_below``; with ``chord_tones`` every estimate is
+    also projected onto :func:`chord_tone_mask`, as the sampler does."""
     guided = cond.chroma is not None and guidance != 1.0
     denoiser: Any = GuidedDenoiser(teacher, cond, cond.without_chords() if guided else None,
                                    guidance, below=guidance_below)
+    allowed = chord_tone_mask(cond) if chord_tones else None
+    if allowed is not None:
+        denoiser = InKeyProjection(denoiser, allowed)
     given = cond.given_steps()
     if given is not None and cond.known is not None:
         denoiser = Inpaint(denoiser, cond.known, given)
@@ -211,7 +240,8 @@ class Distiller:
         with torch.no_grad():
             x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
                                 substeps=config.teacher_substeps,
-                                guidance_below=config.guidance_below)
+                                guidance_below=config.guidance_below,
+                                chord_tones=config.chord_tones)
             target = student_target(x_t, x_s, t, s)
         error = (net(x_t, t, cond).float() - target) ** 2
         return weighted_mean(error, cond, known_weight=0.0)
@@ -246,6 +276,7 @@ class Distiller:
                 "teacher_steps": self.config.student_steps * self.config.teacher_substeps,
                 "guidance": self.config.guidance,
                 "guidance_below": self.config.guidance_below,
+                "chord_tones": self.config.chord_tones,
                 "distill_steps": self.step,
                 "batch_size": self.config.batch_size,
                 "seconds": round(self.seconds, 1),
@@ -345,7 +376,8 @@ def run_command(args: argparse.Namespace) -> int:
             cache=args.cache, teacher=teacher, student_steps=args.student_steps,
             teacher_substeps=args.teacher_substeps,
             guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
-            guidance_below=args.guidance_below, batch_size=args.batch_size, lr=args.lr,
+            guidance_below=args.guidance_below, chord_tones=args.chord_tones,
+            batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
             density_hints=args.density_hints)
@@ -357,5 +389,5 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__: Sequence[str] = ["DistillConfig", "Distiller", "ddim_step",
+__all__: Sequence[str] = ["DistillConfig", "Distiller", "chord_tone_mask", "ddim_step",
                           "student_target", "teacher_steps"]

@@ -16,7 +16,14 @@ from engine.checkpoint import read_metadata
 from engine.cli import add_commands
 from engine.devices import inference_threads
 from engine.diffusion import alpha_sigma
-from engine.distill import DistillConfig, Distiller, ddim_step, student_target
+from engine.distill import (
+    DistillConfig,
+    Distiller,
+    chord_tone_mask,
+    ddim_step,
+    student_target,
+    teacher_steps,
+)
 from engine.errors import InputError, ModelFileError
 from engine.harmony import parse_key, parse_progression
 from engine.pianoroll import Note
@@ -239,6 +246,51 @@ def test_a_second_round_starts_the_student_from_a_file_and_records_its_condition
         distill_config(tiny_cache, tiny_model_file, density_hints=1.5)
 
 
+def test_the_chord_tone_mask_keeps_accompaniment_windows_to_the_sounding_chord():
+    from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning
+    from engine.pianoroll import N_PITCHES, PITCH_LOW
+
+    chroma = torch.zeros(3, 4, 12)
+    chroma[:, :2, [0, 4, 7]] = 1.0  # C major on steps 0-1, no chord on 2-3
+    bass = torch.zeros(3, 4, 12)
+    bass[:, :2, 11] = 1.0  # C/B
+    cond = Conditioning(task=torch.tensor([TASK_ACCOMPANIMENT, TASK_ACCOMPANIMENT, TASK_FULL]),
+                        chroma=chroma, bass=bass, chords_present=torch.tensor([1.0, 0.0, 1.0]))
+    mask = chord_tone_mask(cond)
+    assert mask is not None and mask.shape == (3, 4, N_PITCHES)
+    c_major_b = {(PITCH_LOW + p) % 12 for p in range(N_PITCHES) if mask[0, 0, p]}
+    assert c_major_b == {0, 4, 7, 11}
+    assert mask[0, 2:].all()  # no chord sounds
+    assert mask[1].all() and mask[2].all()  # chords dropped; an infill window
+    assert chord_tone_mask(Conditioning(task=cond.task)) is None
+
+
+def test_a_chord_tone_teacher_puts_no_onset_outside_the_chord(tiny_model_file):
+    from engine.checkpoint import load_model
+    from engine.model import TASK_ACCOMPANIMENT, Conditioning
+    from engine.pianoroll import N_PITCHES
+
+    teacher, _ = load_model(tiny_model_file)
+    torch.manual_seed(0)
+    steps = 16 * teacher.config.window_bars
+    chroma = torch.zeros(2, steps, 12)
+    chroma[..., [2, 5, 9]] = 1.0  # D minor throughout
+    cond = Conditioning(task=torch.full((2,), TASK_ACCOMPANIMENT), chroma=chroma,
+                        bass=torch.zeros(2, steps, 12), chords_present=torch.ones(2))
+    x_t = torch.randn(2, 2, steps, N_PITCHES)
+    t, s = torch.full((2,), 1.0), torch.zeros(2)
+
+    def outside(chord_tones: bool) -> int:
+        x_s = teacher_steps(teacher, x_t, t, s, cond, guidance=4.0, substeps=2,
+                            chord_tones=chord_tones)
+        mask = chord_tone_mask(cond)
+        assert mask is not None
+        return int(((x_s > 0) & ~mask[:, None]).sum())
+
+    assert outside(False) > 0  # the tiny teacher plays anywhere
+    assert outside(True) == 0
+
+
 def test_a_student_distilled_with_a_guidance_interval_serves_requests_that_leave_it_unset(
         tiny_cache, tiny_model_file, tmp_path):
     config = distill_config(tiny_cache, tiny_model_file, guidance_below=0.6)
@@ -246,6 +298,7 @@ def test_a_student_distilled_with_a_guidance_interval_serves_requests_that_leave
     Distiller(config, tmp_path / "interval").run(steps=1)
     student = tmp_path / "interval" / "model.safetensors"
     assert read_metadata(student)[1]["distilled"]["guidance_below"] == 0.6
+    assert read_metadata(student)[1]["distilled"]["chord_tones"] is False
     pipeline = Pipeline.load(student, device="cpu")
     chords = parse_progression("C G Am F C G Am F")
     options = SamplingOptions(seed=1, key=parse_key("C"))
