@@ -122,6 +122,8 @@ class BenchCase:
     in_key: bool = True
     quality: str = "fast"
     chords: bool = True  # infill: the clip's chords given (False: the usual producer case)
+    # SamplingOptions.guidance_below; None: the default (the first release guided every step)
+    guidance_below: float | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
         cases.append(BenchCase("teacher", task, REFERENCE_BARS, DEFAULT_STEPS, 1,
                                quality="high"))
         cases.append(BenchCase("turn-1", task, REFERENCE_BARS, 10, 1, guidance=4.0,
-                               quality="high"))
+                               quality="high", guidance_below=1.0))
     if reference:
         for task in ("infill", "accompany"):
             cases.append(BenchCase("mittal-ddpm-1000", task, REFERENCE_BARS, 1000, 1,
@@ -180,7 +182,8 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
     chords, melody, arrangement = synthetic_clip(case.bars)
     options = SamplingOptions(guidance=case.guidance, in_key=case.in_key, key=Key(0, "major"),
                               steps=case.steps, seed=seed, variations=case.variations,
-                              sampler=case.sampler, quality=case.quality)
+                              sampler=case.sampler, quality=case.quality,
+                              guidance_below=case.guidance_below)
     if case.task == "infill":
         lo, hi = case.bars // 4, case.bars - case.bars // 4
         context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]

@@ -71,7 +71,8 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"classifier-free guidance scale (default {DEFAULT_GUIDANCE}; "
                              "1 = none)")
     parser.add_argument("--no-in-key", action="store_true",
-                        help="turn off the per-step projection onto in-key pitches")
+                        help="turn off the per-step pitch projection (onto the key's scale "
+                             "or the chord's tones: --allowed)")
     parser.add_argument("--allowed", choices=PITCH_SETS,
                         help="pitch set of the projection: key (the scale), key+chord (the "
                              "scale and the sounding chord's tones) or chord (the sounding "

@@ -422,6 +422,9 @@ def test_bench_grid_and_table() -> None:
                     for task in ("infill", "accompany")
                     for label, guidance in (("teacher", bench.DEFAULT_GUIDANCE),
                                             ("turn-1", 4.0))}
+    # the first release guided every step; the teacher takes its own default interval
+    assert {c.label: c.guidance_below for c in cases if c.label in ("teacher", "turn-1")} == {
+        "teacher": None, "turn-1": 1.0}
     free = [(c.task, c.bars, c.chords) for c in cases if c.label == "no-chords"]
     assert free == [("infill", 4, False), ("infill", 8, False)]
     assert all(c.chords for c in cases if c.label != "no-chords")
