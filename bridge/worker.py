@@ -494,6 +494,7 @@ class PipelineRunner:
             repeat=params.repeat,
             allowed=params.allowed,
             guidance_below=params.guidance_below,
+            register=params.register,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords

@@ -152,6 +152,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     accompany.add_argument("--tempo", type=float,
                            help="tempo of the written file without --melody (BPM, default 120)")
     _add_below_melody(accompany, "the melody")
+    accompany.add_argument("--free-register", action="store_true",
+                           help="let new notes go anywhere (default: between C2 and the "
+                                "melody's highest note, where real piano parts play)")
     _add_sampling_arguments(accompany)
     accompany.set_defaults(handler=run_accompany)
 
@@ -184,6 +187,7 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
         binarize={"auto": None, "on": True, "off": False}[args.projection],
         infer_chords=not getattr(args, "no_context_chords", False),
         below_melody=getattr(args, "below_melody", False), quality=args.quality,
+        register=False if getattr(args, "free_register", False) else None,
         density=args.density, repeat=repeat, guidance_below=args.guidance_below)
 
 

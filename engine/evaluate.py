@@ -152,6 +152,8 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_density10": {"density": 10.0},
     "model_density14": {"density": 14.0},
     "model_below_melody": {"below_melody": True},
+    # the accompaniment free to go anywhere (default: the piano's register, engine.register)
+    "model_free_register": {"register": False},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -460,7 +462,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  binarize: bool | None = None, quality: str = "fast",
                  repeat: float | None = None, density: float | None = None,
                  below_melody: bool = False, guidance_below: float | None = None,
-                 allowed: str | None = None) -> System:
+                 allowed: str | None = None, register: bool | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -476,7 +478,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     ``repeat`` and ``density`` set SamplingOptions.repeat (engine.repeats) and .density;
     ``below_melody`` keeps an accompaniment under the melody (engine.register);
     ``guidance_below`` sets SamplingOptions.guidance_below (guidance in an interval);
-    ``allowed`` the projection's pitch set (None: the task's default).
+    ``allowed`` the projection's pitch set (None: the task's default); ``register``
+    SamplingOptions.register (the accompaniment's piano register).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -487,7 +490,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             steps=steps, seed=_task_seed(task), variations=1, sampler=sampler,
             infer_chords=infer_chords, binarize=binarize, quality=quality,
             below_melody=below_melody and task.task == "accompany",
-            guidance_below=guidance_below, allowed=allowed,
+            guidance_below=guidance_below, allowed=allowed, register=register,
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)

@@ -54,7 +54,7 @@ from engine.pianoroll import (
     notes_to_roll,
     roll_to_notes,
 )
-from engine.register import below_melody_mask
+from engine.register import below_melody_mask, piano_register_mask
 from engine.repeats import find_repeat, neighbour_guide
 from engine.samplers import Denoiser, sample_ddim, time_grid
 from engine.sampling import (
@@ -563,7 +563,8 @@ class Pipeline:
 
         1. pad the clip to at least one window; render context, melody and chords per step;
         2. pick the key (given, else estimated from chords and notes) and the allowed
-           pitches per step for the in-key projection; with ``below_melody`` only those
+           pitches per step for the in-key projection; an accompaniment only those of
+           the piano's register unless ``register`` is False; with ``below_melody`` only those
            under the melody's lowest note of the bar (engine.register);
         3. for each window, left to right: known = everything outside the target plus the
            target bars already generated; sample the unknown bars with
@@ -603,6 +604,9 @@ class Pipeline:
                 logger.info("in-key projection skipped: no key given and nothing to estimate it")
             else:
                 allowed = _allowed_pitches(options.allowed or "key", key, chroma, bass)
+        if task == TASK_ACCOMPANIMENT and options.register is not False:
+            register = piano_register_mask(melody or (), steps)
+            allowed = register if allowed is None else allowed & register
         if options.below_melody and melody:
             below = below_melody_mask(melody, steps)
             allowed = below if allowed is None else allowed & below

@@ -79,6 +79,10 @@ class SamplingOptions:
     (:func:`engine.context_chords.infer_gap_chords`).
     ``below_melody``: with a melody, new notes stay below the lowest melody note of each
     bar (:mod:`engine.register`); without one it changes nothing.
+    ``register`` (accompaniment): new notes stay in the piano's register, from C2 up to the
+    melody's highest note (:func:`engine.register.piano_register_mask`); None: on for
+    accompaniment, where real piano parts never go above their melody; False: anywhere.
+    The other tasks ignore it.
     ``quality``: ``"fast"`` runs a model's distilled few-step student (:mod:`engine.distill`)
     when the request asks for the default steps and the guidance the student was distilled
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.
@@ -109,6 +113,7 @@ class SamplingOptions:
     binarize: bool | None = None
     infer_chords: bool = True
     below_melody: bool = False
+    register: bool | None = None
     quality: str = DEFAULT_QUALITY
     repeat: float | None = None
     density: float | None = None

@@ -488,6 +488,12 @@ class PanelWindow(QMainWindow):
         self.register_note.setWordWrap(True)
         self.register_note.setStyleSheet("color: #8a8f98;")
         form.addRow("Register", self.below_melody_check)
+        self.piano_register_check = QCheckBox("Keep to the piano's register")
+        self.piano_register_check.setChecked(True)
+        self.piano_register_check.setToolTip(
+            "Accompany: new notes stay between C2 and the melody's highest note, where real "
+            "piano parts play; untick to let them go anywhere")
+        form.addRow("", self.piano_register_check)
         form.addRow("", self.register_note)
         self._build_density_rows(form)
         self._build_repeat_rows(form)
@@ -774,6 +780,15 @@ class PanelWindow(QMainWindow):
         return self.below_melody_check.isEnabled() and self.below_melody_check.isChecked()
 
     @property
+    def piano_register(self) -> bool | None:
+        """``False`` when an accompaniment may go anywhere; ``None`` (not sent): the
+        engine's default (the piano's register), another task, or an engine that does not
+        read ``register``."""
+        if self.task != "accompany" or "register" not in self._engine_params:
+            return None
+        return None if self.piano_register_check.isChecked() else False
+
+    @property
     def density(self) -> float | None:
         """The notes a bar the request asks for; ``None`` (not sent): auto, a song, or an
         engine that does not read ``density``."""
@@ -892,6 +907,7 @@ class PanelWindow(QMainWindow):
             density=self.density,
             allowed=self.pitch_set,
             guidance_below=self.guidance_below,
+            register=self.piano_register,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -1694,6 +1710,8 @@ class PanelWindow(QMainWindow):
         reads = not self._engine_params or "below_melody" in self._engine_params
         melody = self.task == "accompany" and self._clip is not None
         self.below_melody_check.setEnabled(reads and melody)
+        self.piano_register_check.setEnabled(
+            self.task == "accompany" and "register" in self._engine_params)
         if not reads:
             note = "This engine cannot keep the accompaniment below the melody."
         elif not melody:
@@ -1880,6 +1898,8 @@ class PanelWindow(QMainWindow):
             self.steps_spin.setValue(_int(s.value("sampling/steps"), LIMITS.default_steps))
             self.variations_spin.setValue(_int(s.value("sampling/variations"), 1))
             self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
+            self.piano_register_check.setChecked(
+                _bool(s.value("sampling/piano_register"), True))
             self._load_density_repeat()
             for combo, key in ((self.sampler_combo, "sampling/sampler"),
                                (self.quality_combo, "sampling/quality")):  # fmt: skip
@@ -1933,6 +1953,7 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/steps", self.steps_spin.value())
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
+        s.setValue("sampling/piano_register", self.piano_register_check.isChecked())
         s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")
         s.setValue("sampling/guidance_below", self.guidance_below_spin.value())
         s.setValue("sampling/density", self.density_slider.value())

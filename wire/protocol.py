@@ -319,6 +319,8 @@ class RequestParams:
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
+    # accompany: new notes stay between C2 and the melody's top note; None: on, False: off
+    register: bool | None = None
     # the projection's pitch set (wire.limits.PITCH_SETS); None: the task's default
     allowed: str | None = None
     # guidance only at noise times t <= this (wire.limits.GUIDANCE_BELOW); None: the default
@@ -574,7 +576,7 @@ REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
     "model", "quality", "sampler", "below_melody", "density", "repeat", "allowed",
-    "guidance_below",
+    "guidance_below", "register",
 )
 SONG_PARAM_KEYS = (
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -732,6 +734,7 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("density", lambda v, rid: None if v is None else _float("density", v, DENSITY, rid)),
     ("repeat", lambda v, rid: None if v is None else _float("repeat", v, REPEAT, rid)),
     ("allowed", _allowed),
+    ("register", lambda v, rid: None if v is None else _bool("register", v, rid)),
     ("guidance_below", lambda v, rid: None if v is None
      else _float("guidance_below", v, GUIDANCE_BELOW, rid)),
     ("form", _form),

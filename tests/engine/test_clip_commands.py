@@ -143,5 +143,7 @@ def test_the_pitch_set_and_guidance_interval_reach_the_sampling_options(tmp_path
                       ).allowed == "chord"
     with pytest.raises(InputError, match=re.escape("--guidance-below must be 0.05..1, got 0")):
         options_of(["generate", "--guidance-below", "0", *out])
+    assert options_of(["accompany", "--chords", "C", "--free-register", *out]).register is False
+    assert plain.register is None
     with pytest.raises(SystemExit):  # argparse: not a pitch set
         options_of(["generate", "--allowed", "scale", *out])

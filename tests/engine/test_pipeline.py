@@ -246,6 +246,24 @@ def test_accompaniment_keeps_to_the_sounding_chords_tones_by_default(pipeline):
         SamplingOptions(allowed="scale")
 
 
+def test_an_accompaniment_stays_in_the_piano_register_unless_freed(pipeline):
+    melody = [Note(bar * 16, 67, 16, 90) for bar in range(4)]
+    chords = parse_progression("C G Am F")
+    options = SamplingOptions(steps=3, seed=2, variations=2, in_key=False)
+
+    def pitches(**changes) -> list[int]:
+        result = pipeline.accompany(chords, n_bars=4, melody=melody,
+                                    options=dataclasses.replace(options, **changes))
+        return [note.pitch for v in result.variations for note in v]
+
+    kept = pitches()
+    assert kept and all(36 <= p <= 67 for p in kept)
+    free = pitches(register=False)
+    assert any(not 36 <= p <= 67 for p in free)  # the tiny model goes anywhere
+    made = pipeline.generate(n_bars=4, chords=chords, options=options).variations
+    assert any(not 36 <= note.pitch <= 67 for v in made for note in v)  # accompaniment only
+
+
 def test_the_projection_default_comes_from_the_request_the_model_file_or_the_task(pipeline):
     assert pipeline._binarize(SamplingOptions(binarize=True), "infill") is True
     assert pipeline._binarize(SamplingOptions(), "infill") is False

@@ -3,7 +3,13 @@ from __future__ import annotations
 import numpy as np
 
 from engine.pianoroll import PITCH_LOW, Note
-from engine.register import bar_floors, below_melody_mask, crossings
+from engine.register import (
+    PIANO_FLOOR,
+    bar_floors,
+    below_melody_mask,
+    crossings,
+    piano_register_mask,
+)
 
 MELODY = [Note(0, 67, 8), Note(8, 64, 12), Note(40, 72, 4)]  # 64 rings into bar 2
 
@@ -24,3 +30,15 @@ def test_crossings_count_new_notes_at_or_over_the_floor() -> None:
     notes = [Note(2, 60, 1), Note(3, 64, 1), Note(20, 70, 1), Note(34, 71, 1), Note(50, 100, 1)]
     assert crossings(notes, MELODY) == 2
     assert crossings(notes, []) == 0
+
+
+def test_the_piano_register_runs_from_c2_to_the_melodys_top_note() -> None:
+    melody = [Note(0, 72, 4, 90), Note(20, 79, 4, 90)]
+    mask = piano_register_mask(melody, 32)
+    allowed = {PITCH_LOW + int(p) for p in np.flatnonzero(mask[0])}
+    assert allowed == set(range(PIANO_FLOOR, 80)) and (mask == mask[0]).all()
+    low = {PITCH_LOW + int(p) for p in np.flatnonzero(piano_register_mask([Note(0, 50, 4, 90)],
+                                                                             4)[0])}
+    assert max(low) == 60  # a low "melody" still leaves up to middle C
+    free = piano_register_mask([], 4)[0]
+    assert free[PITCH_LOW + len(free) - 1 - PITCH_LOW] and not free[PIANO_FLOOR - 1 - PITCH_LOW]

@@ -193,6 +193,14 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     generate_and_wait(qtbot, panel)
     params = last_params(fake_engine, "accompany")
     assert "allowed" not in params and "guidance_below" not in params  # the task's defaults
+    assert "register" not in params and panel.piano_register_check.isChecked()
+    panel.piano_register_check.setChecked(False)
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "accompany")["register"] is False
+    panel.set_task("infill")  # accompaniment only
+    assert not panel.piano_register_check.isEnabled() and panel.piano_register is None
+    panel.set_task("accompany")
+    panel.piano_register_check.setChecked(True)
     assert panel.guidance_below_spin.text() == "default"
     panel.pitch_set_combo.setCurrentIndex(panel.pitch_set_combo.findData("key+chord"))
     panel.guidance_below_spin.setValue(0.7)
@@ -316,6 +324,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     first.set_repeat(0.35)
     first.pitch_set_combo.setCurrentIndex(first.pitch_set_combo.findData("chord"))
     first.guidance_below_spin.setValue(0.6)
+    first.piano_register_check.setChecked(False)
     first.save_settings()
     second = PanelWindow(client=make_client(fake_engine.port), settings=settings)
     qtbot.addWidget(second)
@@ -327,6 +336,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     assert not second.repeat_auto_check.isChecked() and second.repeat_slider.value() == 7
     assert second.pitch_set_combo.currentData() == "chord"
     assert second.guidance_below_spin.value() == pytest.approx(0.6)
+    assert not second.piano_register_check.isChecked()
     second.set_density(None)
     second.set_repeat(None)
     second.save_settings()

@@ -235,6 +235,8 @@ def test_messages_to_types() -> None:
          ErrorCode.BAD_PARAMS),
         ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "allowed": "scale"}'],
          ErrorCode.BAD_PARAMS),
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "register": "off"}'],
+         ErrorCode.BAD_PARAMS),
         ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "guidance_below": 0}'],
          ErrorCode.BAD_PARAMS),
         ("/diffjam/song", "ss", ["r", '{"form": "A8", "allowed": "chord"}'],
@@ -388,9 +390,9 @@ def test_a_song_s_steps_and_tempo_are_refused_up_front(params, message):
 
 def test_the_pitch_set_and_guidance_interval_round_trip() -> None:
     params = parse_params("accompany", '{"chords": "C G", "allowed": "chord", '
-                          '"guidance_below": 0.6}', request_id="r")
-    assert (params.allowed, params.guidance_below) == ("chord", 0.6)
+                          '"guidance_below": 0.6, "register": false}', request_id="r")
+    assert (params.allowed, params.guidance_below, params.register) == ("chord", 0.6, False)
     assert parse_params("accompany", json.dumps(params.to_json()), request_id="r") == params
     plain = parse_params("accompany", '{"chords": "C", "allowed": null}', request_id="r")
-    assert (plain.allowed, plain.guidance_below) == (None, None)
+    assert (plain.allowed, plain.guidance_below, plain.register) == (None, None, None)
     assert "allowed" not in plain.to_json()  # the task's default is not sent
