@@ -125,11 +125,12 @@ BINARIZE_BY_TASK = {"infill": False, "accompany": True, "generate": True}
 PITCH_SET_BY_TASK = {"infill": "key", "accompany": "chord", "generate": "key"}
 # The guidance interval (SamplingOptions.guidance_below) of the full model (the teacher,
 # quality "high") by task when the request names none; 1 (every step) elsewhere. Guidance
-# at the noisiest steps stacks and holds notes: measured with diffjam-v5 and the chord
-# projection, 88 valid windows, chord accuracy / notes a bar / polyphony at t <= 0.5, 0.6,
-# 0.7, 0.8: 0.849 / 15.8 / 2.79, 0.870 / 17.1 / 3.07, 0.881 / 18.0 / 3.41, 0.895 / 18.5 /
-# 3.78 (the real part: 0.934 / 14.0 / 2.85). 0.6 is the widest whose polyphony stays
-# within 15 % of the real part's.
+# at the noisiest steps stacks and holds notes: measured with diffjam-v5, the chord
+# projection and the piano register, 88 valid windows, chord accuracy / notes a bar /
+# polyphony at t <= 0.5, 0.6, 0.7, 0.8 and every step: 0.848 / 14.9 / 2.65, 0.865 / 16.1 /
+# 2.92, 0.882 / 17.1 / 3.26, 0.894 / 17.6 / 3.62, 0.907 / 17.8 / 4.34 (the real part:
+# 0.934 / 14.0 / 2.85). 0.6 is the widest whose notes a bar and polyphony both stay within
+# 15 % of the real part's.
 TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 
 Progress = Callable[[float], None]

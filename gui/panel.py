@@ -488,7 +488,7 @@ class PanelWindow(QMainWindow):
         self.register_note.setWordWrap(True)
         self.register_note.setStyleSheet("color: #8a8f98;")
         form.addRow("Register", self.below_melody_check)
-        self.piano_register_check = QCheckBox("Keep to the piano's register")
+        self.piano_register_check = QCheckBox("Piano range only")
         self.piano_register_check.setChecked(True)
         self.piano_register_check.setToolTip(
             "Accompany: new notes stay between C2 and the melody's highest note, where real "
