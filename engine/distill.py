@@ -51,10 +51,9 @@ from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_m
 from engine.dataset import ConditionRates, WindowSampler, densify
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
-from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint
+from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint, chord_tone_pitches
 from engine.harmony import parse_vocab
 from engine.model import TASK_ACCOMPANIMENT, Conditioning, DenoiserNet
-from engine.pianoroll import N_PITCHES, PITCH_LOW
 from engine.sampling import GUIDANCE_BELOW
 from engine.train import (
     Schedule,
@@ -157,16 +156,14 @@ def chord_tone_mask(cond: Conditioning) -> torch.Tensor | None:
     chord sounds and in every other window. None without chords in the batch."""
     if cond.chroma is None:
         return None
-    tones = cond.chroma > 0
-    if cond.bass is not None:
-        tones = tones | (cond.bass > 0)
-    use = cond.task == TASK_ACCOMPANIMENT
+    chroma = cond.chroma.cpu().numpy()
+    bass = np.zeros_like(chroma) if cond.bass is None else cond.bass.cpu().numpy()
+    use = (cond.task == TASK_ACCOMPANIMENT).cpu().numpy()
     if cond.chords_present is not None:
-        use = use & (cond.chords_present > 0.5)
-    use_steps = (cond.chroma > 0).any(dim=-1) & use[:, None]  # (B, T)
-    tones = torch.where(use_steps[..., None], tones, torch.ones_like(tones))
-    pitch_pc = (torch.arange(N_PITCHES, device=tones.device) + PITCH_LOW) % 12
-    return tones[..., pitch_pc]
+        use &= cond.chords_present.cpu().numpy() > 0.5
+    mask = chord_tone_pitches(chroma, bass, np.ones(12, dtype=bool))
+    mask[~use] = True
+    return torch.from_numpy(mask).to(cond.chroma.device)
 
 
 def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from engine.diffusion import x0_from_v
 from engine.model import Conditioning, DenoiserNet
+from engine.pianoroll import N_PITCHES, PITCH_LOW
 from engine.samplers import Denoiser
 
 
@@ -89,6 +91,22 @@ class Binarize:
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x0 = self.inner(x_t, t)
         return torch.where(x0 > 0, torch.ones_like(x0), -torch.ones_like(x0))
+
+
+# The pitch class of each roll row.
+ROW_PITCH_CLASS = (np.arange(N_PITCHES) + PITCH_LOW) % 12
+
+
+def chord_tone_pitches(chroma: np.ndarray, bass: np.ndarray, elsewhere: np.ndarray
+                       ) -> np.ndarray:
+    """Bool (..., T, P), the pitch set "chord" of :class:`InKeyProjection`: where a chord
+    sounds (``chroma`` (..., T, 12) and one-hot ``bass`` (..., T, 12), as the network reads
+    them), the rows of its tones and its bass; where none sounds, the rows of the pitch
+    classes ``elsewhere`` (bool, broadcast to (..., T, 12)). The sampler
+    (engine.pipeline) and the distiller's teacher (engine.distill) both project with it."""
+    sounding = chroma.any(axis=-1, keepdims=True)
+    classes = np.where(sounding, (chroma > 0) | (bass > 0), elsewhere)
+    return classes[..., ROW_PITCH_CLASS]
 
 
 @dataclass(frozen=True)

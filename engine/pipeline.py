@@ -41,13 +41,19 @@ from engine.devices import inference_threads, resolve_device
 from engine.diffusion import add_noise
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
-from engine.guidance import Binarize, GuidedDenoiser, InKeyProjection, Inpaint
+from engine.guidance import (
+    ROW_PITCH_CLASS,
+    Binarize,
+    GuidedDenoiser,
+    InKeyProjection,
+    Inpaint,
+    chord_tone_pitches,
+)
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import (
     N_PITCHES,
-    PITCH_LOW,
     STEPS_PER_BAR,
     Note,
     density_hint,
@@ -180,14 +186,13 @@ def _allowed_pitches(pitch_set: str, key: Key, chroma: np.ndarray, bass: np.ndar
     pitch set ``pitch_set`` (wire.limits.PITCH_SETS) and the per-step chord arrays of
     :func:`_chord_arrays`: the key's scale; with "key+chord" also the sounding chord's
     tones; with "chord" only the sounding chord's tones and bass where a chord sounds."""
-    pcs = np.tile(key.scale_mask(), (len(chroma), 1))
+    scale = key.scale_mask()
+    if pitch_set == "chord":
+        return chord_tone_pitches(chroma, bass, scale)
+    pcs = np.tile(scale, (len(chroma), 1))
     if pitch_set == "key+chord":
         pcs |= chroma > 0
-    elif pitch_set == "chord":
-        sounding = chroma.any(axis=1)
-        pcs[sounding] = (chroma[sounding] > 0) | (bass[sounding] > 0)
-    pitch_pc = (np.arange(N_PITCHES) + PITCH_LOW) % 12
-    return pcs[:, pitch_pc]
+    return pcs[:, ROW_PITCH_CLASS]
 
 
 def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
@@ -516,9 +521,11 @@ class Pipeline:
         """One generation; ``name`` is the request's kind for :meth:`_network_for`
         (infill, infill_chords, accompany, generate)."""
         started = time.perf_counter()
-        if options.allowed is None:
-            options = dataclasses.replace(
-                options, allowed=PITCH_SET_BY_TASK[name.partition("_")[0]])
+        kind = name.partition("_")[0]
+        options = dataclasses.replace(  # the task's defaults for what the request left unset
+            options,
+            allowed=options.allowed or PITCH_SET_BY_TASK[kind],
+            register=kind == "accompany" and options.register is not False)
         network = self._network_for(options, name)
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
@@ -564,9 +571,9 @@ class Pipeline:
 
         1. pad the clip to at least one window; render context, melody and chords per step;
         2. pick the key (given, else estimated from chords and notes) and the allowed
-           pitches per step for the in-key projection; an accompaniment only those of
-           the piano's register unless ``register`` is False; with ``below_melody`` only those
-           under the melody's lowest note of the bar (engine.register);
+           pitches per step for the in-key projection; with ``register`` only those of
+           the piano's register; with ``below_melody`` only those under the melody's
+           lowest note of the bar (engine.register);
         3. for each window, left to right: known = everything outside the target plus the
            target bars already generated; sample the unknown bars with
            Inpaint(InKeyProjection(GuidedDenoiser)) and DDIM (or DDPM);
@@ -605,7 +612,7 @@ class Pipeline:
                 logger.info("in-key projection skipped: no key given and nothing to estimate it")
             else:
                 allowed = _allowed_pitches(options.allowed or "key", key, chroma, bass)
-        if task == TASK_ACCOMPANIMENT and options.register is not False:
+        if options.register:
             register = piano_register_mask(melody or (), steps)
             allowed = register if allowed is None else allowed & register
         if options.below_melody and melody:
