@@ -106,8 +106,9 @@ class Outcome:
     1-based inclusive; ``midi_error`` says why the asked-for ``.mid`` files could not be
     written (the notes are sent all the same); ``key`` is the key the engine used (``"A
     minor"``: the one asked for, else the one it estimated; None when it had none);
-    ``nfe`` the network evaluations (None: not counted, a song); ``song`` what ``done``
-    adds for a song."""
+    ``nfe`` the network evaluations (None: not counted, a song); ``candidates`` the
+    samples drawn for each variation (engine.candidates); ``song`` what ``done`` adds for
+    a song."""
 
     variations: tuple[tuple[BeatNote, ...], ...]
     bars: tuple[int, int]
@@ -117,6 +118,7 @@ class Outcome:
     midi_error: str | None = None
     key: str | None = None
     song: SongInfo | None = None
+    candidates: int = 1
 
 
 @dataclass(eq=False)
@@ -387,6 +389,7 @@ class Worker:
             "midi_paths": list(outcome.midi_paths),
             "latency_ms": round(latency_ms, 3),
             "nfe": outcome.nfe,
+            "candidates": outcome.candidates,
             "midi_error": outcome.midi_error,
             "key": outcome.key,
             **(outcome.song.to_json() if outcome.song is not None else {}),
@@ -495,6 +498,7 @@ class PipelineRunner:
             allowed=params.allowed,
             guidance_below=params.guidance_below,
             register=params.register,
+            candidates=params.candidates,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords
@@ -537,6 +541,7 @@ class PipelineRunner:
             n_bars=result.n_bars,
             midi_paths=paths,
             nfe=result.nfe,
+            candidates=result.candidates,
             midi_error=midi_error,
             key=result.key.name() if result.key is not None else None,
         )

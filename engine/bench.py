@@ -124,6 +124,8 @@ class BenchCase:
     chords: bool = True  # infill: the clip's chords given (False: the usual producer case)
     # SamplingOptions.guidance_below; None: the default (the first release guided every step)
     guidance_below: float | None = None
+    # SamplingOptions.candidates; None: the task's default (engine.pipeline.CANDIDATES_BY_TASK)
+    candidates: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,12 @@ class BenchRow:
     error: str | None = None
     p99_s: float | None = None
     load: int = 0  # busy processes running beside it
+    drawn: int | None = None  # candidates each variation was chosen from (Result.candidates)
 
     def to_json(self) -> dict[str, Any]:
         out = {"device": self.device, **asdict(self.case), "median_s": self.median_s,
                "p99_s": self.p99_s, "min_s": self.min_s, "runs": self.runs, "nfe": self.nfe,
-               "load": self.load}
+               "load": self.load, "drawn": self.drawn}
         if self.error:
             out["error"] = self.error
         return out
@@ -162,17 +165,22 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
     # starts from the bars the clip repeats: engine.repeats), at each size
     cases += [BenchCase("no-chords", "infill", b, DEFAULT_STEPS, 1, chords=False)
               for b in bars]
+    # one sample where the default draws several (engine.candidates): what choosing costs
+    cases.append(BenchCase("single", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
+                           candidates=1))
+    cases.append(BenchCase("no-chords single", "infill", REFERENCE_BARS, DEFAULT_STEPS, 1,
+                           chords=False, candidates=1))
     for task in ("infill", "accompany"):
         cases.append(BenchCase("teacher", task, REFERENCE_BARS, DEFAULT_STEPS, 1,
                                quality="high"))
         cases.append(BenchCase("turn-1", task, REFERENCE_BARS, 10, 1, guidance=4.0,
-                               quality="high", guidance_below=1.0))
+                               quality="high", guidance_below=1.0, candidates=1))
     if reference:
         for task in ("infill", "accompany"):
             cases.append(BenchCase("mittal-ddpm-1000", task, REFERENCE_BARS, 1000, 1,
-                                   sampler="ddpm", guidance=1.0, in_key=False))
+                                   sampler="ddpm", guidance=1.0, in_key=False, candidates=1))
             cases.append(BenchCase("fgg-10", task, REFERENCE_BARS, 10, 1, guidance=1.0,
-                                   in_key=True))
+                                   in_key=True, candidates=1))
     return cases
 
 
@@ -183,7 +191,7 @@ def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
     options = SamplingOptions(guidance=case.guidance, in_key=case.in_key, key=Key(0, "major"),
                               steps=case.steps, seed=seed, variations=case.variations,
                               sampler=case.sampler, quality=case.quality,
-                              guidance_below=case.guidance_below)
+                              guidance_below=case.guidance_below, candidates=case.candidates)
     if case.task == "infill":
         lo, hi = case.bars // 4, case.bars - case.bars // 4
         context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]
@@ -208,7 +216,7 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
              load: int = 0) -> BenchRow:
     """Median and p99 wall time of ``repeats`` runs of ``case`` (after one warm-up run)."""
     times: list[float] = []
-    nfe = None
+    nfe = drawn = None
     try:
         if warmup:
             _call(pipeline, case, seed=0)
@@ -216,13 +224,13 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
             began = clock()
             result = _call(pipeline, case, seed=i + 1)
             times.append(clock() - began)
-            nfe = int(result.nfe)
+            nfe, drawn = int(result.nfe), int(result.candidates)
     except InputError as err:  # e.g. a clip longer than the model accepts: reported, go on
         logger.warning("bench case %s failed on %s: %s", case, device, err)
         return BenchRow(device, case, None, None, len(times), nfe, error=f"{type(err).__name__}: "
                         f"{err}", load=load)
     return BenchRow(device, case, statistics.median(times), min(times), len(times), nfe,
-                    p99_s=percentile(times, 99), load=load)
+                    p99_s=percentile(times, 99), load=load, drawn=drawn)
 
 
 def _spin() -> None:
@@ -274,7 +282,7 @@ def format_rows(rows: Sequence[BenchRow], *, default_steps: int = 10) -> str:
     base = {(r.device, r.load, r.case.task, r.case.bars): r.median_s for r in rows
             if r.case.label == "diffjam" and r.case.variations == 1
             and r.case.steps == default_steps and r.median_s}
-    header = ["device", "load", "setting", "task", "bars", "steps", "batch", "p50 ms",
+    header = ["device", "load", "setting", "task", "bars", "steps", "var", "cand", "p50 ms",
               "p99 ms", "min ms", "nfe", "ms/nfe", "x default"]
     table = [header]
     for r in rows:
@@ -287,6 +295,7 @@ def format_rows(rows: Sequence[BenchRow], *, default_steps: int = 10) -> str:
             r.case.label + (f" ({r.case.sampler})" if r.case.label == "diffjam" and
                             r.case.sampler != "ddim" else ""),
             r.case.task, str(r.case.bars), str(r.case.steps), str(r.case.variations),
+            "" if r.drawn is None else str(r.drawn),
             f"{1000 * r.median_s:.0f}" if r.median_s is not None else (r.error or "failed"),
             f"{1000 * r.p99_s:.0f}" if r.p99_s is not None else "",
             f"{1000 * r.min_s:.0f}" if r.min_s is not None else "",

@@ -40,6 +40,7 @@ from engine.midifile import DEFAULT_TEMPO_BPM, MAX_TEMPO_BPM, MIN_TEMPO_BPM, wri
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.register import crossings
 from engine.sampling import (
+    CANDIDATES,
     DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_GUIDANCE,
     DEFAULT_REPEAT,
@@ -100,6 +101,12 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed (same seed, same output)")
     parser.add_argument("--variations", type=int, default=1,
                         help="number of variations; 2+ writes OUT-1.mid, OUT-2.mid, ...")
+    parser.add_argument("--candidates", type=int, metavar="N",
+                        help=f"samples drawn for each variation, {CANDIDATES}, keeping the "
+                             "one that best plays the chords (accompany, generate with "
+                             "--chords) or carries the melody's register through the gap "
+                             "(infill); one batch, so slower per pass (default: 4 for "
+                             "accompany and infill without --chords, else 1)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
                         help="per-step binarize projection of the roll (default auto: off for "
                              "infill, on for accompany and generate, as measured in "
@@ -180,6 +187,8 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
     _check_range("--density", args.density, DENSITY)
     _check_range("--repeat", repeat, REPEAT)
     _check_range("--guidance-below", args.guidance_below, GUIDANCE_BELOW)
+    if args.candidates is not None and args.candidates not in CANDIDATES:
+        raise InputError(f"--candidates must be {CANDIDATES}, got {args.candidates}")
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,
@@ -188,7 +197,8 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
         infer_chords=not getattr(args, "no_context_chords", False),
         below_melody=getattr(args, "below_melody", False), quality=args.quality,
         register=False if getattr(args, "free_register", False) else None,
-        density=args.density, repeat=repeat, guidance_below=args.guidance_below)
+        density=args.density, repeat=repeat, guidance_below=args.guidance_below,
+        candidates=args.candidates)
 
 
 def _check_range(flag: str, value: float | None, bounds: Range) -> None:
@@ -214,7 +224,9 @@ def _print_result(result: Result) -> None:
                            for span in result.inferred_chords)
         print(f"chords recognised around the gap and carried into it: {symbols}")
     key = f", key {result.key}" if result.key else ""
-    print(f"bars {result.generated}{key}, {result.nfe} network evaluations, "
+    drawn = f" (the best of {result.candidates} candidates a variation)" \
+        if result.candidates > 1 else ""
+    print(f"bars {result.generated}{key}, {result.nfe} network evaluations{drawn}, "
           f"{result.seconds:.2f} s")
 
 

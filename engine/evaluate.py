@@ -154,6 +154,18 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_below_melody": {"below_melody": True},
     # the accompaniment free to go anywhere (default: the piano's register, engine.register)
     "model_free_register": {"register": False},
+    # how many samples a request draws and chooses among (engine.candidates; default:
+    # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / 6 / 8
+    "model_single": {"candidates": 1},
+    "model_candidates2": {"candidates": 2},
+    "model_candidates6": {"candidates": 6},
+    "model_candidates8": {"candidates": 8},
+    "model_no_chords_single": {"use_chords": False, "candidates": 1},
+    "model_no_chords_candidates4": {"use_chords": False, "candidates": 4},
+    "model_teacher_single": {"quality": "high", "candidates": 1},
+    "model_key_single": {"allowed": "key", "candidates": 1},
+    "model_free_register_single": {"register": False, "candidates": 1},
+    "model_with_candidates": {"candidates": 4},
 }
 
 BASELINES = ("ground_truth", "label_pad", "rule_block", "rule_arpeggio", "copy_previous",
@@ -462,7 +474,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  binarize: bool | None = None, quality: str = "fast",
                  repeat: float | None = None, density: float | None = None,
                  below_melody: bool = False, guidance_below: float | None = None,
-                 allowed: str | None = None, register: bool | None = None) -> System:
+                 allowed: str | None = None, register: bool | None = None,
+                 candidates: int | None = None) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -479,7 +492,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     ``below_melody`` keeps an accompaniment under the melody (engine.register);
     ``guidance_below`` sets SamplingOptions.guidance_below (guidance in an interval);
     ``allowed`` the projection's pitch set (None: the task's default); ``register``
-    SamplingOptions.register (the accompaniment's piano register).
+    SamplingOptions.register (the accompaniment's piano register); ``candidates``
+    SamplingOptions.candidates (samples drawn, the best kept: engine.candidates).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -491,6 +505,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             infer_chords=infer_chords, binarize=binarize, quality=quality,
             below_melody=below_melody and task.task == "accompany",
             guidance_below=guidance_below, allowed=allowed, register=register,
+            candidates=candidates,
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)

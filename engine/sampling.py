@@ -15,6 +15,7 @@ from engine.errors import BarRangeError, InputError
 from engine.harmony import ChordSpan, Key
 from engine.pianoroll import Note
 from wire.limits import (  # the one table of defaults and limits; re-exported here
+    CANDIDATES,
     DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_GUIDANCE,
     DEFAULT_QUALITY,
@@ -39,6 +40,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
 )
 
 __all__ = [
+    "CANDIDATES",
     "DEFAULT_ACCOMPANY_DENSITY",
     "DEFAULT_GUIDANCE",
     "DEFAULT_QUALITY",
@@ -100,6 +102,11 @@ class SamplingOptions:
     (:func:`engine.pianoroll.density_hint`); 0: no hint, the model chooses; None: the
     task's default (accompaniment: the model file's ``info["accompany_density"]``, else
     :data:`DEFAULT_ACCOMPANY_DENSITY`; the others none).
+    ``candidates``: samples drawn for each variation, in one batch, of which the one that
+    best does what was asked is kept (:mod:`engine.candidates`: an accompaniment the one
+    that plays the given chords most, an infill the one whose top line stays nearest the
+    register of the bars around the gap); None: the task's default
+    (:data:`engine.pipeline.CANDIDATES_BY_TASK`); 1: the first sample as it comes.
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -118,6 +125,7 @@ class SamplingOptions:
     repeat: float | None = None
     density: float | None = None
     guidance_below: float | None = None
+    candidates: int | None = None
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:
@@ -128,6 +136,8 @@ class SamplingOptions:
             raise InputError(f"seed must be in {SEED} (2^63 - 1), got {self.seed}")
         if self.variations not in VARIATIONS:
             raise InputError(f"variations must be in {VARIATIONS}, got {self.variations}")
+        if self.candidates is not None and self.candidates not in CANDIDATES:
+            raise InputError(f"candidates must be in {CANDIDATES}, got {self.candidates}")
         if self.sampler not in SAMPLERS:
             raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got "
                              f"{self.sampler!r}")
@@ -187,3 +197,6 @@ class Result:
     # Chords an infill without chords was given from the bars around the gap, whole clip
     # (engine.context_chords); empty when chords were given or none could be inferred.
     inferred_chords: tuple[ChordSpan, ...] = ()
+    # Samples drawn for each variation (SamplingOptions.candidates as the request ran it:
+    # 1 where the task has nothing to choose by).
+    candidates: int = 1

@@ -542,6 +542,15 @@ class PanelWindow(QMainWindow):
             "step). Guidance at the noisiest steps stacks and holds notes; default: the "
             "fast model's own interval, and 0.6 for High accompaniment")
         form.addRow("Guidance interval", self.guidance_below_spin)
+        self.candidates_spin = QSpinBox()
+        self.candidates_spin.setRange(0, int(LIMITS.candidates.high))
+        self.candidates_spin.setSpecialValueText("default")
+        self.candidates_spin.setToolTip(
+            "Samples drawn for each variation, keeping the one that best plays the chords "
+            "(accompaniment) or carries the melody's register through the gap (infill). "
+            "They run as one batch: more is slower. Default: 4 for accompaniment and for "
+            "infill without chords, else 1")
+        form.addRow("Candidates", self.candidates_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)
         self.model_combo.setToolTip("Which of the engine's models runs (diffjam serve --models "
@@ -860,6 +869,14 @@ class PanelWindow(QMainWindow):
             return None
         return round(spin.value(), 2)
 
+    @property
+    def candidates(self) -> int | None:
+        """The candidates a variation to send; ``None``: the task's default (not sent)."""
+        value = self.candidates_spin.value()
+        if "candidates" not in self._engine_params or value < self._limits.candidates.low:
+            return None
+        return value
+
     def _set_guidance_below_range(self, limits: Limits) -> None:
         """The interval spin box: the engine's range, with "default" one step below it."""
         spin = self.guidance_below_spin
@@ -908,6 +925,7 @@ class PanelWindow(QMainWindow):
             allowed=self.pitch_set,
             guidance_below=self.guidance_below,
             register=self.piano_register,
+            candidates=self.candidates,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -1391,6 +1409,7 @@ class PanelWindow(QMainWindow):
         # newer params: an engine that lists none cannot read them either
         self.pitch_set_combo.setEnabled("allowed" in status.params)
         self.guidance_below_spin.setEnabled("guidance_below" in status.params)
+        self.candidates_spin.setEnabled("candidates" in status.params)
         self._update_register_control()
         self.set_limits(status.limits)
         self._update_density_control()
@@ -1418,6 +1437,7 @@ class PanelWindow(QMainWindow):
         for slider in (self.density_slider, self.repeat_slider):
             slider.blockSignals(False)
         self._set_guidance_below_range(limits)
+        self.candidates_spin.setMaximum(int(limits.candidates.high))
         self._limits = limits
         self.jam.set_limits(limits)
 
@@ -1908,6 +1928,7 @@ class PanelWindow(QMainWindow):
             self.pitch_set_combo.setCurrentIndex(
                 max(0, self.pitch_set_combo.findData(pitch_set)) if pitch_set else 0)
             self.guidance_below_spin.setValue(_float(s.value("sampling/guidance_below"), 0.0))
+            self.candidates_spin.setValue(_int(s.value("sampling/candidates"), 0))
             geometry = s.value("window/geometry", None)
             if geometry is not None:
                 self.restoreGeometry(geometry)
@@ -1956,6 +1977,7 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/piano_register", self.piano_register_check.isChecked())
         s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")
         s.setValue("sampling/guidance_below", self.guidance_below_spin.value())
+        s.setValue("sampling/candidates", self.candidates_spin.value())
         s.setValue("sampling/density", self.density_slider.value())
         s.setValue("sampling/density_auto", self.density_auto_check.isChecked())
         s.setValue("sampling/repeat", self.repeat_slider.value() / _REPEAT_SCALE)

@@ -9,7 +9,8 @@ the real bars; separately for windows with a repeat period and without. A gap th
 keeps much more of its draft than the real bars do is a copy, not a continuation.
 
     python3 scripts/infill_drafts.py --data ../shared/data \
-        --songs ../shared/data/splits/split.txt --subset valid [--repeat 0.8] [--out F]
+        --songs ../shared/data/splits/split.txt --subset valid [--repeat 0.8] [--candidates N] \
+        [--out F]
 """
 
 import argparse
@@ -35,6 +36,8 @@ def main() -> int:
     parser.add_argument("--subset", help="the split file's line (e.g. valid)")
     parser.add_argument("--repeat", type=float, help="SamplingOptions.repeat (default: "
                                                      "the engine's)")
+    parser.add_argument("--candidates", type=int, help="SamplingOptions.candidates "
+                                                       "(default: the engine's)")
     parser.add_argument("--model", help="model file (default: the bundled model)")
     parser.add_argument("--out", help="also write the figures as JSON")
     args = parser.parse_args()
@@ -58,7 +61,8 @@ def main() -> int:
                       n.velocity)
                  for bar, source in guide.sources.items() for n in context
                  if source * STEPS_PER_BAR <= n.start < (source + 1) * STEPS_PER_BAR]
-        options = SamplingOptions(key=segment.key, seed=index, repeat=args.repeat)
+        options = SamplingOptions(key=segment.key, seed=index, repeat=args.repeat,
+                                  candidates=args.candidates)
         result = pipeline.infill(context, n_bars=WINDOW_BARS, bars=BarRange(*GAP),
                                  options=options)
         gap = [n for n in result.variations[0] if lo <= n.start < hi]

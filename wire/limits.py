@@ -85,6 +85,12 @@ MAX_STEPS = 1000
 STEPS = Range(1, MAX_STEPS)
 MAX_VARIATIONS = 8
 VARIATIONS = Range(1, MAX_VARIATIONS)
+# Candidates a request draws for each variation, keeping the one that best does what was
+# asked (engine.candidates: chord fit for accompaniment, the melody's register for infill);
+# unset, each task takes its own (engine.pipeline.CANDIDATES_BY_TASK). They run as one
+# batch, so the network passes are the same and each costs more.
+MAX_CANDIDATES = 8
+CANDIDATES = Range(1, MAX_CANDIDATES)
 MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
 SEED = Range(0, MAX_SEED)
 MAX_NOTES = 20_000  # notes in one clip
@@ -149,6 +155,7 @@ class Limits:
     steps: Range = STEPS
     default_steps: int = DEFAULT_STEPS
     variations: Range = VARIATIONS
+    candidates: Range = CANDIDATES
     seed: Range = SEED
     max_notes: int = MAX_NOTES
     max_bars: int = MAX_BARS

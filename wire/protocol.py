@@ -34,6 +34,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 
 from wire.form import FormError, Phrase, parse_form
 from wire.limits import (
+    CANDIDATES,
     CONTEXT_BARS,
     DEFAULT_GUIDANCE,
     DEFAULT_N_BARS,
@@ -325,6 +326,8 @@ class RequestParams:
     allowed: str | None = None
     # guidance only at noise times t <= this (wire.limits.GUIDANCE_BELOW); None: the default
     guidance_below: float | None = None
+    # samples drawn a variation, the best kept (wire.limits.CANDIDATES); None: the task's
+    candidates: int | None = None
     # notes a bar wanted (wire.limits.DENSITY), the model's rhythm condition: a direction
     # more than a count; 0: no hint; None: the task's default (accompany asks for the
     # model file's own, else DEFAULT_ACCOMPANY_DENSITY; the others for none)
@@ -576,7 +579,7 @@ REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
     "model", "quality", "sampler", "below_melody", "density", "repeat", "allowed",
-    "guidance_below", "register",
+    "guidance_below", "register", "candidates",
 )
 SONG_PARAM_KEYS = (
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -737,6 +740,8 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("register", lambda v, rid: None if v is None else _bool("register", v, rid)),
     ("guidance_below", lambda v, rid: None if v is None
      else _float("guidance_below", v, GUIDANCE_BELOW, rid)),
+    ("candidates", lambda v, rid: None if v is None
+     else _int("candidates", v, CANDIDATES, rid)),
     ("form", _form),
     ("repeat_strength", lambda v, rid: _float("repeat_strength", v, REPEAT_STRENGTH, rid)),
     ("use_form", lambda v, rid: _bool("use_form", v, rid)),

@@ -427,16 +427,23 @@ def test_bench_grid_and_table() -> None:
         "teacher": None, "turn-1": 1.0}
     free = [(c.task, c.bars, c.chords) for c in cases if c.label == "no-chords"]
     assert free == [("infill", 4, False), ("infill", 8, False)]
-    assert all(c.chords for c in cases if c.label != "no-chords")
+    assert all(c.chords for c in cases if not c.label.startswith("no-chords"))
+    # the defaults draw candidates; beside them one sample, and the papers' settings draw one
+    single = {(c.label, c.task, c.chords) for c in cases if c.candidates == 1}
+    assert single == {("single", "accompany", True), ("no-chords single", "infill", False),
+                      *{(label, task, True) for task in ("infill", "accompany")
+                        for label in ("turn-1", "mittal-ddpm-1000", "fgg-10")}}
     base = next(c for c in grid if c.task == "infill" and c.bars == 8 and c.steps == 10
                 and c.variations == 1)
     ddpm = next(c for c in refs if c.task == "infill" and c.label == "mittal-ddpm-1000")
-    rows = [bench.BenchRow("cpu", base, 0.2, 0.19, 3, 20),
+    rows = [bench.BenchRow("cpu", base, 0.2, 0.19, 3, 20, drawn=4),
             bench.BenchRow("cpu", ddpm, 10.0, 10.0, 1, 1000)]
     table = bench.format_rows(rows)
     ddpm_line = table.splitlines()[-1]
     assert "mittal-ddpm-1000" in ddpm_line and ddpm_line.rstrip().endswith("50.0")
     assert "10.0" in table.splitlines()[2]  # 200 ms / 20 nfe
+    assert table.splitlines()[0].split()[6:9] == ["var", "cand", "p50"]
+    assert table.splitlines()[2].split()[6:9] == ["1", "4", "200"]
     assert bench.percentile([5.0, 1.0, 3.0], 99) == 5.0
     assert bench.percentile(list(range(1, 201)), 99) == 198
     assert bench.percentile([2.0, 4.0], 50) == 2.0

@@ -313,3 +313,51 @@ def test_close_waits_for_the_model_thread_to_finish_its_queued_calls(tiny_model_
     # the thread has stopped: nothing of torch is left running into interpreter exit
     assert not pipe._runner._thread.is_alive()
     assert done and done[0].nfe > 0
+
+
+def test_candidates_are_drawn_in_one_batch_and_the_best_fit_is_kept(pipeline):
+    from engine.candidates import chord_fit, line_fit
+
+    chords = parse_progression("C G Am F")
+    options = SamplingOptions(steps=3, seed=5, allowed="key")
+    # the same batch of four as four variations: one noise draw, one network pass a step
+    drawn = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=4, candidates=1)).variations
+    result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, candidates=4))
+    score = chord_fit(chords, start=0, stop=64)
+    assert result.candidates == 4 and len(result.variations) == 1
+    assert result.variations[0] == max(drawn, key=score)
+    assert len({score(v) for v in drawn}) > 1  # the choice is not a tie
+    assert result.nfe == pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, candidates=1)).nfe
+    # by default an accompaniment draws four; one given no chords has nothing to choose by
+    assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 4
+    melody = [Note(bar * 16, 67, 16, 90) for bar in range(4)]
+    assert pipeline.accompany([], n_bars=4, melody=melody, options=options).candidates == 1
+
+    # an infill keeps the candidate whose top line stays nearest the bars around the gap;
+    # the notes outside the gap are the user's, whichever is kept
+    notes, gap = clip(), BarRange(2, 4)
+    drawn = pipeline.infill(notes, n_bars=8, bars=gap, options=dataclasses.replace(
+        options, variations=8, candidates=1)).variations
+    result = pipeline.infill(notes, n_bars=8, bars=gap, options=options)  # default: 8
+    score = line_fit([n for n in notes if not 32 <= n.start < 64], start_bar=2, stop_bar=4)
+    assert result.candidates == 8 and result.variations[0] == max(drawn, key=score)
+    given = pipeline.infill(notes, n_bars=8, bars=gap, chords=chords, options=options)
+    assert given.candidates == 1  # an infill given chords draws one unless asked
+    with pytest.raises(InputError, match="candidates"):
+        SamplingOptions(candidates=9)
+
+
+def test_each_variation_is_chosen_from_its_own_candidates(pipeline):
+    from engine.candidates import chord_fit
+
+    chords = parse_progression("C G Am F")
+    options = SamplingOptions(steps=3, seed=7, allowed="key")
+    drawn = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=6, candidates=1)).variations
+    result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=2, candidates=3))
+    score = chord_fit(chords, start=0, stop=64)
+    assert list(result.variations) == [max(drawn[:3], key=score), max(drawn[3:], key=score)]

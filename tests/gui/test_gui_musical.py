@@ -194,6 +194,11 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     params = last_params(fake_engine, "accompany")
     assert "allowed" not in params and "guidance_below" not in params  # the task's defaults
     assert "register" not in params and panel.piano_register_check.isChecked()
+    assert "candidates" not in params and panel.candidates_spin.text() == "default"
+    panel.candidates_spin.setValue(2)
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "accompany")["candidates"] == 2
+    panel.candidates_spin.setValue(0)
     panel.piano_register_check.setChecked(False)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["register"] is False
@@ -211,6 +216,8 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
                             params=("bars", "chords", "guidance", "steps", "seed")))
     assert not panel.pitch_set_combo.isEnabled() and not panel.guidance_below_spin.isEnabled()
     assert panel.pitch_set is None and panel.guidance_below is None
+    panel.candidates_spin.setValue(3)
+    assert not panel.candidates_spin.isEnabled() and panel.candidates is None
 
 
 def test_controls_an_engine_cannot_read_are_off(panel: PanelWindow, tmp_path: Path) -> None:
@@ -325,6 +332,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     first.pitch_set_combo.setCurrentIndex(first.pitch_set_combo.findData("chord"))
     first.guidance_below_spin.setValue(0.6)
     first.piano_register_check.setChecked(False)
+    first.candidates_spin.setValue(6)
     first.save_settings()
     second = PanelWindow(client=make_client(fake_engine.port), settings=settings)
     qtbot.addWidget(second)
@@ -337,6 +345,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     assert second.pitch_set_combo.currentData() == "chord"
     assert second.guidance_below_spin.value() == pytest.approx(0.6)
     assert not second.piano_register_check.isChecked()
+    assert second.candidates_spin.value() == 6
     second.set_density(None)
     second.set_repeat(None)
     second.save_settings()

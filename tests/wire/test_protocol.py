@@ -239,6 +239,10 @@ def test_messages_to_types() -> None:
          ErrorCode.BAD_PARAMS),
         ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "guidance_below": 0}'],
          ErrorCode.BAD_PARAMS),
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "candidates": 9}'],
+         ErrorCode.BAD_PARAMS),
+        ("/diffjam/song", "ss", ["r", '{"form": "A8", "candidates": 2}'],
+         ErrorCode.BAD_PARAMS),
         ("/diffjam/song", "ss", ["r", '{"form": "A8", "allowed": "chord"}'],
          ErrorCode.BAD_PARAMS),
     ],
@@ -396,3 +400,7 @@ def test_the_pitch_set_and_guidance_interval_round_trip() -> None:
     plain = parse_params("accompany", '{"chords": "C", "allowed": null}', request_id="r")
     assert (plain.allowed, plain.guidance_below, plain.register) == (None, None, None)
     assert "allowed" not in plain.to_json()  # the task's default is not sent
+    assert plain.candidates is None and "candidates" not in plain.to_json()
+    drawn = parse_params("infill", '{"bars": [1, 1], "candidates": 8}', request_id="r")
+    assert drawn.candidates == 8
+    assert parse_params("infill", json.dumps(drawn.to_json()), request_id="r") == drawn
