@@ -543,10 +543,10 @@ class Pipeline:
             register=kind == "accompany" and options.register is not False)
         network = self._network_for(options, name)
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
-        score = self._candidate_score(kind, target=target, context=context, chords=chords,
-                                      n_bars=n_bars)
         wanted = CANDIDATES_BY_TASK[name] if options.candidates is None else options.candidates
-        candidates = wanted if score is not None else 1
+        score = self._candidate_score(kind, target=target, context=context, chords=chords,
+                                      n_bars=n_bars) if wanted > 1 else None
+        candidates = wanted if score is not None else 1  # nothing to choose by: draw one
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
                 task, n_bars=n_bars, target=target, context=context, chords=chords,
@@ -566,13 +566,13 @@ class Pipeline:
             ]
             drawn.append(new)
         chosen = list(range(len(drawn)))
-        if candidates > 1 and score is not None:
+        if score is not None:
             chosen, scores = choose(drawn, score, groups=options.variations)
-            logger.info("kept candidates %s of %d a variation by %s: %s (first drawn: %s)",
-                        [i % candidates + 1 for i in chosen], candidates,
-                        "chord fit" if kind != "infill" else "the top line's register",
-                        [_show_score(scores[i]) for i in chosen],
-                        [_show_score(scores[i]) for i in range(0, len(drawn), candidates)])
+            logger.debug("kept candidates %s of %d a variation by %s: %s (first drawn: %s)",
+                         [i % candidates + 1 for i in chosen], candidates,
+                         "chord fit" if kind != "infill" else "the top line's register",
+                         [_show_score(scores[i]) for i in chosen],
+                         [_show_score(scores[i]) for i in range(0, len(drawn), candidates)])
         variations = [tuple(sorted([*keep, *drawn[i]])) for i in chosen]
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
