@@ -1507,6 +1507,8 @@ class PanelWindow(QMainWindow):
             text = f"Done: {count} variation{'s' if count != 1 else ''}"
         if bars and song is None:
             text += f" of bar {bars[0]}" if bars[0] == bars[1] else f" of bars {bars[0]}–{bars[1]}"
+        if song is None and (done.candidates or 1) > 1:
+            text += f" (each the best of {done.candidates})"
         if latency is not None:
             text += f" in {seconds(latency)}"
         if self.shown_seed is not None:

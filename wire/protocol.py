@@ -1230,6 +1230,13 @@ class Done:
         return float(latency) if isinstance(latency, int | float) else None
 
     @property
+    def candidates(self) -> int | None:
+        """Samples the engine drew for each variation, the best kept; ``None`` when it did
+        not say (an older engine, a song)."""
+        drawn = self.info.get("candidates")
+        return drawn if isinstance(drawn, int) and not isinstance(drawn, bool) else None
+
+    @property
     def key(self) -> str | None:
         """The key the engine used (``"A minor"``: the one asked for, else the one it
         estimated); ``None`` when it had none or did not say."""

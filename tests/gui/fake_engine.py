@@ -358,5 +358,6 @@ class FakeEngine:
         self._send(to, "/diffjam/done", request_id, json.dumps({
             "variations": variations, "notes": counts, "bars": [first, last],
             "n_bars": n_bars, "midi_paths": [], "latency_ms": 42.0, "nfe": 20,
+            "candidates": params.get("candidates") or 1,
             "key": params.get("key") or self.estimated_key,
         }))  # fmt: skip

@@ -195,9 +195,11 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     assert "allowed" not in params and "guidance_below" not in params  # the task's defaults
     assert "register" not in params and panel.piano_register_check.isChecked()
     assert "candidates" not in params and panel.candidates_spin.text() == "default"
+    assert "best of" not in panel.status_area.text()  # the fake engine drew one
     panel.candidates_spin.setValue(2)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["candidates"] == 2
+    assert "1 variation of bars 1–8 (each the best of 2) in " in panel.status_area.text()
     panel.candidates_spin.setValue(0)
     panel.piano_register_check.setChecked(False)
     generate_and_wait(qtbot, panel)
