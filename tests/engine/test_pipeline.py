@@ -346,6 +346,13 @@ def test_candidates_are_drawn_in_one_batch_and_the_best_fit_is_kept(pipeline):
     assert result.candidates == 8 and result.variations[0] == max(drawn, key=score)
     given = pipeline.infill(notes, n_bars=8, bars=gap, chords=chords, options=options)
     assert given.candidates == 1  # an infill given chords draws one unless asked
+    # many variations: the default draws fewer candidates each (at most 16 rolls at once)
+    many = pipeline.infill(notes, n_bars=8, bars=gap, options=dataclasses.replace(
+        options, variations=4))
+    assert (many.candidates, len(many.variations)) == (4, 4)
+    asked = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=8, candidates=3))
+    assert (asked.candidates, len(asked.variations)) == (3, 8)  # named: as asked
     with pytest.raises(InputError, match="candidates"):
         SamplingOptions(candidates=9)
 
