@@ -188,8 +188,7 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
     _check_range("--density", args.density, DENSITY)
     _check_range("--repeat", repeat, REPEAT)
     _check_range("--guidance-below", args.guidance_below, GUIDANCE_BELOW)
-    if args.candidates is not None and args.candidates not in CANDIDATES:
-        raise InputError(f"--candidates must be {CANDIDATES}, got {args.candidates}")
+    _check_range("--candidates", args.candidates, CANDIDATES)
     return SamplingOptions(
         guidance=args.guidance, in_key=not args.no_in_key,
         key=parse_key(args.key) if args.key else None, steps=args.steps, seed=args.seed,

@@ -552,8 +552,9 @@ class Pipeline:
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
         wanted = options.candidates or max(1, min(
             CANDIDATES_BY_TASK[name], DEFAULT_MAX_ROLLS // options.variations))
-        score = self._candidate_score(kind, target=target, context=context, chords=chords,
-                                      n_bars=n_bars) if wanted > 1 else None
+        chords = _loop_chords(list(chords or ()), n_bars * STEPS_PER_BAR)
+        score = self._candidate_score(kind, target=target, context=context,
+                                      chords=chords) if wanted > 1 else None
         candidates = wanted if score is not None else 1  # nothing to choose by: draw one
         with self._lock:
             rolls, key, nfe = self._runner.call(lambda: self._sample(
@@ -587,15 +588,14 @@ class Pipeline:
 
     @staticmethod
     def _candidate_score(kind: str, *, target: BarRange, context: Sequence[Note],
-                         chords: Sequence[ChordSpan] | None, n_bars: int) -> Score | None:
+                         chords: Sequence[ChordSpan]) -> Score | None:
         """What a request's candidates are chosen by (engine.candidates): an infill by its
         top line against the register around the gap, an accompaniment or a generation by
-        its fit to the chords it follows; None where there is nothing to choose by (no
-        context around the gap, no chords)."""
+        its fit to the (looped) chords it follows; None where there is nothing to choose
+        by (no context around the gap, no chords)."""
         if kind == "infill":
             return line_fit(context, start_bar=target.start, stop_bar=target.stop)
-        looped = _loop_chords(list(chords or ()), n_bars * STEPS_PER_BAR)
-        return chord_fit(looped, start=target.start * STEPS_PER_BAR,
+        return chord_fit(chords, start=target.start * STEPS_PER_BAR,
                          stop=target.stop * STEPS_PER_BAR)
 
     def _resolve_key(self, options: SamplingOptions, chords: Sequence[ChordSpan],
@@ -611,7 +611,7 @@ class Pipeline:
         return estimate_key(weights)
 
     def _sample(self, task: int, *, n_bars: int, target: BarRange, context: Sequence[Note],
-                chords: Sequence[ChordSpan] | None, melody: Sequence[Note] | None,
+                chords: Sequence[ChordSpan], melody: Sequence[Note] | None,
                 options: SamplingOptions, progress: Progress | None,
                 cancel: threading.Event | None, window_bars: int, binarize: bool,
                 network: tuple[DenoiserNet, int, float, float], overlap: int,
@@ -639,8 +639,7 @@ class Pipeline:
         v = options.variations if batch is None else batch
         device = self.device
 
-        # 1.
-        chords = _loop_chords(list(chords or ()), n_bars * STEPS_PER_BAR)
+        # 1. (``chords`` come looped over the clip: _run)
         known = np.full((2, steps, N_PITCHES), -1.0, dtype=np.float32)
         known[:, : n_bars * STEPS_PER_BAR] = _onset_sustain(context, n_bars * STEPS_PER_BAR)
         known_mask = np.zeros(steps, dtype=np.float32)

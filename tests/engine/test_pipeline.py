@@ -315,22 +315,32 @@ def test_close_waits_for_the_model_thread_to_finish_its_queued_calls(tiny_model_
     assert done and done[0].nfe > 0
 
 
-def test_candidates_are_drawn_in_one_batch_and_the_best_fit_is_kept(pipeline):
-    from engine.candidates import chord_fit, line_fit
+@pytest.mark.parametrize(("variations", "candidates", "seed"), [(1, 4, 5), (2, 3, 7)])
+def test_each_variation_keeps_the_best_chord_fit_of_its_own_candidates(
+        pipeline, variations, candidates, seed):
+    from engine.candidates import chord_fit
+
+    chords = parse_progression("C G Am F")
+    options = SamplingOptions(steps=3, seed=seed, allowed="key")
+    # the same batch as that many variations: one noise draw, one network pass a step
+    drawn = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=variations * candidates, candidates=1))
+    result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, variations=variations, candidates=candidates))
+    score = chord_fit(chords, start=0, stop=64)
+    runs = [drawn.variations[i:i + candidates]
+            for i in range(0, variations * candidates, candidates)]
+    assert result.candidates == candidates
+    assert list(result.variations) == [max(run, key=score) for run in runs]
+    assert len({score(v) for v in drawn.variations}) > 1  # the choice is not a tie
+    assert result.nfe == drawn.nfe
+
+
+def test_candidates_default_by_task_and_keep_the_user_s_notes(pipeline):
+    from engine.candidates import line_fit
 
     chords = parse_progression("C G Am F")
     options = SamplingOptions(steps=3, seed=5, allowed="key")
-    # the same batch of four as four variations: one noise draw, one network pass a step
-    drawn = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
-        options, variations=4, candidates=1)).variations
-    result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
-        options, candidates=4))
-    score = chord_fit(chords, start=0, stop=64)
-    assert result.candidates == 4 and len(result.variations) == 1
-    assert result.variations[0] == max(drawn, key=score)
-    assert len({score(v) for v in drawn}) > 1  # the choice is not a tie
-    assert result.nfe == pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
-        options, candidates=1)).nfe
     # by default an accompaniment draws four; one given no chords has nothing to choose by
     assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 4
     melody = [Note(bar * 16, 67, 16, 90) for bar in range(4)]
@@ -355,16 +365,3 @@ def test_candidates_are_drawn_in_one_batch_and_the_best_fit_is_kept(pipeline):
     assert (asked.candidates, len(asked.variations)) == (3, 8)  # named: as asked
     with pytest.raises(InputError, match="candidates"):
         SamplingOptions(candidates=9)
-
-
-def test_each_variation_is_chosen_from_its_own_candidates(pipeline):
-    from engine.candidates import chord_fit
-
-    chords = parse_progression("C G Am F")
-    options = SamplingOptions(steps=3, seed=7, allowed="key")
-    drawn = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
-        options, variations=6, candidates=1)).variations
-    result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
-        options, variations=2, candidates=3))
-    score = chord_fit(chords, start=0, stop=64)
-    assert list(result.variations) == [max(drawn[:3], key=score), max(drawn[3:], key=score)]
