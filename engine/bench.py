@@ -170,6 +170,9 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
                            candidates=1))
     cases.append(BenchCase("no-chords single", "infill", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            chords=False, candidates=1))
+    # the same without chords on the full model (quality high): what the student saves
+    cases.append(BenchCase("no-chords teacher", "infill", REFERENCE_BARS, DEFAULT_STEPS, 1,
+                           chords=False, quality="high"))
     for task in ("infill", "accompany"):
         cases.append(BenchCase("teacher", task, REFERENCE_BARS, DEFAULT_STEPS, 1,
                                quality="high"))

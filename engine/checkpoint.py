@@ -37,7 +37,7 @@ from engine.model import DenoiserNet, ModelConfig
 
 FORMAT = "diffjam-model"
 FORMAT_VERSION = "1"
-BUNDLED_MODEL = Path(__file__).resolve().parent / "weights" / "diffjam-v5-fast.safetensors"
+BUNDLED_MODEL = Path(__file__).resolve().parent / "weights" / "diffjam-v5-fast2.safetensors"
 # the song cascade's lead-sheet model (engine.leadsheet; its own file format)
 BUNDLED_LEADSHEET = Path(__file__).resolve().parent / "weights" / "diffjam-leadsheet.safetensors"
 MAX_SHARD_BYTES = 16 * 2**20  # per file: what may come back from the device machine

@@ -202,6 +202,11 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                              "chord's tones, as the sampler does by default (the chord "
                              "projection, SamplingOptions.allowed 'chord'); the student learns "
                              "those steps")
+    parser.add_argument("--accompaniment-guidance", type=float,
+                        help="the teacher's guidance in accompaniment windows (default: "
+                             "--guidance; 1: unguided). With a student as the teacher "
+                             "(--teacher-substeps 1), a round that adds guidance to infill "
+                             "and generation and less or none to the accompaniment")
     parser.add_argument("--batch-size", type=int, default=16, help="windows a step (16)")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (1e-4)")
     parser.add_argument("--init-student", type=Path,

@@ -37,6 +37,7 @@ import copy
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -47,7 +48,13 @@ import numpy as np
 import torch
 
 from engine.cache import load_cache
-from engine.checkpoint import BUNDLED_MODEL, full_model_path, load_model, save_model
+from engine.checkpoint import (
+    BUNDLED_MODEL,
+    distilled_info,
+    full_model_path,
+    load_model,
+    save_model,
+)
 from engine.dataset import ConditionRates, WindowSampler, densify
 from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
 from engine.errors import InputError
@@ -84,6 +91,9 @@ class DistillConfig:
     # the teacher's steps keep accompaniment windows with chords to the sounding chord's
     # tones (chord_tone_mask), as the sampler's default projection does
     chord_tones: bool = False
+    # the teacher's guidance in accompaniment windows; None: ``guidance`` (1: unguided, so
+    # a refinement round can add guidance to infill and leave the accompaniment as it was)
+    accompaniment_guidance: float | None = None
     batch_size: int = 16
     lr: float = 1e-4
     warmup_steps: int = 50
@@ -112,6 +122,10 @@ class DistillConfig:
                                  f"got {getattr(self, name)}")
         if not 1.0 <= self.guidance <= 20.0:
             raise InputError(f"--guidance must be in 1..20, got {self.guidance}")
+        if self.accompaniment_guidance is not None and \
+                not 1.0 <= self.accompaniment_guidance <= 20.0:
+            raise InputError(f"--accompaniment-guidance must be in 1..20, got "
+                             f"{self.accompaniment_guidance}")
         if self.guidance_below not in GUIDANCE_BELOW:
             raise InputError(f"--guidance-below must be in {GUIDANCE_BELOW}, got "
                              f"{self.guidance_below}")
@@ -168,11 +182,22 @@ def chord_tone_mask(cond: Conditioning) -> torch.Tensor | None:
 
 def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,
                   cond: Conditioning, *, guidance: float, substeps: int,
-                  guidance_below: float = 1.0, chord_tones: bool = False) -> torch.Tensor:
+                  guidance_below: float = 1.0, chord_tones: bool = False,
+                  accompaniment_guidance: float | None = None) -> torch.Tensor:
     """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
     with the known part written into every estimate (step 3 of the module docstring);
     guidance only at times ``<= guidance_below``; with ``chord_tones`` every estimate is
-    also projected onto :func:`chord_tone_mask`, as the sampler does."""
+    also projected onto :func:`chord_tone_mask`, as the sampler does.
+    ``accompaniment_guidance``: the scale in accompaniment windows (None: ``guidance``)."""
+    if accompaniment_guidance is not None and accompaniment_guidance != guidance:
+        accompaniment = cond.task == TASK_ACCOMPANIMENT
+        x_s = torch.empty_like(x_t)
+        for rows, scale in ((accompaniment, accompaniment_guidance), (~accompaniment, guidance)):
+            if rows.any():
+                x_s[rows] = teacher_steps(
+                    teacher, x_t[rows], t[rows], s[rows], _take(cond, rows), guidance=scale,
+                    substeps=substeps, guidance_below=guidance_below, chord_tones=chord_tones)
+        return x_s
     guided = cond.chroma is not None and guidance != 1.0
     denoiser: Any = GuidedDenoiser(teacher, cond, cond.without_chords() if guided else None,
                                    guidance, below=guidance_below)
@@ -188,6 +213,13 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
         t_next = t + (s - t) * ((k + 1) / substeps)
         x = ddim_step(x, denoiser(x, t_k), t_k, t_next)
     return x
+
+
+def _take(cond: Conditioning, rows: torch.Tensor) -> Conditioning:
+    """The conditioning of the examples ``rows`` (a bool mask over the batch)."""
+    values = {name: getattr(cond, name) for name in Conditioning.__dataclass_fields__}
+    return Conditioning.from_fields(
+        {name: None if value is None else value[rows] for name, value in values.items()})
 
 
 class Distiller:
@@ -238,7 +270,8 @@ class Distiller:
             x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
                                 substeps=config.teacher_substeps,
                                 guidance_below=config.guidance_below,
-                                chord_tones=config.chord_tones)
+                                chord_tones=config.chord_tones,
+                                accompaniment_guidance=config.accompaniment_guidance)
             target = student_target(x_t, x_s, t, s)
         error = (net(x_t, t, cond).float() - target) ** 2
         return weighted_mean(error, cond, known_weight=0.0)
@@ -258,6 +291,8 @@ class Distiller:
                    self.teacher.config, info=self.model_info())
 
     def model_info(self) -> dict[str, Any]:
+        if distilled_info(self.teacher_info) is not None:
+            return self._refined_info()
         teacher_name = Path(self.config.teacher).name
         info = {k: v for k, v in self.teacher_info.items()
                 if k in ("binarize", "data", "train_songs", "parameters")}
@@ -285,6 +320,29 @@ class Distiller:
                                "density_hints": self.config.density_hints},
             },
         })
+        return info
+
+    def _refined_info(self) -> dict[str, Any]:
+        """The file info of a round whose teacher is itself a student (a refinement: the
+        student learns its own steps with more guidance): the first student's info, whose
+        ``distilled`` table still names the full model the engine loads beside it, with
+        the round in ``distilled["refined"]``."""
+        config = self.config
+        info = copy.deepcopy(self.teacher_info)
+        # diffjam-v5-fast -> diffjam-v5-fast2 -> diffjam-v5-fast3
+        match = re.fullmatch(r"(.*?)(\d*)", str(info.get("name") or Path(config.teacher).stem))
+        assert match is not None  # the pattern matches any string
+        info["name"] = f"{match[1]}{int(match[2] or 1) + 1}"
+        last = self.history["valid"][-1][1] if self.history["valid"] else None
+        info["distilled"]["refined"] = {
+            "from": Path(config.teacher).name,
+            "steps": config.student_steps, "teacher_substeps": config.teacher_substeps,
+            "guidance": config.guidance, "guidance_below": config.guidance_below,
+            "accompaniment_guidance": config.accompaniment_guidance,
+            "distill_steps": self.step, "batch_size": config.batch_size,
+            "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
+            "valid_history": self.history["valid"],
+        }
         return info
 
     def load(self) -> None:
@@ -374,6 +432,7 @@ def run_command(args: argparse.Namespace) -> int:
             teacher_substeps=args.teacher_substeps,
             guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
             guidance_below=args.guidance_below, chord_tones=args.chord_tones,
+            accompaniment_guidance=args.accompaniment_guidance,
             batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,

@@ -137,6 +137,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_teacher_below7": {"quality": "high", "guidance_below": 0.7},
     "model_teacher_below8": {"quality": "high", "guidance_below": 0.8},
     "model_no_chords_teacher": {"use_chords": False, "quality": "high"},
+    "model_no_chords_teacher_single": {"use_chords": False, "quality": "high", "candidates": 1},
     # infill starting from the bars the clip repeats around the gap (engine.repeats), at
     # repeat x the clip's own similarity (engine.pipeline.DRAFT_FLOOR)
     "model_no_chords_repeat3": {"use_chords": False, "repeat": 0.3},

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from engine.candidates import choose, chord_fit, line_fit
+from engine.candidates import DENSITY_WEIGHT, choose, chord_fit, line_fit
 from engine.harmony import parse_progression
 from engine.pianoroll import Note
 
@@ -28,14 +28,21 @@ def test_chord_fit_prefers_notes_that_play_the_requested_chords():
     assert chord_fit(chords, start=64, stop=80) is None  # nothing sounds there
 
 
-def test_line_fit_prefers_a_gap_that_keeps_the_melody_register():
+def test_line_fit_prefers_a_gap_that_keeps_the_melody_register_and_the_density():
     context = [Note(bar * 16, 72, 16, 90) for bar in (0, 1, 4, 5)]
-    context += [Note(bar * 16, 48, 16, 70) for bar in (0, 1, 4, 5)]
+    context += [Note(bar * 16, 48, 16, 70) for bar in (0, 1, 4, 5)]  # 2 notes a bar
     score = line_fit(context, start_bar=2, stop_bar=4)
-    melody = [Note(32, 74, 16, 90), Note(48, 71, 16, 90), Note(32, 48, 32, 70)]
-    chords_only = [Note(32, 48, 32, 70), Note(32, 52, 32, 70)]  # the melody dropped
-    assert score(melody) == (-0.5,)
+    melody = [Note(32, 74, 16, 90), Note(48, 71, 16, 90), Note(32, 48, 16, 70),
+              Note(48, 48, 16, 70)]
+    chords_only = [Note(32, 48, 16, 70), Note(32, 52, 16, 70),  # the melody dropped
+                   Note(48, 48, 16, 70), Note(48, 52, 16, 70)]
+    assert score(melody) == (-0.5,)  # 2 notes a bar, top line 72.5 against 72
     assert score(chords_only) == (-20.0,)
+    sparse = [Note(32, 74, 16, 90), Note(48, 71, 16, 90)]  # the same line, 1 note a bar
+    assert score(sparse) == pytest.approx((-0.5 - DENSITY_WEIGHT * math.log(2),))
+    crowded = melody + [Note(36 + i, 60, 2, 70) for i in range(0, 12, 2)]  # 5 a bar
+    assert score(crowded) == pytest.approx((-0.5 - DENSITY_WEIGHT * math.log(2.5),))
+    assert score(melody) > score(sparse) > score(crowded)
     assert score([]) == (-math.inf,)
     assert score(melody + [Note(0, 20, 4, 1)]) == score(melody)  # notes outside the gap
     assert line_fit([Note(0, 60, 4, 80)], start_bar=4, stop_bar=6) is None  # nothing near

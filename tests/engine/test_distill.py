@@ -341,3 +341,56 @@ def test_a_model_file_can_carry_its_own_default_accompaniment_density(student_fi
 
     assert Pipeline.load(student_file, device="cpu").accompany_density == \
         DEFAULT_ACCOMPANY_DENSITY
+
+
+def test_the_accompaniment_windows_can_learn_another_guidance_than_the_rest(tiny_model_file):
+    from engine.checkpoint import load_model
+    from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning
+    from engine.pianoroll import N_PITCHES
+
+    teacher, _ = load_model(tiny_model_file)
+    torch.manual_seed(3)
+    steps = 16 * teacher.config.window_bars
+    chroma = torch.zeros(4, steps, 12)
+    chroma[..., [0, 4, 7]] = 1.0
+    cond = Conditioning(task=torch.tensor([TASK_ACCOMPANIMENT, TASK_FULL] * 2), chroma=chroma,
+                        bass=torch.zeros(4, steps, 12), chords_present=torch.ones(4))
+    x_t = torch.randn(4, 2, steps, N_PITCHES)
+    t, s = torch.full((4,), 0.5), torch.full((4,), 0.25)
+
+    def run(guidance: float, accompaniment: float | None = None) -> torch.Tensor:
+        return teacher_steps(teacher, x_t, t, s, cond, guidance=guidance, substeps=1,
+                             accompaniment_guidance=accompaniment)
+
+    mixed, plain, guided = run(2.0, accompaniment=1.0), run(1.0), run(2.0)
+    assert not torch.allclose(plain, guided, atol=1e-4)  # the guidance does something
+    accompaniment = torch.tensor([True, False, True, False])
+    torch.testing.assert_close(mixed[accompaniment], plain[accompaniment], atol=1e-5, rtol=0)
+    torch.testing.assert_close(mixed[~accompaniment], guided[~accompaniment], atol=1e-5, rtol=0)
+    with pytest.raises(InputError, match="accompaniment-guidance"):
+        distill_config(Path("c.npz"), tiny_model_file, accompaniment_guidance=0.5)
+
+
+def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
+        tiny_cache, tiny_model_file, student_file, tmp_path):
+    config = distill_config(tiny_cache, student_file, teacher_substeps=1, guidance=2.0,
+                            guidance_below=0.55, accompaniment_guidance=1.0)
+    (tmp_path / "refined").mkdir()
+    distiller = Distiller(config, tmp_path / "refined")
+    distiller.run(steps=1)
+    refined = tmp_path / "refined" / "model.safetensors"
+    first = read_metadata(student_file)[1]["distilled"]
+    table = read_metadata(refined)[1]["distilled"]
+    # the engine still loads the full model beside it, at the first round's settings
+    assert (table["teacher"], table["steps"], table["guidance"]) == (
+        tiny_model_file.name, first["steps"], first["guidance"])
+    assert table["refined"]["from"] == student_file.name
+    assert (table["refined"]["guidance"], table["refined"]["guidance_below"],
+            table["refined"]["accompaniment_guidance"]) == (2.0, 0.55, 1.0)
+    assert table["refined"]["distill_steps"] == 1
+    assert read_metadata(refined)[1]["name"] == read_metadata(student_file)[1]["name"] + "2"
+    # and serves as a student: the teacher is found beside it
+    import shutil
+    shutil.copy(tiny_model_file, tmp_path / "refined" / tiny_model_file.name)
+    pipeline = Pipeline.load(refined, device="cpu")
+    assert pipeline.info()["fast"]["teacher"] == "tiny-test"

@@ -428,6 +428,9 @@ def test_bench_grid_and_table() -> None:
     free = [(c.task, c.bars, c.chords) for c in cases if c.label == "no-chords"]
     assert free == [("infill", 4, False), ("infill", 8, False)]
     assert all(c.chords for c in cases if not c.label.startswith("no-chords"))
+    # the old default of infill without chords, the full model, beside the student's
+    assert [(c.task, c.quality, c.candidates) for c in cases
+            if c.label == "no-chords teacher"] == [("infill", "high", None)]
     # the defaults draw candidates; beside them one sample, and the papers' settings draw one
     single = {(c.label, c.task, c.chords) for c in cases if c.candidates == 1}
     assert single == {("single", "accompany", True), ("no-chords single", "infill", False),
