@@ -141,14 +141,13 @@ PITCH_SET_BY_TASK = {"infill": "key", "accompany": "chord", "generate": "key"}
 TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # Candidates drawn for each variation when the request names no number
 # (SamplingOptions.candidates, engine.candidates), by request kind. Measured on the valid
-# split (docs/model-card.md, "Choosing among candidates"): accompaniment (diffjam-v5-fast,
-# 88 windows) chord accuracy 0.843 from one sample, 0.891 the best of 2, 0.919 of 4, 0.944
-# of 8 (the real part: 0.934), notes a bar 14.2 -> 14.9 (real 14.0), at 3.6x the time for
-# 4 (2-core CPU, docs/bench/bench-cpu.json); infill without chords (diffjam-v5, 87
-# windows) the gap's top line 4.0 semitones from the real one from one sample, 3.0 the
-# best of 4, 2.8 of 8 (target 3), at 6x the time for 8, with as much of the repeated bars
-# kept as before. An infill given chords draws one: it meets its chord target alone and is
-# the fast case of the speed targets.
+# split with diffjam-v5-fast2 (docs/model-card.md, "Choosing among candidates"):
+# accompaniment (88 windows) chord accuracy 0.854 from one sample, 0.898 the best of 2,
+# 0.924 of 4, 0.946 of 8 (the real part: 0.934), notes a bar 14.6 -> 15.1 (real 14.0);
+# infill without chords (87 windows) the gap's top line 4.7 semitones from the real one
+# from one sample, 3.2 the best of 4, 2.75 of 8 (target 3). The time grows with the batch
+# on a CPU (docs/bench/bench-cpu.json). An infill given chords draws one: it meets its
+# chord target alone and is the fast case of the speed targets.
 CANDIDATES_BY_TASK = {"infill": 8, "infill_chords": 1, "accompany": 4, "generate": 1}
 # A request that leaves the candidates to the engine draws at most this many rolls at once
 # (variations x candidates): with more variations each is chosen from fewer candidates.
