@@ -326,7 +326,7 @@ class Distiller:
         """The file info of a round whose teacher is itself a student (a refinement: the
         student learns its own steps with more guidance): the first student's info, whose
         ``distilled`` table still names the full model the engine loads beside it, with
-        the round in ``distilled["refined"]``."""
+        the round in ``distilled["refined"]`` (an earlier round under its ``before``)."""
         config = self.config
         info = copy.deepcopy(self.teacher_info)
         # diffjam-v5-fast -> diffjam-v5-fast2 -> diffjam-v5-fast3
@@ -334,6 +334,7 @@ class Distiller:
         assert match is not None  # the pattern matches any string
         info["name"] = f"{match[1]}{int(match[2] or 1) + 1}"
         last = self.history["valid"][-1][1] if self.history["valid"] else None
+        earlier = info["distilled"].pop("refined", None)  # the teacher's own round, if any
         info["distilled"]["refined"] = {
             "from": Path(config.teacher).name,
             "steps": config.student_steps, "teacher_substeps": config.teacher_substeps,
@@ -342,6 +343,7 @@ class Distiller:
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
             "valid_history": self.history["valid"],
+            **({} if earlier is None else {"before": earlier}),
         }
         return info
 

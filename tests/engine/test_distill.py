@@ -389,6 +389,14 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
             table["refined"]["accompaniment_guidance"]) == (2.0, 0.55, 1.0)
     assert table["refined"]["distill_steps"] == 1
     assert read_metadata(refined)[1]["name"] == read_metadata(student_file)[1]["name"] + "2"
+    # a round on top of that one: the next name, the earlier round kept under "before"
+    (tmp_path / "again").mkdir()
+    Distiller(dataclasses.replace(config, teacher=str(refined)), tmp_path / "again").run(steps=1)
+    _, again = read_metadata(tmp_path / "again" / "model.safetensors")
+    assert again["name"] == read_metadata(student_file)[1]["name"] + "3"
+    assert again["distilled"]["teacher"] == tiny_model_file.name
+    assert again["distilled"]["refined"]["from"] == refined.name
+    assert again["distilled"]["refined"]["before"]["from"] == student_file.name
     # and serves as a student: the teacher is found beside it
     import shutil
     shutil.copy(tiny_model_file, tmp_path / "refined" / tiny_model_file.name)
