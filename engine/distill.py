@@ -195,7 +195,7 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
         for rows, scale in ((accompaniment, accompaniment_guidance), (~accompaniment, guidance)):
             if rows.any():
                 x_s[rows] = teacher_steps(
-                    teacher, x_t[rows], t[rows], s[rows], _take(cond, rows), guidance=scale,
+                    teacher, x_t[rows], t[rows], s[rows], cond.take(rows), guidance=scale,
                     substeps=substeps, guidance_below=guidance_below, chord_tones=chord_tones)
         return x_s
     guided = cond.chroma is not None and guidance != 1.0
@@ -213,13 +213,6 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
         t_next = t + (s - t) * ((k + 1) / substeps)
         x = ddim_step(x, denoiser(x, t_k), t_k, t_next)
     return x
-
-
-def _take(cond: Conditioning, rows: torch.Tensor) -> Conditioning:
-    """The conditioning of the examples ``rows`` (a bool mask over the batch)."""
-    values = {name: getattr(cond, name) for name in Conditioning.__dataclass_fields__}
-    return Conditioning.from_fields(
-        {name: None if value is None else value[rows] for name, value in values.items()})
 
 
 class Distiller:

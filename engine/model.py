@@ -171,6 +171,12 @@ class Conditioning:
         absent = torch.zeros(self.task.shape[0], device=self.task.device)
         return replace(self, chords_present=absent)
 
+    def take(self, rows: torch.Tensor) -> Conditioning:
+        """The conditioning of the examples ``rows`` (indices or a bool mask over the batch)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return Conditioning.from_fields(
+            {name: None if value is None else value[rows] for name, value in values.items()})
+
     def flags(self, batch: int, device: torch.device) -> torch.Tensor:
         """Presence flags (B, N_FLAGS) float32."""
         columns = []

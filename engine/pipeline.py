@@ -562,26 +562,22 @@ class Pipeline:
                 window_bars=window_bars or self.window_bars, binarize=binarize,
                 network=network, draft=draft, overlap=overlap,
                 batch=options.variations * candidates))
-        # The model has no velocity channel: new notes take the context's dynamics.
-        dynamics = velocity_profile(context, melody, (lo, hi))
-        drawn = []
-        for roll in rolls:
-            new = [
-                Note(start=n.start, pitch=n.pitch, duration=min(n.duration, hi - n.start),
-                     velocity=dynamics.velocity(n.start, n.pitch))
-                for n in roll_to_notes(roll, threshold=0.0)
-                if lo <= n.start < hi
-            ]
-            drawn.append(new)
+        drawn = [[Note(start=n.start, pitch=n.pitch, duration=min(n.duration, hi - n.start))
+                  for n in roll_to_notes(roll, threshold=0.0) if lo <= n.start < hi]
+                 for roll in rolls]
         chosen = list(range(len(drawn)))
         if score is not None:
             chosen, scores = choose(drawn, score, groups=options.variations)
             logger.debug("kept candidates %s of %d a variation by %s: %s (first drawn: %s)",
                          [i % candidates + 1 for i in chosen], candidates,
-                         "chord fit" if kind != "infill" else "the top line's register",
+                         "chord fit" if kind != "infill" else "the top line and density",
                          [_show_score(scores[i]) for i in chosen],
                          [_show_score(scores[i]) for i in range(0, len(drawn), candidates)])
-        variations = [tuple(sorted([*keep, *drawn[i]])) for i in chosen]
+        # The model has no velocity channel: the kept notes take the context's dynamics.
+        dynamics = velocity_profile(context, melody, (lo, hi))
+        variations = [tuple(sorted([*keep, *(
+            dataclasses.replace(n, velocity=dynamics.velocity(n.start, n.pitch))
+            for n in drawn[i])])) for i in chosen]
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
 
@@ -614,7 +610,7 @@ class Pipeline:
                 options: SamplingOptions, progress: Progress | None,
                 cancel: threading.Event | None, window_bars: int, binarize: bool,
                 network: tuple[DenoiserNet, int, float, float], overlap: int,
-                draft: tuple[np.ndarray, float] | None = None, batch: int | None = None
+                batch: int, draft: tuple[np.ndarray, float] | None = None
                 ) -> tuple[list[np.ndarray], Key | None, int]:
         """Steps of one generation:
 
@@ -630,12 +626,12 @@ class Pipeline:
 
         ``draft`` = (roll (2, steps) in data units, strength): a window starts from the
         draft noised to ``1 - strength`` with proportionally fewer steps (SDEdit).
-        ``batch``: rolls drawn at once (variations x candidates; default the variations).
+        ``batch``: rolls drawn at once (variations x candidates), returned in that order.
         """
         window = self._window_for(n_bars, window_bars)
         total_bars = max(n_bars, window)
         steps = total_bars * STEPS_PER_BAR
-        v = options.variations if batch is None else batch
+        v = batch
         device = self.device
 
         # 1. (``chords`` come looped over the clip: _run)
