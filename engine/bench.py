@@ -142,11 +142,13 @@ class BenchRow:
     p99_s: float | None = None
     load: int = 0  # busy processes running beside it
     drawn: int | None = None  # candidates each variation was chosen from (Result.candidates)
+    # the warm-up run: the first call of its shape (on CUDA it captures the graph)
+    first_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = {"device": self.device, **asdict(self.case), "median_s": self.median_s,
                "p99_s": self.p99_s, "min_s": self.min_s, "runs": self.runs, "nfe": self.nfe,
-               "load": self.load, "drawn": self.drawn}
+               "load": self.load, "drawn": self.drawn, "first_s": self.first_s}
         if self.error:
             out["error"] = self.error
         return out
@@ -220,9 +222,12 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
     """Median and p99 wall time of ``repeats`` runs of ``case`` (after one warm-up run)."""
     times: list[float] = []
     nfe = drawn = None
+    first = None
     try:
         if warmup:
+            began = clock()
             _call(pipeline, case, seed=0)
+            first = clock() - began
         for i in range(repeats):
             began = clock()
             result = _call(pipeline, case, seed=i + 1)
@@ -233,7 +238,7 @@ def run_case(pipeline: Any, case: BenchCase, *, device: str, repeats: int,
         return BenchRow(device, case, None, None, len(times), nfe, error=f"{type(err).__name__}: "
                         f"{err}", load=load)
     return BenchRow(device, case, statistics.median(times), min(times), len(times), nfe,
-                    p99_s=percentile(times, 99), load=load, drawn=drawn)
+                    p99_s=percentile(times, 99), load=load, drawn=drawn, first_s=first)
 
 
 def _spin() -> None:

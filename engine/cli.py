@@ -221,6 +221,19 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                              "request sends (notes a bar spread on the metre) instead of the "
                              "target's own onsets (0)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu or cuda (default cpu). On CUDA the student runs "
+                             "under bf16 autocast and the teacher in float32 (TF32 matrix "
+                             "products)")
+    parser.add_argument("--fit-minutes", action="store_true",
+                        help="with --minutes: time the first steps and plan the learning-rate "
+                             "cosine to reach its floor when the minutes end (--steps bounds "
+                             "it), for a machine whose speed is not known ahead")
+    parser.add_argument("--name", help="the student's model name in its file (default: the "
+                                       "teacher's name + '-fast', or the next number)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes that make the batches ahead (default 0: made between "
+                             "steps; the same batches either way)")
     parser.set_defaults(handler=_run_distill)
 
 

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
 from engine.cache import load_cache
 from engine.checkpoint import (
@@ -56,25 +57,33 @@ from engine.checkpoint import (
     save_model,
 )
 from engine.dataset import ConditionRates, WindowSampler, densify
-from engine.diffusion import add_noise, alpha_sigma, eps_from_x0
+from engine.diffusion import add_noise, alpha_sigma
 from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint, chord_tone_pitches
 from engine.harmony import parse_vocab
 from engine.model import TASK_ACCOMPANIMENT, Conditioning, DenoiserNet
+from engine.samplers import ddim_step
 from engine.sampling import GUIDANCE_BELOW
 from engine.train import (
     Schedule,
+    WindowStream,
     batch_on,
     batch_tensors,
+    choose_device,
     learning_rate,
     read_run_state,
     step_seed,
     weighted_mean,
-    window_batch,
     write_run_state,
 )
 
 logger = logging.getLogger(__name__)
+
+
+# run(fit=True): the steps timed (after FIT_FROM warm-up steps: CUDA's first kernels and
+# the loader's start), and the share of the time left that the planned steps may fill
+# (validation points and saves take the rest)
+FIT_FROM, FIT_OVER, FIT_MARGIN = 10, 20, 0.92
 
 
 @dataclass(frozen=True)
@@ -140,15 +149,6 @@ class DistillConfig:
 
 def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, *([1] * (like.dim() - 1)))
-
-
-def ddim_step(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, s: torch.Tensor
-              ) -> torch.Tensor:
-    """One deterministic DDIM step from times ``t`` to ``s`` (both (B,)) given the clean
-    estimate ``x0``: ``alpha_s x0 + sigma_s eps``; at ``s = 0`` it is ``x0``. The same
-    update as :func:`engine.samplers.sample_ddim` with eta 0, per example."""
-    alpha_s, sigma_s = alpha_sigma(s)
-    return _expand(alpha_s, x0) * x0 + _expand(sigma_s, x0) * eps_from_x0(x_t, x0, t)
 
 
 def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: torch.Tensor
@@ -218,14 +218,17 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
 class Distiller:
     """One distillation run in ``run_dir``: the teacher (frozen), the student and its EMA."""
 
-    def __init__(self, config: DistillConfig, run_dir: Path) -> None:
+    def __init__(self, config: DistillConfig, run_dir: Path, *,
+                 device: torch.device | None = None, workers: int = 0) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
-        self.teacher, self.teacher_info = load_model(config.teacher)
+        self.device = device or torch.device("cpu")
+        self.workers = workers
+        self.teacher, self.teacher_info = load_model(config.teacher, device=self.device)
         self.teacher.requires_grad_(False).eval()
         self.student = copy.deepcopy(self.teacher).requires_grad_(True).float().train()
         if config.init_student is not None:
-            start, _ = load_model(config.init_student)
+            start, _ = load_model(config.init_student, device=self.device)
             if start.config != self.teacher.config:
                 raise InputError(f"--init-student {config.init_student}: its network "
                                  f"({start.config}) is not the teacher's")
@@ -233,6 +236,7 @@ class Distiller:
         self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
+        self.name: str | None = None  # the output file's name (None: from the teacher's)
         self.step = 0
         self.seconds = 0.0
         self.history: dict[str, list] = {"train": [], "valid": []}
@@ -252,13 +256,18 @@ class Distiller:
                   generator: torch.Generator | None = None) -> torch.Tensor:
         """The loss of one batch (steps 2-5 of the module docstring)."""
         config = self.config
-        batch = batch_on(tensors, torch.device("cpu"))
+        batch = batch_on(tensors, self.device)
         x0, cond = batch.x0, batch.cond
         n = x0.shape[0]
-        index = torch.randint(0, config.student_steps, (n,), generator=generator)
+        # times and noise from ``generator`` on its device, else the global generator of
+        # the batch's device (seeded per step by the loop)
+        drawn_on = generator.device if generator is not None else self.device
+        index = torch.randint(0, config.student_steps, (n,), generator=generator,
+                              device=drawn_on).to(self.device)
         t = 1.0 - index.float() / config.student_steps
         s = 1.0 - (index.float() + 1.0) / config.student_steps
-        x_t = add_noise(x0, torch.randn(x0.shape, generator=generator), t)
+        noise = torch.randn(x0.shape, generator=generator, device=drawn_on).to(self.device)
+        x_t = add_noise(x0, noise, t)
         with torch.no_grad():
             x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
                                 substeps=config.teacher_substeps,
@@ -266,12 +275,19 @@ class Distiller:
                                 chord_tones=config.chord_tones,
                                 accompaniment_guidance=config.accompaniment_guidance)
             target = student_target(x_t, x_s, t, s)
-        error = (net(x_t, t, cond).float() - target) ** 2
+        with self._autocast():
+            error = (net(x_t, t, cond).float() - target) ** 2
         return weighted_mean(error, cond, known_weight=0.0)
+
+    def _autocast(self) -> torch.autocast:
+        """bf16 autocast for the student on CUDA (as training runs); float32 on the CPU.
+        The teacher's steps stay in float32: the targets are small differences of them."""
+        cuda = self.device.type == "cuda"
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=cuda)
 
     @torch.no_grad()
     def validate(self) -> float:
-        generator = torch.Generator().manual_seed(0)
+        generator = torch.Generator(device=self.device).manual_seed(0)
         return float(np.mean([float(self.step_loss(self.ema, b, generator)) for b in self.valid]))
 
     # ---------------------------------------------------------------- state on disk
@@ -284,8 +300,13 @@ class Distiller:
                    self.teacher.config, info=self.model_info())
 
     def model_info(self) -> dict[str, Any]:
-        if distilled_info(self.teacher_info) is not None:
-            return self._refined_info()
+        info = self._refined_info() if distilled_info(self.teacher_info) is not None \
+            else self._first_info()
+        if self.name:
+            info["name"] = self.name
+        return info
+
+    def _first_info(self) -> dict[str, Any]:
         teacher_name = Path(self.config.teacher).name
         info = {k: v for k, v in self.teacher_info.items()
                 if k in ("binarize", "data", "train_songs", "parameters")}
@@ -305,6 +326,7 @@ class Distiller:
                 "distill_steps": self.step,
                 "batch_size": self.config.batch_size,
                 "seconds": round(self.seconds, 1),
+                "device": self.device_name(),
                 "valid_loss": last,
                 "init_student": None if self.config.init_student is None
                 else Path(self.config.init_student).name,
@@ -314,6 +336,12 @@ class Distiller:
             },
         })
         return info
+
+    def device_name(self) -> str:
+        """What the run's steps ran on: the GPU's name, or "cpu"."""
+        if self.device.type == "cuda":
+            return torch.cuda.get_device_name(self.device)
+        return "cpu"
 
     def _refined_info(self) -> dict[str, Any]:
         """The file info of a round whose teacher is itself a student (a refinement: the
@@ -335,6 +363,7 @@ class Distiller:
             "accompaniment_guidance": config.accompaniment_guidance,
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
+            "device": self.device_name(),
             "valid_history": self.history["valid"],
             **({} if earlier is None else {"before": earlier}),
         }
@@ -348,9 +377,15 @@ class Distiller:
 
     # ---------------------------------------------------------------- the loop
 
-    def run(self, *, steps: int, minutes: float | None = None) -> None:
+    def run(self, *, steps: int, minutes: float | None = None, fit: bool = False) -> None:
+        """Distil up to step ``steps`` or for ``minutes``, whichever ends first. ``fit``
+        (with ``minutes``): the speed of this run's first steps plans the cosine to reach
+        its floor when the minutes end (``steps`` then bounds it), so a time-bound run on
+        a machine of unknown speed still finishes its schedule."""
         config = self.config
         schedule = Schedule(start=0, end=steps)
+        first = self.step
+        timed_from = None
         deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
         params: list[torch.Tensor] = list(self.student.parameters())
         ema_params: list[torch.Tensor] = list(self.ema.parameters())
@@ -360,13 +395,19 @@ class Distiller:
                     config.guidance_below, config.batch_size, self.step, steps)
         if not self.history["valid"]:
             self._validation_point()
+        # each step's windows, a function of the step (engine.train.window_batch), made
+        # ahead by ``workers`` processes or here between steps
+        batches = iter(DataLoader(
+            WindowStream(self.sampler, config.batch_size, seed=config.seed, rank=0,
+                         first_step=self.step),
+            batch_size=None, num_workers=self.workers,
+            pin_memory=self.device.type == "cuda"))
         window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
         last = time.monotonic()
         while self.step < steps and time.monotonic() < deadline:
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(config, self.step, schedule)  # type: ignore[arg-type]
-            tensors = batch_tensors(window_batch(self.sampler, config.batch_size,
-                                                 seed=config.seed, rank=0, step=self.step))
+            tensors = next(batches)
             torch.manual_seed(step_seed(config.seed, 0, self.step))
             loss = self.step_loss(self.student, tensors)
             self.optimizer.zero_grad(set_to_none=True)
@@ -376,6 +417,15 @@ class Distiller:
             with torch.no_grad():
                 torch._foreach_lerp_(ema_params, params, 1.0 - config.ema_decay)
             self.step += 1
+            if fit and minutes and self.step == first + FIT_FROM:
+                timed_from = time.monotonic()
+            elif fit and minutes and timed_from is not None and \
+                    self.step == first + FIT_FROM + FIT_OVER:
+                rate = FIT_OVER / (time.monotonic() - timed_from)
+                left = (deadline - time.monotonic()) * FIT_MARGIN
+                steps = min(steps, self.step + int(rate * left))
+                schedule = Schedule(start=0, end=steps)
+                logger.info("%.2f steps/s: the schedule ends at step %d", rate, steps)
             window_loss += loss.item()
             window_steps += 1
             now = time.monotonic()
@@ -432,11 +482,21 @@ def run_command(args: argparse.Namespace) -> int:
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
             density_hints=args.density_hints)
+    device = choose_device(getattr(args, "device", "cpu"))
+    workers = getattr(args, "workers", 0)
+    if workers < 0:
+        raise InputError(f"--workers must be >= 0, got {workers}")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     args.run.mkdir(parents=True, exist_ok=True)
-    distiller = Distiller(config, args.run)
+    distiller = Distiller(config, args.run, device=device, workers=workers)
     if state_file.exists():
         distiller.load()
-    distiller.run(steps=args.steps, minutes=args.minutes)
+    if getattr(args, "name", None):
+        distiller.name = args.name
+    distiller.run(steps=args.steps, minutes=args.minutes,
+                  fit=getattr(args, "fit_minutes", False))
     return 0
 
 

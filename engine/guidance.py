@@ -148,3 +148,27 @@ class Inpaint:
         x0 = self.inner(x_t, t)
         keep = self.mask[:, None, :, None] > 0.5
         return torch.where(keep, self.known, x0)
+
+
+def denoiser_stack(guider: GuidedDenoiser, *, binarize: bool, allowed: torch.Tensor | None,
+                   known: torch.Tensor, mask: torch.Tensor) -> Denoiser:
+    """The sampler's denoiser: ``Inpaint(InKeyProjection(Binarize(guider)))``, each layer
+    only where asked for (``binarize``; ``allowed`` None: no projection). The pipeline's
+    eager sampler and the CUDA-graph sampler (:mod:`engine.graphs`) both build it here."""
+    denoiser: Denoiser = guider
+    if binarize:
+        denoiser = Binarize(denoiser)
+    if allowed is not None:
+        denoiser = InKeyProjection(denoiser, allowed)
+    return Inpaint(denoiser, known, mask)
+
+
+def guided_steps(times: torch.Tensor, *, scale: float, below: float, conditional: bool
+                 ) -> tuple[bool, ...]:
+    """Per step of the schedule ``times`` (k + 1,), whether :class:`GuidedDenoiser` runs the
+    guided pair there (two passes) rather than the conditional pass alone: only with a
+    scale other than 1, chords to drop (``conditional``) and a time at or below ``below``
+    (compared in float32, as :meth:`GuidedDenoiser.guides` compares)."""
+    if scale == 1.0 or not conditional:
+        return (False,) * (len(times) - 1)
+    return tuple(below >= 1.0 or bool(t <= below) for t in times[:-1])

@@ -42,13 +42,13 @@ from engine.devices import inference_threads, resolve_device
 from engine.diffusion import add_noise
 from engine.dynamics import velocity_profile
 from engine.errors import BarRangeError, ClipTooLargeError, InputError
+from engine.graphs import GraphSampler, WindowRequest
 from engine.guidance import (
     ROW_PITCH_CLASS,
-    Binarize,
     GuidedDenoiser,
-    InKeyProjection,
-    Inpaint,
     chord_tone_pitches,
+    denoiser_stack,
+    guided_steps,
 )
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
@@ -63,7 +63,7 @@ from engine.pianoroll import (
 )
 from engine.register import below_melody_mask, piano_register_mask
 from engine.repeats import find_repeat, neighbour_guide
-from engine.samplers import Denoiser, sample_ddim, time_grid
+from engine.samplers import sample_ddim, time_grid
 from engine.sampling import (
     DEFAULT_ACCOMPANY_DENSITY,
     DEFAULT_REPEAT,
@@ -216,6 +216,11 @@ def _allowed_pitches(pitch_set: str, key: Key, chroma: np.ndarray, bass: np.ndar
     return pcs[:, ROW_PITCH_CLASS]
 
 
+def _host(a: np.ndarray) -> torch.Tensor:
+    """A contiguous CPU tensor sharing ``a``'s memory where it can."""
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
 def _onset_sustain(notes: Sequence[Note], n_steps: int) -> np.ndarray:
     """Notes -> float32 (2, n_steps, P) in data units (-1 silence, +1 note)."""
     roll = notes_to_roll(notes, n_steps=n_steps)
@@ -284,7 +289,8 @@ class Pipeline:
     def __init__(self, net: DenoiserNet, info: dict[str, Any], *, device: torch.device,
                  path: Path, student: tuple[DenoiserNet, dict[str, Any]] | None = None,
                  runner: ModelThread | None = None,
-                 leadsheet: tuple[LeadSheetNet, dict[str, Any]] | None = None) -> None:
+                 leadsheet: tuple[LeadSheetNet, dict[str, Any]] | None = None,
+                 graphs: GraphSampler | None = None) -> None:
         self.net = net
         self.model_info = info
         self.device = device
@@ -298,13 +304,16 @@ class Pipeline:
         self.accompany_density = float(served.get("accompany_density",
                                                   DEFAULT_ACCOMPANY_DENSITY))
         self.leadsheet = leadsheet
+        # DDIM windows through CUDA graphs (engine.graphs); None: the eager sampler
+        self._graphs = graphs
         self._runner = runner or ModelThread()
         self._lock = threading.Lock()
         self._song_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, device: str | None = None,
-             threads: int | None = None, leadsheet: str | Path | None = None) -> Pipeline:
+             threads: int | None = None, leadsheet: str | Path | None = None,
+             graphs: bool | None = None) -> Pipeline:
         """Load a model file (the bundled model by default) on ``device`` (auto, cpu, cuda,
         cuda:N or mps; auto = CUDA when available, else CPU), on a new model thread that
         uses ``threads`` torch CPU threads (:func:`engine.devices.inference_threads`).
@@ -312,7 +321,11 @@ class Pipeline:
         missing), InputError for a device this machine does not have or a bad count.
 
         ``leadsheet``: the song cascade's lead-sheet model (:mod:`engine.leadsheet`); by
-        default the bundled one when it is there (without one, :meth:`song` says so)."""
+        default the bundled one when it is there (without one, :meth:`song` says so).
+
+        ``graphs``: sample DDIM windows through the graph sampler (:mod:`engine.graphs`);
+        None: on CUDA, where its loops are captured as CUDA graphs; True elsewhere runs
+        the same loop eagerly (what the tests compare); False: the eager sampler."""
         path = Path(path) if path is not None else BUNDLED_MODEL
         sheet_path = Path(leadsheet) if leadsheet is not None else (
             BUNDLED_LEADSHEET if BUNDLED_LEADSHEET.exists() else None)
@@ -341,8 +354,9 @@ class Pipeline:
         logger.info("loaded %s on %s in %.2f s (%d CPU threads)%s", path.name, chosen,
                     time.perf_counter() - started, runner.threads,
                     f", with its teacher {student[1]['distilled']['teacher']}" if student else "")
+        use_graphs = chosen.type == "cuda" if graphs is None else graphs
         return cls(net, info, device=chosen, path=path, student=student, runner=runner,
-                   leadsheet=sheet)
+                   leadsheet=sheet, graphs=GraphSampler(chosen) if use_graphs else None)
 
     def info(self) -> dict[str, Any]:
         out = {
@@ -354,6 +368,7 @@ class Pipeline:
             "window_bars": self.window_bars,
             "trained_steps": self.model_info.get("steps"),
             "threads": self._runner.threads,
+            "cuda_graphs": self._graphs is not None and self._graphs.capture,
         }
         if self.student:
             table = self.student[1]["distilled"]
@@ -670,6 +685,9 @@ class Pipeline:
             generator.seed()  # fresh entropy, without touching the global torch RNG
         else:
             generator.manual_seed(options.seed)
+        # the graph sampler draws its noise on the device, from the same seed
+        device_generator = None if self._graphs is None else torch.Generator(
+            device=self._graphs.device).manual_seed(generator.initial_seed())
         state = np.repeat(known[None], v, axis=0)  # (V, 2, steps, P)
         mask = np.repeat(known_mask[None], v, axis=0)
         windows = self._windows(target, total_bars, window, overlap)
@@ -693,42 +711,62 @@ class Pipeline:
             has_chords = bool(chroma[rows].any())
             window_mask = mask[:, rows]
             has_known = bool(window_mask.any())
-            # As in training: known steps hold the roll, unknown steps hold 0.
-            known_t = tensor(state[:, :, rows] * window_mask[:, None, :, None])
-            mask_t = tensor(window_mask)
-            cond = Conditioning(
-                task=task_t,
-                known=known_t,
-                mask=mask_t,
-                known_present=torch.full((v,), float(has_known), device=device),
-                chroma=tensor(np.repeat(chroma[None, rows], v, axis=0)),
-                bass=tensor(np.repeat(bass[None, rows], v, axis=0)),
-                melody=None if melody_roll is None
-                else tensor(np.repeat(melody_roll[None, :, rows], v, axis=0)),
-                chords_present=torch.full((v,), float(has_chords), device=device),
-                rhythm=None if rhythm is None else tensor(np.repeat(rhythm[None, rows], v, 0)),
-                rhythm_present=None if rhythm is None else torch.ones(v, device=device),
-            )
-            uncond = cond.without_chords() if has_chords and guidance != 1.0 else None
-            guider = GuidedDenoiser(net, cond, uncond, guidance, below=guide_below)
-            denoiser: Denoiser = guider
-            if binarize:
-                denoiser = Binarize(denoiser)
-            if allowed is not None:
-                denoiser = InKeyProjection(denoiser, tensor(allowed[rows]))
-            denoiser = Inpaint(denoiser, known_t, mask_t)
-            noise = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES), generator=generator)
-            x_start, times = noise.to(device), time_grid(n_steps)
-            if draft is not None:
-                t0 = 1.0 - draft[1]
-                times = torch.linspace(t0, 0.0, max(1, round(n_steps * t0)) + 1)
-                start = np.repeat(draft[0][None, :, rows], v, axis=0)
-                x_start = add_noise(tensor(start), x_start,
-                                    torch.full((v,), t0, device=device))
-            with torch.inference_mode():
-                x0 = sample_ddim(denoiser, x_start, times,
-                                 eta=eta, generator=generator, callback=on_step)
-            nfe += sum(2 if guider.guides(t.reshape(1)) else 1 for t in times[:-1])
+            times = time_grid(n_steps)
+            if draft is not None:  # SDEdit: from the draft noised to t0, fewer steps
+                times = torch.linspace(1.0 - draft[1], 0.0,
+                                       max(1, round(n_steps * (1.0 - draft[1]))) + 1)
+            guided = guided_steps(times, scale=guidance, below=guide_below,
+                                  conditional=has_chords)
+            nfe += sum(2 if g else 1 for g in guided)
+            if self._graphs is not None and eta == 0.0:
+                # The window through a captured CUDA graph (engine.graphs). Every row of
+                # the batch shares the conditions, and in the first window the known
+                # part too (later windows hold each variation's own bars): one row.
+                shared = slice(0, 1) if w_index == 0 else slice(None)
+                x0 = self._graphs.sample(WindowRequest(
+                    net=net, batch=v, task=task, times=times,
+                    known=_host(state[shared, :, rows] * window_mask[shared, None, :, None]),
+                    mask=_host(window_mask[shared]), has_known=has_known,
+                    chroma=_host(chroma[None, rows]), bass=_host(bass[None, rows]),
+                    has_chords=has_chords,
+                    melody=None if melody_roll is None else _host(melody_roll[None, :, rows]),
+                    rhythm=None if rhythm is None else _host(rhythm[None, rows]),
+                    allowed=None if allowed is None else _host(allowed[rows]),
+                    draft=None if draft is None else _host(draft[0][None, :, rows]),
+                    guidance=guidance, guidance_below=guide_below, binarize=binarize),
+                    device_generator, on_step)
+            else:
+                # As in training: known steps hold the roll, unknown steps hold 0.
+                known_t = tensor(state[:, :, rows] * window_mask[:, None, :, None])
+                mask_t = tensor(window_mask)
+                cond = Conditioning(
+                    task=task_t,
+                    known=known_t,
+                    mask=mask_t,
+                    known_present=torch.full((v,), float(has_known), device=device),
+                    chroma=tensor(np.repeat(chroma[None, rows], v, axis=0)),
+                    bass=tensor(np.repeat(bass[None, rows], v, axis=0)),
+                    melody=None if melody_roll is None
+                    else tensor(np.repeat(melody_roll[None, :, rows], v, axis=0)),
+                    chords_present=torch.full((v,), float(has_chords), device=device),
+                    rhythm=None if rhythm is None
+                    else tensor(np.repeat(rhythm[None, rows], v, 0)),
+                    rhythm_present=None if rhythm is None else torch.ones(v, device=device),
+                )
+                uncond = cond.without_chords() if has_chords and guidance != 1.0 else None
+                denoiser = denoiser_stack(
+                    GuidedDenoiser(net, cond, uncond, guidance, below=guide_below),
+                    binarize=binarize, known=known_t, mask=mask_t,
+                    allowed=None if allowed is None else tensor(allowed[rows]))
+                x_start = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES),
+                                      generator=generator).to(device)
+                if draft is not None:
+                    start = np.repeat(draft[0][None, :, rows], v, axis=0)
+                    x_start = add_noise(tensor(start), x_start,
+                                        torch.full((v,), 1.0 - draft[1], device=device))
+                with torch.inference_mode():
+                    x0 = sample_ddim(denoiser, x_start, times,
+                                     eta=eta, generator=generator, callback=on_step)
             out = x0.float().cpu().numpy()
             state[:, :, rows] = np.where(out > 0, 1.0, -1.0)
             mask[:, rows] = 1.0

@@ -74,3 +74,16 @@ def sample_ddim(
             callback(i, n_steps)
     return x0
 
+
+def ddim_step(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, s: torch.Tensor
+              ) -> torch.Tensor:
+    """One deterministic DDIM step from times ``t`` to ``s`` (both (B,)) given the clean
+    estimate ``x0``: ``alpha_s x0 + sigma_s eps``; at ``s = 0`` it is ``x0``. The same
+    update as :func:`sample_ddim` with eta 0, per example (distillation's teacher
+    steps, the CUDA-graph sampler of :mod:`engine.graphs`)."""
+    alpha_s, sigma_s = alpha_sigma(s)
+    return _per_example(alpha_s, x0) * x0 + _per_example(sigma_s, x0) * eps_from_x0(x_t, x0, t)
+
+
+def _per_example(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return v.reshape(-1, *([1] * (like.dim() - 1)))

@@ -52,6 +52,10 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--devices", default="auto",
                         help="comma-separated cpu, cuda, mps, or auto (cpu, plus cuda when "
                              "present)")
+    parser.add_argument("--cuda-graphs", default="on",
+                        help="on CUDA, sample through captured CUDA graphs (on, the engine's "
+                             "default), eagerly (off), or both in the same run (on,off: rows "
+                             "of the eager one read 'cuda-eager')")
     parser.set_defaults(handler=run_bench)
 
 
@@ -93,13 +97,21 @@ def run_bench(args: argparse.Namespace) -> int:
     loads: dict[str, float] = {}
     info: dict[str, Any] = {}
     cuda_peak = None
-    for device in devices:
+    graph_modes = [v.strip() for v in args.cuda_graphs.split(",") if v.strip()]
+    if not graph_modes or set(graph_modes) - {"on", "off"}:
+        raise InputError(f"--cuda-graphs must be on, off or on,off, got {args.cuda_graphs!r}")
+    runs = [(d, mode == "on") for d in devices
+            for mode in (graph_modes if d.startswith("cuda") else ["off"])]
+    for device_name, graphs in runs:
+        device = device_name + ("-eager" if device_name.startswith("cuda") and not graphs
+                                else "")
         began = time.perf_counter()
-        pipeline = Pipeline.load(args.model, device=device, threads=threads)
+        pipeline = Pipeline.load(args.model, device=device_name, threads=threads,
+                                 graphs=graphs)
         loads[device] = time.perf_counter() - began
         info = pipeline.info()
         print(f"{device}: model {info.get('model')} loaded in {1000 * loads[device]:.0f} ms")
-        if device == "cuda":
+        if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         for load in loads_wanted:
             with BusyProcesses(load):
@@ -110,8 +122,8 @@ def run_bench(args: argparse.Namespace) -> int:
                                    warmup=not reference, load=load)
                     rows.append(row)
                     logger.info("%s load %d %s: %s", device, load, case, row.median_s)
-        if device == "cuda":
-            cuda_peak = torch.cuda.max_memory_allocated() / 2**20
+        if device.startswith("cuda"):
+            cuda_peak = max(cuda_peak or 0.0, torch.cuda.max_memory_allocated() / 2**20)
         pipeline.close()
         del pipeline
     print(format_rows(rows))

@@ -402,3 +402,54 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
     shutil.copy(tiny_model_file, tmp_path / "refined" / tiny_model_file.name)
     pipeline = Pipeline.load(refined, device="cpu")
     assert pipeline.info()["fast"]["teacher"] == "tiny-test"
+
+
+def test_batches_made_by_worker_processes_are_the_ones_made_between_steps(
+        tiny_cache, tiny_model_file, tmp_path):
+    config = distill_config(tiny_cache, tiny_model_file)
+    for name in ("here", "ahead"):
+        (tmp_path / name).mkdir()
+    here = Distiller(config, tmp_path / "here")
+    here.run(steps=3)
+    ahead = Distiller(config, tmp_path / "ahead", workers=2)
+    ahead.run(steps=3)
+    torch.testing.assert_close(load_file(str(tmp_path / "here" / "state.safetensors")),
+                               load_file(str(tmp_path / "ahead" / "state.safetensors")))
+    _, info = read_metadata(tmp_path / "ahead" / "model.safetensors")
+    assert info["distilled"]["device"] == "cpu"
+
+
+def test_a_run_fitted_to_its_minutes_plans_its_schedule_from_its_first_steps(
+        tiny_cache, tiny_model_file, tmp_path, monkeypatch, caplog):
+    from engine import distill
+
+    clock = iter(range(0, 10_000))  # one second a reading: 1 step/s at most
+    monkeypatch.setattr(distill.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(distill, "FIT_FROM", 1)
+    monkeypatch.setattr(distill, "FIT_OVER", 2)
+    (tmp_path / "fit").mkdir()
+    distiller = Distiller(distill_config(tiny_cache, tiny_model_file, log_every=1000,
+                                         valid_every=1000), tmp_path / "fit")
+    distiller.name = "tiny-fast-fitted"
+    with caplog.at_level("INFO", logger="engine.distill"):
+        distiller.run(steps=10_000, minutes=1.0, fit=True)
+    planned = [r.getMessage() for r in caplog.records if "the schedule ends" in r.getMessage()]
+    assert len(planned) == 1
+    assert 3 < distiller.step < 60  # ended by its plan within the minute, not at 10,000
+    assert planned[0].endswith(f"at step {distiller.step}")
+    _, info = read_metadata(tmp_path / "fit" / "model.safetensors")
+    assert info["name"] == "tiny-fast-fitted"
+
+
+def test_distill_on_a_device_this_machine_lacks_is_a_clear_error(tiny_cache, tiny_model_file,
+                                                                 tmp_path, monkeypatch):
+    from engine import distill
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    args = parser.parse_args(["distill", "--cache", str(tiny_cache), "--run",
+                              str(tmp_path / "r"), "--teacher", str(tiny_model_file),
+                              "--steps", "1", "--device", "cuda"])
+    with pytest.raises(InputError, match="no CUDA device"):
+        distill.run_command(args)
