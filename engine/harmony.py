@@ -128,6 +128,16 @@ _MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39,
 _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
+_KEYS = [Key(tonic=tonic, mode=mode) for mode in ("major", "minor") for tonic in range(12)]
+_KEY_SCALES = np.array([key.scale_mask() for key in _KEYS], dtype=np.float64)
+# each key's profile, centred and of unit length: a dot product with centred weights over
+# their length is the Pearson correlation
+_KEY_PROFILES = np.array([np.roll(_MAJOR_PROFILE if key.mode == "major" else _MINOR_PROFILE,
+                                  key.tonic) for key in _KEYS])
+_KEY_PROFILES -= _KEY_PROFILES.mean(axis=1, keepdims=True)
+_KEY_PROFILES /= np.linalg.norm(_KEY_PROFILES, axis=1, keepdims=True)
+
+
 def estimate_key(weights: np.ndarray) -> Key | None:
     """The key for the in-key projection, from pitch-class weights (12,); None when the
     weights are all zero.
@@ -140,17 +150,14 @@ def estimate_key(weights: np.ndarray) -> Key | None:
     """
     if not np.any(weights > 0):
         return None
-    total = float(weights.sum())
-    best, best_score = None, -np.inf
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-        for tonic in range(12):
-            key = Key(tonic=tonic, mode=mode)
-            fit = float(weights[key.scale_mask()].sum()) / total
-            corr = np.corrcoef(weights, np.roll(profile, tonic))[0, 1]
-            score = fit + 0.05 * (0.0 if np.isnan(corr) else corr)
-            if score > best_score:
-                best, best_score = key, score
-    return best
+    # 1. each key's share of the weight inside its scale
+    fit = (_KEY_SCALES @ weights) / float(weights.sum())
+    # 2. the Pearson correlation of the weights with each key's profile (np.corrcoef's)
+    centred = weights - weights.mean()
+    spread = float(np.sqrt(centred @ centred))
+    corr = _KEY_PROFILES @ centred / spread if spread > 0 else np.zeros(len(_KEYS))
+    # 3. the first best score, in the order major C..B, then minor C..B
+    return _KEYS[int(np.argmax(fit + 0.05 * corr))]
 
 
 def allowed_pitch_classes(chord: Chord | None, key: Key | None) -> np.ndarray:

@@ -183,15 +183,18 @@ def roll_to_notes(
     pitch_low: int = PITCH_LOW,
     threshold: float = 0.5,
     default_velocity: int = 80,
+    offset: int = 0,
 ) -> list[Note]:
     """Decode a ``(3, n_steps, n_pitches)`` roll, or a ``(2, ...)`` one without the
     velocity channel (what the model writes: onset and sustain), into notes, sorted.
 
     A note starts where onset > ``threshold`` and lasts while sustain > ``threshold``
-    and no new onset comes (``threshold=0`` reads the model's data units, -1 / +1). Its
-    velocity is the mean of the velocity channel over the note, times 127, rounded and
-    clipped to 1..127; ``default_velocity`` is used when that mean is 0 or the roll has
-    no velocity channel.
+    and no new onset comes (``threshold=0`` reads the model's data units, -1 / +1); a note
+    still sounding at the roll's end ends there. Its velocity is the mean of the velocity
+    channel over the note, times 127, rounded and clipped to 1..127; ``default_velocity``
+    is used when that mean is 0 or the roll has no velocity channel. ``offset`` is added
+    to every start: a slice ``roll[:, lo:hi]`` decodes as the notes of the clip that start
+    in ``lo..hi-1``, held at most to ``hi``.
     """
     if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[0] not in (2, 3):
         raise ValueError(
@@ -213,7 +216,7 @@ def roll_to_notes(
         pitch = pitch_low + p
         if not 0 <= pitch <= 127:
             raise ValueError(f"roll column {p} maps to MIDI pitch {pitch}, outside 0..127")
-        notes.append(Note(start=t, pitch=pitch, duration=end - t, velocity=velocity))
+        notes.append(Note(start=t + offset, pitch=pitch, duration=end - t, velocity=velocity))
     notes.sort()
     return notes
 

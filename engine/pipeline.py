@@ -577,9 +577,8 @@ class Pipeline:
                 window_bars=window_bars or self.window_bars, binarize=binarize,
                 network=network, draft=draft, overlap=overlap,
                 batch=options.variations * candidates))
-        drawn = [[Note(start=n.start, pitch=n.pitch, duration=min(n.duration, hi - n.start))
-                  for n in roll_to_notes(roll, threshold=0.0) if lo <= n.start < hi]
-                 for roll in rolls]
+        # the notes that start in the target, held at most to its end
+        drawn = [roll_to_notes(roll[:, lo:hi], threshold=0.0, offset=lo) for roll in rolls]
         chosen = list(range(len(drawn)))
         if score is not None:
             chosen, scores = choose(drawn, score, groups=options.variations)
@@ -591,7 +590,7 @@ class Pipeline:
         # The model has no velocity channel: the kept notes take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
         variations = [tuple(sorted([*keep, *(
-            dataclasses.replace(n, velocity=dynamics.velocity(n.start, n.pitch))
+            Note(n.start, n.pitch, n.duration, dynamics.velocity(n.start, n.pitch))
             for n in drawn[i])])) for i in chosen]
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
@@ -686,7 +685,7 @@ class Pipeline:
         else:
             generator.manual_seed(options.seed)
         # the graph sampler draws its noise on the device, from the same seed
-        device_generator = None if self._graphs is None else torch.Generator(
+        device_generator = generator if self._graphs is None else torch.Generator(
             device=self._graphs.device).manual_seed(generator.initial_seed())
         state = np.repeat(known[None], v, axis=0)  # (V, 2, steps, P)
         mask = np.repeat(known_mask[None], v, axis=0)

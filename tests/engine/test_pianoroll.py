@@ -149,3 +149,11 @@ def test_the_model_s_two_channel_data_units_decode_without_a_velocity_channel():
     assert [(n.start, n.pitch, n.duration) for n in decoded] == \
         [(n.start, n.pitch, n.duration) for n in sorted(notes)]
     assert {n.velocity for n in decoded} == {64}
+
+
+def test_a_slice_of_a_roll_decodes_as_the_notes_that_start_in_it_held_to_its_end():
+    notes = [Note(start=2, pitch=60, duration=6), Note(start=9, pitch=64, duration=10),
+             Note(start=20, pitch=67, duration=4)]
+    roll = notes_to_roll(notes, n_steps=32).data
+    got = roll_to_notes(roll[:, 8:16], offset=8)
+    assert [(n.start, n.pitch, n.duration) for n in got] == [(9, 64, 7)]
