@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.harmony import Chord, ChordSpan, recognize_chord_from_notes
+from engine.harmony import Chord, ChordSpan, note_arrays, recognize_chord_in
 from engine.pianoroll import STEPS_PER_BAR, Note
 
 __all__ = ["MIN_AGREEMENT", "MIN_PAIRS", "PERIODS", "InferredChords", "infer_gap_chords"]
@@ -97,11 +97,12 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
 
     # 1. One chord per known half bar; None inside the gap or where nothing sounds.
     units: list[Chord | None] = []
+    arrays = note_arrays(notes)
     for u in range(n_units):
         if gap_lo <= u < gap_hi:
             units.append(None)
             continue
-        chord = recognize_chord_from_notes(notes, start=u * HALF_BAR, stop=(u + 1) * HALF_BAR)
+        chord = recognize_chord_in(arrays, start=u * HALF_BAR, stop=(u + 1) * HALF_BAR)
         units.append(None if chord.root is None else chord)
 
     # 2. Agreement per period.

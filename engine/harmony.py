@@ -47,7 +47,9 @@ __all__ = [
     "pitch_class_weights",
     "quality_family",
     "recognize_chord",
+    "note_arrays",
     "recognize_chord_from_notes",
+    "recognize_chord_in",
 ]
 
 
@@ -282,6 +284,28 @@ def pitch_class_weights(starts: Sequence[float] | np.ndarray, stops: Sequence[fl
     return weights, bass
 
 
+NoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def note_arrays(notes: Iterable) -> NoteArrays:
+    """(onsets, ends, pitches) of notes with ``start``, ``duration`` and ``pitch`` (such as
+    :class:`engine.pianoroll.Note`): what :func:`recognize_chord_in` reads, built once
+    for the many windows a clip is scored in."""
+    note_list = list(notes)
+    return (np.array([n.start for n in note_list], dtype=np.float64),
+            np.array([n.start + n.duration for n in note_list], dtype=np.float64),
+            np.array([n.pitch for n in note_list], dtype=np.int64))
+
+
+def recognize_chord_in(arrays: NoteArrays, *, start: int, stop: int,
+                       bass_bonus: float = 0.1) -> Chord:
+    """:func:`recognize_chord_from_notes` of notes given as :func:`note_arrays`."""
+    if stop <= start:
+        raise ValueError(f"empty window [{start}, {stop})")
+    weights, bass = pitch_class_weights(*arrays, start=start, stop=stop)
+    return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
+
+
 def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,
                                bass_bonus: float = 0.1) -> Chord:
     """Recognise the chord of the notes sounding in steps ``[start, stop)``.
@@ -291,10 +315,5 @@ def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,
     (velocity is ignored); the bass weights come from the lowest sounding note
     (:func:`pitch_class_weights`), then :func:`recognize_chord`.
     """
-    if stop <= start:
-        raise ValueError(f"empty window [{start}, {stop})")
-    note_list = list(notes)
-    weights, bass = pitch_class_weights(
-        [n.start for n in note_list], [n.start + n.duration for n in note_list],
-        [n.pitch for n in note_list], start=start, stop=stop)
-    return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
+    return recognize_chord_in(note_arrays(notes), start=start, stop=stop,
+                              bass_bonus=bass_bonus)

@@ -36,8 +36,9 @@ from engine.harmony import (
     Chord,
     ChordSpan,
     Key,
+    note_arrays,
     recognize_chord,
-    recognize_chord_from_notes,
+    recognize_chord_in,
 )
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 from engine.scape_plot import fitness_by_start, threshold_ssm
@@ -325,14 +326,14 @@ def chord_accuracy(
     4. A unit is correct when root and pitch-class set agree (the recognised bass is not
        compared). Result: correct steps / unit steps; NaN without units.
     """
-    note_list = list(notes)
+    arrays = note_arrays(notes)
     total = correct = 0
     targets: dict[Chord, Chord] = {}
     for a, b, span in _chord_units(chords, start, stop, window=window):
         if span.chord not in targets:
             targets[span.chord] = label_as_recognised(span.chord)
         target = targets[span.chord]
-        found = recognize_chord_from_notes(note_list, start=a, stop=b)
+        found = recognize_chord_in(arrays, start=a, stop=b)
         total += b - a
         if found.root == target.root and found.chroma == target.chroma:
             correct += b - a
