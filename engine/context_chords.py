@@ -7,7 +7,7 @@ the harmony is there; what it is *inside* the gap they say only through repetiti
 pop music repeats in 2-, 4- and 8-bar units. So:
 
 1. recognise one chord per half bar in every bar outside the gap
-   (:func:`engine.harmony.recognize_chord_from_notes`);
+   (:func:`engine.harmony.recognize_chord_from_notes`, over a :class:`engine.harmony.StepGrid`);
 2. for each candidate period (in bars, :data:`PERIODS`), score how often a half bar's
    chord equals the chord one period later, over every pair of known half bars
    (root, chroma and bass all equal; silent half bars are left out);
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.harmony import Chord, ChordSpan, note_arrays, recognize_chord_in
+from engine.harmony import Chord, ChordSpan, StepGrid
 from engine.pianoroll import STEPS_PER_BAR, Note
 
 __all__ = ["MIN_AGREEMENT", "MIN_PAIRS", "PERIODS", "InferredChords", "infer_gap_chords"]
@@ -97,12 +97,12 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
 
     # 1. One chord per known half bar; None inside the gap or where nothing sounds.
     units: list[Chord | None] = []
-    arrays = note_arrays(notes)
+    grid = StepGrid(notes, lo=0, hi=n_units * HALF_BAR)
     for u in range(n_units):
         if gap_lo <= u < gap_hi:
             units.append(None)
             continue
-        chord = recognize_chord_in(arrays, start=u * HALF_BAR, stop=(u + 1) * HALF_BAR)
+        chord = grid.chord(u * HALF_BAR, (u + 1) * HALF_BAR)
         units.append(None if chord.root is None else chord)
 
     # 2. Agreement per period.

@@ -8,6 +8,7 @@ they are re-exported here so the engine imports its chords from one place.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ __all__ = [
     "recognize_chord",
     "note_arrays",
     "recognize_chord_from_notes",
-    "recognize_chord_in",
+    "StepGrid",
 ]
 
 
@@ -199,6 +200,13 @@ def _templates() -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]]]:
 
 
 _TEMPLATES, _TEMPLATE_LABELS = _templates()
+_TEMPLATE_ROOTS = np.array([root for root, _ in _TEMPLATE_LABELS])
+
+
+@functools.lru_cache(maxsize=len(_TEMPLATE_LABELS))
+def _template_chord(index: int) -> Chord:
+    root, intervals = _TEMPLATE_LABELS[index]
+    return Chord.from_intervals(root, intervals)
 
 
 def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | None = None,
@@ -242,11 +250,8 @@ def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | Non
             raise ValueError("bass_weights must be finite, non-negative, of shape (12,)")
         if bass.sum() > 0:
             bass_share = bass / bass.sum()
-            roots = np.array([root for root, _ in _TEMPLATE_LABELS])
-            scores = scores + bass_bonus * bass_share[roots]
-    best = int(np.argmax(scores))  # first maximum: vocabulary order, then root
-    root, intervals = _TEMPLATE_LABELS[best]
-    chord = Chord.from_intervals(root, intervals)
+            scores = scores + bass_bonus * bass_share[_TEMPLATE_ROOTS]
+    chord = _template_chord(int(np.argmax(scores)))  # first maximum: vocabulary order, root
     if bass_share is not None:
         bass_pc = int(np.argmax(bass_share))
         if chord.chroma[bass_pc]:
@@ -289,21 +294,53 @@ NoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def note_arrays(notes: Iterable) -> NoteArrays:
     """(onsets, ends, pitches) of notes with ``start``, ``duration`` and ``pitch`` (such as
-    :class:`engine.pianoroll.Note`): what :func:`recognize_chord_in` reads, built once
-    for the many windows a clip is scored in."""
+    :class:`engine.pianoroll.Note`) as float64, float64 and int64 arrays."""
     note_list = list(notes)
     return (np.array([n.start for n in note_list], dtype=np.float64),
             np.array([n.start + n.duration for n in note_list], dtype=np.float64),
             np.array([n.pitch for n in note_list], dtype=np.int64))
 
 
-def recognize_chord_in(arrays: NoteArrays, *, start: int, stop: int,
-                       bass_bonus: float = 0.1) -> Chord:
-    """:func:`recognize_chord_from_notes` of notes given as :func:`note_arrays`."""
-    if stop <= start:
-        raise ValueError(f"empty window [{start}, {stop})")
-    weights, bass = pitch_class_weights(*arrays, start=start, stop=stop)
-    return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
+class StepGrid:
+    """The pitch-class and bass weights of notes on the 16th grid (whole-step onsets and
+    durations, such as :class:`engine.pianoroll.Note`) over steps ``[lo, hi)``, kept as
+    running sums, so the weights of any window inside cost a subtraction. For such notes
+    they equal :func:`pitch_class_weights`' exactly (sums of whole steps), and
+    :meth:`chord` equals :func:`recognize_chord_from_notes`: what scoring a clip's many
+    windows (per beat, per chord) reads."""
+
+    def __init__(self, notes: Iterable, *, lo: int, hi: int) -> None:
+        self.lo = lo
+        steps = max(0, hi - lo)
+        onsets, ends, pitches = note_arrays(notes)
+        a = np.clip(onsets, lo, hi).astype(np.int64) - lo
+        b = np.clip(ends, lo, hi).astype(np.int64) - lo
+        inside = b > a
+        # 1. the notes sounding at each step and pitch: +1 where one starts, -1 where it ends
+        change = np.zeros((steps + 1, 128))
+        np.add.at(change, (a[inside], pitches[inside]), 1.0)
+        np.add.at(change, (b[inside], pitches[inside]), -1.0)
+        count = np.cumsum(change[:-1], axis=0)
+        sounding = np.stack([count[:, pc::12].sum(axis=1) for pc in range(12)], axis=1)
+        # 2. the pitch class of the lowest sounding note at each step
+        bass = np.zeros((steps, 12))
+        heard = np.flatnonzero((count > 0).any(axis=1))
+        bass[heard, np.argmax(count[heard] > 0, axis=1) % 12] = 1.0
+        zero = np.zeros((1, 12))
+        self._pitch = np.concatenate([zero, np.cumsum(sounding, axis=0)])
+        self._bass = np.concatenate([zero, np.cumsum(bass, axis=0)])
+
+    def weights(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(pitch_weights, bass_weights) of the window ``[start, stop)``, inside the grid."""
+        a, b = start - self.lo, stop - self.lo
+        return self._pitch[b] - self._pitch[a], self._bass[b] - self._bass[a]
+
+    def chord(self, start: int, stop: int, *, bass_bonus: float = 0.1) -> Chord:
+        """:func:`recognize_chord_from_notes` of the window ``[start, stop)``."""
+        if stop <= start:
+            raise ValueError(f"empty window [{start}, {stop})")
+        weights, bass = self.weights(start, stop)
+        return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
 
 
 def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,
@@ -315,5 +352,7 @@ def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,
     (velocity is ignored); the bass weights come from the lowest sounding note
     (:func:`pitch_class_weights`), then :func:`recognize_chord`.
     """
-    return recognize_chord_in(note_arrays(notes), start=start, stop=stop,
-                              bass_bonus=bass_bonus)
+    if stop <= start:
+        raise ValueError(f"empty window [{start}, {stop})")
+    weights, bass = pitch_class_weights(*note_arrays(notes), start=start, stop=stop)
+    return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)

@@ -24,6 +24,7 @@ Sources
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import Counter
@@ -36,9 +37,8 @@ from engine.harmony import (
     Chord,
     ChordSpan,
     Key,
-    note_arrays,
+    StepGrid,
     recognize_chord,
-    recognize_chord_in,
 )
 from engine.pianoroll import STEPS_PER_BAR, STEPS_PER_BEAT, Note
 from engine.scape_plot import fitness_by_start, threshold_ssm
@@ -292,6 +292,7 @@ def _chord_units(chords: Iterable[ChordSpan], lo: int, hi: int, *, window: int |
     return units
 
 
+@functools.lru_cache(maxsize=4096)
 def label_as_recognised(chord: Chord) -> Chord:
     """The chord a label is scored as: :func:`engine.harmony.recognize_chord` of the
     label's own pitch classes with the label's bass as the bass weight.
@@ -326,14 +327,11 @@ def chord_accuracy(
     4. A unit is correct when root and pitch-class set agree (the recognised bass is not
        compared). Result: correct steps / unit steps; NaN without units.
     """
-    arrays = note_arrays(notes)
+    grid = StepGrid(notes, lo=start, hi=stop)
     total = correct = 0
-    targets: dict[Chord, Chord] = {}
     for a, b, span in _chord_units(chords, start, stop, window=window):
-        if span.chord not in targets:
-            targets[span.chord] = label_as_recognised(span.chord)
-        target = targets[span.chord]
-        found = recognize_chord_in(arrays, start=a, stop=b)
+        target = label_as_recognised(span.chord)
+        found = grid.chord(a, b)
         total += b - a
         if found.root == target.root and found.chroma == target.chroma:
             correct += b - a

@@ -480,3 +480,23 @@ def test_recognition_can_be_kept_inside_a_scale():
     assert in_c.root == 9 and in_c.chroma[0] == 1 and in_c.chroma[1] == 0  # A minor
     nothing = np.zeros(12, dtype=bool)
     assert recognize_chord(weights, allowed=nothing).root is None
+
+
+def test_a_step_grid_reads_every_window_as_the_notes_themselves_do():
+    from engine.harmony import StepGrid, note_arrays, pitch_class_weights, \
+        recognize_chord_from_notes
+    from engine.pianoroll import Note
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        notes = [Note(int(rng.integers(0, 128)), int(rng.integers(0, 128)),
+                      int(rng.integers(1, 20))) for _ in range(int(rng.integers(0, 40)))]
+        lo, hi = int(rng.integers(0, 40)), int(rng.integers(60, 140))
+        grid = StepGrid(notes, lo=lo, hi=hi)
+        for _ in range(5):
+            a = int(rng.integers(lo, hi - 1))
+            b = int(rng.integers(a + 1, hi + 1))
+            weights, bass = grid.weights(a, b)
+            expected = pitch_class_weights(*note_arrays(notes), start=a, stop=b)
+            assert np.array_equal(weights, expected[0]) and np.array_equal(bass, expected[1])
+            assert grid.chord(a, b) == recognize_chord_from_notes(notes, start=a, stop=b)
