@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
 import shutil
 import stat
@@ -264,3 +265,14 @@ def test_infill_drafts_runs_as_a_command() -> None:
                             cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert "--repeat" in result.stdout
+
+
+def test_the_host_bench_times_each_request_with_the_network_taken_out(tmp_path: Path) -> None:
+    out = tmp_path / "host.json"
+    done = subprocess.run([sys.executable, str(SCRIPTS / "host_bench.py"), "--repeats", "2",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300,
+                          cwd=REPO, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "8-bar accompaniment (best of 4)" in done.stdout
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 4 and all(r["p50_ms"] > 0 and r["runs"] == 2 for r in rows)
