@@ -381,6 +381,25 @@ class Pipeline:
                                 "window_bars": self.leadsheet[0].config.window_bars}
         return out
 
+    def warm_up(self) -> int:
+        """Make the graph sampler's plans for the default requests on an 8-bar clip
+        (infill given chords, infill without chords, accompaniment under a melody), so a
+        producer's first such request replays a CUDA graph instead of capturing one
+        (0.1-0.4 s a shape on the H200, docs/model-card.md). Returns the plans made; 0
+        without a graph sampler. The servers call it on CUDA after loading."""
+        if self._graphs is None:
+            return 0
+        from engine.bench import synthetic_clip  # the bench's synthetic clip
+
+        before = len(self._graphs._plans)
+        chords, melody, arrangement = synthetic_clip(8)
+        context = [n for n in arrangement if not 2 * STEPS_PER_BAR <= n.start < 6 * STEPS_PER_BAR]
+        options = SamplingOptions(seed=0)
+        self.infill(context, n_bars=8, bars=BarRange(2, 6), chords=chords, options=options)
+        self.infill(context, n_bars=8, bars=BarRange(2, 6), options=options)
+        self.accompany(chords, n_bars=8, melody=melody, options=options)
+        return len(self._graphs._plans) - before
+
     def close(self) -> None:
         """Stop the model thread (the pipeline cannot sample afterwards)."""
         self._runner.close()

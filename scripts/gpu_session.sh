@@ -10,9 +10,9 @@
 #      the refinement (guidance at the last two steps). Both students come back in $OUT.
 #
 # Needs python3 with torch (CUDA), numpy, safetensors and pytest there; mido and
-# python-osc come as wheels in the ignored .whl/ (scripts/gpu_session.sh says nothing of
-# them when they are installed already). Run from the repository root with the ignored
-# cache/pop909.npz carried:
+# python-osc, which the lent machine lacks, come as wheels in the ignored .whl/ (installed
+# when the folder is there). Run from the repository root, carrying the ignored cache/
+# (cache/pop909.npz) and .whl/:
 #
 #   OUT=/somewhere [R1_MIN=3.2 R2_MIN=1.6 DEVICE=cuda] bash scripts/gpu_session.sh
 #

@@ -129,3 +129,16 @@ def test_a_captured_graph_replays_the_eager_loop_with_new_inputs():
         b = eager.sample(request, torch.Generator(device=device).manual_seed(seed))
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
     assert graphed.captured == 1
+
+
+def test_warming_up_makes_the_plans_of_the_default_requests(tiny_model_file):
+    graphed = Pipeline.load(tiny_model_file, device="cpu", graphs=True)
+    eager = Pipeline.load(tiny_model_file, device="cpu", graphs=False)
+    try:
+        assert graphed.warm_up() == 3
+        assert graphed.warm_up() == 0  # the same shapes again: nothing new
+        assert eager.warm_up() == 0
+        assert not graphed.info()["cuda_graphs"]  # on the CPU nothing is captured
+    finally:
+        graphed.close()
+        eager.close()

@@ -483,8 +483,12 @@ def test_recognition_can_be_kept_inside_a_scale():
 
 
 def test_a_step_grid_reads_every_window_as_the_notes_themselves_do():
-    from engine.harmony import StepGrid, note_arrays, pitch_class_weights, \
-        recognize_chord_from_notes
+    from engine.harmony import (
+        StepGrid,
+        note_arrays,
+        pitch_class_weights,
+        recognize_chord_from_notes,
+    )
     from engine.pianoroll import Note
 
     rng = np.random.default_rng(0)
