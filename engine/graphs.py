@@ -168,16 +168,19 @@ class _Plan:
         return x0
 
     def capture(self) -> None:
-        """Warm up on a side stream, then record :meth:`body` as a CUDA graph."""
-        stream = torch.cuda.Stream(self.device)
-        stream.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(stream):
-            for _ in range(WARMUP_RUNS):
-                self.body()
-        torch.cuda.current_stream(self.device).wait_stream(stream)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            self.output = self.body()
+        """Warm up on a side stream, then record :meth:`body` as a CUDA graph, on this
+        plan's GPU. Only this thread's CUDA calls are held to the capture's rules
+        (``thread_local``): another pipeline's model thread may run on the GPU meanwhile."""
+        with torch.cuda.device(self.device):
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                for _ in range(WARMUP_RUNS):
+                    self.body()
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                self.output = self.body()
         self.graph = graph
 
     def run(self) -> torch.Tensor:
