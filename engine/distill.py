@@ -121,6 +121,8 @@ class DistillConfig:
     accompaniment_rate: float = 0.5
     rhythm_rate: float = 0.25
     density_hints: float = 0.0
+    # the student's name in its file; None: the teacher's + "-fast", or the next number
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if self.student_steps < 1 or self.teacher_substeps < 1:
@@ -236,7 +238,6 @@ class Distiller:
         self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
-        self.name: str | None = None  # the output file's name (None: from the teacher's)
         self.step = 0
         self.seconds = 0.0
         self.history: dict[str, list] = {"train": [], "valid": []}
@@ -302,8 +303,8 @@ class Distiller:
     def model_info(self) -> dict[str, Any]:
         info = self._refined_info() if distilled_info(self.teacher_info) is not None \
             else self._first_info()
-        if self.name:
-            info["name"] = self.name
+        if self.config.name:
+            info["name"] = self.config.name
         return info
 
     def _first_info(self) -> dict[str, Any]:
@@ -481,7 +482,7 @@ def run_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
-            density_hints=args.density_hints)
+            density_hints=args.density_hints, name=getattr(args, "name", None))
     device = choose_device(getattr(args, "device", "cpu"))
     workers = getattr(args, "workers", 0)
     if workers < 0:
@@ -493,8 +494,6 @@ def run_command(args: argparse.Namespace) -> int:
     distiller = Distiller(config, args.run, device=device, workers=workers)
     if state_file.exists():
         distiller.load()
-    if getattr(args, "name", None):
-        distiller.name = args.name
     distiller.run(steps=args.steps, minutes=args.minutes,
                   fit=getattr(args, "fit_minutes", False))
     return 0

@@ -429,8 +429,8 @@ def test_a_run_fitted_to_its_minutes_plans_its_schedule_from_its_first_steps(
     monkeypatch.setattr(distill, "FIT_OVER", 2)
     (tmp_path / "fit").mkdir()
     distiller = Distiller(distill_config(tiny_cache, tiny_model_file, log_every=1000,
-                                         valid_every=1000), tmp_path / "fit")
-    distiller.name = "tiny-fast-fitted"
+                                         valid_every=1000, name="tiny-fast-fitted"),
+                          tmp_path / "fit")
     with caplog.at_level("INFO", logger="engine.distill"):
         distiller.run(steps=10_000, minutes=1.0, fit=True)
     planned = [r.getMessage() for r in caplog.records if "the schedule ends" in r.getMessage()]
