@@ -112,6 +112,18 @@ MIDI_EPILOG = """\
 """
 
 
+def add_run_device_arguments(parser: argparse.ArgumentParser, *, precision: str) -> None:
+    """``--device`` and ``--workers`` of the commands that run a training loop (train,
+    distill): where it runs, and the processes that make its batches ahead
+    (engine.train.choose_device, engine.train.default_workers)."""
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where to run; auto = cuda when torch sees a GPU (default auto); "
+                             + precision)
+    parser.add_argument("--workers", type=int, help="processes that make the batches (0: "
+                        "this process, between steps; the same batches either way; default: "
+                        "none on the CPU, most of this process's share of the cores on CUDA)")
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``diffjam train`` (also ``python -m engine.train``); no torch here."""
     parser.add_argument("--cache", help="cache file from `diffjam cache` (new runs; may "
@@ -122,12 +134,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, help="stop at this total step count; also where "
                         "the cosine decay ends (see below)")
     parser.add_argument("--minutes", type=float, help="stop after this many minutes")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                        help="where to train; auto = cuda when torch sees a GPU (default auto);"
-                        " CUDA trains under bf16 autocast, the CPU in float32")
-    parser.add_argument("--workers", type=int, help="processes that make the batches (0: "
-                        "this process, between steps; default: none on the CPU, most of "
-                        "this process's share of the cores on CUDA)")
+    add_run_device_arguments(parser, precision="CUDA trains under bf16 autocast, the CPU in "
+                                                "float32")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     new = parser.add_argument_group(
         "new runs", "a continued run keeps its stored values: these must then agree with them")
@@ -221,19 +229,15 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                              "request sends (notes a bar spread on the metre) instead of the "
                              "target's own onsets (0)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
-    parser.add_argument("--device", default="cpu",
-                        help="cpu or cuda (default cpu). On CUDA the student runs "
-                             "under bf16 autocast and the teacher in float32 (TF32 matrix "
-                             "products)")
+    add_run_device_arguments(parser, precision="on CUDA the student runs under bf16 autocast "
+                                                "and the teacher in float32 (TF32 matrix "
+                                                "products)")
     parser.add_argument("--fit-minutes", action="store_true",
                         help="with --minutes: time the first steps and plan the learning-rate "
                              "cosine to reach its floor when the minutes end (--steps bounds "
                              "it), for a machine whose speed is not known ahead")
     parser.add_argument("--name", help="the student's model name in its file (default: the "
                                        "teacher's name + '-fast', or the next number)")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="processes that make the batches ahead (default 0: made between "
-                             "steps; the same batches either way)")
     parser.set_defaults(handler=_run_distill)
 
 

@@ -27,32 +27,33 @@ def alpha_sigma(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cos(angle), torch.sin(angle)
 
 
-def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+def per_example(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``v`` (B,) shaped to broadcast over ``like`` (B, ...): one value per example."""
     return v.reshape(-1, *([1] * (like.dim() - 1)))
 
 
 def add_noise(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Sample q(x_t | x0): ``x_t = alpha x0 + sigma eps``; x0 (B, ...), t (B,)."""
     alpha, sigma = alpha_sigma(t)
-    return _expand(alpha, x0) * x0 + _expand(sigma, x0) * noise
+    return per_example(alpha, x0) * x0 + per_example(sigma, x0) * noise
 
 
 def v_target(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """The v-prediction target ``alpha eps - sigma x0``."""
     alpha, sigma = alpha_sigma(t)
-    return _expand(alpha, x0) * noise - _expand(sigma, x0) * x0
+    return per_example(alpha, x0) * noise - per_example(sigma, x0) * x0
 
 
 def x0_from_v(x_t: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Clean-roll estimate from a v-prediction: ``x0 = alpha x_t - sigma v``."""
     alpha, sigma = alpha_sigma(t)
-    return _expand(alpha, x_t) * x_t - _expand(sigma, x_t) * v
+    return per_example(alpha, x_t) * x_t - per_example(sigma, x_t) * v
 
 
 def eps_from_x0(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Noise implied by an x0 estimate: ``eps = (x_t - alpha x0) / sigma`` (t > 0)."""
     alpha, sigma = alpha_sigma(t)
-    return (x_t - _expand(alpha, x_t) * x0) / _expand(sigma.clamp_min(1e-6), x_t)
+    return (x_t - per_example(alpha, x_t) * x0) / per_example(sigma.clamp_min(1e-6), x_t)
 
 
 def roll_to_data(roll: torch.Tensor) -> torch.Tensor:

@@ -57,7 +57,7 @@ from engine.checkpoint import (
     save_model,
 )
 from engine.dataset import ConditionRates, WindowSampler, densify
-from engine.diffusion import add_noise, alpha_sigma
+from engine.diffusion import add_noise, alpha_sigma, per_example
 from engine.errors import InputError
 from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint, chord_tone_pitches
 from engine.harmony import parse_vocab
@@ -70,6 +70,7 @@ from engine.train import (
     batch_on,
     batch_tensors,
     choose_device,
+    default_workers,
     learning_rate,
     read_run_state,
     step_seed,
@@ -149,10 +150,6 @@ class DistillConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def _expand(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (like.dim() - 1)))
-
-
 def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: torch.Tensor
                    ) -> torch.Tensor:
     """The v target whose DDIM step from ``t`` lands on ``x_s`` (step 4 of the module
@@ -161,8 +158,8 @@ def student_target(x_t: torch.Tensor, x_s: torch.Tensor, t: torch.Tensor, s: tor
     alpha_t, sigma_t = alpha_sigma(t)
     alpha_s, sigma_s = alpha_sigma(s)
     ratio = sigma_s / sigma_t
-    x0 = (x_s - _expand(ratio, x_t) * x_t) / _expand(alpha_s - ratio * alpha_t, x_t)
-    return (_expand(alpha_t, x_t) * x_t - x0) / _expand(sigma_t, x_t)
+    x0 = (x_s - per_example(ratio, x_t) * x_t) / per_example(alpha_s - ratio * alpha_t, x_t)
+    return (per_example(alpha_t, x_t) * x_t - x0) / per_example(sigma_t, x_t)
 
 
 def chord_tone_mask(cond: Conditioning) -> torch.Tensor | None:
@@ -482,9 +479,9 @@ def run_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
-            density_hints=args.density_hints, name=getattr(args, "name", None))
-    device = choose_device(getattr(args, "device", "cpu"))
-    workers = getattr(args, "workers", 0)
+            density_hints=args.density_hints, name=args.name)
+    device = choose_device(args.device)
+    workers = args.workers if args.workers is not None else default_workers(device, 1)
     if workers < 0:
         raise InputError(f"--workers must be >= 0, got {workers}")
     if device.type == "cuda":
@@ -495,7 +492,7 @@ def run_command(args: argparse.Namespace) -> int:
     if state_file.exists():
         distiller.load()
     distiller.run(steps=args.steps, minutes=args.minutes,
-                  fit=getattr(args, "fit_minutes", False))
+                  fit=args.fit_minutes)
     return 0
 
 

@@ -205,6 +205,10 @@ class GraphSampler:
         self._plans: OrderedDict[tuple, _Plan] = OrderedDict()
         self.captured = 0  # graphs recorded so far (a capture that failed not counted)
 
+    def __len__(self) -> int:
+        """The plans (window shapes) kept."""
+        return len(self._plans)
+
     def sample(self, request: WindowRequest, generator: torch.Generator,
                on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """The window's final x0 estimate, float32 (batch, 2, T, P) on the host.

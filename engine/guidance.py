@@ -45,9 +45,8 @@ class GuidedDenoiser:
     def guides(self, t: torch.Tensor) -> bool:
         """Whether a step at times ``t`` (B,) runs the guided pair (two passes a window)
         rather than the conditional pass alone."""
-        if self.scale == 1.0 or self.uncond is None:
-            return False
-        return self.below >= 1.0 or bool((t <= self.below).any())
+        return _guided_at(t, scale=self.scale, below=self.below,
+                          conditional=self.uncond is not None)
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         uncond = self.uncond
@@ -168,7 +167,14 @@ def guided_steps(times: torch.Tensor, *, scale: float, below: float, conditional
     """Per step of the schedule ``times`` (k + 1,), whether :class:`GuidedDenoiser` runs the
     guided pair there (two passes) rather than the conditional pass alone: only with a
     scale other than 1, chords to drop (``conditional``) and a time at or below ``below``
-    (compared in float32, as :meth:`GuidedDenoiser.guides` compares)."""
+    (the rule of :meth:`GuidedDenoiser.guides`)."""
+    return tuple(_guided_at(t, scale=scale, below=below, conditional=conditional)
+                 for t in times[:-1])
+
+
+def _guided_at(t: torch.Tensor, *, scale: float, below: float, conditional: bool) -> bool:
+    """Guidance runs at times ``t`` (any shape, compared in their dtype) when the scale is
+    not 1, there are conditions to drop, and some time is at or below ``below``."""
     if scale == 1.0 or not conditional:
-        return (False,) * (len(times) - 1)
-    return tuple(below >= 1.0 or bool(t <= below) for t in times[:-1])
+        return False
+    return below >= 1.0 or bool((t <= below).any())

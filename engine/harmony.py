@@ -48,7 +48,6 @@ __all__ = [
     "pitch_class_weights",
     "quality_family",
     "recognize_chord",
-    "note_arrays",
     "recognize_chord_from_notes",
     "StepGrid",
 ]
@@ -289,32 +288,22 @@ def pitch_class_weights(starts: Sequence[float] | np.ndarray, stops: Sequence[fl
     return weights, bass
 
 
-NoteArrays = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def note_arrays(notes: Iterable) -> NoteArrays:
-    """(onsets, ends, pitches) of notes with ``start``, ``duration`` and ``pitch`` (such as
-    :class:`engine.pianoroll.Note`) as float64, float64 and int64 arrays."""
-    note_list = list(notes)
-    return (np.array([n.start for n in note_list], dtype=np.float64),
-            np.array([n.start + n.duration for n in note_list], dtype=np.float64),
-            np.array([n.pitch for n in note_list], dtype=np.int64))
-
-
 class StepGrid:
     """The pitch-class and bass weights of notes on the 16th grid (whole-step onsets and
     durations, such as :class:`engine.pianoroll.Note`) over steps ``[lo, hi)``, kept as
     running sums, so the weights of any window inside cost a subtraction. For such notes
-    they equal :func:`pitch_class_weights`' exactly (sums of whole steps), and
-    :meth:`chord` equals :func:`recognize_chord_from_notes`: what scoring a clip's many
-    windows (per beat, per chord) reads."""
+    they equal :func:`pitch_class_weights`' exactly (sums of whole steps): what scoring a
+    clip's many windows (per beat, per chord) reads."""
 
     def __init__(self, notes: Iterable, *, lo: int, hi: int) -> None:
         self.lo = lo
         steps = max(0, hi - lo)
-        onsets, ends, pitches = note_arrays(notes)
-        a = np.clip(onsets, lo, hi).astype(np.int64) - lo
-        b = np.clip(ends, lo, hi).astype(np.int64) - lo
+        note_list = list(notes)
+        onsets = np.array([n.start for n in note_list], dtype=np.int64)
+        ends = onsets + np.array([n.duration for n in note_list], dtype=np.int64)
+        pitches = np.array([n.pitch for n in note_list], dtype=np.int64)
+        a = np.clip(onsets, lo, hi) - lo
+        b = np.clip(ends, lo, hi) - lo
         inside = b > a
         # 1. the notes sounding at each step and pitch: +1 where one starts, -1 where it ends
         change = np.zeros((steps + 1, 128))
@@ -336,7 +325,7 @@ class StepGrid:
         return self._pitch[b] - self._pitch[a], self._bass[b] - self._bass[a]
 
     def chord(self, start: int, stop: int, *, bass_bonus: float = 0.1) -> Chord:
-        """:func:`recognize_chord_from_notes` of the window ``[start, stop)``."""
+        """:func:`recognize_chord` of the window ``[start, stop)``'s weights."""
         if stop <= start:
             raise ValueError(f"empty window [{start}, {stop})")
         weights, bass = self.weights(start, stop)
@@ -350,9 +339,7 @@ def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,
     ``notes``: objects with ``start``, ``duration`` (16th steps) and ``pitch`` such as
     :class:`engine.pianoroll.Note`. Each note weighs its sounding steps inside the window
     (velocity is ignored); the bass weights come from the lowest sounding note
-    (:func:`pitch_class_weights`), then :func:`recognize_chord`.
+    (:class:`StepGrid`, which gives :func:`pitch_class_weights`' weights), then
+    :func:`recognize_chord`. To read many windows of the same notes, build the grid once.
     """
-    if stop <= start:
-        raise ValueError(f"empty window [{start}, {stop})")
-    weights, bass = pitch_class_weights(*note_arrays(notes), start=start, stop=stop)
-    return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
+    return StepGrid(notes, lo=start, hi=stop).chord(start, stop, bass_bonus=bass_bonus)

@@ -391,14 +391,14 @@ class Pipeline:
             return 0
         from engine.bench import synthetic_clip  # the bench's synthetic clip
 
-        before = len(self._graphs._plans)
+        before = len(self._graphs)
         chords, melody, arrangement = synthetic_clip(8)
         context = [n for n in arrangement if not 2 * STEPS_PER_BAR <= n.start < 6 * STEPS_PER_BAR]
         options = SamplingOptions(seed=0)
         self.infill(context, n_bars=8, bars=BarRange(2, 6), chords=chords, options=options)
         self.infill(context, n_bars=8, bars=BarRange(2, 6), options=options)
         self.accompany(chords, n_bars=8, melody=melody, options=options)
-        return len(self._graphs._plans) - before
+        return len(self._graphs) - before
 
     def close(self) -> None:
         """Stop the model thread (the pipeline cannot sample afterwards)."""
@@ -715,7 +715,7 @@ class Pipeline:
         task_t = torch.full((v,), task, dtype=torch.long, device=device)
 
         def tensor(a: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+            return _host(a).to(device)
 
         for w_index, first in enumerate(windows):
             rows = slice(first * STEPS_PER_BAR, (first + window) * STEPS_PER_BAR)

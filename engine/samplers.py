@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 
-from engine.diffusion import alpha_sigma, eps_from_x0
+from engine.diffusion import alpha_sigma, eps_from_x0, per_example
 
 Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Callback = Callable[[int, int], None]
@@ -82,8 +82,4 @@ def ddim_step(x_t: torch.Tensor, x0: torch.Tensor, t: torch.Tensor, s: torch.Ten
     update as :func:`sample_ddim` with eta 0, per example (distillation's teacher
     steps, the CUDA-graph sampler of :mod:`engine.graphs`)."""
     alpha_s, sigma_s = alpha_sigma(s)
-    return _per_example(alpha_s, x0) * x0 + _per_example(sigma_s, x0) * eps_from_x0(x_t, x0, t)
-
-
-def _per_example(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return v.reshape(-1, *([1] * (like.dim() - 1)))
+    return per_example(alpha_s, x0) * x0 + per_example(sigma_s, x0) * eps_from_x0(x_t, x0, t)

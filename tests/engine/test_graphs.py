@@ -67,25 +67,29 @@ def test_plans_are_kept_per_window_shape_and_the_oldest_dropped(tiny_model_file)
         run = REQUESTS["infill given chords"]
         run(pipeline, SamplingOptions(seed=1))
         run(pipeline, SamplingOptions(seed=2))  # the same shape: the same plan
-        assert len(sampler._plans) == 1
+        assert len(sampler) == 1
         run(pipeline, SamplingOptions(seed=3, variations=3))  # another batch
-        assert len(sampler._plans) == 2
+        assert len(sampler) == 2
         REQUESTS["accompaniment"](pipeline, SamplingOptions(seed=4))  # a third: one dropped
-        assert len(sampler._plans) == 2
+        assert len(sampler) == 2
         assert sampler.captured == 0  # on the CPU nothing is captured
     finally:
         pipeline.close()
 
 
-def test_guided_steps_decide_as_the_guided_denoiser_does():
-    net = DenoiserNet(TINY)
-    cond = Conditioning(task=torch.zeros(1, dtype=torch.long))
-    times = torch.linspace(1.0, 0.0, 21)
-    for scale, below in ((4.0, 1.0), (4.0, 0.55), (4.0, 0.6), (1.0, 0.6), (2.0, 0.0)):
-        guider = GuidedDenoiser(net, cond, cond, scale, below=below)
-        expected = tuple(guider.guides(t.reshape(1)) for t in times[:-1])
-        assert guided_steps(times, scale=scale, below=below, conditional=True) == expected
-    assert not any(guided_steps(times, scale=4.0, below=1.0, conditional=False))
+def test_guided_steps_are_the_steps_at_or_below_the_interval_with_chords_to_drop():
+    times = torch.linspace(1.0, 0.0, 21)  # steps at t = 1.0, 0.95, ..., 0.05
+    assert guided_steps(times, scale=4.0, below=0.55, conditional=True) == \
+        (False,) * 9 + (True,) * 11  # 0.55 itself is guided (float32, as the sampler compares)
+    assert guided_steps(times, scale=4.0, below=1.0, conditional=True) == (True,) * 20
+    assert guided_steps(times, scale=1.0, below=0.6, conditional=True) == (False,) * 20
+    assert guided_steps(times, scale=4.0, below=1.0, conditional=False) == (False,) * 20
+    # the guided denoiser decides a step the same way
+    guider = GuidedDenoiser(DenoiserNet(TINY), _COND, _COND, 4.0, below=0.55)
+    assert [guider.guides(t.reshape(1)) for t in times[:-1]] == [False] * 9 + [True] * 11
+
+
+_COND = Conditioning(task=torch.zeros(1, dtype=torch.long))
 
 
 def _request(net: DenoiserNet, times: torch.Tensor, batch: int = 2) -> WindowRequest:

@@ -15,6 +15,7 @@ from engine.harmony import (
     ChordSpan,
     ChordSymbolError,
     Key,
+    StepGrid,
     allowed_pitch_classes,
     chord_grid,
     parse_harte,
@@ -483,14 +484,6 @@ def test_recognition_can_be_kept_inside_a_scale():
 
 
 def test_a_step_grid_reads_every_window_as_the_notes_themselves_do():
-    from engine.harmony import (
-        StepGrid,
-        note_arrays,
-        pitch_class_weights,
-        recognize_chord_from_notes,
-    )
-    from engine.pianoroll import Note
-
     rng = np.random.default_rng(0)
     for _ in range(100):
         notes = [Note(int(rng.integers(0, 128)), int(rng.integers(0, 128)),
@@ -500,7 +493,10 @@ def test_a_step_grid_reads_every_window_as_the_notes_themselves_do():
         for _ in range(5):
             a = int(rng.integers(lo, hi - 1))
             b = int(rng.integers(a + 1, hi + 1))
+            # the edge-by-edge weights of pitch_class_weights, from the notes themselves
+            expected = pitch_class_weights([n.start for n in notes],
+                                           [n.start + n.duration for n in notes],
+                                           [n.pitch for n in notes], start=a, stop=b)
             weights, bass = grid.weights(a, b)
-            expected = pitch_class_weights(*note_arrays(notes), start=a, stop=b)
             assert np.array_equal(weights, expected[0]) and np.array_equal(bass, expected[1])
-            assert grid.chord(a, b) == recognize_chord_from_notes(notes, start=a, stop=b)
+            assert grid.chord(a, b) == recognize_chord(expected[0], bass_weights=expected[1])
