@@ -131,23 +131,36 @@ class _Plan:
         request, inputs, v = self.request, self.inputs, self.request.batch
         device = self.device
 
-        def rows(name: str) -> torch.Tensor | None:
+        def rows(name: str, n: int = v) -> torch.Tensor | None:
             value = inputs.get(name)
-            return None if value is None else value.expand(v, *value.shape[1:])
+            return None if value is None else value.expand(n, *value.shape[1:])
 
-        known, mask = rows("known"), rows("mask")
+        def conditioning(n: int) -> Conditioning:
+            return Conditioning(
+                task=torch.full((n,), request.task, dtype=torch.long, device=device),
+                known=rows("known", n), mask=rows("mask", n),
+                known_present=torch.full((n,), float(request.has_known), device=device),
+                chroma=rows("chroma", n), bass=rows("bass", n), melody=rows("melody", n),
+                chords_present=torch.full((n,), float(request.has_chords), device=device),
+                rhythm=rows("rhythm", n),
+                rhythm_present=None if request.rhythm is None else torch.ones(n, device=device),
+            )
+
+        cond = conditioning(v)
+        known, mask = cond.known, cond.mask
         assert known is not None and mask is not None
-        cond = Conditioning(
-            task=torch.full((v,), request.task, dtype=torch.long, device=device),
-            known=known, mask=mask,
-            known_present=torch.full((v,), float(request.has_known), device=device),
-            chroma=rows("chroma"), bass=rows("bass"), melody=rows("melody"),
-            chords_present=torch.full((v,), float(request.has_chords), device=device),
-            rhythm=rows("rhythm"),
-            rhythm_present=None if request.rhythm is None else torch.ones(v, device=device),
-        )
-        uncond = cond.without_chords() if any(self.guided) else None
-        allowed = inputs.get("allowed")
+        # The conditions' share of every pass, once a window and on the rows that differ
+        # (one where the batch shares them): engine.model.EncodedConditions.
+        shared = conditioning(inputs["known"].shape[0])
+        encoded = request.net.encode(shared)
+        plain = GuidedDenoiser(request.net, cond, encoded=encoded)
+        guided_pair = GuidedDenoiser(
+            request.net, cond, cond.without_chords(), request.guidance, encoded=encoded,
+            encoded_uncond=request.net.encode(shared.without_chords())
+        ) if any(self.guided) else None
+        denoisers = [denoiser_stack(guider, binarize=request.binarize,
+                                    allowed=inputs.get("allowed"), known=known, mask=mask)
+                     if guider is not None else None for guider in (plain, guided_pair)]
         times = inputs["times"]
         x = self.noise
         draft = rows("draft")
@@ -157,10 +170,8 @@ class _Plan:
         x0 = x
         steps = len(self.guided)
         for i, guided in enumerate(self.guided):
-            guider = GuidedDenoiser(request.net, cond, uncond if guided else None,
-                                    request.guidance if guided else 1.0)
-            denoiser = denoiser_stack(guider, binarize=request.binarize, allowed=allowed,
-                                      known=known, mask=mask)
+            denoiser = denoisers[1] if guided else denoisers[0]
+            assert denoiser is not None
             t = times[i].expand(v)
             x0 = denoiser(x, t)
             if i < steps - 1:  # the last step lands on its estimate (times[-1] = 0)

@@ -7,13 +7,13 @@ Shapes: x_t and every returned x0 estimate are float32 (B, 2, T, P) in data unit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from engine.diffusion import x0_from_v
-from engine.model import Conditioning, DenoiserNet
+from engine.model import Conditioning, DenoiserNet, EncodedConditions
 from engine.pianoroll import N_PITCHES, PITCH_LOW
 from engine.samplers import Denoiser
 
@@ -30,6 +30,11 @@ class GuidedDenoiser:
     ``uncond`` is the same conditioning with the guided conditions marked absent.
     At scale 1 there is no unconditional pass.
 
+    The conditions' share of a pass (:meth:`DenoiserNet.encode`) is computed at the first
+    step and read by every later one (a denoiser serves one sampling loop);
+    ``encoded`` and ``encoded_uncond`` give it instead (one row where every row shares
+    them).
+
     ``below``: guidance only at noise times ``t <= below``, the conditional prediction
     alone above (guidance in a limited interval, Kynkaenniemi et al. 2024); 1 guides
     every step. A step whose times all lie above it costs one pass. ``t`` may differ per
@@ -41,6 +46,27 @@ class GuidedDenoiser:
     uncond: Conditioning | None = None
     scale: float = 1.0
     below: float = 1.0
+    encoded: EncodedConditions | None = None
+    encoded_uncond: EncodedConditions | None = None
+    _pair: EncodedConditions | None = field(default=None, init=False, repr=False,
+                                            compare=False)
+
+    def _encoded(self, steps: int, guided: bool) -> EncodedConditions:
+        """The conditions of a pass (the guided pair's when ``guided``), encoded at the
+        first step that needs them and kept for the rest."""
+        if self.encoded is None:
+            object.__setattr__(self, "encoded", self.net.encode(self.cond, steps))
+        assert self.encoded is not None
+        if not guided:
+            return self.encoded
+        if self._pair is None:
+            assert self.uncond is not None
+            uncond = self.encoded_uncond if self.encoded_uncond is not None \
+                else self.net.encode(self.uncond, steps)
+            object.__setattr__(self, "_pair", EncodedConditions.stack(
+                self.encoded, uncond, self.cond.task.shape[0]))
+        assert self._pair is not None
+        return self._pair
 
     def guides(self, t: torch.Tensor) -> bool:
         """Whether a step at times ``t`` (B,) runs the guided pair (two passes a window)
@@ -50,27 +76,15 @@ class GuidedDenoiser:
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         uncond = self.uncond
+        steps = x_t.shape[2]
         if uncond is None or not self.guides(t):
-            v = self.net(x_t, t, self.cond)
+            v = self.net(x_t, t, self.cond, self._encoded(steps, guided=False))
         else:
-            both = _concat_conditioning(self.cond, uncond)
-            v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), both).chunk(2)
+            v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), None,
+                                self._encoded(steps, guided=True)).chunk(2)
             scale = torch.where(t <= self.below, self.scale, 1.0).to(v_c.dtype)
             v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
         return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
-
-
-def _concat_conditioning(a: Conditioning, b: Conditioning) -> Conditioning:
-    values: dict[str, torch.Tensor | None] = {}
-    for name in Conditioning.__dataclass_fields__:
-        left, right = getattr(a, name), getattr(b, name)
-        if left is None and right is None:
-            values[name] = None
-            continue
-        if left is None or right is None:
-            raise ValueError(f"condition {name!r} is set in only one branch of the guidance")
-        values[name] = torch.cat([left, right])
-    return Conditioning.from_fields(values)
 
 
 @dataclass(frozen=True)

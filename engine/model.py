@@ -203,6 +203,41 @@ class Conditioning:
         return cls(task=task, **{name: v for name, v in values.items() if name != "task"})
 
 
+@dataclass(frozen=True)
+class EncodedConditions:
+    """What a pass of :class:`DenoiserNet` computes from its conditions alone, the same at
+    every step of a sampling loop (:meth:`DenoiserNet.encode`), so a sampler computes it
+    once a window instead of once a pass: the conditions' share of the input layer, with
+    the step-in-bar embedding, ``features`` (R, w0, T); their share of the pitch stem's
+    first convolution, ``stem`` (R, c, T, P) or None; the presence flags' and task's
+    embedding, ``emb`` (R, E). ``R`` is the batch, or 1 for conditions every row of the
+    batch shares (they broadcast)."""
+
+    features: torch.Tensor
+    stem: torch.Tensor | None
+    emb: torch.Tensor
+
+    def rows(self, n: int) -> EncodedConditions:
+        """The same conditions as ``n`` rows (views where they are shared)."""
+        def expand(x: torch.Tensor) -> torch.Tensor:
+            return x.expand(n, *x.shape[1:]) if x.shape[0] == 1 else x
+
+        return EncodedConditions(expand(self.features),
+                                 None if self.stem is None else expand(self.stem),
+                                 expand(self.emb))
+
+    @staticmethod
+    def stack(first: EncodedConditions, second: EncodedConditions, n: int
+              ) -> EncodedConditions:
+        """``first``'s ``n`` rows then ``second``'s: the conditions of one batch of 2n
+        (classifier-free guidance's conditional and unconditional halves)."""
+        a, b = first.rows(n), second.rows(n)
+        return EncodedConditions(
+            torch.cat([a.features, b.features]),
+            None if a.stem is None or b.stem is None else torch.cat([a.stem, b.stem]),
+            torch.cat([a.emb, b.emb]))
+
+
 def _timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of diffusion time t in [0, 1] (scaled by 1000 as in DDPM)."""
     half = dim // 2
@@ -397,14 +432,20 @@ class DenoiserNet(nn.Module):
         """T must be a multiple of this (the down-sampling factor, and whole bars)."""
         return max(STEPS_PER_BAR, 2 ** (len(self.config.widths) - 1))
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: Conditioning) -> torch.Tensor:
-        b, _, steps, p = x_t.shape
-        if steps % self.time_multiple:
-            raise ValueError(f"T={steps} is not a multiple of {self.time_multiple}")
-        zeros_roll = x_t.new_zeros(b, 2, steps, p)
-        zeros_step = x_t.new_zeros(b, steps)
-        zeros_chroma = x_t.new_zeros(b, steps, 12)
-        flags = cond.flags(b, x_t.device)
+    def encode(self, cond: Conditioning, steps: int | None = None) -> EncodedConditions:
+        """The part of a pass that depends on ``cond`` alone (:class:`EncodedConditions`),
+        for its batch; ``steps``: the window's length when no condition gives it. The
+        input layer and the stem's first convolution are linear in their input channels,
+        so a pass adds the noisy roll's share to these (:meth:`forward`)."""
+        b = cond.task.shape[0]
+        device = cond.task.device
+        if steps is None:
+            steps = _window_steps(cond)
+        p = self.config.n_pitches
+        zeros_roll = torch.zeros(b, 2, steps, p, device=device)
+        zeros_step = torch.zeros(b, steps, device=device)
+        zeros_chroma = torch.zeros(b, steps, 12, device=device)
+        flags = cond.flags(b, device)
         known = cond.known if cond.known is not None else zeros_roll
         mask = cond.mask if cond.mask is not None else zeros_step
         melody = cond.melody if cond.melody is not None else zeros_roll
@@ -419,36 +460,52 @@ class DenoiserNet(nn.Module):
         melody = melody * flags[:, 2, None, None, None]
         rhythm = rhythm * flags[:, 3, None]
 
-        def per_step(roll: torch.Tensor) -> torch.Tensor:  # (B, 2, T, P) -> (B, 2P, T)
-            return roll.permute(0, 1, 3, 2).reshape(b, 2 * p, steps)
-
         features = torch.cat(
             [
-                per_step(x_t),
-                per_step(known),
-                per_step(melody),
+                _per_step(known),
+                _per_step(melody),
                 mask[:, None, :],
                 rhythm[:, None, :],
                 chroma.transpose(1, 2),
                 bass.transpose(1, 2),
             ],
             dim=1,
-        )
-        h = self.input(features)
-        positions = torch.arange(steps, device=x_t.device) % STEPS_PER_BAR
+        )  # the input layer's channels after the noisy roll's 2P
+        h = F.conv1d(features, self.input.weight[:, 2 * p:], self.input.bias, padding=1)
+        positions = torch.arange(steps, device=device) % STEPS_PER_BAR
         h = h + self.step_in_bar(positions).T[None]
-        emb = self.time_mlp(_timestep_embedding(t, self.config.widths[0]))
-        emb = emb + self.flag_embed(flags) + self.task_embed(cond.task)
         stem = None
         if self.config.stem == "pitch2d":
             cells = torch.cat([
-                x_t, known, melody,
+                known, melody,
                 mask[:, None, :, None].expand(b, 1, steps, p),
                 rhythm[:, None, :, None].expand(b, 1, steps, p),
                 chroma[:, None][..., self.pitch_class],
                 bass[:, None][..., self.pitch_class],
-            ], dim=1)  # (B, STEM_INPUTS, T, P)
-            stem = self.stem_in(cells)
+            ], dim=1)  # the stem's input channels after the noisy roll's 2
+            stem = F.conv2d(cells, self.stem_in.weight[:, 2:], self.stem_in.bias, padding=1)
+        emb = self.flag_embed(flags) + self.task_embed(cond.task)
+        return EncodedConditions(h, stem, emb)
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: Conditioning | None,
+                encoded: EncodedConditions | None = None) -> torch.Tensor:
+        """v for the noisy rolls ``x_t`` at times ``t`` under ``cond``; ``encoded``: the
+        conditions as :meth:`encode` made them (computed here when not given, and
+        ``cond`` is then not read)."""
+        b, _, steps, p = x_t.shape
+        if steps % self.time_multiple:
+            raise ValueError(f"T={steps} is not a multiple of {self.time_multiple}")
+        if encoded is None:
+            if cond is None:
+                raise ValueError("a pass needs its conditions or their encoding")
+            encoded = self.encode(cond, steps)
+        h = F.conv1d(_per_step(x_t), self.input.weight[:, :2 * p], None, padding=1)
+        h = h + encoded.features
+        emb = self.time_mlp(_timestep_embedding(t, self.config.widths[0])) + encoded.emb
+        stem = None
+        if self.config.stem == "pitch2d":
+            assert encoded.stem is not None
+            stem = F.conv2d(x_t, self.stem_in.weight[:, :2], None, padding=1) + encoded.stem
             for block, attention in zip(self.stem_blocks, self.stem_attention, strict=True):
                 stem = attention(block(stem, emb))
             h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, -1, steps))
@@ -473,6 +530,22 @@ class DenoiserNet(nn.Module):
             back = self.stem_unfold(h).reshape(b, -1, p, steps).permute(0, 1, 3, 2)
             out = out + self.stem_head(F.silu(stem + back))
         return out
+
+
+def _window_steps(cond: Conditioning) -> int:
+    """The window's length in steps, read from the first per-step condition present."""
+    for value, axis in ((cond.mask, 1), (cond.chroma, 1), (cond.rhythm, 1),
+                        (cond.known, 2), (cond.melody, 2)):
+        if value is not None:
+            return value.shape[axis]
+    raise ValueError("the conditions do not give the window's length: pass steps")
+
+
+def _per_step(roll: torch.Tensor) -> torch.Tensor:
+    """(B, 2, T, P) -> (B, 2P, T): a roll as per-step features (onsets' pitches, then
+    sustains')."""
+    b, two, steps, p = roll.shape
+    return roll.permute(0, 1, 3, 2).reshape(b, two * p, steps)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -2,7 +2,7 @@ import torch
 
 from engine.diffusion import x0_from_v
 from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint
-from engine.model import Conditioning
+from engine.model import Conditioning, EncodedConditions
 
 
 class FakeNet:
@@ -12,11 +12,14 @@ class FakeNet:
     def __init__(self):
         self.batches = []
 
-    def __call__(self, x_t, t, cond):
-        self.batches.append(x_t.shape[0])
+    def encode(self, cond, steps):  # what a pass reads: here the chords' presence
         present = cond.chords_present if cond.chords_present is not None else torch.ones(
-            x_t.shape[0])
-        return present[:, None, None, None].expand_as(x_t).clone()
+            cond.task.shape[0])
+        return EncodedConditions(present, None, present)
+
+    def __call__(self, x_t, t, cond, encoded):
+        self.batches.append(x_t.shape[0])
+        return encoded.features[:, None, None, None].expand_as(x_t).clone()
 
 
 def conds(batch):

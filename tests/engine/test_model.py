@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from engine.model import Conditioning, DenoiserNet, ModelConfig
+from engine.model import Conditioning, DenoiserNet, EncodedConditions, ModelConfig
 from tests.engine.conftest import TINY
 
 
@@ -107,3 +107,64 @@ def test_a_bad_stem_config_is_refused():
         ModelConfig(stem="conv3d")
     with pytest.raises(ValueError, match="stem_channels"):
         ModelConfig(stem="pitch2d", stem_channels=6, stem_heads=2)
+
+
+def _one_layer_reference(net, x, t, cond):
+    """The first layers as one convolution over the noisy roll and the conditions
+    together (the network before it encoded its conditions apart), the rest as is."""
+    b, _, steps, p = x.shape
+    zeros_roll, zeros_step = torch.zeros(b, 2, steps, p), torch.zeros(b, steps)
+    flags = cond.flags(b, x.device)
+    known = cond.known * flags[:, 0, None, None, None]
+    mask = cond.mask * flags[:, 0, None]
+    chroma, bass = cond.chroma * flags[:, 1, None, None], cond.bass * flags[:, 1, None, None]
+
+    def per_step(roll):
+        return roll.permute(0, 1, 3, 2).reshape(b, 2 * p, steps)
+
+    features = torch.cat([per_step(x), per_step(known), per_step(zeros_roll), mask[:, None],
+                          zeros_step[:, None], chroma.transpose(1, 2), bass.transpose(1, 2)], 1)
+    cells = torch.cat([x, known, zeros_roll, mask[:, None, :, None].expand(b, 1, steps, p),
+                       zeros_step[:, None, :, None].expand(b, 1, steps, p),
+                       chroma[:, None][..., net.pitch_class],
+                       bass[:, None][..., net.pitch_class]], 1)
+    positions = torch.arange(steps) % 16
+    whole = EncodedConditions(
+        net.input(features) - torch.nn.functional.conv1d(
+            per_step(x), net.input.weight[:, :2 * p], None, padding=1)
+        + net.step_in_bar(positions).T[None],
+        net.stem_in(cells) - torch.nn.functional.conv2d(
+            x, net.stem_in.weight[:, :2], None, padding=1),
+        net.flag_embed(flags) + net.task_embed(cond.task))
+    return net(x, t, None, whole)
+
+
+def test_conditions_encoded_once_give_every_pass_the_same_result():
+    # a window's passes share one encoding of its conditions (engine.guidance), and a
+    # batch whose rows share their conditions needs only one row of it (engine.graphs)
+    torch.manual_seed(0)
+    net = DenoiserNet(STEM).eval()
+    _randomise(net)
+    torch.nn.init.normal_(net.stem_fold.weight, std=0.1)
+    x, t = make_inputs(batch=3)
+    gen = torch.Generator().manual_seed(1)
+    known = torch.randn(1, 2, 32, 80, generator=gen).sign()
+    mask = (torch.rand(1, 32, generator=gen) > 0.5).float()
+    chroma = (torch.rand(1, 32, 12, generator=gen) > 0.6).float()
+
+    def cond(rows):
+        return Conditioning(task=torch.ones(rows, dtype=torch.long),
+                            known=known.expand(rows, -1, -1, -1), mask=mask.expand(rows, -1),
+                            chroma=chroma.expand(rows, -1, -1), bass=chroma.expand(rows, -1, -1),
+                            chords_present=torch.tensor([1.0] * rows))
+
+    with torch.no_grad():
+        each = net(x, t, cond(3))
+        torch.testing.assert_close(net(x, t, None, net.encode(cond(1))), each)
+        encoded = net.encode(cond(3))
+        torch.testing.assert_close(net(x, t, None, encoded), each)
+        torch.testing.assert_close(net(x.flip(0), t.flip(0), None, encoded),
+                                   net(x.flip(0), t.flip(0), cond(3)))
+        # and the split layers compute what one layer over everything computed
+        torch.testing.assert_close(_one_layer_reference(net, x, t, cond(3)), each,
+                                   rtol=1e-5, atol=1e-5)
