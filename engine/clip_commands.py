@@ -143,8 +143,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                         help=f"how strongly the gap starts from the bars the clip repeats "
                              f"around it, {REPEAT}, times how much the clip repeats (where "
                              "nothing repeats: the bars next to the gap, at 0.4 of it; 0: "
-                             f"from noise; default {DEFAULT_REPEAT:g} without --chords, 0 "
-                             "with them)")
+                             f"from noise; default {DEFAULT_REPEAT:g}; with --chords only "
+                             "bars that repeat with the gap's own chords are drafted)")
     _add_sampling_arguments(infill)
     infill.set_defaults(handler=run_infill)
 

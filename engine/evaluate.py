@@ -146,6 +146,8 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_no_chords_repeat10": {"use_chords": False, "repeat": 1.0},
     "model_no_chords_no_repeat": {"use_chords": False, "repeat": 0.0},
     "model_repeat5": {"repeat": 0.5},
+    "model_repeat10": {"repeat": 1.0},
+    "model_teacher_no_repeat": {"quality": "high", "repeat": 0.0},
     "model_no_repeat": {"repeat": 0.0},
     # a density hint (notes a bar, the model's rhythm condition: engine.pipeline)
     "model_no_density": {"density": 0.0},  # no density hint: the model chooses

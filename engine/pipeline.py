@@ -201,6 +201,21 @@ def _repeat_roll(context: Sequence[Note], n_bars: int, sources: Mapping[int, int
     return roll
 
 
+def _same_chords(chords: Sequence[ChordSpan], n_bars: int, sources: Mapping[int, int]
+                 ) -> bool:
+    """Whether every bar of ``sources`` carries, step for step, the chords of the bar it
+    repeats (and there is one to repeat)."""
+    chroma, bass = chord_grid(chords, n_bars * STEPS_PER_BAR)
+    if not sources:
+        return False
+    for bar, source in sources.items():
+        to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
+        if not (np.array_equal(chroma[to:to + STEPS_PER_BAR], chroma[frm:frm + STEPS_PER_BAR])
+                and np.array_equal(bass[to:to + STEPS_PER_BAR], bass[frm:frm + STEPS_PER_BAR])):
+            return False
+    return True
+
+
 def _allowed_pitches(pitch_set: str, key: Key, chroma: np.ndarray, bass: np.ndarray
                      ) -> np.ndarray:
     """Bool (steps, P): the pitches the projection lets through at each step, for the
@@ -425,8 +440,7 @@ class Pipeline:
         context = [n for n in notes if not lo <= n.start < hi]
         given_chords = bool(chords)
         inferred = self._gap_chords(context, chords, n_bars=n_bars, bars=bars, options=options)
-        strength = options.repeat if options.repeat is not None else (
-            0.0 if given_chords else DEFAULT_REPEAT)
+        strength = DEFAULT_REPEAT if options.repeat is None else options.repeat
         chords = chords or list(inferred) or None
         result = self._run(
             TASK_FULL, n_bars=n_bars, target=bars, context=context, chords=chords, melody=None,
@@ -434,7 +448,8 @@ class Pipeline:
             window_bars=max(self.window_bars, self._infill_window(bars.stop - bars.start)),
             overlap=OVERLAP_BARS, binarize=self._binarize(options, "infill"),
             name="infill_chords" if given_chords else "infill",
-            draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, strength=strength))
+            draft=self._repeat_draft(context, n_bars=n_bars, bars=bars, strength=strength,
+                                     given=chords if given_chords else None))
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
@@ -527,15 +542,24 @@ class Pipeline:
 
     @staticmethod
     def _repeat_draft(context: Sequence[Note], *, n_bars: int, bars: BarRange,
-                      strength: float) -> tuple[np.ndarray, float] | None:
+                      strength: float, given: Sequence[ChordSpan] | None = None
+                      ) -> tuple[np.ndarray, float] | None:
         """For an infill at repeat ``strength`` > 0 (engine.repeats): the clip's roll with
         each gap bar holding the bar it repeats (or, where no period qualifies, the bar
-        next to it), and the strength to start from it (:data:`DRAFT_FLOOR`); else None."""
+        next to it), and the strength to start from it (:data:`DRAFT_FLOOR`); else None.
+        With ``given`` chords only a found period whose every source bar carries the
+        same chords as the gap bar it fills makes a draft: one that fights the given
+        harmony pulls the gap off it."""
         if strength <= 0.0:
             return None
         gap = (bars.start, bars.stop)
         guide = find_repeat(context, n_bars=n_bars, gap=gap)
-        if guide is None:
+        if given is not None:
+            if guide is None or not _same_chords(given, n_bars, guide.sources):
+                logger.info("repeat: the given chords repeat no bars the gap repeats; "
+                            "sampling from noise")
+                return None
+        elif guide is None:
             guide = neighbour_guide(n_bars=n_bars, gap=gap)
             if guide is None:
                 logger.info("repeat: no bars to start the gap from; sampling from noise")

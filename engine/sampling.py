@@ -97,7 +97,9 @@ class SamplingOptions:
     ``repeat`` (infill): the gap starts from the bars it repeats (:mod:`engine.repeats`;
     where nothing repeats, the bars next to it), noised to ``1 - repeat`` times how much
     the clip repeats (``engine.pipeline.DRAFT_FLOOR``; 0: from noise); None:
-    :data:`DEFAULT_REPEAT` for an infill given no chords, 0 for one given chords.
+    :data:`DEFAULT_REPEAT`. With chords given, only a repeat period whose source bars
+    carry the gap bars' own chords makes a draft (none from the bars next to the gap): a
+    draft of other chords pulls the gap off the given harmony.
     ``density``: notes a bar wanted, given to the model as its rhythm condition
     (:func:`engine.pianoroll.density_hint`); 0: no hint, the model chooses; None: the
     task's default (accompaniment: the model file's ``info["accompany_density"]``, else

@@ -592,9 +592,9 @@ class PanelWindow(QMainWindow):
             "bars to regenerate (every 1, 2, 4 or 8 bars), how strongly the new bars start "
             "from the bars they repeat (scaled by how exactly the clip repeats; where "
             "nothing repeats, from the bars next to them, more loosely): fresh ideas at "
-            "the left, close to the repeated bars at the right. Auto leaves it to the "
-            "engine: "
-            f"{LIMITS.default_repeat:g} without chords, fresh with chords.")
+            "the left, close to the repeated bars at the right. With chords typed, only "
+            "bars that repeat with the new bars' own chords are continued; the rest start "
+            f"fresh. Auto leaves it to the engine: {LIMITS.default_repeat:g}.")
 
     def _build_request_buttons(self) -> QHBoxLayout:
         """Generate and Cancel, below the tabs: never scrolled out of view."""
@@ -1776,11 +1776,13 @@ class PanelWindow(QMainWindow):
         self._update_repeat_control()
 
     def _repeat_default(self) -> float:
-        """What the engine does for an infill that sends no ``repeat``: its default without
-        chords, 0 (fresh) with them."""
+        """What the engine does for an infill that sends no ``repeat`` (with chords, it
+        continues only the bars that repeat with the gap's own chords)."""
+        return float(self._limits.default_repeat)
+
+    def _chords_typed(self) -> bool:
         progression = self.chords_editor.progression
-        return 0.0 if progression is not None and progression.n_bars else float(
-            self._limits.default_repeat)
+        return progression is not None and bool(progression.n_bars)
 
     def _update_repeat_control(self) -> None:
         """Continue repeated figures needs infill and an engine that lists ``repeat``; on
@@ -1799,10 +1801,9 @@ class PanelWindow(QMainWindow):
         elif not infill:
             text = "Continue repeated figures: for Infill."
         elif auto:
-            text = ("Continue repeated figures: auto (with chords: fresh)"
-                    if self._repeat_default() == 0 else
-                    f"Continue repeated figures: auto ({self._repeat_default():g} without "
-                    "chords)")
+            text = (f"Continue repeated figures: auto ({self._repeat_default():g}"
+                    + ("; with chords: where they repeat too)" if self._chords_typed()
+                       else ")"))
         else:
             value = self.repeat_slider.value() / _REPEAT_SCALE
             text = f"Continue repeated figures: {value:.2f}" + (" (fresh)" if value == 0 else "")
@@ -1816,7 +1817,7 @@ class PanelWindow(QMainWindow):
         if self._shown is None or self._shown.result.done.song is None:
             self._show_typed_chords()
         self._update_key_warning()
-        self._update_repeat_control()  # the engine's default follows the chords
+        self._update_repeat_control()  # the note says what chords change
 
     def _show_typed_chords(self) -> None:
         """The chord lane shows the typed progression (a song's result shows its own)."""

@@ -76,11 +76,11 @@ def test_infill_at_full_repeat_strength_continues_the_figure(pipeline):
     assert sorted(outside) == sorted(notes)
 
 
-def test_the_default_repeats_without_chords_and_not_with_them(pipeline):
+def test_the_default_repeats_and_given_chords_must_repeat_with_the_figure(pipeline):
     from engine.sampling import DEFAULT_REPEAT
 
     bars = BarRange(4, 8)
-    notes = clip(16, skip=(4, 8))
+    notes = clip(16, skip=(4, 8))  # a 2-bar figure: bars 5-8 repeat bars 3-4
 
     def infill(repeat=None, chords=None):
         return pipeline.infill(notes, n_bars=16, bars=bars, chords=chords,
@@ -89,9 +89,18 @@ def test_the_default_repeats_without_chords_and_not_with_them(pipeline):
     default, noise = infill(), infill(repeat=0.0)
     assert default.variations == infill(repeat=DEFAULT_REPEAT).variations
     assert default.nfe < noise.nfe  # it starts part of the way down the noise schedule
-    chords = parse_progression("C G C G C G C G C G C G C G C G")
-    assert infill(chords=chords).variations == infill(repeat=0.0, chords=chords).variations
-    assert infill(chords=chords).variations != infill(repeat=0.5, chords=chords).variations
+    # chords that repeat with the figure: the gap is drafted from the bars it repeats
+    along = parse_progression("C G C G C G C G C G C G C G C G")
+    drafted = infill(chords=along)
+    assert drafted.variations == infill(repeat=DEFAULT_REPEAT, chords=along).variations
+    assert drafted.variations != infill(repeat=0.0, chords=along).variations
+    assert drafted.nfe < infill(repeat=0.0, chords=along).nfe
+    # chords that do not (bar 5 is C, the bar it repeats Am): from noise, whatever the
+    # request's repeat, and not from the bars next to the gap either
+    across = parse_progression("C G Am F C G Am F C G Am F C G Am F")
+    fresh = infill(repeat=0.0, chords=across)
+    assert infill(chords=across).variations == fresh.variations
+    assert infill(repeat=1.0, chords=across).variations == fresh.variations
 
 
 def test_repeat_out_of_range_is_refused():

@@ -276,13 +276,15 @@ def test_continue_repeated_figures_is_an_infill_control(
     assert panel.repeat_auto_check.isChecked() and panel.repeat_slider.isEnabled()
     # the handle shows the engine's default
     assert panel.repeat_slider.value() / 20 == pytest.approx(DEFAULT_REPEAT)
-    assert panel.repeat_value.text() == (
-        f"Continue repeated figures: auto ({DEFAULT_REPEAT:g} without chords)")
+    assert panel.repeat_value.text() == f"Continue repeated figures: auto ({DEFAULT_REPEAT:g})"
     generate_and_wait(qtbot, panel)
     assert "repeat" not in last_params(fake_engine, "infill")  # untouched: the engine decides
-    panel.chords_editor.set_text("C G Am F")  # with chords the engine starts fresh
-    assert panel.repeat_slider.value() == 0
-    assert panel.repeat_value.text() == "Continue repeated figures: auto (with chords: fresh)"
+    panel.chords_editor.set_text("C G Am F")  # with chords: only bars whose chords repeat
+    assert panel.repeat_slider.value() / 20 == pytest.approx(DEFAULT_REPEAT)
+    assert panel.repeat_value.text() == (
+        f"Continue repeated figures: auto ({DEFAULT_REPEAT:g}; with chords: where they repeat too)")
+    generate_and_wait(qtbot, panel)
+    assert "repeat" not in last_params(fake_engine, "infill")
     panel.set_repeat(0.4)
     assert not panel.repeat_auto_check.isChecked()
     assert panel.repeat_value.text() == "Continue repeated figures: 0.40"
@@ -298,7 +300,8 @@ def test_continue_repeated_figures_is_an_infill_control(
     assert "repeat" not in last_params(fake_engine, "generate")
     panel.set_task("infill")
     panel.repeat_auto_check.setChecked(True)  # back to the engine's default
-    assert panel.repeat_slider.value() == 0 and panel.repeat is None
+    assert panel.repeat_slider.value() / 20 == pytest.approx(DEFAULT_REPEAT)
+    assert panel.repeat is None
 
 
 def test_density_and_repeat_are_off_for_an_engine_that_does_not_list_them(
