@@ -145,6 +145,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                              "nothing repeats: the bars next to the gap, at 0.4 of it; 0: "
                              f"from noise; default {DEFAULT_REPEAT:g}; with --chords only "
                              "bars that repeat with the gap's own chords are drafted)")
+    infill.add_argument("--register", choices=("auto", "on", "off"), default="auto",
+                        help="keep new notes within 5 semitones of the range of the bars "
+                             "around the gap (auto: on with --chords, off without)")
     _add_sampling_arguments(infill)
     infill.set_defaults(handler=run_infill)
 
@@ -196,7 +199,8 @@ def _options(args: argparse.Namespace) -> SamplingOptions:
         binarize={"auto": None, "on": True, "off": False}[args.projection],
         infer_chords=not getattr(args, "no_context_chords", False),
         below_melody=getattr(args, "below_melody", False), quality=args.quality,
-        register=False if getattr(args, "free_register", False) else None,
+        register=False if getattr(args, "free_register", False) else
+        {"auto": None, "on": True, "off": False}[getattr(args, "register", "auto")],
         density=args.density, repeat=repeat, guidance_below=args.guidance_below,
         candidates=args.candidates)
 

@@ -494,6 +494,15 @@ class PanelWindow(QMainWindow):
             "Accompany: new notes stay between C2 and the melody's highest note, where real "
             "piano parts play; untick to let them go anywhere")
         form.addRow("", self.piano_register_check)
+        self.clip_register_combo = QComboBox()
+        for text, value in (("auto", None), ("clip's range", True), ("anywhere", False)):
+            self.clip_register_combo.addItem(text, value)
+        self.clip_register_combo.setToolTip(
+            "Infill: keep new notes within 5 semitones of the range of the bars around the "
+            "gap (clip's range) or not (anywhere). Auto leaves it to the engine: the clip's "
+            "range with chords typed, anywhere without (there the bars the clip repeats "
+            "already keep the register)")
+        form.addRow("Infill range", self.clip_register_combo)
         form.addRow("", self.register_note)
         self._build_density_rows(form)
         self._build_repeat_rows(form)
@@ -790,10 +799,14 @@ class PanelWindow(QMainWindow):
 
     @property
     def piano_register(self) -> bool | None:
-        """``False`` when an accompaniment may go anywhere; ``None`` (not sent): the
-        engine's default (the piano's register), another task, or an engine that does not
-        read ``register``."""
-        if self.task != "accompany" or "register" not in self._engine_params:
+        """``register`` as sent: ``False`` when an accompaniment may go anywhere; for an
+        infill the Infill range choice; ``None`` (not sent): the engine's default, another
+        task, or an engine that does not read ``register``."""
+        if "register" not in self._engine_params:
+            return None
+        if self.task == "infill":
+            return self.clip_register_combo.currentData()
+        if self.task != "accompany":
             return None
         return None if self.piano_register_check.isChecked() else False
 
@@ -1734,6 +1747,8 @@ class PanelWindow(QMainWindow):
         self.below_melody_check.setEnabled(reads and melody)
         self.piano_register_check.setEnabled(
             self.task == "accompany" and "register" in self._engine_params)
+        self.clip_register_combo.setEnabled(
+            self.task == "infill" and "register" in self._engine_params)
         if not reads:
             note = "This engine cannot keep the accompaniment below the melody."
         elif not melody:
@@ -1923,6 +1938,8 @@ class PanelWindow(QMainWindow):
             self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
             self.piano_register_check.setChecked(
                 _bool(s.value("sampling/piano_register"), True))
+            self.clip_register_combo.setCurrentIndex(max(0, self.clip_register_combo.findText(
+                str(s.value("sampling/clip_register", "")))))
             self._load_density_repeat()
             for combo, key in ((self.sampler_combo, "sampling/sampler"),
                                (self.quality_combo, "sampling/quality")):  # fmt: skip
@@ -1978,6 +1995,7 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
         s.setValue("sampling/piano_register", self.piano_register_check.isChecked())
+        s.setValue("sampling/clip_register", self.clip_register_combo.currentText())
         s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")
         s.setValue("sampling/guidance_below", self.guidance_below_spin.value())
         s.setValue("sampling/candidates", self.candidates_spin.value())

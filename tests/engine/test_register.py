@@ -7,6 +7,7 @@ from engine.register import (
     PIANO_FLOOR,
     bar_floors,
     below_melody_mask,
+    context_register_mask,
     crossings,
     piano_register_mask,
 )
@@ -42,3 +43,13 @@ def test_the_piano_register_runs_from_c2_to_the_melodys_top_note() -> None:
     assert max(low) == 60  # a low "melody" still leaves up to middle C
     free = piano_register_mask([], 4)[0]
     assert free[PITCH_LOW + len(free) - 1 - PITCH_LOW] and not free[PIANO_FLOOR - 1 - PITCH_LOW]
+
+
+def test_the_context_register_spans_the_bars_near_the_gap_and_a_margin() -> None:
+    far = Note(0, 30, 4)  # 7 bars before the gap: outside the 6 bars looked at
+    near = [Note(7 * 16, 60, 4), Note(14 * 16, 72, 4)]
+    mask = context_register_mask([far, *near], (8 * 16, 12 * 16), 4, margin=5)
+    assert mask is not None and mask.shape[0] == 4
+    allowed = np.flatnonzero(mask[0]) + PITCH_LOW
+    assert allowed.min() == 55 and allowed.max() == 77 and (mask == mask[0]).all()
+    assert context_register_mask([far], (8 * 16, 12 * 16), 4) is None  # nothing near

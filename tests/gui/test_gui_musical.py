@@ -204,8 +204,15 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     panel.piano_register_check.setChecked(False)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["register"] is False
-    panel.set_task("infill")  # accompaniment only
+    panel.set_task("infill")  # the piano's range is accompaniment's; infill has its own
     assert not panel.piano_register_check.isEnabled() and panel.piano_register is None
+    assert panel.clip_register_combo.isEnabled()
+    generate_and_wait(qtbot, panel)
+    assert "register" not in last_params(fake_engine, "infill")  # auto: the engine decides
+    panel.clip_register_combo.setCurrentIndex(panel.clip_register_combo.findData(False))
+    generate_and_wait(qtbot, panel)
+    assert last_params(fake_engine, "infill")["register"] is False
+    panel.clip_register_combo.setCurrentIndex(0)
     panel.set_task("accompany")
     panel.piano_register_check.setChecked(True)
     assert panel.guidance_below_spin.text() == "default"
@@ -337,6 +344,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     first.pitch_set_combo.setCurrentIndex(first.pitch_set_combo.findData("chord"))
     first.guidance_below_spin.setValue(0.6)
     first.piano_register_check.setChecked(False)
+    first.clip_register_combo.setCurrentIndex(first.clip_register_combo.findData(True))
     first.candidates_spin.setValue(6)
     first.save_settings()
     second = PanelWindow(client=make_client(fake_engine.port), settings=settings)
@@ -350,6 +358,7 @@ def test_musical_controls_persist(qtbot, fake_engine: FakeEngine, settings: QSet
     assert second.pitch_set_combo.currentData() == "chord"
     assert second.guidance_below_spin.value() == pytest.approx(0.6)
     assert not second.piano_register_check.isChecked()
+    assert second.clip_register_combo.currentData() is True
     assert second.candidates_spin.value() == 6
     second.set_density(None)
     second.set_repeat(None)
