@@ -495,8 +495,8 @@ class PanelWindow(QMainWindow):
             "piano parts play; untick to let them go anywhere")
         form.addRow("", self.piano_register_check)
         self.clip_register_combo = QComboBox()
-        for text, value in (("auto", None), ("clip's range", True), ("anywhere", False)):
-            self.clip_register_combo.addItem(text, value)
+        for text, kept in (("auto", None), ("clip's range", True), ("anywhere", False)):
+            self.clip_register_combo.addItem(text, kept)
         self.clip_register_combo.setToolTip(
             "Infill: keep new notes within 5 semitones of the range of the bars around the "
             "gap (clip's range) or not (anywhere). Auto leaves it to the engine: the clip's "
