@@ -216,10 +216,11 @@ def _repeat_roll(context: Sequence[Note], n_bars: int, sources: Mapping[int, int
 def _same_chords(chords: Sequence[ChordSpan], n_bars: int, sources: Mapping[int, int]
                  ) -> bool:
     """Whether every bar of ``sources`` carries, step for step, the chords of the bar it
-    repeats (and there is one to repeat)."""
-    chroma, bass = chord_grid(chords, n_bars * STEPS_PER_BAR)
+    repeats (and there is one to repeat); ``chords`` loop as the sampler loops them."""
     if not sources:
         return False
+    chroma, bass = chord_grid(_loop_chords(chords, n_bars * STEPS_PER_BAR),
+                              n_bars * STEPS_PER_BAR)
     for bar, source in sources.items():
         to, frm = bar * STEPS_PER_BAR, source * STEPS_PER_BAR
         if not (np.array_equal(chroma[to:to + STEPS_PER_BAR], chroma[frm:frm + STEPS_PER_BAR])

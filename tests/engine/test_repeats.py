@@ -101,6 +101,18 @@ def test_the_default_repeats_and_given_chords_must_repeat_with_the_figure(pipeli
     fresh = infill(repeat=0.0, chords=across)
     assert infill(chords=across).variations == fresh.variations
     assert infill(repeat=1.0, chords=across).variations == fresh.variations
+    # a progression shorter than the clip loops before it is compared, as it plays: C G Am
+    # looped puts G on bar 11 and Am on bar 9, the bar it repeats (unlooped both are empty)
+    late = BarRange(10, 14)
+    notes_late = clip(16, skip=(10, 14))
+    three = parse_progression("C G Am")
+
+    def infill_late(repeat=None):
+        return pipeline.infill(notes_late, n_bars=16, bars=late, chords=three,
+                               options=SamplingOptions(seed=3, repeat=repeat))
+
+    assert infill_late().variations == infill_late(repeat=0.0).variations
+    assert infill_late().nfe == infill_late(repeat=0.0).nfe
 
 
 def test_repeat_out_of_range_is_refused():
