@@ -798,7 +798,7 @@ class PanelWindow(QMainWindow):
         return self.below_melody_check.isEnabled() and self.below_melody_check.isChecked()
 
     @property
-    def piano_register(self) -> bool | None:
+    def register(self) -> bool | None:
         """``register`` as sent: ``False`` when an accompaniment may go anywhere; for an
         infill the Infill range choice; ``None`` (not sent): the engine's default, another
         task, or an engine that does not read ``register``."""
@@ -937,7 +937,7 @@ class PanelWindow(QMainWindow):
             density=self.density,
             allowed=self.pitch_set,
             guidance_below=self.guidance_below,
-            register=self.piano_register,
+            register=self.register,
             candidates=self.candidates,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
@@ -1938,8 +1938,8 @@ class PanelWindow(QMainWindow):
             self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
             self.piano_register_check.setChecked(
                 _bool(s.value("sampling/piano_register"), True))
-            self.clip_register_combo.setCurrentIndex(max(0, self.clip_register_combo.findText(
-                str(s.value("sampling/clip_register", "")))))
+            self.clip_register_combo.setCurrentIndex(max(0, self.clip_register_combo.findData(
+                {"on": True, "off": False}.get(str(s.value("sampling/clip_register", ""))))))
             self._load_density_repeat()
             for combo, key in ((self.sampler_combo, "sampling/sampler"),
                                (self.quality_combo, "sampling/quality")):  # fmt: skip
@@ -1995,7 +1995,8 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
         s.setValue("sampling/piano_register", self.piano_register_check.isChecked())
-        s.setValue("sampling/clip_register", self.clip_register_combo.currentText())
+        s.setValue("sampling/clip_register",
+                   {True: "on", False: "off"}.get(self.clip_register_combo.currentData(), "auto"))
         s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")
         s.setValue("sampling/guidance_below", self.guidance_below_spin.value())
         s.setValue("sampling/candidates", self.candidates_spin.value())

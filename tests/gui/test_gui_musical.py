@@ -205,7 +205,7 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["register"] is False
     panel.set_task("infill")  # the piano's range is accompaniment's; infill has its own
-    assert not panel.piano_register_check.isEnabled() and panel.piano_register is None
+    assert not panel.piano_register_check.isEnabled() and panel.register is None
     assert panel.clip_register_combo.isEnabled()
     generate_and_wait(qtbot, panel)
     assert "register" not in last_params(fake_engine, "infill")  # auto: the engine decides
