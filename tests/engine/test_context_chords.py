@@ -54,6 +54,18 @@ def test_no_repetition_gives_no_chords():
     assert inferred.period_bars is None
 
 
+def test_a_loose_repeat_is_carried_too():
+    # bars 1-4 and 9-12 share only their first chord (2 of 8 half-bar pairs agree at a
+    # period of 8 bars; no other period agrees at all): still the best guess at the gap's
+    # harmony, so the gap takes the chords 8 bars after it
+    symbols = ["C", "G", "Am", "F", "", "", "", "", "C", "Dm", "Em", "Bb",
+               "Eb", "Ab", "Db", "Gb"]
+    inferred = infer_gap_chords(_clip(symbols, (4, 8)), n_bars=16, gap=(4, 8))
+    assert inferred.period_bars == 8 and inferred.agreement == 0.25
+    expected = parse_symbol("Eb")
+    assert _symbol_at(inferred.spans, 4 * BAR + 3) == (expected.root, expected.chroma)
+
+
 def test_too_little_context_gives_no_chords():
     inferred = infer_gap_chords(_clip(["C", "G", "C", "G"], (1, 3)), n_bars=4, gap=(1, 3))
     assert inferred.spans == ()
