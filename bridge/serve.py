@@ -315,24 +315,23 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
     does, and as a request to the OSC server in this process (until ``done``), the two
     paths interleaved so that a change in the machine's load hits both."""
     from bridge.worker import note_to_beats
-    from engine.bench import BusyProcesses, synthetic_clip
-    from engine.pipeline import BarRange, Pipeline, SamplingOptions
+    from engine.bench import BusyProcesses, synthetic_infill
+    from engine.pipeline import Pipeline, SamplingOptions
     from wire.protocol import RequestParams
 
     pipeline = Pipeline.load(None if model == "bundled" else Path(model), device="cpu",
                              threads=threads)
-    _, _, arrangement = synthetic_clip(8)
-    context = [note for note in arrangement if not 32 <= note.start < 96]
+    _, context, gap = synthetic_infill(8)
     beats = [note_to_beats(note) for note in context]
     engine = _LocalEngine(pipeline, timeout_s=60.0)
 
     def osc(seed: int) -> None:
-        engine.infill(f"m{seed}", beats, RequestParams(bars=(3, 6), clip_beats=32, seed=seed,
+        engine.infill(f"m{seed}", beats, RequestParams(bars=(gap.start + 1, gap.stop),
+                                                       clip_beats=32, seed=seed,
                                                        write_midi=False))
 
     def direct(seed: int) -> None:
-        pipeline.infill(context, n_bars=8, bars=BarRange(2, 6),
-                        options=SamplingOptions(seed=seed))
+        pipeline.infill(context, n_bars=8, bars=gap, options=SamplingOptions(seed=seed))
 
     times: dict[str, list[float]] = {"direct": [], "osc": []}
     try:

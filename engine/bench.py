@@ -48,7 +48,7 @@ from engine.baselines import rule_accompaniment
 from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
-from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS
+from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS, BarRange
 
 __all__ = [
     "BenchCase",
@@ -59,6 +59,7 @@ __all__ = [
     "peak_rss_mb",
     "run_case",
     "synthetic_clip",
+    "synthetic_infill",
 ]
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,15 @@ def synthetic_clip(n_bars: int) -> tuple[list[ChordSpan], list[Note], list[Note]
                    velocity=90) for b in range(n_bars) for i in range(4)]
     piano = list(rule_accompaniment(chords, lo=0, hi=n_bars * STEPS_PER_BAR, style="block"))
     return chords, melody, sorted(melody + piano)
+
+
+def synthetic_infill(n_bars: int) -> tuple[list[ChordSpan], list[Note], BarRange]:
+    """The benches' infill request on :func:`synthetic_clip`: (its chords, the arrangement
+    outside the gap, the gap: the middle half of the clip, bars n/4 to n - n/4)."""
+    chords, _, arrangement = synthetic_clip(n_bars)
+    gap = BarRange(n_bars // 4, n_bars - n_bars // 4)
+    lo, hi = gap.start * STEPS_PER_BAR, gap.stop * STEPS_PER_BAR
+    return chords, [n for n in arrangement if not lo <= n.start < hi], gap
 
 
 @dataclass(frozen=True)
@@ -190,18 +200,17 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
 
 
 def _call(pipeline: Any, case: BenchCase, seed: int) -> Any:
-    from engine.pipeline import BarRange, SamplingOptions
+    from engine.pipeline import SamplingOptions
 
-    chords, melody, arrangement = synthetic_clip(case.bars)
     options = SamplingOptions(guidance=case.guidance, in_key=case.in_key, key=Key(0, "major"),
                               steps=case.steps, seed=seed, variations=case.variations,
                               sampler=case.sampler, quality=case.quality,
                               guidance_below=case.guidance_below, candidates=case.candidates)
     if case.task == "infill":
-        lo, hi = case.bars // 4, case.bars - case.bars // 4
-        context = [n for n in arrangement if not lo * STEPS_PER_BAR <= n.start < hi * STEPS_PER_BAR]
-        return pipeline.infill(context, n_bars=case.bars, bars=BarRange(lo, hi),
+        chords, context, gap = synthetic_infill(case.bars)
+        return pipeline.infill(context, n_bars=case.bars, bars=gap,
                                chords=chords if case.chords else None, options=options)
+    chords, melody, _ = synthetic_clip(case.bars)
     return pipeline.accompany(chords, n_bars=case.bars, melody=melody, options=options)
 
 

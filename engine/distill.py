@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
 from engine.cache import load_cache
 from engine.checkpoint import (
@@ -66,15 +65,15 @@ from engine.samplers import ddim_step
 from engine.sampling import GUIDANCE_BELOW
 from engine.train import (
     Schedule,
-    WindowStream,
     batch_on,
     batch_tensors,
     choose_device,
-    default_workers,
     learning_rate,
     read_run_state,
+    resolve_workers,
     step_seed,
     weighted_mean,
+    window_batches,
     write_run_state,
 )
 
@@ -393,13 +392,10 @@ class Distiller:
                     config.guidance_below, config.batch_size, self.step, steps)
         if not self.history["valid"]:
             self._validation_point()
-        # each step's windows, a function of the step (engine.train.window_batch), made
-        # ahead by ``workers`` processes or here between steps
-        batches = iter(DataLoader(
-            WindowStream(self.sampler, config.batch_size, seed=config.seed, rank=0,
-                         first_step=self.step),
-            batch_size=None, num_workers=self.workers,
-            pin_memory=self.device.type == "cuda"))
+        # each step's windows, a function of the step (engine.train.window_batch)
+        batches = window_batches(self.sampler, config.batch_size, seed=config.seed, rank=0,
+                                 first_step=self.step, workers=self.workers,
+                                 device=self.device)
         window_loss, window_steps, window_start = 0.0, 0, time.monotonic()
         last = time.monotonic()
         while self.step < steps and time.monotonic() < deadline:
@@ -481,9 +477,7 @@ def run_command(args: argparse.Namespace) -> int:
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
             density_hints=args.density_hints, name=args.name)
     device = choose_device(args.device)
-    workers = args.workers if args.workers is not None else default_workers(device, 1)
-    if workers < 0:
-        raise InputError(f"--workers must be >= 0, got {workers}")
+    workers = resolve_workers(args.workers, device, 1)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +56,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CAPACITY = 12
 # Eager runs before a capture (CUDA's lazy initialisation and cuDNN's choices happen there).
 WARMUP_RUNS = 2
+# A WindowRequest's tensors, by field name (a graph keeps a static device copy of each)
+WINDOW_TENSORS = ("times", "known", "mask", "chroma", "bass", "melody", "rhythm", "allowed",
+                  "draft")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,31 @@ class WindowRequest:
         return guided_steps(self.times, scale=self.guidance, below=self.guidance_below,
                             conditional=self.has_chords)
 
+    def tensors(self, device: torch.device) -> dict[str, torch.Tensor]:
+        """This request's tensors (:data:`WINDOW_TENSORS` that are set) on ``device``."""
+        return {name: value.to(device) for name in WINDOW_TENSORS
+                if (value := getattr(self, name)) is not None}
+
+    def conditioning(self, values: Mapping[str, torch.Tensor], rows: int) -> Conditioning:
+        """The window's conditions for ``rows`` rows, from ``values`` (:meth:`tensors`, or a
+        graph's static copies of them), each expanded from the rows it holds (1, or
+        ``rows`` for a later window's known part)."""
+        device = values["known"].device
+
+        def expanded(name: str) -> torch.Tensor | None:
+            value = values.get(name)
+            return None if value is None else value.expand(rows, *value.shape[1:])
+
+        return Conditioning(
+            task=torch.full((rows,), self.task, dtype=torch.long, device=device),
+            known=expanded("known"), mask=expanded("mask"),
+            known_present=torch.full((rows,), float(self.has_known), device=device),
+            chroma=expanded("chroma"), bass=expanded("bass"), melody=expanded("melody"),
+            chords_present=torch.full((rows,), float(self.has_chords), device=device),
+            rhythm=expanded("rhythm"),
+            rhythm_present=None if self.rhythm is None else torch.ones(rows, device=device),
+        )
+
     def key(self) -> tuple:
         """What fixes the graph's kernels."""
         return (id(self.net), self.batch, self.task, tuple(self.known.shape),
@@ -107,12 +135,8 @@ class _Plan:
 
     def __init__(self, request: WindowRequest, device: torch.device) -> None:
         self.device = device
-        self.inputs: dict[str, torch.Tensor] = {}
-        for name in ("times", "known", "mask", "chroma", "bass", "melody", "rhythm",
-                     "allowed", "draft"):
-            value = getattr(request, name)
-            if value is not None:
-                self.inputs[name] = torch.empty(value.shape, dtype=value.dtype, device=device)
+        self.inputs = {name: torch.empty_like(value, device=device)
+                       for name, value in request.tensors(torch.device("cpu")).items()}
         self.noise = torch.empty((request.batch, *request.known.shape[1:]), device=device)
         self.guided = request.guided_steps()
         self.request = request  # the fixed parts: network, flags, scale
@@ -129,29 +153,12 @@ class _Plan:
     def body(self) -> torch.Tensor:
         """Step 3 on the static buffers: the sampling loop; returns the final estimate."""
         request, inputs, v = self.request, self.inputs, self.request.batch
-        device = self.device
-
-        def rows(name: str, n: int = v) -> torch.Tensor | None:
-            value = inputs.get(name)
-            return None if value is None else value.expand(n, *value.shape[1:])
-
-        def conditioning(n: int) -> Conditioning:
-            return Conditioning(
-                task=torch.full((n,), request.task, dtype=torch.long, device=device),
-                known=rows("known", n), mask=rows("mask", n),
-                known_present=torch.full((n,), float(request.has_known), device=device),
-                chroma=rows("chroma", n), bass=rows("bass", n), melody=rows("melody", n),
-                chords_present=torch.full((n,), float(request.has_chords), device=device),
-                rhythm=rows("rhythm", n),
-                rhythm_present=None if request.rhythm is None else torch.ones(n, device=device),
-            )
-
-        cond = conditioning(v)
+        cond = request.conditioning(inputs, v)
         known, mask = cond.known, cond.mask
         assert known is not None and mask is not None
         # The conditions' share of every pass, once a window and on the rows that differ
         # (one where the batch shares them): engine.model.EncodedConditions.
-        shared = conditioning(inputs["known"].shape[0])
+        shared = request.conditioning(inputs, inputs["known"].shape[0])
         encoded = request.net.encode(shared)
         plain = GuidedDenoiser(request.net, cond, encoded=encoded)
         guided_pair = GuidedDenoiser(
@@ -163,10 +170,10 @@ class _Plan:
                      if guider is not None else None for guider in (plain, guided_pair)]
         times = inputs["times"]
         x = self.noise
-        draft = rows("draft")
+        draft = inputs.get("draft")
         if draft is not None:  # SDEdit: the draft noised to the first time
             alpha, sigma = alpha_sigma(times[0])
-            x = alpha * draft + sigma * x
+            x = alpha * draft + sigma * x  # the draft's one row broadcasts over the batch
         x0 = x
         steps = len(self.guided)
         for i, guided in enumerate(self.guided):

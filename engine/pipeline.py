@@ -52,7 +52,7 @@ from engine.guidance import (
 )
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
-from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
+from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, DenoiserNet
 from engine.pianoroll import (
     N_PITCHES,
     STEPS_PER_BAR,
@@ -437,14 +437,14 @@ class Pipeline:
         without a graph sampler. The servers call it on CUDA after loading."""
         if self._graphs is None:
             return 0
-        from engine.bench import synthetic_clip  # the bench's synthetic clip
+        from engine.bench import synthetic_clip, synthetic_infill  # the benches' clip
 
         before = len(self._graphs)
-        chords, melody, arrangement = synthetic_clip(8)
-        context = [n for n in arrangement if not 2 * STEPS_PER_BAR <= n.start < 6 * STEPS_PER_BAR]
+        chords, context, gap = synthetic_infill(8)
+        _, melody, _ = synthetic_clip(8)
         options = SamplingOptions(seed=0)
-        self.infill(context, n_bars=8, bars=BarRange(2, 6), chords=chords, options=options)
-        self.infill(context, n_bars=8, bars=BarRange(2, 6), options=options)
+        self.infill(context, n_bars=8, bars=gap, chords=chords, options=options)
+        self.infill(context, n_bars=8, bars=gap, options=options)
         self.accompany(chords, n_bars=8, melody=melody, options=options)
         return len(self._graphs) - before
 
@@ -766,11 +766,6 @@ class Pipeline:
         nfe = 0
         eta = 1.0 if options.sampler == "ddpm" else 0.0  # DDPM = ancestral DDIM
         net, n_steps, guidance, guide_below = network
-        task_t = torch.full((v,), task, dtype=torch.long, device=device)
-
-        def tensor(a: np.ndarray) -> torch.Tensor:
-            return _host(a).to(device)
-
         for w_index, first in enumerate(windows):
             rows = slice(first * STEPS_PER_BAR, (first + window) * STEPS_PER_BAR)
 
@@ -790,51 +785,37 @@ class Pipeline:
             guided = guided_steps(times, scale=guidance, below=guide_below,
                                   conditional=has_chords)
             nfe += sum(2 if g else 1 for g in guided)
+            # Every row of the batch shares the conditions, and in the first window the
+            # known part too (later windows hold each variation's own bars): one row.
+            shared = slice(0, 1) if w_index == 0 else slice(None)
+            request = WindowRequest(
+                net=net, batch=v, task=task, times=times,
+                # as in training: known steps hold the roll, unknown steps hold 0
+                known=_host(state[shared, :, rows] * window_mask[shared, None, :, None]),
+                mask=_host(window_mask[shared]), has_known=has_known,
+                chroma=_host(chroma[None, rows]), bass=_host(bass[None, rows]),
+                has_chords=has_chords,
+                melody=None if melody_roll is None else _host(melody_roll[None, :, rows]),
+                rhythm=None if rhythm is None else _host(rhythm[None, rows]),
+                allowed=None if allowed is None else _host(allowed[rows]),
+                draft=None if draft is None else _host(draft[0][None, :, rows]),
+                guidance=guidance, guidance_below=guide_below, binarize=binarize)
             if self._graphs is not None and eta == 0.0:
-                # The window through a captured CUDA graph (engine.graphs). Every row of
-                # the batch shares the conditions, and in the first window the known
-                # part too (later windows hold each variation's own bars): one row.
-                shared = slice(0, 1) if w_index == 0 else slice(None)
-                x0 = self._graphs.sample(WindowRequest(
-                    net=net, batch=v, task=task, times=times,
-                    known=_host(state[shared, :, rows] * window_mask[shared, None, :, None]),
-                    mask=_host(window_mask[shared]), has_known=has_known,
-                    chroma=_host(chroma[None, rows]), bass=_host(bass[None, rows]),
-                    has_chords=has_chords,
-                    melody=None if melody_roll is None else _host(melody_roll[None, :, rows]),
-                    rhythm=None if rhythm is None else _host(rhythm[None, rows]),
-                    allowed=None if allowed is None else _host(allowed[rows]),
-                    draft=None if draft is None else _host(draft[0][None, :, rows]),
-                    guidance=guidance, guidance_below=guide_below, binarize=binarize),
-                    device_generator, on_step)
+                # the window through a captured CUDA graph (engine.graphs)
+                x0 = self._graphs.sample(request, device_generator, on_step)
             else:
-                # As in training: known steps hold the roll, unknown steps hold 0.
-                known_t = tensor(state[:, :, rows] * window_mask[:, None, :, None])
-                mask_t = tensor(window_mask)
-                cond = Conditioning(
-                    task=task_t,
-                    known=known_t,
-                    mask=mask_t,
-                    known_present=torch.full((v,), float(has_known), device=device),
-                    chroma=tensor(np.repeat(chroma[None, rows], v, axis=0)),
-                    bass=tensor(np.repeat(bass[None, rows], v, axis=0)),
-                    melody=None if melody_roll is None
-                    else tensor(np.repeat(melody_roll[None, :, rows], v, axis=0)),
-                    chords_present=torch.full((v,), float(has_chords), device=device),
-                    rhythm=None if rhythm is None
-                    else tensor(np.repeat(rhythm[None, rows], v, 0)),
-                    rhythm_present=None if rhythm is None else torch.ones(v, device=device),
-                )
+                values = request.tensors(device)
+                cond = request.conditioning(values, v)
+                assert cond.known is not None and cond.mask is not None
                 uncond = cond.without_chords() if has_chords and guidance != 1.0 else None
                 denoiser = denoiser_stack(
                     GuidedDenoiser(net, cond, uncond, guidance, below=guide_below),
-                    binarize=binarize, known=known_t, mask=mask_t,
-                    allowed=None if allowed is None else tensor(allowed[rows]))
+                    binarize=binarize, known=cond.known, mask=cond.mask,
+                    allowed=values.get("allowed"))
                 x_start = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES),
                                       generator=generator).to(device)
                 if draft is not None:
-                    start = np.repeat(draft[0][None, :, rows], v, axis=0)
-                    x_start = add_noise(tensor(start), x_start,
+                    x_start = add_noise(values["draft"].expand_as(x_start), x_start,
                                         torch.full((v,), 1.0 - draft[1], device=device))
                 with torch.inference_mode():
                     x0 = sample_ddim(denoiser, x_start, times,

@@ -292,6 +292,18 @@ class WindowStream(IterableDataset):
             yield batch_tensors(batch)
 
 
+def window_batches(
+    sampler: WindowSampler | MixedSampler, batch_size: int, *, seed: int, rank: int,
+    first_step: int, workers: int, device: torch.device,
+) -> Iterator[dict[str, torch.Tensor]]:
+    """The batches of steps ``first_step``, ``first_step + 1``, ... (:class:`WindowStream`),
+    made ahead by ``workers`` loader processes (0: here, between steps), pinned for CUDA."""
+    return iter(DataLoader(
+        WindowStream(sampler, batch_size, seed=seed, rank=rank, first_step=first_step),
+        batch_size=None, num_workers=workers, pin_memory=device.type == "cuda",
+    ))
+
+
 def progress_line(
     *,
     step: int,
@@ -562,14 +574,10 @@ class Trainer:
 
     def _loop(self, model: torch.nn.Module, max_steps: int | None, deadline: float) -> None:
         config = self.config
-        stream = WindowStream(
+        batches = window_batches(
             self.sampler, config.batch_size, seed=config.seed, rank=self.rank,
-            first_step=self.step,
+            first_step=self.step, workers=self.workers, device=self.device,
         )
-        batches = iter(DataLoader(
-            stream, batch_size=None, num_workers=self.workers,
-            pin_memory=self.device.type == "cuda",
-        ))
         ema_params: list[torch.Tensor] = list(self.ema.parameters())
         net_params: list[torch.Tensor] = list(self.net.parameters())
         loss_sum = torch.zeros((), device=self.device)
@@ -720,6 +728,14 @@ def default_workers(device: torch.device, world_size: int) -> int:
     return max(1, min(7, (cores or 2) // world_size - 1))
 
 
+def resolve_workers(requested: int | None, device: torch.device, world_size: int) -> int:
+    """``--workers``: the request, else :func:`default_workers`; InputError below 0."""
+    workers = requested if requested is not None else default_workers(device, world_size)
+    if workers < 0:
+        raise InputError(f"--workers must be >= 0, got {workers}")
+    return workers
+
+
 def _parse_model_config(text: str) -> ModelConfig:
     """``--model-config``: JSON (``'{"widths": [128, 192, 256]}'``) or a JSON file; keys
     left out take :class:`ModelConfig`'s defaults."""
@@ -821,9 +837,7 @@ def run_command(args: argparse.Namespace) -> int:
         if origin != str(_init_path(args.init_from)):
             raise InputError(f"--init-from: {run_dir} already exists and started from "
                              f"{origin or 'random weights'}")
-    workers = args.workers if args.workers is not None else default_workers(device, world_size)
-    if workers < 0:
-        raise InputError(f"--workers must be >= 0, got {workers}")
+    workers = resolve_workers(args.workers, device, world_size)
     if device.type == "cuda":
         torch.cuda.set_device(device)
         torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once

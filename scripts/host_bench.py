@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from engine.bench import machine_info, percentile, synthetic_clip
+from engine.bench import machine_info, percentile, synthetic_clip, synthetic_infill
 from engine.graphs import GraphSampler, WindowRequest
-from engine.pipeline import BarRange, Pipeline, Result, SamplingOptions
+from engine.pipeline import Pipeline, Result, SamplingOptions
 
 
 class StandIn(GraphSampler):
@@ -40,9 +40,8 @@ class StandIn(GraphSampler):
 
 
 def cases(pipeline: Pipeline) -> dict[str, Callable[[], Result]]:
-    chords, melody, arrangement = synthetic_clip(8)
-    context = [n for n in arrangement if not 2 * 16 <= n.start < 6 * 16]
-    gap = BarRange(2, 6)
+    chords, context, gap = synthetic_infill(8)
+    _, melody, _ = synthetic_clip(8)
     return {
         "8-bar infill given chords": lambda: pipeline.infill(
             context, n_bars=8, bars=gap, chords=chords, options=SamplingOptions(seed=1)),
