@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.bench import synthetic_clip
+from engine.bench import synthetic_clip, synthetic_infill
 from engine.graphs import GraphSampler, WindowRequest
 from engine.guidance import GuidedDenoiser, guided_steps
 from engine.model import Conditioning, DenoiserNet
 from engine.pianoroll import N_PITCHES
-from engine.pipeline import BarRange, Pipeline, SamplingOptions
+from engine.pipeline import Pipeline, SamplingOptions
 
 from .conftest import TINY
 
@@ -27,16 +27,15 @@ def pipelines(tiny_model_file: Path):
     graphed.close()
 
 
-CHORDS, MELODY, ARRANGEMENT = synthetic_clip(16)
-CONTEXT = [n for n in ARRANGEMENT if not 4 * 16 <= n.start < 12 * 16]
+CHORDS, CONTEXT, GAP = synthetic_infill(16)  # bars 5-12 of 16
+_, MELODY, _ = synthetic_clip(16)
 
 REQUESTS = {
     # guided at every step, one 16-bar window
-    "infill given chords": lambda p, o: p.infill(CONTEXT, n_bars=16, bars=BarRange(4, 12),
-                                                 chords=CHORDS, options=o),
+    "infill given chords": lambda p, o: p.infill(CONTEXT, n_bars=16, bars=GAP, chords=CHORDS,
+                                                 options=o),
     # from the draft of the bars the gap repeats: fewer steps, a noised start
-    "infill without chords": lambda p, o: p.infill(CONTEXT, n_bars=16, bars=BarRange(4, 12),
-                                                   options=o),
+    "infill without chords": lambda p, o: p.infill(CONTEXT, n_bars=16, bars=GAP, options=o),
     # guided only at t <= 0.6, a melody, the register projection, two 8-bar windows whose
     # second holds each variation's own first bars
     "accompaniment": lambda p, o: p.accompany(CHORDS, n_bars=14, melody=MELODY, options=o),
