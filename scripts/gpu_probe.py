@@ -1,0 +1,134 @@
+"""Where a request's time goes on a GPU: the whole request, the captured graph's replay
+alone, and the kernels one window's loop launches (counted from an eager run under the
+profiler), for the default requests on the benches' 8-bar clip. Also times loading and
+``Pipeline.warm_up``, the start-up a producer waits for on ``diffjam serve``.
+
+    python3 scripts/gpu_probe.py [--device cuda] [--repeats 30] [--json probe.json]
+
+Off CUDA it runs too (no replay, no kernels), which is how it is tried before a GPU is lent.
+"""
+
+import argparse
+import collections
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from engine.bench import machine_info, percentile, synthetic_clip, synthetic_infill
+from engine.graphs import GraphSampler
+from engine.pipeline import Pipeline, SamplingOptions
+
+
+def timed(fn, repeats: int, sync) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        sync()
+        began = time.perf_counter()
+        fn()
+        sync()
+        out.append((time.perf_counter() - began) * 1000.0)
+    return out
+
+
+def summary(ms: list[float]) -> dict:
+    return {"p50_ms": round(statistics.median(ms), 3), "p99_ms": round(percentile(ms, 99), 3),
+            "n": len(ms)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+
+    def sync() -> None:
+        if cuda:
+            torch.cuda.synchronize(device)
+
+    report: dict = {"machine": machine_info(), "device": str(device)}
+    began = time.perf_counter()
+    pipe = Pipeline.load(args.model, device=args.device)
+    report["load_ms"] = round((time.perf_counter() - began) * 1000.0, 1)
+    began = time.perf_counter()
+    report["warm_up_plans"] = pipe.warm_up()
+    report["warm_up_ms"] = round((time.perf_counter() - began) * 1000.0, 1)
+
+    chords, context, gap = synthetic_infill(8)
+    _, melody, _ = synthetic_clip(8)
+    cases = {
+        "infill given chords": lambda o: pipe.infill(context, n_bars=8, bars=gap,
+                                                     chords=chords, options=o),
+        "infill given chords, 8 variations": lambda o: pipe.infill(
+            context, n_bars=8, bars=gap, chords=chords,
+            options=SamplingOptions(seed=o.seed, variations=8)),
+        "infill without chords": lambda o: pipe.infill(context, n_bars=8, bars=gap, options=o),
+        "accompaniment": lambda o: pipe.accompany(chords, n_bars=8, melody=melody, options=o),
+    }
+    rows = {}
+    for label, call in cases.items():
+        row: dict = {}
+        first = time.perf_counter()
+        pipe._runner.call(lambda call=call: call(SamplingOptions(seed=1)))
+        row["first_ms"] = round((time.perf_counter() - first) * 1000.0, 1)
+        seeds = iter(range(2, 10_000))
+        row["request"] = summary(timed(
+            lambda call=call: pipe._runner.call(lambda: call(SamplingOptions(seed=next(seeds)))),
+            args.repeats, sync))
+        graphs = pipe._graphs
+        if graphs is not None and len(graphs):
+            # the plans this request used: the most recently used ones
+            plans = list(graphs._plans.values())
+            row["windows"] = []
+            for plan in plans[-4:]:
+                if plan.graph is None:
+                    continue
+                ms = pipe._runner.call(
+                    lambda plan=plan: timed(plan.run, args.repeats * 2, sync))
+                row["windows"].append({"batch": plan.request.batch,
+                                       "steps": len(plan.guided),
+                                       "guided": sum(plan.guided),
+                                       "replay": summary(ms)})
+        if cuda:
+            try:
+                row["kernels"] = pipe._runner.call(lambda call=call: count_kernels(pipe, call))
+            except Exception as err:  # the profiler is a diagnostic: keep the timings
+                row["kernels"] = {"error": repr(err)}
+        rows[label] = row
+        print(label, json.dumps(row), flush=True)
+    report["cases"] = rows
+    if cuda:
+        report["max_allocated_mib"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print("wrote", args.json)
+
+
+def count_kernels(pipe: Pipeline, call) -> dict:
+    """The CUDA kernels of one request run eagerly (the graphs hold the same kernels)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    saved = pipe._graphs
+    pipe._graphs = GraphSampler(saved.device, capture=False) if saved is not None else None
+    try:
+        call(SamplingOptions(seed=1))
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            call(SamplingOptions(seed=1))
+            torch.cuda.synchronize()
+    finally:
+        pipe._graphs = saved
+    names: collections.Counter = collections.Counter()
+    for event in prof.events():
+        if event.device_type == torch.autograd.DeviceType.CUDA:
+            names[event.name[:80]] += 1
+    return {"total": sum(names.values()), "top": names.most_common(25)}
+
+
+if __name__ == "__main__":
+    main()
