@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from engine.errors import UnsupportedMeterError
 
 __all__ = [
     "CHANNELS",
+    "DEFAULT_VELOCITY",
+    "NOTE_ORDER",
     "N_PITCHES",
     "PITCH_HIGH",
     "PITCH_LOW",
@@ -31,7 +34,9 @@ __all__ = [
     "PianoRoll",
     "TimeSignature",
     "UnsupportedMeterError",
+    "decode_roll",
     "density_hint",
+    "notes_from_arrays",
     "notes_to_roll",
     "roll_to_notes",
 ]
@@ -41,6 +46,7 @@ STEPS_PER_BAR = 16
 PITCH_LOW = 24  # C1, inclusive
 N_PITCHES = 80  # C1..G7 (24..103)
 PITCH_HIGH = PITCH_LOW + N_PITCHES - 1  # 103, inclusive
+DEFAULT_VELOCITY = 80  # a decoded note's velocity where the roll gives none
 CHANNELS = ("onset", "sustain", "velocity")
 
 _VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
@@ -110,10 +116,26 @@ class Note:
         if not 1 <= self.velocity <= 127:
             raise ValueError(f"Note.velocity must be 1..127, got {self.velocity}")
 
+    @classmethod
+    def trusted(cls, start: int, pitch: int, duration: int, velocity: int) -> Note:
+        """A note from Python ints the caller has already checked (a decoded roll's): the
+        same note as ``Note(...)`` without checking each field again."""
+        note = object.__new__(cls)
+        object.__setattr__(note, "start", start)
+        object.__setattr__(note, "pitch", pitch)
+        object.__setattr__(note, "duration", duration)
+        object.__setattr__(note, "velocity", velocity)
+        return note
+
     @property
     def end(self) -> int:
         """First step after the note (exclusive)."""
         return self.start + self.duration
+
+
+# A sort key giving notes their dataclass order (start, pitch, duration, velocity) without
+# comparing them field by field in Python.
+NOTE_ORDER = attrgetter("start", "pitch", "duration", "velocity")
 
 
 @dataclass(frozen=True)
@@ -182,7 +204,7 @@ def roll_to_notes(
     *,
     pitch_low: int = PITCH_LOW,
     threshold: float = 0.5,
-    default_velocity: int = 80,
+    default_velocity: int = DEFAULT_VELOCITY,
     offset: int = 0,
 ) -> list[Note]:
     """Decode a ``(3, n_steps, n_pitches)`` roll, or a ``(2, ...)`` one without the
@@ -201,24 +223,49 @@ def roll_to_notes(
             f"roll must have shape (3 or 2, n_steps, n_pitches), got "
             f"{getattr(data, 'shape', data)}"
         )
+    starts, pitches, durations = decode_roll(data, threshold=threshold)
+    if pitches.size and not (0 <= pitch_low + int(pitches.min())
+                             and pitch_low + int(pitches.max()) <= 127):
+        bad = int(pitches.min()) if pitch_low + int(pitches.min()) < 0 else int(pitches.max())
+        raise ValueError(f"roll column {bad} maps to MIDI pitch {pitch_low + bad}, "
+                         f"outside 0..127")
+    velocities = np.full(starts.shape, default_velocity, dtype=np.int64)
+    if len(data) == 3:
+        for i, (t, p, d) in enumerate(zip(starts.tolist(), pitches.tolist(),
+                                          durations.tolist(), strict=True)):
+            mean_velocity = float(data[2, t:t + d, p].mean())
+            if mean_velocity > 0:
+                velocities[i] = min(127, max(1, round(mean_velocity * 127)))
+    return notes_from_arrays(starts + offset, pitches + pitch_low, durations, velocities)
+
+
+def decode_roll(data: np.ndarray, *, threshold: float = 0.5
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The notes of a roll's onset and sustain channels (``data[0]``, ``data[1]``, each
+    (n_steps, n_pitches)) as arrays: each note's start step, pitch column and duration
+    in steps, ordered by start then column (:func:`roll_to_notes` reads them the same
+    way). A note lasts from its onset while the sustain holds and no new onset comes."""
     onset = data[0] > threshold
-    sustain = data[1] > threshold
-    n_steps = data.shape[1]
-    notes: list[Note] = []
-    starts_t, starts_p = np.nonzero(onset)
-    for t, p in zip(starts_t.tolist(), starts_p.tolist(), strict=True):
-        end = t + 1
-        while end < n_steps and sustain[end, p] and not onset[end, p]:
-            end += 1
-        mean_velocity = float(data[2, t:end, p].mean()) if len(data) == 3 else 0.0
-        velocity = round(mean_velocity * 127) if mean_velocity > 0 else default_velocity
-        velocity = min(127, max(1, velocity))
-        pitch = pitch_low + p
-        if not 0 <= pitch <= 127:
-            raise ValueError(f"roll column {p} maps to MIDI pitch {pitch}, outside 0..127")
-        notes.append(Note(start=t + offset, pitch=pitch, duration=end - t, velocity=velocity))
-    notes.sort()
-    return notes
+    n_steps = onset.shape[0]
+    # a step breaks the note sounding before it where its sustain is off or a new onset
+    # comes; each note ends at the first break after its onset (or the roll's end)
+    breaks = onset | ~(data[1] > threshold)
+    index = np.where(breaks, np.arange(n_steps)[:, None], n_steps)
+    next_break = np.minimum.accumulate(index[::-1], axis=0)[::-1]
+    next_break = np.concatenate([next_break[1:], np.full((1, onset.shape[1]), n_steps)])
+    starts, pitches = np.nonzero(onset)
+    return starts, pitches, next_break[starts, pitches] - starts
+
+
+def notes_from_arrays(starts: np.ndarray, pitches: np.ndarray, durations: np.ndarray,
+                      velocities: np.ndarray) -> list[Note]:
+    """Notes from integer arrays already known to be valid (starts >= 0, MIDI pitches,
+    durations >= 1, velocities 1..127), sorted; what a decoded roll makes, without
+    checking each note again."""
+    order = np.lexsort((velocities, durations, pitches, starts))
+    return [Note.trusted(*values) for values in zip(
+        starts[order].tolist(), pitches[order].tolist(), durations[order].tolist(),
+        velocities[order].tolist(), strict=True)]
 
 
 # The metre's weight of each 16th of a bar (downbeat, beats, 8ths, 16ths), mean 1: how a

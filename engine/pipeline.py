@@ -54,12 +54,16 @@ from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, DenoiserNet
 from engine.pianoroll import (
+    DEFAULT_VELOCITY,
     N_PITCHES,
+    NOTE_ORDER,
+    PITCH_LOW,
     STEPS_PER_BAR,
     Note,
+    decode_roll,
     density_hint,
+    notes_from_arrays,
     notes_to_roll,
-    roll_to_notes,
 )
 from engine.register import below_melody_mask, context_register_mask, piano_register_mask
 from engine.repeats import find_repeat, neighbour_guide
@@ -654,9 +658,12 @@ class Pipeline:
                 network=network, draft=draft, overlap=overlap,
                 batch=options.variations * candidates))
         # the notes that start in the target, held at most to its end
-        drawn = [roll_to_notes(roll[:, lo:hi], threshold=0.0, offset=lo) for roll in rolls]
-        chosen = list(range(len(drawn)))
+        decoded = [decode_roll(roll[:, lo:hi], threshold=0.0) for roll in rolls]
+        chosen = list(range(len(decoded)))
         if score is not None:
+            drawn = [notes_from_arrays(starts + lo, pitches + PITCH_LOW, durations,
+                                       np.full(starts.shape, DEFAULT_VELOCITY))
+                     for starts, pitches, durations in decoded]
             chosen, scores = choose(drawn, score, groups=options.variations)
             logger.debug("kept candidates %s of %d a variation by %s: %s (first drawn: %s)",
                          [i % candidates + 1 for i in chosen], candidates,
@@ -665,9 +672,13 @@ class Pipeline:
                          [_show_score(scores[i]) for i in range(0, len(drawn), candidates)])
         # The model has no velocity channel: the kept notes take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
-        variations = [tuple(sorted([*keep, *(
-            Note(n.start, n.pitch, n.duration, dynamics.velocity(n.start, n.pitch))
-            for n in drawn[i])])) for i in chosen]
+        variations = []
+        for i in chosen:
+            starts, pitches, durations = decoded[i]
+            starts, pitches = starts + lo, pitches + PITCH_LOW
+            new = notes_from_arrays(starts, pitches, durations,
+                                    dynamics.velocities(starts, pitches))
+            variations.append(tuple(sorted([*keep, *new], key=NOTE_ORDER)))
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
 

@@ -79,7 +79,8 @@ def main() -> None:
         row["first_ms"] = round((time.perf_counter() - first) * 1000.0, 1)
         seeds = iter(range(2, 10_000))
         row["request"] = summary(timed(
-            lambda call=call: pipe._runner.call(lambda: call(SamplingOptions(seed=next(seeds)))),
+            lambda call=call, seeds=seeds: pipe._runner.call(
+                lambda: call(SamplingOptions(seed=next(seeds)))),
             args.repeats, sync))
         graphs = pipe._graphs
         if graphs is not None and len(graphs):
@@ -98,7 +99,7 @@ def main() -> None:
         if cuda:
             try:
                 row["kernels"] = pipe._runner.call(lambda call=call: count_kernels(pipe, call))
-            except Exception as err:  # the profiler is a diagnostic: keep the timings
+            except Exception as err:  # noqa: BLE001 (a diagnostic: keep the timings)
                 row["kernels"] = {"error": repr(err)}
         rows[label] = row
         print(label, json.dumps(row), flush=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.dynamics import (
@@ -69,3 +70,14 @@ def test_the_profile_comes_from_the_part_then_the_melody_then_pop909() -> None:
     assert from_melody.level == 100 + PIANO_UNDER_MELODY
     assert from_melody.by_position == POP909_PIANO.by_position
     assert velocity_profile([], None, (0, 16)) is POP909_PIANO
+
+
+@pytest.mark.parametrize("level", [84.0, 3.5, 126.5, 200.0, -40.0])
+def test_velocities_at_once_are_each_notes_velocity(level: float) -> None:
+    profile = VelocityProfile(level=level, by_position=tuple(x / 2 for x in range(-8, 8)),
+                              by_register=(1.5, 0.0, -1.0, 0.5, 2.0, -5.5, -12.0))
+    steps, pitches = np.arange(0, 64 * 128, 64) % 997, np.arange(128)
+    got = profile.velocities(steps, pitches)
+    one_by_one = [profile.velocity(int(s), int(p))
+                  for s, p in zip(steps, pitches, strict=True)]
+    assert got.tolist() == one_by_one

@@ -157,3 +157,29 @@ def test_a_slice_of_a_roll_decodes_as_the_notes_that_start_in_it_held_to_its_end
     roll = notes_to_roll(notes, n_steps=32).data
     got = roll_to_notes(roll[:, 8:16], offset=8)
     assert [(n.start, n.pitch, n.duration) for n in got] == [(9, 64, 7)]
+
+
+def _decode_step_by_step(data: np.ndarray, threshold: float) -> list[Note]:
+    """roll_to_notes as it was written first: each onset's note followed step by step."""
+    onset, sustain = data[0] > threshold, data[1] > threshold
+    notes = []
+    for t, p in zip(*np.nonzero(onset), strict=True):
+        end = t + 1
+        while end < onset.shape[0] and sustain[end, p] and not onset[end, p]:
+            end += 1
+        mean = float(data[2, t:end, p].mean()) if len(data) == 3 else 0.0
+        velocity = min(127, max(1, round(mean * 127))) if mean > 0 else 80
+        notes.append(Note(int(t), int(PITCH_LOW + p), int(end - t), velocity))
+    return sorted(notes)
+
+
+@pytest.mark.parametrize("channels", [2, 3])
+def test_decoding_matches_following_each_note_step_by_step(channels: int) -> None:
+    rng = np.random.default_rng(channels)
+    for density in (0.02, 0.2, 0.6):
+        data = np.where(rng.random((channels, 48, N_PITCHES)) < density, 1.0, -1.0)
+        if channels == 3:
+            data[2] = rng.random((48, N_PITCHES))
+        got = roll_to_notes(data.astype(np.float32), threshold=0.0)
+        assert got == _decode_step_by_step(data, 0.0)
+        assert all(type(n.start) is int and type(n.velocity) is int for n in got)
