@@ -211,11 +211,20 @@ class EncodedConditions:
     the step-in-bar embedding, ``features`` (R, w0, T); their share of the pitch stem's
     first convolution, ``stem`` (R, c, T, P) or None; the presence flags' and task's
     embedding, ``emb`` (R, E). ``R`` is the batch, or 1 for conditions every row of the
-    batch shares (they broadcast)."""
+    batch shares (they broadcast).
+
+    Two parts depend on the window's length and the weights only, and are kept here so a
+    pass does not rebuild them (a CUDA graph replays every kernel of a pass): ``film``,
+    every FiLM layer's weight and bias stacked into one layer, the scales' bias raised
+    by 1, so one product gives each block's ``(1 + scale, shift)``
+    (:meth:`DenoiserNet.film_layer`); ``rotary``, the stem attention's rotation tables
+    ``(cos, sin)`` (T, D / 2) or None. Absent, a pass computes them itself."""
 
     features: torch.Tensor
     stem: torch.Tensor | None
     emb: torch.Tensor
+    film: tuple[torch.Tensor, torch.Tensor] | None = None
+    rotary: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def rows(self, n: int) -> EncodedConditions:
         """The same conditions as ``n`` rows (views where they are shared)."""
@@ -224,7 +233,7 @@ class EncodedConditions:
 
         return EncodedConditions(expand(self.features),
                                  None if self.stem is None else expand(self.stem),
-                                 expand(self.emb))
+                                 expand(self.emb), self.film, self.rotary)
 
     @staticmethod
     def stack(first: EncodedConditions, second: EncodedConditions, n: int
@@ -235,15 +244,22 @@ class EncodedConditions:
         return EncodedConditions(
             torch.cat([a.features, b.features]),
             None if a.stem is None or b.stem is None else torch.cat([a.stem, b.stem]),
-            torch.cat([a.emb, b.emb]))
+            torch.cat([a.emb, b.emb]), a.film, a.rotary)
 
 
-def _timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding of diffusion time t in [0, 1] (scaled by 1000 as in DDPM)."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / half)
+def _timestep_embedding(t: torch.Tensor, dim: int, freqs: torch.Tensor | None = None
+                        ) -> torch.Tensor:
+    """Sinusoidal embedding of diffusion time t in [0, 1] (scaled by 1000 as in DDPM);
+    ``freqs``: :func:`_timestep_freqs` of ``dim`` where the caller keeps them."""
+    if freqs is None:
+        freqs = _timestep_freqs(dim, t.device)
     angles = (t.float() * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def _timestep_freqs(dim: int, device: torch.device | None = None) -> torch.Tensor:
+    half = dim // 2
+    return torch.exp(-math.log(10000.0) * torch.arange(half, device=device) / half)
 
 
 def _zero_init(layer: nn.Conv1d | nn.Conv2d | nn.Linear) -> None:
@@ -251,6 +267,18 @@ def _zero_init(layer: nn.Conv1d | nn.Conv2d | nn.Linear) -> None:
     nn.init.zeros_(layer.weight)
     if layer.bias is not None:
         nn.init.zeros_(layer.bias)
+
+
+# A block's FiLM as it is applied: (1 + scale, shift), each (B, C)
+Film = tuple[torch.Tensor, torch.Tensor]
+
+
+def _film(layer: nn.Linear, emb: torch.Tensor | None) -> Film:
+    """One block's FiLM from the embedding through its own layer."""
+    if emb is None:
+        raise ValueError("a block needs the embedding or its FiLM")
+    scale, shift = layer(emb).chunk(2, dim=1)
+    return 1 + scale, shift
 
 
 class ResBlock(nn.Module):
@@ -267,10 +295,13 @@ class ResBlock(nn.Module):
         _zero_init(self.conv2)
         self.skip = nn.Conv1d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, emb: torch.Tensor | None = None,
+                film: Film | None = None) -> torch.Tensor:
+        """``film``: this block's ``(1 + scale, shift)`` (computed from ``emb`` when not
+        given)."""
+        scale, shift = film if film is not None else _film(self.film, emb)
         h = self.conv1(F.silu(self.norm1(x)))
-        scale, shift = self.film(emb)[:, :, None].chunk(2, dim=1)
-        h = self.norm2(h) * (1 + scale) + shift
+        h = torch.addcmul(shift[:, :, None], self.norm2(h), scale[:, :, None])
         h = self.conv2(self.dropout(F.silu(h)))
         return self.skip(x) + h
 
@@ -291,13 +322,22 @@ class TransformerBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-def _rotate(x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Rotary position embedding (Su et al. 2021, eq. 34) of x (N, heads, T, D) at
-    integer ``positions`` (T,): pairs of features turn by position x frequency."""
+def rotary_tables(steps: int, dim: int, device: torch.device
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rotation tables ``(cos, sin)``, each (steps, dim / 2), of rotary position
+    embedding (Su et al. 2021, eq. 34) at the positions 0..steps-1 in 16th steps, for
+    features of size ``dim``."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=device) / half)
+    angles = torch.arange(steps, device=device).float()[:, None] * freqs[None, :]
+    return angles.cos(), angles.sin()
+
+
+def _rotate(x: torch.Tensor, tables: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Rotary position embedding of x (..., T, D) by :func:`rotary_tables`: pairs of
+    features turn by position x frequency."""
     half = x.shape[-1] // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=x.device) / half)
-    angles = positions.float()[:, None] * freqs[None, :]  # (T, half)
-    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    cos, sin = tables[0].to(x.dtype), tables[1].to(x.dtype)
     a, b = x[..., :half], x[..., half:]
     return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
 
@@ -314,16 +354,19 @@ class PitchRowAttention(nn.Module):
         self.out = nn.Linear(channels, channels)
         _zero_init(self.out)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor,
+                rotary: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """``rotary``: :func:`rotary_tables` of this window (made here when not given)."""
         b, c, steps, p = h.shape
+        if rotary is None:
+            rotary = rotary_tables(steps, c // self.heads, h.device)
         rows = self.norm(h).permute(0, 3, 2, 1).reshape(b * p, steps, c)  # (B*P, T, C)
         # one contiguous copy: the rotation reads q and k 6x faster than through the
         # permuted view (the stem's largest cost after the attention itself)
-        q, k, v = self.qkv(rows).reshape(b * p, steps, 3, self.heads, c // self.heads
-                                         ).permute(2, 0, 3, 1, 4).contiguous()
-        positions = torch.arange(steps, device=h.device)
-        q, k = _rotate(q, positions), _rotate(k, positions)
-        a = F.scaled_dot_product_attention(q, k, v)  # (B*P, heads, T, D)
+        qkv = self.qkv(rows).reshape(b * p, steps, 3, self.heads, c // self.heads
+                                     ).permute(2, 0, 3, 1, 4).contiguous()
+        q, k = _rotate(qkv[:2], rotary)  # q and k turned together
+        a = F.scaled_dot_product_attention(q, k, qkv[2])  # (B*P, heads, T, D)
         a = self.out(a.transpose(1, 2).reshape(b * p, steps, c))
         return h + a.reshape(b, p, steps, c).permute(0, 3, 2, 1)
 
@@ -341,10 +384,13 @@ class PitchConvBlock(nn.Module):
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
         _zero_init(self.conv2)
 
-    def forward(self, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, emb: torch.Tensor | None = None,
+                film: Film | None = None) -> torch.Tensor:
+        """``film``: this block's ``(1 + scale, shift)`` (computed from ``emb`` when not
+        given)."""
+        scale, shift = film if film is not None else _film(self.film, emb)
         x = self.conv1(F.silu(self.norm1(h)))
-        scale, shift = self.film(emb)[:, :, None, None].chunk(2, dim=1)
-        x = self.norm2(x) * (1 + scale) + shift
+        x = torch.addcmul(shift[:, :, None, None], self.norm2(x), scale[:, :, None, None])
         return h + self.conv2(F.silu(x))
 
 
@@ -357,6 +403,8 @@ class DenoiserNet(nn.Module):
     """v-prediction network; see the module docstring for shapes."""
 
     pitch_class: torch.Tensor  # buffer of the pitch2d stem: each pitch's pitch class
+    time_freqs: torch.Tensor  # buffer: the time embedding's frequencies
+    film_offset: torch.Tensor  # buffer: 1 on the scales' bias of film_layer, else 0
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -383,6 +431,7 @@ class DenoiserNet(nn.Module):
             self.register_buffer(
                 "pitch_class", (torch.arange(p) + PITCH_LOW) % 12, persistent=False)
         self.step_in_bar = nn.Embedding(STEPS_PER_BAR, w0)
+        self.register_buffer("time_freqs", _timestep_freqs(w0), persistent=False)
         self.time_mlp = nn.Sequential(
             nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
         )
@@ -426,6 +475,36 @@ class DenoiserNet(nn.Module):
         self.out_norm = nn.GroupNorm(8, width)
         self.output = nn.Conv1d(width, 2 * p, 3, padding=1)
         _zero_init(self.output)
+        # the FiLM layers' outputs in one product (film_layer): 1 on the scales' bias
+        self.register_buffer("film_offset", torch.cat([
+            torch.cat([torch.ones(block.film.out_features // 2),
+                       torch.zeros(block.film.out_features // 2)])
+            for block in self.film_blocks()]), persistent=False)
+
+    def film_blocks(self) -> list[ResBlock | PitchConvBlock]:
+        """The blocks with a FiLM layer, in the order a pass runs them."""
+        stem = list(self.stem_blocks) if self.config.stem == "pitch2d" else []
+        down = [block for blocks in self.down for block in cast(nn.ModuleList, blocks)]
+        up = [block for blocks in self.up for block in cast(nn.ModuleList, blocks)]
+        return cast(list[ResBlock | PitchConvBlock], stem + down + up)
+
+    def film_layer(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every FiLM layer stacked into one (weight, bias), the scales' bias raised by 1:
+        ``F.linear(emb, *film_layer())`` is each block's ``(1 + scale, shift)`` in
+        :meth:`film_blocks` order."""
+        layers = [block.film for block in self.film_blocks()]
+        weight = torch.cat([layer.weight for layer in layers])
+        bias = torch.cat([layer.bias for layer in layers]) + self.film_offset
+        return weight, bias
+
+    def _films(self, emb: torch.Tensor, layer: tuple[torch.Tensor, torch.Tensor] | None
+               ) -> list[Film]:
+        """Each FiLM block's ``(1 + scale, shift)`` for ``emb`` from one product."""
+        weight, bias = layer if layer is not None else self.film_layer()
+        out = F.linear(emb, weight, bias)
+        sizes = [block.film.out_features for block in self.film_blocks()]
+        return [(part[:, :size // 2], part[:, size // 2:])
+                for part, size in zip(out.split(sizes, dim=1), sizes, strict=True)]
 
     @property
     def time_multiple(self) -> int:
@@ -485,7 +564,11 @@ class DenoiserNet(nn.Module):
             ], dim=1)  # the stem's input channels after the noisy roll's 2
             stem = F.conv2d(cells, self.stem_in.weight[:, 2:], self.stem_in.bias, padding=1)
         emb = self.flag_embed(flags) + self.task_embed(cond.task)
-        return EncodedConditions(h, stem, emb)
+        rotary = None
+        if self.config.stem == "pitch2d":
+            rotary = rotary_tables(steps, self.config.stem_channels // self.config.stem_heads,
+                                   device)
+        return EncodedConditions(h, stem, emb, self.film_layer(), rotary)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: Conditioning | None,
                 encoded: EncodedConditions | None = None) -> torch.Tensor:
@@ -501,19 +584,21 @@ class DenoiserNet(nn.Module):
             encoded = self.encode(cond, steps)
         h = F.conv1d(_per_step(x_t), self.input.weight[:, :2 * p], None, padding=1)
         h = h + encoded.features
-        emb = self.time_mlp(_timestep_embedding(t, self.config.widths[0])) + encoded.emb
+        emb = self.time_mlp(_timestep_embedding(t, self.config.widths[0], self.time_freqs)
+                            ) + encoded.emb
+        films = iter(self._films(emb, encoded.film))
         stem = None
         if self.config.stem == "pitch2d":
             assert encoded.stem is not None
             stem = F.conv2d(x_t, self.stem_in.weight[:, :2], None, padding=1) + encoded.stem
             for block, attention in zip(self.stem_blocks, self.stem_attention, strict=True):
-                stem = attention(block(stem, emb))
+                stem = attention(block(stem, film=next(films)), encoded.rotary)
             h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, -1, steps))
 
         skips = []
         for blocks, downsample in zip(self.down, self.downsample, strict=True):
             for block in cast(nn.ModuleList, blocks):
-                h = block(h, emb)
+                h = block(h, film=next(films))
                 skips.append(h)
             h = downsample(h)
         h = h.transpose(1, 2)
@@ -522,7 +607,7 @@ class DenoiserNet(nn.Module):
         h = h.transpose(1, 2)
         for blocks, upsample in zip(self.up, self.upsample, strict=True):
             for block in cast(nn.ModuleList, blocks):
-                h = block(torch.cat([h, skips.pop()], dim=1), emb)
+                h = block(torch.cat([h, skips.pop()], dim=1), film=next(films))
             h = upsample(h)
         h = F.silu(self.out_norm(h))
         out = self.output(h).reshape(b, 2, p, steps).permute(0, 1, 3, 2)  # (B, 2, T, P)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+import engine
 from engine.bench import machine_info, percentile, synthetic_clip, synthetic_infill
 from engine.graphs import GraphSampler
 from engine.pipeline import Pipeline, SamplingOptions
@@ -44,7 +45,16 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-tf32", action="store_true",
+                        help="cuDNN convolutions in plain float32 (torch's default lets them "
+                             "use TF32, which on the H200 picks NHWC kernels and a layout "
+                             "change around each convolution)")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="let cuDNN time its algorithms for each shape first")
     args = parser.parse_args()
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
+    if args.no_tf32:
+        torch.backends.cudnn.allow_tf32 = False
     device = torch.device(args.device)
     cuda = device.type == "cuda"
 
@@ -52,7 +62,11 @@ def main() -> None:
         if cuda:
             torch.cuda.synchronize(device)
 
-    report: dict = {"machine": machine_info(), "device": str(device)}
+    report: dict = {"machine": machine_info(), "device": str(device),
+                    "cudnn_tf32": torch.backends.cudnn.allow_tf32,
+                    "cudnn_benchmark": torch.backends.cudnn.benchmark,
+                    "engine": str(Path(engine.__file__).parent)}
+    print("engine from", report["engine"], "| cuDNN TF32", report["cudnn_tf32"], flush=True)
     began = time.perf_counter()
     pipe = Pipeline.load(args.model, device=args.device)
     report["load_ms"] = round((time.perf_counter() - began) * 1000.0, 1)
