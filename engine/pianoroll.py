@@ -121,10 +121,11 @@ class Note:
         """A note from Python ints the caller has already checked (a decoded roll's): the
         same note as ``Note(...)`` without checking each field again."""
         note = object.__new__(cls)
-        object.__setattr__(note, "start", start)
-        object.__setattr__(note, "pitch", pitch)
-        object.__setattr__(note, "duration", duration)
-        object.__setattr__(note, "velocity", velocity)
+        fields = note.__dict__  # a frozen dataclass's fields, written as its __init__ does
+        fields["start"] = start
+        fields["pitch"] = pitch
+        fields["duration"] = duration
+        fields["velocity"] = velocity
         return note
 
     @property
