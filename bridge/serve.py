@@ -90,6 +90,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="infills per path with --model (default 30)")
     bench.add_argument("--load", type=int, default=0,
                        help="busy processes beside the --model figures (default 0)")
+    add_device_argument(bench)
     add_threads_argument(bench)
     bench.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     bench.set_defaults(handler=run_bench)
@@ -308,8 +309,8 @@ def measure_round_trips(n: int) -> dict[str, dict[str, float]]:
     return {"status": _summary(status, 3), "infill_16_notes": _summary(infill, 3)}
 
 
-def measure_model_paths(model: str, n: int, *, load: int = 0,
-                        threads: int | None = None) -> dict[str, dict[str, float]]:
+def measure_model_paths(model: str, n: int, *, load: int = 0, threads: int | None = None,
+                        device: str = "cpu") -> dict[str, dict[str, float]]:
     """p50/p99/mean ms of an 8-bar infill (bars 3-6, the bench's synthetic clip, default
     settings, a new seed each time) called directly on the pipeline, as ``diffjam infill``
     does, and as a request to the OSC server in this process (until ``done``), the two
@@ -319,7 +320,7 @@ def measure_model_paths(model: str, n: int, *, load: int = 0,
     from engine.pipeline import Pipeline, SamplingOptions
     from wire.protocol import RequestParams
 
-    pipeline = Pipeline.load(None if model == "bundled" else Path(model), device="cpu",
+    pipeline = Pipeline.load(None if model == "bundled" else Path(model), device=device,
                              threads=threads)
     _, context, gap = synthetic_infill(8)
     beats = [note_to_beats(note) for note in context]
@@ -355,7 +356,8 @@ def run_bench(args: argparse.Namespace) -> int:
     figures = measure_round_trips(args.n)
     if args.model is not None:
         model = measure_model_paths(args.model, args.model_n, load=args.load,
-                                    threads=args.threads)
+                                    threads=args.threads,
+                                    device=str(resolve_device(args.device)))
         figures.update({f"infill_8_bars_{name}": row for name, row in model.items()})
     print(f"{'case':<22} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
     for name, row in figures.items():
@@ -366,7 +368,8 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"server over CLI (p50, 8-bar infill, {args.load} busy processes): {ratio:.2f}x")
         figures["server_over_cli_p50"] = {"ratio": round(ratio, 3), "load": args.load}
     if args.json is not None:
-        report = {"machine": {"cpus": os.cpu_count()}, "cases": figures}
+        device = str(resolve_device(args.device)) if args.model is not None else None
+        report = {"machine": {"cpus": os.cpu_count()}, "device": device, "cases": figures}
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
