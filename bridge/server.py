@@ -42,6 +42,7 @@ from bridge.chunks import CLOSED_MEMORY_S, ChunkAssembler, ReadyRequest
 from bridge.worker import Runner, Worker, error_code
 from engine.errors import ChordSymbolError, InputError
 from engine.harmony import parse_key
+from wire.osc import unpack_message
 from wire.protocol import (
     MAX_ERROR_TEXT,
     PROTOCOL_VERSION,
@@ -127,10 +128,18 @@ def _decode(data: bytes, out: list[DecodedMessage], *, depth: int) -> None:
             _decode(data[index : index + size], out, depth=depth + 1)
             index += size
         return
+    out.append(_decode_message(data))
+
+
+def _decode_message(data: bytes) -> DecodedMessage:
+    """One OSC message (not a bundle), or ProtocolError MALFORMED."""
     if not data.startswith(b"/"):
         raise _malformed("not an OSC message or bundle (must start with '/' or '#bundle')")
     if len(data) % 4:
         raise _malformed(f"OSC datagram length {len(data)} is not a multiple of 4")
+    fast = unpack_message(data)  # the protocol's own messages: numbers and strings
+    if fast is not None and fast[0].isprintable():
+        return DecodedMessage(*fast)
     try:
         address, index = osc_types.get_string(data, 0)
         tags = ""
@@ -149,7 +158,7 @@ def _decode(data: bytes, out: list[DecodedMessage], *, depth: int) -> None:
         raise _malformed(f"cannot decode OSC message: {err}") from err
     if not address.startswith("/") or not address.isprintable():
         raise _malformed("OSC address must be printable and start with '/'")
-    out.append(DecodedMessage(address, tags, args))
+    return DecodedMessage(address, tags, args)
 
 
 class _ControlThread:

@@ -61,6 +61,7 @@ from wire.limits import (
     Limits,
     Range,
 )
+from wire.osc import pack_message, unpack_message
 
 __all__ = [
     "CLIENT_SPECS",
@@ -202,9 +203,10 @@ class MessageSpec:
             if not self.repeat:
                 if not rest:
                     return True
-            elif len(rest) % len(self.repeat) == 0 and all(
-                _tags_fit(rest[k : k + len(self.repeat)], self.repeat)
-                for k in range(0, len(rest), len(self.repeat))
+            elif len(rest) % len(self.repeat) == 0 and (
+                rest == self.repeat * (len(rest) // len(self.repeat))  # the usual case
+                or all(_tags_fit(rest[k : k + len(self.repeat)], self.repeat)
+                       for k in range(0, len(rest), len(self.repeat)))
             ):
                 return True
         return False
@@ -943,11 +945,15 @@ def _build(address: str, tags: str, args: Sequence[Any]) -> bytes:
     """One OSC message with the spec's ``tags`` (never guessed from Python types)."""
     if len(tags) != len(args):
         raise ValueError(f"{address}: {len(args)} args for tags {tags!r}")
+    if any(isinstance(value, bool) for value in args):
+        raise TypeError("the protocol sends booleans inside JSON, never as OSC args")
+    values = [float(value) if tag == "f" else value for tag, value in zip(tags, args, strict=True)]
+    packed = pack_message(address, tags, values)
+    if packed is not None:
+        return packed
     builder = OscMessageBuilder(address)
-    for tag, value in zip(tags, args, strict=True):
-        if isinstance(value, bool):
-            raise TypeError("the protocol sends booleans inside JSON, never as OSC args")
-        builder.add_arg(float(value) if tag == "f" else value, tag)
+    for tag, value in zip(tags, values, strict=True):
+        builder.add_arg(value, tag)
     return builder.build().dgram
 
 
@@ -1305,6 +1311,9 @@ def decode(datagram: bytes) -> list[Event]:
 
     Raises :class:`ReplyError` naming the address and what was wrong: an unknown address,
     tags other than :data:`ENGINE_SPECS`' (an ``i`` stands for an ``f``), a bad value."""
+    message = unpack_message(datagram)
+    if message is not None:
+        return [_event(message[0], message[2], message[1])]
     try:
         packet = OscPacket(datagram)
     except ParseError as err:
@@ -1313,12 +1322,14 @@ def decode(datagram: bytes) -> list[Event]:
             for timed in packet.messages]
 
 
-def _event(address: str, args: list[Any]) -> Event:
+def _event(address: str, args: list[Any], tags: str | None = None) -> Event:
+    """``tags``: the datagram's own, where it was read with them (else from ``args``)."""
     decoder = _DECODERS.get(address)
     if decoder is None:
         raise ReplyError(f"unexpected address {address}")
-    tags = "".join("s" if isinstance(a, str) else "i" if isinstance(a, int) else "f"
-                   for a in args)
+    if tags is None:
+        tags = "".join("s" if isinstance(a, str) else "i" if isinstance(a, int) else "f"
+                       for a in args)
     if not ENGINE_SPECS[address].matches(tags):
         raise ReplyError(f"{address} takes type tags {ENGINE_SPECS[address].describe()}, got "
                          f"{tags!r}")
