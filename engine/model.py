@@ -250,14 +250,16 @@ class EncodedConditions:
 def _timestep_embedding(t: torch.Tensor, dim: int, freqs: torch.Tensor | None = None
                         ) -> torch.Tensor:
     """Sinusoidal embedding of diffusion time t in [0, 1] (scaled by 1000 as in DDPM);
-    ``freqs``: :func:`_timestep_freqs` of ``dim`` where the caller keeps them."""
+    ``freqs``: :func:`_sinusoid_freqs` of ``dim`` where the caller keeps them."""
     if freqs is None:
-        freqs = _timestep_freqs(dim, t.device)
+        freqs = _sinusoid_freqs(dim, t.device)
     angles = (t.float() * 1000.0)[:, None] * freqs[None, :]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
-def _timestep_freqs(dim: int, device: torch.device | None = None) -> torch.Tensor:
+def _sinusoid_freqs(dim: int, device: torch.device | None = None) -> torch.Tensor:
+    """The dim / 2 frequencies of a sinusoidal embedding of size ``dim`` (Vaswani et al.
+    2017): the time embedding's and the rotary tables'."""
     half = dim // 2
     return torch.exp(-math.log(10000.0) * torch.arange(half, device=device) / half)
 
@@ -327,8 +329,7 @@ def rotary_tables(steps: int, dim: int, device: torch.device
     """The rotation tables ``(cos, sin)``, each (steps, dim / 2), of rotary position
     embedding (Su et al. 2021, eq. 34) at the positions 0..steps-1 in 16th steps, for
     features of size ``dim``."""
-    half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=device) / half)
+    freqs = _sinusoid_freqs(dim, device)
     angles = torch.arange(steps, device=device).float()[:, None] * freqs[None, :]
     return angles.cos(), angles.sin()
 
@@ -431,7 +432,7 @@ class DenoiserNet(nn.Module):
             self.register_buffer(
                 "pitch_class", (torch.arange(p) + PITCH_LOW) % 12, persistent=False)
         self.step_in_bar = nn.Embedding(STEPS_PER_BAR, w0)
-        self.register_buffer("time_freqs", _timestep_freqs(w0), persistent=False)
+        self.register_buffer("time_freqs", _sinusoid_freqs(w0), persistent=False)
         self.time_mlp = nn.Sequential(
             nn.Linear(w0, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
         )

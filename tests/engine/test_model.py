@@ -168,3 +168,21 @@ def test_conditions_encoded_once_give_every_pass_the_same_result():
         # and the split layers compute what one layer over everything computed
         torch.testing.assert_close(_one_layer_reference(net, x, t, cond(3)), each,
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_the_stacked_film_layer_gives_each_block_its_own_film():
+    from engine.model import _film
+
+    torch.manual_seed(0)
+    net = DenoiserNet(STEM).eval()
+    _randomise(net)
+    emb = torch.randn(3, net.time_mlp[-1].out_features)
+    with torch.no_grad():
+        stacked = net._films(emb, net.film_layer())
+        blocks = net.film_blocks()
+        assert len(stacked) == len(blocks) == len(net.stem_blocks) + sum(
+            len(level) for level in [*net.down, *net.up])
+        for (scale, shift), block in zip(stacked, blocks, strict=True):
+            own_scale, own_shift = _film(block.film, emb)
+            torch.testing.assert_close(scale, own_scale)
+            torch.testing.assert_close(shift, own_shift)
