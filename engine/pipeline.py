@@ -54,7 +54,6 @@ from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
 from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, DenoiserNet
 from engine.pianoroll import (
-    DEFAULT_VELOCITY,
     N_PITCHES,
     NOTE_ORDER,
     PITCH_LOW,
@@ -657,28 +656,24 @@ class Pipeline:
                 window_bars=window_bars or self.window_bars, binarize=binarize,
                 network=network, draft=draft, overlap=overlap,
                 batch=options.variations * candidates))
-        # the notes that start in the target, held at most to its end
-        decoded = [decode_roll(roll[:, lo:hi], threshold=0.0) for roll in rolls]
-        chosen = list(range(len(decoded)))
+        # The notes that start in the target, held at most to its end. The model has no
+        # velocity channel: they take the context's dynamics.
+        dynamics = velocity_profile(context, melody, (lo, hi))
+        drawn = []
+        for starts, pitches, durations in (decode_roll(roll[:, lo:hi], threshold=0.0)
+                                           for roll in rolls):
+            starts, pitches = starts + lo, pitches + PITCH_LOW
+            drawn.append(notes_from_arrays(starts, pitches, durations,
+                                           dynamics.velocities(starts, pitches)))
+        chosen = list(range(len(drawn)))
         if score is not None:
-            drawn = [notes_from_arrays(starts + lo, pitches + PITCH_LOW, durations,
-                                       np.full(starts.shape, DEFAULT_VELOCITY))
-                     for starts, pitches, durations in decoded]
             chosen, scores = choose(drawn, score, groups=options.variations)
             logger.debug("kept candidates %s of %d a variation by %s: %s (first drawn: %s)",
                          [i % candidates + 1 for i in chosen], candidates,
                          "chord fit" if kind != "infill" else "the top line and density",
                          [_show_score(scores[i]) for i in chosen],
                          [_show_score(scores[i]) for i in range(0, len(drawn), candidates)])
-        # The model has no velocity channel: the kept notes take the context's dynamics.
-        dynamics = velocity_profile(context, melody, (lo, hi))
-        variations = []
-        for i in chosen:
-            starts, pitches, durations = decoded[i]
-            starts, pitches = starts + lo, pitches + PITCH_LOW
-            new = notes_from_arrays(starts, pitches, durations,
-                                    dynamics.velocities(starts, pitches))
-            variations.append(tuple(sorted([*keep, *new], key=NOTE_ORDER)))
+        variations = [tuple(sorted([*keep, *drawn[i]], key=NOTE_ORDER)) for i in chosen]
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
 
