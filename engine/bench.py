@@ -42,18 +42,22 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.baselines import rule_accompaniment
 from engine.errors import InputError
 from engine.harmony import ChordSpan, Key, parse_symbol
 from engine.pianoroll import STEPS_PER_BAR, Note
-from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS, BarRange
+from engine.sampling import DEFAULT_GUIDANCE, DEFAULT_STEPS, BarRange, Result, SamplingOptions
+
+if TYPE_CHECKING:
+    from engine.pipeline import Pipeline
 
 __all__ = [
     "BenchCase",
     "BenchRow",
     "bench_cases",
+    "default_requests",
     "format_rows",
     "machine_info",
     "peak_rss_mb",
@@ -116,6 +120,30 @@ def synthetic_infill(n_bars: int) -> tuple[list[ChordSpan], list[Note], BarRange
     gap = BarRange(n_bars // 4, n_bars - n_bars // 4)
     lo, hi = gap.start * STEPS_PER_BAR, gap.stop * STEPS_PER_BAR
     return chords, [n for n in arrangement if not lo <= n.start < hi], gap
+
+
+def default_requests(pipeline: Pipeline, *, variations: bool = True
+                     ) -> dict[str, Callable[[int], Result]]:
+    """The default requests on the benches' 8-bar clip, by name, each a call taking its
+    seed: infill given chords, the same as 8 variations (left out with ``variations``
+    False), infill without chords and accompaniment under the melody, each at its
+    default candidates. What :meth:`engine.pipeline.Pipeline.warm_up` captures (the
+    one-sample ones) and ``scripts/host_bench.py`` and ``scripts/gpu_probe.py`` time."""
+    chords, context, gap = synthetic_infill(8)
+    _, melody, _ = synthetic_clip(8)
+
+    def infill(seed: int, *, given: bool = True, count: int = 1) -> Result:
+        return pipeline.infill(context, n_bars=8, bars=gap, chords=chords if given else None,
+                               options=SamplingOptions(seed=seed, variations=count))
+
+    requests: dict[str, Callable[[int], Result]] = {"8-bar infill given chords": infill}
+    if variations:
+        requests["... 8 variations"] = lambda seed: infill(seed, count=8)
+    requests["8-bar infill without chords (best of 8)"] = lambda seed: infill(seed,
+                                                                                given=False)
+    requests["8-bar accompaniment (best of 4)"] = lambda seed: pipeline.accompany(
+        chords, n_bars=8, melody=melody, options=SamplingOptions(seed=seed))
+    return requests
 
 
 @dataclass(frozen=True)

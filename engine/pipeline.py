@@ -433,22 +433,19 @@ class Pipeline:
         return out
 
     def warm_up(self) -> int:
-        """Make the graph sampler's plans for the default requests on an 8-bar clip
-        (infill given chords, infill without chords, accompaniment under a melody), so a
-        producer's first such request replays a CUDA graph instead of capturing one
-        (0.1-0.4 s a shape on the H200, docs/model-card.md). Returns the plans made; 0
-        without a graph sampler. The servers call it on CUDA after loading."""
+        """Make the graph sampler's plans for the default one-sample requests on an 8-bar
+        clip (:func:`engine.bench.default_requests`: infill given chords, infill without
+        chords, accompaniment under a melody), so a producer's first such request replays
+        a CUDA graph instead of capturing one (0.1-0.4 s a shape on the H200,
+        docs/model-card.md). Returns the plans made; 0 without a graph sampler. The
+        servers call it on CUDA after loading."""
         if self._graphs is None:
             return 0
-        from engine.bench import synthetic_clip, synthetic_infill  # the benches' clip
+        from engine.bench import default_requests  # the benches' clip
 
         before = len(self._graphs)
-        chords, context, gap = synthetic_infill(8)
-        _, melody, _ = synthetic_clip(8)
-        options = SamplingOptions(seed=0)
-        self.infill(context, n_bars=8, bars=gap, chords=chords, options=options)
-        self.infill(context, n_bars=8, bars=gap, options=options)
-        self.accompany(chords, n_bars=8, melody=melody, options=options)
+        for request in default_requests(self, variations=False).values():
+            request(0)
         return len(self._graphs) - before
 
     def close(self) -> None:

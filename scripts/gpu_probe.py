@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 
 import engine
-from engine.bench import machine_info, percentile, synthetic_clip, synthetic_infill
+from engine.bench import default_requests, machine_info, percentile
 from engine.graphs import GraphSampler
-from engine.pipeline import Pipeline, SamplingOptions
+from engine.pipeline import Pipeline
 
 
 def timed(fn, repeats: int, sync) -> list[float]:
@@ -74,27 +74,17 @@ def main() -> None:
     report["warm_up_plans"] = pipe.warm_up()
     report["warm_up_ms"] = round((time.perf_counter() - began) * 1000.0, 1)
 
-    chords, context, gap = synthetic_infill(8)
-    _, melody, _ = synthetic_clip(8)
-    cases = {
-        "infill given chords": lambda o: pipe.infill(context, n_bars=8, bars=gap,
-                                                     chords=chords, options=o),
-        "infill given chords, 8 variations": lambda o: pipe.infill(
-            context, n_bars=8, bars=gap, chords=chords,
-            options=SamplingOptions(seed=o.seed, variations=8)),
-        "infill without chords": lambda o: pipe.infill(context, n_bars=8, bars=gap, options=o),
-        "accompaniment": lambda o: pipe.accompany(chords, n_bars=8, melody=melody, options=o),
-    }
+    cases = default_requests(pipe)
     rows = {}
     for label, call in cases.items():
         row: dict = {}
         first = time.perf_counter()
-        pipe._runner.call(lambda call=call: call(SamplingOptions(seed=1)))
+        pipe._runner.call(lambda call=call: call(1))
         row["first_ms"] = round((time.perf_counter() - first) * 1000.0, 1)
         seeds = iter(range(2, 10_000))
         row["request"] = summary(timed(
             lambda call=call, seeds=seeds: pipe._runner.call(
-                lambda: call(SamplingOptions(seed=next(seeds)))),
+                lambda: call(next(seeds))),
             args.repeats, sync))
         graphs = pipe._graphs
         if graphs is not None and len(graphs):
@@ -132,9 +122,9 @@ def count_kernels(pipe: Pipeline, call) -> dict:
     saved = pipe._graphs
     pipe._graphs = GraphSampler(saved.device, capture=False) if saved is not None else None
     try:
-        call(SamplingOptions(seed=1))
+        call(1)
         with profile(activities=[ProfilerActivity.CUDA]) as prof:
-            call(SamplingOptions(seed=1))
+            call(1)
             torch.cuda.synchronize()
     finally:
         pipe._graphs = saved

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-from engine.bench import machine_info, percentile, synthetic_clip, synthetic_infill
+from engine.bench import default_requests, machine_info, percentile
 from engine.graphs import GraphSampler, WindowRequest
-from engine.pipeline import Pipeline, Result, SamplingOptions
+from engine.pipeline import Pipeline
 
 
 class StandIn(GraphSampler):
@@ -39,22 +39,6 @@ class StandIn(GraphSampler):
         return torch.where(mask, known, drawn.float() * 2.0 - 1.0)
 
 
-def cases(pipeline: Pipeline) -> dict[str, Callable[[], Result]]:
-    chords, context, gap = synthetic_infill(8)
-    _, melody, _ = synthetic_clip(8)
-    return {
-        "8-bar infill given chords": lambda: pipeline.infill(
-            context, n_bars=8, bars=gap, chords=chords, options=SamplingOptions(seed=1)),
-        "... 8 variations": lambda: pipeline.infill(
-            context, n_bars=8, bars=gap, chords=chords,
-            options=SamplingOptions(seed=1, variations=8)),
-        "8-bar infill without chords (best of 8)": lambda: pipeline.infill(
-            context, n_bars=8, bars=gap, options=SamplingOptions(seed=1)),
-        "8-bar accompaniment (best of 4)": lambda: pipeline.accompany(
-            chords, n_bars=8, melody=melody, options=SamplingOptions(seed=1)),
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -64,12 +48,12 @@ def main() -> int:
     pipeline._graphs = StandIn(torch.device("cpu"))  # the window's network part taken out
     rows = []
     try:
-        for name, call in cases(pipeline).items():
-            call()  # warm-up
+        for name, request in default_requests(pipeline).items():
+            request(1)  # warm-up
             times = []
             for _ in range(args.repeats):
                 began = time.perf_counter()
-                call()
+                request(1)
                 times.append(time.perf_counter() - began)
             rows.append({"case": name, "p50_ms": 1000 * statistics.median(times),
                          "p99_ms": 1000 * percentile(times, 99), "runs": len(times)})
