@@ -8,25 +8,15 @@
 #   OUT=/somewhere BASE=.gl/base bash scripts/gpu_ab.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-: "${OUT:?set OUT to the folder whose files come back}"
+source scripts/gpu_lease.sh
 BASE=${BASE:-.gl/base}
 REPEATS=${REPEATS:-30}
-export PYTHONUNBUFFERED=1
-mkdir -p "$OUT"
-exec > >(tee "$OUT/ab.log") 2>&1
-status=0
-began=$SECONDS
-stage() { echo "=== $1 ($((SECONDS - began)) s)"; }
-EXTRA=""
-if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl && EXTRA=":/tmp/site"
-fi
+lease_begin ab.log
 MODEL=engine/weights/diffjam-v5-fast2.safetensors
 probe() {  # probe <label> <pythonpath> [args]
     local label=$1 path=$2; shift 2
     stage "probe $label"
-    PYTHONPATH="$path$EXTRA" timeout 150 python3 scripts/gpu_probe.py --model "$MODEL" \
+    PYTHONPATH="$path$WHEELS" timeout 150 python3 scripts/gpu_probe.py --model "$MODEL" \
         --repeats "$REPEATS" --json "$OUT/probe-$label.json" "$@" 2>&1 \
         | grep -v "INFO engine" || status=1
 }
@@ -35,13 +25,11 @@ probe base "$BASE"
 probe now-fp32conv . --no-tf32
 probe now-cudnn-benchmark . --cudnn-benchmark
 probe now-again .
-export PYTHONPATH=".$EXTRA"
 stage "CUDA-graph tests"
 timeout 60 python3 -m pytest -q -p no:cacheprovider tests/engine/test_graphs.py 2>&1 | tail -3 \
     || status=1
 stage "bench on CUDA, graphs on and off"
-timeout 150 python3 -c 'import sys; from diffjam.cli import main; sys.exit(main(sys.argv[1:]))' \
-    bench --devices cuda --cuda-graphs on,off --bars 8 --steps 10 --variations 8 \
+timeout 150 "${DIFFJAM[@]}" bench --devices cuda --cuda-graphs on,off --bars 8 --steps 10 --variations 8 \
     --repeats 20 --no-reference --json "$OUT/bench-cuda.json" 2>&1 | grep -v "INFO" || status=1
 stage "done, status $status"
 exit $status

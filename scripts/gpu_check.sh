@@ -14,25 +14,12 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-: "${OUT:?set OUT to the folder whose files come back}"
+source scripts/gpu_lease.sh
 CACHE=${CACHE:-cache/pop909.npz}
 REPEATS=${REPEATS:-20}
-export PYTHONPATH=".${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-mkdir -p "$OUT"
-exec > >(tee "$OUT/check.log") 2>&1
-status=0
-began=$SECONDS
-stage() { echo "=== $1 ($((SECONDS - began)) s)"; }
-DIFFJAM=(python3 -c 'import sys; from diffjam.cli import main; sys.exit(main(sys.argv[1:]))')
-
-if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
-fi
+lease_begin check.log
 stage "machine"
-{ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
-  python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda)'
-  nproc; git log -1 --format='commit %h %s' 2>/dev/null || true; } 2>&1
+lease_machine
 
 stage "1. CUDA-graph tests"
 timeout 60 python3 -m pytest -q -p no:cacheprovider tests/engine/test_graphs.py 2>&1 | tail -5 \

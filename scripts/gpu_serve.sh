@@ -6,21 +6,11 @@
 #   OUT=/somewhere [DEVICE=cuda] bash scripts/gpu_serve.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-: "${OUT:?set OUT to the folder whose files come back}"
+source scripts/gpu_lease.sh
 DEVICE=${DEVICE:-cuda}
 JAM_MINUTES=${JAM_MINUTES:-3}
-export PYTHONUNBUFFERED=1 PYTHONPATH=".${PYTHONPATH:+:$PYTHONPATH}"
-mkdir -p "$OUT"
-exec > >(tee "$OUT/serve.log") 2>&1
-status=0
-began=$SECONDS
-stage() { echo "=== $1 ($((SECONDS - began)) s)"; }
-if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
-fi
-DIFFJAM=(python3 -c 'import sys; from diffjam.cli import main; sys.exit(main(sys.argv[1:]))')
-git log -1 --format='commit %h %s' 2>/dev/null || true
+lease_begin serve.log
+lease_machine
 
 stage "1. OSC server against the direct call"
 timeout 150 "${DIFFJAM[@]}" bench-osc --n 200 --model --model-n 50 --device "$DEVICE" \

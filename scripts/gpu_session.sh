@@ -23,7 +23,7 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
-: "${OUT:?set OUT to the folder whose files come back}"
+source scripts/gpu_lease.sh
 CACHE=${CACHE:-cache/pop909.npz}
 DEVICE=${DEVICE:-cuda}
 R1_MIN=${R1_MIN:-3.2}
@@ -32,22 +32,10 @@ BATCH=${BATCH:-256}
 WORKERS=${WORKERS:-7}
 REPEATS=${REPEATS:-30}
 RUNS=${RUNS:-.gl/runs}
-export PYTHONPATH=".${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-mkdir -p "$OUT" "$RUNS"
-exec > >(tee "$OUT/session.log") 2>&1  # at most 8 files come back: one log
-status=0
-began=$SECONDS
-stage() { echo "=== $1 ($((SECONDS - began)) s)"; }
-DIFFJAM=(python3 -c 'import sys; from diffjam.cli import main; sys.exit(main(sys.argv[1:]))')
-
-if ls .whl/*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-        --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
-fi
+lease_begin session.log
+mkdir -p "$RUNS"
 stage "machine"
-{ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv || true
-  python3 -c 'import torch, sys; print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda)'
-  nproc; } 2>&1
+lease_machine
 
 if [[ "$DEVICE" == cuda ]]; then
     stage "1. CUDA-graph tests"
