@@ -29,7 +29,7 @@ stage "CUDA-graph tests"
 timeout 60 python3 -m pytest -q -p no:cacheprovider tests/engine/test_graphs.py 2>&1 | tail -3 \
     || status=1
 stage "bench on CUDA, graphs on and off"
-timeout 150 "${DIFFJAM[@]}" bench --devices cuda --cuda-graphs on,off --bars 8 --steps 10 --variations 8 \
-    --repeats 20 --no-reference --json "$OUT/bench-cuda.json" 2>&1 | grep -v "INFO" || status=1
+timeout 150 "${DIFFJAM[@]}" bench --devices cuda --cuda-graphs on,off --bars 8 --steps 10 \
+    --variations 8 --repeats 20 --no-reference --json "$OUT/bench-cuda.json" 2>&1 | grep -v "INFO" || status=1
 stage "done, status $status"
 exit $status
