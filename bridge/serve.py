@@ -354,10 +354,10 @@ def run_bench(args: argparse.Namespace) -> int:
         raise InputError("--n and --model-n must be >= 1, --load >= 0")
     logging.getLogger("bridge").setLevel(logging.WARNING)  # one log line per request is noise
     figures = measure_round_trips(args.n)
-    if args.model is not None:
+    device = str(resolve_device(args.device)) if args.model is not None else None
+    if device is not None:
         model = measure_model_paths(args.model, args.model_n, load=args.load,
-                                    threads=args.threads,
-                                    device=str(resolve_device(args.device)))
+                                    threads=args.threads, device=device)
         figures.update({f"infill_8_bars_{name}": row for name, row in model.items()})
     print(f"{'case':<22} {'n':>6} {'p50 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
     for name, row in figures.items():
@@ -368,7 +368,6 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"server over CLI (p50, 8-bar infill, {args.load} busy processes): {ratio:.2f}x")
         figures["server_over_cli_p50"] = {"ratio": round(ratio, 3), "load": args.load}
     if args.json is not None:
-        device = str(resolve_device(args.device)) if args.model is not None else None
         report = {"machine": {"cpus": os.cpu_count()}, "device": device, "cases": figures}
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")

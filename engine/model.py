@@ -476,11 +476,12 @@ class DenoiserNet(nn.Module):
         self.out_norm = nn.GroupNorm(8, width)
         self.output = nn.Conv1d(width, 2 * p, 3, padding=1)
         _zero_init(self.output)
-        # the FiLM layers' outputs in one product (film_layer): 1 on the scales' bias
+        # the FiLM layers' outputs in one product (film_layer): each block's share of it,
+        # and 1 on the scales' bias
+        self.film_sizes = tuple(block.film.out_features for block in self.film_blocks())
         self.register_buffer("film_offset", torch.cat([
-            torch.cat([torch.ones(block.film.out_features // 2),
-                       torch.zeros(block.film.out_features // 2)])
-            for block in self.film_blocks()]), persistent=False)
+            torch.cat([torch.ones(size // 2), torch.zeros(size // 2)])
+            for size in self.film_sizes]), persistent=False)
 
     def film_blocks(self) -> list[ResBlock | PitchConvBlock]:
         """The blocks with a FiLM layer, in the order a pass runs them."""
@@ -503,9 +504,9 @@ class DenoiserNet(nn.Module):
         """Each FiLM block's ``(1 + scale, shift)`` for ``emb`` from one product."""
         weight, bias = layer if layer is not None else self.film_layer()
         out = F.linear(emb, weight, bias)
-        sizes = [block.film.out_features for block in self.film_blocks()]
         return [(part[:, :size // 2], part[:, size // 2:])
-                for part, size in zip(out.split(sizes, dim=1), sizes, strict=True)]
+                for part, size in zip(out.split(self.film_sizes, dim=1), self.film_sizes,
+                                      strict=True)]
 
     @property
     def time_multiple(self) -> int:
