@@ -169,10 +169,7 @@ def run_serve(args: argparse.Namespace) -> int:
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
-    if info.get("cuda_graphs"):
-        started = time.perf_counter()
-        log.info("captured %d CUDA graphs for the default requests in %.1f s",
-                 pipeline.warm_up(), time.perf_counter() - started)
+    pipeline.warm_up()  # on CUDA: the default requests' graphs, before the first one
     shelf = ModelShelf(pipeline, default_name=Path(info["path"]).stem, files=files,
                        load=load, max_loaded=args.max_loaded)
     info["models"] = shelf.names

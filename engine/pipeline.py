@@ -437,16 +437,19 @@ class Pipeline:
         clip (:func:`engine.bench.default_requests`: infill given chords, infill without
         chords, accompaniment under a melody), so a producer's first such request replays
         a CUDA graph instead of capturing one (0.1-0.4 s a shape on the H200,
-        docs/model-card.md). Returns the plans made; 0 without a graph sampler. The
-        servers call it on CUDA after loading."""
+        docs/model-card.md). Returns the plans made (and logs them); 0, at once, without a
+        graph sampler. ``diffjam serve`` and ``diffjam jam`` call it after loading."""
         if self._graphs is None:
             return 0
         from engine.bench import default_requests  # the benches' clip
 
-        before = len(self._graphs)
+        started, before = time.perf_counter(), len(self._graphs)
         for request in default_requests(self, variations=False).values():
             request(0)
-        return len(self._graphs) - before
+        made = len(self._graphs) - before
+        logger.info("captured %d CUDA graphs for the default requests in %.1f s", made,
+                    time.perf_counter() - started)
+        return made
 
     def close(self) -> None:
         """Stop the model thread (the pipeline cannot sample afterwards)."""

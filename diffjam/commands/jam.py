@@ -114,10 +114,7 @@ def _load_pipeline(model: Path | None, device: str, threads: int | None = None) 
     info = pipeline.info()
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
-    if info.get("cuda_graphs"):  # CUDA's own start and the first captures, before bar 1
-        started = time.perf_counter()
-        log.info("captured %d CUDA graphs in %.1f s", pipeline.warm_up(),
-                 time.perf_counter() - started)
+    pipeline.warm_up()  # on CUDA: CUDA's own start and the first captures, before bar 1
     return pipeline
 
 
