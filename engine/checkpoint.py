@@ -336,6 +336,35 @@ def teacher_path(student: Path, table: dict[str, Any]) -> Path:
                          f"it nor in {BUNDLED_MODEL.parent}: put the two files together")
 
 
+# The request kinds a student's ``info["distilled"]["students"]`` may hand to another
+# student of the same teacher (engine.pipeline.Pipeline._network_for's kinds).
+TASK_STUDENT_KINDS = ("infill", "infill_chords", "accompany", "generate")
+
+
+def task_students(student: Path, table: dict[str, Any]) -> dict[str, Path]:
+    """The other students a student file hands some request kinds to
+    (``table["students"]``: kind -> file name, e.g. ``{"infill_chords":
+    "diffjam-v5-fast3.safetensors"}``), each found beside it or in the bundled weights
+    folder. Raises ModelFileError for an unknown kind or a file that is nowhere."""
+    named = table.get("students") or {}
+    if not isinstance(named, dict):
+        raise ModelFileError(f"{student}: its distilled 'students' table is not a mapping")
+    found = {}
+    for kind, name in named.items():
+        if kind not in TASK_STUDENT_KINDS or not isinstance(name, str):
+            raise ModelFileError(f"{student}: its distilled 'students' table maps {kind!r} "
+                                 f"to {name!r}; kinds are {', '.join(TASK_STUDENT_KINDS)}")
+        for candidate in (student.parent / name, BUNDLED_MODEL.parent / name):
+            if candidate.is_file():
+                found[kind] = candidate
+                break
+        else:
+            raise ModelFileError(f"{student} runs {kind} requests with the student {name}, "
+                                 f"which is neither beside it nor in {BUNDLED_MODEL.parent}: "
+                                 "put the files together")
+    return found
+
+
 def full_model_path(path: str | os.PathLike[str]) -> Path:
     """The full model of a model file: the file itself, or the teacher a distilled student
     names. Training and distillation start from it (``--init-from bundled``, ``--teacher

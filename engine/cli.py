@@ -205,6 +205,10 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                         help="the teacher guides only at noise times t <= this, the "
                              "conditional prediction alone above (guidance in a limited "
                              "interval); the student learns that (default 1: every step)")
+    parser.add_argument("--guidance-above", type=float, default=0.0,
+                        help="and only at noise times t > this (default 0): with a student "
+                             "as the teacher (--teacher-substeps 1) and 0.8, a round that "
+                             "adds guidance at the student's first step alone")
     parser.add_argument("--chord-tones", action="store_true",
                         help="the teacher's steps keep accompaniment windows to the sounding "
                              "chord's tones, as the sampler does by default (the chord "

@@ -97,6 +97,8 @@ class DistillConfig:
     guidance: float = 4.0  # w: the teacher's classifier-free guidance scale
     # the teacher guides only at noise times t <= this (engine.guidance.GuidedDenoiser)
     guidance_below: float = 1.0
+    # and only at times t > this: the interval (guidance_above, guidance_below]
+    guidance_above: float = 0.0
     # the teacher's steps keep accompaniment windows with chords to the sounding chord's
     # tones (chord_tone_mask), as the sampler's default projection does
     chord_tones: bool = False
@@ -140,6 +142,9 @@ class DistillConfig:
         if self.guidance_below not in GUIDANCE_BELOW:
             raise InputError(f"--guidance-below must be in {GUIDANCE_BELOW}, got "
                              f"{self.guidance_below}")
+        if not 0.0 <= self.guidance_above < self.guidance_below:
+            raise InputError(f"--guidance-above must be in [0, --guidance-below), got "
+                             f"{self.guidance_above}")
         if self.batch_size < 1 or self.lr <= 0:
             raise InputError("--batch-size must be >= 1 and --lr > 0")
 
@@ -181,11 +186,12 @@ def chord_tone_mask(cond: Conditioning) -> torch.Tensor | None:
 def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor,
                   cond: Conditioning, *, guidance: float, substeps: int,
                   guidance_below: float = 1.0, chord_tones: bool = False,
-                  accompaniment_guidance: float | None = None) -> torch.Tensor:
+                  accompaniment_guidance: float | None = None,
+                  guidance_above: float = 0.0) -> torch.Tensor:
     """``substeps`` guided DDIM steps of the teacher from ``t`` to ``s`` (per example),
     with the known part written into every estimate (step 3 of the module docstring);
-    guidance only at times ``<= guidance_below``; with ``chord_tones`` every estimate is
-    also projected onto :func:`chord_tone_mask`, as the sampler does.
+    guidance only at times in ``(guidance_above, guidance_below]``; with ``chord_tones``
+    every estimate is also projected onto :func:`chord_tone_mask`, as the sampler does.
     ``accompaniment_guidance``: the scale in accompaniment windows (None: ``guidance``)."""
     if accompaniment_guidance is not None and accompaniment_guidance != guidance:
         accompaniment = cond.task == TASK_ACCOMPANIMENT
@@ -194,11 +200,12 @@ def teacher_steps(teacher: DenoiserNet, x_t: torch.Tensor, t: torch.Tensor, s: t
             if rows.any():
                 x_s[rows] = teacher_steps(
                     teacher, x_t[rows], t[rows], s[rows], cond.take(rows), guidance=scale,
-                    substeps=substeps, guidance_below=guidance_below, chord_tones=chord_tones)
+                    substeps=substeps, guidance_below=guidance_below, chord_tones=chord_tones,
+                    guidance_above=guidance_above)
         return x_s
     guided = cond.chroma is not None and guidance != 1.0
     denoiser: Any = GuidedDenoiser(teacher, cond, cond.without_chords() if guided else None,
-                                   guidance, below=guidance_below)
+                                   guidance, below=guidance_below, above=guidance_above)
     allowed = chord_tone_mask(cond) if chord_tones else None
     if allowed is not None:
         denoiser = InKeyProjection(denoiser, allowed)
@@ -269,6 +276,7 @@ class Distiller:
             x_s = teacher_steps(self.teacher, x_t, t, s, cond, guidance=config.guidance,
                                 substeps=config.teacher_substeps,
                                 guidance_below=config.guidance_below,
+                                guidance_above=config.guidance_above,
                                 chord_tones=config.chord_tones,
                                 accompaniment_guidance=config.accompaniment_guidance)
             target = student_target(x_t, x_s, t, s)
@@ -353,10 +361,13 @@ class Distiller:
         info["name"] = f"{match[1]}{int(match[2] or 1) + 1}"
         last = self.history["valid"][-1][1] if self.history["valid"] else None
         earlier = info["distilled"].pop("refined", None)  # the teacher's own round, if any
+        # the kinds the teacher handed to other students: the new round runs them itself
+        info["distilled"].pop("students", None)
         info["distilled"]["refined"] = {
             "from": Path(config.teacher).name,
             "steps": config.student_steps, "teacher_substeps": config.teacher_substeps,
             "guidance": config.guidance, "guidance_below": config.guidance_below,
+            "guidance_above": config.guidance_above,
             "accompaniment_guidance": config.accompaniment_guidance,
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
@@ -386,10 +397,11 @@ class Distiller:
         deadline = time.monotonic() + 60.0 * minutes if minutes else math.inf
         params: list[torch.Tensor] = list(self.student.parameters())
         ema_params: list[torch.Tensor] = list(self.ema.parameters())
-        logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g below t=%g), "
-                    "batch %d, from step %d to %d", config.teacher, config.student_steps,
+        logger.info("distilling %s into %d steps (teacher %d x %d at guidance %g at %g < t <= "
+                    "%g), batch %d, from step %d to %d", config.teacher, config.student_steps,
                     config.student_steps, config.teacher_substeps, config.guidance,
-                    config.guidance_below, config.batch_size, self.step, steps)
+                    config.guidance_above, config.guidance_below, config.batch_size,
+                    self.step, steps)
         if not self.history["valid"]:
             self._validation_point()
         # each step's windows, a function of the step (engine.train.window_batch)
@@ -470,7 +482,8 @@ def run_command(args: argparse.Namespace) -> int:
             cache=args.cache, teacher=teacher, student_steps=args.student_steps,
             teacher_substeps=args.teacher_substeps,
             guidance=args.guidance if args.guidance is not None else DEFAULT_GUIDANCE,
-            guidance_below=args.guidance_below, chord_tones=args.chord_tones,
+            guidance_below=args.guidance_below, guidance_above=args.guidance_above,
+            chord_tones=args.chord_tones,
             accompaniment_guidance=args.accompaniment_guidance,
             batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),

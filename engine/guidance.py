@@ -37,8 +37,10 @@ class GuidedDenoiser:
 
     ``below``: guidance only at noise times ``t <= below``, the conditional prediction
     alone above (guidance in a limited interval, Kynkaenniemi et al. 2024); 1 guides
-    every step. A step whose times all lie above it costs one pass. ``t`` may differ per
-    example (distillation): each example is guided by its own time.
+    every step. ``above``: and only at times ``t > above`` (0: down to the last step),
+    so the interval is ``(above, below]``. A step whose times all lie outside it costs
+    one pass. ``t`` may differ per example (distillation): each example is guided by
+    its own time.
     """
 
     net: DenoiserNet
@@ -48,6 +50,7 @@ class GuidedDenoiser:
     below: float = 1.0
     encoded: EncodedConditions | None = None
     encoded_uncond: EncodedConditions | None = None
+    above: float = 0.0
     _pair: EncodedConditions | None = field(default=None, init=False, repr=False,
                                             compare=False)
 
@@ -72,7 +75,7 @@ class GuidedDenoiser:
         """Whether a step at times ``t`` (B,) runs the guided pair (two passes a window)
         rather than the conditional pass alone."""
         return _guided_at(t, scale=self.scale, below=self.below,
-                          conditional=self.uncond is not None)
+                          conditional=self.uncond is not None, above=self.above)
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         uncond = self.uncond
@@ -82,7 +85,8 @@ class GuidedDenoiser:
         else:
             v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), None,
                                 self._encoded(steps, guided=True)).chunk(2)
-            scale = torch.where(t <= self.below, self.scale, 1.0).to(v_c.dtype)
+            inside = (t <= self.below) & (t > self.above)
+            scale = torch.where(inside, self.scale, 1.0).to(v_c.dtype)
             v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
         return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
 
@@ -176,19 +180,22 @@ def denoiser_stack(guider: GuidedDenoiser, *, binarize: bool, allowed: torch.Ten
     return Inpaint(denoiser, known, mask)
 
 
-def guided_steps(times: torch.Tensor, *, scale: float, below: float, conditional: bool
-                 ) -> tuple[bool, ...]:
+def guided_steps(times: torch.Tensor, *, scale: float, below: float, conditional: bool,
+                 above: float = 0.0) -> tuple[bool, ...]:
     """Per step of the schedule ``times`` (k + 1,), whether :class:`GuidedDenoiser` runs the
     guided pair there (two passes) rather than the conditional pass alone: only with a
-    scale other than 1, chords to drop (``conditional``) and a time at or below ``below``
+    scale other than 1, chords to drop (``conditional``) and a time in ``(above, below]``
     (the rule of :meth:`GuidedDenoiser.guides`)."""
-    return tuple(_guided_at(t, scale=scale, below=below, conditional=conditional)
-                 for t in times[:-1])
+    return tuple(_guided_at(t, scale=scale, below=below, conditional=conditional,
+                            above=above) for t in times[:-1])
 
 
-def _guided_at(t: torch.Tensor, *, scale: float, below: float, conditional: bool) -> bool:
+def _guided_at(t: torch.Tensor, *, scale: float, below: float, conditional: bool,
+               above: float = 0.0) -> bool:
     """Guidance runs at times ``t`` (any shape, compared in their dtype) when the scale is
-    not 1, there are conditions to drop, and some time is at or below ``below``."""
+    not 1, there are conditions to drop, and some time lies in ``(above, below]``."""
     if scale == 1.0 or not conditional:
         return False
-    return below >= 1.0 or bool((t <= below).any())
+    if above <= 0.0:
+        return below >= 1.0 or bool((t <= below).any())
+    return bool(((t <= below) & (t > above)).any())

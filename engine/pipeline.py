@@ -35,13 +35,14 @@ from engine.checkpoint import (
     BUNDLED_MODEL,
     distilled_info,
     load_model,
+    task_students,
     teacher_path,
 )
 from engine.context_chords import infer_gap_chords
 from engine.devices import inference_threads, resolve_device
 from engine.diffusion import add_noise
 from engine.dynamics import velocity_profile
-from engine.errors import BarRangeError, ClipTooLargeError, InputError
+from engine.errors import BarRangeError, ClipTooLargeError, InputError, ModelFileError
 from engine.graphs import GraphSampler, WindowRequest
 from engine.guidance import (
     ROW_PITCH_CLASS,
@@ -334,24 +335,32 @@ class Pipeline:
     A model file made by ``diffjam distill`` is a few-step *student*: it names its teacher
     (``info["distilled"]``), which is loaded from beside it. ``self.net`` is then the
     teacher, and the student runs the requests that ask for the default steps and the
-    guidance it was distilled at (``SamplingOptions.quality == "fast"``).
+    guidance it was distilled at (``SamplingOptions.quality == "fast"``). A student may
+    hand some request kinds to another student of the same teacher
+    (``info["distilled"]["students"]``: the bundled diffjam-v5-fast2 hands infill given
+    chords to diffjam-v5-fast3, a later round that does that one better and the rest
+    worse, docs/model-card.md), loaded from beside it into ``self.task_students``.
     """
 
     def __init__(self, net: DenoiserNet, info: dict[str, Any], *, device: torch.device,
                  path: Path, student: tuple[DenoiserNet, dict[str, Any]] | None = None,
                  runner: ModelThread | None = None,
                  leadsheet: tuple[LeadSheetNet, dict[str, Any]] | None = None,
-                 graphs: GraphSampler | None = None) -> None:
+                 graphs: GraphSampler | None = None,
+                 task_students: dict[str, tuple[DenoiserNet, dict[str, Any]]] | None = None
+                 ) -> None:
         self.net = net
         self.model_info = info
         self.device = device
         self.path = path
         self.window_bars = net.config.window_bars
         self.student = student
+        # request kind -> the student that runs it instead of ``student``
+        self.task_students = dict(task_students or {})
         # what an accompaniment asks for when the request names no density: the serving
         # file's measured default (info["accompany_density"]; 0: no hint, the model
         # chooses), else DEFAULT_ACCOMPANY_DENSITY
-        served = student[1] if student is not None else info
+        served = self.task_students.get("accompany", student or (net, info))[1]
         self.accompany_density = float(served.get("accompany_density",
                                                   DEFAULT_ACCOMPANY_DENSITY))
         self.leadsheet = leadsheet
@@ -384,30 +393,43 @@ class Pipeline:
         runner = ModelThread(threads)
         started = time.perf_counter()
 
-        def load() -> tuple[DenoiserNet, dict[str, Any], tuple | None]:
+        def load() -> tuple[DenoiserNet, dict[str, Any], tuple | None, dict[str, tuple]]:
             net, info = load_model(path, device=chosen)
             net.requires_grad_(False)
             table = distilled_info(info)
             if table is None:
-                return net, info, None
+                return net, info, None, {}
             teacher, teacher_info = load_model(teacher_path(path, table), device=chosen)
             teacher.requires_grad_(False)
+            others = {}
+            for kind, other_path in task_students(path, table).items():
+                other, other_info = load_model(other_path, device=chosen)
+                other_table = distilled_info(other_info)
+                if other_table is None or other_table["teacher"] != table["teacher"]:
+                    raise ModelFileError(f"{path} runs {kind} requests with {other_path.name}, "
+                                         f"which is not a student of {table['teacher']}")
+                others[kind] = (other.requires_grad_(False),
+                                {**other_info, "distilled": other_table})
             return teacher, {**teacher_info, "binarize": info.get(
-                "binarize", teacher_info.get("binarize"))}, (net, {**info, "distilled": table})
+                "binarize", teacher_info.get("binarize"))}, (net, {**info, "distilled": table}
+                                                             ), others
 
         try:
-            net, info, student = runner.call(load)
+            net, info, student, others = runner.call(load)
             sheet = None if sheet_path is None else runner.call(
                 functools.partial(load_leadsheet, sheet_path, chosen))
         except BaseException:
             runner.close()
             raise
-        logger.info("loaded %s on %s in %.2f s (%d CPU threads)%s", path.name, chosen,
+        logger.info("loaded %s on %s in %.2f s (%d CPU threads)%s%s", path.name, chosen,
                     time.perf_counter() - started, runner.threads,
-                    f", with its teacher {student[1]['distilled']['teacher']}" if student else "")
+                    f", with its teacher {student[1]['distilled']['teacher']}" if student else "",
+                    "".join(f"; {kind} by {other[1].get('name')}"
+                            for kind, other in others.items()))
         use_graphs = chosen.type == "cuda" if graphs is None else graphs
         return cls(net, info, device=chosen, path=path, student=student, runner=runner,
-                   leadsheet=sheet, graphs=GraphSampler(chosen) if use_graphs else None)
+                   leadsheet=sheet, graphs=GraphSampler(chosen) if use_graphs else None,
+                   task_students=others)
 
     def info(self) -> dict[str, Any]:
         out = {
@@ -427,6 +449,9 @@ class Pipeline:
                            "teacher": self.model_info.get("name")}
             if isinstance(table.get("tasks"), dict):
                 out["fast"]["tasks"] = [k for k, v in table["tasks"].items() if v]
+            if self.task_students:
+                out["fast"]["students"] = {kind: other[1].get("name")
+                                           for kind, other in self.task_students.items()}
         if self.leadsheet is not None:
             out["leadsheet"] = {"steps": self.leadsheet[1].get("steps"),
                                 "window_bars": self.leadsheet[0].config.window_bars}
@@ -844,19 +869,21 @@ class Pipeline:
         ``quality="fast"`` DDIM at the default steps and at the guidance (and guidance
         interval, ``SamplingOptions.guidance_below``: None takes the student's) the student
         learnt; else the full model at the request's settings (guidance below None: the
-        task's :data:`TEACHER_GUIDANCE_BELOW`, else every step)."""
+        task's :data:`TEACHER_GUIDANCE_BELOW`, else every step). The student is the one
+        :attr:`task_students` names for the kind (else for its task), else the file's."""
         teacher = (self.net, options.steps, options.guidance,
                    TEACHER_GUIDANCE_BELOW.get(task.partition("_")[0], 1.0)
                    if options.guidance_below is None else options.guidance_below)
         if self.student is not None and options.quality == "fast" and \
                 options.sampler == "ddim" and options.steps == DEFAULT_STEPS:
-            net, info = self.student
-            table = info["distilled"]
-            serves = table.get("tasks")
+            serves = self.student[1]["distilled"].get("tasks")
             # a refined kind (infill_chords) reads its task's entry when it has none
             if isinstance(serves, dict) and \
                     serves.get(task, serves.get(task.partition("_")[0])) is False:
                 return teacher
+            net, info = self.task_students.get(
+                task, self.task_students.get(task.partition("_")[0], self.student))
+            table = info["distilled"]
             below = float(table.get("guidance_below", 1.0))
             if abs(options.guidance - float(table["guidance"])) < 1e-6 and (
                     options.guidance_below is None

@@ -140,6 +140,55 @@ def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):
         Pipeline.load(lonely, device="cpu")
 
 
+def test_a_student_can_hand_a_request_kind_to_another_student(student_file, tiny_model_file,
+                                                              tmp_path):
+    # diffjam-v5-fast3 hands the accompaniment to diffjam-v5-fast2: here a second student
+    # (the first one's weights moved) hands it to the first
+    import shutil
+
+    from engine.checkpoint import load_model, save_model
+
+    for source in (tiny_model_file, student_file):
+        shutil.copy(source, tmp_path / source.name)
+    first = tmp_path / student_file.name
+    net, info = load_model(student_file)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for weight in net.parameters():
+            weight.add_(0.05 * torch.randn_like(weight))
+
+    def save(name: str, **table) -> Path:
+        save_model(tmp_path / name, net.state_dict(), net.config, dtype=torch.float32,
+                   info={**info, "name": "second", "distilled": {**info["distilled"], **table}})
+        return tmp_path / name
+
+    both = Pipeline.load(save("both.safetensors", students={"accompany": first.name}),
+                         device="cpu")
+    alone = Pipeline.load(save("alone.safetensors"), device="cpu")
+    before = Pipeline.load(first, device="cpu")
+    assert both.info()["fast"]["students"] == {"accompany": before.info()["model"]}
+    chords = parse_progression("C G Am F")
+
+    def accompany(pipeline: Pipeline) -> tuple:
+        return pipeline.accompany(chords, n_bars=4, options=SamplingOptions(seed=2)).variations
+
+    def infill(pipeline: Pipeline) -> tuple:
+        return pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                               options=SamplingOptions(seed=2)).variations
+
+    assert accompany(alone) != accompany(before)  # the two students differ
+    assert accompany(both) == accompany(before)
+    assert infill(both) == infill(alone)
+    assert both.accompany(chords, n_bars=4, options=SamplingOptions(
+        seed=2, quality="high")).nfe > 4  # --quality high: still the teacher
+    save("odd.safetensors", students={"melody": first.name})
+    with pytest.raises(ModelFileError, match="'melody'"):
+        Pipeline.load(tmp_path / "odd.safetensors", device="cpu")
+    first.unlink()
+    with pytest.raises(ModelFileError, match="accompany requests with the student"):
+        Pipeline.load(tmp_path / "both.safetensors", device="cpu")
+
+
 def test_sampling_runs_on_the_model_thread_with_its_thread_count(tiny_model_file):
     pipeline = Pipeline.load(tiny_model_file, device="cpu", threads=1)
     seen = []
@@ -371,6 +420,35 @@ def test_the_accompaniment_windows_can_learn_another_guidance_than_the_rest(tiny
         distill_config(Path("c.npz"), tiny_model_file, accompaniment_guidance=0.5)
 
 
+def test_the_teacher_can_guide_only_above_a_time(tiny_model_file):
+    # --guidance-above 0.8 on a 4-step grid: the first student step (t = 1) alone is guided
+    from engine.checkpoint import load_model
+    from engine.model import TASK_FULL, Conditioning
+    from engine.pianoroll import N_PITCHES
+
+    teacher, _ = load_model(tiny_model_file)
+    torch.manual_seed(3)
+    steps = 16 * teacher.config.window_bars
+    chroma = torch.zeros(4, steps, 12)
+    chroma[..., [0, 4, 7]] = 1.0
+    cond = Conditioning(task=torch.full((4,), TASK_FULL), chroma=chroma,
+                        bass=torch.zeros(4, steps, 12), chords_present=torch.ones(4))
+    x_t = torch.randn(4, 2, steps, N_PITCHES)
+    t, s = torch.tensor([1.0, 0.75, 1.0, 0.5]), torch.tensor([0.75, 0.5, 0.75, 0.25])
+
+    def run(guidance: float, above: float = 0.0) -> torch.Tensor:
+        return teacher_steps(teacher, x_t, t, s, cond, guidance=guidance, substeps=1,
+                             guidance_above=above)
+
+    first, plain, guided = run(2.0, above=0.8), run(1.0), run(2.0)
+    late = t <= 0.8
+    assert not torch.allclose(plain[~late], guided[~late], atol=1e-4)
+    torch.testing.assert_close(first[late], plain[late], atol=1e-5, rtol=0)
+    torch.testing.assert_close(first[~late], guided[~late], atol=1e-5, rtol=0)
+    with pytest.raises(InputError, match="guidance-above"):
+        distill_config(Path("c.npz"), tiny_model_file, guidance_above=1.0)
+
+
 def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
         tiny_cache, tiny_model_file, student_file, tmp_path):
     config = distill_config(tiny_cache, student_file, teacher_substeps=1, guidance=2.0,
@@ -386,10 +464,17 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
         tiny_model_file.name, first["steps"], first["guidance"])
     assert table["refined"]["from"] == student_file.name
     assert (table["refined"]["guidance"], table["refined"]["guidance_below"],
-            table["refined"]["accompaniment_guidance"]) == (2.0, 0.55, 1.0)
+            table["refined"]["guidance_above"],
+            table["refined"]["accompaniment_guidance"]) == (2.0, 0.55, 0.0, 1.0)
     assert table["refined"]["distill_steps"] == 1
     assert read_metadata(refined)[1]["name"] == read_metadata(student_file)[1]["name"] + "2"
-    # a round on top of that one: the next name, the earlier round kept under "before"
+    # a round on top of that one: the next name, the earlier round kept under "before",
+    # and the kinds its teacher handed to another student served by the new round itself
+    from engine.checkpoint import load_model, save_model
+
+    net, info = load_model(refined)
+    info["distilled"]["students"] = {"accompany": student_file.name}
+    save_model(refined, net.state_dict(), net.config, info=info, dtype=torch.float32)
     (tmp_path / "again").mkdir()
     Distiller(dataclasses.replace(config, teacher=str(refined)), tmp_path / "again").run(steps=1)
     _, again = read_metadata(tmp_path / "again" / "model.safetensors")
@@ -397,6 +482,7 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
     assert again["distilled"]["teacher"] == tiny_model_file.name
     assert again["distilled"]["refined"]["from"] == refined.name
     assert again["distilled"]["refined"]["before"]["from"] == student_file.name
+    assert "students" not in again["distilled"]
     # and serves as a student: the teacher is found beside it
     import shutil
     shutil.copy(tiny_model_file, tmp_path / "refined" / tiny_model_file.name)

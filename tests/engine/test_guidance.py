@@ -74,6 +74,23 @@ def test_guidance_interval_guides_each_example_by_its_own_time():
     torch.testing.assert_close(out, x0_from_v(x, v, t).clamp(-1, 1))
 
 
+def test_guidance_interval_with_a_lower_end_guides_only_above_it():
+    # (above, below] = (0.7, 1]: the first step of a 4-step grid alone
+    net = FakeNet()
+    cond, uncond = conds(2)
+    x = torch.zeros(2, 2, 16, 4)
+    denoiser = GuidedDenoiser(net, cond, uncond, scale=3.0, above=0.7)
+    low = torch.full((2,), 0.7)  # at the lower end: outside, one pass
+    torch.testing.assert_close(denoiser(x, low),
+                               x0_from_v(x, torch.ones_like(x), low).clamp(-1, 1))
+    assert net.batches == [2]
+    assert not denoiser.guides(low)
+    t = torch.tensor([0.5, 1.0])  # each example by its own time
+    v = torch.stack([torch.ones(2, 16, 4), torch.full((2, 16, 4), 3.0)])
+    torch.testing.assert_close(denoiser(x, t), x0_from_v(x, v, t).clamp(-1, 1))
+    assert net.batches[-1] == 4
+
+
 def test_in_key_projection_silences_every_disallowed_pitch():
     inner = lambda x, t: torch.ones_like(x)  # noqa: E731 - everything sounds
     allowed = torch.zeros(16, 4, dtype=torch.bool)
