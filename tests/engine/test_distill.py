@@ -26,6 +26,7 @@ from engine.distill import (
 )
 from engine.errors import InputError, ModelFileError
 from engine.harmony import parse_key, parse_progression
+from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning, DenoiserNet
 from engine.pianoroll import Note
 from engine.pipeline import BarRange, Pipeline, SamplingOptions
 from engine.samplers import sample_ddim
@@ -296,7 +297,6 @@ def test_a_second_round_starts_the_student_from_a_file_and_records_its_condition
 
 
 def test_the_chord_tone_mask_keeps_accompaniment_windows_to_the_sounding_chord():
-    from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning
     from engine.pianoroll import N_PITCHES, PITCH_LOW
 
     chroma = torch.zeros(3, 4, 12)
@@ -316,7 +316,6 @@ def test_the_chord_tone_mask_keeps_accompaniment_windows_to_the_sounding_chord()
 
 def test_a_chord_tone_teacher_puts_no_onset_outside_the_chord(tiny_model_file):
     from engine.checkpoint import load_model
-    from engine.model import TASK_ACCOMPANIMENT, Conditioning
     from engine.pianoroll import N_PITCHES
 
     teacher, _ = load_model(tiny_model_file)
@@ -392,19 +391,25 @@ def test_a_model_file_can_carry_its_own_default_accompaniment_density(student_fi
         DEFAULT_ACCOMPANY_DENSITY
 
 
-def test_the_accompaniment_windows_can_learn_another_guidance_than_the_rest(tiny_model_file):
+def chord_windows(model_file: Path, tasks: list[int]
+                  ) -> tuple[DenoiserNet, Conditioning, torch.Tensor]:
+    """The teacher of ``model_file``, windows of the ``tasks`` under a C major chord
+    throughout, and a noisy roll for each (seeded)."""
     from engine.checkpoint import load_model
-    from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, Conditioning
     from engine.pianoroll import N_PITCHES
 
-    teacher, _ = load_model(tiny_model_file)
+    teacher, _ = load_model(model_file)
     torch.manual_seed(3)
-    steps = 16 * teacher.config.window_bars
-    chroma = torch.zeros(4, steps, 12)
+    n, steps = len(tasks), 16 * teacher.config.window_bars
+    chroma = torch.zeros(n, steps, 12)
     chroma[..., [0, 4, 7]] = 1.0
-    cond = Conditioning(task=torch.tensor([TASK_ACCOMPANIMENT, TASK_FULL] * 2), chroma=chroma,
-                        bass=torch.zeros(4, steps, 12), chords_present=torch.ones(4))
-    x_t = torch.randn(4, 2, steps, N_PITCHES)
+    cond = Conditioning(task=torch.tensor(tasks), chroma=chroma, bass=torch.zeros(n, steps, 12),
+                        chords_present=torch.ones(n))
+    return teacher, cond, torch.randn(n, 2, steps, N_PITCHES)
+
+
+def test_the_accompaniment_windows_can_learn_another_guidance_than_the_rest(tiny_model_file):
+    teacher, cond, x_t = chord_windows(tiny_model_file, [TASK_ACCOMPANIMENT, TASK_FULL] * 2)
     t, s = torch.full((4,), 0.5), torch.full((4,), 0.25)
 
     def run(guidance: float, accompaniment: float | None = None) -> torch.Tensor:
@@ -422,18 +427,7 @@ def test_the_accompaniment_windows_can_learn_another_guidance_than_the_rest(tiny
 
 def test_the_teacher_can_guide_only_above_a_time(tiny_model_file):
     # --guidance-above 0.8 on a 4-step grid: the first student step (t = 1) alone is guided
-    from engine.checkpoint import load_model
-    from engine.model import TASK_FULL, Conditioning
-    from engine.pianoroll import N_PITCHES
-
-    teacher, _ = load_model(tiny_model_file)
-    torch.manual_seed(3)
-    steps = 16 * teacher.config.window_bars
-    chroma = torch.zeros(4, steps, 12)
-    chroma[..., [0, 4, 7]] = 1.0
-    cond = Conditioning(task=torch.full((4,), TASK_FULL), chroma=chroma,
-                        bass=torch.zeros(4, steps, 12), chords_present=torch.ones(4))
-    x_t = torch.randn(4, 2, steps, N_PITCHES)
+    teacher, cond, x_t = chord_windows(tiny_model_file, [TASK_FULL] * 4)
     t, s = torch.tensor([1.0, 0.75, 1.0, 0.5]), torch.tensor([0.75, 0.5, 0.75, 0.25])
 
     def run(guidance: float, above: float = 0.0) -> torch.Tensor:
