@@ -64,15 +64,10 @@ class VelocityProfile:
                              f"register offsets, got {len(self.by_position)} and "
                              f"{len(self.by_register)}")
 
-    def velocity(self, step: int, pitch: int) -> int:
-        """The velocity 1..127 of a note starting at ``step`` on ``pitch``."""
-        value = (self.level + self.by_position[step % STEPS_PER_BAR]
-                 + self.by_register[register_band(pitch)])
-        return min(127, max(1, round(value)))
-
     def velocities(self, steps: np.ndarray, pitches: np.ndarray) -> np.ndarray:
-        """:meth:`velocity` of each note (``steps`` and ``pitches`` int arrays) at once:
-        the same values (the sums in the same order, halves rounded to even)."""
+        """The velocity 1..127 of each note starting at ``steps`` on ``pitches`` (int
+        arrays): ``level`` + its position's offset + its :func:`register_band`'s offset,
+        rounded (halves to even)."""
         bands = np.clip(pitches // 12 - 2, 0, N_BANDS - 1)
         value = (self.level + np.asarray(self.by_position)[steps % STEPS_PER_BAR]
                  + np.asarray(self.by_register)[bands])

@@ -36,7 +36,8 @@ for sid in ids:
             real = np.array([n.velocity for n in gap], float)
             flat = np.full(len(gap), int(statistics.median(n.velocity for n in context)))
             profile = VelocityProfile.fit(context, near=(lo, hi))
-            fitted = np.array([profile.velocity(n.start, n.pitch) for n in gap], float)
+            fitted = profile.velocities(np.array([n.start for n in gap]),
+                                        np.array([n.pitch for n in gap])).astype(float)
             for name, pred in (("flat", flat), ("profile", fitted)):
                 both = pred.std() > 0 and real.std() > 0
                 corr = np.corrcoef(pred, real)[0, 1] if both else np.nan
