@@ -328,12 +328,22 @@ def teacher_path(student: Path, table: dict[str, Any]) -> Path:
     (how models ship), else in the bundled weights folder, else at the path stored when it
     was distilled. Raises ModelFileError when it is nowhere."""
     name = table["teacher"]
-    for candidate in (student.parent / name, BUNDLED_MODEL.parent / name,
-                      Path(str(table.get("teacher_path", "")))):
+    found = _companion(student, name, stored=str(table.get("teacher_path", "")))
+    if found is None:
+        raise ModelFileError(f"{student} is a few-step student of {name}, which is neither "
+                             f"beside it nor in {BUNDLED_MODEL.parent}: put the two files "
+                             "together")
+    return found
+
+
+def _companion(model: Path, name: str, *, stored: str = "") -> Path | None:
+    """The model file ``name`` that ``model`` names: beside it (how models ship), else in
+    the bundled weights folder, else at the path ``stored`` when it was made; None when
+    it is nowhere."""
+    for candidate in (model.parent / name, BUNDLED_MODEL.parent / name, Path(stored)):
         if candidate.name == name and candidate.is_file():
             return candidate
-    raise ModelFileError(f"{student} is a few-step student of {name}, which is neither beside "
-                         f"it nor in {BUNDLED_MODEL.parent}: put the two files together")
+    return None
 
 
 # The request kinds a student's ``info["distilled"]["students"]`` may hand to another
@@ -354,14 +364,12 @@ def task_students(student: Path, table: dict[str, Any]) -> dict[str, Path]:
         if kind not in TASK_STUDENT_KINDS or not isinstance(name, str):
             raise ModelFileError(f"{student}: its distilled 'students' table maps {kind!r} "
                                  f"to {name!r}; kinds are {', '.join(TASK_STUDENT_KINDS)}")
-        for candidate in (student.parent / name, BUNDLED_MODEL.parent / name):
-            if candidate.is_file():
-                found[kind] = candidate
-                break
-        else:
+        path = _companion(student, name)
+        if path is None:
             raise ModelFileError(f"{student} runs {kind} requests with the student {name}, "
                                  f"which is neither beside it nor in {BUNDLED_MODEL.parent}: "
                                  "put the files together")
+        found[kind] = path
     return found
 
 

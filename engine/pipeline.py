@@ -360,7 +360,7 @@ class Pipeline:
         # what an accompaniment asks for when the request names no density: the serving
         # file's measured default (info["accompany_density"]; 0: no hint, the model
         # chooses), else DEFAULT_ACCOMPANY_DENSITY
-        served = self.task_students.get("accompany", student or (net, info))[1]
+        served = self._student_for("accompany")[1] if student is not None else info
         self.accompany_density = float(served.get("accompany_density",
                                                   DEFAULT_ACCOMPANY_DENSITY))
         self.leadsheet = leadsheet
@@ -881,8 +881,7 @@ class Pipeline:
             if isinstance(serves, dict) and \
                     serves.get(task, serves.get(task.partition("_")[0])) is False:
                 return teacher
-            net, info = self.task_students.get(
-                task, self.task_students.get(task.partition("_")[0], self.student))
+            net, info = self._student_for(task)
             table = info["distilled"]
             below = float(table.get("guidance_below", 1.0))
             if abs(options.guidance - float(table["guidance"])) < 1e-6 and (
@@ -890,6 +889,14 @@ class Pipeline:
                     or abs(options.guidance_below - below) < 1e-6):
                 return net, int(table["steps"]), 1.0, 1.0
         return teacher
+
+    def _student_for(self, task: str) -> tuple[DenoiserNet, dict[str, Any]]:
+        """The student that runs ``task`` (a kind of :meth:`_network_for`): the one
+        :attr:`task_students` names for it, else for its task (infill_chords reads
+        infill), else the file's own. Only with a student loaded."""
+        assert self.student is not None
+        return self.task_students.get(
+            task, self.task_students.get(task.partition("_")[0], self.student))
 
     @staticmethod
     def _window_for(n_bars: int, window_bars: int) -> int:
