@@ -105,6 +105,12 @@ CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all no
 WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
+# Candidates the jam draws for each bar (engine.candidates: the best chord fit is played).
+# A one-shot accompaniment draws 8 (engine.pipeline.CANDIDATES_BY_TASK); the jam's bar has a
+# deadline, and on a CPU the batch costs in proportion: measured on the 2-core CPU, 1
+# thread, the jam's 4-bar window takes 212 ms (p50) with 4 and 350 ms with 8, against the
+# 500 ms (a quarter of a bar at 120 BPM) it has, before the DAW loads the CPU.
+JAM_CANDIDATES = 4
 
 
 class JamPipeline(Protocol):
@@ -128,8 +134,9 @@ class JamConfig:
     ``steps`` and ``seed`` go to the sampler (bar ``n`` uses ``seed + n``, modulo 2^63).
     ``context_bars``: bars of the player's notes the model sees before the new bar.
     Defaults and limits are :mod:`wire.limits`'; ``options`` is the
-    :class:`~engine.sampling.SamplingOptions` the sampling fields make (built, and so
-    checked, with the config; an unreadable key raises ChordSymbolError).
+    :class:`~engine.sampling.SamplingOptions` the sampling fields make, drawing
+    :data:`JAM_CANDIDATES` candidates a bar (built, and so checked, with the config; an
+    unreadable key raises ChordSymbolError).
     """
 
     input: str | None = None
@@ -168,7 +175,8 @@ class JamConfig:
                 f"jam context_bars must be {CONTEXT_BARS}, got {self.context_bars!r}")
         object.__setattr__(self, "options", SamplingOptions(
             guidance=self.guidance, in_key=self.in_key,
-            key=parse_key(self.key) if self.key else None, steps=self.steps, seed=self.seed))
+            key=parse_key(self.key) if self.key else None, steps=self.steps, seed=self.seed,
+            candidates=JAM_CANDIDATES))
 
 
 def _is_number(value: Any) -> bool:

@@ -129,6 +129,8 @@ def default_requests(pipeline: Pipeline, *, variations: bool = True
     False), infill without chords and accompaniment under the melody, each at its
     default candidates. What :meth:`engine.pipeline.Pipeline.warm_up` captures (the
     one-sample ones) and ``scripts/host_bench.py`` and ``scripts/gpu_probe.py`` time."""
+    from engine.pipeline import CANDIDATES_BY_TASK
+
     chords, context, gap = synthetic_infill(8)
     _, melody, _ = synthetic_clip(8)
 
@@ -139,10 +141,12 @@ def default_requests(pipeline: Pipeline, *, variations: bool = True
     requests: dict[str, Callable[[int], Result]] = {"8-bar infill given chords": infill}
     if variations:
         requests["... 8 variations"] = lambda seed: infill(seed, count=8)
-    requests["8-bar infill without chords (best of 8)"] = lambda seed: infill(seed,
-                                                                                given=False)
-    requests["8-bar accompaniment (best of 4)"] = lambda seed: pipeline.accompany(
-        chords, n_bars=8, melody=melody, options=SamplingOptions(seed=seed))
+    drawn = CANDIDATES_BY_TASK
+    requests[f"8-bar infill without chords (best of {drawn['infill']})"] = \
+        lambda seed: infill(seed, given=False)
+    requests[f"8-bar accompaniment (best of {drawn['accompany']})"] = \
+        lambda seed: pipeline.accompany(chords, n_bars=8, melody=melody,
+                                        options=SamplingOptions(seed=seed))
     return requests
 
 

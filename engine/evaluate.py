@@ -161,6 +161,7 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / 6 / 8
     "model_single": {"candidates": 1},
     "model_candidates2": {"candidates": 2},
+    "model_candidates4": {"candidates": 4},
     "model_candidates6": {"candidates": 6},
     "model_candidates8": {"candidates": 8},
     "model_no_chords_single": {"use_chords": False, "candidates": 1},

@@ -160,13 +160,19 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # Candidates drawn for each variation when the request names no number
 # (SamplingOptions.candidates, engine.candidates), by request kind. Measured on the valid
 # split with diffjam-v5-fast2 (docs/model-card.md, "Choosing among candidates"):
-# accompaniment (88 windows) chord accuracy 0.854 from one sample, 0.898 the best of 2,
-# 0.924 of 4, 0.946 of 8 (the real part: 0.934), notes a bar 14.6 -> 15.1 (real 14.0);
-# infill without chords (87 windows) the gap's top line 4.7 semitones from the real one
-# from one sample, 3.2 the best of 4, 2.75 of 8 (target 3). The time grows with the batch
-# on a CPU (docs/bench/bench-cpu.json). An infill given chords draws one: it meets its
-# chord target alone and is the fast case of the speed targets.
-CANDIDATES_BY_TASK = {"infill": 8, "infill_chords": 1, "accompany": 4, "generate": 1}
+# accompaniment (88 windows) chord accuracy per span / per beat 0.854 / 0.731 from one
+# sample, 0.898 / 0.774 the best of 2, 0.924 / 0.802 of 4, 0.938 / 0.815 of 6, 0.946 /
+# 0.826 of 8 (the real part: 0.934 / 0.795; the teacher, --quality high: 0.941 / 0.830,
+# per beat 0.805-0.855), notes a bar 14.6 -> 15.1 (4) -> 15.4 (8) (real 14.0), polyphony
+# 2.90 -> 2.99 -> 3.02 (teacher 2.99); the best of 8 is the first whose figures all lie
+# in the teacher's intervals or nearer the real part, at 1.8x the time of 4 on a CPU (on a
+# GPU a batch of 8 costs about one). The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
+# its bar has a deadline. Infill without chords (87 windows): the gap's top line 4.7
+# semitones from the real one from one sample, 3.2 the best of 4, 2.75 of 8 (target 3).
+# The time grows with the batch on a CPU (docs/bench/bench-cpu.json). An infill given
+# chords draws one: it meets its chord target alone and is the fast case of the speed
+# targets.
+CANDIDATES_BY_TASK = {"infill": 8, "infill_chords": 1, "accompany": 8, "generate": 1}
 # A request that leaves the candidates to the engine draws at most this many rolls at once
 # (variations x candidates): with more variations each is chosen from fewer candidates.
 # Measured on the 2-core CPU (a 4-bar gap in a 32-bar clip without chords, one 16-bar

@@ -29,8 +29,8 @@ from engine.baselines import TaskInput
 from engine.evaluate import _task_seed, choose_segments, segment_metrics, songs_from_cache
 from engine.sampling import BarRange, SamplingOptions
 
-FIGURES = ("chord_acc", "beat_pc_f1", "density_ratio", "topline_abs_diff", "note_f1",
-           "density", "polyphony")
+FIGURES = ("chord_acc", "chord_acc_beat", "beat_pc_f1", "density_ratio", "topline_abs_diff",
+           "note_f1", "density", "polyphony")
 
 
 def main() -> int:

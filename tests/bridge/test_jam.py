@@ -173,8 +173,9 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
     # bar 3 continues what bar 2 played: bar 2 is known context, bar 3 is written
     assert then["n_bars"] == 2 and then["bars"] == BarRange(1, 2)
     assert then["context"] == [Note(0, 36, 8, 90), Note(8, 43, 8, 70)]
+    # four candidates a bar, not a one-shot accompaniment's eight: the bar has a deadline
     assert call["options"] == SamplingOptions(guidance=4.0, in_key=True, key=None, steps=10,
-                                              seed=8)
+                                              seed=8, candidates=4)
     assert rig.session.state() | {"latency_ms": None} == {
         "running": True, "playing": True, "bar": 3, "chord": "C", "tempo": TEMPO,
         "clock": "midi", "error": None, "played": 2, "dropped": 0, "latency_ms": None}
