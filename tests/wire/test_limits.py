@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bridge.jam import JamConfig
+from bridge.jam import JAM_CANDIDATES, JamConfig
 from engine.errors import InputError
 from engine.sampling import SamplingOptions
 from wire.limits import LIMITS, Limits, limits_json
@@ -58,7 +58,8 @@ def test_every_default_is_the_table_s() -> None:
 
 def test_the_jam_config_holds_its_sampling_options() -> None:
     jam = JamConfig(guidance=2.5, key="Am", steps=6, seed=3)
-    assert jam.options == SamplingOptions(guidance=2.5, key=jam.options.key, steps=6, seed=3)
+    assert jam.options == SamplingOptions(guidance=2.5, key=jam.options.key, steps=6, seed=3,
+                                          candidates=JAM_CANDIDATES)
     assert jam.options.key is not None and jam.options.key.name() == "A minor"
 
 
