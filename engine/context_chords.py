@@ -104,14 +104,12 @@ def infer_gap_chords(notes: Sequence[Note], *, n_bars: int, gap: tuple[int, int]
     gap_lo, gap_hi = gap[0] * 2, gap[1] * 2
 
     # 1. One chord per known half bar; None inside the gap or where nothing sounds.
-    units: list[Chord | None] = []
     grid = StepGrid(notes, lo=0, hi=n_units * HALF_BAR)
-    for u in range(n_units):
-        if gap_lo <= u < gap_hi:
-            units.append(None)
-            continue
-        chord = grid.chord(u * HALF_BAR, (u + 1) * HALF_BAR)
-        units.append(None if chord.root is None else chord)
+    read = grid.chords([u * HALF_BAR for u in range(n_units)],
+                       [(u + 1) * HALF_BAR for u in range(n_units)])
+    units: list[Chord | None] = [
+        None if gap_lo <= u < gap_hi or chord.root is None else chord
+        for u, chord in enumerate(read)]
 
     # 2. Agreement per period.
     best = _best_period(units)

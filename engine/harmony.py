@@ -49,6 +49,7 @@ __all__ = [
     "quality_family",
     "recognize_chord",
     "recognize_chord_from_notes",
+    "recognize_chords",
     "StepGrid",
 ]
 
@@ -200,6 +201,8 @@ def _templates() -> tuple[np.ndarray, list[tuple[int, tuple[int, ...]]]]:
 
 _TEMPLATES, _TEMPLATE_LABELS = _templates()
 _TEMPLATE_ROOTS = np.array([root for root, _ in _TEMPLATE_LABELS])
+_TEMPLATE_TONES = (_TEMPLATES > 0).astype(np.float64)  # (templates, 12) of 0 / 1
+_TEMPLATE_SIZES = np.sqrt(_TEMPLATE_TONES.sum(axis=1))
 
 
 @functools.lru_cache(maxsize=len(_TEMPLATE_LABELS))
@@ -226,36 +229,67 @@ def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | Non
     lower root. The chord's bass is the strongest bass pitch class if it is a chord tone,
     else the root. Total weight <= ``silence`` gives "N". ``allowed``: bool (12,) pitch
     classes a chord may use (e.g. a key's scale); templates with another tone are left
-    out ("N" if none is left).
+    out ("N" if none is left). :func:`recognize_chords` reads many windows at once, to
+    the same chords.
     """
     weights = np.asarray(pitch_weights, dtype=np.float64)
     if weights.shape != (12,):
         raise ValueError(f"pitch_weights must have shape (12,), got {weights.shape}")
     if np.any(weights < 0) or not np.all(np.isfinite(weights)):
         raise ValueError("pitch_weights must be finite and non-negative")
-    total = float(weights.sum())
-    if total <= silence:
-        return Chord.no_chord()
-    scores = _TEMPLATES @ (weights / np.linalg.norm(weights))
-    if allowed is not None:
-        outside = ~np.asarray(allowed, dtype=bool)
-        scores = np.where((_TEMPLATES[:, outside] > 0).any(axis=1), -np.inf, scores)
-        if not np.isfinite(scores).any():
-            return Chord.no_chord()
-    bass_share = None
+    bass = None
     if bass_weights is not None:
         bass = np.asarray(bass_weights, dtype=np.float64)
         if bass.shape != (12,) or np.any(bass < 0) or not np.all(np.isfinite(bass)):
             raise ValueError("bass_weights must be finite, non-negative, of shape (12,)")
-        if bass.sum() > 0:
-            bass_share = bass / bass.sum()
-            scores = scores + bass_bonus * bass_share[_TEMPLATE_ROOTS]
-    chord = _template_chord(int(np.argmax(scores)))  # first maximum: vocabulary order, root
-    if bass_share is not None:
-        bass_pc = int(np.argmax(bass_share))
-        if chord.chroma[bass_pc]:
+        bass = bass[None]
+    return _recognize(weights[None], bass, bass_bonus=bass_bonus, silence=silence,
+                      allowed=allowed)[0]
+
+
+def recognize_chords(pitch_weights: np.ndarray, bass_weights: np.ndarray, *,
+                     bass_bonus: float = 0.1) -> list[Chord]:
+    """:func:`recognize_chord` of each row of ``pitch_weights`` and ``bass_weights`` (both
+    (n, 12), non-negative, as :class:`StepGrid` makes them), in one pass over the
+    templates: the same chords, bit for bit, as one call a row."""
+    return _recognize(np.asarray(pitch_weights, dtype=np.float64),
+                      np.asarray(bass_weights, dtype=np.float64), bass_bonus=bass_bonus)
+
+
+def _recognize(weights: np.ndarray, bass: np.ndarray | None, *, bass_bonus: float,
+               silence: float = 1e-9, allowed: np.ndarray | None = None) -> list[Chord]:
+    """The recogniser of :func:`recognize_chord` on rows of weights (n, 12). The cosine is
+    the weight on the template's tones over (sqrt(tones) x |w|), the weight summed over
+    the 12 pitch classes in a fixed order with elementwise operations: a row's chord never
+    depends on the other rows (a matrix product's summation order may change with their
+    number), and for whole-step weights (:class:`StepGrid`'s) the sums are exact, so
+    templates that tie tie exactly and go to the earlier one."""
+    norm = np.sqrt(sum(weights[:, j] * weights[:, j] for j in range(12)))
+    on_tones = sum(weights[:, j, None] * _TEMPLATE_TONES[None, :, j] for j in range(12))
+    scores = on_tones / (np.where(norm > 0, norm, 1.0)[:, None] * _TEMPLATE_SIZES[None, :])
+    if allowed is not None:
+        outside = ~np.asarray(allowed, dtype=bool)
+        scores = np.where((_TEMPLATES[:, outside] > 0).any(axis=1), -np.inf, scores)
+    share = None
+    if bass is not None:
+        total_bass = bass.sum(axis=1)
+        share = bass / np.where(total_bass > 0, total_bass, 1.0)[:, None]
+        scores = scores + bass_bonus * share[:, _TEMPLATE_ROOTS]  # + 0 without a bass
+    best = np.argmax(scores, axis=1).tolist()  # first maximum: vocabulary order, then root
+    silent = ((weights.sum(axis=1) <= silence) | ~np.isfinite(scores).any(axis=1)).tolist()
+    # the strongest bass pitch class of each row; -1 without a bass
+    bass_pcs = ([-1] * len(best) if share is None else
+                np.where(share.any(axis=1), np.argmax(share, axis=1), -1).tolist())
+    chords = []
+    for index, quiet, bass_pc in zip(best, silent, bass_pcs, strict=True):
+        if quiet:
+            chords.append(Chord.no_chord())
+            continue
+        chord = _template_chord(index)
+        if bass_pc >= 0 and chord.chroma[bass_pc]:
             chord = Chord(root=chord.root, chroma=chord.chroma, bass=bass_pc)
-    return chord
+        chords.append(chord)
+    return chords
 
 
 def pitch_class_weights(starts: Sequence[float] | np.ndarray, stops: Sequence[float] | np.ndarray,
@@ -326,10 +360,19 @@ class StepGrid:
 
     def chord(self, start: int, stop: int, *, bass_bonus: float = 0.1) -> Chord:
         """:func:`recognize_chord` of the window ``[start, stop)``'s weights."""
-        if stop <= start:
-            raise ValueError(f"empty window [{start}, {stop})")
-        weights, bass = self.weights(start, stop)
-        return recognize_chord(weights, bass_weights=bass, bass_bonus=bass_bonus)
+        return self.chords([start], [stop], bass_bonus=bass_bonus)[0]
+
+    def chords(self, starts: Sequence[int], stops: Sequence[int], *,
+               bass_bonus: float = 0.1) -> list[Chord]:
+        """:meth:`chord` of each window ``[starts[i], stops[i])``, in one pass
+        (:func:`recognize_chords`): what scoring a clip's beats and chord spans reads."""
+        a = np.asarray(starts, dtype=np.int64) - self.lo
+        b = np.asarray(stops, dtype=np.int64) - self.lo
+        if np.any(b <= a):
+            first = int(np.flatnonzero(b <= a)[0])
+            raise ValueError(f"empty window [{starts[first]}, {stops[first]})")
+        return recognize_chords(self._pitch[b] - self._pitch[a], self._bass[b] - self._bass[a],
+                                bass_bonus=bass_bonus)
 
 
 def recognize_chord_from_notes(notes: Iterable, *, start: int, stop: int,

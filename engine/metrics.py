@@ -327,15 +327,18 @@ def chord_accuracy(
     4. A unit is correct when root and pitch-class set agree (the recognised bass is not
        compared). Result: correct steps / unit steps; NaN without units.
     """
-    grid = StepGrid(notes, lo=start, hi=stop)
+    units = _chord_units(chords, start, stop, window=window)
+    if not units:
+        return math.nan
+    found = StepGrid(notes, lo=start, hi=stop).chords([a for a, _, _ in units],
+                                                      [b for _, b, _ in units])
     total = correct = 0
-    for a, b, span in _chord_units(chords, start, stop, window=window):
+    for (a, b, span), chord in zip(units, found, strict=True):
         target = label_as_recognised(span.chord)
-        found = grid.chord(a, b)
         total += b - a
-        if found.root == target.root and found.chroma == target.chroma:
+        if chord.root == target.root and chord.chroma == target.chroma:
             correct += b - a
-    return correct / total if total else math.nan
+    return correct / total
 
 
 def chord_similarity(

@@ -26,6 +26,7 @@ from engine.harmony import (
     quality_family,
     recognize_chord,
     recognize_chord_from_notes,
+    recognize_chords,
 )
 from engine.pianoroll import Note
 from tests.engine.chord_agreement import AgreementCounts, cache_agreement, measure_agreement
@@ -341,6 +342,33 @@ def test_bass_breaks_symmetric_ties() -> None:
     csus2 = _weights(C=1, D=1, G=1)  # the same pitch set as Gsus4
     assert recognize_chord(csus2, bass_weights=_weights(C=1)).symbol() == "Csus2"
     assert recognize_chord(csus2, bass_weights=_weights(G=1)).symbol() == "Gsus4"
+
+
+def test_exact_ties_go_to_the_earlier_quality() -> None:
+    # F, Ab, C and F, G, C carry the same weight (5 of 6): Fm (min) comes before Fsus2 in
+    # the vocabulary; D, F, Ab and D, F, A (6 of 8): Dm before Ddim. A matrix product's
+    # rounding once settled both the other way.
+    assert recognize_chord(_weights(C=2, F=2, G=1, Ab=1)).symbol() == "Fm"
+    assert recognize_chord(_weights(D=1, F=3, Ab=2, A=2)).symbol() == "Dm"
+
+
+def test_many_windows_read_as_one_at_a_time() -> None:
+    rng = np.random.default_rng(3)
+    # whole-step weights with many ties, some windows silent, some without a bass
+    weights = rng.integers(0, 4, (400, 12)) * (rng.random((400, 12)) < 0.4)
+    bass = np.zeros((400, 12))
+    bass[np.arange(400), rng.integers(0, 12, 400)] = rng.integers(0, 3, 400)
+    one_by_one = [recognize_chord(w.astype(float), bass_weights=b)
+                  for w, b in zip(weights, bass, strict=True)]
+    assert recognize_chords(weights, bass) == one_by_one
+    assert len(set(one_by_one)) > 50 and Chord.no_chord() in one_by_one
+    notes = [Note(start=s, pitch=int(p), duration=int(d)) for s, p, d in zip(
+        range(0, 64, 3), rng.integers(40, 80, 22), rng.integers(1, 9, 22), strict=True)]
+    grid = StepGrid(notes, lo=0, hi=64)
+    starts = list(range(0, 62, 2))
+    assert grid.chords(starts, [s + 3 for s in starts]) == [grid.chord(s, s + 3) for s in starts]
+    with pytest.raises(ValueError, match=r"empty window \[4, 4\)"):
+        grid.chords([0, 4], [2, 4])
 
 
 def test_inversion_keeps_root_and_reports_bass() -> None:
