@@ -209,9 +209,13 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
     # starts from the bars the clip repeats: engine.repeats), at each size
     cases += [BenchCase("no-chords", "infill", b, DEFAULT_STEPS, 1, chords=False)
               for b in bars]
-    # one sample where the default draws several (engine.candidates): what choosing costs
+    # one sample where the default draws several (engine.candidates): what choosing costs;
+    # and the accompaniment's best of 4, the jam's (bridge.jam.JAM_CANDIDATES) and the
+    # default before the best of 8
     cases.append(BenchCase("single", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            candidates=1))
+    cases.append(BenchCase("best of 4", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
+                           candidates=4))
     cases.append(BenchCase("no-chords single", "infill", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            chords=False, candidates=1))
     # the same without chords on the full model (quality high): what the student saves
