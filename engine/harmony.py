@@ -252,8 +252,15 @@ def recognize_chords(pitch_weights: np.ndarray, bass_weights: np.ndarray, *,
     """:func:`recognize_chord` of each row of ``pitch_weights`` and ``bass_weights`` (both
     (n, 12), non-negative, as :class:`StepGrid` makes them), in one pass over the
     templates: the same chords, bit for bit, as one call a row."""
-    return _recognize(np.asarray(pitch_weights, dtype=np.float64),
-                      np.asarray(bass_weights, dtype=np.float64), bass_bonus=bass_bonus)
+    weights = np.asarray(pitch_weights, dtype=np.float64)
+    bass = np.asarray(bass_weights, dtype=np.float64)
+    if weights.ndim != 2 or weights.shape[1:] != (12,) or bass.shape != weights.shape:
+        raise ValueError(f"pitch_weights and bass_weights must both have shape (n, 12), "
+                         f"got {weights.shape} and {bass.shape}")
+    if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bass))
+            and weights.min(initial=0.0) >= 0 and bass.min(initial=0.0) >= 0):
+        raise ValueError("pitch_weights and bass_weights must be finite and non-negative")
+    return _recognize(weights, bass, bass_bonus=bass_bonus)
 
 
 def _recognize(weights: np.ndarray, bass: np.ndarray | None, *, bass_bonus: float,

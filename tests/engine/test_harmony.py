@@ -369,6 +369,10 @@ def test_many_windows_read_as_one_at_a_time() -> None:
     assert grid.chords(starts, [s + 3 for s in starts]) == [grid.chord(s, s + 3) for s in starts]
     with pytest.raises(ValueError, match=r"empty window \[4, 4\)"):
         grid.chords([0, 4], [2, 4])
+    with pytest.raises(ValueError, match="shape"):
+        recognize_chords(weights[:, :11], bass[:, :11])
+    with pytest.raises(ValueError, match="non-negative"):
+        recognize_chords(-weights, bass)
 
 
 def test_inversion_keeps_root_and_reports_bass() -> None:
