@@ -105,7 +105,7 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"samples drawn for each variation, {CANDIDATES}, keeping the "
                              "one that best plays the chords (accompany, generate with "
                              "--chords) or carries the melody's register through the gap "
-                             "(infill); one batch, so slower per pass (default: 4 for "
+                             "(infill); one batch, so slower per pass (default: 8 for "
                              "accompany, 8 for infill without --chords, else 1; fewer "
                              "with many --variations, at most 16 samples at once)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",

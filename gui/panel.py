@@ -557,8 +557,9 @@ class PanelWindow(QMainWindow):
         self.candidates_spin.setToolTip(
             "Samples drawn for each variation, keeping the one that best plays the chords "
             "(accompaniment) or carries the melody's register through the gap (infill). "
-            "They run as one batch: more is slower. Default: 4 for accompaniment, 8 for "
-            "infill without chords, else 1 (fewer each with many variations)")
+            "They run as one batch: more is slower. Default: 8 for accompaniment (4 a bar "
+            "in the live jam), 8 for infill without chords, else 1 (fewer each with many "
+            "variations)")
         form.addRow("Candidates", self.candidates_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)
