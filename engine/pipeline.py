@@ -164,9 +164,10 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # sample, 0.898 / 0.774 the best of 2, 0.924 / 0.802 of 4, 0.938 / 0.815 of 6, 0.946 /
 # 0.826 of 8 (the real part: 0.934 / 0.795; the teacher, --quality high: 0.941 / 0.830,
 # per beat 0.805-0.855), notes a bar 14.6 -> 15.1 (4) -> 15.4 (8) (real 14.0), polyphony
-# 2.90 -> 2.99 -> 3.02 (teacher 2.99); the best of 8 is the first whose figures all lie
-# in the teacher's intervals or nearer the real part, at 1.8x the time of 4 on a CPU (on a
-# GPU a batch of 8 costs about one). The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
+# 2.90 -> 2.99 -> 3.02 (teacher 2.99): more chord tones at the same texture, at 1.86x the
+# time of 4 on a CPU (on a GPU the network's batch of 8 costs about one). The teacher takes
+# this table too: with 8 it plays 0.956 / 0.851 (0.827-0.876), so the student's per-beat
+# figure stays 0.001 under it like for like. The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
 # its bar has a deadline. Infill without chords (87 windows): the gap's top line 4.7
 # semitones from the real one from one sample, 3.2 the best of 4, 2.75 of 8 (target 3).
 # The time grows with the batch on a CPU (docs/bench/bench-cpu.json). An infill given
