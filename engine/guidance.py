@@ -196,6 +196,5 @@ def _guided_at(t: torch.Tensor, *, scale: float, below: float, conditional: bool
     not 1, there are conditions to drop, and some time lies in ``(above, below]``."""
     if scale == 1.0 or not conditional:
         return False
-    if above <= 0.0:
-        return below >= 1.0 or bool((t <= below).any())
-    return bool(((t <= below) & (t > above)).any())
+    inside = (t > above) if below >= 1.0 else (t <= below) & (t > above)
+    return bool(inside.any())

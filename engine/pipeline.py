@@ -408,15 +408,18 @@ class Pipeline:
                 return net, info, None, {}
             teacher, teacher_info = load_model(teacher_path(path, table), device=chosen)
             teacher.requires_grad_(False)
-            others = {}
+            others, by_file = {}, {}  # a file that runs several kinds is loaded once
             for kind, other_path in task_students(path, table).items():
-                other, other_info = load_model(other_path, device=chosen)
-                other_table = distilled_info(other_info)
-                if other_table is None or other_table["teacher"] != table["teacher"]:
-                    raise ModelFileError(f"{path} runs {kind} requests with {other_path.name}, "
-                                         f"which is not a student of {table['teacher']}")
-                others[kind] = (other.requires_grad_(False),
-                                {**other_info, "distilled": other_table})
+                if other_path not in by_file:
+                    other, other_info = load_model(other_path, device=chosen)
+                    other_table = distilled_info(other_info)
+                    if other_table is None or other_table["teacher"] != table["teacher"]:
+                        raise ModelFileError(
+                            f"{path} runs {kind} requests with {other_path.name}, which is "
+                            f"not a student of {table['teacher']}")
+                    by_file[other_path] = (other.requires_grad_(False),
+                                           {**other_info, "distilled": other_table})
+                others[kind] = by_file[other_path]
             return teacher, {**teacher_info, "binarize": info.get(
                 "binarize", teacher_info.get("binarize"))}, (net, {**info, "distilled": table}
                                                              ), others

@@ -143,8 +143,8 @@ def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):
 
 def test_a_student_can_hand_a_request_kind_to_another_student(student_file, tiny_model_file,
                                                               tmp_path):
-    # diffjam-v5-fast3 hands the accompaniment to diffjam-v5-fast2: here a second student
-    # (the first one's weights moved) hands it to the first
+    # diffjam-v5-fast2 hands infill given chords to diffjam-v5-fast3: here a second student
+    # (the first one's weights moved) hands the accompaniment and generation to the first
     import shutil
 
     from engine.checkpoint import load_model, save_model
@@ -163,11 +163,15 @@ def test_a_student_can_hand_a_request_kind_to_another_student(student_file, tiny
                    info={**info, "name": "second", "distilled": {**info["distilled"], **table}})
         return tmp_path / name
 
-    both = Pipeline.load(save("both.safetensors", students={"accompany": first.name}),
+    both = Pipeline.load(save("both.safetensors", students={"accompany": first.name,
+                                                            "generate": first.name}),
                          device="cpu")
     alone = Pipeline.load(save("alone.safetensors"), device="cpu")
     before = Pipeline.load(first, device="cpu")
-    assert both.info()["fast"]["students"] == {"accompany": before.info()["model"]}
+    assert both.info()["fast"]["students"] == {"accompany": before.info()["model"],
+                                               "generate": before.info()["model"]}
+    # one file for two kinds is loaded once
+    assert both.task_students["accompany"][0] is both.task_students["generate"][0]
     chords = parse_progression("C G Am F")
 
     def accompany(pipeline: Pipeline) -> tuple:
