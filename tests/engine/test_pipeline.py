@@ -371,16 +371,16 @@ def test_candidates_default_by_task_and_keep_the_user_s_notes(pipeline):
     # the notes outside the gap are the user's, whichever is kept
     notes, gap = clip(), BarRange(2, 4)
     drawn = pipeline.infill(notes, n_bars=8, bars=gap, options=dataclasses.replace(
-        options, variations=8, candidates=1)).variations
-    result = pipeline.infill(notes, n_bars=8, bars=gap, options=options)  # default: 8
+        options, variations=4, candidates=1)).variations
+    result = pipeline.infill(notes, n_bars=8, bars=gap, options=options)  # default: 4
     score = line_fit([n for n in notes if not 32 <= n.start < 64], start_bar=2, stop_bar=4)
-    assert result.candidates == 8 and result.variations[0] == max(drawn, key=score)
+    assert result.candidates == 4 and result.variations[0] == max(drawn, key=score)
     given = pipeline.infill(notes, n_bars=8, bars=gap, chords=chords, options=options)
     assert given.candidates == 1  # an infill given chords draws one unless asked
     # many variations: the default draws fewer candidates each (at most 16 rolls at once)
     many = pipeline.infill(notes, n_bars=8, bars=gap, options=dataclasses.replace(
-        options, variations=4))
-    assert (many.candidates, len(many.variations)) == (4, 4)
+        options, variations=8))
+    assert (many.candidates, len(many.variations)) == (2, 8)
     asked = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
         options, variations=8, candidates=3))
     assert (asked.candidates, len(asked.variations)) == (3, 8)  # named: as asked
