@@ -141,10 +141,9 @@ def default_requests(pipeline: Pipeline, *, variations: bool = True
     requests: dict[str, Callable[[int], Result]] = {"8-bar infill given chords": infill}
     if variations:
         requests["... 8 variations"] = lambda seed: infill(seed, count=8)
-    drawn = CANDIDATES_BY_TASK
-    requests[f"8-bar infill without chords (best of {drawn['infill']})"] = \
+    requests[f"8-bar infill without chords (best of {CANDIDATES_BY_TASK['infill']})"] = \
         lambda seed: infill(seed, given=False)
-    requests[f"8-bar accompaniment (best of {drawn['accompany']})"] = \
+    requests[f"8-bar accompaniment (best of {CANDIDATES_BY_TASK['accompany']})"] = \
         lambda seed: pipeline.accompany(chords, n_bars=8, melody=melody,
                                         options=SamplingOptions(seed=seed))
     return requests

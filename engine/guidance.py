@@ -85,7 +85,7 @@ class GuidedDenoiser:
         else:
             v_c, v_u = self.net(torch.cat([x_t, x_t]), torch.cat([t, t]), None,
                                 self._encoded(steps, guided=True)).chunk(2)
-            inside = (t <= self.below) & (t > self.above)
+            inside = _in_interval(t, above=self.above, below=self.below)
             scale = torch.where(inside, self.scale, 1.0).to(v_c.dtype)
             v = v_u + scale.view(-1, *([1] * (v_c.dim() - 1))) * (v_c - v_u)
         return x0_from_v(x_t, v.float(), t).clamp(-1.0, 1.0)
@@ -196,5 +196,11 @@ def _guided_at(t: torch.Tensor, *, scale: float, below: float, conditional: bool
     not 1, there are conditions to drop, and some time lies in ``(above, below]``."""
     if scale == 1.0 or not conditional:
         return False
-    inside = (t > above) if below >= 1.0 else (t <= below) & (t > above)
-    return bool(inside.any())
+    return bool(_in_interval(t, above=above, below=below).any())
+
+
+def _in_interval(t: torch.Tensor, *, above: float, below: float) -> torch.Tensor:
+    """Which times ``t`` lie in the guidance interval ``(above, below]``: the one rule of
+    :func:`_guided_at` (whether a step runs the guided pair) and of
+    :meth:`GuidedDenoiser.__call__` (which rows of it take the scale)."""
+    return (t <= below) & (t > above)

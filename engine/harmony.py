@@ -232,17 +232,9 @@ def recognize_chord(pitch_weights: np.ndarray, *, bass_weights: np.ndarray | Non
     out ("N" if none is left). :func:`recognize_chords` reads many windows at once, to
     the same chords.
     """
-    weights = np.asarray(pitch_weights, dtype=np.float64)
-    if weights.shape != (12,):
-        raise ValueError(f"pitch_weights must have shape (12,), got {weights.shape}")
-    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-        raise ValueError("pitch_weights must be finite and non-negative")
-    bass = None
-    if bass_weights is not None:
-        bass = np.asarray(bass_weights, dtype=np.float64)
-        if bass.shape != (12,) or np.any(bass < 0) or not np.all(np.isfinite(bass)):
-            raise ValueError("bass_weights must be finite, non-negative, of shape (12,)")
-        bass = bass[None]
+    weights = _weight_array(pitch_weights, "pitch_weights", rows=False)
+    bass = None if bass_weights is None else \
+        _weight_array(bass_weights, "bass_weights", rows=False)[None]
     return _recognize(weights[None], bass, bass_bonus=bass_bonus, silence=silence,
                       allowed=allowed)[0]
 
@@ -252,15 +244,24 @@ def recognize_chords(pitch_weights: np.ndarray, bass_weights: np.ndarray, *,
     """:func:`recognize_chord` of each row of ``pitch_weights`` and ``bass_weights`` (both
     (n, 12), non-negative, as :class:`StepGrid` makes them), in one pass over the
     templates: the same chords, bit for bit, as one call a row."""
-    weights = np.asarray(pitch_weights, dtype=np.float64)
-    bass = np.asarray(bass_weights, dtype=np.float64)
-    if weights.ndim != 2 or weights.shape[1:] != (12,) or bass.shape != weights.shape:
-        raise ValueError(f"pitch_weights and bass_weights must both have shape (n, 12), "
+    weights = _weight_array(pitch_weights, "pitch_weights", rows=True)
+    bass = _weight_array(bass_weights, "bass_weights", rows=True)
+    if bass.shape != weights.shape:
+        raise ValueError(f"pitch_weights and bass_weights must have the same shape (n, 12), "
                          f"got {weights.shape} and {bass.shape}")
-    if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bass))
-            and weights.min(initial=0.0) >= 0 and bass.min(initial=0.0) >= 0):
-        raise ValueError("pitch_weights and bass_weights must be finite and non-negative")
     return _recognize(weights, bass, bass_bonus=bass_bonus)
+
+
+def _weight_array(values: np.ndarray, name: str, *, rows: bool) -> np.ndarray:
+    """``values`` as float64 of shape (12,), or (n, 12) with ``rows``; a ValueError naming
+    ``name`` when the shape differs or a weight is negative or not finite."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != (2 if rows else 1) or array.shape[-1] != 12:
+        raise ValueError(f"{name} must have shape {'(n, 12)' if rows else '(12,)'}, "
+                         f"got {array.shape}")
+    if not np.all(np.isfinite(array)) or array.min(initial=0.0) < 0:
+        raise ValueError(f"{name} must be finite and non-negative")
+    return array
 
 
 def _recognize(weights: np.ndarray, bass: np.ndarray | None, *, bass_bonus: float,
