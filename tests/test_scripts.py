@@ -231,6 +231,21 @@ def test_shell_scripts_parse(script: str) -> None:
     subprocess.run(["bash", "-n", str(REPO / script)], check=True, timeout=60)
 
 
+def test_ci_runs_the_readme_s_commands() -> None:
+    # the Quick start table's Linux row: | Linux, macOS | `start` | `test` |
+    row = next(line for line in (REPO / "README.md").read_text().splitlines()
+               if line.startswith("| Linux, macOS |"))
+    start, test = (cell.strip().strip("`") for cell in row.strip("|").split("|")[1:3])
+    assert (start, test) == ("bash scripts/serve.sh", "bash scripts/test.sh")
+    # .ci/run executes the test command as written (a command line, not a comment), and
+    # the start command through scripts/check_serve.py, which runs scripts/serve.sh
+    commands = [line.strip() for line in (REPO / ".ci" / "run").read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert any(line == test or line.startswith(f"{test} ||") for line in commands)
+    assert any("scripts/check_serve.py" in line for line in commands)
+    assert '"bash", str(REPO / "scripts" / "serve.sh")' in (SCRIPTS / "check_serve.py").read_text()
+
+
 def test_serve_ps1_parses() -> None:
     pwsh = shutil.which("pwsh") or shutil.which("powershell")
     if pwsh is None:
