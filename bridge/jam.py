@@ -120,7 +120,7 @@ class JamPipeline(Protocol):
                   melody: Sequence[Note] | None = None, options: SamplingOptions,
                   progress: Callable[[float], None] | None = None,
                   cancel: threading.Event | None = None, context: Sequence[Note] = (),
-                  bars: BarRange | None = None) -> Result: ...
+                  bars: BarRange | None = None, live: bool = False) -> Result: ...
 
 
 @dataclass(frozen=True)
@@ -774,7 +774,7 @@ class JamSession:
             result = self._pipeline.accompany(
                 list(request.chords), n_bars=request.context_bars + 1,
                 melody=list(request.melody), options=request.options, cancel=request.cancel,
-                context=list(request.context), bars=request.bars)
+                context=list(request.context), bars=request.bars, live=True)
         except Cancelled:
             log.debug("jam: request for bar %s cancelled", request.bar)
             return

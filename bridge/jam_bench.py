@@ -14,6 +14,10 @@ percentiles are nearest-rank, :func:`engine.bench.percentile`):
    internal clock, in real time, with the same model generating meanwhile. On JACK when a
    JACK server is running (python-rtmidi; includes JACK's period), else on the in-memory
    backend (then it is the clock thread's own wake-up lateness). The table says which.
+   With the real model it runs twice: alone, and beside a client that asks the same
+   pipeline for variations of an 8-bar accompaniment again and again, as a producer does
+   of ``diffjam serve`` while its jam plays (the jam's bars go first: engine.pipeline's
+   ``ModelThread``); the row says how many of those requests were answered meanwhile.
 3. *Long jam*: ten minutes of music (at 120 BPM) on simulated time with a fast fake model
    (an arpeggio with overlapping and repeated notes), transport stops, continues and a
    jump on the way: no stuck notes, no note longer than a bar, and the growth of the
@@ -43,7 +47,7 @@ from bridge.clock import (
     tick_seconds,
 )
 from bridge.jam import JamConfig, JamSession
-from engine.bench import BusyProcesses, percentile
+from engine.bench import BusyProcesses, percentile, synthetic_clip
 from engine.harmony import ChordSpan
 from engine.pianoroll import Note
 from engine.sampling import BarRange, Result, SamplingOptions
@@ -76,7 +80,7 @@ class PatternPipeline:
                   melody: Sequence[Note] | None = None, options: SamplingOptions,
                   progress: Callable[[float], None] | None = None,
                   cancel: threading.Event | None = None, context: Sequence[Note] = (),
-                  bars: BarRange | None = None) -> Result:
+                  bars: BarRange | None = None, live: bool = False) -> Result:
         notes: list[Note] = []
         chord = chords[-1].chord if chords else None
         root = None if chord is None else chord.root
@@ -274,11 +278,14 @@ class _MeasuredClock(InternalClock):
 
 
 def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
-                   guidance: float = _DEFAULTS.guidance) -> dict[str, Any]:
+                   guidance: float = _DEFAULTS.guidance,
+                   beside_requests: bool = False) -> dict[str, Any]:
     """A real-time jam on the internal clock with a held C major chord: how late the
     note-ons arrive against the 16th grid, and how late the clock thread finishes each
     tick's work (the model generating on the worker thread meanwhile); both from bar
-    ``SETTLE_BARS + 1`` on."""
+    ``SETTLE_BARS + 1`` on. ``beside_requests``: meanwhile a client asks the same
+    pipeline for :data:`BESIDE_VARIATIONS` variations of an 8-bar accompaniment again
+    and again, as ``diffjam serve`` does beside its jam (:class:`_Client`)."""
 
     backend: Any
     try:
@@ -296,14 +303,19 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         if message.type == "note_on" and message.velocity > 0:
             arrivals.append(time.perf_counter())
 
+    client = _Client(pipeline) if beside_requests else None
     session.start()
     keys = midiports.open_output(midiports.VIRTUAL_INPUT, backend=backend)
     synth = midiports.open_input(midiports.VIRTUAL_OUTPUT, callback=heard, backend=backend)
     try:
         for pitch in (48, 52, 55, 72):
             keys.send(mido.Message("note_on", note=pitch, velocity=90))
+        if client is not None:
+            client.start()
         time.sleep(bars * 240.0 / tempo)
     finally:
+        if client is not None:
+            client.stop()
         session.stop()
         keys.close()
         synth.close()
@@ -328,7 +340,42 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "tick_p50_ms": percentile(ticks, 50),
         "tick_p99_ms": percentile(ticks, 99),
         "tick_max_ms": ticks[-1] if ticks else float("nan"),
+        # the requests answered beside the jam, and their p50 seconds (None: not asked)
+        "beside_requests": None if client is None else len(client.seconds),
+        "beside_p50_s": None if client is None else percentile(sorted(client.seconds), 50),
     }
+
+
+# What the client of measure_jitter(beside_requests=True) asks for, again and again.
+BESIDE_VARIATIONS = 4
+
+
+class _Client:
+    """A producer's requests beside the jam: variations of an 8-bar accompaniment on the
+    bench's clip (:func:`engine.bench.synthetic_clip`), one after another, on a thread."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.seconds: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._ask, name="bench-client", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(WAIT_S)
+
+    def _ask(self) -> None:
+        chords, melody, _ = synthetic_clip(8)
+        seed = 0
+        while not self._stop.is_set():
+            began = time.perf_counter()
+            self.pipeline.accompany(chords, n_bars=8, melody=melody, options=SamplingOptions(
+                seed=seed, variations=BESIDE_VARIATIONS))
+            self.seconds.append(time.perf_counter() - began)
+            seed += 1
 
 
 def long_jam(*, minutes: float, tempo: float = LONG_JAM_TEMPO) -> dict[str, Any]:
@@ -382,9 +429,9 @@ def bench_report(pipeline: Any, *, bpms: Sequence[float], bars: int, steps: int,
                  guidance: float, jitter_bars: int, minutes: float, load: int = 0,
                  fake_model: bool = False) -> dict[str, Any]:
     """The three figures of the module docstring as one JSON-able report: the latency of
-    ``pipeline`` at each of ``bpms``, the jitter of the fake model (and of ``pipeline``
-    unless ``fake_model`` says it is the fake) with ``load`` busy processes beside them,
-    and the long jam."""
+    ``pipeline`` at each of ``bpms``, the jitter of the fake model (and of ``pipeline``,
+    alone and beside a client's requests, unless ``fake_model`` says it is the fake) with
+    ``load`` busy processes beside them, and the long jam."""
     info = pipeline.info()
     with BusyProcesses(load):  # what a DAW does to the cores
         latency = [measure_latency(pipeline, tempo=bpm, bars=bars, steps=steps,
@@ -392,9 +439,9 @@ def bench_report(pipeline: Any, *, bpms: Sequence[float], bars: int, steps: int,
         jitter = [measure_jitter(PatternPipeline(), tempo=120.0,
                                  bars=SETTLE_BARS + jitter_bars, steps=steps)]
         if not fake_model:
-            jitter.append(measure_jitter(pipeline, tempo=120.0,
-                                         bars=SETTLE_BARS + jitter_bars,
-                                         steps=steps, guidance=guidance))
+            jitter += [measure_jitter(pipeline, tempo=120.0, bars=SETTLE_BARS + jitter_bars,
+                                      steps=steps, guidance=guidance, beside_requests=beside)
+                       for beside in (False, True)]
     long = long_jam(minutes=minutes)
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -427,11 +474,13 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"{'':9}{row['bpm']:5.0f}  {row['bar_ms']:7.0f}  {row['p50_ms']:7.1f}  "
                      f"{row['p99_ms']:7.1f}  {row['p50_fraction']:9.3f}  "
                      f"{row['p99_fraction']:9.3f}  {row['p50_cpu_ms']:10.1f}")
-    lines += ["", "real time  model              backend     BPM  bars  heard  dropped  "
-                  "note-on p50/p99/max ms   tick p50/p99/max ms"]
+    lines += ["", "real time  model                       backend     BPM  bars  heard  "
+                  "dropped  note-on p50/p99/max ms   tick p50/p99/max ms"]
     for row in report["jitter"]:
+        beside = row.get("beside_requests")
+        label = str(row["model"])[:18] + ("" if beside is None else f" +{beside} req")
         lines.append(
-            f"{'':11}{str(row['model'])[:18]:18} {row['backend']:10} {row['bpm']:4.0f}  "
+            f"{'':11}{label[:27]:27} {row['backend']:10} {row['bpm']:4.0f}  "
             f"{row['bars']:4d}  {row['bars_with_notes']:5d}  {row['dropped']:7d}  "
             f"{row['p50_ms']:6.2f} {row['p99_ms']:6.2f} {row['max_ms']:6.2f}      "
             f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}")

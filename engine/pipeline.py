@@ -15,6 +15,7 @@ rather than glued.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import logging
@@ -302,22 +303,44 @@ class ModelThread:
     CLI. Every :class:`Pipeline` call, from any thread, is handed to this thread, so the
     CLI, the server and the jam run the model identically. Calls from the thread itself
     run directly.
+
+    An *urgent* call (a live jam's next bar) does not wait for the calls queued before it,
+    nor for the end of the one running: a running generation calls :meth:`serve_urgent`
+    between its sampler steps, which runs the urgent calls waiting there and then lets the
+    generation go on. Measured before (the 2-core CPU, a jam at 120 BPM beside a client
+    asking for 4 variations of an 8-bar accompaniment again and again): the jam dropped 10
+    of 12 bars, each waiting for a 2-second request to end.
     """
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = inference_threads(threads)
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future] | None] = (
             queue.SimpleQueue())
+        self._urgent: collections.deque[tuple[Callable[[], Any], Future]] = (
+            collections.deque())
         self._thread = threading.Thread(target=self._loop, name="diffjam-model", daemon=True)
         self._thread.start()
 
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn()`` on the model thread and return its result (or raise its error)."""
+    def call(self, fn: Callable[[], Any], *, urgent: bool = False) -> Any:
+        """Run ``fn()`` on the model thread and return its result (or raise its error);
+        ``urgent``: ahead of the other calls, at the running one's next sampler step."""
         if threading.current_thread() is self._thread:
             return fn()
         future: Future = Future()
-        self._jobs.put((fn, future))
+        if urgent:
+            self._urgent.append((fn, future))
+            self._jobs.put((_nothing, Future()))  # wakes the thread when it is idle
+        else:
+            self._jobs.put((fn, future))
         return future.result()
+
+    def serve_urgent(self) -> None:
+        """Run the urgent calls waiting now, in the order they came; a generation calls
+        this between its sampler steps. Does nothing on any other thread."""
+        if threading.current_thread() is not self._thread:
+            return
+        while self._urgent:
+            _settle(*self._urgent.popleft())
 
     def close(self) -> None:
         """Stop the thread once the calls queued before this one have run, and wait for it
@@ -329,13 +352,23 @@ class ModelThread:
     def _loop(self) -> None:
         torch.set_num_threads(self.threads)
         while (job := self._jobs.get()) is not None:
-            fn, future = job
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn())
-            except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
-                future.set_exception(err)
+            self.serve_urgent()
+            _settle(*job)
+        self.serve_urgent()
+
+
+def _nothing() -> None:
+    """The call that wakes an idle model thread for an urgent one."""
+
+
+def _settle(fn: Callable[[], Any], future: Future) -> None:
+    """Run ``fn()`` into ``future``: its result, or the error it raised."""
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        future.set_result(fn())
+    except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
+        future.set_exception(err)
 
 
 class Pipeline:
@@ -533,7 +566,7 @@ class Pipeline:
                   cancel: threading.Event | None = None,
                   context: Sequence[Note] = (), bars: BarRange | None = None,
                   repeat_from: Mapping[int, int] | None = None,
-                  repeat: float = 0.0) -> Result:
+                  repeat: float = 0.0, live: bool = False) -> Result:
         """A piano accompaniment of ``n_bars`` bars following ``chords`` (looped when
         shorter) under an optional ``melody``. Returns the accompaniment notes only.
 
@@ -541,7 +574,9 @@ class Pipeline:
         default all) let live jam continue an accompaniment bar by bar. ``repeat_from``
         (target bar -> a bar of ``context``) with ``repeat`` > 0 starts those bars from
         the context bars they repeat, noised to ``1 - repeat`` (a song's repeated phrase:
-        engine.song).
+        engine.song). ``live``: a live jam's bar, which runs ahead of the other requests,
+        at the running one's next sampler step (:class:`ModelThread`); that request's
+        notes come out the same.
         """
         self._check_size(list(melody or ()) + list(context), n_bars)
         if not chords and melody is None:
@@ -564,7 +599,7 @@ class Pipeline:
                            context=list(context), chords=chords, melody=melody,
                            options=options, progress=progress, cancel=cancel, keep=(),
                            binarize=self._binarize(options, "accompany"), name="accompany",
-                           overlap=ACCOMPANY_OVERLAP_BARS, draft=draft)
+                           overlap=ACCOMPANY_OVERLAP_BARS, draft=draft, live=live)
         return dataclasses.replace(result, inferred_chords=inferred)
 
     def generate(self, *, n_bars: int, chords: Sequence[ChordSpan] | None = None,
@@ -594,7 +629,8 @@ class Pipeline:
             return compose(self, sampler, self._runner.call, form, key=key, tempo=tempo,
                            options=options or SongOptions(), fixed=fixed or FixedParts(),
                            progress=progress, cancel=cancel,
-                           window_bars=net.config.window_bars)
+                           window_bars=net.config.window_bars,
+                           between_steps=self._runner.serve_urgent)
 
     # ------------------------------------------------------------------ internals
 
@@ -670,9 +706,10 @@ class Pipeline:
              options: SamplingOptions, progress: Progress | None,
              cancel: threading.Event | None, keep: Sequence[Note],
              binarize: bool, name: str, overlap: int, window_bars: int | None = None,
-             draft: tuple[np.ndarray, float] | None = None) -> Result:
+             draft: tuple[np.ndarray, float] | None = None, live: bool = False) -> Result:
         """One generation; ``name`` is the request's kind for :meth:`_network_for`
-        (infill, infill_chords, accompany, generate)."""
+        (infill, infill_chords, accompany, generate); ``live``: an urgent call on the
+        model thread (:meth:`accompany`)."""
         started = time.perf_counter()
         kind = name.partition("_")[0]
         options = dataclasses.replace(  # the task's defaults for what the request left unset
@@ -687,13 +724,16 @@ class Pipeline:
         score = self._candidate_score(kind, target=target, context=context,
                                       chords=chords) if wanted > 1 else None
         candidates = wanted if score is not None else 1  # nothing to choose by: draw one
-        with self._lock:
-            rolls, key, nfe = self._runner.call(lambda: self._sample(
-                task, n_bars=n_bars, target=target, context=context, chords=chords,
-                melody=melody, options=options, progress=progress, cancel=cancel,
-                window_bars=window_bars or self.window_bars, binarize=binarize,
-                network=network, draft=draft, overlap=overlap,
-                batch=options.variations * candidates))
+        sample = functools.partial(
+            self._sample, task, n_bars=n_bars, target=target, context=context, chords=chords,
+            melody=melody, options=options, progress=progress, cancel=cancel,
+            window_bars=window_bars or self.window_bars, binarize=binarize, network=network,
+            draft=draft, overlap=overlap, batch=options.variations * candidates)
+        if live:  # not behind the lock: it runs inside the running call, between its steps
+            rolls, key, nfe = self._runner.call(sample, urgent=True)
+        else:
+            with self._lock:
+                rolls, key, nfe = self._runner.call(sample)
         # The notes that start in the target, held at most to its end. The model has no
         # velocity channel: they take the context's dynamics.
         dynamics = velocity_profile(context, melody, (lo, hi))
@@ -818,6 +858,7 @@ class Pipeline:
                     raise Cancelled()
                 if progress is not None:
                     progress((w_index + (i + 1) / n) / len(windows))
+                self._runner.serve_urgent()  # a live jam's bar, if one is waiting
 
             has_chords = bool(chroma[rows].any())
             window_mask = mask[:, rows]

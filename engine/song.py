@@ -229,10 +229,13 @@ def _accompaniment_ranges(fixed_bars: Sequence[int], n_bars: int) -> list[BarRan
 def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[], Any]], Any],
             form: Sequence[Phrase], *, key: Key, tempo: float, options: SongOptions,
             fixed: FixedParts, progress: StageProgress | None,
-            cancel: threading.Event | None, window_bars: int) -> Song:
+            cancel: threading.Event | None, window_bars: int,
+            between_steps: Callable[[], None] | None = None) -> Song:
     """The cascade (module docstring). ``pipeline`` writes the accompaniment
     (:meth:`engine.pipeline.Pipeline.accompany`); ``run`` runs a model call on the
-    pipeline's model thread; ``sampler`` is the lead-sheet model."""
+    pipeline's model thread; ``sampler`` is the lead-sheet model; ``between_steps`` is
+    called between the lead sheet's sampler steps, on that thread (the pipeline's
+    :meth:`engine.pipeline.ModelThread.serve_urgent`: a live jam's bar goes first)."""
     started = time.perf_counter()
     phrases = _phrase_spans(form)
     n_bars = sum(p.bars for p in form)
@@ -262,6 +265,8 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
                 raise Cancelled()
             if progress is not None:
                 progress(STAGES[0], (index + (i + 1) / n) / len(phrases))
+            if between_steps is not None:
+                between_steps()
 
         earlier = first_of.get(letter) if options.use_form else None
         for piece_start, piece_bars in _pieces(start, bars, window_bars):

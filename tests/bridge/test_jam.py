@@ -17,7 +17,7 @@ import pytest
 
 from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
 from bridge.jam import JamConfig, JamSession
-from bridge.jam_bench import long_jam
+from bridge.jam_bench import PatternPipeline, format_report, long_jam, measure_jitter
 from bridge.midiports import LoopbackBackend, LoopbackOutput, PortError
 from diffjam.cli import main
 from engine.errors import ChordSymbolError, InputError
@@ -48,10 +48,10 @@ class FakePipeline:
         self.entered = threading.Event()
 
     def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
-                  context=(), bars=None):
+                  context=(), bars=None, live=False):
         self.calls.append({"chords": list(chords), "n_bars": n_bars,
                            "melody": list(melody or []), "options": options,
-                           "context": list(context), "bars": bars})
+                           "context": list(context), "bars": bars, "live": live})
         self.entered.set()
         if self.error is not None and (self.fail_after is None
                                        or len(self.calls) > self.fail_after):
@@ -176,6 +176,8 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
     # four candidates a bar, not a one-shot accompaniment's eight: the bar has a deadline
     assert call["options"] == SamplingOptions(guidance=4.0, in_key=True, key=None, steps=10,
                                               seed=8, candidates=4)
+    # every bar (the warm-up too) runs ahead of the engine's other requests
+    assert [c["live"] for c in rig.pipeline.calls] == [True, True, True]
     assert rig.session.state() | {"latency_ms": None} == {
         "running": True, "playing": True, "bar": 3, "chord": "C", "tempo": TEMPO,
         "clock": "midi", "error": None, "played": 2, "dropped": 0, "latency_ms": None}
@@ -369,10 +371,10 @@ def test_restart_from_zero_forgets_the_old_bars(rig: Rig) -> None:
 def test_repeated_pitch_is_released_before_it_sounds_again() -> None:
     class Repeats(FakePipeline):
         def accompany(self, chords, *, n_bars, melody=None, options, progress=None,
-                      cancel=None, context=(), bars=None):
+                      cancel=None, context=(), bars=None, live=False):
             result = super().accompany(chords, n_bars=n_bars, melody=melody,
                                        options=options, cancel=cancel, context=context,
-                                       bars=bars)
+                                       bars=bars, live=live)
             last = 16 * (n_bars - 1)
             notes = (Note(last, 50, 6), Note(last + 4, 50, 4))
             return Result(variations=(notes,), n_bars=n_bars, generated=result.generated,
@@ -640,6 +642,26 @@ def test_bench_long_jam_leaves_no_stuck_notes() -> None:
     assert figures["note_ons"] == 29 * 8           # every bar but the first, 8 notes each
 
 
+def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() -> None:
+    pipeline = PatternPipeline()
+    asked = []
+    plain = pipeline.accompany
+
+    def accompany(chords, **kwargs):
+        asked.append(kwargs.get("live", False))
+        return plain(chords, **kwargs)
+
+    pipeline.accompany = accompany  # type: ignore[method-assign]
+    row = measure_jitter(pipeline, tempo=300.0, bars=3, steps=2, beside_requests=True)
+    # the jam's bars are live, the client's requests are not, and both were answered
+    assert True in asked and row["beside_requests"] == asked.count(False) > 0
+    assert row["beside_p50_s"] >= 0.0
+    report = {"model": {"model": "pattern (fake)", "device": "none"}, "steps": 2,
+              "guidance": 4.0, "load": 0, "machine": {"platform": "here"}, "latency": [],
+              "jitter": [row], "long_jam": long_jam(minutes=0.2)}
+    assert f"pattern (fake) +{row['beside_requests']} req" in format_report(report)
+
+
 def test_cli_jam_reports_an_unreachable_midi_system(capsys: pytest.CaptureFixture) -> None:
     assert main(["jam", "--backend", "mido.backends.no_such_backend", "--input", "x"]) == 1
     assert capsys.readouterr().err == (
@@ -661,7 +683,7 @@ class _SlowWarmupPipeline:
         self.cancelled: list[bool] = []
 
     def accompany(self, chords, *, n_bars, melody=None, options, progress=None, cancel=None,
-                  context=(), bars=None):
+                  context=(), bars=None, live=False):
         self.entered.set()
         self.cancelled.append(cancel is not None and cancel.wait(WAIT_S))
         if self.cancelled[-1]:

@@ -1,6 +1,7 @@
 """Whole songs through Pipeline.song: lengths, phrases, fixed parts, repeats, errors."""
 
 import threading
+import time
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from engine.harmony import ChordSpan, Key, parse_progression
 from engine.leadsheet import LeadSheetConfig, LeadSheetNet, save_leadsheet
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.pipeline import Pipeline
-from engine.sampling import Cancelled
+from engine.sampling import Cancelled, SamplingOptions
 from engine.song import STAGES, FixedParts, SongOptions
 from wire.form import Phrase, parse_form
 
@@ -164,3 +165,31 @@ def test_bar_harmony_tells_which_bars_repeat_their_chords():
 
     harmony = _bar_harmony(parse_progression("C G | C G | Am F | C G"), 4)
     assert harmony[0] == harmony[1] == harmony[3] != harmony[2]
+
+
+def test_a_live_bar_runs_between_the_lead_sheet_s_steps_and_the_song_comes_out_the_same(
+        pipeline):
+    form, key, options = parse_form("A4B4"), Key(0, "major"), SongOptions(seed=4, steps=3)
+    alone = pipeline.song(form, key=key, options=options)
+    events, asked = [], []
+
+    def ask():
+        asked.append(pipeline.accompany(
+            parse_progression("F G"), n_bars=2, options=SamplingOptions(steps=3, seed=9),
+            progress=lambda fraction: events.append("live"), live=True))
+
+    def progress(stage, fraction):
+        events.append(stage)
+        if not asked and len(events) == 1:  # the lead sheet's first step
+            threading.Thread(target=ask).start()
+            deadline = time.monotonic() + 60.0
+            while not pipeline._runner._urgent:  # until the live bar is waiting
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+
+    song = pipeline.song(form, key=key, options=options, progress=progress)
+    live = events.count("live")
+    assert events[0] == STAGES[0] and events[1:1 + live] == ["live"] * live and live > 0
+    assert events[1 + live] == STAGES[0] and "live" not in events[1 + live:]
+    assert asked and (song.melody, song.chords, song.accompaniment) == \
+        (alone.melody, alone.chords, alone.accompaniment)
