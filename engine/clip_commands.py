@@ -106,8 +106,10 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                              "one that best plays the chords (accompany, generate with "
                              "--chords) or carries the melody's register through the gap "
                              "(infill); one batch, so slower per pass (default: 8 for "
-                             "accompany, 4 for infill without --chords, else 1; fewer "
-                             "with many --variations, at most 16 samples at once)")
+                             "accompany, 2 for infill without --chords (4 where the full "
+                             "model runs it: --quality high, other steps or guidance), "
+                             "else 1; fewer with many --variations, at most 16 samples at "
+                             "once)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
                         help="per-step binarize projection of the roll (default auto: off for "
                              "infill, on for accompany and generate, as measured in "

@@ -173,11 +173,17 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # carried from a loose repeat around it): the gap's top line 3.60 semitones from the real
 # one from one sample, 2.66 (2.14-3.18) the best of 4, 2.49 (1.96-3.02) of 8 (target 3),
 # beat pitch-class F1 0.619 and 0.99x the real notes with either; the teacher with 4:
-# 2.70 (2.17-3.22), 0.614, 1.00x. So it draws 4, at about half the time of 8 on a CPU,
-# the producer's usual case (the thirteenth session; 8 before). The time grows with the
-# batch on a CPU (docs/bench/bench-cpu.json). An infill given chords draws one: it meets
-# its chord target alone and is the fast case of the speed targets.
-CANDIDATES_BY_TASK = {"infill": 4, "infill_chords": 1, "accompany": 8, "generate": 1}
+# 2.70 (2.17-3.22), 0.614, 1.00x; the best of 2: the student 2.84 (2.26-3.46), 0.619,
+# 0.99x, the teacher 3.13 (2.54-3.72). So a few-step student draws 2, at 1/1.8 of the time
+# of 4 on a CPU and inside the teacher's intervals (the fourteenth session; 8, then 4
+# before), and the full model draws 4 (:data:`FULL_MODEL_CANDIDATES_BY_TASK`). The time
+# grows with the batch on a CPU (docs/bench/bench-cpu.json). An infill given chords draws
+# one: it meets its chord target alone and is the fast case of the speed targets.
+CANDIDATES_BY_TASK = {"infill": 2, "infill_chords": 1, "accompany": 8, "generate": 1}
+# The same for a request the full model runs (the teacher at --quality high, or a model
+# file without a student): it is slow anyway, and its best of 2 without chords misses the
+# top-line target (3.13 semitones, above).
+FULL_MODEL_CANDIDATES_BY_TASK = {**CANDIDATES_BY_TASK, "infill": 4}
 # A request that leaves the candidates to the engine draws at most this many rolls at once
 # (variations x candidates): with more variations each is chosen from fewer candidates.
 # Measured on the 2-core CPU (a 4-bar gap in a 32-bar clip without chords, one 16-bar
@@ -718,8 +724,9 @@ class Pipeline:
             register=REGISTER_BY_TASK[name] if options.register is None else options.register)
         network = self._network_for(options, name)
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
+        table = FULL_MODEL_CANDIDATES_BY_TASK if network[0] is self.net else CANDIDATES_BY_TASK
         wanted = options.candidates or max(1, min(
-            CANDIDATES_BY_TASK[name], DEFAULT_MAX_ROLLS // options.variations))
+            table[name], DEFAULT_MAX_ROLLS // options.variations))
         chords = _loop_chords(list(chords or ()), n_bars * STEPS_PER_BAR)
         score = self._candidate_score(kind, target=target, context=context,
                                       chords=chords) if wanted > 1 else None

@@ -110,7 +110,8 @@ class SamplingOptions:
     best does what was asked is kept (:mod:`engine.candidates`: an accompaniment the one
     that plays the given chords most, an infill the one whose top line stays nearest the
     register of the bars around the gap); None: the task's default
-    (:data:`engine.pipeline.CANDIDATES_BY_TASK`, fewer where many variations would make
+    (:data:`engine.pipeline.CANDIDATES_BY_TASK`, or ``FULL_MODEL_CANDIDATES_BY_TASK`` where
+    the full model runs the request, fewer where many variations would make
     more than :data:`engine.pipeline.DEFAULT_MAX_ROLLS` rolls); 1: the first sample as it
     comes.
     """

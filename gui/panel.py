@@ -558,8 +558,8 @@ class PanelWindow(QMainWindow):
             "Samples drawn for each variation, keeping the one that best plays the chords "
             "(accompaniment) or carries the melody's register through the gap (infill). "
             "They run as one batch: more is slower. Default: 8 for accompaniment (4 a bar "
-            "in the live jam), 4 for infill without chords, else 1 (fewer each with many "
-            "variations)")
+            "in the live jam), 2 for infill without chords (4 where the full model runs "
+            "it), else 1 (fewer each with many variations)")
         form.addRow("Candidates", self.candidates_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)

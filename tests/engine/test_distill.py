@@ -128,6 +128,23 @@ def test_the_pipeline_runs_the_student_at_the_defaults_and_the_teacher_when_aske
     assert sorted(n for n in fast.variations[0] if not 64 <= n.start < 96) == outside
 
 
+def test_without_chords_the_student_draws_two_candidates_and_the_full_model_four(
+        student_file):
+    pipeline = Pipeline.load(student_file, device="cpu")
+    options = SamplingOptions(seed=1, key=parse_key("C"))
+    fast = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), options=options)
+    high = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6),
+                           options=dataclasses.replace(options, quality="high"))
+    # (fewer passes than 4 and 20: the gap starts from the bars the clip repeats)
+    assert fast.nfe < high.nfe
+    assert fast.candidates == 2  # the student: the faster choice
+    assert high.candidates == 4  # the teacher: it misses the top-line target with 2
+    chords = parse_progression("C G Am F C G Am F")
+    assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 8
+    assert pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+        options, quality="high")).candidates == 8
+
+
 def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):
     from engine.checkpoint import load_model, save_model
 

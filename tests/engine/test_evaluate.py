@@ -439,9 +439,9 @@ def test_bench_grid_and_table() -> None:
     # and the accompaniment's best of 4 (the live jam's) beside its default best of 8
     assert [(c.task, c.bars, c.candidates) for c in cases if c.label == "best of 4"] == [
         ("accompany", 8, 4)]
-    # and the best of 8 of infill without chords beside its default best of 4
+    # and the best of 4 of infill without chords beside its default best of 2
     assert [(c.task, c.chords, c.candidates) for c in cases
-            if c.label == "no-chords best of 8"] == [("infill", False, 8)]
+            if c.label == "no-chords best of 4"] == [("infill", False, 4)]
     base = next(c for c in grid if c.task == "infill" and c.bars == 8 and c.steps == 10
                 and c.variations == 1)
     ddpm = next(c for c in refs if c.task == "infill" and c.label == "mittal-ddpm-1000")
