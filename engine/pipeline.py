@@ -174,11 +174,12 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # one from one sample, 2.66 (2.14-3.18) the best of 4, 2.49 (1.96-3.02) of 8 (target 3),
 # beat pitch-class F1 0.619 and 0.99x the real notes with either; the teacher with 4:
 # 2.70 (2.17-3.22), 0.614, 1.00x; the best of 2: the student 2.84 (2.26-3.46), 0.619,
-# 0.99x, the teacher 3.13 (2.54-3.72). So a few-step student draws 2, at 1/2.3 of the time
-# of 4 on a CPU (docs/bench/bench-cpu-s14.json) and inside the teacher's intervals (the fourteenth session; 8, then 4
-# before), and the full model draws 4 (:data:`FULL_MODEL_CANDIDATES_BY_TASK`). The time
-# grows with the batch on a CPU (docs/bench/bench-cpu.json). An infill given chords draws
-# one: it meets its chord target alone and is the fast case of the speed targets.
+# 0.99x, the teacher 3.13 (2.54-3.72). So a few-step student draws 2, at 1/2.3 of the
+# time of 4 on a CPU (docs/bench/bench-cpu-s14.json) and inside the teacher's intervals
+# (the fourteenth session; 8, then 4 before), and the full model draws 4
+# (:data:`FULL_MODEL_CANDIDATES_BY_TASK`). The time grows with the batch on a CPU. An
+# infill given chords draws one: it meets its chord target alone and is the fast case of
+# the speed targets.
 CANDIDATES_BY_TASK = {"infill": 2, "infill_chords": 1, "accompany": 8, "generate": 1}
 # The same for a request the full model runs (the teacher at --quality high, or a model
 # file without a student): it is slow anyway, and its best of 2 without chords misses the
