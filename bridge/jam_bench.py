@@ -340,9 +340,11 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "tick_p50_ms": percentile(ticks, 50),
         "tick_p99_ms": percentile(ticks, 99),
         "tick_max_ms": ticks[-1] if ticks else float("nan"),
-        # the requests answered beside the jam, and their p50 seconds (None: not asked)
+        # the requests answered beside the jam, their p50 seconds and the error that
+        # stopped them (None: not asked, or none)
         "beside_requests": None if client is None else len(client.seconds),
         "beside_p50_s": None if client is None else percentile(sorted(client.seconds), 50),
+        "beside_error": None if client is None else client.error,
     }
 
 
@@ -357,6 +359,7 @@ class _Client:
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
         self.seconds: list[float] = []
+        self.error: str | None = None  # what stopped the requests early
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._ask, name="bench-client", daemon=True)
 
@@ -372,8 +375,13 @@ class _Client:
         seed = 0
         while not self._stop.is_set():
             began = time.perf_counter()
-            self.pipeline.accompany(chords, n_bars=8, melody=melody, options=SamplingOptions(
-                seed=seed, variations=BESIDE_VARIATIONS))
+            try:
+                self.pipeline.accompany(chords, n_bars=8, melody=melody, options=SamplingOptions(
+                    seed=seed, variations=BESIDE_VARIATIONS))
+            except Exception as err:  # reported in the row: the figure is then not one
+                log.exception("bench: the requests beside the jam failed")
+                self.error = f"{type(err).__name__}: {err}"
+                return
             self.seconds.append(time.perf_counter() - began)
             seed += 1
 
@@ -457,9 +465,11 @@ def bench_report(pipeline: Any, *, bpms: Sequence[float], bars: int, steps: int,
 
 
 def report_failed(report: dict[str, Any]) -> bool:
-    """Whether the long jam left notes stuck or stopped with an error."""
+    """Whether the long jam left notes stuck or stopped with an error, or the requests
+    beside a real-time jam failed."""
     long = report["long_jam"]
-    return bool(long["stuck_after_stop"] or long["stuck_at_transport_stops"] or long["error"])
+    return bool(long["stuck_after_stop"] or long["stuck_at_transport_stops"] or long["error"]
+                or any(row.get("beside_error") for row in report["jitter"]))
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -484,6 +494,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"{row['bars']:4d}  {row['bars_with_notes']:5d}  {row['dropped']:7d}  "
             f"{row['p50_ms']:6.2f} {row['p99_ms']:6.2f} {row['max_ms']:6.2f}      "
             f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}")
+        if row.get("beside_error"):
+            lines.append(f"{'':11}the requests beside it failed: {row['beside_error']}")
     long = report["long_jam"]
     lines += ["",
               f"long jam ({long['minutes']:.1f} min, {long['bars']} bars at "

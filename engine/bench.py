@@ -129,8 +129,6 @@ def default_requests(pipeline: Pipeline, *, variations: bool = True
     False), infill without chords and accompaniment under the melody, each at its
     default candidates. What :meth:`engine.pipeline.Pipeline.warm_up` captures (the
     one-sample ones) and ``scripts/host_bench.py`` and ``scripts/gpu_probe.py`` time."""
-    from engine.pipeline import CANDIDATES_BY_TASK
-
     chords, context, gap = synthetic_infill(8)
     _, melody, _ = synthetic_clip(8)
 
@@ -141,9 +139,12 @@ def default_requests(pipeline: Pipeline, *, variations: bool = True
     requests: dict[str, Callable[[int], Result]] = {"8-bar infill given chords": infill}
     if variations:
         requests["... 8 variations"] = lambda seed: infill(seed, count=8)
-    requests[f"8-bar infill without chords (best of {CANDIDATES_BY_TASK['infill']})"] = \
+    # each label says what its request draws on this pipeline's model
+    infill_label = f"best of {pipeline.default_candidates('infill')}"
+    requests[f"8-bar infill without chords ({infill_label})"] = \
         lambda seed: infill(seed, given=False)
-    requests[f"8-bar accompaniment (best of {CANDIDATES_BY_TASK['accompany']})"] = \
+    accompany_label = f"best of {pipeline.default_candidates('accompany')}"
+    requests[f"8-bar accompaniment ({accompany_label})"] = \
         lambda seed: pipeline.accompany(chords, n_bars=8, melody=melody,
                                         options=SamplingOptions(seed=seed))
     return requests

@@ -725,9 +725,7 @@ class Pipeline:
             register=REGISTER_BY_TASK[name] if options.register is None else options.register)
         network = self._network_for(options, name)
         lo, hi = target.start * STEPS_PER_BAR, target.stop * STEPS_PER_BAR
-        table = FULL_MODEL_CANDIDATES_BY_TASK if network[0] is self.net else CANDIDATES_BY_TASK
-        wanted = options.candidates or max(1, min(
-            table[name], DEFAULT_MAX_ROLLS // options.variations))
+        wanted = options.candidates or self.default_candidates(name, options)
         chords = _loop_chords(list(chords or ()), n_bars * STEPS_PER_BAR)
         score = self._candidate_score(kind, target=target, context=context,
                                       chords=chords) if wanted > 1 else None
@@ -762,6 +760,17 @@ class Pipeline:
         variations = [tuple(sorted([*keep, *drawn[i]], key=NOTE_ORDER)) for i in chosen]
         return Result(variations=tuple(variations), n_bars=n_bars, generated=target, key=key,
                       nfe=nfe, seconds=time.perf_counter() - started, candidates=candidates)
+
+    def default_candidates(self, name: str, options: SamplingOptions = SamplingOptions()
+                           ) -> int:
+        """The candidates a request of kind ``name`` (infill, infill_chords, accompany,
+        generate) draws for each variation when ``options`` names none: the student's
+        :data:`CANDIDATES_BY_TASK`, or :data:`FULL_MODEL_CANDIDATES_BY_TASK` where the full
+        model runs it, fewer each where the variations would make more than
+        :data:`DEFAULT_MAX_ROLLS` rolls."""
+        full = self._network_for(options, name)[0] is self.net
+        table = FULL_MODEL_CANDIDATES_BY_TASK if full else CANDIDATES_BY_TASK
+        return max(1, min(table[name], DEFAULT_MAX_ROLLS // options.variations))
 
     @staticmethod
     def _candidate_score(kind: str, *, target: BarRange, context: Sequence[Note],

@@ -230,7 +230,7 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
             form: Sequence[Phrase], *, key: Key, tempo: float, options: SongOptions,
             fixed: FixedParts, progress: StageProgress | None,
             cancel: threading.Event | None, window_bars: int,
-            between_steps: Callable[[], None] | None = None) -> Song:
+            between_steps: Callable[[], None]) -> Song:
     """The cascade (module docstring). ``pipeline`` writes the accompaniment
     (:meth:`engine.pipeline.Pipeline.accompany`); ``run`` runs a model call on the
     pipeline's model thread; ``sampler`` is the lead-sheet model; ``between_steps`` is
@@ -265,8 +265,7 @@ def compose(pipeline: Any, sampler: LeadSheetSampler, run: Callable[[Callable[[]
                 raise Cancelled()
             if progress is not None:
                 progress(STAGES[0], (index + (i + 1) / n) / len(phrases))
-            if between_steps is not None:
-                between_steps()
+            between_steps()
 
         earlier = first_of.get(letter) if options.use_form else None
         for piece_start, piece_bars in _pieces(start, bars, window_bars):

@@ -4,7 +4,8 @@ and :mod:`bridge.jam_bench`.
 ``jam`` opens the MIDI ports, loads the model and jams until Ctrl-C, SIGTERM or an error
 (exit status 1 for a missing or dead port, with the ports that exist in the message).
 ``bench-jam`` prints :func:`bridge.jam_bench.bench_report`'s figures (``--json`` also
-writes them); exit status 1 when the long jam left a note stuck.
+writes them); exit status 1 when the long jam left a note stuck or the requests beside
+the real-time jam failed (`bridge.jam_bench.report_failed`).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def _check_model_file(path: Path | None) -> None:
 
 
 def run_bench_jam(args: argparse.Namespace) -> int:
-    """``diffjam bench-jam``: exit status 1 when the long jam left notes stuck."""
+    """``diffjam bench-jam``: exit status 1 when :func:`bridge.jam_bench.report_failed`."""
     if args.bars < 1 or args.jitter_bars < 1 or args.minutes <= 0 or args.steps < 1:
         raise InputError("--bars, --jitter-bars, --steps and --minutes must be > 0")
     if args.load < 0:

@@ -17,7 +17,13 @@ import pytest
 
 from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
 from bridge.jam import JamConfig, JamSession
-from bridge.jam_bench import PatternPipeline, format_report, long_jam, measure_jitter
+from bridge.jam_bench import (
+    PatternPipeline,
+    format_report,
+    long_jam,
+    measure_jitter,
+    report_failed,
+)
 from bridge.midiports import LoopbackBackend, LoopbackOutput, PortError
 from diffjam.cli import main
 from engine.errors import ChordSymbolError, InputError
@@ -655,11 +661,24 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
     row = measure_jitter(pipeline, tempo=300.0, bars=3, steps=2, beside_requests=True)
     # the jam's bars are live, the client's requests are not, and both were answered
     assert True in asked and row["beside_requests"] == asked.count(False) > 0
-    assert row["beside_p50_s"] >= 0.0
+    assert row["beside_error"] is None
     report = {"model": {"model": "pattern (fake)", "device": "none"}, "steps": 2,
               "guidance": 4.0, "load": 0, "machine": {"platform": "here"}, "latency": [],
               "jitter": [row], "long_jam": long_jam(minutes=0.2)}
     assert f"pattern (fake) +{row['beside_requests']} req" in format_report(report)
+    assert not report_failed(report)
+
+    def failing(chords, **kwargs):  # the client's requests fail, the jam's bars do not
+        if not kwargs.get("live", False):
+            raise RuntimeError("out of memory")
+        return plain(chords, **kwargs)
+
+    pipeline.accompany = failing  # type: ignore[method-assign]
+    row = measure_jitter(pipeline, tempo=300.0, bars=3, steps=2, beside_requests=True)
+    assert (row["beside_requests"], row["beside_error"]) == (0, "RuntimeError: out of memory")
+    report["jitter"] = [row]
+    assert report_failed(report)
+    assert "the requests beside it failed: RuntimeError: out of memory" in format_report(report)
 
 
 def test_cli_jam_reports_an_unreachable_midi_system(capsys: pytest.CaptureFixture) -> None:

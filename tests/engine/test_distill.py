@@ -11,6 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from engine.bench import default_requests
 from engine.cache import build_cache
 from engine.checkpoint import read_metadata
 from engine.cli import add_commands
@@ -139,6 +140,12 @@ def test_without_chords_the_student_draws_two_candidates_and_the_full_model_four
     assert fast.nfe < high.nfe
     assert fast.candidates == 2  # the student: the faster choice
     assert high.candidates == 4  # the teacher: it misses the top-line target with 2
+    assert (pipeline.default_candidates("infill"),
+            pipeline.default_candidates("infill", dataclasses.replace(options, quality="high")),
+            pipeline.default_candidates("infill", dataclasses.replace(  # at most 16 rolls
+                options, quality="high", variations=8))) == (2, 4, 2)
+    # the benches' labels say what their requests draw on this model
+    assert "8-bar infill without chords (best of 2)" in default_requests(pipeline)
     chords = parse_progression("C G Am F C G Am F")
     assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 8
     assert pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(

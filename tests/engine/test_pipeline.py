@@ -1,6 +1,5 @@
 import dataclasses
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from engine.pipeline import (
     Pipeline,
     SamplingOptions,
 )
+from tests.engine.live_bar import WAIT_S, LiveBar, ask_live_bar, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -390,15 +390,6 @@ def test_candidates_default_by_task_and_keep_the_user_s_notes(pipeline):
         SamplingOptions(candidates=9)
 
 
-WAIT_S = 60.0  # upper bound for a thread to get where a test waits for it; not a timing
-
-
-def _wait_until(condition) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, "the other thread never got there"
-        time.sleep(0.001)
-
 
 def test_an_urgent_call_goes_ahead_of_the_queued_ones_and_into_the_running_one():
     runner = ModelThread(1)
@@ -406,7 +397,7 @@ def test_an_urgent_call_goes_ahead_of_the_queued_ones_and_into_the_running_one()
 
     def running():
         order.append("running")
-        _wait_until(lambda: runner._urgent)  # the urgent call is waiting
+        wait_until(lambda: runner._urgent)  # the urgent call is waiting
         for _ in range(3):  # its "sampler steps"
             runner.serve_urgent()
         order.append("running ends")
@@ -416,10 +407,10 @@ def test_an_urgent_call_goes_ahead_of_the_queued_ones_and_into_the_running_one()
 
     threads = [threading.Thread(target=runner.call, args=(running,))]
     threads[0].start()
-    _wait_until(lambda: order)
+    wait_until(lambda: order)
     threads.append(threading.Thread(target=runner.call, args=(lambda: order.append("queued"),)))
     threads[1].start()
-    _wait_until(lambda: runner._jobs.qsize() == 1)  # queued behind the running call
+    wait_until(lambda: runner._jobs.qsize() == 1)  # queued behind the running call
     errors = []
 
     def urgent():
@@ -441,44 +432,15 @@ def test_an_urgent_call_goes_ahead_of_the_queued_ones_and_into_the_running_one()
     runner.close()
 
 
-class _LiveBar:
-    """A running generation's progress callback that, at its first step, asks from another
-    thread for a live jam's bar and waits until that call is queued; ``events`` records
-    the running generation's steps ("request") and the live bar's ("live"), in the order
-    the model thread ran them."""
-
-    def __init__(self, pipeline):
-        self.pipeline = pipeline
-        self.events = []
-        self.thread = None
-        self.result = None
-
-    def __call__(self, fraction):
-        self.events.append("request")
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._ask)
-            self.thread.start()
-            _wait_until(lambda: self.pipeline._runner._urgent)
-
-    def _ask(self):
-        self.result = self.pipeline.accompany(
-            parse_progression("F G"), n_bars=2, options=SamplingOptions(steps=3, seed=9),
-            progress=lambda fraction: self.events.append("live"), live=True)
-
-
 def test_a_live_bar_runs_between_the_steps_of_a_running_request_which_comes_out_the_same(
         pipeline):
     chords = parse_progression("C G Am F")
     options = SamplingOptions(steps=3, seed=3, variations=2)
     alone = pipeline.accompany(chords, n_bars=16, options=options)
-    live_alone = pipeline.accompany(parse_progression("F G"), n_bars=2,
-                                    options=SamplingOptions(steps=3, seed=9))
-    bar = _LiveBar(pipeline)
+    live_alone = ask_live_bar(pipeline)
+    bar = LiveBar(pipeline)
     result = pipeline.accompany(chords, n_bars=16, options=options, progress=bar)
-    bar.thread.join(WAIT_S)
-    live = bar.events.count("live")
     # the live bar ran whole after the request's first step, before its second
-    assert live > 0 and bar.events[:1 + live] == ["request"] + ["live"] * live
-    assert set(bar.events[1 + live:]) == {"request"} and len(bar.events) > 1 + live
+    assert bar.nested()[0] == "request"
     assert result.variations == alone.variations
-    assert bar.result.variations == live_alone.variations
+    assert bar.join().variations == live_alone.variations

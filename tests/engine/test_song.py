@@ -1,7 +1,6 @@
 """Whole songs through Pipeline.song: lengths, phrases, fixed parts, repeats, errors."""
 
 import threading
-import time
 
 import pytest
 import torch
@@ -11,8 +10,9 @@ from engine.harmony import ChordSpan, Key, parse_progression
 from engine.leadsheet import LeadSheetConfig, LeadSheetNet, save_leadsheet
 from engine.pianoroll import STEPS_PER_BAR, Note
 from engine.pipeline import Pipeline
-from engine.sampling import Cancelled, SamplingOptions
+from engine.sampling import Cancelled
 from engine.song import STAGES, FixedParts, SongOptions
+from tests.engine.live_bar import LiveBar
 from wire.form import Phrase, parse_form
 
 TINY = LeadSheetConfig(channels=(16, 32), attention_layers=1, heads=2, emb_dim=32,
@@ -167,29 +167,15 @@ def test_bar_harmony_tells_which_bars_repeat_their_chords():
     assert harmony[0] == harmony[1] == harmony[3] != harmony[2]
 
 
+
 def test_a_live_bar_runs_between_the_lead_sheet_s_steps_and_the_song_comes_out_the_same(
         pipeline):
     form, key, options = parse_form("A4B4"), Key(0, "major"), SongOptions(seed=4, steps=3)
     alone = pipeline.song(form, key=key, options=options)
-    events, asked = [], []
-
-    def ask():
-        asked.append(pipeline.accompany(
-            parse_progression("F G"), n_bars=2, options=SamplingOptions(steps=3, seed=9),
-            progress=lambda fraction: events.append("live"), live=True))
-
-    def progress(stage, fraction):
-        events.append(stage)
-        if not asked and len(events) == 1:  # the lead sheet's first step
-            threading.Thread(target=ask).start()
-            deadline = time.monotonic() + 60.0
-            while not pipeline._runner._urgent:  # until the live bar is waiting
-                assert time.monotonic() < deadline
-                time.sleep(0.001)
-
-    song = pipeline.song(form, key=key, options=options, progress=progress)
-    live = events.count("live")
-    assert events[0] == STAGES[0] and events[1:1 + live] == ["live"] * live and live > 0
-    assert events[1 + live] == STAGES[0] and "live" not in events[1 + live:]
-    assert asked and (song.melody, song.chords, song.accompaniment) == \
+    bar = LiveBar(pipeline)
+    song = pipeline.song(form, key=key, options=options, progress=bar)
+    # the live bar ran whole after the lead sheet's first step, before its second
+    assert bar.nested()[0] == STAGES[0] and bar.events[1 + bar.nested()[1]] == STAGES[0]
+    bar.join()
+    assert (song.melody, song.chords, song.accompaniment) == \
         (alone.melody, alone.chords, alone.accompaniment)
