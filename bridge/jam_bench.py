@@ -17,7 +17,8 @@ percentiles are nearest-rank, :func:`engine.bench.percentile`):
    With the real model it runs twice: alone, and beside a client that asks the same
    pipeline for variations of an 8-bar accompaniment again and again, as a producer does
    of ``diffjam serve`` while its jam plays (the jam's bars go first: engine.pipeline's
-   ``ModelThread``); the row says how many of those requests were answered meanwhile.
+   ``ModelThread``); the row says how many of those requests were answered meanwhile,
+   and how long the jam's bars took from its request to the answer (p50, p99, max).
 3. *Long jam*: ten minutes of music (at 120 BPM) on simulated time with a fast fake model
    (an arpeggio with overlapping and repeated notes), transport stops, continues and a
    jump on the way: no stuck notes, no note longer than a bar, and the growth of the
@@ -294,7 +295,8 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
     except midiports.PortError:
         backend, where = midiports.LoopbackBackend(), "in-memory"
     clock = _MeasuredClock(tempo)
-    session = JamSession(pipeline, JamConfig(clock="internal", tempo=tempo, steps=steps,
+    timed = _TimedBars(pipeline)
+    session = JamSession(timed, JamConfig(clock="internal", tempo=tempo, steps=steps,
                                              guidance=guidance, seed=1),
                          backend=backend, clock=clock)
     arrivals: list[float] = []
@@ -326,6 +328,7 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
                   if t >= settled)
     ticks = sorted(clock.lateness.late_ms if clock.lateness is not None else [])
     bars_heard = len({int((t - t0) // (4 * tick_seconds(tempo) * 24)) for t in arrivals})
+    asked = sorted(1000.0 * seconds for seconds in timed.seconds[1:])  # after the warm-up
     return {
         "backend": where,
         "model": pipeline.info().get("model"),
@@ -340,12 +343,32 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "tick_p50_ms": percentile(ticks, 50),
         "tick_p99_ms": percentile(ticks, 99),
         "tick_max_ms": ticks[-1] if ticks else float("nan"),
+        # the jam's bars, from its request to the model's answer (any wait included)
+        "bar_p50_ms": percentile(asked, 50),
+        "bar_p99_ms": percentile(asked, 99),
+        "bar_max_ms": asked[-1] if asked else float("nan"),
         # the requests answered beside the jam, their p50 seconds and the error that
         # stopped them (None: not asked, or none)
         "beside_requests": None if client is None else len(client.seconds),
         "beside_p50_s": None if client is None else percentile(sorted(client.seconds), 50),
         "beside_error": None if client is None else client.error,
     }
+
+
+class _TimedBars:
+    """The pipeline as a jam calls it (bridge.jam.JamPipeline), timing each call: from the
+    jam's request to the model's answer, any wait for the model thread included."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.seconds: list[float] = []
+
+    def accompany(self, chords: Sequence[ChordSpan], **kwargs: Any) -> Result:
+        began = time.perf_counter()
+        try:
+            return self.pipeline.accompany(chords, **kwargs)
+        finally:
+            self.seconds.append(time.perf_counter() - began)
 
 
 # What the client of measure_jitter(beside_requests=True) asks for, again and again.
@@ -485,7 +508,8 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{row['p99_ms']:7.1f}  {row['p50_fraction']:9.3f}  "
                      f"{row['p99_fraction']:9.3f}  {row['p50_cpu_ms']:10.1f}")
     lines += ["", "real time  model                       backend     BPM  bars  heard  "
-                  "dropped  note-on p50/p99/max ms   tick p50/p99/max ms"]
+                  "dropped  note-on p50/p99/max ms   tick p50/p99/max ms   "
+                  "bar p50/p99/max ms"]
     for row in report["jitter"]:
         beside = row.get("beside_requests")
         label = str(row["model"])[:18] + ("" if beside is None else f" +{beside} req")
@@ -493,7 +517,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"{'':11}{label[:27]:27} {row['backend']:10} {row['bpm']:4.0f}  "
             f"{row['bars']:4d}  {row['bars_with_notes']:5d}  {row['dropped']:7d}  "
             f"{row['p50_ms']:6.2f} {row['p99_ms']:6.2f} {row['max_ms']:6.2f}      "
-            f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}")
+            f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}"
+            f"   {row['bar_p50_ms']:5.0f} {row['bar_p99_ms']:5.0f} {row['bar_max_ms']:5.0f}")
         if row.get("beside_error"):
             lines.append(f"{'':11}the requests beside it failed: {row['beside_error']}")
     long = report["long_jam"]

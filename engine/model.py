@@ -36,8 +36,10 @@ together with the diffusion time, so "absent" is explicit, not a magic tensor va
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import cast
 
@@ -308,6 +310,39 @@ class ResBlock(nn.Module):
         return self.skip(x) + h
 
 
+# Pause points: a pass of the network on a CPU takes a few hundred ms at 16 rolls, and a
+# live jam's next bar cannot wait that long (engine.pipeline.ModelThread). Inside
+# ``pausing(serve)`` a pass calls ``serve()`` between its blocks, and the pitch stem's
+# attention between chunks of its rows, on the thread that entered it; what ``serve``
+# runs there must leave the pass's own tensors alone (another generation does). Outside
+# (training, CUDA graph capture, other threads) the pass runs whole.
+_PAUSES = threading.local()
+ATTENTION_ROWS_PER_PAUSE = 320  # pitch rows (4 rolls of 80 pitches) between two pauses
+
+
+@contextlib.contextmanager
+def pausing(serve: Callable[[], None]) -> Iterator[None]:
+    """Within this block, passes of any network on this thread call ``serve()`` at their
+    pause points (:func:`pause_point`); blocks nest, the innermost ``serve`` counts."""
+    previous = getattr(_PAUSES, "serve", None)
+    _PAUSES.serve = serve
+    try:
+        yield
+    finally:
+        _PAUSES.serve = previous
+
+
+def pause_point() -> None:
+    """Call this thread's ``serve`` (:func:`pausing`), if any."""
+    serve = getattr(_PAUSES, "serve", None)
+    if serve is not None:
+        serve()
+
+
+def _paused() -> bool:
+    return getattr(_PAUSES, "serve", None) is not None
+
+
 class TransformerBlock(nn.Module):
     """Pre-norm self-attention block over time, at the coarsest resolution."""
 
@@ -367,7 +402,16 @@ class PitchRowAttention(nn.Module):
         qkv = self.qkv(rows).reshape(b * p, steps, 3, self.heads, c // self.heads
                                      ).permute(2, 0, 3, 1, 4).contiguous()
         q, k = _rotate(qkv[:2], rotary)  # q and k turned together
-        a = F.scaled_dot_product_attention(q, k, qkv[2])  # (B*P, heads, T, D)
+        if _paused():  # rows are independent: chunks give the same numbers, with pauses
+            chunks = []
+            for first in range(0, b * p, ATTENTION_ROWS_PER_PAUSE):
+                rows_now = slice(first, first + ATTENTION_ROWS_PER_PAUSE)
+                chunks.append(F.scaled_dot_product_attention(
+                    q[rows_now], k[rows_now], qkv[2, rows_now]))
+                pause_point()
+            a = torch.cat(chunks)
+        else:
+            a = F.scaled_dot_product_attention(q, k, qkv[2])  # (B*P, heads, T, D)
         a = self.out(a.transpose(1, 2).reshape(b * p, steps, c))
         return h + a.reshape(b, p, steps, c).permute(0, 3, 2, 1)
 
@@ -594,7 +638,9 @@ class DenoiserNet(nn.Module):
             assert encoded.stem is not None
             stem = F.conv2d(x_t, self.stem_in.weight[:, :2], None, padding=1) + encoded.stem
             for block, attention in zip(self.stem_blocks, self.stem_attention, strict=True):
-                stem = attention(block(stem, film=next(films)), encoded.rotary)
+                stem = block(stem, film=next(films))
+                pause_point()
+                stem = attention(stem, encoded.rotary)
             h = h + self.stem_fold(stem.permute(0, 1, 3, 2).reshape(b, -1, steps))
 
         skips = []
@@ -602,14 +648,17 @@ class DenoiserNet(nn.Module):
             for block in cast(nn.ModuleList, blocks):
                 h = block(h, film=next(films))
                 skips.append(h)
+                pause_point()
             h = downsample(h)
         h = h.transpose(1, 2)
         for block in self.mid:
             h = block(h)
         h = h.transpose(1, 2)
+        pause_point()
         for blocks, upsample in zip(self.up, self.upsample, strict=True):
             for block in cast(nn.ModuleList, blocks):
                 h = block(torch.cat([h, skips.pop()], dim=1), film=next(films))
+                pause_point()
             h = upsample(h)
         h = F.silu(self.out_norm(h))
         out = self.output(h).reshape(b, 2, p, steps).permute(0, 1, 3, 2)  # (B, 2, T, P)

@@ -54,7 +54,7 @@ from engine.guidance import (
 )
 from engine.harmony import ChordSpan, Key, chord_grid, estimate_key
 from engine.leadsheet import LeadSheetNet, LeadSheetSampler, load_leadsheet
-from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, DenoiserNet
+from engine.model import TASK_ACCOMPANIMENT, TASK_FULL, DenoiserNet, pausing
 from engine.pianoroll import (
     N_PITCHES,
     NOTE_ORDER,
@@ -919,7 +919,8 @@ class Pipeline:
                 if draft is not None:
                     x_start = add_noise(values["draft"].expand_as(x_start), x_start,
                                         torch.full((v,), 1.0 - draft[1], device=device))
-                with torch.inference_mode():
+                # a live jam's bar, if one is waiting, also between the network's blocks
+                with torch.inference_mode(), pausing(self._runner.serve_urgent):
                     x0 = sample_ddim(denoiser, x_start, times,
                                      eta=eta, generator=generator, callback=on_step)
             out = x0.float().cpu().numpy()

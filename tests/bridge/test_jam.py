@@ -7,6 +7,7 @@ so the assertions are about musical time, never wall-clock time.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -662,6 +663,8 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
     # the jam's bars are live, the client's requests are not, and both were answered
     assert True in asked and row["beside_requests"] == asked.count(False) > 0
     assert row["beside_error"] is None
+    # the jam's bars timed, the warm-up left out
+    assert 0.0 <= row["bar_p50_ms"] <= row["bar_p99_ms"] <= row["bar_max_ms"] < math.inf
     report = {"model": {"model": "pattern (fake)", "device": "none"}, "steps": 2,
               "guidance": 4.0, "load": 0, "machine": {"platform": "here"}, "latency": [],
               "jitter": [row], "long_jam": long_jam(minutes=0.2)}

@@ -102,6 +102,36 @@ def test_pitch_row_attention_sees_far_along_time_within_a_pitch_only():
     assert delta[:, [0, 1, 3, 4, 5]].max() == 0.0  # other pitch rows do not
 
 
+def test_inside_pausing_a_pass_pauses_between_its_parts_and_computes_the_same(monkeypatch):
+    import threading
+
+    from engine import model
+
+    # 5 rolls x 80 pitch rows in chunks of 80: the stem's attention pauses 5 times
+    monkeypatch.setattr(model, "ATTENTION_ROWS_PER_PAUSE", 80)
+    net = DenoiserNet(STEM).eval()
+    _randomise(net)
+    x, t = make_inputs(batch=5)
+    cond = Conditioning(task=torch.zeros(5, dtype=torch.long))
+    served: list[str] = []
+    with torch.no_grad():
+        whole = net(x, t, cond)
+        with model.pausing(lambda: served.append("main")):
+            paused = net(x, t, cond)
+            # another thread's passes do not call this thread's serve
+            other = threading.Thread(target=lambda: net(x, t, cond))
+            other.start()
+            other.join()
+            calls = len(served)
+            with model.pausing(lambda: served.append("inner")):  # the innermost counts
+                net(x, t, cond)
+        net(x, t, cond)  # outside: no pauses
+    assert torch.equal(paused, whole)
+    # the stem block, 5 attention chunks, 2 down blocks, the middle, 2 up blocks
+    assert calls == 11
+    assert served == ["main"] * 11 + ["inner"] * 11
+
+
 def test_a_bad_stem_config_is_refused():
     with pytest.raises(ValueError, match="stem"):
         ModelConfig(stem="conv3d")
