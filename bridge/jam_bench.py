@@ -327,7 +327,10 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
     late = sorted(((t - t0) - round((t - t0) / step) * step) * 1000.0 for t in arrivals
                   if t >= settled)
     ticks = sorted(clock.lateness.late_ms if clock.lateness is not None else [])
-    bars_heard = len({int((t - t0) // (4 * tick_seconds(tempo) * 24)) for t in arrivals})
+    # the bars of the run that sounded (a note-on after its last bar, before the jam
+    # stopped, is not one of them)
+    bars_heard = len({bar for t in arrivals
+                      if (bar := int((t - t0) // (TICKS_PER_BAR * tick_seconds(tempo)))) < bars})
     asked = sorted(1000.0 * seconds for seconds in timed.seconds[1:])  # after the warm-up
     return {
         "backend": where,

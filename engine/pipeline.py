@@ -313,10 +313,12 @@ class ModelThread:
 
     An *urgent* call (a live jam's next bar) does not wait for the calls queued before it,
     nor for the end of the one running: a running generation calls :meth:`serve_urgent`
-    between its sampler steps, which runs the urgent calls waiting there and then lets the
-    generation go on. Measured before (the 2-core CPU, a jam at 120 BPM beside a client
-    asking for 4 variations of an 8-bar accompaniment again and again): the jam dropped 10
-    of 12 bars, each waiting for a 2-second request to end.
+    between its sampler steps, and on the CPU path between the blocks of each network
+    pass (:func:`engine.model.pausing`), which runs the urgent calls waiting there and
+    then lets the generation go on. Measured before (the 2-core CPU, a jam at 120 BPM
+    beside a client asking for 4 variations of an 8-bar accompaniment again and again):
+    the jam dropped 10 of 12 bars, each waiting for a 2-second request to end; with
+    pauses between steps only, a bar still waited up to a whole pass of 16 rolls.
     """
 
     def __init__(self, threads: int | None = None) -> None:
@@ -330,7 +332,8 @@ class ModelThread:
 
     def call(self, fn: Callable[[], Any], *, urgent: bool = False) -> Any:
         """Run ``fn()`` on the model thread and return its result (or raise its error);
-        ``urgent``: ahead of the other calls, at the running one's next sampler step."""
+        ``urgent``: ahead of the other calls, at the running one's next pause (a sampler
+        step, or a block of the network's pass)."""
         if threading.current_thread() is self._thread:
             return fn()
         future: Future = Future()

@@ -665,6 +665,7 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
     assert row["beside_error"] is None
     # the jam's bars timed, the warm-up left out
     assert 0.0 <= row["bar_p50_ms"] <= row["bar_p99_ms"] <= row["bar_max_ms"] < math.inf
+    assert 0 < row["bars_with_notes"] <= row["bars"]  # the run's own bars only
     report = {"model": {"model": "pattern (fake)", "device": "none"}, "steps": 2,
               "guidance": 4.0, "load": 0, "machine": {"platform": "here"}, "latency": [],
               "jitter": [row], "long_jam": long_jam(minutes=0.2)}
