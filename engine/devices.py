@@ -53,8 +53,12 @@ def inference_threads(requested: int | None = None, *, cores: int | None = None)
     Why half: torch's threads spin in lock step, so one thread that loses its core to
     another process stalls the rest. Measured on the 2-core build machine with two busy
     processes beside it (``diffjam bench --load 2``, docs/bench/): 2 threads ran an
-    8-bar infill several times slower than 1, while idle 2 threads gained little. A DAW
-    always keeps some cores busy. Raises InputError below 1."""
+    8-bar infill several times slower than 1. Measured again in the fifteenth session
+    (the model card, "Speed and memory"): idle, 2 threads gained 1.05x on the infill given
+    chords and 1.2-1.45x on the infill without chords and the accompaniment, but beside
+    one busy process they lost 3-5x, and beside a live jam's clock thread they made its
+    note-ons 14 ms late at p99 against 2 ms. A DAW always keeps some cores busy, and the
+    jam's clock needs one. Raises InputError below 1."""
     if requested is not None:
         if requested < 1:
             raise InputError(f"--threads must be >= 1, got {requested}")
