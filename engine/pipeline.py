@@ -16,6 +16,7 @@ rather than glued.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -923,7 +924,10 @@ class Pipeline:
                     x_start = add_noise(values["draft"].expand_as(x_start), x_start,
                                         torch.full((v,), 1.0 - draft[1], device=device))
                 # a live jam's bar, if one is waiting, also between the network's blocks
-                with torch.inference_mode(), pausing(self._runner.serve_urgent):
+                # on a CPU (a pass there takes up to a few hundred ms; on a GPU a few)
+                pauses = (pausing(self._runner.serve_urgent) if device.type == "cpu"
+                          else contextlib.nullcontext())
+                with torch.inference_mode(), pauses:
                     x0 = sample_ddim(denoiser, x_start, times,
                                      eta=eta, generator=generator, callback=on_step)
             out = x0.float().cpu().numpy()
