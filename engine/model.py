@@ -324,7 +324,7 @@ ATTENTION_ROWS_PER_PAUSE = 320  # pitch rows (4 rolls of 80 pitches) between two
 def pausing(serve: Callable[[], None]) -> Iterator[None]:
     """Within this block, passes of any network on this thread call ``serve()`` at their
     pause points (:func:`pause_point`); blocks nest, the innermost ``serve`` counts."""
-    previous = getattr(_PAUSES, "serve", None)
+    previous = _serve()
     _PAUSES.serve = serve
     try:
         yield
@@ -334,13 +334,14 @@ def pausing(serve: Callable[[], None]) -> Iterator[None]:
 
 def pause_point() -> None:
     """Call this thread's ``serve`` (:func:`pausing`), if any."""
-    serve = getattr(_PAUSES, "serve", None)
+    serve = _serve()
     if serve is not None:
         serve()
 
 
-def _paused() -> bool:
-    return getattr(_PAUSES, "serve", None) is not None
+def _serve() -> Callable[[], None] | None:
+    """This thread's ``serve`` (:func:`pausing`); None outside."""
+    return getattr(_PAUSES, "serve", None)
 
 
 class TransformerBlock(nn.Module):
@@ -402,7 +403,7 @@ class PitchRowAttention(nn.Module):
         qkv = self.qkv(rows).reshape(b * p, steps, 3, self.heads, c // self.heads
                                      ).permute(2, 0, 3, 1, 4).contiguous()
         q, k = _rotate(qkv[:2], rotary)  # q and k turned together
-        if _paused():  # rows are independent: chunks give the same numbers, with pauses
+        if _serve() is not None:  # rows are independent: chunks give the same numbers, with pauses
             chunks = []
             for first in range(0, b * p, ATTENTION_ROWS_PER_PAUSE):
                 rows_now = slice(first, first + ATTENTION_ROWS_PER_PAUSE)
