@@ -19,6 +19,9 @@ percentiles are nearest-rank, :func:`engine.bench.percentile`):
    of ``diffjam serve`` while its jam plays (the jam's bars go first: engine.pipeline's
    ``ModelThread``); the row says how many of those requests were answered meanwhile,
    and how long the jam's bars took from its request to the answer (p50, p99, max).
+   Every real-time row also counts the garbage collector's full passes meanwhile and
+   times the longest pass: each stops the clock's thread too
+   (:func:`bridge.jam.freeze_start_up_objects`).
 3. *Long jam*: ten minutes of music (at 120 BPM) on simulated time with a fast fake model
    (an arpeggio with overlapping and repeated notes), transport stops, continues and a
    jump on the way: no stuck notes, no note longer than a bar, and the growth of the
@@ -27,6 +30,7 @@ percentiles are nearest-rank, :func:`engine.bench.percentile`):
 
 from __future__ import annotations
 
+import gc
 import logging
 import platform
 import random
@@ -306,6 +310,8 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
             arrivals.append(time.perf_counter())
 
     client = _Client(pipeline) if beside_requests else None
+    collections = _Collections()
+    gc.callbacks.append(collections)
     session.start()
     keys = midiports.open_output(midiports.VIRTUAL_INPUT, backend=backend)
     synth = midiports.open_input(midiports.VIRTUAL_OUTPUT, callback=heard, backend=backend)
@@ -321,6 +327,7 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         session.stop()
         keys.close()
         synth.close()
+        gc.callbacks.remove(collections)
     step = tick_seconds(tempo) * TICKS_PER_STEP
     t0 = clock.started_at or 0.0
     settled = t0 + SETTLE_BARS * TICKS_PER_BAR * tick_seconds(tempo)
@@ -346,6 +353,10 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "tick_p50_ms": percentile(ticks, 50),
         "tick_p99_ms": percentile(ticks, 99),
         "tick_max_ms": ticks[-1] if ticks else float("nan"),
+        # the garbage collector's passes meanwhile (each stops every Python thread):
+        # the full ones, and the longest of any generation
+        "gc_full": collections.full,
+        "gc_max_ms": collections.longest_ms,
         # the jam's bars, from its request to the model's answer (any wait included)
         "bar_p50_ms": percentile(asked, 50),
         "bar_p99_ms": percentile(asked, 99),
@@ -356,6 +367,23 @@ def measure_jitter(pipeline: Any, *, tempo: float, bars: int, steps: int,
         "beside_p50_s": None if client is None else percentile(sorted(client.seconds), 50),
         "beside_error": None if client is None else client.error,
     }
+
+
+class _Collections:
+    """A ``gc.callbacks`` entry: how many full collections ran, and the longest one of any
+    generation, in ms."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.longest_ms = 0.0
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        self.longest_ms = max(self.longest_ms, 1000.0 * (time.perf_counter() - self._began))
+        self.full += info["generation"] == 2
 
 
 class _TimedBars:
@@ -512,7 +540,7 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{row['p99_fraction']:9.3f}  {row['p50_cpu_ms']:10.1f}")
     lines += ["", "real time  model                       backend     BPM  bars  heard  "
                   "dropped  note-on p50/p99/max ms   tick p50/p99/max ms   "
-                  "bar p50/p99/max ms"]
+                  "bar p50/p99/max ms   gc full/max ms"]
     for row in report["jitter"]:
         beside = row.get("beside_requests")
         label = str(row["model"])[:18] + ("" if beside is None else f" +{beside} req")
@@ -521,7 +549,8 @@ def format_report(report: dict[str, Any]) -> str:
             f"{row['bars']:4d}  {row['bars_with_notes']:5d}  {row['dropped']:7d}  "
             f"{row['p50_ms']:6.2f} {row['p99_ms']:6.2f} {row['max_ms']:6.2f}      "
             f"{row['tick_p50_ms']:6.2f} {row['tick_p99_ms']:6.2f} {row['tick_max_ms']:6.2f}"
-            f"   {row['bar_p50_ms']:5.0f} {row['bar_p99_ms']:5.0f} {row['bar_max_ms']:5.0f}")
+            f"   {row['bar_p50_ms']:5.0f} {row['bar_p99_ms']:5.0f} {row['bar_max_ms']:5.0f}"
+            f"   {row['gc_full']:4d} {row['gc_max_ms']:6.1f}")
         if row.get("beside_error"):
             lines.append(f"{'':11}the requests beside it failed: {row['beside_error']}")
     long = report["long_jam"]

@@ -183,6 +183,7 @@ def run_serve(args: argparse.Namespace) -> int:
                        info=info, jam=control, host=args.host, port=args.port,
                        queue=args.queue, timeout_s=args.timeout, settings=defaults)
     log.info("writing .mid results to %s", output_dir)
+    jam.freeze_start_up_objects()  # no long garbage collection under a jam's clock
     if args.defaults is not None:
         log.info("engine-wide defaults: %s", json.dumps(defaults.to_json()))
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import midiports
-from bridge.jam import JamConfig, JamSession
+from bridge.jam import JamConfig, JamSession, freeze_start_up_objects
 from bridge.jam_bench import (
     DEFAULT_BPMS,
     PatternPipeline,
@@ -116,6 +116,7 @@ def _load_pipeline(model: Path | None, device: str, threads: int | None = None) 
     log.info("model %s on %s loaded in %.1f s", info.get("model"), info.get("device"),
              time.perf_counter() - started)
     pipeline.warm_up()  # on CUDA: CUDA's own start and the first captures, before bar 1
+    freeze_start_up_objects()  # no long garbage collection under the jam's clock
     return pipeline
 
 

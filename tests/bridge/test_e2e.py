@@ -112,6 +112,11 @@ def serve(tmp_path_factory) -> Iterator[tuple[Serve, int, Path]]:
         assert not any("Traceback" in line for line in server.lines)
 
 
+def test_serve_keeps_its_start_up_objects_out_of_full_collections(serve) -> None:
+    server, _, _ = serve  # bridge.jam.freeze_start_up_objects, once the model is loaded
+    server.wait_for("objects of the start-up kept out of the garbage collector's full passes")
+
+
 needs_liblo = pytest.mark.skipif(
     shutil.which("oscsend") is None or shutil.which("oscdump") is None,
     reason="liblo-tools (oscsend/oscdump) not installed",

@@ -7,17 +7,19 @@ so the assertions are about musical time, never wall-clock time.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import mido
 import pytest
 
 from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
-from bridge.jam import JamConfig, JamSession
+from bridge.jam import JamConfig, JamSession, freeze_start_up_objects
 from bridge.jam_bench import (
     PatternPipeline,
     format_report,
@@ -27,10 +29,12 @@ from bridge.jam_bench import (
 )
 from bridge.midiports import LoopbackBackend, LoopbackOutput, PortError
 from diffjam.cli import main
+from diffjam.commands import jam as jam_command
 from engine.errors import ChordSymbolError, InputError
 from engine.harmony import ChordSpan, parse_symbol
 from engine.pianoroll import Note
 from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
+from tests.engine.conftest import make_tiny_model_file
 
 WAIT_S = 10.0  # upper bound for the worker on a loaded machine; not a timing assert
 TEMPO = 120.0
@@ -656,6 +660,8 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
 
     def accompany(chords, **kwargs):
         asked.append(kwargs.get("live", False))
+        if len(asked) == 2:
+            gc.collect()  # one full collection during the run, counted and timed
         return plain(chords, **kwargs)
 
     pipeline.accompany = accompany  # type: ignore[method-assign]
@@ -666,6 +672,7 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
     # the jam's bars timed, the warm-up left out
     assert 0.0 <= row["bar_p50_ms"] <= row["bar_p99_ms"] <= row["bar_max_ms"] < math.inf
     assert 0 < row["bars_with_notes"] <= row["bars"]  # the run's own bars only
+    assert row["gc_full"] >= 1 and row["gc_max_ms"] > 0.0
     report = {"model": {"model": "pattern (fake)", "device": "none"}, "steps": 2,
               "guidance": 4.0, "load": 0, "machine": {"platform": "here"}, "latency": [],
               "jitter": [row], "long_jam": long_jam(minutes=0.2)}
@@ -683,6 +690,29 @@ def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() ->
     report["jitter"] = [row]
     assert report_failed(report)
     assert "the requests beside it failed: RuntimeError: out of memory" in format_report(report)
+
+
+def test_freezing_the_start_up_objects_keeps_them_out_of_full_collections() -> None:
+    alive = [[n] for n in range(1000)]  # lists: always tracked by the collector
+    try:
+        freeze_start_up_objects()
+        assert gc.get_freeze_count() >= len(alive)
+        scanned = {id(obj) for generation in range(3) for obj in gc.get_objects(generation)}
+        assert not any(id(obj) in scanned for obj in alive)
+        later = ["made after"]
+        assert any(obj is later for obj in gc.get_objects(0))  # collected as before
+    finally:
+        gc.unfreeze()
+
+
+def test_the_jam_commands_freeze_the_start_up_objects_once_the_model_is_loaded(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    events: list[str] = []
+    monkeypatch.setattr(jam_command, "freeze_start_up_objects",
+                        lambda: events.append("freeze"))
+    pipeline = jam_command._load_pipeline(make_tiny_model_file(tmp_path / "tiny.safetensors"),
+                                          "cpu", threads=1)
+    assert events == ["freeze"] and pipeline.info()["model"] == "tiny-test"
 
 
 def test_cli_jam_reports_an_unreachable_midi_system(capsys: pytest.CaptureFixture) -> None:
