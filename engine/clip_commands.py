@@ -52,7 +52,7 @@ from engine.sampling import (
     Result,
     SamplingOptions,
 )
-from wire.limits import DENSITY, REPEAT, Range
+from wire.limits import DEFAULT_CANDIDATES, DENSITY, FULL_MODEL_CANDIDATES, REPEAT, Range
 
 if TYPE_CHECKING:
     from engine.pipeline import Pipeline
@@ -105,11 +105,12 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"samples drawn for each variation, {CANDIDATES}, keeping the "
                              "one that best plays the chords (accompany, generate with "
                              "--chords) or carries the melody's register through the gap "
-                             "(infill); one batch, so slower per pass (default: 8 for "
-                             "accompany, 2 for infill without --chords (4 where the full "
-                             "model runs it: --quality high, other steps or guidance), "
-                             "else 1; fewer with many --variations, at most 16 samples at "
-                             "once)")
+                             "(infill); one batch, so slower per pass (default: "
+                             f"{DEFAULT_CANDIDATES['accompany']} for accompany, "
+                             f"{DEFAULT_CANDIDATES['infill']} for infill without --chords "
+                             f"({FULL_MODEL_CANDIDATES['infill']} where the full model runs "
+                             "it: --quality high, other steps or guidance), else 1; fewer "
+                             "with many --variations, at most 16 samples at once)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
                         help="per-step binarize projection of the roll (default auto: off for "
                              "infill, on for accompany and generate, as measured in "

@@ -83,6 +83,7 @@ from engine.sampling import (
 )
 from engine.song import FixedParts, Song, SongOptions, compose
 from wire.form import Phrase
+from wire.limits import DEFAULT_CANDIDATES, FULL_MODEL_CANDIDATES
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +182,11 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # (:data:`FULL_MODEL_CANDIDATES_BY_TASK`). The time grows with the batch on a CPU. An
 # infill given chords draws one: it meets its chord target alone and is the fast case of
 # the speed targets.
-CANDIDATES_BY_TASK = {"infill": 2, "infill_chords": 1, "accompany": 8, "generate": 1}
+CANDIDATES_BY_TASK = DEFAULT_CANDIDATES  # the values live in wire.limits, for the clients
 # The same for a request the full model runs (the teacher at --quality high, or a model
 # file without a student): it is slow anyway, and its best of 2 without chords misses the
 # top-line target (3.13 semitones, above).
-FULL_MODEL_CANDIDATES_BY_TASK = {**CANDIDATES_BY_TASK, "infill": 4}
+FULL_MODEL_CANDIDATES_BY_TASK = FULL_MODEL_CANDIDATES
 # A request that leaves the candidates to the engine draws at most this many rolls at once
 # (variations x candidates): with more variations each is chosen from fewer candidates.
 # Measured on the 2-core CPU (a 4-bar gap in a 32-bar clip without chords, one 16-bar

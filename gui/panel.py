@@ -78,7 +78,15 @@ from gui.qt import (
 from gui.rollview import ROLE_COLORS, RollView
 from gui.throttle import Throttle
 from wire.chords import PITCH_NAMES, ChordSymbolError, parse_key
-from wire.limits import DEFAULT_QUALITY, DEFAULT_SAMPLER, LIMITS, Limits
+from wire.limits import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_QUALITY,
+    DEFAULT_SAMPLER,
+    FULL_MODEL_CANDIDATES,
+    JAM_CANDIDATES,
+    LIMITS,
+    Limits,
+)
 from wire.protocol import (
     TASKS,
     EngineError,
@@ -557,9 +565,11 @@ class PanelWindow(QMainWindow):
         self.candidates_spin.setToolTip(
             "Samples drawn for each variation, keeping the one that best plays the chords "
             "(accompaniment) or carries the melody's register through the gap (infill). "
-            "They run as one batch: more is slower. Default: 8 for accompaniment (4 a bar "
-            "in the live jam), 2 for infill without chords (4 where the full model runs "
-            "it), else 1 (fewer each with many variations)")
+            "They run as one batch: more is slower. Default: "
+            f"{DEFAULT_CANDIDATES['accompany']} for accompaniment ({JAM_CANDIDATES} a bar in "
+            f"the live jam), {DEFAULT_CANDIDATES['infill']} for infill without chords "
+            f"({FULL_MODEL_CANDIDATES['infill']} where the full model runs it), else 1 "
+            "(fewer each with many variations)")
         form.addRow("Candidates", self.candidates_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)

@@ -91,6 +91,14 @@ VARIATIONS = Range(1, MAX_VARIATIONS)
 # batch, so the network passes are the same and each costs more.
 MAX_CANDIDATES = 8
 CANDIDATES = Range(1, MAX_CANDIDATES)
+# The defaults, by request kind (infill: without chords; infill_chords: given chords),
+# where a few-step student runs the request; where the full model runs it (--quality
+# high, other steps or guidance, a model file without a student); and for each bar of the
+# live jam, whose bar has a deadline (measured: engine.pipeline.CANDIDATES_BY_TASK,
+# bridge.jam). The CLI's help and the panel's tooltip read them from here.
+DEFAULT_CANDIDATES = {"infill": 2, "infill_chords": 1, "accompany": 8, "generate": 1}
+FULL_MODEL_CANDIDATES = {**DEFAULT_CANDIDATES, "infill": 4}
+JAM_CANDIDATES = 4
 MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
 SEED = Range(0, MAX_SEED)
 MAX_NOTES = 20_000  # notes in one clip
