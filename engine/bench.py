@@ -210,12 +210,14 @@ def bench_cases(*, bars: Sequence[int] = DEFAULT_BARS, steps: Sequence[int] = GR
     cases += [BenchCase("no-chords", "infill", b, DEFAULT_STEPS, 1, chords=False)
               for b in bars]
     # one sample where the default draws several (engine.candidates): what choosing costs;
-    # and the accompaniment's best of 4, the jam's (bridge.jam.JAM_CANDIDATES) and the
-    # default before the best of 8
+    # and the accompaniment's best of 4, the jam's (bridge.jam.JAM_CANDIDATES), and its best
+    # of 8, the default before the student's best of 12 (and the full model's)
     cases.append(BenchCase("single", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            candidates=1))
     cases.append(BenchCase("best of 4", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            candidates=4))
+    cases.append(BenchCase("best of 8", "accompany", REFERENCE_BARS, DEFAULT_STEPS, 1,
+                           candidates=8))
     cases.append(BenchCase("no-chords single", "infill", REFERENCE_BARS, DEFAULT_STEPS, 1,
                            chords=False, candidates=1))
     # and without chords the best of 4, its default before the best of 2 (and the full

@@ -158,12 +158,17 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     # the accompaniment free to go anywhere (default: the piano's register, engine.register)
     "model_free_register": {"register": False},
     # how many samples a request draws and chooses among (engine.candidates; default:
-    # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / 6 / 8
+    # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / ... / 16
     "model_single": {"candidates": 1},
     "model_candidates2": {"candidates": 2},
     "model_candidates4": {"candidates": 4},
     "model_candidates6": {"candidates": 6},
     "model_candidates8": {"candidates": 8},
+    "model_candidates10": {"candidates": 10},
+    "model_candidates12": {"candidates": 12},
+    "model_candidates16": {"candidates": 16},
+    # the teacher with the student's accompaniment default: the two like for like
+    "model_teacher_candidates12": {"quality": "high", "candidates": 12},
     "model_no_chords_single": {"use_chords": False, "candidates": 1},
     "model_no_chords_candidates2": {"use_chords": False, "candidates": 2},
     "model_no_chords_candidates4": {"use_chords": False, "candidates": 4},

@@ -165,12 +165,17 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # split with diffjam-v5-fast2 (docs/model-card.md, "Choosing among candidates"):
 # accompaniment (88 windows) chord accuracy per span / per beat 0.854 / 0.731 from one
 # sample, 0.898 / 0.774 the best of 2, 0.924 / 0.802 of 4, 0.938 / 0.815 of 6, 0.946 /
-# 0.826 of 8 (the real part: 0.934 / 0.795; the teacher, --quality high: 0.941 / 0.830,
-# per beat 0.805-0.855), notes a bar 14.6 -> 15.1 (4) -> 15.4 (8) (real 14.0), polyphony
-# 2.90 -> 2.99 -> 3.02 (teacher 2.99): more chord tones at the same texture, at 1.86x the
-# time of 4 on a CPU (on a GPU the network's batch of 8 costs about one). The teacher takes
-# this table too: with 8 it plays 0.956 / 0.851 (0.827-0.876), so the student's per-beat
-# figure stays 0.001 under it like for like. The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
+# 0.826 of 8, 0.950 / 0.830 of 10, 0.953 / 0.835 of 12, 0.958 / 0.843 of 16 (the real
+# part: 0.934 / 0.795), notes a bar 14.6 -> 15.1 (4) -> 15.4 (8 to 16) (real 14.0),
+# polyphony 2.90 -> 2.99 -> 3.02 (3.01-3.02 from 8 on): more chord tones at the same
+# texture, at the batch's time on a CPU (s a window: 0.63 with 8, 1.06 with 12; on a GPU
+# the network's batch costs about one). The teacher, --quality high, draws 8 (16 passes
+# a roll, 128 a window): 0.956 (0.942-0.971) / 0.851 (0.827-0.876), 2.50 s a window; with
+# 12, 0.962 / 0.858 (0.835-0.882) at 4.10 s. So the student draws 12 (4 passes a roll, 48
+# a window; the sixteenth session, 8 before): inside the teacher's intervals at its
+# default on both figures, where 8 left the per-beat one 0.001 under, at 0.42x the
+# teacher's time; like for like (both 12) the student's per beat sits at the interval's
+# edge (0.835 against 0.835-0.882). The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
 # its bar has a deadline. Infill without chords (87 windows, since the gap's chords are
 # carried from a loose repeat around it): the gap's top line 3.60 semitones from the real
 # one from one sample, 2.66 (2.14-3.18) the best of 4, 2.49 (1.96-3.02) of 8 (target 3),
@@ -184,8 +189,9 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # the speed targets.
 CANDIDATES_BY_TASK = DEFAULT_CANDIDATES  # the values live in wire.limits, for the clients
 # The same for a request the full model runs (the teacher at --quality high, or a model
-# file without a student): it is slow anyway, and its best of 2 without chords misses the
-# top-line target (3.13 semitones, above).
+# file without a student): its best of 2 without chords misses the top-line target (3.13
+# semitones, above), so it draws 4; an accompaniment draws 8, as it did before the student
+# went to 12: each of its candidates costs four times the student's passes.
 FULL_MODEL_CANDIDATES_BY_TASK = FULL_MODEL_CANDIDATES
 # A request that leaves the candidates to the engine draws at most this many rolls at once
 # (variations x candidates): with more variations each is chosen from fewer candidates.

@@ -288,7 +288,7 @@ def test_the_host_bench_times_each_request_with_the_network_taken_out(tmp_path: 
                            "--json", str(out)], capture_output=True, text=True, timeout=300,
                           cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr
-    assert "8-bar accompaniment (best of 8)" in done.stdout
+    assert "8-bar accompaniment (best of 12)" in done.stdout
     rows = json.loads(out.read_text())["rows"]
     assert len(rows) == 4 and all(r["p50_ms"] > 0 and r["runs"] == 2 for r in rows)
 
@@ -305,6 +305,6 @@ def test_the_gpu_probe_runs_on_the_cpu_too(tmp_path: Path) -> None:
     assert report["warm_up_plans"] == 0  # no graph sampler on the CPU
     assert set(report["cases"]) == {"8-bar infill given chords", "... 8 variations",
                                     "8-bar infill without chords (best of 2)",
-                                    "8-bar accompaniment (best of 8)"}
+                                    "8-bar accompaniment (best of 12)"}
     assert all(case["request"]["n"] == 1 and "kernels" not in case
                for case in report["cases"].values())

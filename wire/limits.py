@@ -89,15 +89,15 @@ VARIATIONS = Range(1, MAX_VARIATIONS)
 # asked (engine.candidates: chord fit for accompaniment, the melody's register for infill);
 # unset, each task takes its own (engine.pipeline.CANDIDATES_BY_TASK). They run as one
 # batch, so the network passes are the same and each costs more.
-MAX_CANDIDATES = 8
+MAX_CANDIDATES = 16
 CANDIDATES = Range(1, MAX_CANDIDATES)
 # The defaults, by request kind (infill: without chords; infill_chords: given chords),
 # where a few-step student runs the request; where the full model runs it (--quality
 # high, other steps or guidance, a model file without a student); and for each bar of the
 # live jam, whose bar has a deadline (measured: engine.pipeline.CANDIDATES_BY_TASK,
 # bridge.jam). The CLI's help and the panel's tooltip read them from here.
-DEFAULT_CANDIDATES = {"infill": 2, "infill_chords": 1, "accompany": 8, "generate": 1}
-FULL_MODEL_CANDIDATES = {**DEFAULT_CANDIDATES, "infill": 4}
+DEFAULT_CANDIDATES = {"infill": 2, "infill_chords": 1, "accompany": 12, "generate": 1}
+FULL_MODEL_CANDIDATES = {**DEFAULT_CANDIDATES, "infill": 4, "accompany": 8}
 JAM_CANDIDATES = 4
 MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
 SEED = Range(0, MAX_SEED)

@@ -148,7 +148,7 @@ def test_the_pitch_set_and_guidance_interval_reach_the_sampling_options(tmp_path
     assert plain.candidates is None  # the task's default
     assert options_of(["infill", "c.mid", "--bars", "2", "--candidates", "8", *out]
                       ).candidates == 8
-    with pytest.raises(InputError, match=re.escape("--candidates must be 1..8, got 0")):
+    with pytest.raises(InputError, match=re.escape("--candidates must be 1..16, got 0")):
         options_of(["accompany", "--chords", "C", "--candidates", "0", *out])
     with pytest.raises(SystemExit):  # argparse: not a pitch set
         options_of(["generate", "--allowed", "scale", *out])

@@ -147,9 +147,12 @@ def test_without_chords_the_student_draws_two_candidates_and_the_full_model_four
     # the benches' labels say what their requests draw on this model
     assert "8-bar infill without chords (best of 2)" in default_requests(pipeline)
     chords = parse_progression("C G Am F C G Am F")
-    assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 8
+    # an accompaniment: the student draws 12, the teacher 8 (each of its costs 4x)
+    assert pipeline.accompany(chords, n_bars=4, options=options).candidates == 12
     assert pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
         options, quality="high")).candidates == 8
+    assert pipeline.default_candidates("accompany", dataclasses.replace(
+        options, variations=2)) == 8  # at most 16 rolls at once
 
 
 def test_a_student_without_its_teacher_is_a_clear_error(student_file, tmp_path):

@@ -436,9 +436,10 @@ def test_bench_grid_and_table() -> None:
     assert single == {("single", "accompany", True), ("no-chords single", "infill", False),
                       *{(label, task, True) for task in ("infill", "accompany")
                         for label in ("turn-1", "mittal-ddpm-1000", "fgg-10")}}
-    # and the accompaniment's best of 4 (the live jam's) beside its default best of 8
-    assert [(c.task, c.bars, c.candidates) for c in cases if c.label == "best of 4"] == [
-        ("accompany", 8, 4)]
+    # and the accompaniment's best of 4 (the live jam's) and 8 (its default before, and the
+    # full model's) beside its default best of 12
+    assert [(c.task, c.bars, c.candidates) for c in cases
+            if c.label in ("best of 4", "best of 8")] == [("accompany", 8, 4), ("accompany", 8, 8)]
     # and the best of 4 of infill without chords beside its default best of 2
     assert [(c.task, c.chords, c.candidates) for c in cases
             if c.label == "no-chords best of 4"] == [("infill", False, 4)]

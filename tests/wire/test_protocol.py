@@ -239,7 +239,7 @@ def test_messages_to_types() -> None:
          ErrorCode.BAD_PARAMS),
         ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "guidance_below": 0}'],
          ErrorCode.BAD_PARAMS),
-        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "candidates": 9}'],
+        ("/diffjam/accompany", "ss", ["r", '{"chords": "C", "candidates": 17}'],
          ErrorCode.BAD_PARAMS),
         ("/diffjam/song", "ss", ["r", '{"form": "A8", "candidates": 2}'],
          ErrorCode.BAD_PARAMS),
