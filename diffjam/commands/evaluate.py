@@ -324,6 +324,8 @@ def run_results(args: argparse.Namespace) -> int:
                 ("retrieval_songs", args.retrieval_songs), ("tasks", args.tasks),
                 ("systems", args.systems),
             ) if v is not None) + ("" if args.in_key else " --no-in-key")
+    if args.bench is not None:  # the page's speed section: the command remakes it too
+        command += f" --bench {os.fspath(args.bench)}"
     # the machine that ran eval when the reports say (--from-json), else this one
     machine = reports[0].config.get("machine") if args.from_json and reports else None
     page = render_results(

@@ -65,3 +65,22 @@ def test_results_page_marks_differences_from_the_model(tmp_path: Path) -> None:
     (loaded,) = results.load_reports([path])
     again = results.render_results([loaded], machine={}, commit="c", date="d", command="c")
     assert again == page
+
+
+def test_the_page_s_command_remakes_it_with_its_bench(tmp_path: Path) -> None:
+    # the command the page states, run again, gives the same page: the eval reports and
+    # the bench JSON its speed section reads both go on it
+    from diffjam.cli import main
+
+    report = tmp_path / "eval-accompany.json"
+    report.write_text(json.dumps(_small_report().to_json()))
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"threads": 1, "repeats": 3, "reference_repeats": 1,
+                                 "load_seconds": {"cpu": 1.0}, "peak_rss_mib": 500.0,
+                                 "rows": []}))
+    out = tmp_path / "results.md"
+    assert main(["results", "--from-json", str(report), "--bench", str(bench),
+                 "--out", str(out)]) == 0
+    page = out.read_text()
+    assert f"- command: `diffjam results --from-json {report} --bench {bench}`" in page
+    assert "## Speed" in page and "Peak RSS 500 MiB" in page
