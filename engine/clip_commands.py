@@ -106,10 +106,11 @@ def _add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
                              "one that best plays the chords (accompany, generate with "
                              "--chords) or carries the melody's register through the gap "
                              "(infill); one batch, so slower per pass (default: "
-                             f"{DEFAULT_CANDIDATES['accompany']} for accompany, "
+                             f"{DEFAULT_CANDIDATES['accompany']} for accompany and "
                              f"{DEFAULT_CANDIDATES['infill']} for infill without --chords "
-                             f"({FULL_MODEL_CANDIDATES['infill']} where the full model runs "
-                             "it: --quality high, other steps or guidance), else 1; fewer "
+                             f"({FULL_MODEL_CANDIDATES['accompany']} and "
+                             f"{FULL_MODEL_CANDIDATES['infill']} where the full model runs "
+                             "them: --quality high, other steps or guidance), else 1; fewer "
                              "with many --variations, at most 16 samples at once)")
     parser.add_argument("--projection", choices=("auto", "on", "off"), default="auto",
                         help="per-step binarize projection of the roll (default auto: off for "

@@ -566,10 +566,11 @@ class PanelWindow(QMainWindow):
             "Samples drawn for each variation, keeping the one that best plays the chords "
             "(accompaniment) or carries the melody's register through the gap (infill). "
             "They run as one batch: more is slower. Default: "
-            f"{DEFAULT_CANDIDATES['accompany']} for accompaniment ({JAM_CANDIDATES} a bar in "
-            f"the live jam), {DEFAULT_CANDIDATES['infill']} for infill without chords "
-            f"({FULL_MODEL_CANDIDATES['infill']} where the full model runs it), else 1 "
-            "(fewer each with many variations)")
+            f"{DEFAULT_CANDIDATES['accompany']} for accompaniment "
+            f"({FULL_MODEL_CANDIDATES['accompany']} where the full model runs it, "
+            f"{JAM_CANDIDATES} a bar in the live jam), {DEFAULT_CANDIDATES['infill']} for "
+            f"infill without chords ({FULL_MODEL_CANDIDATES['infill']} where the full model "
+            "runs it), else 1 (fewer each with many variations)")
         form.addRow("Candidates", self.candidates_spin)
         self.model_combo = QComboBox()
         self.model_combo.addItem("engine default", None)

@@ -196,6 +196,10 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     assert "register" not in params and panel.piano_register_check.isChecked()
     assert "candidates" not in params and panel.candidates_spin.text() == "default"
     assert "best of" not in panel.status_area.text()  # the fake engine drew one
+    # its tooltip gives the engine's defaults (wire.limits), the full model's beside them
+    assert ("Default: 12 for accompaniment (8 where the full model runs it, 4 a bar in the "
+            "live jam), 2 for infill without chords (4 where") in panel.candidates_spin.toolTip()
+    assert panel.candidates_spin.maximum() == 16
     panel.candidates_spin.setValue(2)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["candidates"] == 2
