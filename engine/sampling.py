@@ -27,6 +27,7 @@ from wire.limits import (  # the one table of defaults and limits; re-exported h
     GUIDANCE_BELOW,
     MAX_BARS,
     MAX_NOTES,
+    MAX_ROLLS,
     MAX_SEED,
     MAX_STEPS,
     MAX_VARIATIONS,
@@ -50,6 +51,7 @@ __all__ = [
     "GUIDANCE_BELOW",
     "MAX_BARS",
     "MAX_NOTES",
+    "MAX_ROLLS",
     "MAX_SEED",
     "MAX_STEPS",
     "MAX_VARIATIONS",
@@ -145,6 +147,9 @@ class SamplingOptions:
             raise InputError(f"variations must be in {VARIATIONS}, got {self.variations}")
         if self.candidates is not None and self.candidates not in CANDIDATES:
             raise InputError(f"candidates must be in {CANDIDATES}, got {self.candidates}")
+        if self.candidates is not None and self.variations * self.candidates > MAX_ROLLS:
+            raise InputError(f"variations x candidates must be at most {MAX_ROLLS} samples "
+                             f"at once, got {self.variations} x {self.candidates}")
         if self.sampler not in SAMPLERS:
             raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got "
                              f"{self.sampler!r}")

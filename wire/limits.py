@@ -91,6 +91,11 @@ VARIATIONS = Range(1, MAX_VARIATIONS)
 # batch, so the network passes are the same and each costs more.
 MAX_CANDIDATES = 16
 CANDIDATES = Range(1, MAX_CANDIDATES)
+# Samples one request draws at most (variations x candidates): 8 x 8, the most there was
+# before a request could ask for 16 candidates. Measured on the 2-core CPU, 64 rolls of
+# a 16-bar window took 10.3 s and 2.0 GB peak RSS (engine.pipeline.DEFAULT_MAX_ROLLS), so
+# 8 x 16 would need about twice that beside a DAW.
+MAX_ROLLS = 64
 # The defaults, by request kind (infill: without chords; infill_chords: given chords),
 # where a few-step student runs the request; where the full model runs it (--quality
 # high, other steps or guidance, a model file without a student); and for each bar of the

@@ -249,6 +249,20 @@ def test_pipeline_runner_maps_input_errors(tmp_path: Path) -> None:
     assert (info.value.code, info.value.request_id) == (ErrorCode.TOO_LARGE, "r")
 
 
+def test_pipeline_runner_refuses_more_samples_than_it_draws_at_once(tmp_path: Path) -> None:
+    # 8 variations of 16 candidates each: one clear error to the caller, nothing drawn
+    pipeline = FakePipeline()
+    runner = PipelineRunner(pipeline, output_dir=tmp_path)
+    params = RequestParams(chords="Am F", n_bars=2, write_midi=False, variations=8,
+                           candidates=16)
+    job = Job(ReadyRequest(RequestMessage("accompany", "many", params), (), ALICE, ALICE),
+              EngineSettings(), accepted_at=0.0)
+    with pytest.raises(ProtocolError, match="at most 64 samples at once") as info:
+        runner.run(job, progress=lambda f: None, cancel=job.cancel)
+    assert (info.value.code, info.value.request_id) == (ErrorCode.BAD_PARAMS, "many")
+    assert pipeline.calls == []
+
+
 def test_pipeline_runner_writes_midi_with_safe_names(tmp_path: Path) -> None:
     runner = PipelineRunner(FakePipeline(), output_dir=tmp_path / "new")
     job = Job(ready("../../etc/x y", n_bars=1, variations=2), EngineSettings(), accepted_at=0.0)

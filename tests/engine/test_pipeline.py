@@ -391,6 +391,10 @@ def test_candidates_default_by_task_and_keep_the_user_s_notes(pipeline):
     assert (asked.candidates, len(asked.variations)) == (3, 8)  # named: as asked
     with pytest.raises(InputError, match="candidates"):
         SamplingOptions(candidates=17)
+    # at most 64 samples at once (8 x 8, the most before 16 candidates could be asked for)
+    assert SamplingOptions(variations=4, candidates=16).candidates == 16
+    with pytest.raises(InputError, match=r"at most 64 samples at once, got 8 x 16"):
+        SamplingOptions(variations=8, candidates=16)
 
 
 
