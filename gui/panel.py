@@ -771,6 +771,7 @@ class PanelWindow(QMainWindow):
         self.repeat_auto_check.toggled.connect(self._on_repeat_auto_toggled)
         self.steps_spin.valueChanged.connect(self._on_sampling_changed)
         self.variations_spin.valueChanged.connect(self._on_sampling_changed)
+        self.variations_spin.valueChanged.connect(self._fit_candidates)
         self.in_key_check.toggled.connect(self._on_sampling_changed)
         self.key_combo.currentIndexChanged.connect(self._on_sampling_changed)
         self.mode_combo.currentIndexChanged.connect(self._on_sampling_changed)
@@ -1462,8 +1463,8 @@ class PanelWindow(QMainWindow):
         for slider in (self.density_slider, self.repeat_slider):
             slider.blockSignals(False)
         self._set_guidance_below_range(limits)
-        self.candidates_spin.setMaximum(int(limits.candidates.high))
         self._limits = limits
+        self._fit_candidates()
         self.jam.set_limits(limits)
 
     def _set_models(self, models: tuple[str, ...]) -> None:
@@ -1890,6 +1891,13 @@ class PanelWindow(QMainWindow):
                 self.first_bar_spin.setValue(self.last_bar_spin.value())
         if self._shown is None:
             self.roll.set_target(self._infill_range() if self.task == "infill" else None)
+
+    def _fit_candidates(self) -> None:
+        """The most candidates the engine draws for the variations asked for (``max_rolls``
+        samples a request, ``/diffjam/status``); a larger count is lowered by Qt."""
+        per_variation = self._limits.max_rolls // max(1, self.variations_spin.value())
+        self.candidates_spin.setMaximum(
+            max(1, min(int(self._limits.candidates.high), per_variation)))
 
     def _on_sampling_changed(self) -> None:
         self.guidance_value.setText(f"{guidance_words(self.guidance)} ({self.guidance:.1f})")

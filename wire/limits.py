@@ -169,6 +169,7 @@ class Limits:
     default_steps: int = DEFAULT_STEPS
     variations: Range = VARIATIONS
     candidates: Range = CANDIDATES
+    max_rolls: int = MAX_ROLLS  # variations x candidates of one request
     seed: Range = SEED
     max_notes: int = MAX_NOTES
     max_bars: int = MAX_BARS

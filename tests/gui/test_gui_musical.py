@@ -3,6 +3,7 @@ messages, against the fake engine (offscreen Qt)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -200,6 +201,15 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     assert ("Default: 12 for accompaniment (8 where the full model runs it, 4 a bar in the "
             "live jam), 2 for infill without chords (4 where") in panel.candidates_spin.toolTip()
     assert panel.candidates_spin.maximum() == 16
+    # the box offers what the engine draws at once: 64 samples, 8 each for 8 variations
+    panel.variations_spin.setValue(8)
+    assert panel.candidates_spin.maximum() == 8
+    panel.variations_spin.setValue(4)
+    assert panel.candidates_spin.maximum() == 16
+    panel.set_limits(dataclasses.replace(panel_module.LIMITS, max_rolls=32))  # as it says
+    assert panel.candidates_spin.maximum() == 8
+    panel.set_limits(panel_module.LIMITS)
+    panel.variations_spin.setValue(1)
     panel.candidates_spin.setValue(2)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["candidates"] == 2

@@ -65,4 +65,5 @@ def test_the_jam_config_holds_its_sampling_options() -> None:
 
 def test_limits_travel_as_json() -> None:
     assert Limits.from_json(json.loads(json.dumps(limits_json()))) == LIMITS
+    assert limits_json()["max_rolls"] == 64  # what SamplingOptions refuses above
     assert Limits.from_json({}) == LIMITS  # an older engine that sends none
