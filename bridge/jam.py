@@ -108,8 +108,8 @@ WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
 # Candidates the jam draws for each bar, wire.limits.JAM_CANDIDATES (engine.candidates:
-# the best chord fit is played). A one-shot accompaniment draws 8
-# (engine.pipeline.CANDIDATES_BY_TASK); the jam's bar has a deadline, and on a CPU the
+# the best chord fit is played). A one-shot accompaniment draws more
+# (wire.limits.DEFAULT_CANDIDATES); the jam's bar has a deadline, and on a CPU the
 # batch costs in proportion: measured on the 2-core CPU, 1 thread, the jam's 4-bar window
 # takes 212 ms (p50) with 4 and 350 ms with 8, against the 500 ms (a quarter of a bar at
 # 120 BPM) it has, before the DAW loads the CPU.

@@ -65,5 +65,13 @@ def test_the_jam_config_holds_its_sampling_options() -> None:
 
 def test_limits_travel_as_json() -> None:
     assert Limits.from_json(json.loads(json.dumps(limits_json()))) == LIMITS
-    assert limits_json()["max_rolls"] == 64  # what SamplingOptions refuses above
+    assert limits_json()["max_rolls"] == 64
+
+
+def test_sampling_options_refuse_more_samples_than_max_rolls_at_the_edge() -> None:
+    variations = int(LIMITS.variations.high)
+    most = LIMITS.max_rolls // variations  # what the panel's Candidates box offers then
+    assert SamplingOptions(variations=variations, candidates=most).candidates == most
+    with pytest.raises(InputError, match=f"at most {LIMITS.max_rolls} samples"):
+        SamplingOptions(variations=variations, candidates=most + 1)
     assert Limits.from_json({}) == LIMITS  # an older engine that sends none
