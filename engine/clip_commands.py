@@ -169,7 +169,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     _add_below_melody(accompany, "the melody")
     accompany.add_argument("--free-register", action="store_true",
                            help="let new notes go anywhere (default: between C2 and the "
-                                "melody's highest note, where real piano parts play)")
+                                "melody's highest note, or G5 without --melody, where real "
+                                "piano parts play)")
     _add_sampling_arguments(accompany)
     accompany.set_defaults(handler=run_accompany)
 

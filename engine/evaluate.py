@@ -157,6 +157,10 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     "model_below_melody": {"below_melody": True},
     # the accompaniment free to go anywhere (default: the piano's register, engine.register)
     "model_free_register": {"register": False},
+    # accompaniment of the chords alone, the melody withheld (a producer's chord track;
+    # still scored against the real piano part and the window's chords)
+    "model_no_melody": {"melody": False},
+    "model_teacher_no_melody": {"quality": "high", "melody": False},
     # how many samples a request draws and chooses among (engine.candidates; default:
     # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / ... / 16
     "model_single": {"candidates": 1},
@@ -492,7 +496,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  repeat: float | None = None, density: float | None = None,
                  below_melody: bool = False, guidance_below: float | None = None,
                  allowed: str | None = None, register: bool | None = None,
-                 candidates: int | None = None) -> System:
+                 candidates: int | None = None, melody: bool = True) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -511,6 +515,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     ``allowed`` the projection's pitch set (None: the task's default); ``register``
     SamplingOptions.register (the accompaniment's piano register); ``candidates``
     SamplingOptions.candidates (samples drawn, the best kept: engine.candidates).
+    ``melody=False`` accompanies the chords alone, without the window's melody.
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -537,7 +542,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             return tuple(sorted(n for n in result.variations[0] if lo <= n.start < hi))
         if task.task == "accompany":
             result = pipeline.accompany(list(task.chords()) if use_chords else [],
-                                        n_bars=n_bars, melody=list(task.given()),
+                                        n_bars=n_bars,
+                                        melody=list(task.given()) if melody else None,
                                         options=options)
             return tuple(sorted(result.variations[0]))  # the accompaniment only
         result = pipeline.generate(n_bars=n_bars, options=options)

@@ -7,7 +7,7 @@ above the floor of the bar it starts in; bars without melody have no floor.
 cross (the pipeline applies it with the in-key projection,
 :class:`engine.guidance.InKeyProjection`); :func:`crossings` counts the notes that do.
 :func:`piano_register_mask` is the looser default of an accompaniment: between C2 and the
-melody's highest note.
+melody's highest note, or G5 without a melody.
 
 Units: 16th steps from the clip start, bars of 16 steps (4/4).
 """
@@ -20,7 +20,8 @@ import numpy as np
 
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note
 
-__all__ = ["CONTEXT_REGISTER_BARS", "CONTEXT_REGISTER_MARGIN", "PIANO_FLOOR", "bar_floors",
+__all__ = ["CONTEXT_REGISTER_BARS", "CONTEXT_REGISTER_MARGIN", "PIANO_CEILING", "PIANO_FLOOR",
+           "bar_floors",
            "below_melody_mask", "context_register_mask", "crossings", "piano_register_mask"]
 
 # The lowest pitch of an accompaniment kept to the piano's register (C2). The real piano
@@ -29,6 +30,12 @@ __all__ = ["CONTEXT_REGISTER_BARS", "CONTEXT_REGISTER_MARGIN", "PIANO_FLOOR", "b
 # is 0 semitones); the shipped student put 2.9 % below it and 1.7 % more than an octave
 # above the melody (docs/model-card.md).
 PIANO_FLOOR = 36
+# The highest pitch of an accompaniment without a melody (G5), which has no melody's top
+# note to stay under: 99.6 % of the real piano parts' notes of the train split lie at or
+# under it (0.18 % above C6), and it is about where a melody would put the ceiling (the
+# median of an 8-bar window's highest melody note there: F#5). Measured in
+# docs/model-card.md ("An accompaniment without a melody").
+PIANO_CEILING = 79
 MIDDLE_C = 60
 # An infill's new notes stay within CONTEXT_REGISTER_MARGIN semitones of the pitch range
 # of the notes starting within CONTEXT_REGISTER_BARS bars of the gap: the real gaps of
@@ -71,11 +78,11 @@ def crossings(notes: Iterable[Note], melody: Sequence[Note]) -> int:
 def piano_register_mask(melody: Sequence[Note], n_steps: int) -> np.ndarray:
     """bool (n_steps, N_PITCHES): the pitches of the piano's register under ``melody``:
     from :data:`PIANO_FLOOR` up to the melody's highest note, and at least up to middle C
-    (a low "melody" leaves two octaves; no ceiling without a melody). Unlike
-    :func:`below_melody_mask` the accompaniment may still sound among the melody's notes,
-    as real piano parts do."""
+    (a low "melody" leaves two octaves); without a melody up to :data:`PIANO_CEILING`.
+    Unlike :func:`below_melody_mask` the accompaniment may still sound among the melody's
+    notes, as real piano parts do."""
     pitches = np.arange(N_PITCHES) + PITCH_LOW
-    top = max((note.pitch for note in melody), default=int(pitches[-1]))
+    top = max((note.pitch for note in melody), default=PIANO_CEILING)
     row = (pitches >= PIANO_FLOOR) & (pitches <= max(top, MIDDLE_C))
     return np.repeat(row[None, :], n_steps, axis=0)
 

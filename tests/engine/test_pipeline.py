@@ -16,6 +16,7 @@ from engine.pipeline import (
     Pipeline,
     SamplingOptions,
 )
+from engine.register import PIANO_CEILING
 from tests.engine.live_bar import WAIT_S, LiveBar, ask_live_bar, wait_until
 
 
@@ -266,6 +267,14 @@ def test_an_accompaniment_stays_in_the_piano_register_unless_freed(pipeline):
     assert any(not 36 <= p <= 67 for p in free)  # the tiny model goes anywhere
     made = pipeline.generate(n_bars=4, chords=chords, options=options).variations
     assert any(not 36 <= note.pitch <= 67 for v in made for note in v)  # accompaniment only
+    # without a melody: up to G5 (engine.register.PIANO_CEILING), not to the roll's top
+    alone = [note.pitch for v in pipeline.accompany(chords, n_bars=4, options=options
+                                                      ).variations for note in v]
+    assert alone and all(36 <= p <= PIANO_CEILING for p in alone)
+    unbounded = [note.pitch for v in pipeline.accompany(
+        chords, n_bars=4, options=dataclasses.replace(options, register=False)).variations
+        for note in v]
+    assert any(p > PIANO_CEILING for p in unbounded)
 
 
 def test_an_infill_given_chords_keeps_to_the_register_around_the_gap(pipeline):
@@ -313,9 +322,10 @@ def test_density_reaches_the_model_as_its_rhythm_condition(pipeline):
     chords = parse_progression("C G Am F")
     from engine.sampling import DEFAULT_ACCOMPANY_DENSITY
 
-    def accompany(density):  # the key's scale: the chord's tones alone leave a tiny
-        # untrained model too few pitches for the hint to show
-        options = SamplingOptions(seed=1, density=density, allowed="key")
+    def accompany(density):  # the key's scale and any register: the chord's tones, or
+        # the piano's register without a melody (C2-G5), leave a tiny untrained model too
+        # few pitches for the hint to show
+        options = SamplingOptions(seed=1, density=density, allowed="key", register=False)
         return pipeline.accompany(chords, n_bars=4, options=options).variations
 
     free, hinted = accompany(0.0), accompany(24.0)

@@ -4,6 +4,7 @@ import numpy as np
 
 from engine.pianoroll import PITCH_LOW, Note
 from engine.register import (
+    PIANO_CEILING,
     PIANO_FLOOR,
     bar_floors,
     below_melody_mask,
@@ -41,8 +42,11 @@ def test_the_piano_register_runs_from_c2_to_the_melodys_top_note() -> None:
     low = {PITCH_LOW + int(p) for p in np.flatnonzero(piano_register_mask([Note(0, 50, 4, 90)],
                                                                              4)[0])}
     assert max(low) == 60  # a low "melody" still leaves up to middle C
-    free = piano_register_mask([], 4)[0]
-    assert free[PITCH_LOW + len(free) - 1 - PITCH_LOW] and not free[PIANO_FLOOR - 1 - PITCH_LOW]
+    alone = {PITCH_LOW + int(p) for p in np.flatnonzero(piano_register_mask([], 4)[0])}
+    assert alone == set(range(PIANO_FLOOR, PIANO_CEILING + 1))  # no melody: C2 to G5
+    high = {PITCH_LOW + int(p) for p in np.flatnonzero(piano_register_mask([Note(0, 88, 4, 90)],
+                                                                              4)[0])}
+    assert max(high) == 88  # a melody above G5 still sets the ceiling
 
 
 def test_the_context_register_spans_the_bars_near_the_gap_and_a_margin() -> None:
