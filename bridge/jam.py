@@ -86,13 +86,15 @@ from wire.limits import (
     DEFAULT_TEMPO,
     GUIDANCE,
     JAM_CANDIDATES,
+    JAM_CANDIDATES_GPU,
     JAM_TEMPO,
     MAX_SEED,
     SEED,
     STEPS,
 )
 
-__all__ = ["CLOCK_KINDS", "JamConfig", "JamSession", "freeze_start_up_objects"]
+__all__ = ["CLOCK_KINDS", "JamConfig", "JamSession", "freeze_start_up_objects",
+           "jam_candidates"]
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +109,21 @@ CLOCK_TIMEOUT_SECONDS = 1.0  # MIDI clock silent this long while playing: all no
 WATCHDOG_SECONDS = 0.25
 DRAIN_SECONDS = 0.05        # wait before closing the output, so the note-offs get out
 JOIN_SECONDS = 5.0          # stop waits at most this long for each of the jam's threads
-# Candidates the jam draws for each bar, wire.limits.JAM_CANDIDATES (engine.candidates:
-# the best chord fit is played). A one-shot accompaniment draws more
+# Candidates the jam draws for each bar on a CPU, wire.limits.JAM_CANDIDATES
+# (engine.candidates: the best chord fit is played). A one-shot accompaniment draws more
 # (wire.limits.DEFAULT_CANDIDATES); the jam's bar has a deadline, and on a CPU the
 # batch costs in proportion: measured on the 2-core CPU, 1 thread, the jam's 4-bar window
 # takes 212 ms (p50) with 4 and 350 ms with 8, against the 500 ms (a quarter of a bar at
-# 120 BPM) it has, before the DAW loads the CPU.
+# 120 BPM) it has, before the DAW loads the CPU. On a CUDA GPU the jam draws the
+# one-shot count (wire.limits.JAM_CANDIDATES_GPU: :func:`jam_candidates`).
+
+
+def jam_candidates(device: object) -> int:
+    """Candidates a jam draws for each bar with its model on ``device`` (a torch device or
+    its name): :data:`JAM_CANDIDATES_GPU` on a CUDA GPU, where it was measured that a
+    batch costs about one; :data:`JAM_CANDIDATES` elsewhere (the CPU; Apple's mps, not
+    measured)."""
+    return JAM_CANDIDATES_GPU if str(device).split(":")[0] == "cuda" else JAM_CANDIDATES
 
 
 def freeze_start_up_objects() -> None:
@@ -133,7 +144,11 @@ def freeze_start_up_objects() -> None:
 
 
 class JamPipeline(Protocol):
-    """The part of ``engine.pipeline.Pipeline`` the jam calls."""
+    """The part of ``engine.pipeline.Pipeline`` the jam calls, and the device its model
+    runs on (a torch device or its name: :func:`jam_candidates`)."""
+
+    @property
+    def device(self) -> Any: ...
 
     def accompany(self, chords: Sequence[ChordSpan], *, n_bars: int,
                   melody: Sequence[Note] | None = None, options: SamplingOptions,
@@ -155,7 +170,8 @@ class JamConfig:
     Defaults and limits are :mod:`wire.limits`'; ``options`` is the
     :class:`~engine.sampling.SamplingOptions` the sampling fields make, drawing
     :data:`JAM_CANDIDATES` candidates a bar (built, and so checked, with the config; an
-    unreadable key raises ChordSymbolError).
+    unreadable key raises ChordSymbolError; a session on a CUDA GPU draws
+    :func:`jam_candidates` instead).
     """
 
     input: str | None = None
@@ -328,7 +344,8 @@ class JamSession:
         self._clock = clock
         self._time = clock.time
         self._on_state = on_state
-        self._options = config.options
+        self._options = replace(config.options,
+                                candidates=jam_candidates(pipeline.device))
 
         self._lock = threading.RLock()
         self._idle = threading.Condition()
@@ -372,8 +389,8 @@ class JamSession:
         with self._lock:
             self._outport, self._inport = outport, inport
             self._running = True
-        log.info("jam: input %r, output %r, %s clock", inport.name, outport.name,
-                 self._config.clock)
+        log.info("jam: input %r, output %r, %s clock, the best of %d candidates a bar",
+                 inport.name, outport.name, self._config.clock, self._options.candidates)
         # the first chord recognition pays numpy's first-use costs (~0.1 s): not in the
         # first bar's planning
         recognize_chord_from_notes([Note(start=0, pitch=60, duration=1)], start=0, stop=1)

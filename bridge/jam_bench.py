@@ -78,6 +78,8 @@ class PatternPipeline:
     """A fast fake model: in the last bar, an arpeggio of the last chord on 8th notes,
     each note a quarter long (overlapping), the root repeated on beats 1 and 3."""
 
+    device = "cpu"  # no model: the jam draws the CPU's count of candidates
+
     def info(self) -> dict[str, Any]:
         return {"model": "pattern (fake)", "device": "none"}
 
@@ -111,6 +113,10 @@ class TimedPipeline:
         self.seconds: list[float] = []
         self.cpu_seconds: list[float] = []
         self.warmup: float | None = None
+
+    @property
+    def device(self) -> Any:
+        return self.pipeline.device
 
     def accompany(self, chords: Sequence[ChordSpan], **kwargs: Any) -> Result:
         began, cpu = time.perf_counter(), time.process_time()
@@ -393,6 +399,10 @@ class _TimedBars:
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
         self.seconds: list[float] = []
+
+    @property
+    def device(self) -> Any:
+        return self.pipeline.device
 
     def accompany(self, chords: Sequence[ChordSpan], **kwargs: Any) -> Result:
         began = time.perf_counter()

@@ -84,6 +84,7 @@ from wire.limits import (
     DEFAULT_SAMPLER,
     FULL_MODEL_CANDIDATES,
     JAM_CANDIDATES,
+    JAM_CANDIDATES_GPU,
     LIMITS,
     Limits,
 )
@@ -568,7 +569,8 @@ class PanelWindow(QMainWindow):
             "They run as one batch: more is slower. Default: "
             f"{DEFAULT_CANDIDATES['accompany']} for accompaniment "
             f"({FULL_MODEL_CANDIDATES['accompany']} where the full model runs it, "
-            f"{JAM_CANDIDATES} a bar in the live jam), {DEFAULT_CANDIDATES['infill']} for "
+            f"{JAM_CANDIDATES} a bar in the live jam, {JAM_CANDIDATES_GPU} on an NVIDIA "
+            f"GPU), {DEFAULT_CANDIDATES['infill']} for "
             f"infill without chords ({FULL_MODEL_CANDIDATES['infill']} where the full model "
             "runs it), else 1 (fewer each with many variations)")
         form.addRow("Candidates", self.candidates_spin)

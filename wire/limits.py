@@ -104,6 +104,10 @@ MAX_ROLLS = 64
 DEFAULT_CANDIDATES = {"infill": 2, "infill_chords": 1, "accompany": 12, "generate": 1}
 FULL_MODEL_CANDIDATES = {**DEFAULT_CANDIDATES, "infill": 4, "accompany": 8}
 JAM_CANDIDATES = 4
+# ... where the model runs on a CUDA GPU: the one-shot accompaniment's count, since
+# there a batch of candidates costs about one (the H200's graph of 8 rolls: 1.4x that of
+# one, ~10 ms a window) against the quarter of a bar (500 ms at 120 BPM) the jam has.
+JAM_CANDIDATES_GPU = DEFAULT_CANDIDATES["accompany"]
 MAX_SEED = 2**63 - 1  # seeds are 0..MAX_SEED (torch's generator takes a signed 64-bit one)
 SEED = Range(0, MAX_SEED)
 MAX_NOTES = 20_000  # notes in one clip

@@ -35,6 +35,7 @@ from engine.harmony import ChordSpan, parse_symbol
 from engine.pianoroll import Note
 from engine.pipeline import BarRange, Cancelled, Result, SamplingOptions
 from tests.engine.conftest import make_tiny_model_file
+from wire.limits import DEFAULT_CANDIDATES, JAM_CANDIDATES, JAM_CANDIDATES_GPU
 
 WAIT_S = 10.0  # upper bound for the worker on a loaded machine; not a timing assert
 TEMPO = 120.0
@@ -44,7 +45,10 @@ class FakePipeline:
     """``accompany`` without a model: in the last bar, the last chord's root two octaves
     below middle C's octave (offset 0, 8 steps) and its fifth (offset 8, 16 steps: cut
     at the bar line by the jam). ``gate``: wait for it before answering; ``latency``:
-    seconds of simulated time each call takes; ``error``: raised instead."""
+    seconds of simulated time each call takes; ``error``: raised instead. ``device``: where
+    its model would run (the jam draws more candidates on a GPU)."""
+
+    device = "cpu"
 
     def __init__(self, *, time: SimulatedTime | None = None, latency: float = 0.0,
                  gate: threading.Event | None = None, error: Exception | None = None,
@@ -192,6 +196,25 @@ def test_accompanies_the_next_bar_with_the_players_chord(rig: Rig) -> None:
     assert rig.session.state() | {"latency_ms": None} == {
         "running": True, "playing": True, "bar": 3, "chord": "C", "tempo": TEMPO,
         "clock": "midi", "error": None, "played": 2, "dropped": 0, "latency_ms": None}
+
+
+@pytest.mark.parametrize(("device", "drawn"), [("cpu", JAM_CANDIDATES),
+                                                ("cuda:0", JAM_CANDIDATES_GPU),
+                                                ("mps", JAM_CANDIDATES)])  # not measured
+def test_a_jam_on_a_cuda_gpu_draws_the_one_shot_count_of_candidates(device: str,
+                                                                    drawn: int) -> None:
+    pipeline = FakePipeline()
+    pipeline.device = device
+    made = Rig(pipeline, midi_config())
+    try:
+        made.start()
+        made.tick_to(0)
+        made.notes_on(C, E, G)
+        made.tick_to(2 * 96)
+        assert [c["options"].candidates for c in pipeline.calls] == [drawn] * 3
+    finally:
+        made.session.stop()
+    assert JAM_CANDIDATES < JAM_CANDIDATES_GPU == DEFAULT_CANDIDATES["accompany"]
 
 
 def test_context_is_the_last_bars_with_their_chords(rig: Rig) -> None:
@@ -730,6 +753,8 @@ def test_cli_jam_refuses_a_bad_tempo(capsys: pytest.CaptureFixture) -> None:
 class _SlowWarmupPipeline:
     """``accompany`` that runs until its cancel event is set (or WAIT_S passes), like a
     long generation that checks for cancellation between sampler steps."""
+
+    device = "cpu"
 
     def __init__(self) -> None:
         self.entered = threading.Event()

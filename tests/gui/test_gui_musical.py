@@ -199,7 +199,8 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     assert "best of" not in panel.status_area.text()  # the fake engine drew one
     # its tooltip gives the engine's defaults (wire.limits), the full model's beside them
     assert ("Default: 12 for accompaniment (8 where the full model runs it, 4 a bar in the "
-            "live jam), 2 for infill without chords (4 where") in panel.candidates_spin.toolTip()
+            "live jam, 12 on an NVIDIA GPU), 2 for infill without chords (4 where"
+            ) in panel.candidates_spin.toolTip()
     assert panel.candidates_spin.maximum() == 16
     # the box offers what the engine draws at once: 64 samples, 8 each for 8 variations
     panel.variations_spin.setValue(8)
