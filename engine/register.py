@@ -21,8 +21,8 @@ import numpy as np
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note
 
 __all__ = ["CONTEXT_REGISTER_BARS", "CONTEXT_REGISTER_MARGIN", "PIANO_CEILING", "PIANO_FLOOR",
-           "bar_floors",
-           "below_melody_mask", "context_register_mask", "crossings", "piano_register_mask"]
+           "bar_floors", "below_melody_mask", "context_register_mask", "crossings",
+           "piano_register_mask"]
 
 # The lowest pitch of an accompaniment kept to the piano's register (C2). The real piano
 # parts of the 88 valid accompaniment windows put 0.1 % of their notes below it, and none

@@ -46,7 +46,7 @@ class FakePipeline:
     below middle C's octave (offset 0, 8 steps) and its fifth (offset 8, 16 steps: cut
     at the bar line by the jam). ``gate``: wait for it before answering; ``latency``:
     seconds of simulated time each call takes; ``error``: raised instead. ``device``: where
-    its model would run (the jam draws more candidates on a GPU)."""
+    its model would run (the jam draws more candidates on a CUDA GPU)."""
 
     device = "cpu"
 
