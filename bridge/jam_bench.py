@@ -51,7 +51,7 @@ from bridge.clock import (
     SimulatedTime,
     tick_seconds,
 )
-from bridge.jam import JamConfig, JamSession
+from bridge.jam import JamConfig, JamSession, jam_candidates
 from engine.bench import BusyProcesses, percentile, synthetic_clip
 from engine.harmony import ChordSpan
 from engine.pianoroll import Note
@@ -520,6 +520,7 @@ def bench_report(pipeline: Any, *, bpms: Sequence[float], bars: int, steps: int,
                     "python": platform.python_version()},
         "model": info,
         "steps": steps,
+        "candidates": jam_candidates(pipeline.device),  # a bar, by the model's device
         "guidance": guidance,
         "load": load,
         "latency": latency,
@@ -539,8 +540,10 @@ def report_failed(report: dict[str, Any]) -> bool:
 def format_report(report: dict[str, Any]) -> str:
     """The report of :func:`bench_report` as the table ``diffjam bench-jam`` prints."""
     model = report["model"]
+    candidates = report.get("candidates")
     lines = [f"model {model.get('model')} on {model.get('device')}, {report['steps']} steps, "
-             f"guidance {report['guidance']:g}, {report.get('load', 0)} busy processes "
+             + ("" if candidates is None else f"the best of {candidates} a bar, ")
+             + f"guidance {report['guidance']:g}, {report.get('load', 0)} busy processes "
              f"beside it; {report['machine']['platform']}",
              "",
              "next bar   BPM   bar ms   p50 ms   p99 ms   p50 frac   p99 frac   p50 CPU ms"]

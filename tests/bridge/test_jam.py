@@ -22,6 +22,7 @@ from bridge.clock import InternalClock, MidiClock, SimulatedTime, tick_seconds
 from bridge.jam import JamConfig, JamSession, freeze_start_up_objects
 from bridge.jam_bench import (
     PatternPipeline,
+    bench_report,
     format_report,
     long_jam,
     measure_jitter,
@@ -674,6 +675,17 @@ def test_bench_long_jam_leaves_no_stuck_notes() -> None:
     assert figures["error"] is None and figures["dropped"] == 0
     assert figures["longest_note_ticks"] == 24      # a quarter: the pattern's length
     assert figures["note_ons"] == 29 * 8           # every bar but the first, 8 notes each
+
+
+@pytest.mark.parametrize(("device", "drawn"), [("cpu", JAM_CANDIDATES),
+                                                ("cuda", JAM_CANDIDATES_GPU)])
+def test_bench_jam_reports_the_candidates_its_jam_draws(device: str, drawn: int) -> None:
+    pipeline = PatternPipeline()
+    pipeline.device = device
+    report = bench_report(pipeline, bpms=[300.0], bars=2, steps=2, guidance=4.0,
+                          jitter_bars=1, minutes=0.1, fake_model=True)
+    assert report["candidates"] == drawn
+    assert f"2 steps, the best of {drawn} a bar, guidance 4" in format_report(report)
 
 
 def test_bench_jitter_beside_requests_asks_the_same_pipeline_and_reports_it() -> None:
