@@ -170,7 +170,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     accompany.add_argument("--free-register", action="store_true",
                            help="let new notes go anywhere (default: between C2 and the "
                                 "melody's highest note, or G5 without --melody, where real "
-                                "piano parts play)")
+                                "piano parts play, with only the chord's bass under G2)")
     _add_sampling_arguments(accompany)
     accompany.set_defaults(handler=run_accompany)
 

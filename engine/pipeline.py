@@ -67,7 +67,12 @@ from engine.pianoroll import (
     notes_from_arrays,
     notes_to_roll,
 )
-from engine.register import below_melody_mask, context_register_mask, piano_register_mask
+from engine.register import (
+    bass_line_mask,
+    below_melody_mask,
+    context_register_mask,
+    piano_register_mask,
+)
 from engine.repeats import find_repeat, neighbour_guide
 from engine.samplers import sample_ddim, time_grid
 from engine.sampling import (
@@ -149,6 +154,8 @@ PITCH_SET_BY_TASK = {"infill": "key", "accompany": "chord", "generate": "key"}
 # chord rule of engine.context_chords it moved nothing beyond noise (top line 2.49 ->
 # 2.42, 0.99x -> 0.98x, beat PC F1 0.619 -> 0.618): the draft and the candidates already
 # keep that gap's register, so it stays off there.
+# An accompaniment's register also holds its bass: under G2 only the chord's bass sounds
+# (engine.register.bass_line_mask; measured in docs/model-card.md, "The bass under G2").
 REGISTER_BY_TASK = {"infill": False, "infill_chords": True, "accompany": True,
                     "generate": False}
 # The guidance interval (SamplingOptions.guidance_below) of the full model (the teacher,
@@ -262,16 +269,18 @@ def _same_chords(chords: Sequence[ChordSpan], n_bars: int, sources: Mapping[int,
 
 
 def _registers(task: int, options: SamplingOptions, *, context: Sequence[Note],
-               melody: Sequence[Note] | None, target: BarRange, steps: int
-               ) -> list[np.ndarray]:
+               melody: Sequence[Note] | None, target: BarRange, steps: int,
+               bass: np.ndarray) -> list[np.ndarray]:
     """The registers (bool (steps, P) masks, engine.register) a request keeps its new notes
-    to: with ``options.register`` an accompaniment's piano register or an infill's
+    to: with ``options.register`` an accompaniment's piano register, its bass under G2 on
+    the chord's bass (``bass``: one-hot (steps, 12), _chord_arrays), or an infill's
     register around the gap; with ``options.below_melody`` the pitches under the melody."""
     masks = []
-    if options.register:
-        register = piano_register_mask(melody or (), steps) if task == TASK_ACCOMPANIMENT \
-            else context_register_mask(context, (target.start * STEPS_PER_BAR,
-                                                 target.stop * STEPS_PER_BAR), steps)
+    if options.register and task == TASK_ACCOMPANIMENT:
+        masks += [piano_register_mask(melody or (), steps), bass_line_mask(bass)]
+    elif options.register:
+        register = context_register_mask(context, (target.start * STEPS_PER_BAR,
+                                                   target.stop * STEPS_PER_BAR), steps)
         if register is not None:
             masks.append(register)
     if options.below_melody and melody:
@@ -860,7 +869,7 @@ class Pipeline:
             else:
                 allowed = _allowed_pitches(options.allowed or "key", key, chroma, bass)
         for keep in _registers(task, options, context=context, melody=melody, target=target,
-                               steps=steps):
+                               steps=steps, bass=bass):
             allowed = keep if allowed is None else allowed & keep
 
         # 3. + 4.

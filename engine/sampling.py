@@ -84,12 +84,12 @@ class SamplingOptions:
     ``below_melody``: with a melody, new notes stay below the lowest melody note of each
     bar (:mod:`engine.register`); without one it changes nothing.
     ``register``: new notes keep to a register: an accompaniment to the piano's, from C2 up
-    to the melody's highest note, G5 without one
-    (:func:`engine.register.piano_register_mask`), an infill to the clip's around the
-    gap, within a few semitones of the notes of the bars next to it
-    (:func:`engine.register.context_register_mask`); False: anywhere; None: the task's
-    default (:data:`engine.pipeline.REGISTER_BY_TASK`: accompaniment and infill given
-    chords). A new clip has no register to keep.
+    to the melody's highest note, G5 without one, the chord's bass alone under G2
+    (:func:`engine.register.piano_register_mask`, :func:`~engine.register.bass_line_mask`),
+    an infill to the clip's around the gap, within a few semitones of the notes of the
+    bars next to it (:func:`engine.register.context_register_mask`); False: anywhere;
+    None: the task's default (:data:`engine.pipeline.REGISTER_BY_TASK`: accompaniment and
+    infill given chords). A new clip has no register to keep.
     ``quality``: ``"fast"`` runs a model's distilled few-step student (:mod:`engine.distill`)
     when the request asks for the default steps and the guidance the student was distilled
     at; ``"high"`` always runs the full model (the teacher) at ``steps`` and ``guidance``.

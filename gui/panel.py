@@ -501,7 +501,8 @@ class PanelWindow(QMainWindow):
         self.piano_register_check.setChecked(True)
         self.piano_register_check.setToolTip(
             "Accompany: new notes stay between C2 and the melody's highest note (G5 without "
-            "a melody), where real piano parts play; untick to let them go anywhere")
+            "a melody), where real piano parts play, and under G2 only the chord's bass "
+            "sounds; untick to let them go anywhere")
         form.addRow("", self.piano_register_check)
         self.clip_register_combo = QComboBox()
         for text, kept in (("auto", None), ("clip's range", True), ("anywhere", False)):

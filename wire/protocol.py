@@ -322,8 +322,8 @@ class RequestParams:
     quality: str | None = None  # None: the engine's default (wire.limits.DEFAULT_QUALITY)
     sampler: str | None = None  # None: the engine's default (wire.limits.DEFAULT_SAMPLER)
     below_melody: bool = False  # accompany: new notes stay under the melody's lowest note
-    # accompany: new notes stay between C2 and the melody's top note (G5 without one);
-    # None: on, False: off
+    # accompany: new notes stay between C2 and the melody's top note (G5 without one), the
+    # chord's bass alone under G2; None: on, False: off
     register: bool | None = None
     # the projection's pitch set (wire.limits.PITCH_SETS); None: the task's default
     allowed: str | None = None

@@ -16,7 +16,7 @@ from engine.pipeline import (
     Pipeline,
     SamplingOptions,
 )
-from engine.register import PIANO_CEILING
+from engine.register import BASS_LINE, PIANO_CEILING
 from tests.engine.live_bar import WAIT_S, LiveBar, ask_live_bar, wait_until
 
 
@@ -256,10 +256,13 @@ def test_an_accompaniment_stays_in_the_piano_register_unless_freed(pipeline):
     chords = parse_progression("C G Am F")
     options = SamplingOptions(steps=3, seed=2, variations=2, in_key=False)
 
-    def pitches(**changes) -> list[int]:
+    def kept_notes(**changes) -> list[Note]:
         result = pipeline.accompany(chords, n_bars=4, melody=melody,
                                     options=dataclasses.replace(options, **changes))
-        return [note.pitch for v in result.variations for note in v]
+        return [note for v in result.variations for note in v]
+
+    def pitches(**changes) -> list[int]:
+        return [note.pitch for note in kept_notes(**changes)]
 
     kept = pitches()
     assert kept and all(36 <= p <= 67 for p in kept)
@@ -267,6 +270,12 @@ def test_an_accompaniment_stays_in_the_piano_register_unless_freed(pipeline):
     assert any(not 36 <= p <= 67 for p in free)  # the tiny model goes anywhere
     made = pipeline.generate(n_bars=4, chords=chords, options=options).variations
     assert any(not 36 <= note.pitch <= 67 for v in made for note in v)  # accompaniment only
+    # under G2 (engine.register.BASS_LINE) only the chord's bass: C G Am F, a bar each
+    roots = [0, 7, 9, 5]
+    low = [(note.start // 16, note.pitch) for note in kept_notes() if note.pitch < BASS_LINE]
+    assert low and all(pitch % 12 == roots[bar] for bar, pitch in low)
+    assert any(note.pitch < BASS_LINE and note.pitch % 12 != roots[note.start // 16]
+               for note in kept_notes(register=False))
     # without a melody: up to G5 (engine.register.PIANO_CEILING), not to the roll's top
     alone = [note.pitch for v in pipeline.accompany(chords, n_bars=4, options=options
                                                       ).variations for note in v]

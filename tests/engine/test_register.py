@@ -4,9 +4,11 @@ import numpy as np
 
 from engine.pianoroll import PITCH_LOW, Note
 from engine.register import (
+    BASS_LINE,
     PIANO_CEILING,
     PIANO_FLOOR,
     bar_floors,
+    bass_line_mask,
     below_melody_mask,
     context_register_mask,
     crossings,
@@ -57,3 +59,16 @@ def test_the_context_register_spans_the_bars_near_the_gap_and_a_margin() -> None
     allowed = np.flatnonzero(mask[0]) + PITCH_LOW
     assert allowed.min() == 55 and allowed.max() == 77 and (mask == mask[0]).all()
     assert context_register_mask([far], (8 * 16, 12 * 16), 4) is None  # nothing near
+
+
+def test_under_the_bass_line_only_the_chords_bass_may_sound() -> None:
+    bass = np.zeros((3, 12), dtype=np.float32)
+    bass[0, 0] = 1.0  # C (or Am/C) sounds at step 0, A at step 1, no chord at step 2
+    bass[1, 9] = 1.0
+    mask = bass_line_mask(bass)
+    allowed = [{PITCH_LOW + int(p) for p in np.flatnonzero(row)} for row in mask]
+    low = set(range(PITCH_LOW, BASS_LINE))
+    assert allowed[0] & low == {p for p in low if p % 12 == 0}       # C1, C2
+    assert allowed[1] & low == {p for p in low if p % 12 == 9}       # A1
+    assert allowed[2] >= low                                         # no chord: any
+    assert all(row >= set(range(BASS_LINE, PITCH_LOW + len(mask[0]))) for row in allowed)
