@@ -182,7 +182,10 @@ TEACHER_GUIDANCE_BELOW = {"accompany": 0.6}
 # a window; the sixteenth session, 8 before): inside the teacher's intervals at its
 # default on both figures, where 8 left the per-beat one 0.001 under, at 0.42x the
 # teacher's time; like for like (both 12) the student's per beat is still 0.0003 under
-# (0.8347 against 0.8350-0.882). The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
+# (0.8347 against 0.8350-0.882). Since the seventeenth session's register (the chord's
+# bass under G2) the default plays 0.953 / 0.830 against the teacher's 0.951 / 0.845
+# (0.821-0.871), like for like 0.010 under (docs/model-card.md, "The bass under G2").
+# The live jam draws fewer (bridge.jam.JAM_CANDIDATES):
 # its bar has a deadline. Infill without chords (87 windows, since the gap's chords are
 # carried from a loose repeat around it): the gap's top line 3.60 semitones from the real
 # one from one sample, 2.66 (2.14-3.18) the best of 4, 2.49 (1.96-3.02) of 8 (target 3),
