@@ -84,3 +84,13 @@ def test_the_page_s_command_remakes_it_with_its_bench(tmp_path: Path) -> None:
     page = out.read_text()
     assert f"- command: `diffjam results --from-json {report} --bench {bench}`" in page
     assert "## Speed" in page and "Peak RSS 500 MiB" in page
+    # the stated command, run as written, makes the same page (its date aside)
+    stated = next(line for line in page.splitlines() if line.startswith("- command: "))
+    again = tmp_path / "again.md"
+    assert main([*stated.removeprefix("- command: `diffjam ").rstrip("`").split(),
+                 "--out", str(again)]) == 0
+
+    def undated(text: str) -> list[str]:
+        return [line for line in text.splitlines() if not line.startswith("- date: ")]
+
+    assert undated(again.read_text()) == undated(page)
