@@ -1699,6 +1699,94 @@
 					"fontsize": 10,
 					"varname": "Status"
 				}
+			},
+			{
+				"box": {
+					"id": "obj-65",
+					"maxclass": "comment",
+					"text": "Candidates",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1300,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						190,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-66",
+					"maxclass": "live.numbox",
+					"varname": "Candidates",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1330,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						190,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidates",
+							"parameter_shortname": "Candidates",
+							"parameter_type": 1,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 16,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-67",
+					"maxclass": "newobj",
+					"text": "prepend candidates",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1360,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
 			}
 		],
 		"lines": [
@@ -2541,6 +2629,30 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-66",
+						0
+					],
+					"destination": [
+						"obj-67",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-67",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -2607,6 +2719,11 @@
 			"obj-62": [
 				"Reply Port",
 				"Reply Port",
+				0
+			],
+			"obj-66": [
+				"Candidates",
+				"Candidates",
 				0
 			],
 			"parameterbanks": {},

@@ -30,10 +30,14 @@ var LIMITS = {
     guidance: [0, 20],
     steps: [1, 1000],
     variations: [1, 8],
+    candidates: [1, 16],
     seed: [0, 16777215],
     bars: [0, 256]
 };
 var MAX_VARIATIONS = LIMITS.variations[1];
+// Samples one request may draw (variations x candidates); an engine's /diffjam/status
+// says its own (limits.max_rolls), this is the one a device assumes before it has heard.
+var MAX_ROLLS = 64;
 
 // How long the engine may stay silent: before it accepts a request, between two replies
 // (its own --timeout is 120 s, it answers TIMEOUT itself), and for the result chunks still
@@ -147,6 +151,9 @@ function defaultSettings() {
         in_key: true,
         steps: DEFAULTS.steps,
         variations: DEFAULTS.variations,
+        // samples drawn for each variation, the best kept; 0: the engine's default for the
+        // task (12 for accompaniment, 2 for infill without chords, 1 given chords)
+        candidates: 0,
         seed: 0, // 0: a new random seed for every Generate (and shown in the result's name)
         key: '', // '': Live 12's scale when Live Scale is on, else the engine estimates
         live_scale: true,
@@ -208,6 +215,8 @@ function applySetting(settings, name, value) {
         next[name] = Number(value) !== 0 && value !== false;
     } else if (name === 'steps' || name === 'variations' || name === 'seed') {
         next[name] = toInt(value, name, LIMITS[name][0], LIMITS[name][1]);
+    } else if (name === 'candidates') {
+        next.candidates = toInt(value, 'candidates (0: the default)', 0, LIMITS.candidates[1]);
     } else if (name === 'chords' || name === 'model' || name === 'key') {
         next[name] = words(value);
     } else if (name === 'engine_port') {
@@ -366,7 +375,9 @@ function notesMessage(requestId, index, count, notes) {
 // and what the reply will be written back to.
 //   clip: {notes, loop_start, loop_end, start_marker, end_marker, signature_numerator,
 //          signature_denominator, tempo}
-//   options: {seed: int, key: engine key symbol or null} (both optional)
+//   options: {seed: int, key: engine key symbol or null, maxRolls: the engine's
+//             limits.max_rolls, engineParams: the params its status lists} (all optional)
+// Throws Error with a message for the status line when the request cannot be sent.
 function buildRequest(requestId, settings, clip, options) {
     var extra = options || {};
     if (clip.signature_numerator !== 4 || clip.signature_denominator !== 4) {
@@ -388,6 +399,22 @@ function buildRequest(requestId, settings, clip, options) {
     };
     if (settings.model) {
         params.model = settings.model;
+    }
+    if (settings.candidates > 0) {
+        if (extra.engineParams && extra.engineParams.indexOf('candidates') < 0) {
+            throw new Error('This engine does not take Candidates; set Candidates to 0 ' +
+                '(the default) or update diffjam.');
+        }
+        var maxRolls = typeof extra.maxRolls === 'number' ? extra.maxRolls : MAX_ROLLS;
+        if (settings.variations * settings.candidates > maxRolls) {
+            throw new Error(settings.variations + ' variations of ' + settings.candidates +
+                ' candidates are ' + settings.variations * settings.candidates +
+                ' samples; the engine draws at most ' + maxRolls + ' a request (at most ' +
+                Math.floor(maxRolls / settings.variations) + ' candidates for ' +
+                settings.variations + (settings.variations === 1 ? ' variation' :
+                ' variations') + ').');
+        }
+        params.candidates = settings.candidates;
     }
     if (typeof extra.seed === 'number') {
         params.seed = extra.seed;
@@ -1103,6 +1130,25 @@ Client.prototype.onStatus = function (json) {
     }
 };
 
+// The most samples a request may draw: what the engine's status said, else MAX_ROLLS.
+Client.prototype.maxRolls = function () {
+    var limits = this.engineInfo && this.engineInfo.limits;
+    return limits && typeof limits.max_rolls === 'number' ? limits.max_rolls : MAX_ROLLS;
+};
+
+// The request params the engine's status says it takes; null before it has said.
+Client.prototype.engineParams = function () {
+    var capabilities = this.engineInfo && this.engineInfo.capabilities;
+    return capabilities && capabilities.params instanceof Array ? capabilities.params : null;
+};
+
+// ' Each the best of N.' when the engine drew several samples a variation (done's
+// candidates), else ''.
+function bestOf(info) {
+    return typeof info.candidates === 'number' && info.candidates > 1 ?
+        ' Each the best of ' + info.candidates + '.' : '';
+}
+
 Client.prototype.finish = function (event) {
     this.deadline = null;
     if (event.kind === 'failed') {
@@ -1110,7 +1156,7 @@ Client.prototype.finish = function (event) {
         return;
     }
     try {
-        this.env.status(this.write(event.variations));
+        this.env.status(this.write(event.variations, event.info || {}));
     } catch (err) {
         this.env.status('Could not write the notes into Live: ' + err.message);
     }
@@ -1232,7 +1278,8 @@ Device.prototype.generate = function () {
                 'Variations to 1 or use a Session clip.');
         }
         request = buildRequest(this.env.newId(), this.settings, clip, {
-            seed: seed, key: this.key().key
+            seed: seed, key: this.key().key, maxRolls: this.maxRolls(),
+            engineParams: this.engineParams()
         });
     } catch (err) {
         this.env.status(err.message);
@@ -1251,7 +1298,7 @@ Device.prototype.resultName = function (v) {
 
 // Writes the variations into Live; returns the status line. Every write is a Live API edit
 // made in this one handler (Song.begin_undo_step is not in the Max for Live API).
-Device.prototype.write = function (variations) {
+Device.prototype.write = function (variations, info) {
     var clip = this.clip;
     var request = this.request;
     var written = [];
@@ -1283,7 +1330,7 @@ Device.prototype.write = function (variations) {
             total += plan.add.length;
             written.push(this.resultName(v));
         }
-        return this.done(total, written);
+        return this.done(total, written, info);
     }
     var inPlace = clip.arrangement || !this.settings.keep_original;
     var afterIndex = clip.place.slotIndex;
@@ -1303,13 +1350,13 @@ Device.prototype.write = function (variations) {
         total += plan.add.length;
         written.unshift((clip.name || 'the clip') + ' (in place)');
     }
-    return this.done(total, written);
+    return this.done(total, written, info);
 };
 
-Device.prototype.done = function (total, written) {
+Device.prototype.done = function (total, written, info) {
     var request = this.request;
     return 'Done: ' + total + ' notes in bars ' + request.bars[0] + '-' + request.bars[1] +
-        ' -> ' + written.join(', ') + '. Seed ' + request.seed + '.';
+        ' -> ' + written.join(', ') + '. Seed ' + request.seed + '.' + bestOf(info || {});
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1488,7 +1535,9 @@ Tool.prototype.send = function (clip, selection) {
     var seed = this.seedFor();
     var request;
     try {
-        request = buildRequest(this.env.newId(), settings, clip, { seed: seed, key: key });
+        request = buildRequest(this.env.newId(), settings, clip, {
+            seed: seed, key: key, maxRolls: this.maxRolls(), engineParams: this.engineParams()
+        });
     } catch (err) {
         this.env.status(err.message);
         return;
@@ -1501,12 +1550,12 @@ Tool.prototype.send = function (clip, selection) {
 };
 
 // The result is in: keep it for the next apply cycle, which finish() asks Live for.
-Tool.prototype.write = function (variations) {
+Tool.prototype.write = function (variations, info) {
     var pending = this.pending;
     var notes = planSelection(this.request, pending.selection, pending.clip.notes,
         variations[0], pending.interval);
     var message = 'Done: ' + notes.length + ' notes in the selection, seed ' +
-        this.request.seed + '. Re-roll for another.';
+        this.request.seed + '.' + bestOf(info || {}) + ' Re-roll for another.';
     this.ready = { clipId: pending.clip.id, selection: pending.selection, notes: notes,
         message: message };
     return message;
@@ -1654,6 +1703,7 @@ function guidance(value) { setting('guidance', value); }
 function in_key(value) { setting('in_key', value); }
 function steps(value) { setting('steps', value); }
 function variations(value) { setting('variations', value); }
+function candidates(value) { setting('candidates', value); }
 function seed(value) { setting('seed', value); }
 function keep_original(value) { setting('keep_original', value); }
 function new_track(value) { setting('new_track', value); }
@@ -1727,6 +1777,7 @@ if (typeof module !== 'undefined' && module.exports) {
         NOTES_PER_CHUNK: NOTES_PER_CHUNK,
         DEFAULTS: DEFAULTS,
         LIMITS: LIMITS,
+        MAX_ROLLS: MAX_ROLLS,
         ACCEPT_TIMEOUT_MS: ACCEPT_TIMEOUT_MS,
         REPLY_TIMEOUT_MS: REPLY_TIMEOUT_MS,
         CHUNK_GRACE_MS: CHUNK_GRACE_MS,

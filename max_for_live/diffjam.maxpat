@@ -2148,6 +2148,94 @@
 					"fontsize": 10,
 					"varname": "Target"
 				}
+			},
+			{
+				"box": {
+					"id": "obj-80",
+					"maxclass": "comment",
+					"text": "Candidates",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1810,
+						58,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						376,
+						26,
+						58,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-81",
+					"maxclass": "live.numbox",
+					"varname": "Candidates",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1840,
+						56,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						376,
+						40,
+						56,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Candidates",
+							"parameter_shortname": "Candidates",
+							"parameter_type": 1,
+							"parameter_unitstyle": 0,
+							"parameter_mmin": 0,
+							"parameter_mmax": 16,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-82",
+					"maxclass": "newobj",
+					"text": "prepend candidates",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1870,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
 			}
 		],
 		"lines": [
@@ -3050,6 +3138,30 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-81",
+						0
+					],
+					"destination": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-82",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -3141,6 +3253,11 @@
 			"obj-76": [
 				"Reply Port",
 				"Reply Port",
+				0
+			],
+			"obj-81": [
+				"Candidates",
+				"Candidates",
 				0
 			],
 			"parameterbanks": {},

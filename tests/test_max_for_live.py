@@ -70,6 +70,7 @@ s = dj.applySetting(dj.applySetting(s, 'variations', 2), 'steps', 4);
 const infill = dj.buildRequest('m4l-infill', s, clip,
   {seed: dj.LIMITS.seed[1], key: 'F#m'}).messages;
 s = dj.applySetting(dj.applySetting(s, 'mode', 'accompany'), 'chords', 'C G | Am F');
+s = dj.applySetting(s, 'candidates', 6);
 const accompany = dj.buildRequest('m4l-acc', s, clip, {seed: 0}).messages;
 const empty = Object.assign({}, clip, {notes: []});
 const generate = dj.buildRequest('m4l-gen', dj.defaultSettings(), empty).messages;
@@ -85,7 +86,8 @@ for (let root = 0; root < 12; root++) {
 }
 process.stdout.write(JSON.stringify({
   protocol: dj.PROTOCOL_VERSION, notesPerChunk: dj.NOTES_PER_CHUNK, defaults: dj.DEFAULTS,
-  limits: dj.LIMITS, settings: dj.defaultSettings(), handled: dj.ENGINE_ADDRESSES,
+  limits: dj.LIMITS, maxRolls: dj.MAX_ROLLS, settings: dj.defaultSettings(),
+  handled: dj.ENGINE_ADDRESSES,
   ignored: dj.IGNORED_ADDRESSES, hints: Object.keys(dj.ERROR_HINTS), keys: keys,
 }));
 """
@@ -126,6 +128,7 @@ def test_device_messages_parse_in_the_engine() -> None:
     assert (infill.params.variations, infill.params.steps, infill.params.tempo) == (2, 4, 97.0)
     assert (infill.params.seed, infill.params.key) == (2**24 - 1, "F#m")
     assert accompany.kind == "accompany"
+    assert (infill.params.candidates, accompany.params.candidates) == (None, 6)
     assert (accompany.params.n_bars, accompany.params.chords, accompany.params.seed) == (
         2,
         "C G | Am F",
@@ -149,6 +152,8 @@ def test_device_constants_match_the_protocol_and_limits() -> None:
     assert js["limits"]["guidance"] == limits.GUIDANCE.to_json()
     assert js["limits"]["steps"] == limits.STEPS.to_json()
     assert js["limits"]["variations"] == limits.VARIATIONS.to_json()
+    assert js["limits"]["candidates"] == limits.CANDIDATES.to_json()
+    assert js["maxRolls"] == limits.MAX_ROLLS
     assert js["limits"]["bars"][1] == limits.MAX_BARS
     low, high = js["limits"]["seed"]
     assert limits.SEED.low <= low and high <= limits.SEED.high

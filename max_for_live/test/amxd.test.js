@@ -238,8 +238,8 @@ test('Live parameters: no Int beyond 0-255, buttons hidden, ports/steps/seed not
     for (const button of ['Generate', 'Cancel'].concat(d === tool ? ['Re-roll'] : [])) {
       assert.equal(valueof(byName.get(button)).parameter_invisible, 2, `${button}: hidden`);
     }
-    const storedOnly = ['Engine Port', 'Reply Port', 'Steps', 'Seed', 'Chords Text',
-      'Key Text', 'Model Text'].concat(d === effect ? ['From Bar', 'To Bar'] : []);
+    const storedOnly = ['Engine Port', 'Reply Port', 'Steps', 'Candidates', 'Seed',
+      'Chords Text', 'Key Text', 'Model Text'].concat(d === effect ? ['From Bar', 'To Bar'] : []);
     for (const name of storedOnly) {
       assert.equal(valueof(byName.get(name)).parameter_invisible, 1, `${name}: stored only`);
     }
@@ -275,8 +275,8 @@ test('the UI: controls in presentation mode, defaults equal the script\'s', () =
     assert.equal(d.patcher.openinpresentation, 1);
     const byName = new Map([...d.boxes.values()].filter((b) => b.varname)
       .map((b) => [b.varname, b]));
-    const names = ['Mode', 'Guidance', 'In Key', 'Steps', 'Seed', 'Generate', 'Cancel',
-      'Chords', 'Key', 'Model', 'Status', 'Engine Port', 'Reply Port'];
+    const names = ['Mode', 'Guidance', 'In Key', 'Steps', 'Candidates', 'Seed', 'Generate',
+      'Cancel', 'Chords', 'Key', 'Model', 'Status', 'Engine Port', 'Reply Port'];
     if (d === effect) {
       names.push('From Bar', 'To Bar', 'Variations', 'Keep Original', 'New Track',
         'Live Scale', 'Target');
@@ -292,6 +292,10 @@ test('the UI: controls in presentation mode, defaults equal the script\'s', () =
     assert.equal(initial('In Key'), 1);
     assert.equal(initial('Guidance'), settings.guidance);
     assert.equal(initial('Steps'), settings.steps);
+    assert.equal(initial('Candidates'), settings.candidates);
+    const candidates = valueof(byName.get('Candidates'));
+    assert.deepEqual([candidates.parameter_mmin, candidates.parameter_mmax],
+      [0, dj.LIMITS.candidates[1]], 'Candidates: 0 (the default) to the engine\'s most');
     assert.equal(initial('Seed'), settings.seed);
     assert.equal(initial('Engine Port'), settings.engine_port);
     assert.equal(initial('Reply Port'), settings.reply_port);

@@ -67,7 +67,7 @@ function sentRequest(outbox) {
 }
 
 // The engine's replies for the request in the outbox, in order (or shuffled by `order`).
-function replies(outbox, { variations, order = (list) => list } = {}) {
+function replies(outbox, { variations, candidates, order = (list) => list } = {}) {
   const { notes, params, mode, id } = sentRequest(outbox);
   const count = variations || params.variations;
   const out = [['/diffjam/accepted', [id, 0]], ['/diffjam/progress', [id, 0.5]]];
@@ -80,7 +80,9 @@ function replies(outbox, { variations, order = (list) => list } = {}) {
     for (const n of result) args.push(n.start, n.duration, n.pitch, n.velocity);
     out.push(['/diffjam/result', args]);
   }
-  out.push(['/diffjam/done', [id, JSON.stringify({ variations: count, notes: counts })]]);
+  const info = { variations: count, notes: counts };
+  if (candidates !== undefined) info.candidates = candidates;
+  out.push(['/diffjam/done', [id, JSON.stringify(info)]]);
   return order(out);
 }
 
@@ -458,6 +460,36 @@ test('the engine status answers hello; a protocol mismatch is reported', () => {
   assert.equal(r.last(), 'Engine ready: pop909-small on cpu.');
   r.device.receive('/diffjam/status', [JSON.stringify({ protocol: 2 })]);
   assert.match(r.last(), /protocol 2, this device 1/);
+});
+
+test('Candidates: sent when set, checked against the engine\'s limit, the best-of shown', () => {
+  const r = rig({ clipOptions: { notes: VERSE } });
+  r.device.set('mode', 'accompany');
+  r.device.set('chords', 'C G');
+  r.device.generate();
+  assert.equal('candidates' in sentRequest(r.outbox).params, false, 'default: the engine picks');
+  answer(r.device, r.outbox, { candidates: 12 });
+  assert.match(r.last(), /^Done: .*\. Seed \d+\. Each the best of 12\.$/);
+  // an engine that says it draws at most 16 samples a request
+  r.device.receive('/diffjam/status', [JSON.stringify({ protocol: 1, model: 'm', device: 'cpu',
+    limits: { max_rolls: 16 }, capabilities: { params: ['candidates', 'variations'] } })]);
+  r.device.set('variations', 2);
+  r.device.set('candidates', 12);
+  const sent = r.outbox.length;
+  assert.equal(r.device.generate(), false);
+  assert.equal(r.last(), '2 variations of 12 candidates are 24 samples; the engine draws at ' +
+    'most 16 a request (at most 8 candidates for 2 variations).');
+  assert.equal(r.outbox.slice(sent).some((m) => m.address === '/diffjam/accompany'), false);
+  r.device.set('candidates', 8);
+  assert.equal(r.device.generate(), true);
+  assert.equal(sentRequest(r.outbox).params.candidates, 8);
+  answer(r.device, r.outbox, { candidates: 8 });
+  assert.match(r.last(), /Each the best of 8\.$/);
+  // one sample a variation: nothing to add
+  r.device.set('candidates', 1);
+  r.device.generate();
+  answer(r.device, r.outbox, { candidates: 1 });
+  assert.match(r.last(), /\. Seed \d+\.$/);
 });
 
 test('a bad setting from the UI is reported and ignored', () => {

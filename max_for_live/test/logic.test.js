@@ -138,6 +138,35 @@ test('an accompany request sends the range as melody from beat 0', () => {
   assert.equal(request.offset, 4);
 });
 
+test('Candidates: 0 sends none (the default), N is sent, too many samples are refused', () => {
+  const base = dj.applySetting(dj.defaultSettings(), 'bar_from', 1);
+  assert.equal(base.candidates, 0);
+  assert.throws(() => dj.applySetting(base, 'candidates', 17), /candidates .* 0 to 16, got 17/);
+  assert.throws(() => dj.applySetting(base, 'candidates', -1), /candidates .* 0 to 16/);
+  const paramsOf = (settings, options) =>
+    JSON.parse(dj.buildRequest('c', settings, clip({ notes: [note(0, 60)] }), options)
+      .messages.slice(-1)[0].args[1]);
+  assert.equal('candidates' in paramsOf(base), false, '0: the engine picks');
+  const four = dj.applySetting(base, 'candidates', 4.0);
+  assert.equal(paramsOf(four).candidates, 4);
+  // 8 variations of 8 is the most (64 samples); 8 of 9 is refused before anything is sent
+  const eight = dj.applySetting(dj.applySetting(base, 'variations', 8), 'candidates', 8);
+  assert.equal(paramsOf(eight).candidates, 8);
+  const nine = dj.applySetting(eight, 'candidates', 9);
+  assert.throws(() => dj.buildRequest('c', nine, clip({ notes: [note(0, 60)] })),
+    new RegExp('8 variations of 9 candidates are 72 samples; the engine draws at most 64 a ' +
+      'request \\(at most 8 candidates for 8 variations\\)'));
+  // the engine's own limit, when its status gave one
+  assert.throws(() => paramsOf(four, { maxRolls: 3 }),
+    /at most 3 a request \(at most 3 candidates for 1 variation\)/);
+  assert.equal(paramsOf(nine, { maxRolls: 128 }).candidates, 9);
+  // an engine whose status does not list the param is not sent it
+  assert.throws(() => paramsOf(four, { engineParams: ['steps', 'variations'] }),
+    /This engine does not take Candidates; set Candidates to 0/);
+  assert.equal(paramsOf(four, { engineParams: ['candidates'] }).candidates, 4);
+  assert.equal('candidates' in paramsOf(base, { engineParams: ['steps'] }), false);
+});
+
 test('infill on an empty clip becomes generate over the range', () => {
   const settings = dj.applySetting(dj.defaultSettings(), 'bar_from', 3);
   const request = dj.buildRequest('r3', settings, clip());

@@ -69,7 +69,7 @@ function lastRequest(outbox) {
 
 // A deterministic engine: the same request (seed included) gives the same notes; infill
 // moves its notes by seed % 3 semitones so another seed gives other notes.
-function engineAnswers(tool, outbox) {
+function engineAnswers(tool, outbox, info = {}) {
   const { notes, params, mode, id } = lastRequest(outbox);
   const result = mode === 'accompany' ? accompanyResult(notes, params)
     : infillResult(notes, params).map((n) => ({ ...n, pitch: n.pitch + (params.seed % 3) }));
@@ -77,7 +77,8 @@ function engineAnswers(tool, outbox) {
   for (const n of result) args.push(n.start, n.duration, n.pitch, n.velocity);
   tool.receive('/diffjam/accepted', [id, 0]);
   tool.receive('/diffjam/result', args);
-  tool.receive('/diffjam/done', [id, JSON.stringify({ variations: 1, notes: [result.length] })]);
+  tool.receive('/diffjam/done', [id, JSON.stringify({ variations: 1, notes: [result.length],
+    ...info })]);
 }
 
 const pairs = (notes) => notes.map((n) => [n.start_time, n.pitch]);
@@ -108,6 +109,16 @@ test('the result replaces the time selection in a second cycle; the rest stays',
     [4, 64 + seedShift], [5, 65 + seedShift], [6, 66 + seedShift], [7, 67 + seedShift],
     [9, 67], [13, 69]]);
   assert.match(r.last(), /^Done: 4 notes in the selection, seed \d+\. Re-roll for another\.$/);
+});
+
+test('Candidates: the tool sends the count set and says the result was the best of it', () => {
+  const r = rig();
+  r.tool.set('candidates', 4);
+  r.tool.generate();
+  assert.equal(lastRequest(r.outbox).params.candidates, 4);
+  engineAnswers(r.tool, r.outbox, { candidates: 4 });
+  assert.match(r.last(),
+    /^Done: 4 notes in the selection, seed \d+\. Each the best of 4\. Re-roll for another\.$/);
 });
 
 test('a cycle Live starts by itself (Auto Apply) changes nothing and sends nothing', () => {
