@@ -222,6 +222,7 @@ test('real diffjam serve: the device infills a clip through the engine', async (
       host.device.set('bar_from', 2);
       host.device.set('bar_to', 3);
       host.device.set('steps', 2);
+      host.device.set('candidates', 3); // the engine's status lists the param; done says 3
       host.device.generate();
       const status = await host.finished(120000);
       if (/model/i.test(status) && !/^Done/.test(status)) {
@@ -229,7 +230,8 @@ test('real diffjam serve: the device infills a clip through the engine', async (
         return;
       }
       t.diagnostic(`engine: ${info.model} on ${info.device} (${state.how}); device: ${status}`);
-      assert.match(status, /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1 seed \d+\./);
+      assert.match(status,
+        /^Done: \d+ notes in bars 2-3 -> Verse diffjam 1 seed \d+\. Seed \d+\. Each the best of 3\.$/);
       const { world, track, clip } = scene;
       const copy = world.slotClip(track, 1);
       assert.notEqual(copy, 0);
