@@ -152,7 +152,7 @@ function defaultSettings() {
         steps: DEFAULTS.steps,
         variations: DEFAULTS.variations,
         // samples drawn for each variation, the best kept; 0: the engine's default for the
-        // task (12 for accompaniment, 2 for infill without chords, 1 given chords)
+        // task (wire/limits.py, DEFAULT_CANDIDATES; README.md lists them)
         candidates: 0,
         seed: 0, // 0: a new random seed for every Generate (and shown in the result's name)
         key: '', // '': Live 12's scale when Live Scale is on, else the engine estimates

@@ -176,3 +176,15 @@ def test_readme_guidance_default_is_the_engines() -> None:
     limits = pytest.importorskip("wire.limits", reason="wire.limits not importable")
     readme = (DEVICE_DIR / "README.md").read_text(encoding="utf-8")
     assert f"default {limits.DEFAULT_GUIDANCE:g}" in readme
+
+
+def test_readme_candidates_defaults_and_limits_are_the_engines() -> None:
+    limits = pytest.importorskip("wire.limits", reason="wire.limits not importable")
+    readme = (DEVICE_DIR / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| **Candidates** |"))
+    defaults = limits.DEFAULT_CANDIDATES
+    assert (f"{defaults['accompany']} for accompaniment, {defaults['infill']} for infill "
+            f"without chords, {defaults['infill_chords']} for infill given chords") in row
+    assert f"At most {limits.MAX_CANDIDATES}" in row
+    assert f"at most {limits.MAX_ROLLS}" in row
+
