@@ -161,6 +161,10 @@ MODEL_VARIANTS: dict[str, dict[str, Any]] = {
     # still scored against the real piano part and the window's chords)
     "model_no_melody": {"melody": False},
     "model_teacher_no_melody": {"quality": "high", "melody": False},
+    # an accompaniment's bass at the bottom of each chord span where the sample places it
+    # (SamplingOptions.bass_anchor, engine.guidance.BassProjection; off by default)
+    "model_bass_anchor": {"bass_anchor": True},
+    "model_teacher_bass_anchor": {"quality": "high", "bass_anchor": True},
     # how many samples a request draws and chooses among (engine.candidates; default:
     # engine.pipeline.CANDIDATES_BY_TASK): one, the first as it comes; or 2 / 4 / ... / 16
     "model_single": {"candidates": 1},
@@ -496,7 +500,8 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
                  repeat: float | None = None, density: float | None = None,
                  below_melody: bool = False, guidance_below: float | None = None,
                  allowed: str | None = None, register: bool | None = None,
-                 candidates: int | None = None, melody: bool = True) -> System:
+                 candidates: int | None = None, melody: bool = True,
+                 bass_anchor: bool = False) -> System:
     """The diffusion model behind :class:`engine.pipeline.Pipeline` as a :class:`System`.
 
     infill: ``pipeline.infill`` of the context with the window's chords, keeping the notes
@@ -516,6 +521,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
     SamplingOptions.register (the accompaniment's piano register); ``candidates``
     SamplingOptions.candidates (samples drawn, the best kept: engine.candidates).
     ``melody=False`` accompanies the chords alone, without the window's melody.
+    ``bass_anchor`` SamplingOptions.bass_anchor (the bass at the bottom of each chord).
     """
     from engine.pipeline import BarRange, SamplingOptions
 
@@ -527,7 +533,7 @@ def model_system(pipeline: Any, *, steps: int = DEFAULT_STEPS, guidance: float =
             infer_chords=infer_chords, binarize=binarize, quality=quality,
             below_melody=below_melody and task.task == "accompany",
             guidance_below=guidance_below, allowed=allowed, register=register,
-            candidates=candidates,
+            candidates=candidates, bass_anchor=bass_anchor,
         )
         if repeat is not None or density is not None:
             options = dataclasses.replace(options, repeat=repeat, density=density)

@@ -90,6 +90,7 @@ class WindowRequest:
     guidance: float
     guidance_below: float
     binarize: bool
+    bass_anchor: bool = False  # engine.guidance.BassProjection on the window's chords
 
     def guided_steps(self) -> tuple[bool, ...]:
         """Per step, whether it runs the guided pair (as the eager sampler decides it)."""
@@ -127,7 +128,7 @@ class WindowRequest:
                 len(self.times), self.has_known, self.has_chords,
                 self.melody is not None, self.rhythm is not None,
                 self.allowed is not None, self.draft is not None, self.binarize,
-                self.guidance, self.guided_steps())
+                self.bass_anchor, self.guidance, self.guided_steps())
 
 
 class _Plan:
@@ -165,8 +166,10 @@ class _Plan:
             request.net, cond, cond.without_chords(), request.guidance, encoded=encoded,
             encoded_uncond=request.net.encode(shared.without_chords())
         ) if any(self.guided) else None
+        anchor = (inputs["chroma"], inputs["bass"]) if request.bass_anchor else None
         denoisers = [denoiser_stack(guider, binarize=request.binarize,
-                                    allowed=inputs.get("allowed"), known=known, mask=mask)
+                                    allowed=inputs.get("allowed"), known=known, mask=mask,
+                                    bass_anchor=anchor)
                      if guider is not None else None for guider in (plain, guided_pair)]
         times = inputs["times"]
         x = self.noise

@@ -835,7 +835,9 @@ class Pipeline:
            lowest note of the bar (engine.register);
         3. for each window, left to right: known = everything outside the target plus the
            target bars already generated; sample the unknown bars with
-           Inpaint(InKeyProjection(GuidedDenoiser)) and DDIM (or DDPM);
+           Inpaint(InKeyProjection(GuidedDenoiser)) (with ``bass_anchor`` the bass
+           projection inside the inpainting: engine.guidance.denoiser_stack) and DDIM
+           (or DDPM);
         4. keep the window's new bars and move on, overlapping ``overlap`` bars.
 
         ``draft`` = (roll (2, steps) in data units, strength): a window starts from the
@@ -901,6 +903,7 @@ class Pipeline:
                 self._runner.serve_urgent()  # a live jam's bar, if one is waiting
 
             has_chords = bool(chroma[rows].any())
+            bass_anchor = options.bass_anchor and task == TASK_ACCOMPANIMENT and has_chords
             window_mask = mask[:, rows]
             has_known = bool(window_mask.any())
             times = time_grid(n_steps)
@@ -924,7 +927,8 @@ class Pipeline:
                 rhythm=None if rhythm is None else _host(rhythm[None, rows]),
                 allowed=None if allowed is None else _host(allowed[rows]),
                 draft=None if draft is None else _host(draft[0][None, :, rows]),
-                guidance=guidance, guidance_below=guide_below, binarize=binarize)
+                guidance=guidance, guidance_below=guide_below, binarize=binarize,
+                bass_anchor=bass_anchor)
             if self._graphs is not None and eta == 0.0:
                 # the window through a captured CUDA graph (engine.graphs)
                 x0 = self._graphs.sample(request, device_generator, on_step)
@@ -936,7 +940,8 @@ class Pipeline:
                 denoiser = denoiser_stack(
                     GuidedDenoiser(net, cond, uncond, guidance, below=guide_below),
                     binarize=binarize, known=cond.known, mask=cond.mask,
-                    allowed=values.get("allowed"))
+                    allowed=values.get("allowed"),
+                    bass_anchor=(values["chroma"], values["bass"]) if bass_anchor else None)
                 x_start = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES),
                                       generator=generator).to(device)
                 if draft is not None:

@@ -117,6 +117,10 @@ class SamplingOptions:
     the full model runs the request, fewer where many variations would make
     more than :data:`engine.pipeline.DEFAULT_MAX_ROLLS` rolls); 1: the first sample as it
     comes.
+    ``bass_anchor`` (accompaniment with chords): below the lowest note the sample puts on a
+    chord's bass, nothing else sounds in that chord's span
+    (:class:`engine.guidance.BassProjection`). Off by default: measured against the
+    shipped default in docs/model-card.md ("The bass under G2"), not yet made it.
     """
 
     guidance: float = DEFAULT_GUIDANCE
@@ -136,6 +140,7 @@ class SamplingOptions:
     density: float | None = None
     guidance_below: float | None = None
     candidates: int | None = None
+    bass_anchor: bool = False
 
     def __post_init__(self) -> None:
         if self.guidance not in GUIDANCE:

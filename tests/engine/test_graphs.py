@@ -3,6 +3,7 @@ plans are kept per window shape, and on CUDA its captured graphs replay the eage
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,9 @@ REQUESTS = {
     # guided only at t <= 0.6, a melody, the register projection, two 8-bar windows whose
     # second holds each variation's own first bars
     "accompaniment": lambda p, o: p.accompany(CHORDS, n_bars=14, melody=MELODY, options=o),
+    # the bass projection (engine.guidance.BassProjection) inside the loop
+    "accompaniment, the bass anchored": lambda p, o: p.accompany(
+        CHORDS, n_bars=14, melody=MELODY, options=replace(o, bass_anchor=True)),
     # the binarize projection, the density hint
     "binarized with a hint": lambda p, o: p.generate(
         n_bars=8, chords=CHORDS[:8],

@@ -286,6 +286,35 @@ def test_an_accompaniment_stays_in_the_piano_register_unless_freed(pipeline):
     assert any(p > PIANO_CEILING for p in unbounded)
 
 
+def test_an_accompaniment_with_its_bass_anchored_has_nothing_under_the_bass_it_places(pipeline):
+    chords = parse_progression("C G Am F")  # a bar each, bass = root
+    roots = [0, 7, 9, 5]
+    options = SamplingOptions(steps=3, seed=4, variations=4, candidates=1, in_key=False)
+
+    def under_the_bass(notes: list[Note]) -> tuple[int, int]:
+        """(notes sounding in a bar below its lowest note on the bar's bass, bars with a
+        bass note)."""
+        under = anchored = 0
+        for bar in range(4):
+            lo, hi = bar * 16, bar * 16 + 16
+            sounding = [n for n in notes if n.start < hi and n.end > lo]
+            on_bass = [n.pitch for n in sounding if n.pitch % 12 == roots[bar]]
+            if on_bass:
+                anchored += 1
+                under += sum(n.pitch < min(on_bass) for n in sounding)
+        return under, anchored
+
+    def counts(anchor: bool) -> list[tuple[int, int]]:
+        result = pipeline.accompany(chords, n_bars=4, options=dataclasses.replace(
+            options, bass_anchor=anchor))
+        return [under_the_bass(list(v)) for v in result.variations]
+
+    anchored = counts(True)
+    assert sum(bars for _, bars in anchored) > 0
+    assert all(under == 0 for under, _ in anchored)
+    assert sum(under for under, _ in counts(False)) > 0  # the tiny model does not by itself
+
+
 def test_an_infill_given_chords_keeps_to_the_register_around_the_gap(pipeline):
     # the context spans 60-64, so new notes stay within 55-69 (5 semitones either side)
     context = [Note(bar * 16 + 4 * i, 60 + 2 * i, 4, 90)
