@@ -1,6 +1,6 @@
 """Denoiser wrappers: the network as a denoiser, classifier-free guidance, in-key
-projection, the bass projection and inpainting. They stack:
-``Inpaint(BassProjection(InKeyProjection(Binarize(GuidedDenoiser(...)))))`` (:func:`denoiser_stack`).
+projection, the bass projection and inpainting. They stack (:func:`denoiser_stack`):
+``Inpaint(BassProjection(InKeyProjection(Binarize(GuidedDenoiser(...)))))``.
 
 Shapes: x_t and every returned x0 estimate are float32 (B, 2, T, P) in data units
 (-1 silence, +1 note); t is float32 (B,) in [0, 1].
