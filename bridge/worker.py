@@ -499,6 +499,7 @@ class PipelineRunner:
             guidance_below=params.guidance_below,
             register=params.register,
             candidates=params.candidates,
+            bass_anchor=params.bass_anchor,
         )
         chords = parse_progression(params.chords, steps_per_bar=STEPS_PER_BAR) if (
             params.chords

@@ -504,6 +504,14 @@ class PanelWindow(QMainWindow):
             "a melody), where real piano parts play, and under G2 only the chord's bass "
             "sounds; untick to let them go anywhere")
         form.addRow("", self.piano_register_check)
+        self.bass_anchor_check = QCheckBox("Root in the bass")
+        self.bass_anchor_check.setToolTip(
+            "Accompany: below the lowest note the model plays on each chord's bass (its "
+            "root, or a slash chord's bass), nothing else sounds in that chord, as a pop "
+            "pianist's left hand plays it. Measured: 96 % of bars with the bass at the "
+            "bottom instead of 88 %, for about 0.01 less chord agreement a beat; off by "
+            "default")
+        form.addRow("", self.bass_anchor_check)
         self.clip_register_combo = QComboBox()
         for text, kept in (("auto", None), ("clip's range", True), ("anywhere", False)):
             self.clip_register_combo.addItem(text, kept)
@@ -814,6 +822,12 @@ class PanelWindow(QMainWindow):
         return self.below_melody_check.isEnabled() and self.below_melody_check.isChecked()
 
     @property
+    def bass_anchor(self) -> bool:
+        """Whether the request asks for each chord's bass at the bottom (accompany, an engine
+        that reads ``bass_anchor``)."""
+        return self.bass_anchor_check.isEnabled() and self.bass_anchor_check.isChecked()
+
+    @property
     def register(self) -> bool | None:
         """``register`` as sent: ``False`` when an accompaniment may go anywhere; for an
         infill the Infill range choice; ``None`` (not sent): the engine's default, another
@@ -955,6 +969,7 @@ class PanelWindow(QMainWindow):
             guidance_below=self.guidance_below,
             register=self.register,
             candidates=self.candidates,
+            bass_anchor=self.bass_anchor,
         )
         notes: tuple[ClipNote, ...] = self._clip.notes if self._clip is not None else ()
         if task in ("infill", "accompany") and self._clip is not None:
@@ -1763,6 +1778,8 @@ class PanelWindow(QMainWindow):
         self.below_melody_check.setEnabled(reads and melody)
         self.piano_register_check.setEnabled(
             self.task == "accompany" and "register" in self._engine_params)
+        self.bass_anchor_check.setEnabled(
+            self.task == "accompany" and "bass_anchor" in self._engine_params)
         self.clip_register_combo.setEnabled(
             self.task == "infill" and "register" in self._engine_params)
         if not reads:
@@ -1961,6 +1978,7 @@ class PanelWindow(QMainWindow):
             self.below_melody_check.setChecked(_bool(s.value("sampling/below_melody"), False))
             self.piano_register_check.setChecked(
                 _bool(s.value("sampling/piano_register"), True))
+            self.bass_anchor_check.setChecked(_bool(s.value("sampling/bass_anchor"), False))
             self.clip_register_combo.setCurrentIndex(max(0, self.clip_register_combo.findData(
                 {"on": True, "off": False}.get(str(s.value("sampling/clip_register", ""))))))
             self._load_density_repeat()
@@ -2018,6 +2036,7 @@ class PanelWindow(QMainWindow):
         s.setValue("sampling/variations", self.variations_spin.value())
         s.setValue("sampling/below_melody", self.below_melody_check.isChecked())
         s.setValue("sampling/piano_register", self.piano_register_check.isChecked())
+        s.setValue("sampling/bass_anchor", self.bass_anchor_check.isChecked())
         s.setValue("sampling/clip_register",
                    {True: "on", False: "off"}.get(self.clip_register_combo.currentData(), "auto"))
         s.setValue("sampling/pitch_set", self.pitch_set_combo.currentData() or "")

@@ -325,6 +325,9 @@ class RequestParams:
     # accompany: new notes stay between C2 and the melody's top note (G5 without one), the
     # chord's bass alone under G2; None: on, False: off
     register: bool | None = None
+    # accompany: below the lowest note the sample puts on each chord's bass nothing else
+    # sounds in that chord (engine.guidance.BassProjection); False: the default, off
+    bass_anchor: bool = False
     # the projection's pitch set (wire.limits.PITCH_SETS); None: the task's default
     allowed: str | None = None
     # guidance only at noise times t <= this (wire.limits.GUIDANCE_BELOW); None: the default
@@ -582,7 +585,7 @@ REQUEST_PARAM_KEYS = (
     "notes_chunks", "notes", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "reply_port",
     "model", "quality", "sampler", "below_melody", "density", "repeat", "allowed",
-    "guidance_below", "register", "candidates",
+    "guidance_below", "register", "candidates", "bass_anchor",
 )
 SONG_PARAM_KEYS = (
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",
@@ -741,6 +744,7 @@ _PARAM_READERS: tuple[tuple[str, Callable[[Any, str], Any]], ...] = (
     ("repeat", lambda v, rid: None if v is None else _float("repeat", v, REPEAT, rid)),
     ("allowed", _allowed),
     ("register", lambda v, rid: None if v is None else _bool("register", v, rid)),
+    ("bass_anchor", lambda v, rid: _bool("bass_anchor", v, rid)),
     ("guidance_below", lambda v, rid: None if v is None
      else _float("guidance_below", v, GUIDANCE_BELOW, rid)),
     ("candidates", lambda v, rid: None if v is None

@@ -301,18 +301,21 @@ def test_pipeline_runner_passes_the_pitch_set_and_guidance_interval(tmp_path: Pa
     pipeline = FakePipeline()
     runner = PipelineRunner(pipeline, output_dir=tmp_path)
     params = RequestParams(chords="Am F", n_bars=2, write_midi=False, allowed="key+chord",
-                           guidance_below=0.7, register=False, candidates=2)
+                           guidance_below=0.7, register=False, candidates=2,
+                           bass_anchor=True)
     job = Job(ReadyRequest(RequestMessage("accompany", "p", params), (), ALICE, ALICE),
               EngineSettings(), accepted_at=0.0)
     runner.run(job, progress=lambda f: None, cancel=job.cancel)
     options = pipeline.calls[-1][1]["options"]
     assert (options.allowed, options.guidance_below, options.register, options.candidates) == (
         "key+chord", 0.7, False, 2)
+    assert options.bass_anchor is True
     job = Job(ready("plain", n_bars=1, write_midi=False), EngineSettings(), accepted_at=0.0)
     runner.run(job, progress=lambda f: None, cancel=job.cancel)
     options = pipeline.calls[-1][1]["options"]
     assert (options.allowed, options.guidance_below, options.register, options.candidates) == (
         None, None, None, None)  # the task's own
+    assert options.bass_anchor is False
 
 
 def test_pipeline_runner_passes_density_and_repeat(tmp_path: Path) -> None:

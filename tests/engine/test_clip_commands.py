@@ -145,6 +145,8 @@ def test_the_pitch_set_and_guidance_interval_reach_the_sampling_options(tmp_path
         options_of(["generate", "--guidance-below", "0", *out])
     assert options_of(["accompany", "--chords", "C", "--free-register", *out]).register is False
     assert plain.register is None
+    assert plain.bass_anchor is False
+    assert options_of(["accompany", "--chords", "C", "--bass-anchor", *out]).bass_anchor is True
     assert plain.candidates is None  # the task's default
     assert options_of(["infill", "c.mid", "--bars", "2", "--candidates", "8", *out]
                       ).candidates == 8

@@ -25,7 +25,7 @@ KNOWN_PARAMS = {
     "notes_chunks", "clip_beats", "bars", "n_bars", "tempo", "time_signature", "chords",
     "key", "guidance", "in_key", "steps", "seed", "variations", "write_midi", "model",
     "quality", "sampler", "below_melody", "density", "repeat", "allowed", "guidance_below",
-    "register", "candidates",
+    "register", "candidates", "bass_anchor",
 }  # fmt: skip
 SONG_PARAMS = {
     "notes_chunks", "form", "key", "tempo", "chords", "seed", "steps", "repeat_strength",

@@ -195,6 +195,7 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     params = last_params(fake_engine, "accompany")
     assert "allowed" not in params and "guidance_below" not in params  # the task's defaults
     assert "register" not in params and panel.piano_register_check.isChecked()
+    assert "bass_anchor" not in params and not panel.bass_anchor_check.isChecked()
     assert "candidates" not in params and panel.candidates_spin.text() == "default"
     assert "best of" not in panel.status_area.text()  # the fake engine drew one
     # its tooltip gives the engine's defaults (wire.limits), the full model's beside them
@@ -217,10 +218,14 @@ def test_pitch_set_and_guidance_interval_are_sent_only_when_chosen(
     assert "1 variation of bars 1–8 (each the best of 2) in " in panel.status_area.text()
     panel.candidates_spin.setValue(0)
     panel.piano_register_check.setChecked(False)
+    panel.bass_anchor_check.setChecked(True)
     generate_and_wait(qtbot, panel)
     assert last_params(fake_engine, "accompany")["register"] is False
+    assert last_params(fake_engine, "accompany")["bass_anchor"] is True
+    panel.bass_anchor_check.setChecked(False)
     panel.set_task("infill")  # the piano's range is accompaniment's; infill has its own
     assert not panel.piano_register_check.isEnabled() and panel.register is None
+    assert not panel.bass_anchor_check.isEnabled() and panel.bass_anchor is False
     assert panel.clip_register_combo.isEnabled()
     generate_and_wait(qtbot, panel)
     assert "register" not in last_params(fake_engine, "infill")  # auto: the engine decides

@@ -400,6 +400,12 @@ def test_the_pitch_set_and_guidance_interval_round_trip() -> None:
     plain = parse_params("accompany", '{"chords": "C", "allowed": null}', request_id="r")
     assert (plain.allowed, plain.guidance_below, plain.register) == (None, None, None)
     assert "allowed" not in plain.to_json()  # the task's default is not sent
+    # the bass projection: off unless asked for, and then sent
+    assert plain.bass_anchor is False and "bass_anchor" not in plain.to_json()
+    anchored = parse_params("accompany", '{"chords": "C", "bass_anchor": true}', request_id="r")
+    assert anchored.bass_anchor is True and anchored.to_json()["bass_anchor"] is True
+    with pytest.raises(ProtocolError, match="bass_anchor"):
+        parse_params("accompany", '{"chords": "C", "bass_anchor": "yes"}', request_id="r")
     assert plain.candidates is None and "candidates" not in plain.to_json()
     drawn = parse_params("infill", '{"bars": [1, 1], "candidates": 8}', request_id="r")
     assert drawn.candidates == 8
