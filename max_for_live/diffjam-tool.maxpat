@@ -1787,6 +1787,95 @@
 					"fontname": "Arial",
 					"fontsize": 10
 				}
+			},
+			{
+				"box": {
+					"id": "obj-68",
+					"maxclass": "live.toggle",
+					"varname": "Root In Bass",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1390,
+						15,
+						15
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						84,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Root In Bass",
+							"parameter_shortname": "Root Bass",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-69",
+					"maxclass": "comment",
+					"text": "Root in bass",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1420,
+						70,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						101,
+						60,
+						70,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-70",
+					"maxclass": "newobj",
+					"text": "prepend bass_anchor",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1450,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
 			}
 		],
 		"lines": [
@@ -2653,6 +2742,30 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-68",
+						0
+					],
+					"destination": [
+						"obj-70",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-70",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -2724,6 +2837,11 @@
 			"obj-66": [
 				"Candidates",
 				"Candidates",
+				0
+			],
+			"obj-68": [
+				"Root In Bass",
+				"Root Bass",
 				0
 			],
 			"parameterbanks": {},

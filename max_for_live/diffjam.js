@@ -154,6 +154,9 @@ function defaultSettings() {
         // samples drawn for each variation, the best kept; 0: the engine's default for the
         // task (wire/limits.py, DEFAULT_CANDIDATES; README.md lists them)
         candidates: 0,
+        // accompany: each chord's bass at the bottom where the engine's sample places it
+        // (OSC bass_anchor; off by default, docs/osc-protocol.md says what it costs)
+        bass_anchor: false,
         seed: 0, // 0: a new random seed for every Generate (and shown in the result's name)
         key: '', // '': Live 12's scale when Live Scale is on, else the engine estimates
         live_scale: true,
@@ -211,7 +214,7 @@ function applySetting(settings, name, value) {
         }
         next.guidance = guidance;
     } else if (name === 'in_key' || name === 'keep_original' || name === 'new_track' ||
-            name === 'live_scale') {
+            name === 'live_scale' || name === 'bass_anchor') {
         next[name] = Number(value) !== 0 && value !== false;
     } else if (name === 'steps' || name === 'variations' || name === 'seed') {
         next[name] = toInt(value, name, LIMITS[name][0], LIMITS[name][1]);
@@ -415,6 +418,13 @@ function buildRequest(requestId, settings, clip, options) {
                 ' variations') + ').');
         }
         params.candidates = settings.candidates;
+    }
+    if (settings.bass_anchor && settings.mode === 'accompany') {
+        if (extra.engineParams && extra.engineParams.indexOf('bass_anchor') < 0) {
+            throw new Error('This engine does not take Root in bass; turn it off or update ' +
+                'diffjam.');
+        }
+        params.bass_anchor = true;
     }
     if (typeof extra.seed === 'number') {
         params.seed = extra.seed;
@@ -1704,6 +1714,7 @@ function in_key(value) { setting('in_key', value); }
 function steps(value) { setting('steps', value); }
 function variations(value) { setting('variations', value); }
 function candidates(value) { setting('candidates', value); }
+function bass_anchor(value) { setting('bass_anchor', value); }
 function seed(value) { setting('seed', value); }
 function keep_original(value) { setting('keep_original', value); }
 function new_track(value) { setting('new_track', value); }

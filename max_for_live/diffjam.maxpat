@@ -2236,6 +2236,95 @@
 					"fontname": "Arial",
 					"fontsize": 10
 				}
+			},
+			{
+				"box": {
+					"id": "obj-83",
+					"maxclass": "live.toggle",
+					"varname": "Root In Bass",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						860,
+						1900,
+						15,
+						15
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						324,
+						60,
+						15,
+						15
+					],
+					"fontname": "Arial",
+					"fontsize": 10,
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Root In Bass",
+							"parameter_shortname": "Root Bass",
+							"parameter_type": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_mmax": 1,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 1
+						}
+					}
+				}
+			},
+			{
+				"box": {
+					"id": "obj-84",
+					"maxclass": "comment",
+					"text": "Root in bass",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1000,
+						1930,
+						70,
+						18
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						341,
+						60,
+						70,
+						14
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
+			},
+			{
+				"box": {
+					"id": "obj-85",
+					"maxclass": "newobj",
+					"text": "prepend bass_anchor",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700,
+						1960,
+						120,
+						22
+					],
+					"fontname": "Arial",
+					"fontsize": 10
+				}
 			}
 		],
 		"lines": [
@@ -3162,6 +3251,30 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-83",
+						0
+					],
+					"destination": [
+						"obj-85",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"source": [
+						"obj-85",
+						0
+					],
+					"destination": [
+						"obj-4",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -3258,6 +3371,11 @@
 			"obj-81": [
 				"Candidates",
 				"Candidates",
+				0
+			],
+			"obj-83": [
+				"Root In Bass",
+				"Root Bass",
 				0
 			],
 			"parameterbanks": {},

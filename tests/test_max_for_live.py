@@ -70,7 +70,7 @@ s = dj.applySetting(dj.applySetting(s, 'variations', 2), 'steps', 4);
 const infill = dj.buildRequest('m4l-infill', s, clip,
   {seed: dj.LIMITS.seed[1], key: 'F#m'}).messages;
 s = dj.applySetting(dj.applySetting(s, 'mode', 'accompany'), 'chords', 'C G | Am F');
-s = dj.applySetting(s, 'candidates', 6);
+s = dj.applySetting(dj.applySetting(s, 'candidates', 6), 'bass_anchor', 1);
 const accompany = dj.buildRequest('m4l-acc', s, clip, {seed: 0}).messages;
 const empty = Object.assign({}, clip, {notes: []});
 const generate = dj.buildRequest('m4l-gen', dj.defaultSettings(), empty).messages;
@@ -129,6 +129,7 @@ def test_device_messages_parse_in_the_engine() -> None:
     assert (infill.params.seed, infill.params.key) == (2**24 - 1, "F#m")
     assert accompany.kind == "accompany"
     assert (infill.params.candidates, accompany.params.candidates) == (None, 6)
+    assert (infill.params.bass_anchor, accompany.params.bass_anchor) == (False, True)
     assert (accompany.params.n_bars, accompany.params.chords, accompany.params.seed) == (
         2,
         "C G | Am F",

@@ -276,7 +276,8 @@ test('the UI: controls in presentation mode, defaults equal the script\'s', () =
     const byName = new Map([...d.boxes.values()].filter((b) => b.varname)
       .map((b) => [b.varname, b]));
     const names = ['Mode', 'Guidance', 'In Key', 'Steps', 'Candidates', 'Seed', 'Generate',
-      'Cancel', 'Chords', 'Key', 'Model', 'Status', 'Engine Port', 'Reply Port'];
+      'Cancel', 'Chords', 'Key', 'Model', 'Status', 'Engine Port', 'Reply Port',
+      'Root In Bass'];
     if (d === effect) {
       names.push('From Bar', 'To Bar', 'Variations', 'Keep Original', 'New Track',
         'Live Scale', 'Target');
@@ -293,6 +294,7 @@ test('the UI: controls in presentation mode, defaults equal the script\'s', () =
     assert.equal(initial('Guidance'), settings.guidance);
     assert.equal(initial('Steps'), settings.steps);
     assert.equal(initial('Candidates'), settings.candidates);
+    assert.equal(initial('Root In Bass'), settings.bass_anchor ? 1 : 0);
     const candidates = valueof(byName.get('Candidates'));
     assert.deepEqual([candidates.parameter_mmin, candidates.parameter_mmax],
       [0, dj.LIMITS.candidates[1]], 'Candidates: 0 (the default) to the engine\'s most');

@@ -138,6 +138,23 @@ test('an accompany request sends the range as melody from beat 0', () => {
   assert.equal(request.offset, 4);
 });
 
+test('Root in bass: sent for accompany when on, never for infill, refused by an older engine',
+  () => {
+    const base = dj.applySetting(dj.defaultSettings(), 'bar_from', 1);
+    assert.equal(base.bass_anchor, false);
+    const paramsOf = (settings, options) =>
+      JSON.parse(dj.buildRequest('b', settings, clip({ notes: [note(0, 60)] }), options)
+        .messages.slice(-1)[0].args[1]);
+    const accompany = dj.applySetting(base, 'mode', 'accompany');
+    assert.equal('bass_anchor' in paramsOf(accompany), false, 'off: not sent');
+    const on = dj.applySetting(accompany, 'bass_anchor', 1);
+    assert.equal(paramsOf(on).bass_anchor, true);
+    assert.equal('bass_anchor' in paramsOf(dj.applySetting(on, 'mode', 'infill')), false);
+    assert.throws(() => paramsOf(on, { engineParams: ['candidates'] }),
+      /This engine does not take Root in bass; turn it off/);
+    assert.equal(paramsOf(on, { engineParams: ['bass_anchor'] }).bass_anchor, true);
+  });
+
 test('Candidates: 0 sends none (the default), N is sent, too many samples are refused', () => {
   const base = dj.applySetting(dj.defaultSettings(), 'bar_from', 1);
   assert.equal(base.candidates, 0);
