@@ -58,7 +58,7 @@ DEFAULT_CAPACITY = 12
 WARMUP_RUNS = 2
 # A WindowRequest's tensors, by field name (a graph keeps a static device copy of each)
 WINDOW_TENSORS = ("times", "known", "mask", "chroma", "bass", "melody", "rhythm", "allowed",
-                  "draft")
+                  "draft", "anchor_rows", "anchor_span")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,9 @@ class WindowRequest:
     guidance: float
     guidance_below: float
     binarize: bool
-    bass_anchor: bool = False  # engine.guidance.BassProjection on the window's chords
+    # engine.guidance.BassProjection's rows bool (T, P) and span int64 (T,); None: none
+    anchor_rows: torch.Tensor | None = None
+    anchor_span: torch.Tensor | None = None
 
     def guided_steps(self) -> tuple[bool, ...]:
         """Per step, whether it runs the guided pair (as the eager sampler decides it)."""
@@ -128,7 +130,7 @@ class WindowRequest:
                 len(self.times), self.has_known, self.has_chords,
                 self.melody is not None, self.rhythm is not None,
                 self.allowed is not None, self.draft is not None, self.binarize,
-                self.bass_anchor, self.guidance, self.guided_steps())
+                self.anchor_rows is not None, self.guidance, self.guided_steps())
 
 
 class _Plan:
@@ -166,7 +168,8 @@ class _Plan:
             request.net, cond, cond.without_chords(), request.guidance, encoded=encoded,
             encoded_uncond=request.net.encode(shared.without_chords())
         ) if any(self.guided) else None
-        anchor = (inputs["chroma"], inputs["bass"]) if request.bass_anchor else None
+        anchor = ((inputs["anchor_rows"], inputs["anchor_span"])
+                  if "anchor_rows" in inputs else None)
         denoisers = [denoiser_stack(guider, binarize=request.binarize,
                                     allowed=inputs.get("allowed"), known=known, mask=mask,
                                     bass_anchor=anchor)

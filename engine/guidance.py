@@ -148,51 +148,38 @@ class InKeyProjection:
         return torch.where(allowed[:, None], x0, torch.full_like(x0, -1.0))
 
 
-def pitch_rows(classes: torch.Tensor) -> torch.Tensor:
-    """(..., 12) per pitch class -> (..., P) per roll row (row p has the pitch class of
-    ``PITCH_LOW + p``), by rolling and tiling on the tensor's own device: no host index
-    tensor, so it can run inside a CUDA graph's capture."""
-    rolled = classes.roll(-(PITCH_LOW % 12), dims=-1)
-    tiles = -(-N_PITCHES // 12)
-    return rolled.repeat(*([1] * (classes.dim() - 1)), tiles)[..., :N_PITCHES]
-
-
 @dataclass(frozen=True)
 class BassProjection:
     """The chord's bass at the bottom, where the sample itself places it (an accompaniment's
     ``SamplingOptions.bass_anchor``; measured in docs/model-card.md, "The bass under G2").
 
-    At every step, in each chord span of the window (the steps over which ``chroma`` and
-    ``bass`` stay the same), the lowest pitch on the chord's bass pitch class that the x0
-    estimate sounds anywhere in the span anchors it: every other pitch below the anchor is
-    silenced in that estimate (-1 in both channels), at the steps that are not known. A
-    span whose estimate sounds no bass pitch, and steps without a chord, are left alone.
-    ``chroma``, ``bass``: (B or 1, T, 12) as the network reads them; ``mask``: (B, T), 1
-    where known.
+    At every step, in each chord span of the window, the lowest pitch on the chord's bass
+    pitch class that the x0 estimate sounds anywhere in the span anchors it: every other
+    pitch below the anchor is silenced in that estimate (-1 in both channels), at the steps
+    that are not known. A span whose estimate sounds no bass pitch, and steps without a
+    chord, are left alone. ``rows``: bool (T, P), the pitches on each step's bass, every
+    pitch where no chord sounds (:func:`engine.register.bass_rows`); ``span``: int64 (T,),
+    each step's chord span numbered from 0 in the window
+    (:func:`engine.register.chord_spans`); both fixed for a window, made once on the host.
+    ``mask``: (B, T), 1 where known.
     """
 
     inner: Denoiser
-    chroma: torch.Tensor
-    bass: torch.Tensor
+    rows: torch.Tensor
+    span: torch.Tensor
     mask: torch.Tensor
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         x0 = self.inner(x_t, t)
         b, p = x0.shape[0], x0.shape[-1]
-        chroma = self.chroma.expand(b, -1, -1)
-        bass = self.bass.expand(b, -1, -1)
-        bass_rows = pitch_rows(bass) > 0  # (B, T, P)
         on = (x0 > 0).any(dim=1)  # (B, T, P): an onset or a sustain
         pitch = torch.arange(p, device=x0.device)
-        lowest = torch.where(on & bass_rows, pitch, p).amin(dim=-1)  # (B, T); p: none
-        chord = torch.cat([chroma, bass], dim=-1)
-        change = (chord[:, 1:] != chord[:, :-1]).any(dim=-1).long()
-        span = torch.cat([torch.zeros_like(change[:, :1]), change], dim=1).cumsum(dim=1)
+        lowest = torch.where(on & self.rows, pitch, p).amin(dim=-1)  # (B, T); p: none
+        span = self.span.expand(b, -1)
         anchor = torch.full_like(lowest, p).scatter_reduce(
             1, span, lowest, reduce="amin").gather(1, span)  # (B, T)
         anchor = torch.where(anchor == p, 0, anchor)  # a span without a bass: nothing below
-        silence = ((pitch < anchor[..., None]) & ~bass_rows
-                   & (chroma > 0).any(dim=-1)[..., None] & (self.mask < 0.5)[..., None])
+        silence = (pitch < anchor[..., None]) & ~self.rows & (self.mask < 0.5)[..., None]
         return torch.where(silence[:, None], torch.full_like(x0, -1.0), x0)
 
 
@@ -221,7 +208,7 @@ def denoiser_stack(guider: GuidedDenoiser, *, binarize: bool, allowed: torch.Ten
                    bass_anchor: tuple[torch.Tensor, torch.Tensor] | None = None) -> Denoiser:
     """The sampler's denoiser: ``Inpaint(BassProjection(InKeyProjection(Binarize(guider))))``,
     each layer only where asked for (``binarize``; ``allowed`` None: no projection;
-    ``bass_anchor``: the window's ``(chroma, bass)`` for :class:`BassProjection`, None:
+    ``bass_anchor``: the window's ``(rows, span)`` for :class:`BassProjection`, None:
     none). The pipeline's eager sampler and the CUDA-graph sampler (:mod:`engine.graphs`)
     both build it here."""
     denoiser: Denoiser = guider

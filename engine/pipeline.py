@@ -69,7 +69,9 @@ from engine.pianoroll import (
 )
 from engine.register import (
     bass_line_mask,
+    bass_rows,
     below_melody_mask,
+    chord_spans,
     context_register_mask,
     piano_register_mask,
 )
@@ -903,7 +905,10 @@ class Pipeline:
                 self._runner.serve_urgent()  # a live jam's bar, if one is waiting
 
             has_chords = bool(chroma[rows].any())
-            bass_anchor = options.bass_anchor and task == TASK_ACCOMPANIMENT and has_chords
+            anchor = None  # engine.guidance.BassProjection's rows and spans, the window's
+            if options.bass_anchor and task == TASK_ACCOMPANIMENT and has_chords:
+                anchor = (_host(bass_rows(bass[rows])), _host(chord_spans(chroma[rows],
+                                                                          bass[rows])))
             window_mask = mask[:, rows]
             has_known = bool(window_mask.any())
             times = time_grid(n_steps)
@@ -928,7 +933,8 @@ class Pipeline:
                 allowed=None if allowed is None else _host(allowed[rows]),
                 draft=None if draft is None else _host(draft[0][None, :, rows]),
                 guidance=guidance, guidance_below=guide_below, binarize=binarize,
-                bass_anchor=bass_anchor)
+                anchor_rows=None if anchor is None else anchor[0],
+                anchor_span=None if anchor is None else anchor[1])
             if self._graphs is not None and eta == 0.0:
                 # the window through a captured CUDA graph (engine.graphs)
                 x0 = self._graphs.sample(request, device_generator, on_step)
@@ -941,7 +947,8 @@ class Pipeline:
                     GuidedDenoiser(net, cond, uncond, guidance, below=guide_below),
                     binarize=binarize, known=cond.known, mask=cond.mask,
                     allowed=values.get("allowed"),
-                    bass_anchor=(values["chroma"], values["bass"]) if bass_anchor else None)
+                    bass_anchor=(values["anchor_rows"], values["anchor_span"])
+                    if anchor is not None else None)
                 x_start = torch.randn((v, 2, window * STEPS_PER_BAR, N_PITCHES),
                                       generator=generator).to(device)
                 if draft is not None:

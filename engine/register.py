@@ -21,8 +21,8 @@ import numpy as np
 from engine.pianoroll import N_PITCHES, PITCH_LOW, STEPS_PER_BAR, Note
 
 __all__ = ["BASS_LINE", "CONTEXT_REGISTER_BARS", "CONTEXT_REGISTER_MARGIN", "PIANO_CEILING",
-           "PIANO_FLOOR", "bar_floors", "bass_line_mask", "below_melody_mask",
-           "context_register_mask", "crossings", "piano_register_mask"]
+           "PIANO_FLOOR", "bar_floors", "bass_line_mask", "bass_rows", "below_melody_mask",
+           "chord_spans", "context_register_mask", "crossings", "piano_register_mask"]
 
 # The lowest pitch of an accompaniment kept to the piano's register (C2). The real piano
 # parts of the 88 valid accompaniment windows put 0.1 % of their notes below it, and none
@@ -93,15 +93,28 @@ def piano_register_mask(melody: Sequence[Note], n_steps: int) -> np.ndarray:
     return np.repeat(row[None, :], n_steps, axis=0)
 
 
+def bass_rows(bass: np.ndarray) -> np.ndarray:
+    """bool (n_steps, N_PITCHES): the pitches on the bass of the chord sounding at each
+    step (``bass``: one-hot (n_steps, 12), all zero where no chord sounds), every pitch
+    where none sounds."""
+    pitches = np.arange(N_PITCHES) + PITCH_LOW
+    return (bass[:, pitches % 12] > 0) | ~bass.any(axis=1, keepdims=True)
+
+
 def bass_line_mask(bass: np.ndarray) -> np.ndarray:
     """bool (n_steps, N_PITCHES): the pitches an accompaniment may sound under the chords
-    whose bass is ``bass`` (one-hot (n_steps, 12), all zero where no chord sounds): at and
-    above :data:`BASS_LINE` any, under it only the step's bass pitch class (any where no
-    chord sounds)."""
+    whose bass is ``bass`` (as :func:`bass_rows`): at and above :data:`BASS_LINE` any, under
+    it only the step's bass pitch class (any where no chord sounds)."""
     pitches = np.arange(N_PITCHES) + PITCH_LOW
-    on_bass = bass[:, pitches % 12] > 0
-    free = ~bass.any(axis=1, keepdims=True)
-    return (pitches >= BASS_LINE)[None, :] | on_bass | free
+    return (pitches >= BASS_LINE)[None, :] | bass_rows(bass)
+
+
+def chord_spans(chroma: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """int64 (n_steps,): each step's chord span, numbered from 0: a new span starts where
+    the chord (``chroma`` and ``bass``, each (n_steps, 12)) changes, "no chord" included."""
+    chord = np.concatenate([chroma, bass], axis=1)
+    changes = np.any(chord[1:] != chord[:-1], axis=1)
+    return np.concatenate([[0], np.cumsum(changes)]).astype(np.int64)
 
 
 def context_register_mask(context: Sequence[Note], gap: tuple[int, int], n_steps: int, *,

@@ -1,9 +1,11 @@
+import numpy as np
 import torch
 
 from engine.diffusion import x0_from_v
 from engine.guidance import GuidedDenoiser, InKeyProjection, Inpaint
 from engine.model import Conditioning, EncodedConditions
 from engine.pianoroll import N_PITCHES, PITCH_LOW
+from engine.register import bass_rows, chord_spans
 
 
 class FakeNet:
@@ -120,17 +122,6 @@ def test_binarize_projects_onto_the_two_roll_values():
     assert out.tolist() == [-1.0, -1.0, -1.0, 1.0, 1.0]
 
 
-def test_pitch_rows_give_each_roll_row_its_pitch_class():
-    from engine.guidance import ROW_PITCH_CLASS, pitch_rows
-
-    classes = torch.eye(12)  # one-hot, each pitch class in turn
-    rows = pitch_rows(classes)
-    assert rows.shape == (12, N_PITCHES)
-    for pc in range(12):
-        expected = (ROW_PITCH_CLASS == pc).nonzero()[0].tolist()
-        assert rows[pc].nonzero().flatten().tolist() == expected
-
-
 def _roll_of(cells: list[tuple[int, int]], steps: int = 32) -> torch.Tensor:
     """x0 (1, 2, steps, P): -1 everywhere, +1 in the sustain channel at (step, pitch)."""
     x0 = torch.full((1, 2, steps, N_PITCHES), -1.0)
@@ -139,32 +130,33 @@ def _roll_of(cells: list[tuple[int, int]], steps: int = 32) -> torch.Tensor:
     return x0
 
 
-def _chords(spans: list[tuple[int, int, tuple[int, ...], int]], steps: int = 32):
-    """(chroma, bass) (1, steps, 12) of ``(start, stop, pitch classes, bass pc)`` spans."""
-    chroma, bass = torch.zeros(1, steps, 12), torch.zeros(1, steps, 12)
+def _anchor(spans: list[tuple[int, int, tuple[int, ...], int]], steps: int = 32):
+    """BassProjection's (rows, span) of ``(start, stop, pitch classes, bass pc)`` chords,
+    made as the pipeline makes them (engine.register)."""
+    chroma, bass = np.zeros((steps, 12), np.float32), np.zeros((steps, 12), np.float32)
     for start, stop, pcs, low in spans:
-        chroma[0, start:stop, list(pcs)] = 1.0
-        bass[0, start:stop, low] = 1.0
-    return chroma, bass
+        chroma[start:stop, list(pcs)] = 1.0
+        bass[start:stop, low] = 1.0
+    return torch.from_numpy(bass_rows(bass)), torch.from_numpy(chord_spans(chroma, bass))
 
 
 def test_bass_projection_silences_what_sounds_below_the_bass_the_sample_places():
     from engine.guidance import BassProjection
 
     # C major over steps 0-15 (bass C), G major over 16-23 (bass G), no chord from 24
-    chroma, bass = _chords([(0, 16, (0, 4, 7), 0), (16, 24, (7, 11, 2), 7)])
+    rows, span = _anchor([(0, 16, (0, 4, 7), 0), (16, 24, (7, 11, 2), 7)])
     cells = [(2, 40), (2, 48), (2, 55),    # E2 under the C3 of the C chord: silenced
              (10, 43), (10, 60),           # G2, still under the span's C3: silenced
              (18, 47), (18, 50),           # B2 and D3 under G: no G sounds, left alone
              (26, 38), (26, 50)]           # no chord: left alone
     x0 = _roll_of(cells)
     mask = torch.zeros(1, 32)
-    out = BassProjection(lambda x, t: x0, chroma, bass, mask)(x0, torch.ones(1))
+    out = BassProjection(lambda x, t: x0, rows, span, mask)(x0, torch.ones(1))
     sounding = {(s, p + PITCH_LOW) for s, p in (out[0, 1] > 0).nonzero().tolist()}
     assert sounding == set(cells) - {(2, 40), (10, 43)}
     # known steps keep what they hold, whatever sounds above them
     mask[0, :8] = 1.0
-    out = BassProjection(lambda x, t: x0, chroma, bass, mask)(x0, torch.ones(1))
+    out = BassProjection(lambda x, t: x0, rows, span, mask)(x0, torch.ones(1))
     sounding = {(s, p + PITCH_LOW) for s, p in (out[0, 1] > 0).nonzero().tolist()}
     assert sounding == set(cells) - {(10, 43)}
 
@@ -172,9 +164,9 @@ def test_bass_projection_silences_what_sounds_below_the_bass_the_sample_places()
 def test_bass_projection_reads_each_row_of_the_batch_on_its_own():
     from engine.guidance import BassProjection
 
-    chroma, bass = _chords([(0, 32, (9, 0, 4), 9)])  # A minor, bass A
+    rows, span = _anchor([(0, 32, (9, 0, 4), 9)])  # A minor, bass A
     x0 = torch.cat([_roll_of([(0, 48), (4, 57)]),    # C3 under A3: silenced
                     _roll_of([(0, 45), (4, 48)])])   # A2 at the bottom: nothing to do
-    out = BassProjection(lambda x, t: x0, chroma, bass, torch.zeros(2, 32))(x0, torch.ones(2))
+    out = BassProjection(lambda x, t: x0, rows, span, torch.zeros(2, 32))(x0, torch.ones(2))
     assert (out[0, 1] > 0).nonzero().tolist() == [[4, 57 - PITCH_LOW]]
     torch.testing.assert_close(out[1], x0[1])

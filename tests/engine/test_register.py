@@ -9,7 +9,9 @@ from engine.register import (
     PIANO_FLOOR,
     bar_floors,
     bass_line_mask,
+    bass_rows,
     below_melody_mask,
+    chord_spans,
     context_register_mask,
     crossings,
     piano_register_mask,
@@ -72,3 +74,19 @@ def test_under_the_bass_line_only_the_chords_bass_may_sound() -> None:
     assert allowed[1] & low == {p for p in low if p % 12 == 9}       # A1
     assert allowed[2] >= low                                         # no chord: any
     assert all(row >= set(range(BASS_LINE, PITCH_LOW + len(mask[0]))) for row in allowed)
+
+
+def test_chord_spans_number_each_change_of_chord_and_bass_rows_free_chordless_steps() -> None:
+    chroma, bass = np.zeros((6, 12)), np.zeros((6, 12))
+    chroma[:2, [0, 4, 7]] = 1.0   # C, C, C/E (the same tones, another bass), none, none, C
+    chroma[2, [0, 4, 7]] = 1.0
+    chroma[5, [0, 4, 7]] = 1.0
+    bass[:2, 0] = bass[5, 0] = 1.0
+    bass[2, 4] = 1.0
+    assert chord_spans(chroma, bass).tolist() == [0, 0, 1, 2, 2, 3]
+    rows = bass_rows(bass)
+    assert {PITCH_LOW + int(p) for p in np.flatnonzero(rows[0])} == {
+        p for p in range(PITCH_LOW, PITCH_LOW + rows.shape[1]) if p % 12 == 0}
+    assert {(PITCH_LOW + int(p)) % 12 for p in np.flatnonzero(rows[2])} == {4}
+    assert rows[3].all() and rows[4].all()  # no chord: every pitch
+
