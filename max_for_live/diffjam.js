@@ -374,6 +374,14 @@ function notesMessage(requestId, index, count, notes) {
     return { address: '/diffjam/notes', types: types, args: args };
 }
 
+// Throws when the engine's status listed its params (`engineParams`, null before it has
+// answered) and `name` is not among them: `what` names the control and how to do without.
+function requireParam(engineParams, name, what) {
+    if (engineParams && engineParams.indexOf(name) < 0) {
+        throw new Error('This engine does not take ' + what + ' or update diffjam.');
+    }
+}
+
 // A request for the clip: the OSC messages to send, in order (notes chunks, then params),
 // and what the reply will be written back to.
 //   clip: {notes, loop_start, loop_end, start_marker, end_marker, signature_numerator,
@@ -404,10 +412,8 @@ function buildRequest(requestId, settings, clip, options) {
         params.model = settings.model;
     }
     if (settings.candidates > 0) {
-        if (extra.engineParams && extra.engineParams.indexOf('candidates') < 0) {
-            throw new Error('This engine does not take Candidates; set Candidates to 0 ' +
-                '(the default) or update diffjam.');
-        }
+        requireParam(extra.engineParams, 'candidates',
+            'Candidates; set Candidates to 0 (the default)');
         var maxRolls = typeof extra.maxRolls === 'number' ? extra.maxRolls : MAX_ROLLS;
         if (settings.variations * settings.candidates > maxRolls) {
             throw new Error(settings.variations + ' variations of ' + settings.candidates +
@@ -420,10 +426,7 @@ function buildRequest(requestId, settings, clip, options) {
         params.candidates = settings.candidates;
     }
     if (settings.bass_anchor && settings.mode === 'accompany') {
-        if (extra.engineParams && extra.engineParams.indexOf('bass_anchor') < 0) {
-            throw new Error('This engine does not take Root in bass; turn it off or update ' +
-                'diffjam.');
-        }
+        requireParam(extra.engineParams, 'bass_anchor', 'Root in bass; turn it off');
         params.bass_anchor = true;
     }
     if (typeof extra.seed === 'number') {
