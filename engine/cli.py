@@ -232,6 +232,13 @@ def _add_distill_command(subparsers: argparse._SubParsersAction) -> None:
                         help="share of those whose rhythm condition is the density hint a "
                              "request sends (notes a bar spread on the metre) instead of the "
                              "target's own onsets (0)")
+    parser.add_argument("--chords-rate", type=float, default=0.8,
+                        help="share of windows given their chords (0.8)")
+    parser.add_argument("--known-rate", type=float, default=0.6,
+                        help="share of windows given a known part, the bars around a gap or "
+                             "before a continuation (0.6). With --accompaniment-rate 0 and 1 "
+                             "and 1: every window an infill given chords, for a student that "
+                             "runs that request kind alone")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     add_run_device_arguments(parser, precision="on CUDA the student runs under bf16 autocast "
                                                 "and the teacher in float32 (TF32 matrix "

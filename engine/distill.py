@@ -123,13 +123,18 @@ class DistillConfig:
     accompaniment_rate: float = 0.5
     rhythm_rate: float = 0.25
     density_hints: float = 0.0
+    # of the windows: chords given, a known part given (1 and 1 with accompaniment_rate 0:
+    # every window an infill given chords, the one request kind a task student runs)
+    chords_rate: float = 0.8
+    known_rate: float = 0.6
     # the student's name in its file; None: the teacher's + "-fast", or the next number
     name: str | None = None
 
     def __post_init__(self) -> None:
         if self.student_steps < 1 or self.teacher_substeps < 1:
             raise InputError("--student-steps and --teacher-substeps must be >= 1")
-        for name in ("accompaniment_rate", "rhythm_rate", "density_hints"):
+        for name in ("accompaniment_rate", "rhythm_rate", "density_hints", "chords_rate",
+                     "known_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must be in 0..1, "
                                  f"got {getattr(self, name)}")
@@ -248,7 +253,8 @@ class Distiller:
         chords = parse_vocab(cache.chord_vocab)
         window = self.teacher.config.window_bars
         rates = ConditionRates(accompaniment_task=config.accompaniment_rate,
-                               rhythm=config.rhythm_rate, density_hint=config.density_hints)
+                               rhythm=config.rhythm_rate, density_hint=config.density_hints,
+                               chords=config.chords_rate, known=config.known_rate)
         self.sampler = WindowSampler([densify(s, chords) for s in cache.split("train")],
                                      window_bars=window, rates=rates, seed=config.seed)
         valid = WindowSampler([densify(s, chords) for s in cache.split("valid")],
@@ -335,12 +341,17 @@ class Distiller:
                 "valid_loss": last,
                 "init_student": None if self.config.init_student is None
                 else Path(self.config.init_student).name,
-                "conditions": {"accompaniment": self.config.accompaniment_rate,
-                               "rhythm": self.config.rhythm_rate,
-                               "density_hints": self.config.density_hints},
+                "conditions": self._conditions(),
             },
         })
         return info
+
+    def _conditions(self) -> dict[str, float]:
+        """The rates of the windows this round drew (the file's record of its data)."""
+        config = self.config
+        return {"accompaniment": config.accompaniment_rate, "rhythm": config.rhythm_rate,
+                "density_hints": config.density_hints, "chords": config.chords_rate,
+                "known": config.known_rate}
 
     def device_name(self) -> str:
         """What the run's steps ran on: the GPU's name, or "cpu"."""
@@ -363,12 +374,16 @@ class Distiller:
         earlier = info["distilled"].pop("refined", None)  # the teacher's own round, if any
         # the kinds the teacher handed to other students: the new round runs them itself
         info["distilled"].pop("students", None)
+        # the sampler runs a student at its file's steps: a round that halves them (its
+        # teacher's steps two to one, --teacher-substeps 2) says so there
+        info["distilled"]["steps"] = config.student_steps
         info["distilled"]["refined"] = {
             "from": Path(config.teacher).name,
             "steps": config.student_steps, "teacher_substeps": config.teacher_substeps,
             "guidance": config.guidance, "guidance_below": config.guidance_below,
             "guidance_above": config.guidance_above,
             "accompaniment_guidance": config.accompaniment_guidance,
+            "conditions": self._conditions(),
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
             "device": self.device_name(),
@@ -488,7 +503,8 @@ def run_command(args: argparse.Namespace) -> int:
             batch_size=args.batch_size, lr=args.lr,
             init_student=None if args.init_student is None else str(args.init_student),
             accompaniment_rate=args.accompaniment_rate, rhythm_rate=args.rhythm_rate,
-            density_hints=args.density_hints, name=args.name)
+            density_hints=args.density_hints, chords_rate=args.chords_rate,
+            known_rate=args.known_rate, name=args.name)
     device = choose_device(args.device)
     workers = resolve_workers(args.workers, device, 1)
     if device.type == "cuda":

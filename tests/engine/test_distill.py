@@ -322,7 +322,8 @@ def test_a_second_round_starts_the_student_from_a_file_and_records_its_condition
     distiller.run(steps=1)
     table = read_metadata(tmp_path / "round2" / "model.safetensors")[1]["distilled"]
     assert table["init_student"] == student_file.name
-    assert table["conditions"] == {"accompaniment": 0.9, "rhythm": 1.0, "density_hints": 0.5}
+    assert table["conditions"] == {"accompaniment": 0.9, "rhythm": 1.0, "density_hints": 0.5,
+                                   "chords": 0.8, "known": 0.6}
     with pytest.raises(InputError, match="density-hints"):
         distill_config(tiny_cache, tiny_model_file, density_hints=1.5)
 
@@ -513,6 +514,53 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
     shutil.copy(tiny_model_file, tmp_path / "refined" / tiny_model_file.name)
     pipeline = Pipeline.load(refined, device="cpu")
     assert pipeline.info()["fast"]["teacher"] == "tiny-test"
+
+
+def test_a_round_can_draw_only_infill_windows_given_chords(tiny_cache, tiny_model_file,
+                                                           tmp_path):
+    # the windows of the request kind a task student runs (infill_chords): no
+    # accompaniment, every window with its chords and a known part around what it makes
+    config = distill_config(tiny_cache, tiny_model_file, accompaniment_rate=0.0,
+                            chords_rate=1.0, known_rate=1.0, batch_size=16)
+    cond = Distiller(config, tmp_path).sampler.batch(64).cond
+    assert bool((cond.task != TASK_ACCOMPANIMENT).all())
+    assert bool((cond.chords_present == 1).all()) and bool((cond.known_present == 1).all())
+    assert all(0 < float(row.sum()) < len(row) for row in cond.mask)  # a gap, a context
+    mixed = Distiller(distill_config(tiny_cache, tiny_model_file, batch_size=16),
+                      tmp_path / "mixed").sampler.batch(64).cond
+    assert bool((mixed.chords_present == 0).any()) and bool((mixed.known_present == 0).any())
+    for name in ("chords_rate", "known_rate"):
+        with pytest.raises(InputError, match=name.replace("_", "-")):
+            distill_config(tiny_cache, tiny_model_file, **{name: -0.1})
+
+
+def test_a_round_that_halves_the_steps_is_sampled_at_its_own_steps(
+        tiny_cache, tiny_model_file, student_file, tmp_path):
+    # a round whose teacher is a 4-step student and whose student takes one step where it
+    # took two: the file says 2 steps, and the pipeline samples it in 2 passes
+    import shutil
+
+    config = distill_config(tiny_cache, student_file, student_steps=2, teacher_substeps=2,
+                            guidance=1.0, accompaniment_rate=0.0, chords_rate=1.0,
+                            known_rate=1.0)
+    Distiller(config, tmp_path).run(steps=1)
+    half = tmp_path / "model.safetensors"
+    table = read_metadata(half)[1]["distilled"]
+    assert table["steps"] == 2
+    assert (table["refined"]["steps"], table["refined"]["teacher_substeps"]) == (2, 2)
+    assert table["refined"]["conditions"]["chords"] == 1.0
+    assert table["teacher"] == tiny_model_file.name  # quality high: still the full model
+    shutil.copy(tiny_model_file, tmp_path / tiny_model_file.name)
+    pipeline = Pipeline.load(half, device="cpu")
+    chords = parse_progression("C G Am F C G Am F")
+    fast = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                           options=SamplingOptions(seed=1))
+    assert fast.nfe == 2
+    outside = sorted(n for n in clip() if not 64 <= n.start < 96)
+    assert sorted(n for n in fast.variations[0] if not 64 <= n.start < 96) == outside
+    high = pipeline.infill(clip(), n_bars=8, bars=BarRange(4, 6), chords=chords,
+                           options=SamplingOptions(seed=1, quality="high"))
+    assert high.nfe == 20
 
 
 def test_batches_made_by_worker_processes_are_the_ones_made_between_steps(
