@@ -39,21 +39,28 @@ def main() -> int:
     table["hardware"] += (f"; the first-step round: the same CPU, 2 torch threads, "
                           f"{args.minutes} minutes")
     save_model(FAST3, net.state_dict(), read_metadata(args.run_model)[0], info=info)
+    hand_over("infill_chords", FAST3, (
+        "; infill given chords runs diffjam-v5-fast3 (info['distilled']['students']), "
+        "the round after this one, which moved that task into the teacher's intervals "
+        "and thinned the rest"))
+    return 0
 
+
+def hand_over(kind: str, student: Path, recipe: str) -> None:
+    """Tell the bundled diffjam-v5-fast2 to run ``kind`` requests with ``student`` beside
+    it, adding ``recipe`` to its file's recipe (once a kind is handed to that file), and
+    check that its weights are unchanged."""
     before = load_file(FAST2)
     net, info = load_model(FAST2)
-    if "students" not in info["distilled"]:
-        info["distilled"]["students"] = {"infill_chords": FAST3.name}
-        info["distilled"]["recipe"] += (
-            "; infill given chords runs diffjam-v5-fast3 (info['distilled']['students']), "
-            "the round after this one, which moved that task into the teacher's intervals "
-            "and thinned the rest")
+    table = info["distilled"]
+    if table.get("students", {}).get(kind) != student.name:
+        table["students"] = {**table.get("students", {}), kind: student.name}
+        table["recipe"] += recipe
         save_model(FAST2, net.state_dict(), read_metadata(FAST2)[0], info=info)
     after = load_file(FAST2)
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
-    print(f"{FAST3.name}: {read_metadata(FAST3)[1]['name']}; {FAST2.name} hands on "
+    print(f"{student.name}: {read_metadata(student)[1]['name']}; {FAST2.name} hands on "
           f"{read_metadata(FAST2)[1]['distilled']['students']}")
-    return 0
 
 
 if __name__ == "__main__":
