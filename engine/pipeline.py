@@ -413,8 +413,8 @@ class Pipeline:
     guidance it was distilled at (``SamplingOptions.quality == "fast"``). A student may
     hand some request kinds to another student of the same teacher
     (``info["distilled"]["students"]``: the bundled diffjam-v5-fast2 hands infill given
-    chords to diffjam-v5-fast3, a later round that does that one better and the rest
-    worse, docs/model-card.md), loaded from beside it into ``self.task_students``.
+    chords to diffjam-v5-fast4, later rounds that do that one better in half the passes
+    and the rest worse, docs/model-card.md), loaded from beside it into ``self.task_students``.
     """
 
     def __init__(self, net: DenoiserNet, info: dict[str, Any], *, device: torch.device,
