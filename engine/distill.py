@@ -384,6 +384,8 @@ class Distiller:
             "guidance_above": config.guidance_above,
             "accompaniment_guidance": config.accompaniment_guidance,
             "conditions": self._conditions(),
+            "init_student": None if config.init_student is None
+            else Path(config.init_student).name,
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
             "device": self.device_name(),

@@ -493,6 +493,12 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
             table["refined"]["guidance_above"],
             table["refined"]["accompaniment_guidance"]) == (2.0, 0.55, 0.0, 1.0)
     assert table["refined"]["distill_steps"] == 1
+    # a round started from another file says which
+    (tmp_path / "from_file").mkdir()
+    Distiller(dataclasses.replace(config, init_student=str(student_file)),
+              tmp_path / "from_file").run(steps=1)
+    assert read_metadata(tmp_path / "from_file" / "model.safetensors")[1]["distilled"][
+        "refined"]["init_student"] == student_file.name
     assert read_metadata(refined)[1]["name"] == read_metadata(student_file)[1]["name"] + "2"
     # a round on top of that one: the next name, the earlier round kept under "before",
     # and the kinds its teacher handed to another student served by the new round itself
@@ -549,6 +555,7 @@ def test_a_round_that_halves_the_steps_is_sampled_at_its_own_steps(
     assert table["steps"] == 2
     assert (table["refined"]["steps"], table["refined"]["teacher_substeps"]) == (2, 2)
     assert table["refined"]["conditions"]["chords"] == 1.0
+    assert table["refined"]["init_student"] is None  # from its teacher, the 4-step student
     assert table["teacher"] == tiny_model_file.name  # quality high: still the full model
     shutil.copy(tiny_model_file, tmp_path / tiny_model_file.name)
     pipeline = Pipeline.load(half, device="cpu")
