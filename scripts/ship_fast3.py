@@ -5,6 +5,9 @@ were, and the bundled diffjam-v5-fast2 told to hand it infill given chords
 unchanged (checked).
 
     python3 scripts/ship_fast3.py runs/refine3/model.safetensors --minutes 18
+
+Superseded by scripts/ship_fast4.py: run again, it would hand infill given chords back to
+diffjam-v5-fast3. Its ``hand_over`` is what both scripts call.
 """
 
 import argparse
