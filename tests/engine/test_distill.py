@@ -623,15 +623,15 @@ def test_distill_on_a_device_this_machine_lacks_is_a_clear_error(tiny_cache, tin
 
 def test_the_bundled_student_hands_infill_given_chords_to_its_later_round():
     # what ships: diffjam-v5-fast2 runs every kind but infill given chords, which its file
-    # hands to diffjam-v5-fast4 beside it (docs/model-card.md, "The two-step round")
+    # hands to diffjam-v5-fast5 beside it (docs/model-card.md, "The one-step round")
     pipeline = Pipeline.load(device="cpu", threads=1)
     try:
-        assert pipeline.info()["fast"]["students"] == {"infill_chords": "diffjam-v5-fast4"}
+        assert pipeline.info()["fast"]["students"] == {"infill_chords": "diffjam-v5-fast5"}
         options = SamplingOptions()
         nets = {kind: pipeline._network_for(options, kind)
                 for kind in ("infill", "infill_chords", "accompany", "generate")}
         assert nets["infill_chords"][0] is pipeline.task_students["infill_chords"][0]
-        assert nets["infill_chords"][1:] == (2, 1.0, 1.0)  # 2 steps, guidance folded in
+        assert nets["infill_chords"][1:] == (1, 1.0, 1.0)  # 1 step, guidance folded in
         assert pipeline._network_for(options, "infill")[1] == 4
         assert pipeline.student is not None
         assert all(nets[kind][0] is pipeline.student[0]
