@@ -413,7 +413,7 @@ class Pipeline:
     guidance it was distilled at (``SamplingOptions.quality == "fast"``). A student may
     hand some request kinds to another student of the same teacher
     (``info["distilled"]["students"]``: the bundled diffjam-v5-fast2 hands infill given
-    chords to diffjam-v5-fast4, later rounds that do that one better in half the passes
+    chords to diffjam-v5-fast5, later rounds that do that one in fewer passes
     and the rest worse, docs/model-card.md), loaded from beside it into ``self.task_students``.
     """
 

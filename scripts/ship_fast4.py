@@ -4,6 +4,10 @@ were, and the bundled diffjam-v5-fast2 told to hand it infill given chords in pl
 diffjam-v5-fast3 (``info["distilled"]["students"]``), its weights unchanged (checked).
 
     python3 scripts/ship_fast4.py runs/halfg/model.safetensors --minutes "9 + 43" --init-steps 500
+
+Superseded by scripts/ship_fast5.py: run again, it would hand infill given chords back to
+diffjam-v5-fast4, which is in the git history:
+``git show 5d31a13:engine/weights/diffjam-v5-fast4.safetensors``.
 """
 
 import argparse

@@ -53,7 +53,7 @@ def main() -> int:
     if pipe.student is None:
         parser.error("the model has no student")
     # the file's own student runs every kind here, whatever its students table hands on
-    # (the bundled diffjam-v5-fast2 hands infill given chords to diffjam-v5-fast4)
+    # (the bundled diffjam-v5-fast2 hands infill given chords to diffjam-v5-fast5)
     pipe.task_students.clear()
     routed = pipeline_module.Pipeline._network_for
     extra: dict[str, float] = {}
