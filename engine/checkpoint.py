@@ -246,6 +246,13 @@ def read_metadata(path: str | os.PathLike[str]) -> tuple[ModelConfig, dict[str, 
     return _parse_metadata(Path(path), _read_metadata_of(model_files(path)))
 
 
+def stored_digest(path: str | os.PathLike[str]) -> str | None:
+    """The digest of a model's weights as its file stores it (``weights_sha256``; None in
+    files written before digests), without loading the weights: what tells two files of
+    the same name apart."""
+    return _read_metadata_of(model_files(path)).get("weights_sha256")
+
+
 def _parse_metadata(path: Path, metadata: dict[str, str]) -> tuple[ModelConfig, dict[str, Any]]:
     try:
         config = ModelConfig.from_dict(json.loads(metadata["model_config"]))

@@ -54,6 +54,7 @@ from engine.checkpoint import (
     full_model_path,
     load_model,
     save_model,
+    stored_digest,
 )
 from engine.dataset import ConditionRates, WindowSampler, densify
 from engine.diffusion import add_noise, alpha_sigma, per_example
@@ -243,6 +244,9 @@ class Distiller:
                 raise InputError(f"--init-student {config.init_student}: its network "
                                  f"({start.config}) is not the teacher's")
             self.student.load_state_dict(start.state_dict())
+        # the start by name and by its weights' digest (runs all write model.safetensors)
+        self.init_student_sha256 = None if config.init_student is None \
+            else stored_digest(config.init_student)
         self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -341,6 +345,7 @@ class Distiller:
                 "valid_loss": last,
                 "init_student": None if self.config.init_student is None
                 else Path(self.config.init_student).name,
+                "init_student_sha256": self.init_student_sha256,
                 "conditions": self._conditions(),
             },
         })
@@ -386,6 +391,7 @@ class Distiller:
             "conditions": self._conditions(),
             "init_student": None if config.init_student is None
             else Path(config.init_student).name,
+            "init_student_sha256": self.init_student_sha256,
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
             "device": self.device_name(),

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from engine.bench import default_requests
 from engine.cache import build_cache
-from engine.checkpoint import read_metadata
+from engine.checkpoint import read_metadata, stored_digest
 from engine.cli import add_commands
 from engine.devices import inference_threads
 from engine.diffusion import alpha_sigma
@@ -322,6 +322,7 @@ def test_a_second_round_starts_the_student_from_a_file_and_records_its_condition
     distiller.run(steps=1)
     table = read_metadata(tmp_path / "round2" / "model.safetensors")[1]["distilled"]
     assert table["init_student"] == student_file.name
+    assert table["init_student_sha256"] == stored_digest(student_file) is not None
     assert table["conditions"] == {"accompaniment": 0.9, "rhythm": 1.0, "density_hints": 0.5,
                                    "chords": 0.8, "known": 0.6}
     with pytest.raises(InputError, match="density-hints"):
@@ -497,8 +498,11 @@ def test_a_round_whose_teacher_is_a_student_still_names_the_full_model(
     (tmp_path / "from_file").mkdir()
     Distiller(dataclasses.replace(config, init_student=str(student_file)),
               tmp_path / "from_file").run(steps=1)
-    assert read_metadata(tmp_path / "from_file" / "model.safetensors")[1]["distilled"][
-        "refined"]["init_student"] == student_file.name
+    from_file = read_metadata(tmp_path / "from_file" / "model.safetensors")[1]["distilled"][
+        "refined"]
+    assert from_file["init_student"] == student_file.name
+    assert from_file["init_student_sha256"] == stored_digest(student_file) is not None
+    assert table["refined"]["init_student_sha256"] is None
     assert read_metadata(refined)[1]["name"] == read_metadata(student_file)[1]["name"] + "2"
     # a round on top of that one: the next name, the earlier round kept under "before",
     # and the kinds its teacher handed to another student served by the new round itself
