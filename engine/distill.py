@@ -244,9 +244,13 @@ class Distiller:
                 raise InputError(f"--init-student {config.init_student}: its network "
                                  f"({start.config}) is not the teacher's")
             self.student.load_state_dict(start.state_dict())
-        # the start by name and by its weights' digest (runs all write model.safetensors)
-        self.init_student_sha256 = None if config.init_student is None \
-            else stored_digest(config.init_student)
+        # what both tables record of the start: its name and its weights' digest (every
+        # run writes model.safetensors, so the name alone does not tell starts apart)
+        self.start_record: dict[str, str | None] = {
+            "init_student": None if config.init_student is None
+            else Path(config.init_student).name,
+            "init_student_sha256": None if config.init_student is None
+            else stored_digest(config.init_student)}
         self.ema = copy.deepcopy(self.student).requires_grad_(False).eval()
         self.optimizer = torch.optim.AdamW(self.student.parameters(), lr=config.lr,
                                            weight_decay=config.weight_decay)
@@ -343,9 +347,7 @@ class Distiller:
                 "seconds": round(self.seconds, 1),
                 "device": self.device_name(),
                 "valid_loss": last,
-                "init_student": None if self.config.init_student is None
-                else Path(self.config.init_student).name,
-                "init_student_sha256": self.init_student_sha256,
+                **self.start_record,
                 "conditions": self._conditions(),
             },
         })
@@ -389,9 +391,7 @@ class Distiller:
             "guidance_above": config.guidance_above,
             "accompaniment_guidance": config.accompaniment_guidance,
             "conditions": self._conditions(),
-            "init_student": None if config.init_student is None
-            else Path(config.init_student).name,
-            "init_student_sha256": self.init_student_sha256,
+            **self.start_record,
             "distill_steps": self.step, "batch_size": config.batch_size,
             "lr": config.lr, "seconds": round(self.seconds, 1), "valid_loss": last,
             "device": self.device_name(),

@@ -7,7 +7,7 @@ unchanged (checked).
     python3 scripts/ship_fast3.py runs/refine3/model.safetensors --minutes 18
 
 Superseded by scripts/ship_fast4.py: run again, it would hand infill given chords back to
-diffjam-v5-fast3. Its ``hand_over`` is what both scripts call.
+diffjam-v5-fast3. Its ``ship`` and ``hand_over`` are what the later scripts call.
 """
 
 import argparse
@@ -41,12 +41,20 @@ def main() -> int:
         f"accompaniment windows 0.5; the engine runs it for infill given chords alone")
     table["hardware"] += (f"; the first-step round: the same CPU, 2 torch threads, "
                           f"{args.minutes} minutes")
-    save_model(FAST3, net.state_dict(), read_metadata(args.run_model)[0], info=info)
-    hand_over("infill_chords", FAST3, (
+    ship(FAST3, args.run_model, net, info, (
         "; infill given chords runs diffjam-v5-fast3 (info['distilled']['students']), "
         "the round after this one, which moved that task into the teacher's intervals "
         "and thinned the rest"))
     return 0
+
+
+def ship(student: Path, run_model: Path, net: torch.nn.Module, info: dict,
+         recipe: str) -> None:
+    """Write a round's ``student`` file (the run's network config, ``net``'s weights and
+    ``info``) and hand it infill given chords (:func:`hand_over`, ``recipe`` added to
+    diffjam-v5-fast2's recipe)."""
+    save_model(student, net.state_dict(), read_metadata(run_model)[0], info=info)
+    hand_over("infill_chords", student, recipe)
 
 
 def hand_over(kind: str, student: Path, recipe: str) -> None:

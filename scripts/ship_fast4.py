@@ -13,9 +13,9 @@ diffjam-v5-fast4, which is in the git history:
 import argparse
 from pathlib import Path
 
-from ship_fast3 import FAST2, hand_over  # scripts/ is the script's own folder
+from ship_fast3 import FAST2, ship  # scripts/ is the script's own folder
 
-from engine.checkpoint import load_model, read_metadata, save_model
+from engine.checkpoint import load_model
 
 FAST4 = FAST2.parent / "diffjam-v5-fast4.safetensors"
 
@@ -48,8 +48,7 @@ def main() -> int:
     table["hardware"] += (f"; the two-step round: the same CPU, {args.minutes} minutes "
                           f"(the unguided start on 2 torch threads, then 1 torch thread "
                           f"beside a second run)")
-    save_model(FAST4, net.state_dict(), read_metadata(args.run_model)[0], info=info)
-    hand_over("infill_chords", FAST4, (
+    ship(FAST4, args.run_model, net, info, (
         "; since the two-step round, infill given chords runs diffjam-v5-fast4, "
         "diffjam-v5-fast3 distilled into 2 steps"))
     return 0

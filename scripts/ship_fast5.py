@@ -18,9 +18,9 @@ name (``init_student``), so this script writes the first part's table into the f
 import argparse
 from pathlib import Path
 
-from ship_fast3 import FAST2, hand_over  # scripts/ is the script's own folder
+from ship_fast3 import FAST2, ship  # scripts/ is the script's own folder
 
-from engine.checkpoint import load_model, read_metadata, save_model
+from engine.checkpoint import load_model, read_metadata
 
 FAST5 = FAST2.parent / "diffjam-v5-fast5.safetensors"
 TEACHER = "diffjam-v5-fast4.safetensors"
@@ -63,8 +63,7 @@ def main() -> int:
         f"throughout; the engine runs it for infill given chords alone")
     table["hardware"] += (f"; the one-step round: the same CPU, 1 torch thread, "
                           f"{args.minutes} minutes (the first part beside a second run)")
-    save_model(FAST5, net.state_dict(), read_metadata(args.run_model)[0], info=info)
-    hand_over("infill_chords", FAST5, (
+    ship(FAST5, args.run_model, net, info, (
         "; since the one-step round, infill given chords runs diffjam-v5-fast5, "
         "diffjam-v5-fast4 distilled into 1 step"))
     return 0
